@@ -1,0 +1,102 @@
+# contend - build, run and test.
+#
+#   make            build build/contend
+#   make run        install missing packages, build, quick sweep, charts
+#   make test       install missing packages, build, every test, then the
+#                   same tests under ThreadSanitizer and ASan+UBSan
+#
+# Sources are found by wildcard: a new workload is one file in bench/, a
+# new test one file in tests/; nothing here needs to change.
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS  += -std=gnu17 $(OPT) -Wall -Wextra -pthread -I. -MMD -MP $(SAN)
+LDFLAGS += -pthread $(SAN)
+LDLIBS  += -lhwloc -lpfm -ljansson -lck -lev -lm
+
+PRIM_SRC  := $(wildcard primitives/*.c) primitives/arch/coro_switch.S
+HARN_SRC  := $(filter-out harness/main.c,$(wildcard harness/*.c))
+BENCH_SRC := $(wildcard bench/*.c)
+PRIM_OBJ  := $(patsubst %,$(BUILD)/%.o,$(PRIM_SRC))
+HARN_OBJ  := $(patsubst %,$(BUILD)/%.o,$(HARN_SRC))
+BENCH_OBJ := $(patsubst %,$(BUILD)/%.o,$(BENCH_SRC))
+
+# Two test binaries: primitives alone (they know nothing of the harness),
+# and the harness with its workloads and command line.
+TPRIM_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_prim_*.c) tests/check_shim.c)
+THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/check_shim.c)
+# Criterion cannot start under TSan; that build uses tests/check.h's shim.
+TESTLIB   ?= -lcriterion
+TESTS     := $(BUILD)/tests/prim-tests $(BUILD)/tests/harness-tests
+
+DEPS_STAMP := build/.deps-stamp
+# Criterion: a few jobs at once, every test in its own process.
+CRITERION_FLAGS ?= --jobs 2
+
+.PHONY: all deps run test tests test-prim test-harness test-san clean
+all: $(BUILD)/contend
+
+$(DEPS_STAMP): scripts/install-deps
+	scripts/install-deps
+	@mkdir -p $(@D) && touch $@
+
+deps: $(DEPS_STAMP)
+
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libcontend-prim.a: $(PRIM_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/contend: $(BUILD)/harness/main.c.o $(HARN_OBJ) $(BENCH_OBJ) $(BUILD)/libcontend-prim.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/prim-tests: $(TPRIM_OBJ) $(BUILD)/libcontend-prim.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(TESTLIB) -o $@
+
+$(BUILD)/tests/harness-tests: $(THARN_OBJ) $(HARN_OBJ) $(BENCH_OBJ) $(BUILD)/libcontend-prim.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(TESTLIB) -o $@
+
+tests: $(BUILD)/contend $(TESTS)
+
+# The harness tests run build/contend itself for the command-line cases;
+# CONTEND_BIN points them at the binary of the same build.
+test-prim: $(BUILD)/tests/prim-tests
+	$(BUILD)/tests/prim-tests $(CRITERION_FLAGS)
+test-harness: $(BUILD)/contend $(BUILD)/tests/harness-tests
+	CONTEND_BIN=$(BUILD)/contend $(BUILD)/tests/harness-tests $(CRITERION_FLAGS)
+
+# Sanitizer builds live in their own folders so that their objects never
+# mix with the optimised ones.  TSan wants -O1 at least and PIE.
+test-san:
+	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" \
+		SAN="-fsanitize=thread -fno-omit-frame-pointer -DCONTEND_TEST_SHIM" \
+		TESTLIB= CRITERION_FLAGS= test-prim test-harness
+	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+		test-prim test-harness
+
+test: deps
+	$(MAKE) --no-print-directory tests
+	$(MAKE) --no-print-directory test-prim test-harness
+	$(MAKE) --no-print-directory test-san
+
+run: deps
+	$(MAKE) --no-print-directory all
+	$(BUILD)/contend sweep --preset quick --out results/latest
+	$(BUILD)/contend plot results/latest
+	@echo "contend: results in results/latest/ (results.csv, samples.csv, env.csv, *.png, *.svg)"
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

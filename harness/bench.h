@@ -1,0 +1,115 @@
+/*
+ * harness/bench.h - the contract between a workload and the harness.
+ *
+ * A workload (bench/<family>_<what>.c) says *what* to do: it describes
+ * its parameters, sets up shared state, and runs `iters` operations in
+ * each task.  The harness decides where tasks run (placement), as what
+ * (threads or processes), how often (calibration, warm-up, repetitions)
+ * and how the result is measured (clock, counters, statistics, output).
+ * Workloads never call hwloc, libpfm, clocks or printf.
+ *
+ * Lifecycle of one configuration, all inside a runner process that the
+ * harness can kill if the workload overruns its budget:
+ *
+ *   setup(st)                       once, before any task exists
+ *   task_init(t)                    in every task, after it is pinned
+ *   repeat: run(t, iters)           every task at once, behind a gate
+ *           baseline(t, iters)      task 0 alone, if the bench has one
+ *   task_fini(t)                    in every task
+ *   check(st, total)                the work reported was really done
+ *   teardown(st)
+ */
+#ifndef CONTEND_BENCH_H
+#define CONTEND_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum bench_mode {
+	BENCH_MODE_THREAD  = 1 << 0,	/* tasks are threads of one process */
+	BENCH_MODE_PROCESS = 1 << 1,	/* tasks are forked processes */
+};
+
+/* How a metric is derived from one repetition (see struct bench_metric). */
+enum bench_metric_kind {
+	BENCH_NS_PER_OP,	/* run time / ops                       */
+	BENCH_NS_NET_PER_OP,	/* (run - baseline time) / ops           */
+	BENCH_OPS_PER_SEC,	/* ops / run time                        */
+	BENCH_FAIRNESS,		/* Jain's index over per-task op counts  */
+};
+
+struct bench_metric {
+	const char *name;	/* CSV `metric` column, e.g. "roundtrip"  */
+	const char *unit;	/* "ns", "ops/s" or "ratio"              */
+	enum bench_metric_kind kind;
+	/* ops = iters * per_iter: e.g. 2 one-way switches per roundtrip. */
+	unsigned per_iter;
+	int higher_is_better;
+};
+
+struct bench_param {
+	const char *name;
+	const char *def;	/* default value, as text */
+	const char *help;
+};
+
+/* Everything a workload sees of one configuration. */
+struct bench_state {
+	const struct bench_desc *desc;
+	enum bench_mode mode;
+	int ntasks;
+	void *priv;		/* the workload's own shared state */
+	/* internal to the harness */
+	const char *const *param_values;	/* parallel to desc->params */
+	struct bench_shm *shm_list;
+};
+
+/* One task's view. */
+struct bench_task {
+	struct bench_state *st;
+	int id;			/* 0 .. ntasks-1 */
+	void *local;		/* task-private state from task_init */
+};
+
+struct bench_desc {
+	const char *name;	/* family.variant[.detail] */
+	const char *summary;	/* one line, for `contend list` */
+	const char *source;	/* __FILE__, hashed into the bench version */
+	unsigned modes;		/* BENCH_MODE_* this workload supports */
+	int tasks;		/* fixed task count, or 0: from --threads */
+	const char *placements;	/* default policies, e.g. "same-core,cross-core" */
+	const struct bench_param *params;	/* NULL-name terminated, may be NULL */
+	const struct bench_metric *metrics;	/* NULL-name terminated */
+
+	int  (*setup)(struct bench_state *st);		/* -errno on failure */
+	int  (*task_init)(struct bench_task *t);	/* -errno on failure */
+	/* The timed loop: do `iters` iterations, return how many were done. */
+	uint64_t (*run)(struct bench_task *t, uint64_t iters);
+	/* The same exchange without the mechanism under test, one task. */
+	uint64_t (*baseline)(struct bench_task *t, uint64_t iters);
+	void (*task_fini)(struct bench_task *t);
+	/* NULL if the shared state proves that run() did `run_iters` and
+	 * baseline() `baseline_iters` iterations in all (summed over rounds),
+	 * else a reason saying what is missing. */
+	const char *(*check)(struct bench_state *st, uint64_t run_iters,
+			      uint64_t baseline_iters);
+	void (*teardown)(struct bench_state *st);
+};
+
+/*
+ * Shared memory for workload state: visible to every task in both modes
+ * (MAP_SHARED, so forked tasks see the same bytes), zero-filled,
+ * cache-line aligned, freed by the harness after teardown.  NULL on
+ * failure.  Call from setup() only.
+ */
+void *bench_shared_alloc(struct bench_state *st, size_t size);
+
+/* A parameter's value as text / as an integer (aborts on a key the bench
+ * does not declare: that is a bug in the workload). */
+const char *bench_param_str(const struct bench_state *st, const char *key);
+long long bench_param_int(const struct bench_state *st, const char *key);
+
+/* The registry: every workload has one line in harness/registry.c. */
+extern const struct bench_desc *const bench_registry[];
+
+#endif
