@@ -1,0 +1,575 @@
+/*
+ * harness/csv.c - RFC 4180 writer (temp file + rename, own buffer) and
+ * whole-file reader.  See csv.h for the contracts.
+ */
+#define _GNU_SOURCE		/* mkostemp, O_CLOEXEC, newlocale/uselocale */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/csv.h"
+
+/*
+ * 64 KiB: a few hundred result rows, so a sweep costs a handful of
+ * write() calls, and small enough to sit in a heap block without concern.
+ */
+#define CSV_BUF_SIZE (64 * 1024)
+/* What mkostemp() replaces: six X's, required verbatim. */
+#define CSV_TMP_SUFFIX ".tmp.XXXXXX"
+/* 0666 & ~022: the mode of a new file under the usual umask, used if
+ * /proc cannot tell us the real umask. */
+#define CSV_FALLBACK_MODE 0644
+
+struct csv_writer {
+	int fd;
+	int err;		/* first error, as a positive errno */
+	int to_stdout;
+	size_t nfields;		/* fields in the current row */
+	size_t row_bytes;	/* bytes of the current row written so far */
+	size_t len;		/* bytes waiting in buf */
+	size_t dirlen;		/* length of path's directory part, with its '/' */
+	locale_t c_numeric;	/* "C" decimal point for %g */
+	char *path, *tmp;
+	char buf[CSV_BUF_SIZE];
+};
+
+/* Write buf out; returns 0 or a positive errno (also remembered). */
+static int csv_writer_flush(struct csv_writer *w)
+{
+	size_t off = 0;
+
+	if (w->err)
+		return w->err;
+	/* Rows on stdout go after what the program printed with stdio. */
+	if (w->to_stdout && w->len)
+		fflush(stdout);
+	while (off < w->len) {
+		ssize_t r = write(w->fd, w->buf + off, w->len - off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			w->err = r < 0 ? errno : EIO;
+			break;
+		}
+		off += (size_t)r;
+	}
+	w->len = 0;
+	return w->err;
+}
+
+static void csv_writer_put(struct csv_writer *w, const char *s, size_t n)
+{
+	w->row_bytes += n;
+	while (n && !w->err) {
+		size_t room = CSV_BUF_SIZE - w->len, c = n < room ? n : room;
+
+		memcpy(w->buf + w->len, s, c);
+		w->len += c;
+		s += c;
+		n -= c;
+		if (w->len == CSV_BUF_SIZE)
+			csv_writer_flush(w);
+	}
+}
+
+static void csv_writer_free(struct csv_writer *w)
+{
+	if (w->c_numeric)
+		freelocale(w->c_numeric);
+	free(w->path);
+	free(w->tmp);
+	free(w);
+}
+
+struct csv_writer *csv_open(const char *path)
+{
+	struct csv_writer *w;
+	struct stat st;
+	int e;
+
+	if (!path || !*path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->fd = -1;
+	w->c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	if (!w->c_numeric)
+		goto err;
+
+	if (strcmp(path, "-") == 0) {
+		w->to_stdout = 1;
+		w->fd = STDOUT_FILENO;
+		return w;
+	}
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto err;
+	}
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (!*base) {
+		errno = EISDIR;
+		goto err;
+	}
+	w->dirlen = (size_t)(base - path);
+	w->path = strdup(path);
+	/* "<dir/>" "." "<base>" ".tmp.XXXXXX" NUL */
+	w->tmp = malloc(w->dirlen + 1 + strlen(base) + sizeof(CSV_TMP_SUFFIX));
+	if (!w->path || !w->tmp)
+		goto err;
+	memcpy(w->tmp, path, w->dirlen);
+	sprintf(w->tmp + w->dirlen, ".%s%s", base, CSV_TMP_SUFFIX);
+	/* Close-on-exec: workers spawned while we write must not hold it. */
+	w->fd = mkostemp(w->tmp, O_CLOEXEC);
+	if (w->fd < 0)
+		goto err;
+	return w;
+err:
+	e = errno;
+	csv_writer_free(w);
+	errno = e;
+	return NULL;
+}
+
+const char *csv_temp_path(const struct csv_writer *w)
+{
+	return w && !w->to_stdout ? w->tmp : NULL;
+}
+
+static void csv_field_begin(struct csv_writer *w)
+{
+	if (w->nfields++)
+		csv_writer_put(w, ",", 1);
+}
+
+static int csv_needs_quotes(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return 0;
+	if (strpbrk(s, ",\"\r\n"))
+		return 1;
+	/* Many tools trim unquoted blanks; quoting keeps them. */
+	return s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t';
+}
+
+void csv_field_str(struct csv_writer *w, const char *s)
+{
+	csv_field_begin(w);
+	if (!s || !csv_needs_quotes(s)) {
+		if (s)
+			csv_writer_put(w, s, strlen(s));
+		return;
+	}
+	csv_writer_put(w, "\"", 1);
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+		csv_writer_put(w, s, (size_t)(q - s + 1));	/* up to and with the quote */
+		csv_writer_put(w, "\"", 1);			/* doubled */
+	}
+	csv_writer_put(w, s, strlen(s));
+	csv_writer_put(w, "\"", 1);
+}
+
+void csv_field_int(struct csv_writer *w, long long v)
+{
+	char b[24];	/* 20 digits of LLONG_MIN, a sign, a NUL */
+	int n = snprintf(b, sizeof(b), "%lld", v);
+
+	csv_field_begin(w);
+	csv_writer_put(w, b, (size_t)n);
+}
+
+void csv_field_u64(struct csv_writer *w, uint64_t v)
+{
+	char b[24];	/* 20 digits of UINT64_MAX, a NUL */
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+
+	csv_field_begin(w);
+	csv_writer_put(w, b, (size_t)n);
+}
+
+void csv_field_double(struct csv_writer *w, double v)
+{
+	char b[32];	/* "-1.23456789e-308" is 16 */
+	int n;
+
+	csv_field_begin(w);
+	if (!isfinite(v))
+		return;
+	/* A program that called setlocale() may use ',' as the decimal
+	 * point; switch this thread to "C" just for the conversion. */
+	locale_t old = uselocale(w->c_numeric);
+	n = snprintf(b, sizeof(b), "%.9g", v);
+	uselocale(old);
+	csv_writer_put(w, b, (size_t)n);
+}
+
+void csv_field_empty(struct csv_writer *w)
+{
+	csv_field_begin(w);
+}
+
+void csv_row_end(struct csv_writer *w)
+{
+	if (w->nfields == 1 && w->row_bytes == 0)
+		csv_writer_put(w, "\"\"", 2);
+	csv_writer_put(w, "\n", 1);
+	w->nfields = 0;
+	w->row_bytes = 0;
+	/* On a terminal or pipe, each row shows up as soon as it is done. */
+	if (w->to_stdout)
+		csv_writer_flush(w);
+}
+
+int csv_write_raw(struct csv_writer *w, const char *data, size_t n)
+{
+	csv_writer_put(w, data, n);
+	return -w->err;
+}
+
+/* 0666 & ~umask, read without umask()'s race (it sets the mask). */
+static mode_t csv_new_file_mode(void)
+{
+	char b[4096];
+	ssize_t n;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return CSV_FALLBACK_MODE;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return CSV_FALLBACK_MODE;
+	b[n] = '\0';
+	const char *u = strstr(b, "\nUmask:");
+	if (!u)
+		return CSV_FALLBACK_MODE;
+	return 0666 & ~(mode_t)strtoul(u + 7, NULL, 8);
+}
+
+/* Make the rename itself durable.  Best effort: the data is already
+ * safe in the file, and some file systems refuse fsync on a directory. */
+static void csv_dir_sync(const struct csv_writer *w)
+{
+	char *dir = w->dirlen ? strndup(w->path, w->dirlen) : strdup(".");
+	int fd;
+
+	if (!dir)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}
+
+int csv_commit(struct csv_writer *w)
+{
+	int err;
+
+	if (!w)
+		return -EINVAL;
+	err = csv_writer_flush(w);
+	if (w->to_stdout) {
+		csv_writer_free(w);
+		return -err;
+	}
+	if (!err && fchmod(w->fd, csv_new_file_mode()) < 0)
+		err = errno;
+	if (!err && fsync(w->fd) < 0)
+		err = errno;
+	/* Linux closes the fd even when close() fails; never retry it. */
+	if (close(w->fd) < 0 && !err)
+		err = errno;
+	if (!err && rename(w->tmp, w->path) < 0)
+		err = errno;
+	if (err)
+		unlink(w->tmp);
+	else
+		csv_dir_sync(w);
+	csv_writer_free(w);
+	return -err;
+}
+
+void csv_abort(struct csv_writer *w)
+{
+	if (!w)
+		return;
+	/* On stdout the unfinished row (all that can still be buffered,
+	 * since rows are flushed as they end) is dropped. */
+	if (!w->to_stdout) {
+		close(w->fd);
+		unlink(w->tmp);
+	}
+	csv_writer_free(w);
+}
+
+/* ---- reading ---- */
+
+/* The whole file, with one spare byte at the end; 0 or -errno. */
+static int csv_slurp(const char *path, char **out, size_t *len_out)
+{
+	struct stat st;
+	size_t cap, len = 0;
+	char *buf = NULL;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* The size is only a hint (the file may grow, or be a pipe); +2
+	 * leaves room for the spare byte and for the read that sees EOF. */
+	cap = fstat(fd, &st) == 0 && st.st_size > 0 &&
+	      (uintmax_t)st.st_size < SIZE_MAX / 2 ? (size_t)st.st_size + 2 : 4096;
+	buf = malloc(cap);
+	if (!buf)
+		err = -ENOMEM;
+	while (!err) {
+		if (len + 1 == cap) {
+			char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*len_out = len;
+	return 0;
+}
+
+struct csv_cells {
+	char **v;
+	size_t n, cap;
+};
+
+static int csv_cells_push(struct csv_cells *c, char *s)
+{
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		char **nv = ncap > c->cap && ncap <= SIZE_MAX / sizeof(*nv) ?
+			realloc(c->v, ncap * sizeof(*nv)) : NULL;
+
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = ncap;
+	}
+	c->v[c->n++] = s;
+	return 0;
+}
+
+/*
+ * Split buf[0..len) into fields in place: quoting is undone by copying
+ * each field's text leftwards over its own raw bytes (the result is never
+ * longer than the source) and the byte after it becomes its NUL, so
+ * buf[len] must exist.  Pushes every field of every record onto cells and
+ * sets *ncols from the header.  0, -ENOMEM, or -EINVAL with *line set.
+ */
+static int csv_parse(char *buf, size_t len, struct csv_cells *cells,
+		     size_t *ncols, size_t *line)
+{
+	size_t pos = 0, ln = 1, nrecords = 0;
+
+	/* UTF-8 byte order mark, as spreadsheet programs write it. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		pos = 3;
+	while (pos < len) {
+		if (buf[pos] == '\n' || buf[pos] == '\r') {	/* blank line */
+			if (buf[pos] == '\r' && pos + 1 < len && buf[pos + 1] == '\n')
+				pos++;
+			pos++;
+			ln++;
+			continue;
+		}
+		size_t rec_line = ln, nf = 0;
+
+		for (;;) {
+			char *start = buf + pos, *w = start;
+
+			if (pos < len && buf[pos] == '"') {
+				size_t quote_line = ln;
+
+				for (pos++;; pos++) {
+					if (pos >= len) {
+						*line = quote_line;
+						return -EINVAL;
+					}
+					char c = buf[pos];
+					if (c == '"') {
+						if (pos + 1 < len && buf[pos + 1] == '"') {
+							*w++ = '"';
+							pos++;
+							continue;
+						}
+						pos++;
+						break;
+					}
+					if (c == '\0') {
+						*line = ln;
+						return -EINVAL;
+					}
+					if (c == '\n' || (c == '\r' && !(pos + 1 < len && buf[pos + 1] == '\n')))
+						ln++;
+					*w++ = c;
+				}
+				if (pos < len && buf[pos] != ',' && buf[pos] != '\n' && buf[pos] != '\r') {
+					*line = ln;
+					return -EINVAL;
+				}
+			} else {
+				while (pos < len && buf[pos] != ',' && buf[pos] != '\n' && buf[pos] != '\r') {
+					if (buf[pos] == '"' || buf[pos] == '\0') {
+						*line = ln;
+						return -EINVAL;
+					}
+					*w++ = buf[pos++];
+				}
+			}
+			/* Read the delimiter before the NUL may overwrite it. */
+			char delim = pos < len ? buf[pos] : '\0';
+			*w = '\0';
+			if (csv_cells_push(cells, start))
+				return -ENOMEM;
+			nf++;
+			if (pos >= len)
+				break;
+			pos++;
+			if (delim == ',')
+				continue;
+			if (delim == '\r' && pos < len && buf[pos] == '\n')
+				pos++;
+			ln++;
+			break;
+		}
+		if (nrecords == 0) {
+			*ncols = nf;
+		} else if (nf != *ncols) {
+			*line = rec_line;
+			return -EINVAL;
+		}
+		nrecords++;
+	}
+	if (nrecords == 0) {
+		*line = 1;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int csv_read(const char *path, struct csv_table *t, size_t *line_out)
+{
+	struct csv_cells cells = { 0 };
+	size_t len = 0, ncols = 0, line = 0;
+	char *buf = NULL, *blk = NULL;
+	int err;
+
+	if (!t)
+		return -EINVAL;
+	*t = (struct csv_table){ 0 };
+	if (!path)
+		return -EINVAL;
+	err = csv_slurp(path, &buf, &len);
+	if (err)
+		return err;
+	err = csv_parse(buf, len, &cells, &ncols, &line);
+	if (err) {
+		if (err == -EINVAL && line_out)
+			*line_out = line;
+		goto out;
+	}
+
+	/*
+	 * Two blocks, so that csv_table_free() needs nothing but the
+	 * struct: the header pointers followed by the text, and the row
+	 * pointers followed by the cell pointers.  Their sizes are bounded
+	 * by what is already allocated (cells, buf), so they cannot overflow.
+	 */
+	size_t nrows = cells.n / ncols - 1;
+	size_t hdr_bytes = ncols * sizeof(char *);
+	blk = malloc(hdr_bytes + len + 1);
+	if (!blk) {
+		err = -ENOMEM;
+		goto out;
+	}
+	char *text = blk + hdr_bytes;
+	memcpy(text, buf, len + 1);
+	t->header = (char **)blk;
+	for (size_t c = 0; c < ncols; c++)
+		t->header[c] = text + (cells.v[c] - buf);
+	if (nrows) {
+		char ***rows = malloc(nrows * sizeof(char **) + (cells.n - ncols) * sizeof(char *));
+
+		if (!rows) {
+			free(blk);
+			t->header = NULL;
+			err = -ENOMEM;
+			goto out;
+		}
+		char **cell = (char **)(rows + nrows);
+		for (size_t r = 0; r < nrows; r++) {
+			rows[r] = cell + r * ncols;
+			for (size_t c = 0; c < ncols; c++)
+				rows[r][c] = text + (cells.v[(r + 1) * ncols + c] - buf);
+		}
+		t->rows = rows;
+	}
+	t->nrows = nrows;
+	t->ncols = ncols;
+out:
+	free(cells.v);
+	free(buf);
+	return err;
+}
+
+int csv_table_col(const struct csv_table *t, const char *name)
+{
+	if (!t || !name)
+		return -1;
+	for (size_t c = 0; c < t->ncols && c <= INT_MAX; c++)
+		if (strcmp(t->header[c], name) == 0)
+			return (int)c;
+	return -1;
+}
+
+void csv_table_free(struct csv_table *t)
+{
+	if (!t)
+		return;
+	free(t->header);	/* the text lives in the same block */
+	free(t->rows);		/* and the cells in this one */
+	*t = (struct csv_table){ 0 };
+}

@@ -1,0 +1,113 @@
+/*
+ * harness/csv.h - the one CSV writer and reader of contend (RFC 4180).
+ *
+ * The writer never leaves a half-written file: rows go to a hidden
+ * temporary file beside the destination and csv_commit() renames it into
+ * place.  It buffers in its own memory, not in stdio, so a process forked
+ * while a writer is open cannot flush the same rows twice when it exits.
+ * Numbers are written with a "C" decimal point whatever the program's
+ * locale.  A writer is used by one thread at a time; different writers
+ * share nothing.
+ *
+ * The reader loads a whole file for `contend plot` and `contend compare`.
+ */
+#ifndef CONTEND_CSV_H
+#define CONTEND_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct csv_writer;
+
+/*
+ * Open for writing.  path "-" means stdout (written directly, no temp
+ * file; whatever the program printed with stdio before is flushed first
+ * so the order holds).  Otherwise rows go to "<dir>/.<base>.tmp.XXXXXX"
+ * in the destination's directory (mkostemp, close-on-exec) and
+ * csv_commit() fsyncs it, gives it the mode a new file would get
+ * (0666 & ~umask) and rename()s it onto path.
+ * NULL with errno set on failure: EINVAL (NULL or empty path), EISDIR
+ * (path names a directory or ends in '/'), ENOENT (no such directory),
+ * EACCES, ENOMEM, ...
+ */
+struct csv_writer *csv_open(const char *path);
+
+/*
+ * One field each, appended to the current row.  Write errors (disk
+ * full, ...) are remembered and reported by csv_commit(); after one, the
+ * field and row calls do nothing.
+ */
+/* RFC 4180 quoting: quoted when the field has , " CR or LF, or a leading
+ * or trailing space or tab; inner quotes doubled.  NULL is an empty field. */
+void csv_field_str(struct csv_writer *w, const char *s);
+void csv_field_int(struct csv_writer *w, long long v);
+void csv_field_u64(struct csv_writer *w, uint64_t v);
+/* "%.9g"; NaN or infinite: an empty field (unmeasured). */
+void csv_field_double(struct csv_writer *w, double v);
+void csv_field_empty(struct csv_writer *w);
+/* "\n".  A row that is one empty field is written as "" so that it is
+ * not a blank line (which readers, this one included, skip).  On stdout
+ * each finished row is written out at once. */
+void csv_row_end(struct csv_writer *w);
+
+/*
+ * Append n bytes exactly as given: no quoting, no separator, not a field.
+ * For a whole pre-formatted document (a JSON report) that wants the same
+ * temp-file-and-rename; the caller owns its format.  Returns 0, or the
+ * first write error so far as -errno (csv_commit() has the final word).
+ */
+int csv_write_raw(struct csv_writer *w, const char *data, size_t n);
+
+/*
+ * Flush, fsync, rename onto the destination (then fsync the directory,
+ * best effort) and free w.  For stdout: flush and free.
+ * Returns 0 or -errno (the first write error, or the failing step's);
+ * on error the temporary file is removed and the destination untouched.
+ */
+int csv_commit(struct csv_writer *w);
+
+/* Remove the temporary file (the destination is untouched) and free w. */
+void csv_abort(struct csv_writer *w);
+
+/*
+ * The temporary file's path, or NULL when writing to stdout: for a
+ * signal handler that wants to unlink() it (async-signal-safe) before the
+ * process dies.  Valid until csv_commit()/csv_abort().
+ */
+const char *csv_temp_path(const struct csv_writer *w);
+
+/*
+ * A whole file in memory.  header[c] and rows[r][c] (r < nrows,
+ * c < ncols) are NUL-terminated fields with quoting undone.
+ */
+struct csv_table {
+	size_t nrows, ncols;
+	char **header;
+	char ***rows;		/* rows[r][c]; NULL when nrows == 0 */
+};
+
+/*
+ * Read path into *t.  RFC 4180: fields separated by ',', optionally
+ * quoted with '"' (a quoted field may hold commas, doubled quotes, CR and
+ * LF); records end in LF, CRLF or a lone CR; the last may lack one.  The
+ * first record is the header.  Blank lines are skipped; a UTF-8 BOM at
+ * the start is ignored.
+ *
+ * Returns 0, -errno for I/O (-ENOENT, ...), -ENOMEM, or -EINVAL for
+ * malformed input: no header, an unterminated quote, a quote inside an
+ * unquoted field or text after a closing quote, a NUL byte, a record whose
+ * field count differs from the header's.  On -EINVAL *line_out (if
+ * non-NULL) gets the 1-based line of the problem so that the caller can
+ * print "FILE:LINE: ...": the line where the offending quoted field or
+ * record starts, or where the stray character is.  On any error *t is
+ * left empty (zeroed) and need not be freed.
+ */
+int csv_read(const char *path, struct csv_table *t, size_t *line_out);
+
+/* Index of the first column called name, or -1. */
+int csv_table_col(const struct csv_table *t, const char *name);
+
+/* Free what csv_read() allocated and zero *t (freeing twice is harmless). */
+void csv_table_free(struct csv_table *t);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * harness/stats.c - summaries, quantiles, fairness and a rank test over
+ * repetition samples.  See stats.h for the contracts.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/stats.h"
+
+/*
+ * 1.96 * sqrt(n) / 2: half-width, in ranks, of the normal approximation
+ * to Binomial(n, 1/2) at 95 % (1.96 = normal 97.5 % quantile, sqrt(n)/2 =
+ * the binomial's standard deviation).
+ */
+#define STATS_CI95_HALF_RANKS_PER_SQRT_N 0.98
+
+static int stats_cmp_double(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+
+	return (a > b) - (a < b);
+}
+
+double stats_quantile_sorted(const double *sorted, size_t n, double q)
+{
+	if (n == 0 || !sorted || !(q >= 0.0 && q <= 1.0))
+		return NAN;
+
+	double h = (double)(n - 1) * q;
+	size_t lo = (size_t)h;		/* floor: h >= 0 */
+
+	if (lo >= n - 1)
+		return sorted[n - 1];
+	double frac = h - (double)lo, a = sorted[lo], b = sorted[lo + 1];
+
+	/* Equal neighbours give exactly that value, with no rounding. */
+	return a == b ? a : a + frac * (b - a);
+}
+
+/* 1-based ranks of the order statistics bounding the median's 95 % CI. */
+static void stats_ci95_ranks(size_t n, size_t *j, size_t *k)
+{
+	double half = STATS_CI95_HALF_RANKS_PER_SQRT_N * sqrt((double)n);
+	double lo = floor((double)n / 2.0 - half);
+	double hi = ceil((double)n / 2.0 + 1.0 + half);
+
+	*j = lo < 1.0 ? 1 : (size_t)lo;
+	*k = hi > (double)n ? n : (size_t)hi;
+}
+
+int stats_summarize(const double *x, size_t n, struct stats_summary *out)
+{
+	if (!x || !out || n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			return -EINVAL;
+	if (n > SIZE_MAX / sizeof(*x))
+		return -ENOMEM;
+
+	double *s = malloc(n * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, x, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), stats_cmp_double);
+
+	/* Two passes: the mean, then squared deviations from it, which
+	 * keeps the variance accurate when the spread is tiny next to the
+	 * mean (nanosecond samples around a large offset). */
+	double sum = 0.0;
+	for (size_t i = 0; i < n; i++)
+		sum += s[i];
+	double mean = sum / (double)n;
+	double stddev = NAN;
+	if (n > 1) {
+		double ss = 0.0;
+		for (size_t i = 0; i < n; i++)
+			ss += (s[i] - mean) * (s[i] - mean);
+		stddev = sqrt(ss / (double)(n - 1));
+	}
+	if (!isfinite(mean) || (n > 1 && !isfinite(stddev))) {
+		free(s);
+		return -ERANGE;
+	}
+
+	size_t j, k;
+	stats_ci95_ranks(n, &j, &k);
+
+	*out = (struct stats_summary){
+		.n = n,
+		.median = stats_quantile_sorted(s, n, 0.5),
+		.mean = mean,
+		.stddev = stddev,
+		.cv = mean == 0.0 ? NAN : stddev / mean,
+		.min = s[0],
+		.max = s[n - 1],
+		.p90 = stats_quantile_sorted(s, n, 0.9),
+		.p99 = stats_quantile_sorted(s, n, 0.99),
+		.ci95_lo = s[j - 1],
+		.ci95_hi = s[k - 1],
+	};
+	free(s);
+	return 0;
+}
+
+double stats_jain_index(const double *x, size_t n)
+{
+	if (!x || n == 0)
+		return NAN;
+
+	double max = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(x[i]) || x[i] < 0.0)
+			return NAN;
+		if (x[i] > max)
+			max = x[i];
+	}
+	if (max == 0.0)
+		return NAN;
+
+	double sum = 0.0, sumsq = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		double v = x[i] / max;	/* in [0, 1]: no overflow below */
+
+		sum += v;
+		sumsq += v * v;
+	}
+	return sum * sum / ((double)n * sumsq);
+}
+
+struct stats_mw_item {
+	double v;
+	int from_a;
+};
+
+static int stats_cmp_mw_item(const void *pa, const void *pb)
+{
+	const struct stats_mw_item *a = pa, *b = pb;
+
+	return (a->v > b->v) - (a->v < b->v);
+}
+
+double stats_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb)
+{
+	if (!a || !b || na < 2 || nb < 2 || na > SIZE_MAX - nb)
+		return NAN;
+	size_t n = na + nb;
+	if (n > SIZE_MAX / sizeof(struct stats_mw_item))
+		return NAN;
+
+	struct stats_mw_item *all = malloc(n * sizeof(*all));
+	if (!all)
+		return NAN;
+	for (size_t i = 0; i < n; i++) {
+		double v = i < na ? a[i] : b[i - na];
+
+		if (!isfinite(v)) {
+			free(all);
+			return NAN;
+		}
+		all[i] = (struct stats_mw_item){ .v = v, .from_a = i < na };
+	}
+	qsort(all, n, sizeof(*all), stats_cmp_mw_item);
+
+	/* Mid-ranks: a tie group occupying 1-based ranks i+1 .. e gets
+	 * (i + 1 + e) / 2 each; sum(t^3 - t) feeds the variance correction. */
+	double rank_sum_a = 0.0, ties = 0.0;
+	for (size_t i = 0; i < n;) {
+		size_t e = i + 1;
+
+		while (e < n && all[e].v == all[i].v)
+			e++;
+		double t = (double)(e - i), mid = ((double)(i + 1) + (double)e) / 2.0;
+		for (size_t m = i; m < e; m++)
+			if (all[m].from_a)
+				rank_sum_a += mid;
+		ties += t * t * t - t;
+		i = e;
+	}
+	free(all);
+
+	double dn = (double)n, dna = (double)na, dnb = (double)nb;
+	double u_a = rank_sum_a - dna * (dna + 1.0) / 2.0;
+	double mu = dna * dnb / 2.0;
+	double var = dna * dnb / 12.0 * ((dn + 1.0) - ties / (dn * (dn - 1.0)));
+
+	if (!(var > 0.0))
+		return 1.0;	/* one value everywhere: no evidence either way */
+	/* 0.5: continuity correction for a discrete U (scipy's default). */
+	double z = (fabs(u_a - mu) - 0.5) / sqrt(var);
+	if (z <= 0.0)
+		return 1.0;
+	double p = erfc(z / M_SQRT2);	/* = 2 (1 - Phi(z)) */
+	return p > 1.0 ? 1.0 : p;
+}
