@@ -35,7 +35,7 @@ DEPS_STAMP := build/.deps-stamp
 # Criterion: a few jobs at once, every test in its own process.
 CRITERION_FLAGS ?= --jobs 2
 
-.PHONY: all deps run test tests test-prim test-harness test-san clean
+.PHONY: all deps run test tests test-prim test-harness test-san clean FORCE
 all: $(BUILD)/contend
 
 $(DEPS_STAMP): scripts/install-deps
@@ -47,6 +47,21 @@ deps: $(DEPS_STAMP)
 $(BUILD)/%.c.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# A benchmark's version is a hash of its source, so that a comparison can
+# tell a changed benchmark from a changed machine.
+$(BUILD)/bench/%.c.o: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DCONTEND_SRC_HASH=\"$$(sha1sum $< | cut -c1-12)\" -c $< -o $@
+
+# What env.csv records about the build; rebuilt every time (it is tiny)
+# so the git revision is never stale.
+$(BUILD)/harness/envinfo.c.o: harness/envinfo.c FORCE
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DCONTEND_GIT_REV=\"$$(git describe --always --dirty 2>/dev/null || echo unknown)\" \
+		-DCONTEND_CFLAGS='"$(OPT) $(SAN)"' -c $< -o $@
+
+$(BUILD)/harness/plot.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\"
 
 $(BUILD)/%.S.o: %.S
 	@mkdir -p $(@D)
@@ -98,5 +113,7 @@ run: deps
 
 clean:
 	rm -rf build
+
+FORCE:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

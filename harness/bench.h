@@ -53,6 +53,13 @@ struct bench_param {
 	const char *help;
 };
 
+/* The Makefile defines CONTEND_SRC_HASH per bench/ file. */
+#ifdef CONTEND_SRC_HASH
+#define BENCH_VERSION CONTEND_SRC_HASH
+#else
+#define BENCH_VERSION "unknown"
+#endif
+
 /* Everything a workload sees of one configuration. */
 struct bench_state {
 	const struct bench_desc *desc;
@@ -74,7 +81,9 @@ struct bench_task {
 struct bench_desc {
 	const char *name;	/* family.variant[.detail] */
 	const char *summary;	/* one line, for `contend list` */
-	const char *source;	/* __FILE__, hashed into the bench version */
+	/* BENCH_VERSION: a hash of the workload's source file, so that
+	 * compare can tell a changed benchmark from a changed machine. */
+	const char *version;
 	unsigned modes;		/* BENCH_MODE_* this workload supports */
 	int tasks;		/* fixed task count, or 0: from --threads */
 	const char *placements;	/* default policies, e.g. "same-core,cross-core" */
@@ -83,7 +92,9 @@ struct bench_desc {
 
 	int  (*setup)(struct bench_state *st);		/* -errno on failure */
 	int  (*task_init)(struct bench_task *t);	/* -errno on failure */
-	/* The timed loop: do `iters` iterations, return how many were done. */
+	/* The timed loop: do `iters` iterations; return how many operations
+	 * this task completed.  The harness sums them over tasks, so a task
+	 * that only serves another (the echo side of a ping-pong) returns 0. */
 	uint64_t (*run)(struct bench_task *t, uint64_t iters);
 	/* The same exchange without the mechanism under test, one task. */
 	uint64_t (*baseline)(struct bench_task *t, uint64_t iters);

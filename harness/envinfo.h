@@ -1,0 +1,28 @@
+/*
+ * harness/envinfo.h - what makes numbers move, recorded beside them:
+ * host, processor, topology, kernel, compiler and flags, git revision,
+ * clock, frequency governor, turbo, SMT, ASLR, load, virtualisation.
+ * Written to env.csv, into the JSON context, and shown by `contend env`.
+ */
+#ifndef CONTEND_ENVINFO_H
+#define CONTEND_ENVINFO_H
+
+#include <stddef.h>
+
+#define ENVINFO_MAX 40
+
+struct envinfo {
+	int n;
+	char key[ENVINFO_MAX][32];
+	char value[ENVINFO_MAX][256];
+};
+
+/* Collect everything; run_id and seed are this run's.  Values that
+ * cannot be read are "unknown", never guessed. */
+void envinfo_collect(struct envinfo *e, const char *run_id, unsigned long long seed);
+const char *envinfo_get(const struct envinfo *e, const char *key);
+
+/* Write env.csv (key,value) atomically; 0 or -errno. */
+int envinfo_write_csv(const struct envinfo *e, const char *path);
+
+#endif

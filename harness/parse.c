@@ -1,0 +1,123 @@
+/*
+ * harness/parse.c - integer lists, whole numbers and durations for the
+ * command line.  Strict on purpose: "1,,2", "4-2", "1,2," and "2x" are
+ * errors, never silently read as something else.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/parse.h"
+
+static int parse_fail(char *err, size_t errlen, const char *fmt, const char *what)
+{
+	snprintf(err, errlen, fmt, what);
+	return -EINVAL;
+}
+
+/* One unsigned decimal number at *p, advancing p; -1 if none. */
+static long parse_number(const char **p, long hi)
+{
+	const char *s = *p;
+	long v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	while (*s >= '0' && *s <= '9') {
+		v = v * 10 + (*s - '0');
+		if (v > hi)
+			v = hi + 1;	/* saturate: reported as out of range */
+		s++;
+	}
+	*p = s;
+	return v;
+}
+
+int parse_long(const char *s, long lo, long hi, long *out, char *err, size_t errlen)
+{
+	const char *p = s;
+	long v = parse_number(&p, hi);
+
+	if (v < 0 || *p != '\0')
+		return parse_fail(err, errlen, "'%s' is not a whole number", s);
+	if (v < lo || v > hi) {
+		snprintf(err, errlen, "'%s' is out of range (%ld..%ld)", s, lo, hi);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_int_list(const char *s, long lo, long hi, int *out, size_t *n,
+		   char *err, size_t errlen)
+{
+	const char *p = s;
+	size_t count = 0;
+
+	if (*s == '\0')
+		return parse_fail(err, errlen, "empty list%s; expected e.g. 1,2,4 or 1-8", "");
+	for (;;) {
+		long a = parse_number(&p, hi), b;
+
+		if (a < 0) {
+			snprintf(err, errlen, "'%s': expected a number at '%s' "
+				 "(lists look like 1,2,4 or 1-8)", s, p);
+			return -EINVAL;
+		}
+		b = a;
+		if (*p == '-') {
+			p++;
+			b = parse_number(&p, hi);
+			if (b < 0) {
+				snprintf(err, errlen, "'%s': range needs an end, as in 1-8", s);
+				return -EINVAL;
+			}
+			if (b < a) {
+				snprintf(err, errlen, "'%s': range %ld-%ld runs backwards", s, a, b);
+				return -EINVAL;
+			}
+		}
+		if (a < lo || b > hi) {
+			snprintf(err, errlen, "'%s': values must lie in %ld..%ld", s, lo, hi);
+			return -EINVAL;
+		}
+		for (long v = a; v <= b; v++) {
+			for (size_t i = 0; i < count; i++)
+				if (out[i] == v) {
+					snprintf(err, errlen, "'%s': %ld appears twice", s, v);
+					return -EINVAL;
+				}
+			if (count == PARSE_LIST_MAX) {
+				snprintf(err, errlen, "'%s': more than %d values", s, PARSE_LIST_MAX);
+				return -EINVAL;
+			}
+			out[count++] = (int)v;
+		}
+		if (*p == '\0')
+			break;
+		if (*p != ',') {
+			snprintf(err, errlen, "'%s': unexpected '%c' (lists look like 1,2,4 or 1-8)",
+				 s, *p);
+			return -EINVAL;
+		}
+		p++;
+	}
+	*n = count;
+	return 0;
+}
+
+int parse_seconds(const char *s, double *out, char *err, size_t errlen)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno || !isfinite(v) || v <= 0 || v > 3600)
+		return parse_fail(err, errlen,
+				  "'%s' is not a duration in seconds (a number > 0 and <= 3600, e.g. 0.2)", s);
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,303 @@
+/*
+ * harness/plot.c - pivot results for gnuplot and run it.  Reads only
+ * the CSV; knows nothing of how the numbers were made.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/csv.h"
+#include "harness/plot.h"
+
+#ifndef CONTEND_SOURCE_DIR
+#define CONTEND_SOURCE_DIR "."
+#endif
+
+#define PLOT_MAX 64
+
+struct plot_spec {
+	char metric[64], series[32], group[32];
+};
+
+struct plot_cols {
+	int bench, mode, placement, threads, params, metric, median, lo, hi;
+};
+
+static int plot_isdir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Where the gnuplot scripts are: $CONTEND_PLOTS_DIR, the source tree the
+ * binary was built from, or ../plots beside the binary. */
+static void plot_scripts_dir(char *buf, size_t len)
+{
+	const char *env = getenv("CONTEND_PLOTS_DIR");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && plot_isdir(env)) {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	snprintf(buf, len, "%s/plots", CONTEND_SOURCE_DIR);
+	if (plot_isdir(buf))
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		snprintf(buf, len, "%.4000s/../plots", exe);
+		return;
+	}
+	snprintf(buf, len, "plots");
+}
+
+static int plot_read_spec(const char *script, struct plot_spec *s)
+{
+	FILE *f = fopen(script, "r");
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	snprintf(s->series, sizeof(s->series), "bench");
+	snprintf(s->group, sizeof(s->group), "placement");
+	for (int i = 0; i < 10 && fgets(line, sizeof(line), f); i++) {
+		char *p = strstr(line, "# contend:"), *save = NULL;
+		if (!p)
+			continue;
+		for (char *t = strtok_r(p + 10, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+			if (strncmp(t, "metric=", 7) == 0)
+				found = snprintf(s->metric, sizeof(s->metric), "%s", t + 7) > 0;
+			else if (strncmp(t, "series=", 7) == 0)
+				snprintf(s->series, sizeof(s->series), "%s", t + 7);
+			else if (strncmp(t, "group=", 6) == 0)
+				snprintf(s->group, sizeof(s->group), "%s", t + 6);
+		}
+	}
+	fclose(f);
+	return found ? 0 : -EINVAL;
+}
+
+static int plot_index(char names[][160], int *n, const char *name)
+{
+	for (int i = 0; i < *n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	if (*n == PLOT_MAX)
+		return -1;
+	snprintf(names[*n], 160, "%s", name);
+	return (*n)++;
+}
+
+/* Does column c take more than one value among this family's rows? */
+static int plot_varies(const struct csv_table *t, int c, const char *family, int bench,
+		       const char *metric, int mcol)
+{
+	const char *first = NULL;
+	size_t flen = strlen(family);
+
+	for (size_t r = 0; r < t->nrows; r++) {
+		if (strncmp(t->rows[r][bench], family, flen) || t->rows[r][bench][flen] != '.' ||
+		    strcmp(t->rows[r][mcol], metric))
+			continue;
+		if (!first)
+			first = t->rows[r][c];
+		else if (strcmp(first, t->rows[r][c]))
+			return 1;
+	}
+	return 0;
+}
+
+/* Write DIR/<family>.dat; returns the number of series (0: nothing to plot). */
+static int plot_pivot(const struct csv_table *t, const struct plot_cols *c, const char *family,
+		      const struct plot_spec *s, const char *datpath)
+{
+	static char groups[PLOT_MAX][160], series[PLOT_MAX][160];
+	static double med[PLOT_MAX][PLOT_MAX], lo[PLOT_MAX][PLOT_MAX], hi[PLOT_MAX][PLOT_MAX];
+	int ng = 0, ns = 0, dropped = 0;
+	size_t flen = strlen(family);
+	int gcol = strcmp(s->group, "threads") == 0 ? c->threads : c->placement;
+	/* Whatever else varies goes into the group label, so that no two
+	 * rows land in one bar. */
+	int vary_mode = plot_varies(t, c->mode, family, c->bench, s->metric, c->metric) &&
+			strcmp(s->series, "bench");
+	int vary_params = plot_varies(t, c->params, family, c->bench, s->metric, c->metric);
+	int vary_threads = gcol != c->threads &&
+			   plot_varies(t, c->threads, family, c->bench, s->metric, c->metric);
+	FILE *f;
+
+	for (int g = 0; g < PLOT_MAX; g++)
+		for (int k = 0; k < PLOT_MAX; k++)
+			med[g][k] = lo[g][k] = hi[g][k] = NAN;
+	for (size_t r = 0; r < t->nrows; r++) {
+		char **row = t->rows[r], label[160];
+		int g, k;
+
+		if (strncmp(row[c->bench], family, flen) || row[c->bench][flen] != '.' ||
+		    strcmp(row[c->metric], s->metric))
+			continue;
+		snprintf(label, sizeof(label), "%s%s%s%s%s%s%s", row[gcol],
+			 vary_threads ? " x" : "", vary_threads ? row[c->threads] : "",
+			 vary_mode ? " " : "", vary_mode ? row[c->mode] : "",
+			 vary_params ? " " : "", vary_params ? row[c->params] : "");
+		g = plot_index(groups, &ng, label);
+		k = plot_index(series, &ns, row[c->bench]);
+		if (g < 0 || k < 0)
+			continue;
+		med[g][k] = strtod(row[c->median], NULL);
+		lo[g][k] = strtod(row[c->lo], NULL);
+		hi[g][k] = strtod(row[c->hi], NULL);
+		if (!(med[g][k] > 0)) {	/* a log axis cannot show it */
+			med[g][k] = lo[g][k] = hi[g][k] = NAN;
+			dropped++;
+		}
+	}
+	if (dropped)
+		fprintf(stderr, "contend: notice: %s: %d values <= 0 (net of a noisy baseline) "
+			"left out of the log-scale chart; they are in results.csv\n", family, dropped);
+	if (ns == 0)
+		return 0;
+	f = fopen(datpath, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "group");
+	for (int k = 0; k < ns; k++)
+		fprintf(f, "\t%s\t%s_lo\t%s_hi", series[k], series[k], series[k]);
+	fprintf(f, "\n");
+	for (int g = 0; g < ng; g++) {
+		fprintf(f, "\"%s\"", groups[g]);
+		for (int k = 0; k < ns; k++)
+			fprintf(f, "\t%.6g\t%.6g\t%.6g", med[g][k], lo[g][k], hi[g][k]);
+		fprintf(f, "\n");
+	}
+	if (fclose(f) != 0)
+		return -errno;
+	return ns;
+}
+
+static int plot_gnuplot(const char *script, const char *dat, const char *outbase, int nseries,
+			const char *subtitle)
+{
+	char expr[PATH_MAX * 3];
+	pid_t pid;
+	int status;
+
+	snprintf(expr, sizeof(expr), "datafile='%s'; outbase='%s'; nseries=%d; subtitle='%s'",
+		 dat, outbase, nseries, subtitle);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execlp("gnuplot", "gnuplot", "-e", expr, script, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return -ENOENT;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+int plot_render(const char *dir)
+{
+	static const char *const need[] = {
+		"bench", "mode", "placement", "threads", "params", "metric", "median",
+		"ci95_lo", "ci95_hi",
+	};
+	struct csv_table t;
+	struct plot_cols c;
+	int *cols = (int *)&c;
+	char path[PATH_MAX], scripts[PATH_MAX], families[PLOT_MAX][160];
+	int nfam = 0, drawn = 0, status = 0, ret;
+	size_t line = 0;
+
+	if (strchr(dir, '\'')) {
+		fprintf(stderr, "contend: plot: folder names with a ' are not supported\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/results.csv", dir);
+	ret = csv_read(path, &t, &line);
+	if (ret == -EINVAL) {
+		fprintf(stderr, "contend: %s:%zu: malformed CSV (expected contend's results "
+			"columns)\n", path, line);
+		return 2;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "contend: cannot read %s: %s (give a run folder made by "
+			"'contend sweep')\n", path, strerror(-ret));
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if ((cols[i] = csv_table_col(&t, need[i])) < 0) {
+			fprintf(stderr, "contend: %s: no '%s' column: not a contend results file\n",
+				path, need[i]);
+			csv_table_free(&t);
+			return 2;
+		}
+	for (size_t r = 0; r < t.nrows; r++) {
+		char fam[160];
+		snprintf(fam, sizeof(fam), "%.*s", (int)strcspn(t.rows[r][c.bench], "."),
+			 t.rows[r][c.bench]);
+		plot_index(families, &nfam, fam);
+	}
+	plot_scripts_dir(scripts, sizeof(scripts));
+	for (int i = 0; i < nfam; i++) {
+		char script[PATH_MAX + 200], dat[PATH_MAX + 200], outbase[PATH_MAX + 200];
+		struct plot_spec s;
+		int ns;
+
+		snprintf(script, sizeof(script), "%.3800s/%.150s.gp", scripts, families[i]);
+		if (access(script, R_OK) < 0) {
+			fprintf(stderr, "contend: notice: no chart for family %s (no %s)\n",
+				families[i], script);
+			continue;
+		}
+		if (plot_read_spec(script, &s) < 0) {
+			fprintf(stderr, "contend: %s: no '# contend: metric=...' line\n", script);
+			status = 1;
+			continue;
+		}
+		snprintf(dat, sizeof(dat), "%.3800s/%.150s.dat", dir, families[i]);
+		snprintf(outbase, sizeof(outbase), "%.3800s/%.150s", dir, families[i]);
+		ns = plot_pivot(&t, &c, families[i], &s, dat);
+		if (ns <= 0) {
+			if (ns < 0)
+				fprintf(stderr, "contend: cannot write %s: %s\n", dat, strerror(-ns));
+			else
+				fprintf(stderr, "contend: notice: %s: no '%s' rows to chart\n",
+					families[i], s.metric);
+			status = ns < 0;
+			continue;
+		}
+		ret = plot_gnuplot(script, dat, outbase, ns, t.nrows ? t.rows[0][0] : "");
+		if (ret == -ENOENT) {
+			fprintf(stderr, "contend: gnuplot is not installed (scripts/install-deps "
+				"installs gnuplot-nox)\n");
+			csv_table_free(&t);
+			return 2;
+		}
+		if (ret < 0) {
+			fprintf(stderr, "contend: gnuplot failed on %s\n", script);
+			status = 1;
+			continue;
+		}
+		printf("%s.png\n%s.svg\n", outbase, outbase);
+		drawn++;
+	}
+	csv_table_free(&t);
+	if (!drawn && !status)
+		fprintf(stderr, "contend: notice: nothing to chart in %s\n", path);
+	return status;
+}

@@ -1,0 +1,73 @@
+/*
+ * harness/runner.h - run one benchmark configuration and bring back its
+ * raw samples.
+ *
+ * Each configuration runs in a child process of its own (the "runner"),
+ * in its own process group.  Inside it the workload's tasks are spawned
+ * (threads or processes), pinned, released together through a start
+ * gate, and driven through rounds: calibration (the iteration count grows
+ * until one round lasts about --min-time), one warm-up round, then --reps
+ * measured rounds, each followed by the workload's baseline round if it
+ * has one, then a few counted rounds with the performance counters open
+ * (kept apart so that counting never slows a timed round).  The parent only waits: if the runner overruns its time budget
+ * or the user presses Ctrl-C, the whole process group is killed, the
+ * configuration is recorded as failed (or interrupted) with the reason,
+ * and the sweep goes on (or stops, keeping what it has).
+ */
+#ifndef CONTEND_RUNNER_H
+#define CONTEND_RUNNER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "harness/bench.h"
+#include "harness/counters.h"
+
+struct runner_config {
+	const struct bench_desc *desc;
+	enum bench_mode mode;
+	int ntasks;
+	const int *cpus;			/* ntasks OS ids, -1 = unbound */
+	const char *const *param_values;	/* parallel to desc->params */
+	double min_time_s;			/* target length of one round */
+	int reps;
+	double budget_s;			/* watchdog: whole configuration */
+	const struct ctr_set *ctrs;
+};
+
+enum runner_status {
+	RUNNER_OK,
+	RUNNER_FAILED,		/* setup error, check failed, crash, overran budget */
+	RUNNER_INTERRUPTED,	/* Ctrl-C: not a result */
+};
+
+struct runner_result {
+	enum runner_status status;
+	char reason[256];
+	uint64_t iters;		/* iterations of one measured round */
+	int reps;		/* measured rounds completed */
+	double *run_ns;		/* [reps] time of each measured round */
+	double *base_ns;	/* [reps] its baseline round, NULL if none */
+	double *ops;		/* [reps] operations the tasks reported */
+	double *jain;		/* [reps] Jain's index over per-task ops */
+	/* Counters come from separate counted rounds after the timed ones,
+	 * so that perf events never slow down a timed round. */
+	int ctr_rounds;
+	double *ctr_ops;	/* [ctr_rounds] operations in each counted round */
+	double *ctr;		/* [ctr_rounds * ctrs->n], summed over tasks; NaN = unmeasured */
+	int ctr_ok[CTR_MAX];	/* 1 if the counter was measured in every task */
+	int ctr_err[CTR_MAX];	/* errno of the failure otherwise */
+	int *cpus_seen;		/* [ntasks] processor each task ended on */
+};
+
+/* Set by the SIGINT/SIGTERM handler that runner_install_signals() installs. */
+extern volatile sig_atomic_t runner_interrupted;
+void runner_install_signals(void);
+
+/* Run cfg; fills res (free with runner_result_free).  Returns 0 when the
+ * configuration was attempted (see res->status), -errno when the runner
+ * could not even be started. */
+int runner_run(const struct runner_config *cfg, struct runner_result *res);
+void runner_result_free(struct runner_result *res);
+
+#endif
