@@ -1,0 +1,60 @@
+/*
+ * bench/ctx.h - what every ctx.* workload shares: the ws_kb parameter,
+ * the two metrics, and the cache-dirtying step between switches.
+ *
+ * roundtrip  one full exchange A -> B -> A, the figure `perf bench sched
+ *            pipe` prints per operation;
+ * switch     one one-way switch, net of the same exchange done by one
+ *            task without switching (the baseline), as lmbench's lat_ctx
+ *            subtracts its pipe overhead: (roundtrip - baseline) / 2.
+ */
+#ifndef CONTEND_BENCH_CTX_H
+#define CONTEND_BENCH_CTX_H
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "harness/bench.h"
+
+#define CTX_PARAMS (const struct bench_param[]){ \
+	{ "ws_kb", "0", "KiB of memory each side dirties after every switch (lat_ctx -s)" }, \
+	{ NULL, NULL, NULL } }
+
+#define CTX_METRICS (const struct bench_metric[]){ \
+	{ "roundtrip", "ns", BENCH_NS_PER_OP, 1, 0 }, \
+	{ "switch", "ns", BENCH_NS_NET_PER_OP, 2, 0 }, \
+	{ NULL, NULL, 0, 0, 0 } }
+
+/* One side's working set: dirtied a cache line at a time after each
+ * switch, so that a bigger ws_kb shows what a switch costs once the
+ * caches no longer hold the other side's data. */
+struct ctx_ws {
+	unsigned char *buf;
+	size_t len;
+};
+
+static inline int ctx_ws_init(struct ctx_ws *ws, const struct bench_state *st)
+{
+	long long kb = bench_param_int(st, "ws_kb");
+
+	if (kb < 0 || kb > 1 << 20)
+		return -EINVAL;
+	ws->len = (size_t)kb * 1024;
+	ws->buf = ws->len ? calloc(1, ws->len) : NULL;
+	return ws->len && !ws->buf ? -ENOMEM : 0;
+}
+
+static inline void ctx_ws_touch(struct ctx_ws *ws)
+{
+	/* 64: one store per cache line is enough to own it. */
+	for (size_t i = 0; i < ws->len; i += 64)
+		ws->buf[i]++;
+}
+
+static inline void ctx_ws_free(struct ctx_ws *ws)
+{
+	free(ws->buf);
+	ws->buf = NULL;
+}
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * bench/ctx_fd.c - context switches through file descriptors: a token
+ * passed back and forth over two pipes (or two eventfds), between two
+ * threads or two processes.  Isolates the cost of a blocking read that
+ * wakes the other side: the same exchange `perf bench sched pipe` and
+ * lmbench's lat_ctx time.
+ *
+ * Task 0 writes to `ping` and blocks reading `pong`; task 1 echoes.  The
+ * baseline is task 0 alone doing the same writes and reads on both
+ * channels, where no read ever blocks.
+ */
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "bench/ctx.h"
+
+enum ctx_fd_kind { CTX_FD_PIPE, CTX_FD_EVENTFD };
+
+struct ctx_fd_channel {
+	int rd, wr;
+};
+
+struct ctx_fd_shared {
+	struct ctx_fd_channel ping, pong;
+	uint64_t echoes;	/* task 1's exchanges, published once per round */
+	uint64_t solo;		/* baseline exchanges */
+};
+
+struct ctx_fd_local {
+	struct ctx_ws ws, ws_other;	/* the other only for the baseline */
+};
+
+static int ctx_fd_channel_open(struct ctx_fd_channel *c, enum ctx_fd_kind kind)
+{
+	int fds[2];
+
+	if (kind == CTX_FD_EVENTFD) {
+		c->rd = c->wr = eventfd(0, EFD_CLOEXEC);
+		return c->rd < 0 ? -errno : 0;
+	}
+	if (pipe(fds) < 0)
+		return -errno;
+	c->rd = fds[0];
+	c->wr = fds[1];
+	return 0;
+}
+
+static void ctx_fd_channel_close(struct ctx_fd_channel *c)
+{
+	if (c->wr != c->rd)
+		close(c->wr);
+	close(c->rd);
+}
+
+static int ctx_fd_setup(struct bench_state *st, enum ctx_fd_kind kind)
+{
+	struct ctx_fd_shared *s = bench_shared_alloc(st, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	if ((r = ctx_fd_channel_open(&s->ping, kind)) < 0)
+		return r;
+	if ((r = ctx_fd_channel_open(&s->pong, kind)) < 0) {
+		ctx_fd_channel_close(&s->ping);
+		return r;
+	}
+	st->priv = s;
+	return 0;
+}
+
+static int ctx_pipe_setup(struct bench_state *st)
+{
+	return ctx_fd_setup(st, CTX_FD_PIPE);
+}
+
+static int ctx_eventfd_setup(struct bench_state *st)
+{
+	return ctx_fd_setup(st, CTX_FD_EVENTFD);
+}
+
+static void ctx_fd_teardown(struct bench_state *st)
+{
+	struct ctx_fd_shared *s = st->priv;
+
+	ctx_fd_channel_close(&s->ping);
+	ctx_fd_channel_close(&s->pong);
+}
+
+static int ctx_fd_task_init(struct bench_task *t)
+{
+	struct ctx_fd_local *l = calloc(1, sizeof(*l));
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	t->local = l;
+	if ((r = ctx_ws_init(&l->ws, t->st)) < 0)
+		return r;
+	return t->id == 0 ? ctx_ws_init(&l->ws_other, t->st) : 0;
+}
+
+static void ctx_fd_task_fini(struct bench_task *t)
+{
+	struct ctx_fd_local *l = t->local;
+
+	ctx_ws_free(&l->ws);
+	ctx_ws_free(&l->ws_other);
+	free(l);
+}
+
+/* An eventfd needs 8 bytes; a pipe moves the same 8-byte token so the two
+ * variants differ only in the kernel object.  A short or failed transfer
+ * is a broken benchmark, not a measurement: abort. */
+static inline void ctx_fd_send(const struct ctx_fd_channel *c)
+{
+	uint64_t one = 1;
+
+	if (write(c->wr, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		abort();
+}
+
+static inline void ctx_fd_recv(const struct ctx_fd_channel *c)
+{
+	uint64_t v;
+
+	if (read(c->rd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		abort();
+}
+
+static uint64_t ctx_fd_run(struct bench_task *t, uint64_t iters)
+{
+	struct ctx_fd_shared *s = t->st->priv;
+	struct ctx_fd_local *l = t->local;
+
+	if (t->id == 0) {
+		for (uint64_t i = 0; i < iters; i++) {
+			ctx_fd_send(&s->ping);
+			ctx_fd_recv(&s->pong);
+			ctx_ws_touch(&l->ws);
+		}
+		return iters;
+	}
+	for (uint64_t i = 0; i < iters; i++) {
+		ctx_fd_recv(&s->ping);
+		ctx_ws_touch(&l->ws);
+		ctx_fd_send(&s->pong);
+	}
+	s->echoes += iters;
+	return 0;	/* the echo side adds no exchanges of its own */
+}
+
+static uint64_t ctx_fd_baseline(struct bench_task *t, uint64_t iters)
+{
+	struct ctx_fd_shared *s = t->st->priv;
+	struct ctx_fd_local *l = t->local;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		ctx_fd_send(&s->ping);
+		ctx_fd_recv(&s->ping);
+		ctx_ws_touch(&l->ws_other);
+		ctx_fd_send(&s->pong);
+		ctx_fd_recv(&s->pong);
+		ctx_ws_touch(&l->ws);
+	}
+	s->solo += iters;
+	return iters;
+}
+
+static const char *ctx_fd_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
+{
+	struct ctx_fd_shared *s = st->priv;
+
+	if (s->echoes != run_iters)
+		return "the echo task did not answer every token";
+	if (s->solo != base_iters)
+		return "the baseline did not complete every exchange";
+	return NULL;
+}
+
+#define CTX_FD_DESC(var, nm, sum, mode, setupfn)				\
+	const struct bench_desc var = {						\
+		.name = nm, .summary = sum, .version = BENCH_VERSION,			\
+		.modes = mode, .tasks = 2,					\
+		.placements = "same-core,cross-core",				\
+		.params = CTX_PARAMS, .metrics = CTX_METRICS,			\
+		.setup = setupfn, .task_init = ctx_fd_task_init,		\
+		.run = ctx_fd_run, .baseline = ctx_fd_baseline,			\
+		.task_fini = ctx_fd_task_fini, .check = ctx_fd_check,		\
+		.teardown = ctx_fd_teardown,					\
+	}
+
+CTX_FD_DESC(bench_ctx_thread_pipe, "ctx.thread.pipe",
+	    "two threads pass a token over a pair of pipes", BENCH_MODE_THREAD, ctx_pipe_setup);
+CTX_FD_DESC(bench_ctx_process_pipe, "ctx.process.pipe",
+	    "two processes pass a token over a pair of pipes (perf bench sched pipe)",
+	    BENCH_MODE_PROCESS, ctx_pipe_setup);
+CTX_FD_DESC(bench_ctx_thread_eventfd, "ctx.thread.eventfd",
+	    "two threads pass a token through a pair of eventfds", BENCH_MODE_THREAD,
+	    ctx_eventfd_setup);

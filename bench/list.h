@@ -1,0 +1,13 @@
+/*
+ * bench/list.h - the registry: one line per workload, in the order
+ * `contend list` shows them.  Each name is a `const struct bench_desc
+ * bench_<name>` defined in a bench/ file.
+ */
+BENCH(ctx_thread_futex)
+BENCH(ctx_thread_cond)
+BENCH(ctx_thread_pipe)
+BENCH(ctx_thread_eventfd)
+BENCH(ctx_process_pipe)
+BENCH(ctx_process_futex)
+BENCH(ctx_coro_asm)
+BENCH(ctx_coro_ucontext)

@@ -1,0 +1,41 @@
+# contend: metric=switch series=bench group=placement
+#
+# plots/ctx.gp - what one context switch costs, per mechanism, grouped by
+# placement: bars are medians, whiskers the 95 % confidence interval of
+# the median; log scale, since a coroutine switch and a process switch
+# differ by three orders of magnitude.
+#
+# `contend plot DIR` passes: datafile (tab-separated: group, then median,
+# low, high per series), outbase (path without extension), nseries,
+# subtitle (the run id).
+
+set datafile separator "\t"
+set datafile missing "NaN"
+set style data histogram
+set style histogram errorbars gap 2 lw 1.5
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set logscale y
+set format y "%g"
+set grid ytics mytics lc rgb "#dddddd"
+set ylabel "ns per one-way switch (median, 95% CI)"
+set xlabel "placement"
+set key outside right top vertical Left reverse noenhanced
+set title sprintf("contend: context switch cost\n{/*0.8 %s}", subtitle) noenhanced
+set xtics nomirror noenhanced
+set ytics nomirror
+set border 3
+set yrange [*:*]
+
+do for [fmt in "png svg"] {
+	if (fmt eq "png") {
+		set terminal pngcairo size 1200,650 font "sans,10" noenhanced
+	} else {
+		set terminal svg size 1200,650 dynamic font "sans,10" noenhanced
+	}
+	set output outbase.".".fmt
+	plot for [i=0:nseries-1] datafile \
+		using (column(2+3*i)):(column(3+3*i)):(column(4+3*i)):xtic(1) \
+		title columnhead(2+3*i)
+	unset output
+}
