@@ -85,17 +85,21 @@ tests: $(BUILD)/contend $(TESTS)
 
 # The harness tests run build/contend itself for the command-line cases;
 # CONTEND_BIN points them at the binary of the same build.
+# TSAN_OPTIONS reaches the contend binary the harness tests run too, so a
+# race inside a benchmark run fails the run instead of scrolling past.
 test-prim: $(BUILD)/tests/prim-tests
-	$(BUILD)/tests/prim-tests $(CRITERION_FLAGS)
+	TSAN_OPTIONS="$(TSAN_OPTIONS)" $(BUILD)/tests/prim-tests $(CRITERION_FLAGS)
 test-harness: $(BUILD)/contend $(BUILD)/tests/harness-tests
-	CONTEND_BIN=$(BUILD)/contend $(BUILD)/tests/harness-tests $(CRITERION_FLAGS)
+	TSAN_OPTIONS="$(TSAN_OPTIONS)" CONTEND_BIN=$(BUILD)/contend \
+		$(BUILD)/tests/harness-tests $(CRITERION_FLAGS)
 
 # Sanitizer builds live in their own folders so that their objects never
 # mix with the optimised ones.  TSan wants -O1 at least and PIE.
 test-san:
 	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" \
 		SAN="-fsanitize=thread -fno-omit-frame-pointer -DCONTEND_TEST_SHIM" \
-		TESTLIB= CRITERION_FLAGS= test-prim test-harness
+		TESTLIB= CRITERION_FLAGS= TSAN_OPTIONS="halt_on_error=1" test-prim test-harness
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 		test-prim test-harness

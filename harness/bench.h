@@ -87,6 +87,7 @@ struct bench_desc {
 	unsigned modes;		/* BENCH_MODE_* this workload supports */
 	int tasks;		/* fixed task count, or 0: from --threads */
 	const char *placements;	/* default policies, e.g. "same-core,cross-core" */
+	int hidden;		/* harness self-tests: not listed, never matched by a glob */
 	const struct bench_param *params;	/* NULL-name terminated, may be NULL */
 	const struct bench_metric *metrics;	/* NULL-name terminated */
 

@@ -5,6 +5,8 @@
 #ifndef CONTEND_CLI_H
 #define CONTEND_CLI_H
 
+#include <stdio.h>
+
 #include "harness/bench.h"
 #include "harness/counters.h"
 #include "harness/parse.h"

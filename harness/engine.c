@@ -27,9 +27,13 @@ int engine_select(const char *pattern, const struct bench_desc **out, int max,
 {
 	int n = 0;
 
-	for (int i = 0; bench_registry[i]; i++)
-		if (fnmatch(pattern, bench_registry[i]->name, 0) == 0 && n < max)
-			out[n++] = bench_registry[i];
+	for (int i = 0; bench_registry[i]; i++) {
+		const struct bench_desc *d = bench_registry[i];
+		int hit = d->hidden ? strcmp(pattern, d->name) == 0
+				    : fnmatch(pattern, d->name, 0) == 0;
+		if (hit && n < max)
+			out[n++] = d;
+	}
 	if (n == 0) {
 		snprintf(err, errlen, "no benchmark matches '%s' (see 'contend list'; "
 			 "globs like 'ctx.*' work)", pattern);

@@ -70,6 +70,8 @@ static int cmd_list(const struct cli_args *a)
 	for (int i = 0; bench_registry[i]; i++) {
 		const struct bench_desc *d = bench_registry[i];
 
+		if (d->hidden)
+			continue;
 		printf("%-24s %s\n", d->name, d->summary);
 		if (!a->lng)
 			continue;

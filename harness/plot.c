@@ -88,6 +88,20 @@ static int plot_read_spec(const char *script, struct plot_spec *s)
 	return found ? 0 : -EINVAL;
 }
 
+/* Indices 0..n-1 ordered by name, so that a chart does not depend on
+ * the randomised run order. */
+static void plot_sorted(char names[][160], int n, int *order)
+{
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && strcmp(names[order[j - 1]], names[order[j]]) > 0; j--) {
+			int t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+}
+
 static int plot_index(char names[][160], int *n, const char *name)
 {
 	for (int i = 0; i < *n; i++)
@@ -99,21 +113,23 @@ static int plot_index(char names[][160], int *n, const char *name)
 	return (*n)++;
 }
 
-/* Does column c take more than one value among this family's rows? */
+/* Does column c take more than one value for one benchmark of this
+ * family?  (A column that differs only between benchmarks, like a fixed
+ * task count, is a property of the series and needs no label.) */
 static int plot_varies(const struct csv_table *t, int c, const char *family, int bench,
 		       const char *metric, int mcol)
 {
-	const char *first = NULL;
 	size_t flen = strlen(family);
 
 	for (size_t r = 0; r < t->nrows; r++) {
-		if (strncmp(t->rows[r][bench], family, flen) || t->rows[r][bench][flen] != '.' ||
-		    strcmp(t->rows[r][mcol], metric))
+		char **a = t->rows[r];
+		if (strncmp(a[bench], family, flen) || a[bench][flen] != '.' || strcmp(a[mcol], metric))
 			continue;
-		if (!first)
-			first = t->rows[r][c];
-		else if (strcmp(first, t->rows[r][c]))
-			return 1;
+		for (size_t q = r + 1; q < t->nrows; q++) {
+			char **b = t->rows[q];
+			if (!strcmp(b[bench], a[bench]) && !strcmp(b[mcol], metric) && strcmp(b[c], a[c]))
+				return 1;
+		}
 	}
 	return 0;
 }
@@ -124,7 +140,7 @@ static int plot_pivot(const struct csv_table *t, const struct plot_cols *c, cons
 {
 	static char groups[PLOT_MAX][160], series[PLOT_MAX][160];
 	static double med[PLOT_MAX][PLOT_MAX], lo[PLOT_MAX][PLOT_MAX], hi[PLOT_MAX][PLOT_MAX];
-	int ng = 0, ns = 0, dropped = 0;
+	int ng = 0, ns = 0, dropped = 0, gorder[PLOT_MAX], sorder[PLOT_MAX];
 	size_t flen = strlen(family);
 	int gcol = strcmp(s->group, "threads") == 0 ? c->threads : c->placement;
 	/* Whatever else varies goes into the group label, so that no two
@@ -170,14 +186,23 @@ static int plot_pivot(const struct csv_table *t, const struct plot_cols *c, cons
 	f = fopen(datpath, "w");
 	if (!f)
 		return -errno;
+	plot_sorted(groups, ng, gorder);
+	plot_sorted(series, ns, sorder);
 	fprintf(f, "group");
-	for (int k = 0; k < ns; k++)
-		fprintf(f, "\t%s\t%s_lo\t%s_hi", series[k], series[k], series[k]);
+	for (int i = 0; i < ns; i++) {
+		const char *n = series[sorder[i]];
+		fprintf(f, "\t%s\t%s_lo\t%s_hi", n, n, n);
+	}
 	fprintf(f, "\n");
-	for (int g = 0; g < ng; g++) {
+	for (int gi = 0; gi < ng; gi++) {
+		int g = gorder[gi];
 		fprintf(f, "\"%s\"", groups[g]);
-		for (int k = 0; k < ns; k++)
-			fprintf(f, "\t%.6g\t%.6g\t%.6g", med[g][k], lo[g][k], hi[g][k]);
+		for (int ki = 0; ki < ns; ki++)
+			for (int v = 0, k = sorder[ki]; v < 3; v++) {
+				double x = v == 0 ? med[g][k] : v == 1 ? lo[g][k] : hi[g][k];
+				/* gnuplot's "missing" marker is the literal NaN. */
+				fprintf(f, isnan(x) ? "\tNaN" : "\t%.6g", x);
+			}
 		fprintf(f, "\n");
 	}
 	if (fclose(f) != 0)

@@ -208,7 +208,7 @@ static void rn_task_loop(struct rn_ctx *ctx, int id)
 	struct bench_task t = { .st = ctx->st, .id = id };
 	struct ctr_task ctrs;
 	double c0[CTR_MAX], c1[CTR_MAX];
-	uint32_t seen = 0;
+	uint32_t seen = 0, participants;
 	int r, counting;
 
 	r = topo_bind_self(slot->cpu);
@@ -250,8 +250,11 @@ static void rn_task_loop(struct rn_ctx *ctx, int id)
 		slot->t_end = t1;
 		slot->ops = ops;
 		slot->cpu_seen = sched_getcpu();
+		/* Read before we count ourselves done: from then on the parent
+		 * may already be setting up the next round. */
+		participants = sh->participants;
 		/* release: the parent reads this slot once done counts us. */
-		if (__atomic_add_fetch(&sh->done, 1, __ATOMIC_RELEASE) == sh->participants)
+		if (__atomic_add_fetch(&sh->done, 1, __ATOMIC_RELEASE) == participants)
 			futex_wake(&sh->done, 1, 1);
 	}
 	if (cfg->desc->task_fini && !slot->err)
@@ -274,7 +277,25 @@ struct rn_round_out {
 	double jain;
 	double ctr[CTR_MAX];
 	int err_task;
+	int dead_task;		/* a task process that died, or -1 */
+	int dead_status;
 };
+
+/* Forked tasks of the running configuration, so that a round can notice
+ * one that died instead of waiting for it until the watchdog fires. */
+static pid_t *rn_task_pids;
+static int rn_task_npids;
+
+/* 0, or the id of a task process that has died (its status in *status). */
+static int rn_dead_task(int *status)
+{
+	for (int i = 0; i < rn_task_npids; i++)
+		if (rn_task_pids[i] > 0 && waitpid(rn_task_pids[i], status, WNOHANG) == rn_task_pids[i]) {
+			rn_task_pids[i] = -1;
+			return i + 1;
+		}
+	return 0;
+}
 
 static void rn_round(struct rn_shared *sh, int ntasks, enum rn_phase phase, uint64_t iters,
 		     int nctr, struct rn_round_out *out)
@@ -296,8 +317,20 @@ static void rn_round(struct rn_shared *sh, int ntasks, enum rn_phase phase, uint
 	}
 	if (phase == RN_STOP)
 		return;
-	while ((d = __atomic_load_n(&sh->done, __ATOMIC_ACQUIRE)) < n)
-		futex_wait(&sh->done, d, NULL, 1);
+	out->dead_task = -1;
+	while ((d = __atomic_load_n(&sh->done, __ATOMIC_ACQUIRE)) < n) {
+		/* 100 ms: wake now and then to look for a dead task process;
+		 * threads cannot die alone (a crash takes the runner). */
+		struct timespec tick = { 0, 100000000 };
+		int dead, status;
+
+		if (futex_wait(&sh->done, d, rn_task_npids ? &tick : NULL, 1) == -ETIMEDOUT &&
+		    (dead = rn_dead_task(&status))) {
+			out->dead_task = dead - 1;
+			out->dead_status = status;
+			return;
+		}
+	}
 
 	out->err_task = -1;
 	out->ops = 0;
@@ -343,7 +376,7 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 	for (int round = 0;; round++) {
 		rn_round(sh, n, RN_RUN, iters, nctr, &o);
 		run_total += iters;
-		if (o.err_task >= 0)
+		if (o.err_task >= 0 || o.dead_task >= 0)
 			goto task_failed;
 		if ((round > 0 && o.ns >= target / 4) || iters >= (UINT64_C(1) << 40))
 			break;
@@ -358,7 +391,7 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 		rn_stage(r, "warming up", 0, 0);
 		rn_round(sh, n, RN_RUN, iters, nctr, &o);
 		run_total += iters;
-		if (o.err_task >= 0)
+		if (o.err_task >= 0 || o.dead_task >= 0)
 			goto task_failed;
 		if (o.ns > target / 2 && o.ns < target * 2)
 			break;
@@ -373,7 +406,7 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 		rn_stage(r, "repetition %d of %d", rep + 1, cfg->reps);
 		rn_round(sh, n, RN_RUN, iters, nctr, &o);
 		run_total += iters;
-		if (o.err_task >= 0)
+		if (o.err_task >= 0 || o.dead_task >= 0)
 			goto task_failed;
 		if (d->baseline) {
 			rn_round(sh, n, RN_BASELINE, iters, nctr, &b);
@@ -389,7 +422,7 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 		rn_stage(r, "counting, round %d of %d", k + 1, RN_COUNT_ROUNDS);
 		rn_round(sh, n, RN_COUNT, iters, nctr, &o);
 		run_total += iters;
-		if (o.err_task >= 0)
+		if (o.err_task >= 0 || o.dead_task >= 0)
 			goto task_failed;
 		a->ctr_ops[k] = o.ops;
 		for (int c = 0; c < nctr; c++)
@@ -411,6 +444,13 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 	return 0;
 
 task_failed:
+	if (o.dead_task >= 0) {
+		snprintf(r->reason, sizeof(r->reason), "task %d died (%s) while %s", o.dead_task,
+			 WIFSIGNALED(o.dead_status) ? strsignal(WTERMSIG(o.dead_status))
+						    : "exited early", r->stage);
+		r->status = RUNNER_FAILED;
+		return 1;
+	}
 	snprintf(r->reason, sizeof(r->reason), "task %d: %s failed: %s", o.err_task,
 		 sh->slot[o.err_task].err_what, strerror(-sh->slot[o.err_task].err));
 	r->status = RUNNER_FAILED;
@@ -454,6 +494,10 @@ static void rn_child(const struct runner_config *cfg, struct rn_result *r)
 		sh->slot[i].cpu = cfg->cpus[i];
 
 	rn_stage(r, "spawning tasks", 0, 0);
+	if (cfg->mode == BENCH_MODE_PROCESS) {
+		rn_task_pids = pids;
+		rn_task_npids = 0;
+	}
 	for (int i = 0; i < cfg->ntasks; i++, spawned++) {
 		args[i] = (struct rn_task_arg){ .ctx = &ctx, .id = i };
 		if (cfg->mode == BENCH_MODE_THREAD) {
@@ -462,9 +506,12 @@ static void rn_child(const struct runner_config *cfg, struct rn_result *r)
 			pids[i] = fork();
 			ret = pids[i] < 0 ? -errno : 0;
 			if (pids[i] == 0) {
+				rn_task_npids = 0;
 				rn_task_loop(&ctx, i);
 				_exit(0);
 			}
+			if (pids[i] > 0)
+				rn_task_npids = i + 1;
 		}
 		if (ret < 0) {
 			snprintf(r->reason, sizeof(r->reason), "spawning task %d: %s", i, strerror(-ret));
@@ -481,7 +528,7 @@ static void rn_child(const struct runner_config *cfg, struct rn_result *r)
 	for (int i = 0; i < spawned; i++) {
 		if (cfg->mode == BENCH_MODE_THREAD)
 			pthread_join(threads[i], NULL);
-		else
+		else if (pids[i] > 0)
 			while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
 				;
 	}

@@ -165,18 +165,18 @@ int topo_place(const struct topo_placement *p, int ntasks, int *cpus,
 
 		if ((unsigned)ntasks > s.pus)
 			return topo_too_many(p, ntasks, s.pus, "processors", err, errlen);
-		for (int i = 0; i < ntasks; i++)
-			sets[i] = hwloc_bitmap_alloc();
-		if (hwloc_distrib(topo, &root, 1, sets, ntasks, INT_MAX, 0) < 0)
+		/* hwloc_distrib allocates the sets itself. */
+		if (hwloc_distrib(topo, &root, 1, sets, (unsigned)ntasks, INT_MAX, 0) < 0) {
 			ret = -errno;
+			snprintf(err, errlen, "placement scatter: hwloc_distrib: %s", strerror(-ret));
+			return ret;
+		}
 		for (int i = 0; i < ntasks; i++) {
 			hwloc_bitmap_singlify(sets[i]);
 			cpus[i] = hwloc_bitmap_first(sets[i]);
 			hwloc_bitmap_free(sets[i]);
 		}
-		if (ret)
-			snprintf(err, errlen, "placement scatter: hwloc_distrib: %s", strerror(-ret));
-		return ret;
+		return 0;
 	}
 	case TOPO_CPUS:
 		if (ntasks > p->ncpus) {

@@ -21,7 +21,7 @@ set grid ytics mytics lc rgb "#dddddd"
 set ylabel "ns per one-way switch (median, 95% CI)"
 set xlabel "placement"
 set key outside right top vertical Left reverse noenhanced
-set title sprintf("contend: context switch cost\n{/*0.8 %s}", subtitle) noenhanced
+set title sprintf("contend: one-way context switch cost\nrun %s", subtitle) noenhanced
 set xtics nomirror noenhanced
 set ytics nomirror
 set border 3

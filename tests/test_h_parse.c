@@ -1,0 +1,185 @@
+/*
+ * tests/test_h_parse.c - the command line's small parsers and the
+ * placement policies: every good form, every bad list.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/cli.h"
+#include "harness/parse.h"
+#include "harness/topo.h"
+#include "tests/check.h"
+
+static int list(const char *s, int *out, size_t *n)
+{
+	char err[200];
+
+	return parse_int_list(s, 0, 1000, out, n, err, sizeof(err));
+}
+
+Test(parse, good_lists, .timeout = 30)
+{
+	int v[PARSE_LIST_MAX];
+	size_t n;
+
+	cr_assert_eq(list("1,2,4", v, &n), 0);
+	cr_assert_eq(n, 3);
+	cr_assert(v[0] == 1 && v[1] == 2 && v[2] == 4);
+	cr_assert_eq(list("1-8", v, &n), 0);
+	cr_assert_eq(n, 8);
+	cr_assert(v[0] == 1 && v[7] == 8);
+	cr_assert_eq(list("0,2,4-7", v, &n), 0);
+	cr_assert_eq(n, 6);
+	cr_assert(v[2] == 4 && v[5] == 7);
+	cr_assert_eq(list("5", v, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(list("3-3", v, &n), 0);
+	cr_assert_eq(n, 1);
+}
+
+Test(parse, bad_lists, .timeout = 30)
+{
+	static const char *const bad[] = {
+		"", ",", "1,", ",1", "1,,2", "4-2", "a", "1-", "-1", "2x", "1 2", "1,1",
+		"1-3,2", "+1", "1.5", "1001", "0-1001", "1--2", "99999999999999999999",
+	};
+	int v[PARSE_LIST_MAX];
+	size_t n;
+	char err[200];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(parse_int_list(bad[i], 0, 1000, v, &n, err, sizeof(err)), -EINVAL,
+			     "'%s' accepted", bad[i]);
+		cr_assert_neq(err[0], '\0', "'%s' rejected without a reason", bad[i]);
+	}
+}
+
+Test(parse, whole_numbers_and_seconds, .timeout = 30)
+{
+	long v;
+	double s;
+	char err[200];
+
+	cr_assert_eq(parse_long("10", 1, 100, &v, err, sizeof(err)), 0);
+	cr_assert_eq(v, 10);
+	cr_assert_eq(parse_long("0", 1, 100, &v, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_long("101", 1, 100, &v, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_long("x", 1, 100, &v, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_long("", 1, 100, &v, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_seconds("0.5", &s, err, sizeof(err)), 0);
+	cr_assert_float_eq(s, 0.5, 1e-12);
+	cr_assert_eq(parse_seconds("0", &s, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_seconds("-1", &s, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_seconds("nan", &s, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_seconds("1s", &s, err, sizeof(err)), -EINVAL);
+}
+
+Test(placement, parse_every_policy, .timeout = 30)
+{
+	static const struct { const char *text; enum topo_policy p; } good[] = {
+		{ "compact", TOPO_COMPACT }, { "scatter", TOPO_SCATTER },
+		{ "same-core", TOPO_SAME_CORE }, { "cross-core", TOPO_CROSS_CORE },
+		{ "none", TOPO_NONE }, { "cpus:0,2", TOPO_CPUS }, { "cpus:0-3", TOPO_CPUS },
+	};
+	static const char *const bad[] = {
+		"sideways", "", "cpus:", "cpus:a", "cpus:1,,2", "cpus:3-1", "Compact", "cpus",
+	};
+	struct topo_placement p;
+	char err[300];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cr_assert_eq(topo_placement_parse(good[i].text, &p, err, sizeof(err)), 0,
+			     "%s: %s", good[i].text, err);
+		cr_assert_eq(p.policy, good[i].p);
+		cr_assert_str_eq(p.name, good[i].text);
+	}
+	cr_assert_eq(topo_placement_parse("cpus:0-3", &p, err, sizeof(err)), 0);
+	cr_assert_eq(p.ncpus, 4);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(topo_placement_parse(bad[i], &p, err, sizeof(err)), -EINVAL,
+			     "'%s' accepted", bad[i]);
+}
+
+Test(placement, place_on_this_machine, .timeout = 30)
+{
+	struct topo_summary s;
+	struct topo_placement p;
+	int cpus[PARSE_LIST_MAX];
+	char err[300], text[64];
+
+	cr_assert_eq(topo_init(), 0);
+	topo_summarize(&s);
+	cr_assert_geq(s.pus, 1);
+
+	topo_placement_parse("same-core", &p, err, sizeof(err));
+	cr_assert_eq(topo_place(&p, 3, cpus, err, sizeof(err)), 0);
+	cr_assert(cpus[0] >= 0 && cpus[0] == cpus[1] && cpus[1] == cpus[2]);
+
+	topo_placement_parse("none", &p, err, sizeof(err));
+	cr_assert_eq(topo_place(&p, 2, cpus, err, sizeof(err)), 0);
+	cr_assert(cpus[0] == -1 && cpus[1] == -1);
+
+	/* Strict policies: every task on its own PU, and one too many fails. */
+	static const char *const strict[] = { "compact", "scatter" };
+	for (int k = 0; k < 2; k++) {
+		topo_placement_parse(strict[k], &p, err, sizeof(err));
+		cr_assert_eq(topo_place(&p, (int)s.pus, cpus, err, sizeof(err)), 0, "%s", err);
+		for (unsigned i = 0; i < s.pus; i++)
+			for (unsigned j = i + 1; j < s.pus; j++)
+				cr_assert_neq(cpus[i], cpus[j], "%s put two tasks on %d", strict[k],
+					      cpus[i]);
+		cr_assert_eq(topo_place(&p, (int)s.pus + 1, cpus, err, sizeof(err)), -EINVAL);
+		cr_assert_neq(err[0], '\0');
+	}
+
+	topo_placement_parse("cross-core", &p, err, sizeof(err));
+	cr_assert_eq(topo_place(&p, (int)s.cores, cpus, err, sizeof(err)), 0);
+	cr_assert_eq(topo_place(&p, (int)s.cores + 1, cpus, err, sizeof(err)), -EINVAL);
+
+	/* An explicit list: taken in order; a processor that does not exist,
+	 * or too short a list, is an error. */
+	topo_placement_parse("cpus:0", &p, err, sizeof(err));
+	cr_assert_eq(topo_place(&p, 1, cpus, err, sizeof(err)), 0);
+	cr_assert_eq(cpus[0], 0);
+	cr_assert_eq(topo_place(&p, 2, cpus, err, sizeof(err)), -EINVAL);
+	snprintf(text, sizeof(text), "cpus:%u", 60000u);
+	topo_placement_parse(text, &p, err, sizeof(err));
+	cr_assert_eq(topo_place(&p, 1, cpus, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "not available") != NULL, "%s", err);
+}
+
+Test(cli, placement_lists, .timeout = 30)
+{
+	static struct cli_args a;
+	char err[400];
+	char *argv[] = { "--placement", "cpus:0,1,same-core,cross-core", "ctx.*" };
+
+	cr_assert_eq(cli_parse(CLI_RUN, 3, argv, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(a.nplace, 3);
+	cr_assert_str_eq(a.place[0].name, "cpus:0,1");
+	cr_assert_str_eq(a.place[1].name, "same-core");
+	cr_assert_str_eq(a.place[2].name, "cross-core");
+	cr_assert_eq(a.npos, 1);
+	cli_args_free(&a);
+}
+
+Test(cli, params_and_options, .timeout = 30)
+{
+	static struct cli_args a, b;
+	char err[400];
+	char *good[] = { "--param", "ws_kb=0,64", "--reps=7", "--quick", "--mode", "process" };
+	char *dup[] = { "--param", "a=1", "--param", "a=2" };
+
+	cr_assert_eq(cli_parse(CLI_RUN, 6, good, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(a.nparam, 1);
+	cr_assert_eq(a.param[0].nvalues, 2);
+	cr_assert_str_eq(a.param[0].values[1], "64");
+	cr_assert_eq(a.reps, 7);
+	cr_assert_eq(a.quick, 1);
+	cr_assert_eq(a.mode, BENCH_MODE_PROCESS);
+	cli_args_free(&a);
+	cr_assert_eq(cli_parse(CLI_RUN, 4, dup, &b, err, sizeof(err)), -EINVAL);
+	cli_args_free(&b);
+}
