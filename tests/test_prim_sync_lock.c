@@ -1,0 +1,480 @@
+/*
+ * tests/test_prim_sync_lock.c - Lock, RLock and BoundedSemaphore from
+ * primitives/sync.h: every error return, time-outs that never come early,
+ * and the contention invariants (exact totals, admission never above the
+ * bound) between threads and between forked processes in MAP_SHARED memory.
+ *
+ * Worker threads and child processes never call cr_assert (Criterion's
+ * assertions belong to the test's main thread); they report through
+ * counters and exit codes that the main thread asserts on.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "primitives/sync.h"
+#include "tests/check.h"
+
+#define LOCK_THREADS 4
+#define LOCK_ITERS 100000
+#define LOCK_PROCS 3
+#define SEM_BOUND 5
+#define SEM_THREADS 20
+#define SEM_PROCS 8
+#define SEM_ITERS 2000
+#define TIMEOUT_NS 20000000	/* 20 ms: long enough to sleep, short for a test */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void *shm_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	cr_assert_neq(p, MAP_FAILED);
+	return p;
+}
+
+/* Fork n children running fn(arg, i) and _exit with its result; assert that
+ * every child exited 0. */
+static void run_procs(int n, int (*fn)(void *arg, int i), void *arg)
+{
+	pid_t pids[16];
+	int status;
+
+	cr_assert_leq(n, 16);
+	fflush(NULL);
+	for (int i = 0; i < n; i++) {
+		pids[i] = fork();
+		cr_assert_geq(pids[i], 0);
+		if (pids[i] == 0)
+			_exit(fn(arg, i));
+	}
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "child %d failed", i);
+	}
+}
+
+static void run_threads(int n, void *(*fn)(void *), void *arg)
+{
+	pthread_t th[SEM_THREADS];
+
+	cr_assert_leq(n, SEM_THREADS);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, fn, arg), 0);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(pthread_join(th[i], NULL), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lock                                                                */
+
+Test(sync_lock, errors_and_try, .timeout = 60)
+{
+	struct sync_lock l;
+
+	cr_assert_eq(sync_lock_init(&l, 0), 0);
+	cr_assert_not(sync_lock_locked(&l));
+	cr_assert_eq(sync_lock_release(&l), -EPERM);	/* RuntimeError */
+	cr_assert_eq(sync_lock_try(&l), 0);
+	cr_assert(sync_lock_locked(&l));
+	cr_assert_eq(sync_lock_try(&l), -EAGAIN);
+	cr_assert_eq(sync_lock_acquire_timeout(&l, 0), -ETIMEDOUT);
+	cr_assert_eq(sync_lock_destroy(&l), -EBUSY);
+	cr_assert_eq(sync_lock_release(&l), 0);
+	cr_assert_eq(sync_lock_release(&l), -EPERM);
+	cr_assert_eq(sync_lock_acquire_timeout(&l, 0), 0);
+	cr_assert_eq(sync_lock_release(&l), 0);
+	cr_assert_eq(sync_lock_acquire(&l), 0);
+	cr_assert_eq(sync_lock_release(&l), 0);
+	cr_assert_eq(sync_lock_destroy(&l), 0);
+}
+
+Test(sync_lock, timeout_not_early, .timeout = 60)
+{
+	struct sync_lock l;
+	int64_t t0;
+
+	sync_lock_init(&l, 0);
+	cr_assert_eq(sync_lock_acquire(&l), 0);
+	/* Not reentrant: the holder itself times out. */
+	t0 = now_ns();
+	cr_assert_eq(sync_lock_acquire_timeout(&l, TIMEOUT_NS), -ETIMEDOUT);
+	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
+	cr_assert(sync_lock_locked(&l));
+	cr_assert_eq(sync_lock_release(&l), 0);
+}
+
+struct lock_handoff {
+	struct sync_lock l;
+	int rc;
+};
+
+static void *lock_release_other(void *p)
+{
+	struct lock_handoff *h = p;
+
+	h->rc = sync_lock_release(&h->l);
+	return NULL;
+}
+
+static void *lock_wait_timed(void *p)
+{
+	struct lock_handoff *h = p;
+
+	/* Long enough never to expire: the holder's release must wake us. */
+	h->rc = sync_lock_acquire_timeout(&h->l, 20LL * 1000000000);
+	if (h->rc == 0)
+		sync_lock_release(&h->l);
+	return NULL;
+}
+
+Test(sync_lock, release_by_other_thread_and_wake, .timeout = 60)
+{
+	struct lock_handoff h = { .rc = -1 };
+	pthread_t th;
+
+	sync_lock_init(&h.l, 0);
+	/* Python lets any thread release a Lock. */
+	cr_assert_eq(sync_lock_acquire(&h.l), 0);
+	cr_assert_eq(pthread_create(&th, NULL, lock_release_other, &h), 0);
+	pthread_join(th, NULL);
+	cr_assert_eq(h.rc, 0);
+	cr_assert_not(sync_lock_locked(&h.l));
+
+	/* A timed waiter is woken by release, not by its deadline. */
+	cr_assert_eq(sync_lock_acquire(&h.l), 0);
+	h.rc = -1;
+	cr_assert_eq(pthread_create(&th, NULL, lock_wait_timed, &h), 0);
+	while (__atomic_load_n(&h.l.state, __ATOMIC_RELAXED) != 2)
+		sched_yield();	/* until the waiter has marked "sleepers" */
+	cr_assert_eq(sync_lock_release(&h.l), 0);
+	pthread_join(th, NULL);
+	cr_assert_eq(h.rc, 0);
+}
+
+struct counted_lock {
+	struct sync_lock l;
+	struct sync_rlock r;
+	uint64_t count;
+};
+
+static void *lock_worker(void *p)
+{
+	struct counted_lock *c = p;
+
+	for (int i = 0; i < LOCK_ITERS; i++) {
+		sync_lock_acquire(&c->l);
+		c->count++;
+		sync_lock_release(&c->l);
+	}
+	return NULL;
+}
+
+Test(sync_lock, contention_threads, .timeout = 60)
+{
+	struct counted_lock c = { .count = 0 };
+
+	sync_lock_init(&c.l, 0);
+	run_threads(LOCK_THREADS, lock_worker, &c);
+	cr_assert_eq(c.count, (uint64_t)LOCK_THREADS * LOCK_ITERS);
+	cr_assert_not(sync_lock_locked(&c.l));
+}
+
+static int lock_proc(void *p, int i)
+{
+	(void)i;
+	lock_worker(p);
+	return 0;
+}
+
+Test(sync_lock, contention_processes, .timeout = 60)
+{
+	struct counted_lock *c = shm_alloc(sizeof(*c));
+
+	sync_lock_init(&c->l, 1);
+	c->count = 0;
+	run_procs(LOCK_PROCS, lock_proc, c);
+	cr_assert_eq(c->count, (uint64_t)LOCK_PROCS * LOCK_ITERS);
+	cr_assert_not(sync_lock_locked(&c->l));
+	munmap(c, sizeof(*c));
+}
+
+/* ------------------------------------------------------------------ */
+/* RLock                                                               */
+
+struct rlock_probe {
+	struct sync_rlock r;
+	int release_rc, try_rc, timed_rc, owned;
+	int64_t waited_ns;
+};
+
+static void *rlock_foreign(void *p)
+{
+	struct rlock_probe *pr = p;
+	int64_t t0;
+
+	pr->owned = sync_rlock_is_owned(&pr->r);
+	pr->release_rc = sync_rlock_release(&pr->r);
+	pr->try_rc = sync_rlock_try(&pr->r);
+	t0 = now_ns();
+	pr->timed_rc = sync_rlock_acquire_timeout(&pr->r, TIMEOUT_NS);
+	pr->waited_ns = now_ns() - t0;
+	return NULL;
+}
+
+Test(sync_rlock, nesting_and_errors, .timeout = 60)
+{
+	struct rlock_probe pr = { .owned = -1 };
+	pthread_t th;
+
+	cr_assert_eq(sync_rlock_init(&pr.r, 0), 0);
+	cr_assert_eq(sync_rlock_release(&pr.r), -EPERM);
+	cr_assert_not(sync_rlock_is_owned(&pr.r));
+	cr_assert_eq(sync_rlock_acquire(&pr.r), 0);
+	cr_assert_eq(sync_rlock_try(&pr.r), 0);		/* reentry never blocks */
+	cr_assert_eq(sync_rlock_acquire_timeout(&pr.r, 0), 0);
+	cr_assert_eq(sync_rlock_acquire_timeout(&pr.r, TIMEOUT_NS), 0);
+	cr_assert(sync_rlock_is_owned(&pr.r));
+	cr_assert_eq(sync_rlock_destroy(&pr.r), -EBUSY);
+
+	/* Another thread: not the owner, cannot release, cannot take it. */
+	cr_assert_eq(pthread_create(&th, NULL, rlock_foreign, &pr), 0);
+	pthread_join(th, NULL);
+	cr_assert_eq(pr.owned, 0);
+	cr_assert_eq(pr.release_rc, -EPERM);
+	cr_assert_eq(pr.try_rc, -EAGAIN);
+	cr_assert_eq(pr.timed_rc, -ETIMEDOUT);
+	cr_assert_geq(pr.waited_ns, TIMEOUT_NS);
+
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(sync_rlock_release(&pr.r), 0);
+	cr_assert_not(sync_rlock_is_owned(&pr.r));
+	cr_assert_eq(sync_rlock_release(&pr.r), -EPERM);
+	cr_assert_eq(sync_rlock_destroy(&pr.r), 0);
+}
+
+static void *rlock_worker(void *p)
+{
+	struct counted_lock *c = p;
+
+	for (int i = 0; i < LOCK_ITERS; i++) {
+		sync_rlock_acquire(&c->r);
+		sync_rlock_acquire(&c->r);	/* nested */
+		c->count++;
+		sync_rlock_release(&c->r);
+		c->count++;
+		sync_rlock_release(&c->r);
+	}
+	return NULL;
+}
+
+Test(sync_rlock, contention_threads, .timeout = 60)
+{
+	struct counted_lock c = { .count = 0 };
+
+	sync_rlock_init(&c.r, 0);
+	run_threads(LOCK_THREADS, rlock_worker, &c);
+	cr_assert_eq(c.count, 2ULL * LOCK_THREADS * LOCK_ITERS);
+	cr_assert_eq(sync_rlock_destroy(&c.r), 0);
+}
+
+static int rlock_proc(void *p, int i)
+{
+	(void)i;
+	rlock_worker(p);
+	return 0;
+}
+
+Test(sync_rlock, contention_processes, .timeout = 60)
+{
+	struct counted_lock *c = shm_alloc(sizeof(*c));
+
+	sync_rlock_init(&c->r, 1);
+	c->count = 0;
+	run_procs(LOCK_PROCS, rlock_proc, c);
+	cr_assert_eq(c->count, 2ULL * LOCK_PROCS * LOCK_ITERS);
+	cr_assert_eq(sync_rlock_destroy(&c->r), 0);
+	munmap(c, sizeof(*c));
+}
+
+/* The child inherits the parent's memory, tid cache included: it must
+ * still see itself as a stranger to the parent's rlock. */
+static int rlock_stranger_proc(void *p, int i)
+{
+	struct sync_rlock *r = p;
+
+	(void)i;
+	if (sync_rlock_is_owned(r))
+		return 1;
+	if (sync_rlock_release(r) != -EPERM)
+		return 2;
+	if (sync_rlock_try(r) != -EAGAIN)
+		return 3;
+	if (sync_rlock_acquire_timeout(r, TIMEOUT_NS) != -ETIMEDOUT)
+		return 4;
+	return 0;
+}
+
+Test(sync_rlock, owner_across_processes, .timeout = 60)
+{
+	struct sync_rlock *r = shm_alloc(sizeof(*r));
+
+	sync_rlock_init(r, 1);
+	cr_assert_eq(sync_rlock_acquire(r), 0);
+	cr_assert_eq(sync_rlock_acquire(r), 0);
+	run_procs(2, rlock_stranger_proc, r);
+	cr_assert(sync_rlock_is_owned(r));
+	cr_assert_eq(sync_rlock_release(r), 0);
+	cr_assert_eq(sync_rlock_release(r), 0);
+	cr_assert_eq(sync_rlock_release(r), -EPERM);
+	munmap(r, sizeof(*r));
+}
+
+/* ------------------------------------------------------------------ */
+/* BoundedSemaphore                                                    */
+
+Test(sync_sem, errors_and_bound, .timeout = 60)
+{
+	struct sync_sem s;
+	int64_t t0;
+
+	cr_assert_eq(sync_sem_init(&s, (uint32_t)INT32_MAX + 1, 0), -EINVAL);
+	cr_assert_eq(sync_sem_init(&s, 0, 0), 0);
+	cr_assert_eq(sync_sem_release(&s), -EINVAL);	/* bound 0 */
+	cr_assert_eq(sync_sem_try(&s), -EAGAIN);
+
+	cr_assert_eq(sync_sem_init(&s, 2, 0), 0);
+	cr_assert_eq(sync_sem_release(&s), -EINVAL);	/* ValueError */
+	cr_assert_eq(sync_sem_value(&s), 2);
+	cr_assert_eq(sync_sem_try(&s), 0);
+	cr_assert_eq(sync_sem_acquire(&s), 0);
+	cr_assert_eq(sync_sem_value(&s), 0);
+	cr_assert_eq(sync_sem_try(&s), -EAGAIN);
+	cr_assert_eq(sync_sem_acquire_timeout(&s, 0), -ETIMEDOUT);
+	t0 = now_ns();
+	cr_assert_eq(sync_sem_acquire_timeout(&s, TIMEOUT_NS), -ETIMEDOUT);
+	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
+	cr_assert_eq(sync_sem_release(&s), 0);
+	cr_assert_eq(sync_sem_acquire_timeout(&s, TIMEOUT_NS), 0);
+	cr_assert_eq(sync_sem_release(&s), 0);
+	cr_assert_eq(sync_sem_release(&s), 0);
+	cr_assert_eq(sync_sem_release(&s), -EINVAL);
+	cr_assert_eq(sync_sem_value(&s), 2);
+	cr_assert_eq(sync_sem_destroy(&s), 0);
+}
+
+struct sem_probe {
+	struct sync_sem s;
+	int rc;
+};
+
+static void *sem_wait_timed(void *p)
+{
+	struct sem_probe *sp = p;
+
+	sp->rc = sync_sem_acquire_timeout(&sp->s, 20LL * 1000000000);
+	return NULL;
+}
+
+Test(sync_sem, release_wakes_sleeper, .timeout = 60)
+{
+	struct sem_probe sp = { .rc = -1 };
+	pthread_t th;
+
+	sync_sem_init(&sp.s, 1, 0);
+	cr_assert_eq(sync_sem_acquire(&sp.s), 0);
+	cr_assert_eq(pthread_create(&th, NULL, sem_wait_timed, &sp), 0);
+	while (__atomic_load_n(&sp.s.waiters, __ATOMIC_RELAXED) == 0)
+		sched_yield();
+	cr_assert_eq(sync_sem_destroy(&sp.s), -EBUSY);
+	cr_assert_eq(sync_sem_release(&sp.s), 0);
+	pthread_join(th, NULL);
+	cr_assert_eq(sp.rc, 0);
+	cr_assert_eq(sync_sem_value(&sp.s), 0);
+}
+
+struct admission {
+	struct sync_sem s;
+	uint32_t inside, max_inside;
+	uint64_t entries;
+};
+
+static void admission_round(struct admission *a)
+{
+	for (int i = 0; i < SEM_ITERS; i++) {
+		uint32_t in, m;
+
+		sync_sem_acquire(&a->s);
+		/* Relaxed: the counters are the test's own observations. */
+		in = __atomic_add_fetch(&a->inside, 1, __ATOMIC_RELAXED);
+		m = __atomic_load_n(&a->max_inside, __ATOMIC_RELAXED);
+		while (in > m && !__atomic_compare_exchange_n(&a->max_inside, &m, in,
+						true, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			;
+		__atomic_add_fetch(&a->entries, 1, __ATOMIC_RELAXED);
+		if (i % 8 == 0)
+			sched_yield();	/* linger inside, so others pile up */
+		__atomic_sub_fetch(&a->inside, 1, __ATOMIC_RELAXED);
+		sync_sem_release(&a->s);
+	}
+}
+
+static void *admission_thread(void *p)
+{
+	admission_round(p);
+	return NULL;
+}
+
+static int admission_proc(void *p, int i)
+{
+	(void)i;
+	admission_round(p);
+	return 0;
+}
+
+static void admission_check(struct admission *a, int workers)
+{
+	cr_log_info("sync_sem: max inside %u of %d", a->max_inside, SEM_BOUND);
+	cr_assert_leq(a->max_inside, SEM_BOUND);
+	cr_assert_geq(a->max_inside, 1);
+	cr_assert_eq(a->inside, 0);
+	cr_assert_eq(a->entries, (uint64_t)workers * SEM_ITERS);
+	cr_assert_eq(sync_sem_value(&a->s), SEM_BOUND);
+}
+
+Test(sync_sem, admission_threads, .timeout = 60)
+{
+	struct admission a = { .inside = 0 };
+
+	sync_sem_init(&a.s, SEM_BOUND, 0);
+	run_threads(SEM_THREADS, admission_thread, &a);
+	admission_check(&a, SEM_THREADS);
+}
+
+Test(sync_sem, admission_processes, .timeout = 60)
+{
+	struct admission *a = shm_alloc(sizeof(*a));
+
+	sync_sem_init(&a->s, SEM_BOUND, 1);
+	a->inside = a->max_inside = 0;
+	a->entries = 0;
+	run_procs(SEM_PROCS, admission_proc, a);
+	admission_check(a, SEM_PROCS);
+	munmap(a, sizeof(*a));
+}

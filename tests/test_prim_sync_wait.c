@@ -1,0 +1,697 @@
+/*
+ * tests/test_prim_sync_wait.c - Event, Condition and Timer from
+ * primitives/sync.h: set releases every waiter (even when clear() follows at
+ * once), notify(n) releases exactly n of m provably waiting threads and
+ * never a later arrival, operations without the lock fail with -EPERM, an
+ * RLock's depth survives a wait, both objects work between processes, and a
+ * Timer fires exactly once unless a cancel that reports success stopped it.
+ *
+ * Worker threads and child processes never call cr_assert; they report
+ * through counters and exit codes that the test's main thread asserts on.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "primitives/sync.h"
+#include "tests/check.h"
+
+#define WAITERS 6
+#define NOTIFY_N 2
+#define PROCS 3
+#define TIMEOUT_NS 20000000	/* 20 ms: long enough to sleep, short for a test */
+#define NEVER_NS (20LL * 1000000000)	/* "for ever", but a bug fails, not hangs */
+#define SETTLE_NS 50000000	/* 50 ms: lets a wrongly woken waiter show itself */
+#define BUFFER_ITEMS 10000
+#define CHURN_THREADS 4
+#define CHURN_WAITS 2000
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_ns(int64_t ns)
+{
+	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+
+	while (nanosleep(&ts, &ts))
+		;
+}
+
+static void *shm_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	cr_assert_neq(p, MAP_FAILED);
+	return p;
+}
+
+static void fork_procs(pid_t *pids, int n, int (*fn)(void *arg), void *arg)
+{
+	fflush(NULL);
+	for (int i = 0; i < n; i++) {
+		pids[i] = fork();
+		cr_assert_geq(pids[i], 0);
+		if (pids[i] == 0)
+			_exit(fn(arg));
+	}
+}
+
+static void reap_procs(pid_t *pids, int n)
+{
+	int status;
+
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "child %d failed", i);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Event                                                               */
+
+Test(sync_event, flag_and_timeouts, .timeout = 60)
+{
+	struct sync_event e;
+	int64_t t0;
+
+	cr_assert_eq(sync_event_init(&e, 0), 0);
+	cr_assert_not(sync_event_is_set(&e));
+	cr_assert_eq(sync_event_wait(&e, 0), -ETIMEDOUT);
+	t0 = now_ns();
+	cr_assert_eq(sync_event_wait(&e, TIMEOUT_NS), -ETIMEDOUT);
+	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
+	sync_event_set(&e);
+	sync_event_set(&e);		/* idempotent */
+	cr_assert(sync_event_is_set(&e));
+	cr_assert_eq(sync_event_wait(&e, 0), 0);
+	cr_assert_eq(sync_event_wait(&e, -1), 0);
+	sync_event_clear(&e);
+	cr_assert_not(sync_event_is_set(&e));
+	cr_assert_eq(sync_event_wait(&e, 0), -ETIMEDOUT);
+	cr_assert_eq(sync_event_destroy(&e), 0);
+}
+
+struct event_crowd {
+	struct sync_event e;
+	int rc[WAITERS];
+	uint32_t next;
+};
+
+static void *event_waiter(void *p)
+{
+	struct event_crowd *c = p;
+	/* Relaxed: just hands each thread its own slot. */
+	uint32_t me = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED);
+
+	c->rc[me] = sync_event_wait(&c->e, NEVER_NS);
+	return NULL;
+}
+
+/* Start WAITERS waiters and return once all sit in wait's sleep loop. */
+static void event_crowd_start(struct event_crowd *c, pthread_t *th)
+{
+	for (int i = 0; i < WAITERS; i++) {
+		c->rc[i] = 1;
+		cr_assert_eq(pthread_create(&th[i], NULL, event_waiter, c), 0);
+	}
+	while (__atomic_load_n(&c->e.waiters, __ATOMIC_RELAXED) != WAITERS)
+		sched_yield();
+	cr_assert_eq(sync_event_destroy(&c->e), -EBUSY);
+}
+
+static void event_crowd_finish(struct event_crowd *c, pthread_t *th)
+{
+	/* Slots are not thread order: check after joining them all. */
+	for (int i = 0; i < WAITERS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < WAITERS; i++)
+		cr_assert_eq(c->rc[i], 0, "waiter %d: %d", i, c->rc[i]);
+	cr_assert_eq(sync_event_destroy(&c->e), 0);
+}
+
+Test(sync_event, set_releases_all, .timeout = 60)
+{
+	struct event_crowd c = { .next = 0 };
+	pthread_t th[WAITERS];
+
+	sync_event_init(&c.e, 0);
+	event_crowd_start(&c, th);
+	sync_event_set(&c.e);
+	event_crowd_finish(&c, th);
+}
+
+Test(sync_event, set_then_clear_still_releases_all, .timeout = 60)
+{
+	struct event_crowd c = { .next = 0 };
+	pthread_t th[WAITERS];
+
+	sync_event_init(&c.e, 0);
+	event_crowd_start(&c, th);
+	sync_event_set(&c.e);
+	sync_event_clear(&c.e);		/* before any waiter can run */
+	event_crowd_finish(&c, th);
+	cr_assert_not(sync_event_is_set(&c.e));
+}
+
+struct event_pair {
+	struct sync_event go, back;
+};
+
+static int event_proc(void *p)
+{
+	struct event_pair *ep = p;
+
+	if (sync_event_wait(&ep->go, NEVER_NS))
+		return 1;
+	sync_event_set(&ep->back);
+	return 0;
+}
+
+Test(sync_event, between_processes, .timeout = 60)
+{
+	struct event_pair *ep = shm_alloc(sizeof(*ep));
+	pid_t pids[PROCS];
+
+	sync_event_init(&ep->go, 1);
+	sync_event_init(&ep->back, 1);
+	fork_procs(pids, PROCS, event_proc, ep);
+	while (__atomic_load_n(&ep->go.waiters, __ATOMIC_RELAXED) != PROCS)
+		sched_yield();
+	sync_event_set(&ep->go);	/* parent -> every child */
+	cr_assert_eq(sync_event_wait(&ep->back, NEVER_NS), 0);	/* child -> parent */
+	reap_procs(pids, PROCS);
+	munmap(ep, sizeof(*ep));
+}
+
+/* ------------------------------------------------------------------ */
+/* Condition                                                           */
+
+static int pred_true(void *arg)
+{
+	(void)arg;
+	return 1;
+}
+
+static int pred_false(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+struct cond_stranger {
+	struct sync_lock l;
+	struct sync_rlock r;
+	struct sync_cond cl, cr;
+	int rc[8];
+};
+
+static void cond_expect_eperm(struct sync_cond *c, int *rc)
+{
+	rc[0] = sync_cond_wait(c, 0);
+	rc[1] = sync_cond_wait_for(c, pred_true, NULL, 0);
+	rc[2] = sync_cond_notify(c, 1);
+	rc[3] = sync_cond_notify_all(c);
+}
+
+static void *cond_stranger_thread(void *p)
+{
+	struct cond_stranger *s = p;
+
+	cond_expect_eperm(&s->cl, &s->rc[0]);
+	cond_expect_eperm(&s->cr, &s->rc[4]);
+	return NULL;
+}
+
+Test(sync_cond, without_lock_eperm, .timeout = 60)
+{
+	struct cond_stranger s;
+	pthread_t th;
+
+	sync_lock_init(&s.l, 0);
+	sync_rlock_init(&s.r, 0);
+	cr_assert_eq(sync_cond_init(&s.cl, &s.l), 0);
+	cr_assert_eq(sync_cond_init_rlock(&s.cr, &s.r), 0);
+
+	/* Nobody holds the locks. */
+	cond_expect_eperm(&s.cl, &s.rc[0]);
+	cond_expect_eperm(&s.cr, &s.rc[4]);
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(s.rc[i], -EPERM, "op %d", i);
+
+	/* Another thread holds them: still not ours. */
+	cr_assert_eq(sync_lock_acquire(&s.l), 0);
+	cr_assert_eq(sync_rlock_acquire(&s.r), 0);
+	cr_assert_eq(pthread_create(&th, NULL, cond_stranger_thread, &s), 0);
+	pthread_join(th, NULL);
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(s.rc[i], -EPERM, "op %d", i);
+	/* ... and the failed calls left them alone. */
+	cr_assert(sync_lock_locked(&s.l));
+	cr_assert(sync_rlock_is_owned(&s.r));
+
+	/* Held by us: no waiters, nothing released. */
+	cr_assert_eq(sync_cond_notify(&s.cl, 1), 0);
+	cr_assert_eq(sync_cond_notify_all(&s.cr), 0);
+	cr_assert_eq(sync_lock_release(&s.l), 0);
+	cr_assert_eq(sync_rlock_release(&s.r), 0);
+	cr_assert_eq(sync_cond_destroy(&s.cl), 0);
+	cr_assert_eq(sync_cond_destroy(&s.cr), 0);
+}
+
+Test(sync_cond, timeouts_keep_lock_and_depth, .timeout = 60)
+{
+	struct sync_lock l;
+	struct sync_rlock r;
+	struct sync_cond cl, cr;
+	int64_t t0;
+
+	sync_lock_init(&l, 0);
+	sync_rlock_init(&r, 0);
+	sync_cond_init(&cl, &l);
+	sync_cond_init_rlock(&cr, &r);
+
+	cr_assert_eq(sync_lock_acquire(&l), 0);
+	cr_assert_eq(sync_cond_wait(&cl, 0), -ETIMEDOUT);
+	t0 = now_ns();
+	cr_assert_eq(sync_cond_wait(&cl, TIMEOUT_NS), -ETIMEDOUT);
+	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
+	cr_assert_eq(sync_cond_wait_for(&cl, pred_true, NULL, 0), 0);
+	t0 = now_ns();
+	cr_assert_eq(sync_cond_wait_for(&cl, pred_false, NULL, TIMEOUT_NS),
+		     -ETIMEDOUT);
+	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
+	cr_assert_eq(sync_cond_waiting(&cl), 0);
+	cr_assert_eq(sync_lock_release(&l), 0);	/* still held after waits */
+
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(sync_rlock_acquire(&r), 0);
+	t0 = now_ns();
+	cr_assert_eq(sync_cond_wait(&cr, TIMEOUT_NS), -ETIMEDOUT);
+	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(sync_rlock_release(&r), 0);	/* depth 3 restored */
+	cr_assert_eq(sync_rlock_release(&r), -EPERM);
+}
+
+struct cond_crowd {
+	struct sync_rlock r;
+	struct sync_cond c;
+	int rc[WAITERS];
+	int woken;		/* under r */
+	uint32_t next;
+};
+
+static void *cond_waiter(void *p)
+{
+	struct cond_crowd *cc = p;
+	/* Relaxed: just hands each thread its own slot. */
+	uint32_t me = __atomic_fetch_add(&cc->next, 1, __ATOMIC_RELAXED);
+
+	sync_rlock_acquire(&cc->r);
+	sync_rlock_acquire(&cc->r);	/* depth 2 across the wait */
+	cc->rc[me] = sync_cond_wait(&cc->c, NEVER_NS);
+	if (cc->rc[me] == 0)
+		cc->woken++;
+	if (sync_rlock_release(&cc->r) || sync_rlock_release(&cc->r))
+		cc->rc[me] = 99;	/* depth was not restored */
+	return NULL;
+}
+
+static uint32_t cond_locked_read(struct cond_crowd *cc, int *woken)
+{
+	uint32_t w;
+
+	sync_rlock_acquire(&cc->r);
+	w = sync_cond_waiting(&cc->c);
+	if (woken)
+		*woken = cc->woken;
+	sync_rlock_release(&cc->r);
+	return w;
+}
+
+static void cond_crowd_start(struct cond_crowd *cc, pthread_t *th)
+{
+	sync_rlock_init(&cc->r, 0);
+	sync_cond_init_rlock(&cc->c, &cc->r);
+	for (int i = 0; i < WAITERS; i++) {
+		cc->rc[i] = 1;
+		cr_assert_eq(pthread_create(&th[i], NULL, cond_waiter, cc), 0);
+	}
+	/* Counted under the lock, which each waiter gives up only inside
+	 * wait(): all WAITERS provably wait. */
+	while (cond_locked_read(cc, NULL) != WAITERS)
+		sched_yield();
+}
+
+Test(sync_cond, notify_n_releases_exactly_n, .timeout = 60)
+{
+	struct cond_crowd cc = { .woken = 0, .next = 0 };
+	pthread_t th[WAITERS];
+	int woken, released = 0;
+	int64_t t0;
+
+	cond_crowd_start(&cc, th);
+	sync_rlock_acquire(&cc.r);
+	cr_assert_eq(sync_cond_notify(&cc.c, NOTIFY_N), NOTIFY_N);
+	/* A later arrival (this thread) must not take a released slot: its
+	 * wait can only time out, and does not come back early. */
+	t0 = now_ns();
+	cr_assert_eq(sync_cond_wait(&cc.c, TIMEOUT_NS), -ETIMEDOUT);
+	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
+	sync_rlock_release(&cc.r);
+
+	do {
+		sched_yield();
+		cond_locked_read(&cc, &woken);
+	} while (woken < NOTIFY_N);
+	sleep_ns(SETTLE_NS);	/* room for a wrong extra wake-up to show */
+	cr_assert_eq(cond_locked_read(&cc, &woken), WAITERS - NOTIFY_N);
+	cr_assert_eq(woken, NOTIFY_N);
+	for (int i = 0; i < WAITERS; i++)
+		released += cc.rc[i] == 0;	/* the woken ones wrote theirs */
+	cr_assert_eq(released, NOTIFY_N);
+
+	/* More than are left: releases just the remaining ones. */
+	sync_rlock_acquire(&cc.r);
+	cr_assert_eq(sync_cond_notify(&cc.c, WAITERS), WAITERS - NOTIFY_N);
+	sync_rlock_release(&cc.r);
+	for (int i = 0; i < WAITERS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < WAITERS; i++)
+		cr_assert_eq(cc.rc[i], 0, "waiter %d: %d", i, cc.rc[i]);
+	cr_assert_eq(cc.woken, WAITERS);
+	cr_assert_eq(sync_cond_destroy(&cc.c), 0);
+}
+
+Test(sync_cond, notify_all_releases_all, .timeout = 60)
+{
+	struct cond_crowd cc = { .woken = 0, .next = 0 };
+	pthread_t th[WAITERS];
+
+	cond_crowd_start(&cc, th);
+	sync_rlock_acquire(&cc.r);
+	cr_assert_eq(sync_cond_destroy(&cc.c), -EBUSY);
+	cr_assert_eq(sync_cond_notify_all(&cc.c), WAITERS);
+	cr_assert_eq(sync_cond_notify_all(&cc.c), 0);	/* all already released */
+	sync_rlock_release(&cc.r);
+	for (int i = 0; i < WAITERS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < WAITERS; i++)
+		cr_assert_eq(cc.rc[i], 0, "waiter %d: %d", i, cc.rc[i]);
+	cr_assert_eq(cc.woken, WAITERS);
+	cr_assert_eq(sync_cond_waiting(&cc.c), 0);
+}
+
+/*
+ * Waiters time out at random while a notifier keeps notifying: every
+ * release notify() reports must be taken by exactly one wait() returning 0
+ * (none lost to a timed-out waiter, none invented), whatever the races.
+ */
+struct cond_churn {
+	struct sync_lock l;
+	struct sync_cond c;
+	uint64_t granted, notified;	/* under l */
+	uint32_t running;		/* waiters still looping */
+};
+
+static void *churn_waiter(void *p)
+{
+	struct cond_churn *ch = p;
+	unsigned seed = (unsigned)(uintptr_t)&seed;
+
+	for (int i = 0; i < CHURN_WAITS; i++) {
+		/* 0 .. 50 us: short enough that many waits time out. */
+		int64_t t = rand_r(&seed) % 50000;
+
+		sync_lock_acquire(&ch->l);
+		if (sync_cond_wait(&ch->c, t) == 0)
+			ch->notified++;
+		sync_lock_release(&ch->l);
+	}
+	/* Relaxed: the notifier only needs to see it eventually. */
+	__atomic_fetch_sub(&ch->running, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *churn_notifier(void *p)
+{
+	struct cond_churn *ch = p;
+	uint32_t n = 0;
+
+	while (__atomic_load_n(&ch->running, __ATOMIC_RELAXED)) {
+		int k;
+
+		sync_lock_acquire(&ch->l);
+		k = (n++ % 4 == 3) ? sync_cond_notify_all(&ch->c)
+				   : sync_cond_notify(&ch->c, n % 3);
+		if (k > 0)
+			ch->granted += (uint64_t)k;
+		sync_lock_release(&ch->l);
+		sched_yield();
+	}
+	return NULL;
+}
+
+Test(sync_cond, notify_count_exact_under_timeouts, .timeout = 60)
+{
+	struct cond_churn ch = { .granted = 0, .notified = 0,
+				 .running = CHURN_THREADS };
+	pthread_t th[CHURN_THREADS], nt;
+
+	sync_lock_init(&ch.l, 0);
+	sync_cond_init(&ch.c, &ch.l);
+	for (int i = 0; i < CHURN_THREADS; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, churn_waiter, &ch), 0);
+	cr_assert_eq(pthread_create(&nt, NULL, churn_notifier, &ch), 0);
+	for (int i = 0; i < CHURN_THREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_join(nt, NULL);
+	cr_log_info("sync_cond: %llu of %d waits notified",
+		    (unsigned long long)ch.notified, CHURN_THREADS * CHURN_WAITS);
+	cr_assert_eq(ch.notified, ch.granted);
+	cr_assert_eq(sync_cond_waiting(&ch.c), 0);
+	cr_assert_eq(ch.c.grants, 0);	/* no release left stranded */
+}
+
+/*
+ * A one-slot buffer with two conditions over one Lock, as queue.Queue
+ * builds not_empty and not_full over one mutex: every item arrives once.
+ */
+struct slot {
+	struct sync_lock l;
+	struct sync_cond not_empty, not_full;
+	int full;
+	uint64_t item, sum;
+};
+
+static int slot_full(void *p)
+{
+	return ((struct slot *)p)->full;
+}
+
+static void *slot_producer(void *p)
+{
+	struct slot *s = p;
+
+	for (uint64_t i = 1; i <= BUFFER_ITEMS; i++) {
+		sync_lock_acquire(&s->l);
+		while (s->full)
+			sync_cond_wait(&s->not_full, -1);
+		s->item = i;
+		s->full = 1;
+		sync_cond_notify(&s->not_empty, 1);
+		sync_lock_release(&s->l);
+	}
+	return NULL;
+}
+
+static void *slot_consumer(void *p)
+{
+	struct slot *s = p;
+
+	for (int i = 0; i < BUFFER_ITEMS; i++) {
+		sync_lock_acquire(&s->l);
+		sync_cond_wait_for(&s->not_empty, slot_full, s, -1);
+		s->sum += s->item;
+		s->full = 0;
+		sync_cond_notify(&s->not_full, 1);
+		sync_lock_release(&s->l);
+	}
+	return NULL;
+}
+
+Test(sync_cond, two_conditions_one_lock, .timeout = 60)
+{
+	struct slot s = { .full = 0, .sum = 0 };
+	pthread_t prod, cons;
+
+	sync_lock_init(&s.l, 0);
+	sync_cond_init(&s.not_empty, &s.l);
+	sync_cond_init(&s.not_full, &s.l);
+	cr_assert_eq(pthread_create(&cons, NULL, slot_consumer, &s), 0);
+	cr_assert_eq(pthread_create(&prod, NULL, slot_producer, &s), 0);
+	pthread_join(prod, NULL);
+	pthread_join(cons, NULL);
+	cr_assert_eq(s.sum, (uint64_t)BUFFER_ITEMS * (BUFFER_ITEMS + 1) / 2);
+	cr_assert_not(s.full);
+}
+
+struct cond_shared {
+	struct sync_lock l;
+	struct sync_cond c;
+	int go, arrived;
+};
+
+static int cond_go(void *p)
+{
+	return ((struct cond_shared *)p)->go;
+}
+
+static int cond_proc(void *p)
+{
+	struct cond_shared *cs = p;
+	int rc;
+
+	sync_lock_acquire(&cs->l);
+	cs->arrived++;
+	rc = sync_cond_wait_for(&cs->c, cond_go, cs, NEVER_NS);
+	sync_lock_release(&cs->l);
+	return rc ? 1 : 0;
+}
+
+Test(sync_cond, between_processes, .timeout = 60)
+{
+	struct cond_shared *cs = shm_alloc(sizeof(*cs));
+	pid_t pids[PROCS];
+	uint32_t w;
+
+	sync_lock_init(&cs->l, 1);
+	sync_cond_init(&cs->c, &cs->l);
+	cs->go = cs->arrived = 0;
+	fork_procs(pids, PROCS, cond_proc, cs);
+	do {
+		sched_yield();
+		sync_lock_acquire(&cs->l);
+		w = sync_cond_waiting(&cs->c);
+		sync_lock_release(&cs->l);
+	} while (w != PROCS);
+	sync_lock_acquire(&cs->l);
+	cs->go = 1;
+	cr_assert_eq(sync_cond_notify_all(&cs->c), PROCS);
+	sync_lock_release(&cs->l);
+	reap_procs(pids, PROCS);
+	cr_assert_eq(cs->arrived, PROCS);
+	cr_assert_eq(sync_cond_waiting(&cs->c), 0);
+	munmap(cs, sizeof(*cs));
+}
+
+/* ------------------------------------------------------------------ */
+/* Timer                                                               */
+
+struct fire_count {
+	struct sync_timer t;
+	uint32_t fired;
+	int self_cancel;
+};
+
+static void timer_fn(void *p)
+{
+	struct fire_count *fc = p;
+
+	/* Relaxed: join orders it before the test reads it. */
+	__atomic_fetch_add(&fc->fired, 1, __ATOMIC_RELAXED);
+	fc->self_cancel = sync_timer_cancel(&fc->t);	/* too late: 0 */
+}
+
+Test(sync_timer, fires_exactly_once, .timeout = 60)
+{
+	struct fire_count fc = { .fired = 0, .self_cancel = -1 };
+
+	cr_assert_eq(sync_timer_init(&fc.t, 1000000, timer_fn, &fc), 0);
+	cr_assert_eq(sync_timer_join(&fc.t, -1), -EPERM);	/* not started */
+	cr_assert_eq(sync_timer_start(&fc.t), 0);
+	cr_assert_eq(sync_timer_start(&fc.t), -EPERM);		/* only once */
+	cr_assert_eq(sync_timer_join(&fc.t, -1), 0);
+	cr_assert_eq(fc.fired, 1);
+	cr_assert_eq(fc.self_cancel, 0);
+	cr_assert_eq(sync_timer_cancel(&fc.t), 0);		/* fired already */
+	cr_assert_eq(sync_timer_join(&fc.t, -1), 0);		/* joins twice */
+	cr_assert_eq(sync_timer_destroy(&fc.t), 0);
+	cr_assert_eq(fc.fired, 1);
+}
+
+Test(sync_timer, errors_and_join_timeout, .timeout = 60)
+{
+	struct fire_count fc = { .fired = 0 };
+	int64_t t0;
+
+	cr_assert_eq(sync_timer_init(&fc.t, -1, timer_fn, &fc), -EINVAL);
+	cr_assert_eq(sync_timer_init(&fc.t, 0, NULL, &fc), -EINVAL);
+	/* An hour: only a cancel ends this timer within the test. */
+	cr_assert_eq(sync_timer_init(&fc.t, 3600LL * 1000000000, timer_fn, &fc), 0);
+	cr_assert_eq(sync_timer_start(&fc.t), 0);
+	cr_assert_eq(sync_timer_join(&fc.t, 0), -ETIMEDOUT);
+	t0 = now_ns();
+	cr_assert_eq(sync_timer_join(&fc.t, TIMEOUT_NS), -ETIMEDOUT);
+	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
+	cr_assert_eq(sync_timer_destroy(&fc.t), 0);	/* cancels and joins */
+	cr_assert_eq(fc.fired, 0);
+}
+
+Test(sync_timer, cancelled_never_fires, .timeout = 60)
+{
+	struct fire_count fc = { .fired = 0 };
+
+	/* Running: the cancel wakes the thread long before its hour. */
+	sync_timer_init(&fc.t, 3600LL * 1000000000, timer_fn, &fc);
+	cr_assert_eq(sync_timer_start(&fc.t), 0);
+	cr_assert_eq(sync_timer_cancel(&fc.t), 1);
+	cr_assert_eq(sync_timer_cancel(&fc.t), 1);	/* still prevented */
+	cr_assert_eq(sync_timer_join(&fc.t, -1), 0);
+	cr_assert_eq(fc.fired, 0);
+
+	/* Cancelled before start, with no delay at all: never fires. */
+	sync_timer_init(&fc.t, 0, timer_fn, &fc);
+	cr_assert_eq(sync_timer_cancel(&fc.t), 1);
+	cr_assert_eq(sync_timer_start(&fc.t), 0);
+	cr_assert_eq(sync_timer_join(&fc.t, -1), 0);
+	cr_assert_eq(fc.fired, 0);
+}
+
+Test(sync_timer, cancel_racing_expiry, .timeout = 60)
+{
+	int prevented = 0;
+
+	/* Delays around the time a start+cancel takes, so both outcomes
+	 * occur; whichever happens, cancel's answer must match it. */
+	for (int i = 0; i < 200; i++) {
+		struct fire_count fc = { .fired = 0 };
+		int r;
+
+		sync_timer_init(&fc.t, (i % 20) * 5000, timer_fn, &fc);
+		cr_assert_eq(sync_timer_start(&fc.t), 0);
+		for (int spin = 0; spin < (i % 7) * 500; spin++)
+			sched_yield();
+		r = sync_timer_cancel(&fc.t);
+		cr_assert_eq(sync_timer_join(&fc.t, -1), 0);
+		cr_assert_eq(fc.fired, r ? 0u : 1u, "round %d: cancel %d fired %u",
+			     i, r, fc.fired);
+		prevented += r;
+	}
+	cr_log_info("sync_timer: %d of 200 racing cancels prevented the call",
+		    prevented);
+}
