@@ -109,11 +109,13 @@ test: deps
 	$(MAKE) --no-print-directory test-prim test-harness
 	$(MAKE) --no-print-directory test-san
 
+# The sweep writes results/<run-id>/ and points results/latest at it.
 run: deps
 	$(MAKE) --no-print-directory all
-	$(BUILD)/contend sweep --preset quick --out results/latest
+	$(BUILD)/contend sweep --preset quick
 	$(BUILD)/contend plot results/latest
-	@echo "contend: results in results/latest/ (results.csv, samples.csv, env.csv, *.png, *.svg)"
+	@echo "contend: results are in results/$$(readlink results/latest)/ (also results/latest):"
+	@echo "  results.csv samples.csv env.csv and a PNG and SVG chart per family"
 
 clean:
 	rm -rf build
