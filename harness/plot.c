@@ -25,9 +25,28 @@ struct plot_spec {
 	char metric[64], series[32], group[32];
 };
 
+/* The results columns a chart needs, looked up by name. */
+static const char *const plot_need[] = {
+	"bench", "mode", "placement", "threads", "params", "metric", "median",
+	"ci95_lo", "ci95_hi",
+};
+
 struct plot_cols {
 	int bench, mode, placement, threads, params, metric, median, lo, hi;
 };
+
+static int plot_find_cols(const struct csv_table *t, struct plot_cols *c, const char **missing)
+{
+	int *dst[] = { &c->bench, &c->mode, &c->placement, &c->threads, &c->params,
+		       &c->metric, &c->median, &c->lo, &c->hi };
+
+	for (size_t i = 0; i < sizeof(dst) / sizeof(dst[0]); i++)
+		if ((*dst[i] = csv_table_col(t, plot_need[i])) < 0) {
+			*missing = plot_need[i];
+			return -EINVAL;
+		}
+	return 0;
+}
 
 static int plot_isdir(const char *p)
 {
@@ -237,13 +256,9 @@ static int plot_gnuplot(const char *script, const char *dat, const char *outbase
 
 int plot_render(const char *dir)
 {
-	static const char *const need[] = {
-		"bench", "mode", "placement", "threads", "params", "metric", "median",
-		"ci95_lo", "ci95_hi",
-	};
 	struct csv_table t;
 	struct plot_cols c;
-	int *cols = (int *)&c;
+	const char *missing;
 	char path[PATH_MAX], scripts[PATH_MAX], families[PLOT_MAX][160];
 	int nfam = 0, drawn = 0, status = 0, ret;
 	size_t line = 0;
@@ -264,13 +279,12 @@ int plot_render(const char *dir)
 			"'contend sweep')\n", path, strerror(-ret));
 		return 2;
 	}
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if ((cols[i] = csv_table_col(&t, need[i])) < 0) {
-			fprintf(stderr, "contend: %s: no '%s' column: not a contend results file\n",
-				path, need[i]);
-			csv_table_free(&t);
-			return 2;
-		}
+	if (plot_find_cols(&t, &c, &missing) < 0) {
+		fprintf(stderr, "contend: %s: no '%s' column: not a contend results file\n", path,
+			missing);
+		csv_table_free(&t);
+		return 2;
+	}
 	for (size_t r = 0; r < t.nrows; r++) {
 		char fam[160];
 		snprintf(fam, sizeof(fam), "%.*s", (int)strcspn(t.rows[r][c.bench], "."),

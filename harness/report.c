@@ -13,10 +13,6 @@
 #include "harness/report.h"
 #include "harness/stats.h"
 
-#ifndef CONTEND_BENCH_VERSION_UNKNOWN
-#define CONTEND_BENCH_VERSION_UNKNOWN "unknown"
-#endif
-
 const char *const report_columns[] = {
 	"run_id", "bench", "mode", "placement", "threads", "params", "metric", "unit",
 	"reps", "median", "mean", "stddev", "cv", "min", "max", "p90", "p99",
@@ -209,8 +205,7 @@ int report_write_samples(const struct report *r, const char *path)
 				csv_field_int(w, (long long)k + 1);
 				csv_field_double(w, v[k]);
 				csv_field_u64(w, e->res.iters);
-				csv_field_str(w, e->desc->version ? e->desc->version
-								  : CONTEND_BENCH_VERSION_UNKNOWN);
+				csv_field_str(w, e->desc->version ? e->desc->version : "unknown");
 				csv_row_end(w);
 			}
 		}

@@ -310,7 +310,7 @@ static void rn_round(struct rn_shared *sh, int ntasks, enum rn_phase phase, uint
 	sh->ready = 0;
 	sh->done = 0;
 	sh->round++;
-	for (uint32_t i = 0; i < (phase == RN_STOP ? (uint32_t)ntasks : n); i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		/* release: phase, iters and the counters above go first. */
 		__atomic_store_n(&sh->slot[i].round, sh->round, __ATOMIC_RELEASE);
 		futex_wake(&sh->slot[i].round, 1, 1);
