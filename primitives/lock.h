@@ -1,0 +1,138 @@
+/*
+ * primitives/lock.h - the lock zoo: every mutual-exclusion lock contend
+ * measures, behind one operation set, so that one throughput driver, one
+ * latency driver and one validation test serve them all.
+ *
+ *   C library   mutex, mutex_adaptive, spin, rwlock (writer), sem   lock_pthread.h
+ *   spinning    tas, ttas                                          lock_tas.h
+ *               ticket                                             lock_ticket.h
+ *               mcs                                                lock_mcs.h
+ *               clh                                                lock_clh.h
+ *   sleeping    futex (Drepper's three-state mutex)                lock_futex.h
+ *   peers       ck_fas, ck_cas, ck_dec, ck_ticket, ck_mcs,         lock_ck.h
+ *               ck_clh, ck_anderson, ck_hclh (Concurrency Kit)
+ *
+ * Two ways in:
+ *
+ *   - struct lock_ops, found by name in lock_zoo[] / lock_find(): one
+ *     indirect call per operation, for drivers that serve every lock.
+ *   - per-variant static inline functions, lock_<name>_init / _acquire /
+ *     _release / _destroy (and _node_init where nodes need it), declared in
+ *     the headers above with the same arity for every variant, so a
+ *     benchmark can be compiled once per variant where an indirect call
+ *     would swamp a nanosecond operation.  The ops tables only wrap them.
+ *
+ * Which to use by default: "mutex".  It sleeps instead of burning CPUs
+ * when tasks outnumber them, works across processes, and is what code
+ * that does not choose gets; every other entry is here to be compared
+ * with it.
+ *
+ * Memory rules for callers: the lock object is `size` bytes aligned to
+ * CPU_CACHELINE (sizes are whole cache lines); with shared = 1 it lives in
+ * MAP_SHARED memory mapped before the fork, so it has the same address in
+ * every process.  Queue locks take a per-acquirer node of `node_size`
+ * bytes, also aligned to CPU_CACHELINE; each concurrent acquirer needs its
+ * own, passed unchanged to acquire and the matching release.  Where
+ * node_init is not NULL, call it once on every node before the node's
+ * first acquire, and keep all nodes and locks used together allocated
+ * until all are done (CLH-style locks swap nodes; see lock_clh.h).
+ */
+#ifndef CONTEND_LOCK_H
+#define CONTEND_LOCK_H
+
+#include <stddef.h>
+
+#include "primitives/lock_common.h"
+#include "primitives/lock_pthread.h"
+#include "primitives/lock_tas.h"
+#include "primitives/lock_ticket.h"
+#include "primitives/lock_mcs.h"
+#include "primitives/lock_clh.h"
+#include "primitives/lock_futex.h"
+#include "primitives/lock_ck.h"
+
+/* What a lock does while it waits: lock_ops.flags. */
+#define LOCK_FIFO	0x1u	/* waiters queue and are served in turn, so a
+				   preempted waiter holds up all behind it */
+#define LOCK_SLEEPS	0x2u	/* a waiter may block in the kernel */
+#define LOCK_YIELDS	0x4u	/* a spinner calls sched_yield() now and then
+				   (LOCK_SPIN_YIELD_AFTER, lock_common.h) */
+
+struct lock_ops {
+	const char *name;	/* unique in lock_zoo: "mutex", "mcs", "ck_fas" */
+	const char *summary;	/* one line for `contend list` */
+	size_t size;		/* bytes of the lock object, a whole number of
+				   cache lines; the caller allocates it
+				   aligned to CPU_CACHELINE */
+	size_t node_size;	/* bytes of a per-acquirer node (aligned to
+				   CPU_CACHELINE), 0 if the lock needs none */
+	unsigned flags;		/* LOCK_FIFO | LOCK_SLEEPS | LOCK_YIELDS */
+	/*
+	 * Prepare the object.  shared: it lives in MAP_SHARED memory and is
+	 * used from several forked processes.  max_tasks: the most tasks
+	 * that may ever contend at once (sizes e.g. Anderson's array).
+	 * Returns 0; -ENOTSUP when the variant cannot be process-shared;
+	 * another -errno (-EINVAL, -ERANGE, -ENOMEM, ...) on failure.
+	 */
+	int (*init)(void *lock, int shared, int max_tasks);
+	/* NULL, or: make a node ready for its first acquire (see above). */
+	void (*node_init)(void *node);
+	/* node: this acquirer's node (node_size bytes) or NULL if size 0. */
+	void (*acquire)(void *lock, void *node);
+	void (*release)(void *lock, void *node);
+	/* Undo init; the lock must be free and no task may use it again. */
+	void (*destroy)(void *lock);
+};
+
+/* Every lock, in a stable order, NULL-terminated. */
+extern const struct lock_ops *const lock_zoo[];
+
+/* The zoo entry called `name`, or NULL if there is none. */
+const struct lock_ops *lock_find(const char *name);
+
+extern const struct lock_ops lock_mutex_ops, lock_mutex_adaptive_ops,
+	lock_spin_ops, lock_tas_ops, lock_ttas_ops, lock_ticket_ops,
+	lock_mcs_ops, lock_clh_ops, lock_futex_ops, lock_rwlock_ops,
+	lock_sem_ops, lock_ck_fas_ops, lock_ck_cas_ops, lock_ck_dec_ops,
+	lock_ck_ticket_ops, lock_ck_mcs_ops, lock_ck_clh_ops,
+	lock_ck_anderson_ops, lock_ck_hclh_ops;
+
+/*
+ * For the primitives/lock*.c files that build the tables: defines
+ * `const struct lock_ops lock_<v>_ops` by wrapping the per-variant inline
+ * functions lock_<v>_init/acquire/release/destroy in void-pointer
+ * adapters (calling them through a cast function pointer would be
+ * undefined behaviour).  node_init_fn is NULL or a void(void *) adapter.
+ */
+#define LOCK_OPS_DEFINE(v, lock_type, node_bytes, node_init_fn, flags_, \
+			summary_)					\
+	static int lock_##v##_op_init(void *lock, int shared, int max_tasks) \
+	{								\
+		return lock_##v##_init(lock, shared, max_tasks);	\
+	}								\
+	static void lock_##v##_op_acquire(void *lock, void *node)	\
+	{								\
+		lock_##v##_acquire(lock, node);				\
+	}								\
+	static void lock_##v##_op_release(void *lock, void *node)	\
+	{								\
+		lock_##v##_release(lock, node);				\
+	}								\
+	static void lock_##v##_op_destroy(void *lock)			\
+	{								\
+		lock_##v##_destroy(lock);				\
+	}								\
+	const struct lock_ops lock_##v##_ops = {			\
+		.name = #v,						\
+		.summary = summary_,					\
+		.size = sizeof(lock_type),				\
+		.node_size = node_bytes,				\
+		.flags = flags_,					\
+		.init = lock_##v##_op_init,				\
+		.node_init = node_init_fn,				\
+		.acquire = lock_##v##_op_acquire,			\
+		.release = lock_##v##_op_release,			\
+		.destroy = lock_##v##_op_destroy,			\
+	}
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * primitives/lock_futex.h - "futex": the three-state futex mutex of Ulrich
+ * Drepper's "Futexes Are Tricky" (the corrected "mutex2").
+ *
+ * The word is 0 (free), 1 (taken, nobody sleeps) or 2 (taken, sleepers
+ * possible).  An uncontended lock/unlock pair is one compare-and-swap and
+ * one atomic decrement with no system call; only when a waiter may sleep
+ * does the word go to 2, and only then does release pay for FUTEX_WAKE.
+ * No spinning before sleeping: this is the pure sleeping lock, against
+ * which glibc's adaptive mutex and the spinlocks compare.
+ *
+ * Works across processes (`shared` drops FUTEX_PRIVATE_FLAG so the kernel
+ * keys waiters on the physical page); max_tasks is ignored.
+ */
+#ifndef CONTEND_LOCK_FUTEX_H
+#define CONTEND_LOCK_FUTEX_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "primitives/arch/cpu.h"
+#include "primitives/futex.h"
+
+/*
+ * The word is a plain uint32_t accessed only through __atomic builtins,
+ * because futex(2) takes a uint32_t * and an _Atomic object would need a
+ * cast to be passed there.
+ */
+struct lock_futex {
+	uint32_t word;			/* 0 free, 1 locked, 2 locked + waiters */
+	int shared;			/* futex flavour chosen at init */
+} CPU_ALIGNED;
+
+static inline int lock_futex_init(struct lock_futex *lock, int shared,
+				  int max_tasks)
+{
+	(void)max_tasks;
+	lock->shared = !!shared;
+	/* Relaxed: init happens before the lock is handed to other tasks. */
+	__atomic_store_n(&lock->word, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static inline void lock_futex_acquire(struct lock_futex *lock, void *node)
+{
+	uint32_t c = 0;
+
+	(void)node;
+	/*
+	 * Fast path 0 -> 1.  Acquire on success: the critical section stays
+	 * after it.  Relaxed on failure: c is then only the state we react
+	 * to; the exchange below is what takes the lock.
+	 */
+	if (__atomic_compare_exchange_n(&lock->word, &c, 1, 0,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	/*
+	 * Contended: announce a sleeper by setting 2 and sleep while it stays
+	 * 2.  Whoever takes the lock here takes it in state 2, not 1: we
+	 * cannot know whether other sleepers remain, so the release must
+	 * assume so (at worst one needless FUTEX_WAKE).  Acquire: the
+	 * exchange that returns 0 takes the lock.
+	 */
+	if (c != 2)
+		c = __atomic_exchange_n(&lock->word, 2, __ATOMIC_ACQUIRE);
+	while (c != 0) {
+		/*
+		 * Returns at once (-EAGAIN) if the word is no longer 2, and
+		 * may wake spuriously or by a signal (-EINTR): every return
+		 * simply retries, so the result needs no inspection.
+		 */
+		futex_wait(&lock->word, 2, NULL, lock->shared);
+		c = __atomic_exchange_n(&lock->word, 2, __ATOMIC_ACQUIRE);
+	}
+}
+
+static inline void lock_futex_release(struct lock_futex *lock, void *node)
+{
+	(void)node;
+	/*
+	 * Release: the critical section is visible to the next owner.  The
+	 * old value 1 means nobody can be asleep: done without a syscall.
+	 */
+	if (__atomic_fetch_sub(&lock->word, 1, __ATOMIC_RELEASE) == 1)
+		return;
+	/*
+	 * It was 2: free the word and wake one sleeper.  This store must be
+	 * a release of its own: a plain store by the same thread does not
+	 * extend the release sequence of the fetch_sub above, and a task
+	 * that takes the lock by reading this 0 must see our writes.
+	 */
+	__atomic_store_n(&lock->word, 0, __ATOMIC_RELEASE);
+	if (futex_wake(&lock->word, 1, lock->shared) < 0)
+		abort();	/* only EFAULT/EINVAL: a corrupt lock, a bug */
+}
+
+static inline void lock_futex_destroy(struct lock_futex *lock)
+{
+	(void)lock;
+}
+
+#endif

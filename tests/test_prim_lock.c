@@ -1,0 +1,759 @@
+/*
+ * tests/test_prim_lock.c - the lock zoo (primitives/lock.h) under stress.
+ *
+ * Every lock in lock_zoo gets the same two contention runs, one with
+ * threads and one with forked processes in MAP_SHARED memory: N tasks add
+ * 1 to a plain, non-atomic counter under the lock, and the total must be
+ * exact; meanwhile an atomic "inside" witness counts the tasks between
+ * acquire and release, and its maximum must be 1.  Criterion has no
+ * parameterised tests that the TSan shim could run, so each zoo position
+ * gets its own pair of tests (LOCK_TEST_SLOTS of them; a test checks that
+ * the zoo fits).  Further tests cover the registry, which variants refuse
+ * to be process-shared, the node API of the queue locks, ck_hclh's
+ * clusters, the futex lock's sleeping path and the per-variant inline API.
+ */
+#define _GNU_SOURCE		/* CPU_SET, sched_setaffinity */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "primitives/lock.h"
+#include "tests/check.h"
+
+#define LOCK_TEST_THREADS	4	/* twice the CI machine's cores */
+#define LOCK_TEST_PROCS		3	/* forked children in process mode */
+#define LOCK_TEST_SLOTS		24	/* zoo positions that have tests */
+#define LOCK_TEST_TIMEOUT	60	/* seconds; a run takes well under 2 s,
+					   more on a busy machine */
+
+/*
+ * Increments per task.  ThreadSanitizer slows the loop down ~10x, so its
+ * build does fewer; the invariants checked are the same.
+ */
+#ifdef LOCK_TSAN
+#define LOCK_TEST_ITERS		20000L
+#else
+#define LOCK_TEST_ITERS		100000L
+#endif
+
+/*
+ * One contention run's memory, in one mapping: this header, then the lock
+ * object, then one node per task.  The mapping is MAP_SHARED in process
+ * mode, so the same layout serves both modes.
+ */
+struct lock_test_arena {
+	unsigned long counter;		/* plain: only the lock protects it */
+	atomic_int inside;		/* witness: tasks inside the section */
+	atomic_int max_inside;		/* the most the witness ever saw */
+	atomic_int arrived;		/* start gate: tasks ready to go */
+} CPU_ALIGNED;
+
+/* How many tasks, how many increments each, pinned or not. */
+struct lock_test_plan {
+	int ntasks;
+	long iters;
+	int cpus[LOCK_TEST_THREADS];	/* task i's CPU, or -1: not pinned */
+};
+
+struct lock_test_run {
+	const struct lock_ops *ops;
+	struct lock_test_arena *arena;
+	void *lock;
+	char *nodes;			/* ntasks nodes, node_stride apart */
+	size_t node_stride;
+	size_t map_bytes;
+	struct lock_test_plan plan;
+};
+
+struct lock_test_task {
+	struct lock_test_run *run;
+	int index;
+};
+
+static size_t lock_test_round(size_t n)
+{
+	return (n + CPU_CACHELINE - 1) / CPU_CACHELINE * CPU_CACHELINE;
+}
+
+static size_t lock_test_zoo_len(void)
+{
+	size_t n = 0;
+
+	while (lock_zoo[n])
+		n++;
+	return n;
+}
+
+/*
+ * Choose tasks and iterations so that every lock finishes in about a
+ * second on a 2-core machine, whatever it does while it waits:
+ *
+ *   - sleeping locks and unfair spinlocks: `most` tasks, full count.  An
+ *     unfair spinlock tolerates tasks outnumbering CPUs: the running
+ *     holder simply takes the lock again.
+ *   - FIFO spinlocks that yield (contend's ticket, mcs, clh): `most`
+ *     tasks, a quarter of the count.  With more tasks than CPUs, most
+ *     hand-overs go to a preempted waiter and cost a yield plus a context
+ *     switch (~10 us) instead of ~0.1 us.
+ *   - FIFO spinlocks that never yield (Concurrency Kit's): there such a
+ *     hand-over waits for the scheduler's tick, milliseconds each, so the
+ *     run uses no more tasks than CPUs, each pinned to its own CPU (only
+ *     other programs can preempt them then).  With a single CPU that is
+ *     impossible: 2 tasks and a token count.
+ */
+static void lock_test_plan(const struct lock_ops *ops, int most,
+			   struct lock_test_plan *plan)
+{
+	cpu_set_t set;
+	int cpus, n = 0;
+
+	plan->ntasks = most;
+	plan->iters = LOCK_TEST_ITERS;
+	for (int i = 0; i < LOCK_TEST_THREADS; i++)
+		plan->cpus[i] = -1;
+	if (!(ops->flags & LOCK_FIFO) || (ops->flags & LOCK_SLEEPS))
+		return;
+	if (ops->flags & LOCK_YIELDS) {
+		plan->iters = LOCK_TEST_ITERS / 4;
+		return;
+	}
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	cpus = CPU_COUNT(&set);
+	if (cpus < 2) {
+		plan->ntasks = 2;
+		plan->iters = 200;
+		return;
+	}
+	if (plan->ntasks > cpus)
+		plan->ntasks = cpus;
+	for (int cpu = 0; n < plan->ntasks && cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			plan->cpus[n++] = cpu;
+}
+
+/* Pin the calling thread (Linux: pid 0 is the calling thread only). */
+static void lock_test_pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);	/* best effort */
+}
+
+/* Map the arena, lock and nodes; init the nodes, not the lock. */
+static void lock_test_map(struct lock_test_run *run,
+			  const struct lock_ops *ops, int most, int shared)
+{
+	size_t lock_bytes = lock_test_round(ops->size);
+	char *base;
+
+	memset(run, 0, sizeof(*run));
+	run->ops = ops;
+	lock_test_plan(ops, most, &run->plan);
+	run->node_stride = lock_test_round(ops->node_size);
+	run->map_bytes = sizeof(struct lock_test_arena) + lock_bytes +
+			 run->node_stride * (size_t)run->plan.ntasks;
+	base = mmap(NULL, run->map_bytes, PROT_READ | PROT_WRITE,
+		    (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(base, MAP_FAILED);
+	run->arena = (struct lock_test_arena *)base;
+	run->lock = base + sizeof(struct lock_test_arena);
+	run->nodes = base + sizeof(struct lock_test_arena) + lock_bytes;
+	for (int i = 0; ops->node_init && i < run->plan.ntasks; i++)
+		ops->node_init(run->nodes + run->node_stride * (size_t)i);
+}
+
+static void *lock_test_node(struct lock_test_run *run, int i)
+{
+	return run->ops->node_size ?
+		run->nodes + run->node_stride * (size_t)i : NULL;
+}
+
+/*
+ * Start together: wait until all n tasks have arrived.  A barrier that
+ * sleeps would wake them one by one, and with short runs the first could
+ * finish before the last starts, testing nothing; spinning (yielding, as
+ * tasks may outnumber CPUs) makes them all runnable at once.
+ */
+static void lock_test_gate(struct lock_test_arena *a, int n)
+{
+	/*
+	 * Acq_rel, then acquire: what a task did before arriving (its setup)
+	 * is visible to the others once they pass the gate.
+	 */
+	atomic_fetch_add_explicit(&a->arrived, 1, memory_order_acq_rel);
+	while (atomic_load_explicit(&a->arrived, memory_order_acquire) < n)
+		sched_yield();
+}
+
+/* Raise *max_inside to at least max. */
+static void lock_test_publish_max(atomic_int *max_inside, int max)
+{
+	int seen = atomic_load_explicit(max_inside, memory_order_relaxed);
+
+	/* Relaxed: read after the tasks are joined, which orders it. */
+	while (max > seen &&
+	       !atomic_compare_exchange_weak_explicit(max_inside, &seen, max,
+			memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/*
+ * The critical section: bump the witness, the counter, drop the witness.
+ * Relaxed: the witness must see other tasks' entries even if the lock is
+ * broken, so it is atomic, but it orders nothing.  Returns the witness.
+ */
+static int lock_test_section(struct lock_test_arena *a)
+{
+	int in = atomic_fetch_add_explicit(&a->inside, 1,
+					   memory_order_relaxed) + 1;
+
+	a->counter++;
+	atomic_fetch_sub_explicit(&a->inside, 1, memory_order_relaxed);
+	return in;
+}
+
+/* The contended loop through the ops table. */
+static void lock_test_work(struct lock_test_run *run, int index)
+{
+	const struct lock_ops *ops = run->ops;
+	void *node = lock_test_node(run, index);
+	int max = 0, in;
+
+	for (long i = 0; i < run->plan.iters; i++) {
+		ops->acquire(run->lock, node);
+		in = lock_test_section(run->arena);
+		ops->release(run->lock, node);
+		if (in > max)
+			max = in;
+	}
+	lock_test_publish_max(&run->arena->max_inside, max);
+}
+
+static void *lock_test_thread(void *arg)
+{
+	struct lock_test_task *t = arg;
+
+	lock_test_pin(t->run->plan.cpus[t->index]);
+	lock_test_gate(t->run->arena, t->run->plan.ntasks);
+	lock_test_work(t->run, t->index);
+	return NULL;
+}
+
+/* Check one arena's invariants; name the lock on failure (the shim won't). */
+static void lock_test_check(const char *name, const char *mode,
+			    struct lock_test_arena *a, unsigned long want)
+{
+	unsigned long got = a->counter;
+	int max = atomic_load(&a->max_inside);	/* tasks joined: no race */
+
+	if (got != want || max != 1)
+		cr_log_info("lock %s (%s): counter %lu, expected %lu; "
+			    "max inside %d, expected 1",
+			    name, mode, got, want, max);
+	cr_assert_eq(got, want, "%s (%s): lost updates", name, mode);
+	cr_assert_eq(max, 1, "%s (%s): mutual exclusion broken", name, mode);
+}
+
+static unsigned long lock_test_want(const struct lock_test_plan *plan)
+{
+	return (unsigned long)plan->ntasks * (unsigned long)plan->iters;
+}
+
+/* Start `run`'s tasks as threads at once, each running fn; join them. */
+static void lock_test_spawn(struct lock_test_run *run, void *(*fn)(void *))
+{
+	struct lock_test_task task[LOCK_TEST_THREADS];
+	pthread_t tid[LOCK_TEST_THREADS];
+	int n = run->plan.ntasks;
+
+	cr_assert_leq(n, LOCK_TEST_THREADS);
+	for (int i = 0; i < n; i++) {
+		task[i] = (struct lock_test_task){ run, i };
+		cr_assert_eq(pthread_create(&tid[i], NULL, fn, &task[i]), 0);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(tid[i], NULL);
+}
+
+static void lock_test_threads(const struct lock_ops *ops)
+{
+	struct lock_test_run run;
+
+	lock_test_map(&run, ops, LOCK_TEST_THREADS, 0);
+	cr_assert_eq(ops->init(run.lock, 0, run.plan.ntasks), 0,
+		     "%s: init", ops->name);
+	lock_test_spawn(&run, lock_test_thread);
+	lock_test_check(ops->name, "threads", run.arena,
+			lock_test_want(&run.plan));
+	ops->destroy(run.lock);
+	munmap(run.arena, run.map_bytes);
+}
+
+static void lock_test_child(struct lock_test_run *run, int i, pid_t parent)
+{
+	/*
+	 * If the test times out, its process is killed: take the children
+	 * along instead of leaving them spinning.  alarm() backs that up.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(3);
+	alarm(LOCK_TEST_TIMEOUT);
+	lock_test_pin(run->plan.cpus[i]);
+	lock_test_gate(run->arena, run->plan.ntasks);
+	lock_test_work(run, i);
+	_exit(0);
+}
+
+/* Returns 0 after a checked run, or init's -ENOTSUP with nothing run. */
+static int lock_test_processes(const struct lock_ops *ops)
+{
+	pid_t pid[LOCK_TEST_PROCS], parent = getpid();
+	struct lock_test_run run;
+	int err, status;
+
+	lock_test_map(&run, ops, LOCK_TEST_PROCS, 1);
+	err = ops->init(run.lock, 1, run.plan.ntasks);
+	if (err == -ENOTSUP) {
+		munmap(run.arena, run.map_bytes);
+		return err;
+	}
+	cr_assert_eq(err, 0, "%s: init(shared)", ops->name);
+	fflush(NULL);
+	for (int i = 0; i < run.plan.ntasks; i++) {
+		pid[i] = fork();
+		cr_assert_geq(pid[i], 0);
+		if (pid[i] == 0)
+			lock_test_child(&run, i, parent);
+	}
+	for (int i = 0; i < run.plan.ntasks; i++) {
+		cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "%s: child %d failed", ops->name, i);
+	}
+	lock_test_check(ops->name, "processes", run.arena,
+			lock_test_want(&run.plan));
+	ops->destroy(run.lock);
+	munmap(run.arena, run.map_bytes);
+	return 0;
+}
+
+static void lock_test_slot_threads(size_t slot)
+{
+	if (slot < lock_test_zoo_len())
+		lock_test_threads(lock_zoo[slot]);
+}
+
+static void lock_test_slot_processes(size_t slot)
+{
+	if (slot < lock_test_zoo_len())
+		lock_test_processes(lock_zoo[slot]);
+}
+
+/* Both contention runs for zoo position i (nothing past the zoo's end). */
+#define LOCK_TEST_SLOT(i)						\
+	Test(lock_zoo, threads_##i, .timeout = LOCK_TEST_TIMEOUT)	\
+	{								\
+		lock_test_slot_threads(i);				\
+	}								\
+	Test(lock_zoo, processes_##i, .timeout = LOCK_TEST_TIMEOUT)	\
+	{								\
+		lock_test_slot_processes(i);				\
+	}
+
+LOCK_TEST_SLOT(0)
+LOCK_TEST_SLOT(1)
+LOCK_TEST_SLOT(2)
+LOCK_TEST_SLOT(3)
+LOCK_TEST_SLOT(4)
+LOCK_TEST_SLOT(5)
+LOCK_TEST_SLOT(6)
+LOCK_TEST_SLOT(7)
+LOCK_TEST_SLOT(8)
+LOCK_TEST_SLOT(9)
+LOCK_TEST_SLOT(10)
+LOCK_TEST_SLOT(11)
+LOCK_TEST_SLOT(12)
+LOCK_TEST_SLOT(13)
+LOCK_TEST_SLOT(14)
+LOCK_TEST_SLOT(15)
+LOCK_TEST_SLOT(16)
+LOCK_TEST_SLOT(17)
+LOCK_TEST_SLOT(18)
+LOCK_TEST_SLOT(19)
+LOCK_TEST_SLOT(20)
+LOCK_TEST_SLOT(21)
+LOCK_TEST_SLOT(22)
+LOCK_TEST_SLOT(23)
+
+Test(lock_zoo, fits_the_slot_tests, .timeout = 10)
+{
+	cr_assert_gt(lock_test_zoo_len(), 0);
+	cr_assert_leq(lock_test_zoo_len(), LOCK_TEST_SLOTS,
+		      "add LOCK_TEST_SLOT lines for the new locks");
+}
+
+Test(lock_zoo, descriptors_well_formed, .timeout = 10)
+{
+	for (const struct lock_ops *const *p = lock_zoo; *p; p++) {
+		const struct lock_ops *o = *p;
+
+		cr_assert(o->name && o->name[0]);
+		cr_assert(o->summary && o->summary[0], "%s", o->name);
+		cr_assert_null(strchr(o->summary, '\n'), "%s", o->name);
+		cr_assert_gt(o->size, 0, "%s", o->name);
+		cr_assert_eq(o->size % CPU_CACHELINE, 0, "%s", o->name);
+		cr_assert_eq(o->node_size % CPU_CACHELINE, 0, "%s", o->name);
+		cr_assert(!o->node_init || o->node_size, "%s", o->name);
+		cr_assert(o->init && o->acquire && o->release && o->destroy,
+			  "%s", o->name);
+		cr_assert_eq(o->flags & ~(LOCK_FIFO | LOCK_SLEEPS | LOCK_YIELDS),
+			     0, "%s", o->name);
+	}
+}
+
+Test(lock_zoo, names_unique, .timeout = 10)
+{
+	for (size_t i = 0; lock_zoo[i]; i++)
+		for (size_t j = i + 1; lock_zoo[j]; j++)
+			cr_assert(strcmp(lock_zoo[i]->name, lock_zoo[j]->name),
+				  "%s twice", lock_zoo[i]->name);
+}
+
+Test(lock_find, finds_every_name, .timeout = 10)
+{
+	static const char *const required[] = {
+		"mutex", "mutex_adaptive", "spin", "tas", "ttas", "ticket",
+		"mcs", "clh", "futex", "rwlock", "sem", "ck_fas", "ck_cas",
+		"ck_ticket", "ck_mcs",
+	};
+
+	for (const struct lock_ops *const *p = lock_zoo; *p; p++)
+		cr_assert_eq(lock_find((*p)->name), *p, "%s", (*p)->name);
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		cr_assert_not_null(lock_find(required[i]), "%s", required[i]);
+}
+
+Test(lock_find, unknown_is_null, .timeout = 10)
+{
+	cr_assert_null(lock_find("no_such_lock"));
+	cr_assert_null(lock_find(""));
+	cr_assert_null(lock_find("MUTEX"));
+	cr_assert_null(lock_find("mutex "));
+	cr_assert_null(lock_find("ck_"));
+}
+
+/*
+ * Exactly the locks whose queues link the acquirers' own nodes refuse to
+ * be process-shared, with -ENOTSUP; every other one accepts.
+ */
+Test(lock_shared, enotsup_exactly_the_node_linked_queues, .timeout = 10)
+{
+	static const char *const unshareable[] = {
+		"mcs", "clh", "ck_mcs", "ck_clh", "ck_hclh",
+	};
+
+	for (const struct lock_ops *const *p = lock_zoo; *p; p++) {
+		const struct lock_ops *o = *p;
+		size_t bytes = lock_test_round(o->size);
+		int want = 0, err;
+		void *lock;
+
+		for (size_t i = 0; i < sizeof(unshareable) / sizeof(*unshareable); i++)
+			if (!strcmp(o->name, unshareable[i]))
+				want = -ENOTSUP;
+		lock = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		cr_assert_neq(lock, MAP_FAILED);
+		err = o->init(lock, 1, LOCK_TEST_PROCS);
+		if (err != want)
+			cr_log_info("lock %s: init(shared) = %d, expected %d",
+				    o->name, err, want);
+		cr_assert_eq(err, want, "%s", o->name);
+		if (!err)
+			o->destroy(lock);
+		munmap(lock, bytes);
+	}
+	for (size_t i = 0; i < sizeof(unshareable) / sizeof(*unshareable); i++)
+		cr_assert_not_null(lock_find(unshareable[i]), "%s", unshareable[i]);
+}
+
+Test(lock_ck_anderson, max_tasks_bounds, .timeout = 10)
+{
+	static struct lock_ck_anderson lock;
+	static struct lock_ck_anderson_node node;
+
+	cr_assert_eq(lock_ck_anderson_init(&lock, 0, 0), -EINVAL);
+	cr_assert_eq(lock_ck_anderson_init(&lock, 0, LOCK_CK_ANDERSON_SLOTS + 1),
+		     -ERANGE);
+	cr_assert_eq(lock_ck_anderson_init(&lock, 0, LOCK_CK_ANDERSON_SLOTS), 0);
+	cr_assert_eq(lock_ck_anderson_init(&lock, 0, 1), 0);
+	/* One slot: the lock must still come free after every release. */
+	for (int i = 0; i < 3; i++) {
+		lock_ck_anderson_acquire(&lock, &node);
+		lock_ck_anderson_release(&lock, &node);
+	}
+	/* Not a power of two: rounded up to 4 slots, hands round in order. */
+	cr_assert_eq(lock_ck_anderson_init(&lock, 0, 3), 0);
+	for (int i = 0; i < 9; i++) {
+		lock_ck_anderson_acquire(&lock, &node);
+		cr_assert_eq(node.slot, &lock.slots[i % 4]);
+		lock_ck_anderson_release(&lock, &node);
+	}
+	lock_ck_anderson_destroy(&lock);
+}
+
+/*
+ * CLH's node API: the caller keeps passing the same node while the qnode
+ * it owns changes hands.  A release adopts the predecessor's qnode (at
+ * first the lock's spare), and the lock's tail keeps the node's own.
+ */
+Test(lock_clh, release_adopts_predecessor_qnode, .timeout = 10)
+{
+	static struct lock_clh lock;
+	static struct lock_clh_node node;
+
+	cr_assert_eq(lock_clh_init(&lock, 0, 1), 0);
+	lock_clh_node_init(&node);
+	cr_assert_eq(node.mine, &node.first);
+	lock_clh_acquire(&lock, &node);
+	lock_clh_release(&lock, &node);
+	cr_assert_eq(node.mine, &lock.spare);
+	cr_assert_eq(atomic_load(&lock.tail), &node.first);
+	lock_clh_acquire(&lock, &node);
+	lock_clh_release(&lock, &node);
+	cr_assert_eq(node.mine, &node.first);
+	cr_assert_eq(atomic_load(&lock.tail), &lock.spare);
+	lock_clh_destroy(&lock);
+}
+
+Test(lock_ck_clh, release_adopts_predecessor_qnode, .timeout = 10)
+{
+	static struct lock_ck_clh lock;
+	static struct lock_ck_clh_node node;
+
+	cr_assert_eq(lock_ck_clh_init(&lock, 0, 1), 0);
+	lock_ck_clh_node_init(&node);
+	lock_ck_clh_acquire(&lock, &node);
+	lock_ck_clh_release(&lock, &node);
+	cr_assert_eq(node.mine, &lock.spare.q);
+	lock_ck_clh_acquire(&lock, &node);
+	lock_ck_clh_release(&lock, &node);
+	cr_assert_eq(node.mine, &node.first.q);
+	lock_ck_clh_destroy(&lock);
+}
+
+/*
+ * A node belongs to a task, not to a lock: each task keeps one node and
+ * takes two locks of the same variant in turn.  Both counters must be
+ * exact.  For CLH-style locks this makes qnodes wander between the locks.
+ */
+struct lock_test_pair {
+	struct lock_test_run run[2];	/* same plan, same nodes (run[0]'s) */
+};
+
+static void *lock_test_pair_thread(void *arg)
+{
+	struct lock_test_task *t = arg;
+	struct lock_test_pair *pair = (struct lock_test_pair *)t->run;
+	const struct lock_ops *ops = pair->run[0].ops;
+	void *node = lock_test_node(&pair->run[0], t->index);
+	int max[2] = { 0, 0 }, in;
+
+	lock_test_pin(pair->run[0].plan.cpus[t->index]);
+	lock_test_gate(pair->run[0].arena, pair->run[0].plan.ntasks);
+	for (long i = 0; i < 2 * pair->run[0].plan.iters; i++) {
+		struct lock_test_run *r = &pair->run[i & 1];
+
+		ops->acquire(r->lock, node);
+		in = lock_test_section(r->arena);
+		ops->release(r->lock, node);
+		if (in > max[i & 1])
+			max[i & 1] = in;
+	}
+	lock_test_publish_max(&pair->run[0].arena->max_inside, max[0]);
+	lock_test_publish_max(&pair->run[1].arena->max_inside, max[1]);
+	return NULL;
+}
+
+Test(lock_nodes, one_node_serves_many_locks, .timeout = LOCK_TEST_TIMEOUT)
+{
+	for (const struct lock_ops *const *p = lock_zoo; *p; p++) {
+		const struct lock_ops *o = *p;
+		struct lock_test_pair pair;
+
+		if (!o->node_size)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			lock_test_map(&pair.run[k], o, LOCK_TEST_THREADS, 0);
+			pair.run[k].plan.iters /= 4;	/* 8 runs in one test */
+			cr_assert_eq(o->init(pair.run[k].lock, 0,
+					     pair.run[k].plan.ntasks), 0);
+		}
+		/*
+		 * lock_test_spawn hands each thread &pair.run[0] as its run,
+		 * which is &pair: a struct's first member shares its address.
+		 */
+		lock_test_spawn(&pair.run[0], lock_test_pair_thread);
+		for (int k = 0; k < 2; k++) {
+			lock_test_check(o->name, "two locks, one node",
+					pair.run[k].arena,
+					lock_test_want(&pair.run[k].plan));
+			o->destroy(pair.run[k].lock);
+		}
+		for (int k = 0; k < 2; k++)
+			munmap(pair.run[k].arena, pair.run[k].map_bytes);
+	}
+}
+
+/*
+ * ck_hclh with its tasks in different clusters (the zoo's entry always
+ * uses cluster 0), so that acquisitions splice local queues into the
+ * global one from both sides and qnodes wander between clusters.
+ */
+static void *lock_test_hclh_thread(void *arg)
+{
+	struct lock_test_task *t = arg;
+	struct lock_test_run *run = t->run;
+	struct lock_ck_hclh *lock = run->lock;
+	struct lock_ck_hclh_node *node = lock_test_node(run, t->index);
+	int cluster = t->index % 2, max = 0, in;
+
+	lock_test_pin(run->plan.cpus[t->index]);
+	lock_test_gate(run->arena, run->plan.ntasks);
+	for (long i = 0; i < run->plan.iters; i++) {
+		lock_ck_hclh_acquire_in(lock, node, cluster);
+		in = lock_test_section(run->arena);
+		lock_ck_hclh_release(lock, node);
+		if (in > max)
+			max = in;
+	}
+	lock_test_publish_max(&run->arena->max_inside, max);
+	return NULL;
+}
+
+Test(lock_ck_hclh, two_clusters, .timeout = LOCK_TEST_TIMEOUT)
+{
+	struct lock_test_run run;
+
+	lock_test_map(&run, &lock_ck_hclh_ops, LOCK_TEST_THREADS, 0);
+	cr_assert_eq(lock_ck_hclh_init(run.lock, 0, run.plan.ntasks), 0);
+	lock_test_spawn(&run, lock_test_hclh_thread);
+	lock_test_check("ck_hclh", "two clusters", run.arena,
+			lock_test_want(&run.plan));
+	lock_ck_hclh_destroy(run.lock);
+	munmap(run.arena, run.map_bytes);
+}
+
+/*
+ * The futex lock's slow path: while the main thread holds the lock, the
+ * others must mark it contended (2) and sleep; release must wake them
+ * all in turn, and the word must end free (0).
+ */
+static struct lock_futex lock_test_futex;
+static unsigned long lock_test_futex_count;
+
+static void *lock_test_futex_thread(void *arg)
+{
+	(void)arg;
+	lock_futex_acquire(&lock_test_futex, NULL);
+	lock_test_futex_count++;
+	lock_futex_release(&lock_test_futex, NULL);
+	return NULL;
+}
+
+Test(lock_futex, sleepers_are_woken, .timeout = 30)
+{
+	const struct timespec ms = { 0, 1000000 };
+	pthread_t tid[3];
+	int waited_ms = 0;
+
+	cr_assert_eq(lock_futex_init(&lock_test_futex, 0, 4), 0);
+	lock_futex_acquire(&lock_test_futex, NULL);
+	cr_assert_eq(__atomic_load_n(&lock_test_futex.word, __ATOMIC_RELAXED), 1);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(pthread_create(&tid[i], NULL,
+					    lock_test_futex_thread, NULL), 0);
+	/* A waiter sets 2 before it sleeps; give them 10 s to get there. */
+	while (__atomic_load_n(&lock_test_futex.word, __ATOMIC_RELAXED) != 2 &&
+	       waited_ms++ < 10000)
+		nanosleep(&ms, NULL);
+	cr_assert_eq(__atomic_load_n(&lock_test_futex.word, __ATOMIC_RELAXED), 2);
+	/* Give the others time to go to sleep too, then let them all in. */
+	nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+	lock_test_futex_count = 0;
+	lock_futex_release(&lock_test_futex, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_join(tid[i], NULL);
+	cr_assert_eq(lock_test_futex_count, 3);
+	cr_assert_eq(__atomic_load_n(&lock_test_futex.word, __ATOMIC_RELAXED), 0);
+	lock_futex_destroy(&lock_test_futex);
+}
+
+/*
+ * The per-variant inline API, as a benchmark compiled per variant uses it:
+ * typed calls, no ops table.  One worker per variant, made by a macro the
+ * way such a benchmark would be.
+ */
+#define LOCK_TEST_INLINE_WORKER(v)					\
+	static void *lock_test_inline_##v(void *arg)			\
+	{								\
+		struct lock_test_task *t = arg;				\
+		struct lock_test_run *run = t->run;			\
+		void *node = lock_test_node(run, t->index);		\
+		int max = 0, in;					\
+									\
+		lock_test_gate(run->arena, run->plan.ntasks);		\
+		for (long i = 0; i < run->plan.iters; i++) {		\
+			lock_##v##_acquire(run->lock, node);		\
+			in = lock_test_section(run->arena);		\
+			lock_##v##_release(run->lock, node);		\
+			if (in > max)					\
+				max = in;				\
+		}							\
+		lock_test_publish_max(&run->arena->max_inside, max);	\
+		return NULL;						\
+	}
+
+LOCK_TEST_INLINE_WORKER(ttas)
+LOCK_TEST_INLINE_WORKER(mcs)
+LOCK_TEST_INLINE_WORKER(clh)
+LOCK_TEST_INLINE_WORKER(futex)
+
+static void lock_test_inline(const struct lock_ops *ops,
+			     void *(*worker)(void *))
+{
+	struct lock_test_run run;
+
+	lock_test_map(&run, ops, LOCK_TEST_THREADS, 0);
+	run.plan.iters /= 4;		/* 4 runs in one test */
+	cr_assert_eq(ops->init(run.lock, 0, run.plan.ntasks), 0);
+	lock_test_spawn(&run, worker);
+	lock_test_check(ops->name, "inline", run.arena,
+			lock_test_want(&run.plan));
+	ops->destroy(run.lock);
+	munmap(run.arena, run.map_bytes);
+}
+
+Test(lock_inline, per_variant_functions, .timeout = LOCK_TEST_TIMEOUT)
+{
+	lock_test_inline(&lock_ttas_ops, lock_test_inline_ttas);
+	lock_test_inline(&lock_mcs_ops, lock_test_inline_mcs);
+	lock_test_inline(&lock_clh_ops, lock_test_inline_clh);
+	lock_test_inline(&lock_futex_ops, lock_test_inline_futex);
+}
