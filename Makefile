@@ -34,6 +34,10 @@ TESTS     := $(BUILD)/tests/prim-tests $(BUILD)/tests/harness-tests
 DEPS_STAMP := build/.deps-stamp
 # Criterion: a few jobs at once, every test in its own process.
 CRITERION_FLAGS ?= --jobs 2
+# Every test has its own time-out; this one is the last guard, so that a
+# stuck test runner (say, orphaned children holding it open) fails CI
+# instead of hanging it.
+RUN_TESTS = timeout --kill-after=30 1500
 
 .PHONY: all deps run test tests test-prim test-harness test-san clean FORCE
 all: $(BUILD)/contend
@@ -88,10 +92,10 @@ tests: $(BUILD)/contend $(TESTS)
 # TSAN_OPTIONS reaches the contend binary the harness tests run too, so a
 # race inside a benchmark run fails the run instead of scrolling past.
 test-prim: $(BUILD)/tests/prim-tests
-	TSAN_OPTIONS="$(TSAN_OPTIONS)" $(BUILD)/tests/prim-tests $(CRITERION_FLAGS)
+	TSAN_OPTIONS="$(TSAN_OPTIONS)" $(RUN_TESTS) $(BUILD)/tests/prim-tests $(CRITERION_FLAGS)
 test-harness: $(BUILD)/contend $(BUILD)/tests/harness-tests
 	TSAN_OPTIONS="$(TSAN_OPTIONS)" CONTEND_BIN=$(BUILD)/contend \
-		$(BUILD)/tests/harness-tests $(CRITERION_FLAGS)
+		$(RUN_TESTS) $(BUILD)/tests/harness-tests $(CRITERION_FLAGS)
 
 # Sanitizer builds live in their own folders so that their objects never
 # mix with the optimised ones.  TSan wants -O1 at least and PIE.
