@@ -57,4 +57,59 @@ static inline void ctx_ws_free(struct ctx_ws *ws)
 	ws->buf = NULL;
 }
 
+/* Task-private state of a two-task exchange: this side's working set,
+ * and for task 0, which plays both sides in the baseline, the other's. */
+struct ctx_local {
+	struct ctx_ws ws, ws_other;
+};
+
+static inline int ctx_local_init(struct bench_task *t)
+{
+	struct ctx_local *l = calloc(1, sizeof(*l));
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	t->local = l;
+	if ((r = ctx_ws_init(&l->ws, t->st)) < 0)
+		return r;
+	return t->id == 0 ? ctx_ws_init(&l->ws_other, t->st) : 0;
+}
+
+static inline void ctx_local_fini(struct bench_task *t)
+{
+	struct ctx_local *l = t->local;
+
+	ctx_ws_free(&l->ws);
+	ctx_ws_free(&l->ws_other);
+	free(l);
+}
+
+/* The proof that a two-task exchange happened: the echo side publishes
+ * how many tokens it returned, the baseline how many exchanges it did
+ * alone; both must match what the harness asked for. */
+struct ctx_tally {
+	uint64_t echoes, solo;
+};
+
+/* End of a run() round for task `id`: the echo side publishes its count
+ * (once per round, not per exchange, to keep the shared line quiet); only
+ * task 0's exchanges are the operations reported. */
+static inline uint64_t ctx_tally_round(struct ctx_tally *t, int id, uint64_t iters)
+{
+	if (id == 1)
+		t->echoes += iters;
+	return id == 0 ? iters : 0;
+}
+
+static inline const char *ctx_tally_check(const struct ctx_tally *t, uint64_t run_iters,
+					  uint64_t base_iters)
+{
+	if (t->echoes != run_iters)
+		return "the echo task did not return every token";
+	if (t->solo != base_iters)
+		return "the baseline did not complete every exchange";
+	return NULL;
+}
+
 #endif

@@ -16,11 +16,7 @@ struct ctx_cond_shared {
 	pthread_mutex_t lock;
 	pthread_cond_t changed[2];	/* changed[i]: the token moved to task i */
 	int turn;
-	uint64_t echoes, solo;
-};
-
-struct ctx_cond_local {
-	struct ctx_ws ws, ws_other;
+	struct ctx_tally tally;
 };
 
 static int ctx_cond_setup(struct bench_state *st)
@@ -45,32 +41,10 @@ static void ctx_cond_teardown(struct bench_state *st)
 	pthread_mutex_destroy(&s->lock);
 }
 
-static int ctx_cond_task_init(struct bench_task *t)
-{
-	struct ctx_cond_local *l = calloc(1, sizeof(*l));
-	int r;
-
-	if (!l)
-		return -ENOMEM;
-	t->local = l;
-	if ((r = ctx_ws_init(&l->ws, t->st)) < 0)
-		return r;
-	return t->id == 0 ? ctx_ws_init(&l->ws_other, t->st) : 0;
-}
-
-static void ctx_cond_task_fini(struct bench_task *t)
-{
-	struct ctx_cond_local *l = t->local;
-
-	ctx_ws_free(&l->ws);
-	ctx_ws_free(&l->ws_other);
-	free(l);
-}
-
 static uint64_t ctx_cond_run(struct bench_task *t, uint64_t iters)
 {
 	struct ctx_cond_shared *s = t->st->priv;
-	struct ctx_cond_local *l = t->local;
+	struct ctx_local *l = t->local;
 	int me = t->id, other = 1 - me;
 
 	for (uint64_t i = 0; i < iters; i++) {
@@ -88,15 +62,13 @@ static uint64_t ctx_cond_run(struct bench_task *t, uint64_t iters)
 		pthread_mutex_unlock(&s->lock);
 		ctx_ws_touch(&l->ws);
 	}
-	if (me == 1)
-		s->echoes += iters;
-	return me == 0 ? iters : 0;
+	return ctx_tally_round(&s->tally, (int)me, iters);
 }
 
 static uint64_t ctx_cond_baseline(struct bench_task *t, uint64_t iters)
 {
 	struct ctx_cond_shared *s = t->st->priv;
-	struct ctx_cond_local *l = t->local;
+	struct ctx_local *l = t->local;
 
 	for (uint64_t i = 0; i < iters; i++) {
 		for (int side = 1; side >= 0; side--) {
@@ -107,19 +79,15 @@ static uint64_t ctx_cond_baseline(struct bench_task *t, uint64_t iters)
 			ctx_ws_touch(side ? &l->ws_other : &l->ws);
 		}
 	}
-	s->solo += iters;
+	s->tally.solo += iters;
 	return iters;
 }
 
 static const char *ctx_cond_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
 {
-	struct ctx_cond_shared *s = st->priv;
+	const struct ctx_cond_shared *s = st->priv;
 
-	if (s->echoes != run_iters)
-		return "the echo thread did not return every token";
-	if (s->solo != base_iters)
-		return "the baseline did not complete every exchange";
-	return NULL;
+	return ctx_tally_check(&s->tally, run_iters, base_iters);
 }
 
 const struct bench_desc bench_ctx_thread_cond = {
@@ -132,10 +100,10 @@ const struct bench_desc bench_ctx_thread_cond = {
 	.params = CTX_PARAMS,
 	.metrics = CTX_METRICS,
 	.setup = ctx_cond_setup,
-	.task_init = ctx_cond_task_init,
+	.task_init = ctx_local_init,
 	.run = ctx_cond_run,
 	.baseline = ctx_cond_baseline,
-	.task_fini = ctx_cond_task_fini,
+	.task_fini = ctx_local_fini,
 	.check = ctx_cond_check,
 	.teardown = ctx_cond_teardown,
 };

@@ -23,12 +23,7 @@ struct ctx_fd_channel {
 
 struct ctx_fd_shared {
 	struct ctx_fd_channel ping, pong;
-	uint64_t echoes;	/* task 1's exchanges, published once per round */
-	uint64_t solo;		/* baseline exchanges */
-};
-
-struct ctx_fd_local {
-	struct ctx_ws ws, ws_other;	/* the other only for the baseline */
+	struct ctx_tally tally;
 };
 
 static int ctx_fd_channel_open(struct ctx_fd_channel *c, enum ctx_fd_kind kind)
@@ -88,28 +83,6 @@ static void ctx_fd_teardown(struct bench_state *st)
 	ctx_fd_channel_close(&s->pong);
 }
 
-static int ctx_fd_task_init(struct bench_task *t)
-{
-	struct ctx_fd_local *l = calloc(1, sizeof(*l));
-	int r;
-
-	if (!l)
-		return -ENOMEM;
-	t->local = l;
-	if ((r = ctx_ws_init(&l->ws, t->st)) < 0)
-		return r;
-	return t->id == 0 ? ctx_ws_init(&l->ws_other, t->st) : 0;
-}
-
-static void ctx_fd_task_fini(struct bench_task *t)
-{
-	struct ctx_fd_local *l = t->local;
-
-	ctx_ws_free(&l->ws);
-	ctx_ws_free(&l->ws_other);
-	free(l);
-}
-
 /* An eventfd needs 8 bytes; a pipe moves the same 8-byte token so the two
  * variants differ only in the kernel object.  A short or failed transfer
  * is a broken benchmark, not a measurement: abort. */
@@ -132,7 +105,7 @@ static inline void ctx_fd_recv(const struct ctx_fd_channel *c)
 static uint64_t ctx_fd_run(struct bench_task *t, uint64_t iters)
 {
 	struct ctx_fd_shared *s = t->st->priv;
-	struct ctx_fd_local *l = t->local;
+	struct ctx_local *l = t->local;
 
 	if (t->id == 0) {
 		for (uint64_t i = 0; i < iters; i++) {
@@ -147,14 +120,13 @@ static uint64_t ctx_fd_run(struct bench_task *t, uint64_t iters)
 		ctx_ws_touch(&l->ws);
 		ctx_fd_send(&s->pong);
 	}
-	s->echoes += iters;
-	return 0;	/* the echo side adds no exchanges of its own */
+	return ctx_tally_round(&s->tally, t->id, iters);
 }
 
 static uint64_t ctx_fd_baseline(struct bench_task *t, uint64_t iters)
 {
 	struct ctx_fd_shared *s = t->st->priv;
-	struct ctx_fd_local *l = t->local;
+	struct ctx_local *l = t->local;
 
 	for (uint64_t i = 0; i < iters; i++) {
 		ctx_fd_send(&s->ping);
@@ -164,19 +136,15 @@ static uint64_t ctx_fd_baseline(struct bench_task *t, uint64_t iters)
 		ctx_fd_recv(&s->pong);
 		ctx_ws_touch(&l->ws);
 	}
-	s->solo += iters;
+	s->tally.solo += iters;
 	return iters;
 }
 
 static const char *ctx_fd_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
 {
-	struct ctx_fd_shared *s = st->priv;
+	const struct ctx_fd_shared *s = st->priv;
 
-	if (s->echoes != run_iters)
-		return "the echo task did not answer every token";
-	if (s->solo != base_iters)
-		return "the baseline did not complete every exchange";
-	return NULL;
+	return ctx_tally_check(&s->tally, run_iters, base_iters);
 }
 
 #define CTX_FD_DESC(var, nm, sum, mode, setupfn)				\
@@ -185,9 +153,9 @@ static const char *ctx_fd_check(struct bench_state *st, uint64_t run_iters, uint
 		.modes = mode, .tasks = 2,					\
 		.placements = "same-core,cross-core",				\
 		.params = CTX_PARAMS, .metrics = CTX_METRICS,			\
-		.setup = setupfn, .task_init = ctx_fd_task_init,		\
+		.setup = setupfn, .task_init = ctx_local_init,		\
 		.run = ctx_fd_run, .baseline = ctx_fd_baseline,			\
-		.task_fini = ctx_fd_task_fini, .check = ctx_fd_check,		\
+		.task_fini = ctx_local_fini, .check = ctx_fd_check,		\
 		.teardown = ctx_fd_teardown,					\
 	}
 

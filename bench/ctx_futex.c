@@ -17,41 +17,13 @@
 
 struct ctx_futex_shared {
 	uint32_t turn;
-	uint64_t echoes, solo;
-};
-
-struct ctx_futex_local {
-	struct ctx_ws ws, ws_other;
-	int shared;	/* process mode: not FUTEX_PRIVATE_FLAG */
+	struct ctx_tally tally;
 };
 
 static int ctx_futex_setup(struct bench_state *st)
 {
 	st->priv = bench_shared_alloc(st, sizeof(struct ctx_futex_shared));
 	return st->priv ? 0 : -ENOMEM;
-}
-
-static int ctx_futex_task_init(struct bench_task *t)
-{
-	struct ctx_futex_local *l = calloc(1, sizeof(*l));
-	int r;
-
-	if (!l)
-		return -ENOMEM;
-	t->local = l;
-	l->shared = t->st->mode == BENCH_MODE_PROCESS;
-	if ((r = ctx_ws_init(&l->ws, t->st)) < 0)
-		return r;
-	return t->id == 0 ? ctx_ws_init(&l->ws_other, t->st) : 0;
-}
-
-static void ctx_futex_task_fini(struct bench_task *t)
-{
-	struct ctx_futex_local *l = t->local;
-
-	ctx_ws_free(&l->ws);
-	ctx_ws_free(&l->ws_other);
-	free(l);
 }
 
 /* Hand the token to `to` and wake it.  Release: the other side must see
@@ -74,41 +46,41 @@ static inline void ctx_futex_await(uint32_t *turn, uint32_t mine, int shared)
 static uint64_t ctx_futex_run(struct bench_task *t, uint64_t iters)
 {
 	struct ctx_futex_shared *s = t->st->priv;
-	struct ctx_futex_local *l = t->local;
+	struct ctx_local *l = t->local;
 	uint32_t me = (uint32_t)t->id, other = 1 - me;
+	int shared = t->st->mode == BENCH_MODE_PROCESS;	/* not FUTEX_PRIVATE_FLAG */
 
 	for (uint64_t i = 0; i < iters; i++) {
 		if (me == 0) {
-			ctx_futex_pass(&s->turn, other, l->shared);
-			ctx_futex_await(&s->turn, me, l->shared);
+			ctx_futex_pass(&s->turn, other, shared);
+			ctx_futex_await(&s->turn, me, shared);
 			ctx_ws_touch(&l->ws);
 		} else {
-			ctx_futex_await(&s->turn, me, l->shared);
+			ctx_futex_await(&s->turn, me, shared);
 			ctx_ws_touch(&l->ws);
-			ctx_futex_pass(&s->turn, other, l->shared);
+			ctx_futex_pass(&s->turn, other, shared);
 		}
 	}
-	if (me == 1)
-		s->echoes += iters;
-	return me == 0 ? iters : 0;
+	return ctx_tally_round(&s->tally, (int)me, iters);
 }
 
 static uint64_t ctx_futex_baseline(struct bench_task *t, uint64_t iters)
 {
 	struct ctx_futex_shared *s = t->st->priv;
-	struct ctx_futex_local *l = t->local;
+	struct ctx_local *l = t->local;
+	int shared = t->st->mode == BENCH_MODE_PROCESS;
 
 	for (uint64_t i = 0; i < iters; i++) {
 		/* Same calls as one exchange; each wait sees a moved word
 		 * (EAGAIN) instead of sleeping. */
-		ctx_futex_pass(&s->turn, 1, l->shared);
-		futex_wait(&s->turn, 0, NULL, l->shared);
+		ctx_futex_pass(&s->turn, 1, shared);
+		futex_wait(&s->turn, 0, NULL, shared);
 		ctx_ws_touch(&l->ws_other);
-		ctx_futex_pass(&s->turn, 0, l->shared);
-		futex_wait(&s->turn, 1, NULL, l->shared);
+		ctx_futex_pass(&s->turn, 0, shared);
+		futex_wait(&s->turn, 1, NULL, shared);
 		ctx_ws_touch(&l->ws);
 	}
-	s->solo += iters;
+	s->tally.solo += iters;
 	return iters;
 }
 
@@ -116,13 +88,9 @@ static const char *ctx_futex_check(struct bench_state *st, uint64_t run_iters, u
 {
 	struct ctx_futex_shared *s = st->priv;
 
-	if (s->echoes != run_iters)
-		return "the echo task did not return every token";
-	if (s->solo != base_iters)
-		return "the baseline did not complete every exchange";
 	if (s->turn != 0)
 		return "the token did not end with task 0";
-	return NULL;
+	return ctx_tally_check(&s->tally, run_iters, base_iters);
 }
 
 #define CTX_FUTEX_DESC(var, nm, sum, mode)					\
@@ -131,9 +99,9 @@ static const char *ctx_futex_check(struct bench_state *st, uint64_t run_iters, u
 		.modes = mode, .tasks = 2,					\
 		.placements = "same-core,cross-core",				\
 		.params = CTX_PARAMS, .metrics = CTX_METRICS,			\
-		.setup = ctx_futex_setup, .task_init = ctx_futex_task_init,	\
+		.setup = ctx_futex_setup, .task_init = ctx_local_init,	\
 		.run = ctx_futex_run, .baseline = ctx_futex_baseline,		\
-		.task_fini = ctx_futex_task_fini, .check = ctx_futex_check,	\
+		.task_fini = ctx_local_fini, .check = ctx_futex_check,	\
 	}
 
 CTX_FUTEX_DESC(bench_ctx_thread_futex, "ctx.thread.futex",
