@@ -13,7 +13,7 @@
 enum cli_opt_id {
 	OPT_THREADS, OPT_MODE, OPT_PLACEMENT, OPT_REPS, OPT_MIN_TIME, OPT_TIMEOUT,
 	OPT_PARAM, OPT_COUNTERS, OPT_OUT, OPT_FORMAT, OPT_SAMPLES, OPT_QUICK, OPT_SEED,
-	OPT_PRESET, OPT_LONG, OPT_HELP,
+	OPT_PRESET, OPT_LONG, OPT_THRESHOLD, OPT_HELP,
 };
 
 static const struct cli_opt {
@@ -54,7 +54,9 @@ static const struct cli_opt {
 	  "what to sweep: quick, full, or a file of 'run' argument lines" },
 	{ OPT_LONG, "long", NULL, CLI_LIST,
 	  "also show modes, task counts, placements, parameters and metrics" },
-	{ OPT_HELP, "help", NULL, CLI_LIST | CLI_ENV | CLI_RUN | CLI_SWEEP | CLI_PLOT,
+	{ OPT_THRESHOLD, "threshold", "PCT", CLI_COMPARE,
+	  "smallest change that counts, in percent (default 5)" },
+	{ OPT_HELP, "help", NULL, CLI_LIST | CLI_ENV | CLI_RUN | CLI_SWEEP | CLI_PLOT | CLI_COMPARE,
 	  "this help" },
 };
 
@@ -72,6 +74,9 @@ static const struct {
 	{ CLI_SWEEP, "contend sweep [--preset quick|full|PLANFILE] [--out DIR] [options]",
 	  "run a whole sweep into a run folder (results.csv, samples.csv, env.csv)" },
 	{ CLI_PLOT, "contend plot DIR", "render every chart of a run folder with gnuplot" },
+	{ CLI_COMPARE, "contend compare BASE NEW [--threshold PCT]",
+	  "regression table of two runs (folders or results files); exit 1 on a significant "
+	  "regression" },
 };
 
 void cli_help(enum cli_cmd cmd, FILE *f)
@@ -252,6 +257,16 @@ static int cli_option(const struct cli_opt *o, const char *v, struct cli_args *a
 	case OPT_PRESET:
 		a->preset = v;
 		return 0;
+	case OPT_THRESHOLD: {
+		char *end;
+		errno = 0;
+		a->threshold = strtod(v, &end);
+		if (errno || end == v || *end || !(a->threshold > 0 && a->threshold <= 1000)) {
+			snprintf(err, errlen, "--threshold '%s': expected a percentage such as 5", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	case OPT_QUICK:
 		a->quick = 1;
 		return 0;

@@ -18,6 +18,7 @@ enum cli_cmd {
 	CLI_RUN = 1 << 2,
 	CLI_SWEEP = 1 << 3,
 	CLI_PLOT = 1 << 4,
+	CLI_COMPARE = 1 << 5,
 };
 
 #define CLI_MAX_BENCH 256
@@ -43,6 +44,7 @@ struct cli_args {
 	int nplace;
 	int reps;
 	double min_time, timeout;
+	double threshold;		/* compare: percent, 0 = default */
 	struct cli_param param[CLI_MAX_PARAM];
 	int nparam;
 	const char *counters;

@@ -16,6 +16,7 @@
 
 #include "harness/cli.h"
 #include "harness/clock.h"
+#include "harness/compare.h"
 #include "harness/engine.h"
 #include "harness/envinfo.h"
 #include "harness/plot.h"
@@ -33,7 +34,8 @@ static void usage(FILE *f)
 		   "  env                      topology, placements, clock, counters that work here\n"
 		   "  run BENCH... [options]   run benchmarks (globs like 'ctx.*') and write CSV\n"
 		   "  sweep [--preset quick|full|PLANFILE] [--out DIR]   a whole sweep into a run folder\n"
-		   "  plot DIR                 render every chart of a run folder (PNG and SVG)\n\n"
+		   "  plot DIR                 render every chart of a run folder (PNG and SVG)\n"
+		   "  compare BASE NEW [--threshold PCT]   regression table; exit 1 on a significant regression\n\n"
 		   "'contend COMMAND --help' shows a command's options.\n");
 }
 
@@ -392,7 +394,7 @@ int main(int argc, char **argv)
 {
 	static const struct { const char *name; enum cli_cmd cmd; } cmds[] = {
 		{ "list", CLI_LIST }, { "env", CLI_ENV }, { "run", CLI_RUN },
-		{ "sweep", CLI_SWEEP }, { "plot", CLI_PLOT },
+		{ "sweep", CLI_SWEEP }, { "plot", CLI_PLOT }, { "compare", CLI_COMPARE },
 	};
 	static struct cli_args a;
 	char err[400];
@@ -410,8 +412,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			found = (int)i;
 	if (found < 0) {
-		snprintf(err, sizeof(err), "unknown command '%s' (expected list, env, run, sweep "
-			 "or plot)", argv[1]);
+		snprintf(err, sizeof(err), "unknown command '%s' (expected list, env, run, sweep, "
+			 "plot or compare)", argv[1]);
 		return bad_input(err);
 	}
 	if (cli_parse(cmds[found].cmd, argc - 2, argv + 2, &a, err, sizeof(err)) < 0)
@@ -446,6 +448,11 @@ int main(int argc, char **argv)
 		if (a.npos != 1)
 			return bad_input("plot takes one run folder, e.g. contend plot results/latest");
 		ret = plot_render(a.pos[0]);
+		break;
+	case CLI_COMPARE:
+		if (a.npos != 2)
+			return bad_input("compare takes two runs: contend compare BASE NEW");
+		ret = compare_runs(a.pos[0], a.pos[1], a.threshold > 0 ? a.threshold : 5.0);
 		break;
 	}
 	cli_args_free(&a);

@@ -145,6 +145,12 @@ Test(cli, bad_input_exit_2_one_line, .timeout = 60)
 	cli_expect_bad(&r, "/nonexistent/plan");
 	CLI(&r, "plot", "/nonexistent/run");
 	cli_expect_bad(&r, "results.csv");
+	CLI(&r, "compare", "/nonexistent/a", "/nonexistent/b");
+	cli_expect_bad(&r, "/nonexistent/a");
+	CLI(&r, "compare", "/nonexistent/a");
+	cli_expect_bad(&r, "two runs");
+	CLI(&r, "compare", "a", "b", "--threshold", "-3");
+	cli_expect_bad(&r, "--threshold");
 }
 
 static char *cli_tmpdir(char *buf, size_t len)
