@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/clock.h"
 #include "harness/engine.h"
 #include "harness/runner.h"
 
@@ -313,7 +314,9 @@ int engine_run(const struct cli_args *a, const struct engine_defaults *d, struct
 			j->desc->name, report_mode_name(j->mode), j->place->name, j->ntasks,
 			j->params);
 		fflush(stderr);
+		uint64_t t0 = clk_mono_ns();
 		rr = runner_run(&cfg, &e.res);
+		double took_s = (double)(clk_mono_ns() - t0) * 1e-9;
 		if (rr < 0) {
 			fprintf(stderr, "\ncontend: %s: cannot start the runner: %s\n",
 				j->desc->name, strerror(-rr));
@@ -326,10 +329,10 @@ int engine_run(const struct cli_args *a, const struct engine_defaults *d, struct
 			break;
 		}
 		if (e.res.status == RUNNER_OK)
-			fprintf(stderr, "ok (%llu iterations x %d)\n",
-				(unsigned long long)e.res.iters, e.res.reps);
+			fprintf(stderr, "ok (%llu iterations x %d, %.1f s)\n",
+				(unsigned long long)e.res.iters, e.res.reps, took_s);
 		else
-			fprintf(stderr, "FAILED: %s\n", e.res.reason);
+			fprintf(stderr, "FAILED after %.1f s: %s\n", took_s, e.res.reason);
 		if (report_add(r, &e) < 0) {
 			runner_result_free(&e.res);
 			ret = -ENOMEM;

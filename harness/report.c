@@ -183,7 +183,7 @@ int report_write_samples(const struct report *r, const char *path)
 {
 	static const char *const cols[] = {
 		"run_id", "bench", "mode", "placement", "threads", "params", "metric",
-		"unit", "rep", "value", "iters", "bench_version", NULL,
+		"unit", "rep", "value", "ops", "bench_version", NULL,
 	};
 	struct csv_writer *w = csv_open(path);
 
@@ -204,7 +204,7 @@ int report_write_samples(const struct report *r, const char *path)
 				csv_field_str(w, m->unit);
 				csv_field_int(w, (long long)k + 1);
 				csv_field_double(w, v[k]);
-				csv_field_u64(w, e->res.iters);
+				csv_field_double(w, e->res.ops[k]);
 				csv_field_str(w, e->desc->version ? e->desc->version : "unknown");
 				csv_row_end(w);
 			}

@@ -358,6 +358,24 @@ static void rn_stage(struct rn_result *r, const char *fmt, int a, int b)
 	snprintf(r->stage, sizeof(r->stage), fmt, a, b);
 }
 
+/*
+ * Some exchanges are bimodal: two tasks on two cores may hand a futex
+ * word back and forth without ever sleeping (~0.3 us a round trip) and
+ * then fall into sleeping on every hand-off (~40 us on a virtual
+ * machine).  An iteration count calibrated in the fast mode would make a
+ * round in the slow mode last a hundred times the target, so after a
+ * round four times too long the count shrinks for the next one.  Every
+ * value is per operation of its own round, so rounds of different
+ * lengths stay comparable; samples.csv records each round's operations.
+ */
+static uint64_t rn_rescale(uint64_t iters, double ns, double target)
+{
+	if (ns <= 4 * target)
+		return iters;
+	iters = (uint64_t)((double)iters * target / ns);
+	return iters ? iters : 1;
+}
+
 /* Calibrate, warm up and measure.  Returns 0, or 1 with r->reason set. */
 static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 		      struct rn_result *r, struct rn_arrays *a, uint64_t totals[2])
@@ -417,6 +435,7 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 		a->ops[rep] = o.ops;
 		a->jain[rep] = o.jain;
 		r->reps = rep + 1;
+		iters = rn_rescale(iters, o.ns, target);
 	}
 	for (int k = 0; nctr && k < RN_COUNT_ROUNDS; k++) {
 		rn_stage(r, "counting, round %d of %d", k + 1, RN_COUNT_ROUNDS);
@@ -428,6 +447,7 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 		for (int c = 0; c < nctr; c++)
 			a->ctr[(size_t)k * nctr + c] = o.ctr[c];
 		r->ctr_rounds = k + 1;
+		iters = rn_rescale(iters, o.ns, target);
 	}
 	for (int i = 0; i < n; i++)
 		a->cpus_seen[i] = sh->slot[i].cpu_seen;
