@@ -17,8 +17,9 @@
 #include "harness/bench.h"
 
 #define CTX_PARAMS (const struct bench_param[]){ \
-	{ "ws_kb", "0", "KiB of memory each side dirties after every switch (lat_ctx -s)" }, \
-	{ NULL, NULL, NULL } }
+	{ "ws_kb", "0", "KiB of memory each side dirties after every switch (lat_ctx -s)", \
+	  0, 1 << 20 }, \
+	{ NULL, NULL, NULL, 0, 0 } }
 
 #define CTX_METRICS (const struct bench_metric[]){ \
 	{ "roundtrip", "ns", BENCH_NS_PER_OP, 1, 0 }, \
@@ -35,10 +36,8 @@ struct ctx_ws {
 
 static inline int ctx_ws_init(struct ctx_ws *ws, const struct bench_state *st)
 {
-	long long kb = bench_param_int(st, "ws_kb");
+	long long kb = bench_param_int(st, "ws_kb");	/* 0 .. 1 GiB, checked */
 
-	if (kb < 0 || kb > 1 << 20)
-		return -EINVAL;
 	ws->len = (size_t)kb * 1024;
 	ws->buf = ws->len ? calloc(1, ws->len) : NULL;
 	return ws->len && !ws->buf ? -ENOMEM : 0;

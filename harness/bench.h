@@ -51,6 +51,9 @@ struct bench_param {
 	const char *name;
 	const char *def;	/* default value, as text */
 	const char *help;
+	/* min < max: a whole number in [min, max], checked before anything
+	 * runs; otherwise free text. */
+	long long min, max;
 };
 
 /* The Makefile defines CONTEND_SRC_HASH per bench/ file. */

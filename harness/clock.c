@@ -38,6 +38,23 @@ static int clk_tsc_invariant(void)
 	return constant && nonstop;
 }
 
+/* Has the kernel kept the TSC as its clocksource?  It switches away when
+ * it finds the TSC unstable (skew between sockets, a VM migration), and
+ * our rounds compare TSC readings taken on different processors.  Where
+ * the file cannot be read we go by the flags alone. */
+static int clk_tsc_kernel_trusts(char *cur, size_t len)
+{
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+
+	snprintf(cur, len, "unknown");
+	if (!f)
+		return 1;
+	if (fgets(cur, (int)len, f))
+		cur[strcspn(cur, "\n")] = '\0';
+	fclose(f);
+	return strcmp(cur, "tsc") == 0;
+}
+
 /* Ticks per ns over a 20 ms window, bracketed by CLOCK_MONOTONIC reads:
  * long enough that the two clock reads' cost is < 0.01 % of it. */
 static double clk_calibrate(void)
@@ -69,16 +86,22 @@ static void clk_characterise(void)
 void clk_init(void)
 {
 #if defined(__x86_64__)
-	if (clk_tsc_invariant()) {
+	char cur[64];
+
+	if (clk_tsc_invariant() && clk_tsc_kernel_trusts(cur, sizeof(cur))) {
 		clk_info.ticks_per_ns = clk_calibrate();
 		clk_info.source = "tsc";
 		snprintf(clk_info.note, sizeof(clk_info.note),
 			 "invariant TSC, calibrated at %.4f GHz against CLOCK_MONOTONIC",
 			 clk_info.ticks_per_ns);
 		clk_use_ticks = 1;
-	} else {
+	} else if (!clk_tsc_invariant()) {
 		snprintf(clk_info.note, sizeof(clk_info.note),
 			 "TSC not invariant (no constant_tsc/nonstop_tsc): using clock_gettime");
+	} else {
+		snprintf(clk_info.note, sizeof(clk_info.note),
+			 "the kernel's clocksource is %s, not tsc (unstable TSC?): using "
+			 "clock_gettime", cur);
 	}
 #elif defined(__aarch64__)
 	clk_info.ticks_per_ns = (double)cpu_ticks_hz() / 1e9;

@@ -143,6 +143,7 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 	enum { MAXS = 4096 };
 	static double sb[MAXS], sn[MAXS];
 	int regressions = 0, improvements = 0, compared = 0, changed_bench = 0, few = 0;
+	int missing = 0;
 
 	if (compare_load(base, &b) < 0 || compare_load(new_, &n) < 0) {
 		compare_free(&b);
@@ -200,9 +201,26 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 		       nr[n.kcol[K_THREADS]], nr[n.kcol[K_PARAMS]], nr[n.kcol[K_METRIC]], mb, mn,
 		       change, p, verdict);
 	}
-	fprintf(stderr, "contend: compared %d rows: %d significant regressions, %d improvements "
+	/* A configuration that stopped producing rows (it now fails or was
+	 * dropped) must not slip through a regression gate. */
+	for (size_t j = 0; j < b.res.nrows; j++) {
+		char **br = b.res.rows[j];
+		int found = 0;
+
+		for (size_t i = 0; i < n.res.nrows && !found; i++)
+			found = compare_same_key(n.res.rows[i], n.kcol, br, b.kcol);
+		if (found)
+			continue;
+		missing++;
+		printf("%-22s %-7s %-10s %3s %-14s %-9s %12.4g %12s %8s %8s  %s\n",
+		       br[b.kcol[K_BENCH]], br[b.kcol[K_MODE]], br[b.kcol[K_PLACE]],
+		       br[b.kcol[K_THREADS]], br[b.kcol[K_PARAMS]], br[b.kcol[K_METRIC]],
+		       strtod(br[b.median], NULL), "-", "", "", "MISSING in NEW");
+	}
+	fprintf(stderr, "contend: compared %d rows: %d significant regressions, %d improvements, "
+		"%d missing "
 		"(threshold %.1f %%, p < %.2f)%s\n", compared, regressions, improvements,
-		threshold_pct, COMPARE_P,
+		missing, threshold_pct, COMPARE_P,
 		changed_bench ? "; some benchmarks' sources changed between the runs" : "");
 	if (compared == 0)
 		fprintf(stderr, "contend: notice: the two runs share no configuration\n");
@@ -211,5 +229,5 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 			"few for any change to be significant; use --reps 10 or more\n");
 	compare_free(&b);
 	compare_free(&n);
-	return regressions ? 1 : 0;
+	return regressions || missing ? 1 : 0;
 }

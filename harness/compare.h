@@ -5,7 +5,9 @@
  * default) and significant (Mann-Whitney U on the raw repetitions,
  * p < 0.01; without samples, non-overlapping 95 % intervals of the
  * median).  Which direction is worse comes from the metric (registry),
- * else from its unit (ns: lower is better; ops/s: higher).
+ * else from its unit (ns: lower is better; ops/s: higher).  A
+ * configuration of BASE with no row in NEW (it failed, or was dropped)
+ * counts as a regression too.
  */
 #ifndef CONTEND_COMPARE_H
 #define CONTEND_COMPARE_H

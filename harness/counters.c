@@ -107,19 +107,14 @@ int ctr_parse(const char *list, struct ctr_set *set, char *err, size_t errlen)
 	return 0;
 }
 
+/* pid 0, cpu -1: this thread, wherever it runs.  No fallback to user
+ * space only when perf_event_paranoid forbids kernel counting: a context
+ * switch happens in the kernel, so a user-only count would read 0 and
+ * look measured.  The caller reports EACCES instead. */
 static int ctr_open_one(struct perf_event_attr *a)
 {
-	/* pid 0, cpu -1: this thread, wherever it runs. */
 	int fd = (int)syscall(SYS_perf_event_open, a, 0, -1, -1, 0);
 
-	if (fd < 0 && errno == EACCES && !a->exclude_kernel) {
-		/* perf_event_paranoid forbids kernel counting for us: count
-		 * user space only rather than nothing. */
-		struct perf_event_attr u = *a;
-		u.exclude_kernel = 1;
-		u.exclude_hv = 1;
-		fd = (int)syscall(SYS_perf_event_open, &u, 0, -1, -1, 0);
-	}
 	return fd < 0 ? -errno : fd;
 }
 
@@ -157,6 +152,21 @@ void ctr_task_close(const struct ctr_set *set, struct ctr_task *t)
 		}
 }
 
+const char *ctr_why(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case EOPNOTSUPP:
+		return "not supported by this machine (no hardware PMU?)";
+	case EACCES:
+	case EPERM:
+		return "not permitted: perf_event_paranoid forbids counting kernel time "
+		       "(run as root or lower it)";
+	default:
+		return strerror(err);
+	}
+}
+
 int ctr_probe(const struct ctr_set *set, char why[][96])
 {
 	struct ctr_task t;
@@ -169,8 +179,7 @@ int ctr_probe(const struct ctr_set *set, char why[][96])
 			ok++;
 			continue;
 		}
-		snprintf(why[i], 96, "%s", t.err[i] == ENOENT || t.err[i] == EOPNOTSUPP ?
-			 "not supported by this machine (no hardware PMU?)" : strerror(t.err[i]));
+		snprintf(why[i], 96, "%s", ctr_why(t.err[i]));
 	}
 	ctr_task_close(set, &t);
 	return ok;

@@ -51,6 +51,9 @@ void ctr_task_open(const struct ctr_set *set, struct ctr_task *t);
 void ctr_task_read(const struct ctr_set *set, const struct ctr_task *t, double *val);
 void ctr_task_close(const struct ctr_set *set, struct ctr_task *t);
 
+/* Why a counter could not be opened (errno from ctr_task_open), in words. */
+const char *ctr_why(int err);
+
 /* Which counters work here: opens each on this thread; why[i] gets "" or a
  * reason.  Returns how many work. */
 int ctr_probe(const struct ctr_set *set, char why[][96]);

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +13,26 @@
 #include "harness/runner.h"
 
 #define ENGINE_MAX_JOBS 4096
+#define ENGINE_MAX_NOTES 32
 
 struct engine_job {
 	const struct bench_desc *desc;
 	enum bench_mode mode;
-	const struct topo_placement *place;
+	struct topo_placement place;
 	int ntasks;
 	const char *values[CLI_MAX_PARAM];	/* parallel to desc->params */
 	char params[256];
 	int cpus[PARSE_LIST_MAX];
+};
+
+struct engine_plan {
+	struct engine_job *jobs;
+	int njobs;
+	int reps;
+	double min_time, budget;
+	char notes[ENGINE_MAX_NOTES][300];
+	int nnotes;
+	char err[400];
 };
 
 int engine_select(const char *pattern, const struct bench_desc **out, int max,
@@ -43,6 +55,27 @@ int engine_select(const char *pattern, const struct bench_desc **out, int max,
 	return n;
 }
 
+static void engine_note(struct engine_plan *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->nnotes == ENGINE_MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->notes[p->nnotes++], sizeof(p->notes[0]), fmt, ap);
+	va_end(ap);
+}
+
+static int engine_fail(struct engine_plan *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof(p->err), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
 static int engine_nparams(const struct bench_desc *d)
 {
 	int n = 0;
@@ -60,6 +93,23 @@ static const struct cli_param *engine_user_param(const struct cli_args *a, const
 	return NULL;
 }
 
+/* A value for an integer parameter: whole, in range. */
+static int engine_check_value(struct engine_plan *p, const struct bench_desc *d,
+			      const struct bench_param *bp, const char *v)
+{
+	char *end;
+	long long x;
+
+	if (bp->min >= bp->max)
+		return 0;	/* free text */
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (errno || end == v || *end || x < bp->min || x > bp->max)
+		return engine_fail(p, "--param %s=%s: %s takes a whole number in %lld..%lld",
+				   bp->name, v, d->name, bp->min, bp->max);
+	return 0;
+}
+
 /* xorshift64*: a small, well-mixed generator for the shuffle; the seed
  * is recorded in env.csv so an order can be replayed. */
 static unsigned long long engine_rand(unsigned long long *s)
@@ -70,16 +120,9 @@ static unsigned long long engine_rand(unsigned long long *s)
 	return *s * 2685821657736338717ULL;
 }
 
-struct engine_expand {
-	struct engine_job *jobs;
-	int njobs;
-	int explicit_place;
-	char err[400];
-};
-
 /* Every combination of parameter values for one (bench, mode, placement,
  * tasks): an odometer over the value lists. */
-static int engine_add_params(struct engine_expand *x, const struct cli_args *a,
+static int engine_add_params(struct engine_plan *p, const struct cli_args *a,
 			     const struct engine_job *base)
 {
 	const struct bench_desc *d = base->desc;
@@ -90,19 +133,26 @@ static int engine_add_params(struct engine_expand *x, const struct cli_args *a,
 		size_t off = 0;
 		int k;
 
-		if (x->njobs == ENGINE_MAX_JOBS) {
-			snprintf(x->err, sizeof(x->err), "more than %d configurations; narrow "
-				 "the lists", ENGINE_MAX_JOBS);
-			return -EINVAL;
-		}
-		j = &x->jobs[x->njobs++];
+		if (p->njobs == ENGINE_MAX_JOBS)
+			return engine_fail(p, "more than %d configurations; narrow the lists",
+					   ENGINE_MAX_JOBS);
+		j = &p->jobs[p->njobs++];
 		*j = *base;
 		j->params[0] = '\0';
 		for (k = 0; k < np; k++) {
 			const struct cli_param *u = engine_user_param(a, d->params[k].name);
+			int n;
+
 			j->values[k] = u ? u->values[idx[k]] : d->params[k].def;
-			off += (size_t)snprintf(j->params + off, sizeof(j->params) - off, "%s%s=%s",
-						k ? ";" : "", d->params[k].name, j->values[k]);
+			if (engine_check_value(p, d, &d->params[k], j->values[k]) < 0)
+				return -EINVAL;
+			n = snprintf(j->params + off, sizeof(j->params) - off, "%s%s=%s",
+				     k ? ";" : "", d->params[k].name, j->values[k]);
+			/* A cut key would merge two configurations in the CSV. */
+			if (n < 0 || (size_t)n >= sizeof(j->params) - off)
+				return engine_fail(p, "%s: parameter values too long (at most %zu "
+						   "characters in all)", d->name, sizeof(j->params) - 1);
+			off += (size_t)n;
 		}
 		/* Advance the odometer. */
 		for (k = 0; k < np; k++) {
@@ -116,7 +166,7 @@ static int engine_add_params(struct engine_expand *x, const struct cli_args *a,
 	}
 }
 
-static int engine_expand_bench(struct engine_expand *x, const struct cli_args *a,
+static int engine_expand_bench(struct engine_plan *p, const struct cli_args *a,
 			       const struct bench_desc *d, const struct topo_placement *places,
 			       int nplace, const int *threads, size_t nthreads)
 {
@@ -125,25 +175,22 @@ static int engine_expand_bench(struct engine_expand *x, const struct cli_args *a
 	for (size_t m = 0; m < 2; m++) {
 		if (!(d->modes & modes[m]) || (a->mode && a->mode != modes[m]))
 			continue;
-		for (int p = 0; p < nplace; p++) {
+		for (int pl = 0; pl < nplace; pl++) {
 			for (size_t t = 0; t < (d->tasks ? 1 : nthreads); t++) {
 				struct engine_job base = {
-					.desc = d, .mode = modes[m], .place = &places[p],
+					.desc = d, .mode = modes[m], .place = places[pl],
 					.ntasks = d->tasks ? d->tasks : threads[t],
 				};
 				char why[300];
 
-				if (topo_place(base.place, base.ntasks, base.cpus, why,
+				if (topo_place(&base.place, base.ntasks, base.cpus, why,
 					       sizeof(why)) < 0) {
-					if (x->explicit_place) {
-						snprintf(x->err, sizeof(x->err), "%s: %s", d->name, why);
-						return -EINVAL;
-					}
-					fprintf(stderr, "contend: notice: %s: skipped on this machine: %s\n",
-						d->name, why);
+					if (a->nplace)	/* asked for: an error */
+						return engine_fail(p, "%s: %s", d->name, why);
+					engine_note(p, "%s: skipped on this machine: %s", d->name, why);
 					continue;
 				}
-				if (engine_add_params(x, a, &base) < 0)
+				if (engine_add_params(p, a, &base) < 0)
 					return -EINVAL;
 			}
 		}
@@ -168,47 +215,51 @@ static int engine_default_places(const struct bench_desc *d, struct topo_placeme
 	return tmp.nplace;
 }
 
-static double engine_budget(const struct cli_args *a, int reps, double min_time)
+/* Calibration, warm-up and every repetition (and its baseline), with a
+ * wide margin for spawning, slow machines and sanitizers. */
+static double engine_budget(double timeout, int reps, double min_time)
 {
-	/* Calibration, warm-up and every repetition (and its baseline),
-	 * with a wide margin for spawning, slow machines and sanitizers. */
 	double need = (reps + 6) * 2 * min_time;
 
-	if (a->timeout > 0)
-		return a->timeout;
+	if (timeout > 0)
+		return timeout;
 	return need * 10 > 60 ? need * 10 : 60;
 }
 
-int engine_run(const struct cli_args *a, const struct engine_defaults *d, struct report *r,
-	       unsigned long long seed)
+static int engine_threads(const struct cli_args *a, int *threads, size_t *n)
 {
-	static struct engine_expand x;
-	const struct bench_desc *sel[CLI_MAX_BENCH];
-	struct topo_placement defaults[CLI_MAX_BENCH][CLI_MAX_PLACE];
-	int threads[PARSE_LIST_MAX], nsel = 0, quick = a->quick || d->quick;
-	size_t nthreads = 0;
+	struct topo_summary s;
 	char err[300];
-	int reps = a->reps ? a->reps : d->reps ? d->reps : quick ? 5 : 10;
-	double min_time = a->min_time > 0 ? a->min_time : d->min_time > 0 ? d->min_time :
-			  quick ? 0.02 : 0.1;
-	struct cli_args eff = *a;
-	int fixed_noted = 0, ret = 0;
 
-	if (eff.timeout <= 0)
-		eff.timeout = d->timeout;
-	if (a->npos == 0) {
-		fprintf(stderr, "contend: run: name at least one benchmark or pattern "
-			"(see 'contend list')\n");
-		return -EINVAL;
+	topo_summarize(&s);
+	*n = 0;
+	if (a->threads && strcmp(a->threads, "max") == 0) {
+		threads[(*n)++] = (int)s.pus;		/* every PU we may use */
+		return 0;
 	}
+	if (a->threads)		/* already checked by the option parser */
+		return parse_int_list(a->threads, 1, PARSE_LIST_MAX, threads, n, err, sizeof(err));
+	for (unsigned t = 1; t <= s.pus; t *= 2)
+		threads[(*n)++] = (int)t;
+	if (threads[*n - 1] != (int)s.pus)
+		threads[(*n)++] = (int)s.pus;
+	return 0;
+}
+
+static int engine_select_all(struct engine_plan *p, const struct cli_args *a,
+			     const struct bench_desc **sel)
+{
+	int nsel = 0;
+
+	if (a->npos == 0)
+		return engine_fail(p, "run: name at least one benchmark or pattern "
+				   "(see 'contend list')");
 	for (int i = 0; i < a->npos; i++) {
 		const struct bench_desc *found[CLI_MAX_BENCH];
-		int n = engine_select(a->pos[i], found, CLI_MAX_BENCH, err, sizeof(err));
+		int n = engine_select(a->pos[i], found, CLI_MAX_BENCH, p->err, sizeof(p->err));
 
-		if (n < 0) {
-			fprintf(stderr, "contend: %s\n", err);
+		if (n < 0)
 			return -EINVAL;
-		}
 		for (int k = 0; k < n; k++) {
 			int dup = 0;
 			for (int j = 0; j < nsel; j++)
@@ -217,111 +268,122 @@ int engine_run(const struct cli_args *a, const struct engine_defaults *d, struct
 				sel[nsel++] = found[k];
 		}
 	}
-
-	/* Task counts: "max" is every PU this process may use. */
-	if (a->threads && strcmp(a->threads, "max") == 0) {
-		struct topo_summary s;
-		topo_summarize(&s);
-		threads[0] = (int)s.pus;
-		nthreads = 1;
-	} else if (a->threads) {
-		parse_int_list(a->threads, 1, PARSE_LIST_MAX, threads, &nthreads, err, sizeof(err));
-	} else {
-		struct topo_summary s;
-		topo_summarize(&s);
-		for (unsigned t = 1; t <= s.pus; t *= 2)
-			threads[nthreads++] = (int)t;
-		if (threads[nthreads - 1] != (int)s.pus)
-			threads[nthreads++] = (int)s.pus;
-	}
-
 	/* A --param nobody declares is a typo, not a no-op. */
-	for (int p = 0; p < a->nparam; p++) {
+	for (int q = 0; q < a->nparam; q++) {
 		int known = 0;
 		for (int i = 0; i < nsel; i++)
 			for (int k = 0; k < engine_nparams(sel[i]); k++)
-				known |= strcmp(sel[i]->params[k].name, a->param[p].key) == 0;
-		if (!known) {
-			fprintf(stderr, "contend: --param %s: no selected benchmark has this "
-				"parameter (see 'contend list --long')\n", a->param[p].key);
-			return -EINVAL;
-		}
+				known |= strcmp(sel[i]->params[k].name, a->param[q].key) == 0;
+		if (!known)
+			return engine_fail(p, "--param %s: no selected benchmark has this parameter "
+					   "(see 'contend list --long')", a->param[q].key);
 	}
 	if (a->mode) {
 		int any = 0;
 		for (int i = 0; i < nsel; i++)
 			any |= (sel[i]->modes & a->mode) != 0;
-		if (!any) {
-			fprintf(stderr, "contend: --mode %s: none of the selected benchmarks runs "
-				"that way\n", a->mode == BENCH_MODE_THREAD ? "thread" : "process");
-			return -EINVAL;
-		}
+		if (!any)
+			return engine_fail(p, "--mode %s: none of the selected benchmarks runs that way",
+					   a->mode == BENCH_MODE_THREAD ? "thread" : "process");
 	}
+	return nsel;
+}
 
-	x.jobs = calloc(ENGINE_MAX_JOBS, sizeof(*x.jobs));
-	if (!x.jobs)
+int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
+		struct engine_plan **out, char *err, size_t errlen)
+{
+	struct engine_plan *p = calloc(1, sizeof(*p));
+	const struct bench_desc *sel[CLI_MAX_BENCH];
+	struct topo_placement defaults[CLI_MAX_PLACE];
+	int threads[PARSE_LIST_MAX], nsel, quick = a->quick || d->quick, ret = -EINVAL;
+	size_t nthreads = 0;
+
+	*out = NULL;
+	if (!p || !(p->jobs = calloc(ENGINE_MAX_JOBS, sizeof(*p->jobs)))) {
+		free(p);
 		return -ENOMEM;
-	x.njobs = 0;
-	x.explicit_place = a->nplace > 0;
+	}
+	p->reps = a->reps ? a->reps : d->reps ? d->reps : quick ? 5 : 10;
+	p->min_time = a->min_time > 0 ? a->min_time : d->min_time > 0 ? d->min_time :
+		      quick ? 0.02 : 0.1;
+	p->budget = engine_budget(a->timeout > 0 ? a->timeout : d->timeout, p->reps, p->min_time);
+	if ((nsel = engine_select_all(p, a, sel)) < 0 || engine_threads(a, threads, &nthreads) < 0)
+		goto out;
 	for (int i = 0; i < nsel; i++) {
 		const struct topo_placement *places = a->place;
 		int nplace = a->nplace;
 
 		if (!nplace) {
-			nplace = engine_default_places(sel[i], defaults[i]);
-			places = defaults[i];
+			nplace = engine_default_places(sel[i], defaults);
+			places = defaults;
 		}
-		if (sel[i]->tasks && a->threads && !fixed_noted++)
-			fprintf(stderr, "contend: notice: %s runs a fixed %d tasks; --threads "
-				"does not apply to it\n", sel[i]->name, sel[i]->tasks);
-		if (engine_expand_bench(&x, a, sel[i], places, nplace, threads, nthreads) < 0) {
-			fprintf(stderr, "contend: %s\n", x.err);
-			free(x.jobs);
-			return -EINVAL;
-		}
+		if (sel[i]->tasks && a->threads)
+			engine_note(p, "%s runs a fixed %d tasks; --threads does not apply to it",
+				    sel[i]->name, sel[i]->tasks);
+		if (engine_expand_bench(p, a, sel[i], places, nplace, threads, nthreads) < 0)
+			goto out;
 	}
-	if (x.njobs == 0) {
-		fprintf(stderr, "contend: nothing to run: every configuration was skipped\n");
-		free(x.jobs);
-		return -EINVAL;
+	if (p->njobs == 0) {
+		engine_fail(p, "nothing to run: every configuration was skipped (%s)",
+			    p->nnotes ? p->notes[0] : "no placement fits");
+		goto out;
 	}
+	*out = p;
+	return 0;
+out:
+	snprintf(err, errlen, "%s", p->err);
+	engine_plan_free(p);
+	return ret;
+}
 
+void engine_plan_free(struct engine_plan *p)
+{
+	if (!p)
+		return;
+	free(p->jobs);
+	free(p);
+}
+
+int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed)
+{
+	unsigned long long s = seed ? seed : 0x9e3779b97f4a7c15ULL;
+	int ret = 0;
+
+	for (int i = 0; i < p->nnotes; i++)
+		fprintf(stderr, "contend: notice: %s\n", p->notes[i]);
 	/* Randomised order, so that drift (thermal, a neighbour's load)
 	 * does not line up with one benchmark. */
-	unsigned long long s = seed ? seed : 0x9e3779b97f4a7c15ULL;
-	for (int i = x.njobs - 1; i > 0; i--) {
+	for (int i = p->njobs - 1; i > 0; i--) {
 		int k = (int)(engine_rand(&s) % (unsigned long long)(i + 1));
-		struct engine_job t = x.jobs[i];
-		x.jobs[i] = x.jobs[k];
-		x.jobs[k] = t;
+		struct engine_job t = p->jobs[i];
+		p->jobs[i] = p->jobs[k];
+		p->jobs[k] = t;
 	}
-
-	for (int i = 0; i < x.njobs && !runner_interrupted; i++) {
-		struct engine_job *j = &x.jobs[i];
+	for (int i = 0; i < p->njobs && !runner_interrupted; i++) {
+		struct engine_job *j = &p->jobs[i];
 		struct runner_config cfg = {
 			.desc = j->desc, .mode = j->mode, .ntasks = j->ntasks, .cpus = j->cpus,
-			.param_values = j->values, .min_time_s = min_time, .reps = reps,
-			.budget_s = engine_budget(&eff, reps, min_time), .ctrs = &r->ctrs,
+			.param_values = j->values, .min_time_s = p->min_time, .reps = p->reps,
+			.budget_s = p->budget, .ctrs = &r->ctrs,
 		};
 		struct report_entry e = {
-			.desc = j->desc, .mode = j->mode, .ntasks = j->ntasks, .reps_asked = reps,
+			.desc = j->desc, .mode = j->mode, .ntasks = j->ntasks, .reps_asked = p->reps,
 		};
-		int rr;
+		uint64_t t0 = clk_mono_ns();
+		double took_s;
 
-		snprintf(e.placement, sizeof(e.placement), "%s", j->place->name);
+		snprintf(e.placement, sizeof(e.placement), "%s", j->place.name);
 		snprintf(e.params, sizeof(e.params), "%s", j->params);
-		fprintf(stderr, "contend: [%d/%d] %s %s %s tasks=%d %s ... ", i + 1, x.njobs,
-			j->desc->name, report_mode_name(j->mode), j->place->name, j->ntasks,
+		fprintf(stderr, "contend: [%d/%d] %s %s %s tasks=%d %s ... ", i + 1, p->njobs,
+			j->desc->name, report_mode_name(j->mode), j->place.name, j->ntasks,
 			j->params);
 		fflush(stderr);
-		uint64_t t0 = clk_mono_ns();
-		rr = runner_run(&cfg, &e.res);
-		double took_s = (double)(clk_mono_ns() - t0) * 1e-9;
-		if (rr < 0) {
+		ret = runner_run(&cfg, &e.res);
+		took_s = (double)(clk_mono_ns() - t0) * 1e-9;
+		if (ret < 0) {
 			fprintf(stderr, "\ncontend: %s: cannot start the runner: %s\n",
-				j->desc->name, strerror(-rr));
-			ret = rr;
-			break;
+				j->desc->name, strerror(-ret));
+			return ret;
 		}
 		if (e.res.status == RUNNER_INTERRUPTED) {
 			fprintf(stderr, "interrupted\n");
@@ -335,12 +397,8 @@ int engine_run(const struct cli_args *a, const struct engine_defaults *d, struct
 			fprintf(stderr, "FAILED after %.1f s: %s\n", took_s, e.res.reason);
 		if (report_add(r, &e) < 0) {
 			runner_result_free(&e.res);
-			ret = -ENOMEM;
-			break;
+			return -ENOMEM;
 		}
 	}
-	free(x.jobs);
-	if (ret < 0)
-		return ret;
 	return runner_interrupted ? 1 : 0;
 }

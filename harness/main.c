@@ -155,8 +155,12 @@ static int write_or_complain(int ret, const char *what)
 	return ret;
 }
 
+/* engine_exec's outcome as an exit status; a runner that could not start
+ * (-errno) is a failure, but what completed before it is still written. */
 static int finish_status(int engine_ret, const struct report *r)
 {
+	if (engine_ret < 0)
+		return 1;
 	if (engine_ret == 1) {
 		fprintf(stderr, "contend: interrupted; %zu completed configurations written\n",
 			r->n);
@@ -174,19 +178,19 @@ static int cmd_run(const struct cli_args *a)
 {
 	static struct report r;
 	struct engine_defaults d = { 0 };
-	char err[300];
+	struct engine_plan *plan;
+	char err[400];
 	const char *out = a->out ? a->out : "-";
 	unsigned long long seed = pick_seed(a);
 	int ret, status;
 
 	if (ctr_parse(a->counters ? a->counters : CTR_DEFAULT, &r.ctrs, err, sizeof(err)) < 0)
 		return bad_input(err);
+	if ((ret = engine_plan(a, &d, &plan, err, sizeof(err))) < 0)
+		return ret == -EINVAL ? bad_input(err) : 1;
 	make_run_id(r.run_id, sizeof(r.run_id));
-	ret = engine_run(a, &d, &r, seed);
-	if (ret < 0) {
-		report_free(&r);
-		return ret == -EINVAL ? EXIT_BAD_INPUT : 1;
-	}
+	ret = engine_exec(plan, &r, seed);
+	engine_plan_free(plan);
 	report_warn(&r);
 	status = finish_status(ret, &r);
 	if (a->format && strcmp(a->format, "json") == 0) {
@@ -312,6 +316,7 @@ static int cmd_sweep(const struct cli_args *a)
 	static struct sweep_line lines[SWEEP_MAX_LINES];
 	static struct report r;
 	static struct cli_args la[SWEEP_MAX_LINES];
+	static struct engine_plan *plans[SWEEP_MAX_LINES];
 	struct engine_defaults d = {
 		.reps = a->reps, .min_time = a->min_time, .timeout = a->timeout, .quick = a->quick,
 	};
@@ -340,6 +345,10 @@ static int cmd_sweep(const struct cli_args *a)
 				 "--counters belong to the sweep, not to a line", lines[i].lineno);
 			return bad_input(err);
 		}
+		if (engine_plan(&la[i], &d, &plans[i], why, sizeof(why)) < 0) {
+			snprintf(err, sizeof(err), "plan line %d: %s", lines[i].lineno, why);
+			return bad_input(err);
+		}
 	}
 	make_run_id(r.run_id, sizeof(r.run_id));
 	if (a->out)
@@ -353,17 +362,12 @@ static int cmd_sweep(const struct cli_args *a)
 	}
 	fprintf(stderr, "contend: sweep %s into %s (%d plan line%s)\n", r.run_id, dir, nlines,
 		nlines == 1 ? "" : "s");
-	for (int i = 0; i < nlines && ret == 0; i++) {
-		ret = engine_run(&la[i], &d, &r, seed + (unsigned long long)i);
-		if (ret < 0 && ret != -EINVAL)
-			break;
-		if (ret == -EINVAL) {	/* one bad line does not sink the sweep */
-			fprintf(stderr, "contend: plan line %d skipped\n", lines[i].lineno);
-			ret = 0;
-		}
-	}
+	for (int i = 0; i < nlines && ret == 0; i++)
+		ret = engine_exec(plans[i], &r, seed + (unsigned long long)i);
+	for (int i = 0; i < nlines; i++)
+		engine_plan_free(plans[i]);
 	report_warn(&r);
-	status = finish_status(ret == 1 ? 1 : 0, &r);
+	status = finish_status(ret, &r);
 	envinfo_collect(&e, r.run_id, seed);
 	snprintf(path, sizeof(path), "%s/results.csv", dir);
 	if (write_or_complain(report_write_csv(&r, path), path) < 0)

@@ -229,13 +229,29 @@ static int plot_pivot(const struct csv_table *t, const struct plot_cols *c, cons
 	return ns;
 }
 
-static int plot_gnuplot(const char *script, const char *dat, const char *outbase, int nseries,
-			const char *subtitle)
+/* Text from the CSV goes into a gnuplot command line: keep only
+ * characters that cannot end its quoted string or start a command. */
+static void plot_safe(char *dst, size_t len, const char *src)
 {
-	char expr[PATH_MAX * 3];
+	size_t o = 0;
+
+	for (; *src && o + 1 < len; src++) {
+		char c = *src;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') || strchr("._:+-= ", c);
+		dst[o++] = ok ? c : '_';
+	}
+	dst[o] = '\0';
+}
+
+static int plot_gnuplot(const char *script, const char *dat, const char *outbase, int nseries,
+			const char *csv_subtitle)
+{
+	char expr[PATH_MAX * 3], subtitle[128];
 	pid_t pid;
 	int status;
 
+	plot_safe(subtitle, sizeof(subtitle), csv_subtitle);
 	snprintf(expr, sizeof(expr), "datafile='%s'; outbase='%s'; nseries=%d; subtitle='%s'",
 		 dat, outbase, nseries, subtitle);
 	fflush(NULL);
@@ -286,10 +302,13 @@ int plot_render(const char *dir)
 		return 2;
 	}
 	for (size_t r = 0; r < t.nrows; r++) {
-		char fam[160];
+		char fam[160], safe[160];
 		snprintf(fam, sizeof(fam), "%.*s", (int)strcspn(t.rows[r][c.bench], "."),
 			 t.rows[r][c.bench]);
-		plot_index(families, &nfam, fam);
+		plot_safe(safe, sizeof(safe), fam);
+		/* A family name becomes a file name: it must be one word. */
+		if (strcmp(safe, fam) == 0 && !strchr(fam, ' ') && fam[0])
+			plot_index(families, &nfam, fam);
 	}
 	plot_scripts_dir(scripts, sizeof(scripts));
 	for (int i = 0; i < nfam; i++) {
@@ -317,7 +336,8 @@ int plot_render(const char *dir)
 			else
 				fprintf(stderr, "contend: notice: %s: no '%s' rows to chart\n",
 					families[i], s.metric);
-			status = ns < 0;
+			if (ns < 0)
+				status = 1;
 			continue;
 		}
 		ret = plot_gnuplot(script, dat, outbase, ns, t.nrows ? t.rows[0][0] : "");

@@ -88,8 +88,11 @@ static size_t report_values(const struct report_entry *e, const struct bench_met
 	return (size_t)res->reps;
 }
 
-/* Median over repetitions of counter c per operation; NaN if unmeasured. */
-static double report_counter_per_op(const struct report *r, const struct report_entry *e, int c)
+/* Median over the counted rounds of counter c per event of metric m
+ * (per one-way switch for `switch`, per roundtrip for `roundtrip`); NaN
+ * if unmeasured. */
+static double report_counter_per_op(const struct report *r, const struct report_entry *e,
+				    const struct bench_metric *m, int c)
 {
 	const struct runner_result *res = &e->res;
 	double v[res->ctr_rounds > 0 ? res->ctr_rounds : 1];
@@ -98,7 +101,7 @@ static double report_counter_per_op(const struct report *r, const struct report_
 	if (!res->ctr_ok[c])
 		return NAN;
 	for (int i = 0; i < res->ctr_rounds; i++)
-		v[i] = res->ctr[(size_t)i * r->ctrs.n + c] / res->ctr_ops[i];
+		v[i] = res->ctr[(size_t)i * r->ctrs.n + c] / (res->ctr_ops[i] * m->per_iter);
 	if (stats_summarize(v, (size_t)res->ctr_rounds, &s) < 0)
 		return NAN;
 	return s.median;
@@ -172,7 +175,7 @@ int report_write_csv(const struct report *r, const char *path)
 			csv_field_double(w, s.ci95_hi);
 			csv_field_str(w, cpus);
 			for (int c = 0; c < r->ctrs.n; c++)
-				csv_field_double(w, report_counter_per_op(r, e, c));
+				csv_field_double(w, report_counter_per_op(r, e, m, c));
 			csv_row_end(w);
 		}
 	}
@@ -394,10 +397,7 @@ void report_warn(const struct report *r)
 				ctr_noted[c] = 1;
 				fprintf(stderr, "contend: notice: counter '%s' cannot be counted here "
 					"(%s); column %s is left empty\n", r->ctrs.name[c],
-					e->res.ctr_err[c] == ENOENT || e->res.ctr_err[c] == EOPNOTSUPP
-						? "no such hardware event on this machine"
-						: strerror(e->res.ctr_err[c]),
-					r->ctrs.column[c]);
+					ctr_why(e->res.ctr_err[c]), r->ctrs.column[c]);
 			}
 	}
 }

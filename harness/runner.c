@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -200,6 +201,14 @@ static void rn_gate(struct rn_shared *sh, uint32_t round)
 	}
 }
 
+static int rn_any_failed(const struct rn_shared *sh, int ntasks)
+{
+	for (int i = 0; i < ntasks; i++)
+		if (sh->slot[i].err)
+			return 1;
+	return 0;
+}
+
 static void rn_task_loop(struct rn_ctx *ctx, int id)
 {
 	const struct runner_config *cfg = ctx->cfg;
@@ -236,8 +245,11 @@ static void rn_task_loop(struct rn_ctx *ctx, int id)
 		}
 		rn_gate(sh, round);
 		t0 = clk_now();
-		if (!slot->err)
-				ops = sh->phase == RN_BASELINE ? cfg->desc->baseline(&t, sh->iters)
+		/* If any task failed its setup, nobody runs: its partners
+		 * would wait for it for ever.  Its err was written before it
+		 * reached the gate, and the gate orders that write before us. */
+		if (!rn_any_failed(sh, cfg->ntasks))
+			ops = sh->phase == RN_BASELINE ? cfg->desc->baseline(&t, sh->iters)
 						       : cfg->desc->run(&t, sh->iters);
 		t1 = clk_now();
 		if (counting) {
@@ -358,6 +370,20 @@ static void rn_stage(struct rn_result *r, const char *fmt, int a, int b)
 	snprintf(r->stage, sizeof(r->stage), fmt, a, b);
 }
 
+/* Beyond this a round of a real workload would last hours. */
+#define RN_MAX_ITERS (UINT64_C(1) << 40)
+
+/* The count that would make a round of `ns` for `iters` last `target`,
+ * kept within [1, RN_MAX_ITERS]. */
+static uint64_t rn_scale(uint64_t iters, double ns, double target)
+{
+	double want = ceil((double)iters * target / (ns > 1 ? ns : 1));
+
+	if (!(want >= 1))
+		return 1;
+	return want > (double)RN_MAX_ITERS ? RN_MAX_ITERS : (uint64_t)want;
+}
+
 /*
  * Some exchanges are bimodal: two tasks on two cores may hand a futex
  * word back and forth without ever sleeping (~0.3 us a round trip) and
@@ -370,10 +396,7 @@ static void rn_stage(struct rn_result *r, const char *fmt, int a, int b)
  */
 static uint64_t rn_rescale(uint64_t iters, double ns, double target)
 {
-	if (ns <= 4 * target)
-		return iters;
-	iters = (uint64_t)((double)iters * target / ns);
-	return iters ? iters : 1;
+	return ns <= 4 * target ? iters : rn_scale(iters, ns, target);
 }
 
 /* Calibrate, warm up and measure.  Returns 0, or 1 with r->reason set. */
@@ -396,8 +419,15 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 		run_total += iters;
 		if (o.err_task >= 0 || o.dead_task >= 0)
 			goto task_failed;
-		if ((round > 0 && o.ns >= target / 4) || iters >= (UINT64_C(1) << 40))
+		if (round > 0 && o.ns >= target / 4)
 			break;
+		if (iters >= RN_MAX_ITERS) {
+			snprintf(r->reason, sizeof(r->reason), "%llu iterations took only %.0f ns: "
+				 "run() does not seem to do its iterations",
+				 (unsigned long long)iters, o.ns);
+			r->status = RUNNER_FAILED;
+			return 1;
+		}
 		if (round > 0 || o.ns < target / 4)
 			iters *= o.ns < target / 100 ? 10 : 2;
 	}
@@ -405,7 +435,7 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 	 * from the warm round (the extrapolation may have crossed a cache
 	 * or scheduler regime). */
 	for (int warm = 0; warm < 2; warm++) {
-		iters = (uint64_t)ceil((double)iters * target / (o.ns > 1 ? o.ns : 1));
+		iters = rn_scale(iters, o.ns, target);
 		rn_stage(r, "warming up", 0, 0);
 		rn_round(sh, n, RN_RUN, iters, nctr, &o);
 		run_total += iters;
@@ -418,6 +448,10 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 	if (d->baseline) {
 		rn_round(sh, n, RN_BASELINE, iters, nctr, &b);
 		base_total += iters;
+		if (b.err_task >= 0 || b.dead_task >= 0) {
+			o = b;
+			goto task_failed;
+		}
 	}
 
 	for (int rep = 0; rep < cfg->reps; rep++) {
@@ -429,6 +463,10 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 		if (d->baseline) {
 			rn_round(sh, n, RN_BASELINE, iters, nctr, &b);
 			base_total += iters;
+			if (b.err_task >= 0 || b.dead_task >= 0) {
+				o = b;
+				goto task_failed;
+			}
 		}
 		a->run_ns[rep] = o.ns;
 		a->base_ns[rep] = d->baseline ? b.ns : NAN;
@@ -436,6 +474,7 @@ static int rn_measure(const struct runner_config *cfg, struct rn_shared *sh,
 		a->jain[rep] = o.jain;
 		r->reps = rep + 1;
 		iters = rn_rescale(iters, o.ns, target);
+		r->iters = iters;
 	}
 	for (int k = 0; nctr && k < RN_COUNT_ROUNDS; k++) {
 		rn_stage(r, "counting, round %d of %d", k + 1, RN_COUNT_ROUNDS);
@@ -526,6 +565,7 @@ static void rn_child(const struct runner_config *cfg, struct rn_result *r)
 			pids[i] = fork();
 			ret = pids[i] < 0 ? -errno : 0;
 			if (pids[i] == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
 				rn_task_npids = 0;
 				rn_task_loop(&ctx, i);
 				_exit(0);
@@ -543,6 +583,12 @@ static void rn_child(const struct runner_config *cfg, struct rn_result *r)
 		r->status = RUNNER_OK;
 
 	rn_stage(r, "stopping tasks", 0, 0);
+	/* After a failure a surviving task process may be stuck in the
+	 * workload (waiting for a partner that died) and never see STOP. */
+	if (r->status != RUNNER_OK && cfg->mode == BENCH_MODE_PROCESS)
+		for (int i = 0; i < spawned; i++)
+			if (pids[i] > 0)
+				kill(pids[i], SIGKILL);
 	sh->participants = (uint32_t)spawned;
 	rn_round(sh, spawned, RN_STOP, 0, 0, NULL);
 	for (int i = 0; i < spawned; i++) {
@@ -583,41 +629,59 @@ void runner_install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Wait for pid for at most budget_s; 0 if it exited, 1 on timeout, 2 on
- * interrupt.  Blocks in poll() on a pidfd so the parent never wakes
- * while the benchmark runs; polls every 50 ms where pidfds are missing. */
+/* Wait for pid for at most budget_s; 0 if it exited (status in *status),
+ * 1 on timeout, 2 on interrupt.  Blocks in ppoll() on a pidfd so that
+ * the parent never wakes while the benchmark runs; where pidfds are
+ * missing it looks every 50 ms. */
 static int rn_wait(pid_t pid, double budget_s, int *status)
 {
 	uint64_t deadline = clk_mono_ns() + (uint64_t)(budget_s * 1e9);
+#ifdef SYS_pidfd_open
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	int pfd = -1;
+#endif
+	sigset_t block, old;
+	int ret;
 
+	/* Ctrl-C is let in only inside the wait, so one that lands between
+	 * the check below and the wait cannot be missed. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	for (;;) {
 		uint64_t now = clk_mono_ns();
-		pid_t w = waitpid(pid, status, WNOHANG);
 
-		if (w == pid)
+		if (waitpid(pid, status, WNOHANG) == pid) {
+			ret = 0;
 			break;
+		}
 		if (runner_interrupted) {
-			if (pfd >= 0)
-				close(pfd);
-			return 2;
+			ret = 2;
+			break;
 		}
 		if (now >= deadline) {
-			if (pfd >= 0)
-				close(pfd);
-			return 1;
+			ret = 1;
+			break;
 		}
 		if (pfd >= 0) {
 			struct pollfd p = { .fd = pfd, .events = POLLIN };
-			uint64_t left_ms = (deadline - now) / 1000000 + 1;
-			poll(&p, 1, left_ms > 60000 ? 60000 : (int)left_ms);
+			uint64_t left = deadline - now;
+			struct timespec ts = { (time_t)(left / 1000000000u),
+					       (long)(left % 1000000000u) };
+			ppoll(&p, 1, &ts, &old);
 		} else {
-			usleep(50000);
+			struct timespec ts = { 0, 50000000 };
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			nanosleep(&ts, NULL);
+			sigprocmask(SIG_BLOCK, &block, NULL);
 		}
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pfd >= 0)
 		close(pfd);
-	return 0;
+	return ret;
 }
 
 int runner_run(const struct runner_config *cfg, struct runner_result *res)
@@ -641,8 +705,12 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 		return -e;
 	}
 	if (pid == 0) {
-		/* Own process group: the watchdog kills tasks and all. */
+		/* Own process group: the watchdog kills tasks and all.  And
+		 * die with the parent, should it be killed outright. */
 		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		rn_child(cfg, r);

@@ -20,7 +20,11 @@ int topo_init(void)
 	if (hwloc_topology_init(&topo) < 0)
 		return -errno;
 	/* Only what this process may run on: a taskset or cgroup limit
-	 * shrinks the machine instead of producing impossible bindings. */
+	 * shrinks the machine instead of producing impossible bindings.
+	 * (hwloc drops cgroup-forbidden processors by itself; the affinity
+	 * mask needs this flag.) */
+	hwloc_topology_set_flags(topo, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM |
+				       HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING);
 	if (hwloc_topology_load(topo) < 0) {
 		int e = errno;
 		hwloc_topology_destroy(topo);
@@ -123,7 +127,7 @@ static int topo_too_many(const struct topo_placement *p, int ntasks, unsigned sl
 			 const char *what, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "placement %s cannot place %d tasks: this machine has %u %s "
-		 "(use fewer tasks, or compact, scatter or none)", p->name, ntasks, slots, what);
+		 "(use fewer tasks, or same-core or none)", p->name, ntasks, slots, what);
 	return -EINVAL;
 }
 

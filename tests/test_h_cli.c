@@ -145,6 +145,10 @@ Test(cli, bad_input_exit_2_one_line, .timeout = 60)
 	cli_expect_bad(&r, "/nonexistent/plan");
 	CLI(&r, "plot", "/nonexistent/run");
 	cli_expect_bad(&r, "results.csv");
+	CLI(&r, "run", "ctx.*", "--param", "ws_kb=abc");
+	cli_expect_bad(&r, "ws_kb=abc");
+	CLI(&r, "run", "ctx.*", "--param", "ws_kb=-1");
+	cli_expect_bad(&r, "ws_kb=-1");
 	CLI(&r, "compare", "/nonexistent/a", "/nonexistent/b");
 	cli_expect_bad(&r, "/nonexistent/a");
 	CLI(&r, "compare", "/nonexistent/a");
@@ -319,15 +323,50 @@ Test(cli, failures_cost_one_configuration, .timeout = 120)
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	CLI(&r, "run", "selftest.hang", "selftest.crash", "selftest.lie", "selftest.setup",
-	    "ctx.coro.asm", "--quick", "--timeout", "2", "--counters", "none", "--out", out);
+	    "selftest.idle", "ctx.coro.asm", "--quick", "--timeout", "2", "--counters", "none", "--out", out);
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.err, "time budget"), "%s", r.err);
 	cr_assert(strstr(r.err, "Aborted"), "%s", r.err);
 	cr_assert(strstr(r.err, "check failed"), "%s", r.err);
 	cr_assert(strstr(r.err, "setup failed"), "%s", r.err);
+	cr_assert(strstr(r.err, "does not seem to do its iterations"), "%s", r.err);
 	cr_assert_eq(csv_read(out, &t, &line), 0);
 	cr_assert_eq(t.nrows, 2, "the healthy benchmark's rows must survive");
 	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
+/* A task that cannot start, or dies, must not leave its partner waiting
+ * until the watchdog: the reason is reported well inside the budget. */
+Test(cli, failed_partner_reported_not_timed_out, .timeout = 120)
+{
+	static struct cli_run r;
+
+	CLI(&r, "run", "selftest.partner", "selftest.orphan", "--quick", "--timeout", "60",
+	    "--counters", "none");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "task_init failed"), "%s", r.err);
+	cr_assert(strstr(r.err, "died"), "%s", r.err);
+	cr_assert(strstr(r.err, "time budget") == NULL, "%s", r.err);
+}
+
+Test(cli, bad_plan_line_runs_nothing, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[128];
+	struct stat st;
+	FILE *f;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	f = fopen(plan, "w");
+	cr_assert_not_null(f);
+	fputs("'ctx.coro.*' --quick\nnosuch.* --quick\n", f);
+	fclose(f);
+	CLI(&r, "sweep", "--preset", plan, "--out", run);
+	cli_expect_bad(&r, "plan line 2");
+	cr_assert_neq(stat(run, &st), 0, "a bad plan must not start a run folder");
 	cli_rmdir(dir);
 }
 

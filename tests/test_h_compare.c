@@ -119,6 +119,27 @@ Test(compare, changed_benchmark_still_reported, .timeout = 30)
 	cr_assert_eq(r, 1);
 }
 
+Test(compare, missing_configuration_fails, .timeout = 30)
+{
+	char path[160];
+	FILE *f;
+
+	compare_setup();
+	snprintf(path, sizeof(path), "%s/empty", compare_dir);
+	mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%s/empty/results.csv", compare_dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; report_columns[i]; i++)
+		fprintf(f, "%s%s", i ? "," : "", report_columns[i]);
+	fputc('\n', f);
+	fclose(f);
+	int r = compare_quiet("base", "empty");
+
+	compare_teardown();
+	cr_assert_eq(r, 1);
+}
+
 Test(compare, bad_input_is_2, .timeout = 30)
 {
 	compare_setup();
