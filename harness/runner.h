@@ -44,7 +44,7 @@ enum runner_status {
 struct runner_result {
 	enum runner_status status;
 	char reason[256];
-	uint64_t iters;		/* iterations of one measured round */
+	uint64_t iters;		/* iterations of the last measured round (rounds may shrink) */
 	int reps;		/* measured rounds completed */
 	double *run_ns;		/* [reps] time of each measured round */
 	double *base_ns;	/* [reps] its baseline round, NULL if none */
