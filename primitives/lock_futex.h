@@ -76,6 +76,11 @@ static inline void lock_futex_acquire(struct lock_futex *lock, void *node)
 
 static inline void lock_futex_release(struct lock_futex *lock, void *node)
 {
+	/* Read before the word is freed: the next owner may then free the
+	 * lock, and only the wake (which the kernel allows on a stale
+	 * address) may follow. */
+	int shared = lock->shared;
+
 	(void)node;
 	/*
 	 * Release: the critical section is visible to the next owner.  The
@@ -90,8 +95,9 @@ static inline void lock_futex_release(struct lock_futex *lock, void *node)
 	 * that takes the lock by reading this 0 must see our writes.
 	 */
 	__atomic_store_n(&lock->word, 0, __ATOMIC_RELEASE);
-	if (futex_wake(&lock->word, 1, lock->shared) < 0)
-		abort();	/* only EFAULT/EINVAL: a corrupt lock, a bug */
+	/* Errors ignored, as glibc does: EFAULT only means the lock is gone
+	 * already, which its next owner was entitled to do. */
+	(void)futex_wake(&lock->word, 1, shared);
 }
 
 static inline void lock_futex_destroy(struct lock_futex *lock)

@@ -130,7 +130,9 @@ int sync_sem_try(struct sync_sem *s);
 /* Take a permit, giving up after timeout_ns.  Returns 0 or -ETIMEDOUT. */
 int sync_sem_acquire_timeout(struct sync_sem *s, int64_t timeout_ns);
 /* Give a permit back.  Returns 0, or -EINVAL if that would raise the value
- * above the initial one (ValueError). */
+ * above the initial one (ValueError).  As with sync_event_set, the
+ * semaphore is read once more after a waiter may have returned: do not
+ * free it while a release() may still be running. */
 int sync_sem_release(struct sync_sem *s);
 /* Permits available right now (a snapshot). */
 uint32_t sync_sem_value(const struct sync_sem *s);
@@ -149,7 +151,9 @@ int sync_event_init(struct sync_event *e, int shared);
 /* Returns 0, or -EBUSY if a caller is waiting. */
 int sync_event_destroy(struct sync_event *e);
 /* Set the flag and release every waiter.  Writes before set() are visible
- * to whoever sees the flag set. */
+ * to whoever sees the flag set.  Unlike POSIX's sem_post, set() reads the
+ * event once more after a waiter may have returned: do not free an event
+ * while a set() on it may still be running. */
 void sync_event_set(struct sync_event *e);
 /* Clear the flag. */
 void sync_event_clear(struct sync_event *e);
@@ -242,6 +246,7 @@ struct sync_timer {
 	uint32_t done;		/* futex word: the thread has finished */
 	uint32_t started;	/* a thread was created */
 	uint32_t joined;	/* ... and joined */
+	uint32_t tid;		/* the timer thread's id, once it runs */
 };
 
 /* Prepare a timer.  Returns 0, or -EINVAL if delay_ns < 0 or fn is NULL. */
@@ -255,9 +260,11 @@ int sync_timer_start(struct sync_timer *t);
  * (prevented by this call or an earlier cancel), 0 if it was too late. */
 int sync_timer_cancel(struct sync_timer *t);
 /* Wait for the timer thread to end (after fn returned, if it fired).
- * Returns 0, -ETIMEDOUT, or -EPERM if the timer was never started. */
+ * Returns 0, -ETIMEDOUT, -EPERM if the timer was never started, or
+ * -EDEADLK when called from fn itself (Python's "cannot join current
+ * thread"). */
 int sync_timer_join(struct sync_timer *t, int64_t timeout_ns);
-/* Cancel and join if needed.  Returns 0. */
+/* Cancel and join if needed.  Returns 0, or -EDEADLK from fn itself. */
 int sync_timer_destroy(struct sync_timer *t);
 
 /* ------------------------------------------------------------------ */

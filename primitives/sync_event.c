@@ -38,6 +38,7 @@ void sync_event_set(struct sync_event *e)
 {
 	/* Relaxed: the CAS below re-reads the word. */
 	uint32_t s = __atomic_load_n(&e->state, __ATOMIC_RELAXED);
+	uint32_t shared = e->shared;	/* read while the event surely lives */
 
 	do {
 		if (s & SYNC_EVENT_FLAG)
@@ -51,7 +52,7 @@ void sync_event_set(struct sync_event *e)
 	/* Seq_cst: the "look" half; a waiter not counted here has yet to
 	 * read the word and will find the flag. */
 	if (__atomic_load_n(&e->waiters, __ATOMIC_SEQ_CST))
-		futex_wake(&e->state, INT_MAX, e->shared);
+		futex_wake(&e->state, INT_MAX, shared);
 }
 
 void sync_event_clear(struct sync_event *e)

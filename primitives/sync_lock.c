@@ -122,7 +122,7 @@ int sync_lock_acquire_timeout(struct sync_lock *l, int64_t timeout_ns)
 
 int sync_lock_release(struct sync_lock *l)
 {
-	uint32_t c;
+	uint32_t c, shared;
 
 	/* Relaxed: an early answer for the common misuse; the exchange
 	 * below is what decides. */
@@ -132,11 +132,15 @@ int sync_lock_release(struct sync_lock *l)
 	 * holder's store cannot be overwritten by ours.  Relaxed: ordered
 	 * before the release exchange, which publishes it. */
 	__atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+	/* Read before the exchange: once the word is free the next owner
+	 * may free the lock, so only the wake (which the kernel allows on a
+	 * stale address) may follow it. */
+	shared = l->shared;
 	/* Release: the critical section's writes happen before the next
 	 * acquirer's acquire. */
 	c = __atomic_exchange_n(&l->state, SYNC_LOCK_FREE, __ATOMIC_RELEASE);
 	if (c == SYNC_LOCK_SLEEPERS)
-		futex_wake(&l->state, 1, l->shared);
+		futex_wake(&l->state, 1, shared);
 	/* Free already: a racing second release of the same lock. */
 	return c == SYNC_LOCK_FREE ? -EPERM : 0;
 }

@@ -99,6 +99,7 @@ int sync_sem_release(struct sync_sem *s)
 {
 	/* Relaxed: the CAS below re-reads the word anyway. */
 	uint32_t v = __atomic_load_n(&s->value, __ATOMIC_RELAXED);
+	uint32_t shared = s->shared;	/* read while the semaphore surely lives */
 
 	do {
 		if (v >= s->initial)
@@ -110,7 +111,7 @@ int sync_sem_release(struct sync_sem *s)
 					      __ATOMIC_RELAXED));
 	/* Seq_cst: the "look" half of the pair. */
 	if (__atomic_load_n(&s->waiters, __ATOMIC_SEQ_CST))
-		futex_wake(&s->value, 1, s->shared);
+		futex_wake(&s->value, 1, shared);
 	return 0;
 }
 

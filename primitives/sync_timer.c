@@ -39,6 +39,7 @@ int sync_timer_init(struct sync_timer *t, int64_t delay_ns,
 	t->done = 0;
 	t->started = 0;
 	t->joined = 0;
+	t->tid = 0;
 	return 0;
 }
 
@@ -47,6 +48,8 @@ static void *sync_timer_main(void *p)
 	struct sync_timer *t = p;
 	uint32_t s;
 
+	/* Relaxed: only this thread compares it with its own id. */
+	__atomic_store_n(&t->tid, sync_thread_id(), __ATOMIC_RELAXED);
 	/* Relaxed loads and swap: who wins is decided by the single order
 	 * of RMWs on `state`; no data rides on it (fn, arg and the
 	 * deadline were published by pthread_create). */
@@ -114,11 +117,23 @@ int sync_timer_cancel(struct sync_timer *t)
 	return 1;
 }
 
+/* Called from fn, on the timer's own thread?  Another thread may read
+ * 0 or the timer thread's id, never its own. */
+static int sync__timer_is_self(struct sync_timer *t)
+{
+	return __atomic_load_n(&t->tid, __ATOMIC_RELAXED) == sync_thread_id();
+}
+
 int sync_timer_join(struct sync_timer *t, int64_t timeout_ns)
 {
 	struct timespec buf;
 	const struct timespec *abs;
 
+	/* From fn itself: the thread cannot finish while we wait for it
+	 * (Python: "cannot join current thread").  Checked first: the
+	 * other fields belong to the thread that started the timer. */
+	if (sync__timer_is_self(t))
+		return -EDEADLK;
 	if (!t->started)
 		return -EPERM;
 	if (t->joined)
@@ -140,6 +155,8 @@ int sync_timer_join(struct sync_timer *t, int64_t timeout_ns)
 
 int sync_timer_destroy(struct sync_timer *t)
 {
+	if (sync__timer_is_self(t))
+		return -EDEADLK;
 	if (t->started && !t->joined) {
 		sync_timer_cancel(t);
 		sync_timer_join(t, -1);

@@ -606,6 +606,7 @@ struct fire_count {
 	struct sync_timer t;
 	uint32_t fired;
 	int self_cancel;
+	int self_join;
 };
 
 static void timer_fn(void *p)
@@ -615,11 +616,12 @@ static void timer_fn(void *p)
 	/* Relaxed: join orders it before the test reads it. */
 	__atomic_fetch_add(&fc->fired, 1, __ATOMIC_RELAXED);
 	fc->self_cancel = sync_timer_cancel(&fc->t);	/* too late: 0 */
+	fc->self_join = sync_timer_join(&fc->t, -1);	/* would never end */
 }
 
 Test(sync_timer, fires_exactly_once, .timeout = 60)
 {
-	struct fire_count fc = { .fired = 0, .self_cancel = -1 };
+	struct fire_count fc = { .fired = 0, .self_cancel = -1, .self_join = 1 };
 
 	cr_assert_eq(sync_timer_init(&fc.t, 1000000, timer_fn, &fc), 0);
 	cr_assert_eq(sync_timer_join(&fc.t, -1), -EPERM);	/* not started */
@@ -628,6 +630,7 @@ Test(sync_timer, fires_exactly_once, .timeout = 60)
 	cr_assert_eq(sync_timer_join(&fc.t, -1), 0);
 	cr_assert_eq(fc.fired, 1);
 	cr_assert_eq(fc.self_cancel, 0);
+	cr_assert_eq(fc.self_join, -EDEADLK);
 	cr_assert_eq(sync_timer_cancel(&fc.t), 0);		/* fired already */
 	cr_assert_eq(sync_timer_join(&fc.t, -1), 0);		/* joins twice */
 	cr_assert_eq(sync_timer_destroy(&fc.t), 0);
