@@ -404,10 +404,9 @@ int main(int argc, char **argv)
 	char err[400];
 	int ret, found = -1;
 
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_BAD_INPUT;
-	}
+	if (argc < 2)
+		return bad_input("no command given (expected list, env, run, sweep, plot or "
+				 "compare; see contend --help)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return 0;
