@@ -112,8 +112,8 @@ bool sync_rlock_is_owned(const struct sync_rlock *r);
 /* BoundedSemaphore: threading / multiprocessing.BoundedSemaphore     */
 
 struct sync_sem {
-	uint32_t value;		/* futex word: permits available */
-	uint32_t waiters;	/* callers inside acquire's sleep loop */
+	uint32_t state;		/* futex word: permits << 1 | "a waiter may sleep" */
+	uint32_t waiters;	/* callers inside acquire's blocking path */
 	uint32_t initial;	/* the bound release may not pass */
 	uint32_t shared;
 };
@@ -130,9 +130,9 @@ int sync_sem_try(struct sync_sem *s);
 /* Take a permit, giving up after timeout_ns.  Returns 0 or -ETIMEDOUT. */
 int sync_sem_acquire_timeout(struct sync_sem *s, int64_t timeout_ns);
 /* Give a permit back.  Returns 0, or -EINVAL if that would raise the value
- * above the initial one (ValueError).  As with sync_event_set, the
- * semaphore is read once more after a waiter may have returned: do not
- * free it while a release() may still be running. */
+ * above the initial one (ValueError).  Once the permit is published release
+ * reads nothing of the semaphore, so a thread whose acquire returned may
+ * destroy and free it at once (as POSIX allows for sem_t). */
 int sync_sem_release(struct sync_sem *s);
 /* Permits available right now (a snapshot). */
 uint32_t sync_sem_value(const struct sync_sem *s);
@@ -141,7 +141,8 @@ uint32_t sync_sem_value(const struct sync_sem *s);
 /* Event: threading.Event / multiprocessing.Event                      */
 
 struct sync_event {
-	uint32_t state;		/* futex word: bit 0 the flag, bits 1-31 count sets */
+	uint32_t state;		/* futex word: bit 0 the flag, bit 1 "a waiter may
+				 * sleep", bits 2-31 count sets (mod 2^30) */
 	uint32_t waiters;	/* callers inside wait's sleep loop */
 	uint32_t shared;
 };
@@ -151,9 +152,9 @@ int sync_event_init(struct sync_event *e, int shared);
 /* Returns 0, or -EBUSY if a caller is waiting. */
 int sync_event_destroy(struct sync_event *e);
 /* Set the flag and release every waiter.  Writes before set() are visible
- * to whoever sees the flag set.  Unlike POSIX's sem_post, set() reads the
- * event once more after a waiter may have returned: do not free an event
- * while a set() on it may still be running. */
+ * to whoever sees the flag set.  Once the flag is published set() reads
+ * nothing of the event, so a thread whose wait returned may destroy and
+ * free it at once. */
 void sync_event_set(struct sync_event *e);
 /* Clear the flag. */
 void sync_event_clear(struct sync_event *e);
@@ -187,7 +188,8 @@ struct sync_cond {
 	uint64_t lock_off;	/* (uintptr_t)lock - (uintptr_t)this */
 	uint64_t tickets;	/* next wait ticket */
 	uint64_t horizon;	/* tickets below this were present at a notify */
-	uint32_t seq;		/* futex word: bumped by every notify that grants */
+	uint32_t seq;		/* futex word: bumped by every notify that grants
+				 * or finds grants outstanding */
 	uint32_t waiting;	/* waiters inside wait() */
 	uint32_t grants;	/* permits granted and not yet taken */
 	uint32_t kind;		/* sync_lock or sync_rlock underneath */

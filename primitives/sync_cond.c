@@ -19,6 +19,15 @@
  * the grants left, so no grant is stranded while an eligible waiter sleeps.
  * Grants are not tied to particular waiters: which k of the present waiters
  * go first is the kernel's (FIFO) order and the race for the lock.
+ *
+ * `seq` is 32 bits.  A waiter preempted between reading `seen` and its
+ * futex_wait through exactly a multiple of 2^32 granting notifies sleeps
+ * on a word that looks unchanged.  A later granting notify bumps seq and
+ * wakes sleepers again; and since the stranded waiter's grant keeps free =
+ * waiting - grants low, a notify that can grant nothing (k == 0) while
+ * grants are outstanding still bumps seq and wakes `grants` sleepers,
+ * without touching the accounting, instead of returning early and leaving
+ * that waiter asleep for good.
  */
 #include <errno.h>
 #include <limits.h>
@@ -167,16 +176,25 @@ static int sync_cond_release(struct sync_cond *c, uint32_t n, bool all)
 	/* Relaxed: we hold the lock, under which `waiting` changes. */
 	free = __atomic_load_n(&c->waiting, __ATOMIC_RELAXED) - c->grants;
 	k = n < free ? n : free;
-	if (k == 0)
+	if (k == 0 && c->grants == 0)
 		return 0;
-	c->horizon = c->tickets;
-	c->grants += k;
+	if (k > 0) {
+		c->horizon = c->tickets;
+		c->grants += k;
+	}
 	/* Relaxed: the lock orders this against waiters' reads of `seen`;
 	 * the futex compares the value, not an ordering. */
 	__atomic_store_n(&c->seq, __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1,
 			 __ATOMIC_RELAXED);
-	/* Still under the lock: only present waiters can be in the queue. */
-	futex_wake(&c->seq, all ? INT_MAX : (int)k, c->shared);
+	/*
+	 * Still under the lock: only present waiters can be in the queue.
+	 * With k == 0, grants are outstanding: the bump and wake-up change no
+	 * accounting, they rescue an eligible waiter that slept on a `seq`
+	 * which wrapped back to its `seen` (see the file comment); whoever
+	 * wakes without a grant to take sleeps again.
+	 */
+	futex_wake(&c->seq, k == 0 ? (int)c->grants : all ? INT_MAX : (int)k,
+		   c->shared);
 	return (int)k;
 }
 

@@ -1,14 +1,24 @@
 /*
  * primitives/sync_event.c - Event over one futex word: bit 0 is the flag,
- * bits 1-31 count the times set() raised it (a generation).
+ * bit 1 says "a waiter may be asleep", bits 2-31 count the times set()
+ * raised the flag (a generation, modulo 2^30).
  *
- * A waiter sleeps on the exact word it saw with the flag clear.  Every
- * set() that raises the flag also bumps the generation, and clear() only
- * drops bit 0, so once a set() has happened the word can never return to
- * the value a waiter sleeps on: a waiter released by set() returns true
- * even when clear() ran before it woke (Python's guarantee).  Only a waiter
- * kept off the CPU through 2^31 set/clear pairs between its wake-up and its
- * next look at the word could mistake it for the old value.
+ * A waiter that finds the flag clear sets the sleeper bit with a CAS and
+ * sleeps on exactly the word it wrote.  set() raises the flag, bumps the
+ * generation and drops the sleeper bit in one CAS, and wakes everybody iff
+ * the word it replaced had the sleeper bit: the decision comes from its own
+ * RMW, so after that CAS set() touches nothing of the event but the
+ * futex_wake() syscall, which the kernel accepts on a stale address (a
+ * released waiter may already have freed the event; at worst a new object
+ * at that address sees a spurious wake-up).  Dropping the bit is safe:
+ * every sleeper is woken, and any waiter not asleep yet finds the word
+ * changed (its CAS or the kernel's compare fails) and looks again.
+ *
+ * clear() drops only bit 0, so once a set() happened the generation differs
+ * from the one a waiter saw: a waiter released by set() returns true even
+ * when clear() ran before it woke (Python's guarantee).  Only a waiter kept
+ * off the CPU through exactly a multiple of 2^30 set/clear pairs between
+ * two looks at the word could take the generation for unchanged.
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,8 +27,10 @@
 #include "primitives/sync.h"
 
 #define SYNC_EVENT_FLAG 1u
-/* Raising the flag of a clear word g<<1 gives (g+1)<<1 | 1: add 3. */
-#define SYNC_EVENT_RAISE 3u
+#define SYNC_EVENT_SLEEPERS 2u
+/* The generation's unit: the bits above flag and sleeper bit. */
+#define SYNC_EVENT_GEN 4u
+#define SYNC_EVENT_GEN_MASK (~(SYNC_EVENT_GEN - 1))
 
 int sync_event_init(struct sync_event *e, int shared)
 {
@@ -41,24 +53,28 @@ void sync_event_set(struct sync_event *e)
 	uint32_t shared = e->shared;	/* read while the event surely lives */
 
 	do {
+		/* Raised already: that set() woke every sleeper, and no
+		 * one sleeps on a word with the flag up. */
 		if (s & SYNC_EVENT_FLAG)
 			return;
-		/* Seq_cst: release for the setter's writes, and the
-		 * "announce" half of a Dekker pair with wait's waiters++. */
+		/* Release: whoever sees the new word (acquire) sees the
+		 * setter's writes.  No Dekker pair any more: the sleeper
+		 * bit and the flag live in this one word, so this CAS and
+		 * a waiter's are ordered by the word's modification order. */
 	} while (!__atomic_compare_exchange_n(&e->state, &s,
-					      s + SYNC_EVENT_RAISE, true,
-					      __ATOMIC_SEQ_CST,
-					      __ATOMIC_RELAXED));
-	/* Seq_cst: the "look" half; a waiter not counted here has yet to
-	 * read the word and will find the flag. */
-	if (__atomic_load_n(&e->waiters, __ATOMIC_SEQ_CST))
+			((s & ~SYNC_EVENT_SLEEPERS) + SYNC_EVENT_GEN) | SYNC_EVENT_FLAG,
+			true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	/* From here on the event may be gone: only `s`, `shared` and the
+	 * address are used. */
+	if (s & SYNC_EVENT_SLEEPERS)
 		futex_wake(&e->state, INT_MAX, shared);
 }
 
 void sync_event_clear(struct sync_event *e)
 {
 	/* Relaxed: clearing publishes nothing; waiters rely only on set's
-	 * seq_cst raise, which this cannot undo (the generation stays). */
+	 * release, which this RMW cannot undo (it continues set's release
+	 * sequence, and the generation stays). */
 	__atomic_fetch_and(&e->state, ~SYNC_EVENT_FLAG, __ATOMIC_RELAXED);
 }
 
@@ -68,37 +84,58 @@ bool sync_event_is_set(const struct sync_event *e)
 	return __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) & SYNC_EVENT_FLAG;
 }
 
+/* Whether `cur` shows a set() since the clear word `seen` was read. */
+static bool sync_event_was_set(uint32_t cur, uint32_t seen)
+{
+	return (cur & SYNC_EVENT_FLAG) ||
+	       ((cur ^ seen) & SYNC_EVENT_GEN_MASK);
+}
+
 int sync_event_wait(struct sync_event *e, int64_t timeout_ns)
 {
 	struct timespec buf;
 	const struct timespec *abs;
-	uint32_t s, cur;
+	uint32_t seen, cur;
 	int ret;
 
 	/* Acquire: as is_set. */
-	s = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
-	if (s & SYNC_EVENT_FLAG)
+	seen = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	if (seen & SYNC_EVENT_FLAG)
 		return 0;
 	if (timeout_ns == 0)
 		return -ETIMEDOUT;
 	abs = sync__deadline(timeout_ns, &buf);
-	/* Seq_cst: "announce" before the "look" below (Dekker with set). */
-	__atomic_fetch_add(&e->waiters, 1, __ATOMIC_SEQ_CST);
+	/* Relaxed: only destroy() reads it, as a report. */
+	__atomic_fetch_add(&e->waiters, 1, __ATOMIC_RELAXED);
+	/* Acquire (here and below): a word showing a set() must also show
+	 * the setter's writes. */
+	cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 	for (;;) {
-		/* Seq_cst: the "look"; acquire as is_set when it succeeds. */
-		cur = __atomic_load_n(&e->state, __ATOMIC_SEQ_CST);
-		if (cur != s) {	/* any change of a clear word is a set */
+		if (sync_event_was_set(cur, seen)) {
 			ret = 0;
 			break;
 		}
-		if (futex_wait_until(&e->state, s, abs, e->shared) == -ETIMEDOUT) {
-			/* Acquire: as is_set. */
+		/* Announce a sleeper in the word itself.  A failed CAS
+		 * reloads `cur` (acquire on failure too). */
+		if (!(cur & SYNC_EVENT_SLEEPERS) &&
+		    !__atomic_compare_exchange_n(&e->state, &cur,
+						 cur | SYNC_EVENT_SLEEPERS, true,
+						 __ATOMIC_ACQUIRE,
+						 __ATOMIC_ACQUIRE))
+			continue;
+		cur |= SYNC_EVENT_SLEEPERS;
+		/* The kernel compares with the word holding our bit: a set()
+		 * after our CAS either changed the word (-EAGAIN) or will
+		 * see the bit and wake us. */
+		if (futex_wait_until(&e->state, cur, abs, e->shared) == -ETIMEDOUT) {
 			cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
-			ret = cur != s ? 0 : -ETIMEDOUT;
+			ret = sync_event_was_set(cur, seen) ? 0 : -ETIMEDOUT;
 			break;
 		}
+		cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 	}
-	/* Relaxed: a late decrement only costs set() a needless wake. */
+	/* Relaxed: as the increment.  The waiter's own object is alive
+	 * until it returns. */
 	__atomic_fetch_sub(&e->waiters, 1, __ATOMIC_RELAXED);
 	return ret;
 }

@@ -1,12 +1,33 @@
 /*
  * primitives/sync_sem.c - BoundedSemaphore over one futex word holding the
- * number of permits.
+ * number of permits times two, and in bit 0 "a waiter may be asleep".
  *
- * Acquire takes a permit with a compare-and-swap and sleeps only while the
- * word is 0; release gives one back and wakes one sleeper.  A separate
- * count of sleepers lets release skip the system call when nobody waits;
- * the two sides order "announce, then look" with sequentially consistent
- * operations (a Dekker pair), so a release never misses a sleeper.
+ * Acquire takes a permit with a CAS and sleeps only while no permit is
+ * left, after setting the sleeper bit with a CAS and on exactly the word it
+ * wrote.  Release adds a permit with a CAS and wakes one sleeper iff the
+ * word it replaced had the bit: the decision comes from its own RMW, so
+ * after that CAS release touches nothing of the semaphore but the
+ * futex_wake() syscall, which the kernel accepts on a stale address.  A
+ * waiter may therefore free the semaphore as soon as its acquire returned,
+ * as POSIX allows for sem_t.
+ *
+ * Release leaves the bit set: several sleepers may need one wake-up each.
+ * The last waiter to leave acquire clears it (so an uncontended release
+ * makes no system call), using `waiters`, the count of callers inside
+ * acquire's slow path, which only waiters touch:
+ *
+ *   - a leaver that sees itself alone clears the bit, then retires from
+ *     `waiters` with a CAS 1 -> 0.  Success means nobody else was inside
+ *     acquire at that moment, so nobody sleeps on the bit; a later waiter
+ *     synchronises with that CAS, finds the bit clear and sets it itself.
+ *   - if the CAS fails, someone entered meanwhile and may have gone to
+ *     sleep on the bit just cleared, and a release in between may have
+ *     skipped its wake-up: the leaver sets the bit again, wakes one sleeper
+ *     per permit then available (later releases see the bit), and retries.
+ *
+ * The bit can outlive the waiters only when a waiter enters and leaves
+ * entirely inside that window; it then costs later releases a needless
+ * wake-up until the next waiter leaves, never a lost one.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -14,13 +35,17 @@
 #include "primitives/futex.h"
 #include "primitives/sync.h"
 
+#define SYNC_SEM_SLEEPERS 1u
+/* One permit in the word: the bits above the sleeper bit. */
+#define SYNC_SEM_PERMIT 2u
+
 int sync_sem_init(struct sync_sem *s, uint32_t value, int shared)
 {
-	/* Python's value is an int; INT32_MAX keeps value+1 and the
-	 * futex's signed view of the word out of trouble. */
+	/* Python's value is an int; INT32_MAX is also the most that fits
+	 * the word beside the sleeper bit. */
 	if (value > INT32_MAX)
 		return -EINVAL;
-	s->value = value;
+	s->state = value * SYNC_SEM_PERMIT;
 	s->initial = value;
 	s->waiters = 0;
 	s->shared = !!shared;
@@ -37,12 +62,14 @@ int sync_sem_destroy(struct sync_sem *s)
 static bool sync_sem_take(struct sync_sem *s)
 {
 	/* Relaxed: the CAS below re-reads the word anyway. */
-	uint32_t v = __atomic_load_n(&s->value, __ATOMIC_RELAXED);
+	uint32_t v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 
-	while (v > 0) {
+	while (v >= SYNC_SEM_PERMIT) {
 		/* Acquire: what the releaser wrote before giving the permit
-		 * back is visible to the taker, as with a lock. */
-		if (__atomic_compare_exchange_n(&s->value, &v, v - 1, true,
+		 * back is visible to the taker, as with a lock.  The sleeper
+		 * bit is kept: other waiters may still sleep. */
+		if (__atomic_compare_exchange_n(&s->state, &v,
+						v - SYNC_SEM_PERMIT, true,
 						__ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			return true;
@@ -50,30 +77,87 @@ static bool sync_sem_take(struct sync_sem *s)
 	return false;
 }
 
+/* Leave acquire's slow path, clearing the sleeper bit if last (see the
+ * file comment). */
+static void sync_sem_leave(struct sync_sem *s)
+{
+	/* Relaxed: a guess; the CASes below check it. */
+	uint32_t w = __atomic_load_n(&s->waiters, __ATOMIC_RELAXED);
+
+	for (;;) {
+		uint32_t v;
+
+		if (w > 1) {
+			/* Release: pairs with an entrant's acquire, as below. */
+			if (__atomic_compare_exchange_n(&s->waiters, &w, w - 1,
+							true, __ATOMIC_RELEASE,
+							__ATOMIC_RELAXED))
+				return;
+			continue;
+		}
+		/* Relaxed: ordered before the CAS below by its release. */
+		__atomic_fetch_and(&s->state, ~SYNC_SEM_SLEEPERS,
+				   __ATOMIC_RELAXED);
+		/* Release: an entrant whose increment reads this 0 also
+		 * sees the cleared bit, and so sets it before sleeping. */
+		if (__atomic_compare_exchange_n(&s->waiters, &w, 0, false,
+						__ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return;
+		/* Someone entered after our guess: undo the clear, and
+		 * deliver the wake-ups a release may have skipped.
+		 * Relaxed: the word's value is all we need. */
+		v = __atomic_fetch_or(&s->state, SYNC_SEM_SLEEPERS,
+				      __ATOMIC_RELAXED) / SYNC_SEM_PERMIT;
+		if (v)	/* at most INT32_MAX: init's bound */
+			futex_wake(&s->state, (int)v, s->shared);
+	}
+}
+
 static int sync_sem_acquire_until(struct sync_sem *s,
 				  const struct timespec *abs, int poll)
 {
-	for (;;) {
-		int r;
+	uint32_t v;
+	int r = 0, ret;
 
-		if (sync_sem_take(s))
-			return 0;
-		if (poll)
-			return -ETIMEDOUT;
-		/* Announce, then look (seq_cst both): either release sees
-		 * us in `waiters`, or we see its permit here. */
-		__atomic_fetch_add(&s->waiters, 1, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&s->value, __ATOMIC_SEQ_CST) == 0)
-			r = futex_wait_until(&s->value, 0, abs, s->shared);
-		else
-			r = 0;
-		/* Relaxed: leaving early only costs release a needless wake. */
-		__atomic_fetch_sub(&s->waiters, 1, __ATOMIC_RELAXED);
-		if (r == -ETIMEDOUT)
-			/* One last look: a permit that came with the
-			 * deadline is still ours to take. */
-			return sync_sem_take(s) ? 0 : -ETIMEDOUT;
+	if (sync_sem_take(s))
+		return 0;
+	if (poll)
+		return -ETIMEDOUT;
+	/* Acquire: pairs with the last leaver's release (see leave). */
+	__atomic_fetch_add(&s->waiters, 1, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if (sync_sem_take(s)) {
+			ret = 0;
+			break;
+		}
+		if (r == -ETIMEDOUT) {
+			/* The take above was the last look: a permit that
+			 * came with the deadline was still ours. */
+			ret = -ETIMEDOUT;
+			break;
+		}
+		/* Relaxed: the CAS and the kernel's compare check it. */
+		v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
+		if (v >= SYNC_SEM_PERMIT)
+			continue;
+		/* Announce a sleeper in the word itself; a release after
+		 * this CAS sees the bit.  Relaxed: only the word's value
+		 * matters here, the permit is taken with acquire. */
+		if (!(v & SYNC_SEM_SLEEPERS) &&
+		    !__atomic_compare_exchange_n(&s->state, &v,
+						 v | SYNC_SEM_SLEEPERS, false,
+						 __ATOMIC_RELAXED,
+						 __ATOMIC_RELAXED))
+			continue;
+		/* No permit and the bit set: the word is exactly the bit.
+		 * A release since then changed it (-EAGAIN) or will see the
+		 * bit and wake one of us. */
+		r = futex_wait_until(&s->state, SYNC_SEM_SLEEPERS, abs,
+				     s->shared);
 	}
+	sync_sem_leave(s);
+	return ret;
 }
 
 int sync_sem_acquire(struct sync_sem *s)
@@ -98,25 +182,28 @@ int sync_sem_acquire_timeout(struct sync_sem *s, int64_t timeout_ns)
 int sync_sem_release(struct sync_sem *s)
 {
 	/* Relaxed: the CAS below re-reads the word anyway. */
-	uint32_t v = __atomic_load_n(&s->value, __ATOMIC_RELAXED);
-	uint32_t shared = s->shared;	/* read while the semaphore surely lives */
+	uint32_t v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
+	/* Read while the semaphore surely lives. */
+	uint32_t shared = s->shared, initial = s->initial;
 
 	do {
-		if (v >= s->initial)
+		if (v / SYNC_SEM_PERMIT >= initial)
 			return -EINVAL;
-		/* Seq_cst: publishes the caller's writes (release) and is
-		 * the "announce" half of the Dekker pair with acquire. */
-	} while (!__atomic_compare_exchange_n(&s->value, &v, v + 1, true,
-					      __ATOMIC_SEQ_CST,
+		/* Release: publishes the caller's writes to the taker.  No
+		 * Dekker pair: the sleeper bit lives in this word, so this
+		 * CAS and a waiter's are ordered by its modification order. */
+	} while (!__atomic_compare_exchange_n(&s->state, &v,
+					      v + SYNC_SEM_PERMIT, true,
+					      __ATOMIC_RELEASE,
 					      __ATOMIC_RELAXED));
-	/* Seq_cst: the "look" half of the pair. */
-	if (__atomic_load_n(&s->waiters, __ATOMIC_SEQ_CST))
-		futex_wake(&s->value, 1, shared);
+	/* From here on the semaphore may be gone: only locals are used. */
+	if (v & SYNC_SEM_SLEEPERS)
+		futex_wake(&s->state, 1, shared);
 	return 0;
 }
 
 uint32_t sync_sem_value(const struct sync_sem *s)
 {
 	/* Relaxed: a snapshot. */
-	return __atomic_load_n(&s->value, __ATOMIC_RELAXED);
+	return __atomic_load_n(&s->state, __ATOMIC_RELAXED) / SYNC_SEM_PERMIT;
 }

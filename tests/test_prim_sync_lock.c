@@ -1,8 +1,9 @@
 /*
  * tests/test_prim_sync_lock.c - Lock, RLock and BoundedSemaphore from
  * primitives/sync.h: every error return, time-outs that never come early,
- * and the contention invariants (exact totals, admission never above the
- * bound) between threads and between forked processes in MAP_SHARED memory.
+ * the contention invariants (exact totals, admission never above the
+ * bound) between threads and between forked processes in MAP_SHARED memory,
+ * and that a waiter may free a semaphore as soon as its acquire returned.
  *
  * Worker threads and child processes never call cr_assert (Criterion's
  * assertions belong to the test's main thread); they report through
@@ -13,11 +14,13 @@
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "primitives/arch/cpu.h"
 #include "primitives/sync.h"
 #include "tests/check.h"
 
@@ -29,6 +32,11 @@
 #define SEM_PROCS 8
 #define SEM_ITERS 2000
 #define TIMEOUT_NS 20000000	/* 20 ms: long enough to sleep, short for a test */
+#define CHURN_THREADS 8
+#define CHURN_BOUND 2
+#define CHURN_ITERS 3000
+#define FREE_ROUNDS 20000	/* enough to hit a nanosecond window now and then */
+#define FREE_DELAY_SPINS 256	/* spread of the delay before release(), in pauses */
 
 static int64_t now_ns(void)
 {
@@ -408,6 +416,78 @@ Test(sync_sem, release_wakes_sleeper, .timeout = 60)
 	cr_assert_eq(sync_sem_value(&sp.s), 0);
 }
 
+/*
+ * A waiter frees the semaphore the moment its acquire returns, while the
+ * release() that fed it may still be running (glibc's sem_post bug,
+ * sourceware 12674; POSIX allows destroying a sem_t once sem_wait
+ * returned): release() must touch nothing of the semaphore once the permit
+ * is published, or ASan reports a heap-use-after-free and TSan a race with
+ * free().  Odd rounds block in acquire(); even rounds poll try(), so the
+ * waiter often takes the permit within nanoseconds of release()'s CAS; a
+ * varying delay before release() moves the race around.
+ */
+struct sem_free {
+	struct sync_sem *slot;		/* the next semaphore, or NULL */
+	uint32_t done;			/* rounds the waiter has finished */
+	uint32_t failed;		/* acquires or destroys that did not return 0 */
+};
+
+static void *sem_free_waiter(void *p)
+{
+	struct sem_free *sf = p;
+
+	for (uint32_t i = 0; i < FREE_ROUNDS; i++) {
+		struct sync_sem *s;
+		int rc;
+
+		/* Acquire: the semaphore's initialisation comes with it. */
+		while (!(s = __atomic_exchange_n(&sf->slot, NULL,
+						 __ATOMIC_ACQUIRE)))
+			sched_yield();
+		if (i % 2) {
+			rc = sync_sem_acquire(s);
+		} else {
+			for (uint32_t spin = 1; (rc = sync_sem_try(s)) == -EAGAIN;
+			     spin++)
+				if (spin % 256 == 0)
+					sched_yield();	/* releaser preempted */
+		}
+		if (rc || sync_sem_destroy(s))
+			sf->failed++;
+		free(s);
+		/* Release: the main thread reads `failed` after the last. */
+		__atomic_store_n(&sf->done, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+Test(sync_sem, waiter_frees_after_acquire, .timeout = 60)
+{
+	struct sem_free sf = { .slot = NULL, .done = 0, .failed = 0 };
+	pthread_t th;
+
+	cr_assert_eq(pthread_create(&th, NULL, sem_free_waiter, &sf), 0);
+	for (uint32_t i = 0; i < FREE_ROUNDS; i++) {
+		struct sync_sem *s = malloc(sizeof(*s));
+
+		cr_assert_not_null(s);
+		/* Bound 1, emptied here, so that release() is legal. */
+		sync_sem_init(s, 1, (i / 2) % 2);	/* both futex kinds */
+		cr_assert_eq(sync_sem_try(s), 0);
+		/* Release: hands over the initialised semaphore. */
+		__atomic_store_n(&sf.slot, s, __ATOMIC_RELEASE);
+		for (uint32_t d = i * 7919 % FREE_DELAY_SPINS; d > 0; d--)
+			cpu_relax();
+		/* s may be freed inside this call. */
+		cr_assert_eq(sync_sem_release(s), 0);
+		/* Acquire: pairs with the waiter's store of `done`. */
+		while (__atomic_load_n(&sf.done, __ATOMIC_ACQUIRE) != i + 1)
+			sched_yield();
+	}
+	pthread_join(th, NULL);
+	cr_assert_eq(sf.failed, 0);
+}
+
 struct admission {
 	struct sync_sem s;
 	uint32_t inside, max_inside;
@@ -477,4 +557,65 @@ Test(sync_sem, admission_processes, .timeout = 60)
 	run_procs(SEM_PROCS, admission_proc, a);
 	admission_check(a, SEM_PROCS);
 	munmap(a, sizeof(*a));
+}
+
+/*
+ * Timed acquires that give up at random, beside untimed ones: waiters keep
+ * entering and leaving acquire's blocking path, so the last leaver's
+ * clearing of the sleeper bit keeps racing with new sleepers and with
+ * releases.  A wake-up lost in that race would leave an untimed acquirer
+ * asleep beside a free permit, and the test would hit its timeout; the
+ * bound must hold throughout and every permit must come back.
+ */
+struct sem_churn {
+	struct sync_sem s;
+	uint32_t inside, max_inside;
+	uint64_t entries, gave_up;
+	uint32_t next;
+};
+
+static void *sem_churn_thread(void *p)
+{
+	struct sem_churn *sc = p;
+	/* Relaxed: just hands each thread its own number. */
+	uint32_t me = __atomic_fetch_add(&sc->next, 1, __ATOMIC_RELAXED);
+	unsigned seed = me + 1;
+
+	for (int i = 0; i < CHURN_ITERS; i++) {
+		/* Even threads block; odd ones wait 0 .. 50 us, short
+		 * enough that many give up. */
+		int64_t t = me % 2 ? rand_r(&seed) % 50000 : -1;
+		uint32_t in, m;
+
+		if (sync_sem_acquire_timeout(&sc->s, t)) {
+			/* Relaxed: the test's own observations. */
+			__atomic_add_fetch(&sc->gave_up, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		in = __atomic_add_fetch(&sc->inside, 1, __ATOMIC_RELAXED);
+		m = __atomic_load_n(&sc->max_inside, __ATOMIC_RELAXED);
+		while (in > m && !__atomic_compare_exchange_n(&sc->max_inside, &m,
+						in, true, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			;
+		__atomic_add_fetch(&sc->entries, 1, __ATOMIC_RELAXED);
+		sched_yield();	/* hold the permit a while, so others queue */
+		__atomic_sub_fetch(&sc->inside, 1, __ATOMIC_RELAXED);
+		sync_sem_release(&sc->s);
+	}
+	return NULL;
+}
+
+Test(sync_sem, timeouts_strand_no_permit, .timeout = 60)
+{
+	struct sem_churn sc = { .inside = 0, .next = 0 };
+
+	sync_sem_init(&sc.s, CHURN_BOUND, 0);
+	run_threads(CHURN_THREADS, sem_churn_thread, &sc);
+	cr_log_info("sync_sem: %llu of %d acquires gave up",
+		    (unsigned long long)sc.gave_up, CHURN_THREADS * CHURN_ITERS);
+	cr_assert_leq(sc.max_inside, CHURN_BOUND);
+	cr_assert_eq(sc.entries + sc.gave_up, (uint64_t)CHURN_THREADS * CHURN_ITERS);
+	cr_assert_eq(sync_sem_value(&sc.s), CHURN_BOUND);
+	cr_assert_eq(sync_sem_destroy(&sc.s), 0);
 }

@@ -3,8 +3,9 @@
  * primitives/sync.h: set releases every waiter (even when clear() follows at
  * once), notify(n) releases exactly n of m provably waiting threads and
  * never a later arrival, operations without the lock fail with -EPERM, an
- * RLock's depth survives a wait, both objects work between processes, and a
- * Timer fires exactly once unless a cancel that reports success stopped it.
+ * RLock's depth survives a wait, both objects work between processes, a
+ * waiter may free an event as soon as its wait returns, and a Timer fires
+ * exactly once unless a cancel that reports success stopped it.
  *
  * Worker threads and child processes never call cr_assert; they report
  * through counters and exit codes that the test's main thread asserts on.
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "primitives/arch/cpu.h"
 #include "primitives/sync.h"
 #include "tests/check.h"
 
@@ -32,6 +34,8 @@
 #define BUFFER_ITEMS 10000
 #define CHURN_THREADS 4
 #define CHURN_WAITS 2000
+#define FREE_ROUNDS 20000	/* enough to hit a nanosecond window now and then */
+#define FREE_DELAY_SPINS 256	/* spread of the delay before set(), in pauses */
 
 static int64_t now_ns(void)
 {
@@ -195,6 +199,131 @@ Test(sync_event, between_processes, .timeout = 60)
 	cr_assert_eq(sync_event_wait(&ep->back, NEVER_NS), 0);	/* child -> parent */
 	reap_procs(pids, PROCS);
 	munmap(ep, sizeof(*ep));
+}
+
+/*
+ * Waiters keep coming back while a setter alternates set() and clear(),
+ * each wait after the flag went down again: set() drops the sleeper bit
+ * each time, and waiters race to set it again on a word that keeps
+ * changing.  A lost wake-up leaves a waiter asleep
+ * through every later set() and the test hits its timeout; every wait must
+ * return 0.
+ */
+struct event_churn {
+	struct sync_event e;
+	uint32_t running;		/* waiters still looping */
+	uint32_t failed;		/* waits that did not return 0 */
+};
+
+static void *event_churn_waiter(void *p)
+{
+	struct event_churn *ec = p;
+
+	for (int i = 0; i < CHURN_WAITS; i++) {
+		if (sync_event_wait(&ec->e, NEVER_NS))
+			/* Relaxed: read after the join. */
+			__atomic_fetch_add(&ec->failed, 1, __ATOMIC_RELAXED);
+		/* Make the next wait need a new set(). */
+		while (sync_event_is_set(&ec->e))
+			sched_yield();
+	}
+	/* Relaxed: the setter only needs to see it eventually. */
+	__atomic_fetch_sub(&ec->running, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+Test(sync_event, set_clear_churn_loses_no_waiter, .timeout = 60)
+{
+	struct event_churn ec = { .running = CHURN_THREADS, .failed = 0 };
+	pthread_t th[CHURN_THREADS];
+	uint64_t sets = 0;
+
+	sync_event_init(&ec.e, 0);
+	for (int i = 0; i < CHURN_THREADS; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, event_churn_waiter,
+					    &ec), 0);
+	while (__atomic_load_n(&ec.running, __ATOMIC_RELAXED)) {
+		sync_event_set(&ec.e);
+		sets++;
+		sched_yield();
+		sync_event_clear(&ec.e);
+		sched_yield();
+	}
+	for (int i = 0; i < CHURN_THREADS; i++)
+		pthread_join(th[i], NULL);
+	cr_log_info("sync_event: %d waits over %llu sets",
+		    CHURN_THREADS * CHURN_WAITS, (unsigned long long)sets);
+	cr_assert_eq(ec.failed, 0);
+	cr_assert_eq(sync_event_destroy(&ec.e), 0);
+}
+
+/*
+ * A waiter frees the event the moment its wait returns, while the set()
+ * that released it may still be running (the sem_post bug of glibc,
+ * sourceware 12674): set() must touch nothing of the event once the flag
+ * is published, or ASan reports a heap-use-after-free and TSan a race with
+ * free().  Odd rounds block in wait(); even rounds poll it, so the waiter
+ * often sees the flag within nanoseconds of set()'s CAS; a varying delay
+ * before set() moves the race around.  A stale futex_wake() landing on a
+ * later event at the same address is only a spurious wake-up.
+ */
+struct event_free {
+	struct sync_event *slot;	/* the next event to wait on, or NULL */
+	uint32_t done;			/* rounds the waiter has finished */
+	uint32_t failed;		/* waits or destroys that did not return 0 */
+};
+
+static void *event_free_waiter(void *p)
+{
+	struct event_free *ef = p;
+
+	for (uint32_t i = 0; i < FREE_ROUNDS; i++) {
+		struct sync_event *e;
+		int rc;
+
+		/* Acquire: the event's initialisation comes with it. */
+		while (!(e = __atomic_exchange_n(&ef->slot, NULL,
+						 __ATOMIC_ACQUIRE)))
+			sched_yield();
+		if (i % 2) {
+			rc = sync_event_wait(e, NEVER_NS);
+		} else {
+			for (uint32_t spin = 1;
+			     (rc = sync_event_wait(e, 0)) == -ETIMEDOUT; spin++)
+				if (spin % 256 == 0)
+					sched_yield();	/* setter preempted */
+		}
+		if (rc || sync_event_destroy(e))
+			ef->failed++;
+		free(e);
+		/* Release: the main thread reads `failed` after the last. */
+		__atomic_store_n(&ef->done, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+Test(sync_event, waiter_frees_after_wait, .timeout = 60)
+{
+	struct event_free ef = { .slot = NULL, .done = 0, .failed = 0 };
+	pthread_t th;
+
+	cr_assert_eq(pthread_create(&th, NULL, event_free_waiter, &ef), 0);
+	for (uint32_t i = 0; i < FREE_ROUNDS; i++) {
+		struct sync_event *e = malloc(sizeof(*e));
+
+		cr_assert_not_null(e);
+		sync_event_init(e, (i / 2) % 2);	/* both futex kinds */
+		/* Release: hands over the initialised event. */
+		__atomic_store_n(&ef.slot, e, __ATOMIC_RELEASE);
+		for (uint32_t d = i * 7919 % FREE_DELAY_SPINS; d > 0; d--)
+			cpu_relax();
+		sync_event_set(e);	/* e may be freed inside this call */
+		/* Acquire: pairs with the waiter's store of `done`. */
+		while (__atomic_load_n(&ef.done, __ATOMIC_ACQUIRE) != i + 1)
+			sched_yield();
+	}
+	pthread_join(th, NULL);
+	cr_assert_eq(ef.failed, 0);
 }
 
 /* ------------------------------------------------------------------ */
