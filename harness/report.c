@@ -386,6 +386,14 @@ void report_warn(const struct report *r)
 			struct stats_summary s;
 			if (stats_summarize(v, report_values(e, m, v), &s) < 0)
 				continue;
+			/* A net cost is a small difference of two large times:
+			 * when its interval reaches zero, it was not resolved. */
+			if (m->kind == BENCH_NS_NET_PER_OP && !(s.ci95_lo > 0))
+				fprintf(stderr, "contend: warning: %s (%s, %s%s%s) %s: %.4g %s, net "
+					"of the baseline, is not distinguishable from zero (the "
+					"baseline varies more); the roundtrip row still holds\n",
+					e->desc->name, report_mode_name(e->mode), e->placement,
+					e->params[0] ? ", " : "", e->params, m->name, s.median, m->unit);
 			if (fabs(s.cv) > REPORT_CV_WARN)
 				fprintf(stderr, "contend: warning: %s (%s, %s%s%s) %s: cv %.1f %% "
 					"> 5 %%: noisy; try more --reps or --min-time\n",
