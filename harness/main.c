@@ -177,6 +177,7 @@ static int finish_status(int engine_ret, const struct report *r)
 static int cmd_run(const struct cli_args *a)
 {
 	static struct report r;
+	static struct envinfo e;
 	struct engine_defaults d = { 0 };
 	struct engine_plan *plan;
 	char err[400];
@@ -189,13 +190,12 @@ static int cmd_run(const struct cli_args *a)
 	if ((ret = engine_plan(a, &d, &plan, err, sizeof(err))) < 0)
 		return ret == -EINVAL ? bad_input(err) : 1;
 	make_run_id(r.run_id, sizeof(r.run_id));
+	envinfo_collect(&e, r.run_id, seed);	/* the machine before we load it */
 	ret = engine_exec(plan, &r, seed);
 	engine_plan_free(plan);
 	report_warn(&r);
 	status = finish_status(ret, &r);
 	if (a->format && strcmp(a->format, "json") == 0) {
-		struct envinfo e;
-		envinfo_collect(&e, r.run_id, seed);
 		if (write_or_complain(report_write_json(&r, &e, out), out) < 0)
 			status = 1;
 	} else if (write_or_complain(report_write_csv(&r, out), out) < 0) {
@@ -362,13 +362,15 @@ static int cmd_sweep(const struct cli_args *a)
 	}
 	fprintf(stderr, "contend: sweep %s into %s (%d plan line%s)\n", r.run_id, dir, nlines,
 		nlines == 1 ? "" : "s");
+	/* The machine as the sweep found it (load, frequency) before we
+	 * loaded it ourselves. */
+	envinfo_collect(&e, r.run_id, seed);
 	for (int i = 0; i < nlines && ret == 0; i++)
 		ret = engine_exec(plans[i], &r, seed + (unsigned long long)i);
 	for (int i = 0; i < nlines; i++)
 		engine_plan_free(plans[i]);
 	report_warn(&r);
 	status = finish_status(ret, &r);
-	envinfo_collect(&e, r.run_id, seed);
 	snprintf(path, sizeof(path), "%s/results.csv", dir);
 	if (write_or_complain(report_write_csv(&r, path), path) < 0)
 		status = 1;
