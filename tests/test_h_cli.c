@@ -101,60 +101,52 @@ static void cli_expect_bad(struct cli_run *r, const char *needle)
 	cr_assert_str_eq(r->out, "");
 }
 
+/* Every bad input, and a word its one line must contain. */
+static const struct {
+	const char *argv[8];
+	const char *needle;
+} cli_bad[] = {
+	{ { "run", "nosuch.bench" }, "nosuch.bench" },
+	{ { "run", "ctx.*", "--threads", "0" }, "--threads" },
+	{ { "run", "ctx.*", "--threads", "1,,2" }, "--threads" },
+	{ { "run", "ctx.*", "--threads", "many" }, "--threads" },
+	{ { "run", "ctx.*", "--counters", "no_such_event_anywhere" }, "no_such_event_anywhere" },
+	{ { "run", "ctx.*", "--placement", "sideways" }, "sideways" },
+	{ { "run", "ctx.*", "--reps", "0" }, "--reps" },
+	{ { "run", "ctx.*", "--reps", "ten" }, "--reps" },
+	{ { "run", "ctx.*", "--mode", "both" }, "--mode" },
+	{ { "run", "ctx.*", "--min-time", "-1" }, "--min-time" },
+	{ { "run", "ctx.*", "--param", "nosuch=1" }, "nosuch" },
+	{ { "run", "ctx.*", "--param", "ws_kb=abc" }, "ws_kb=abc" },
+	{ { "run", "ctx.*", "--param", "ws_kb=-1" }, "ws_kb=-1" },
+	{ { "run", "ctx.*", "--bogus" }, "--bogus" },
+	{ { "run", "ctx.*", "--format", "xml" }, "--format" },
+	{ { "run" }, "benchmark" },
+	{ { "frobnicate" }, "frobnicate" },
+	{ { NULL }, "no command" },
+	/* Impossible placements: a list shorter than the tasks, a
+	 * processor that does not exist. */
+	{ { "run", "ctx.thread.futex", "--placement", "cpus:0" }, "cpus:0" },
+	{ { "run", "ctx.thread.futex", "--placement", "cpus:60000,60001" }, "not available" },
+	{ { "sweep", "--preset", "/nonexistent/plan" }, "/nonexistent/plan" },
+	{ { "plot", "/nonexistent/run" }, "results.csv" },
+	{ { "compare", "/nonexistent/a", "/nonexistent/b" }, "/nonexistent/a" },
+	{ { "compare", "/nonexistent/a" }, "two runs" },
+	{ { "compare", "a", "b", "--threshold", "-3" }, "--threshold" },
+};
+
 Test(cli, bad_input_exit_2_one_line, .timeout = 60)
 {
 	static struct cli_run r;
 
-	CLI(&r, "run", "nosuch.bench");
-	cli_expect_bad(&r, "nosuch.bench");
-	CLI(&r, "run", "ctx.*", "--threads", "0");
-	cli_expect_bad(&r, "--threads");
-	CLI(&r, "run", "ctx.*", "--threads", "1,,2");
-	cli_expect_bad(&r, "--threads");
-	CLI(&r, "run", "ctx.*", "--threads", "many");
-	cli_expect_bad(&r, "--threads");
-	CLI(&r, "run", "ctx.*", "--counters", "no_such_event_anywhere");
-	cli_expect_bad(&r, "no_such_event_anywhere");
-	CLI(&r, "run", "ctx.*", "--placement", "sideways");
-	cli_expect_bad(&r, "sideways");
-	CLI(&r, "run", "ctx.*", "--reps", "0");
-	cli_expect_bad(&r, "--reps");
-	CLI(&r, "run", "ctx.*", "--reps", "ten");
-	cli_expect_bad(&r, "--reps");
-	CLI(&r, "run", "ctx.*", "--mode", "both");
-	cli_expect_bad(&r, "--mode");
-	CLI(&r, "run", "ctx.*", "--min-time", "-1");
-	cli_expect_bad(&r, "--min-time");
-	CLI(&r, "run", "ctx.*", "--param", "nosuch=1");
-	cli_expect_bad(&r, "nosuch");
-	CLI(&r, "run", "ctx.*", "--bogus");
-	cli_expect_bad(&r, "--bogus");
-	CLI(&r, "run", "ctx.*", "--format", "xml");
-	cli_expect_bad(&r, "--format");
-	CLI(&r, "run");
-	cli_expect_bad(&r, "benchmark");
-	CLI(&r, "frobnicate");
-	cli_expect_bad(&r, "frobnicate");
-	/* Impossible placements: a list shorter than the tasks, a processor
-	 * that does not exist. */
-	CLI(&r, "run", "ctx.thread.futex", "--placement", "cpus:0");
-	cli_expect_bad(&r, "cpus:0");
-	CLI(&r, "run", "ctx.thread.futex", "--placement", "cpus:60000,60001");
-	cli_expect_bad(&r, "not available");
-	CLI(&r, "sweep", "--preset", "/nonexistent/plan");
-	cli_expect_bad(&r, "/nonexistent/plan");
-	CLI(&r, "plot", "/nonexistent/run");
-	cli_expect_bad(&r, "results.csv");
-	CLI(&r, "run", "ctx.*", "--param", "ws_kb=abc");
-	cli_expect_bad(&r, "ws_kb=abc");
-	CLI(&r, "run", "ctx.*", "--param", "ws_kb=-1");
-	cli_expect_bad(&r, "ws_kb=-1");
-	CLI(&r, "compare", "/nonexistent/a", "/nonexistent/b");
-	cli_expect_bad(&r, "/nonexistent/a");
-	CLI(&r, "compare", "/nonexistent/a");
-	cli_expect_bad(&r, "two runs");
-	CLI(&r, "compare", "a", "b", "--threshold", "-3");
-	cli_expect_bad(&r, "--threshold");
+	for (size_t i = 0; i < sizeof(cli_bad) / sizeof(cli_bad[0]); i++) {
+		char *argv[10] = { (char *)cli_bin() };
+
+		for (int k = 0; k < 8 && cli_bad[i].argv[k]; k++)
+			argv[k + 1] = (char *)cli_bad[i].argv[k];
+		cli_exec(&r, 0, argv);
+		cli_expect_bad(&r, cli_bad[i].needle);
+	}
 }
 
 static char *cli_tmpdir(char *buf, size_t len)
