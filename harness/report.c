@@ -384,8 +384,14 @@ void report_warn(const struct report *r)
 				REPORT_MIN_REPS);
 		for (const struct bench_metric *m = e->desc->metrics; m->name; m++) {
 			struct stats_summary s;
-			if (stats_summarize(v, report_values(e, m, v), &s) < 0)
+			if (stats_summarize(v, report_values(e, m, v), &s) < 0) {
+				/* The CSV has no row for it: say why, not nothing. */
+				fprintf(stderr, "contend: warning: %s (%s, %s%s%s) %s: skipped, no "
+					"finite value (did the tasks report no operations?)\n",
+					e->desc->name, report_mode_name(e->mode), e->placement,
+					e->params[0] ? ", " : "", e->params, m->name);
 				continue;
+			}
 			/* A net cost is a small difference of two large times:
 			 * when its interval reaches zero, it was not resolved. */
 			if (m->kind == BENCH_NS_NET_PER_OP && !(s.ci95_lo > 0))
