@@ -15,8 +15,10 @@
  *   cr_expect*  (same as cr_assert*, fatal in the shim)
  *   cr_log_info(...)
  *
- * Each test runs in its own forked process with an alarm() timeout, as
- * Criterion does, so a deadlock fails the test instead of hanging.
+ * Each test runs in its own forked process, in a process group of its
+ * own, as Criterion runs it in a worker: the runner enforces the test's
+ * timeout, names the test on every failure, and kills the whole group when
+ * the test ends, so that nothing a test started outlives it.
  */
 #ifndef CONTEND_TESTS_CHECK_H
 #define CONTEND_TESTS_CHECK_H
@@ -39,6 +41,15 @@ struct check_test {
 struct check_opts { unsigned timeout; int disabled; const char *description; };
 
 void check_register(struct check_test *t);
+/*
+ * Hooks a test binary may define (weak: the runner goes without).  In the
+ * runner: check_hook_start() once before the first test (e.g. to choose a
+ * seed and export it to the tests through the environment), and
+ * check_hook_failed(test) after each failed test, "suite/name", to say how
+ * to replay it.
+ */
+void check_hook_start(void) __attribute__((weak));
+void check_hook_failed(const char *test) __attribute__((weak));
 void check_fail(const char *file, int line, const char *expr, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 4, 5)));
 
