@@ -25,7 +25,12 @@ BENCH_OBJ := $(patsubst %,$(BUILD)/%.o,$(BENCH_SRC))
 
 # Two test binaries: primitives alone (they know nothing of the harness),
 # and the harness with its workloads and command line.
-TPRIM_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_prim_*.c) tests/check_shim.c)
+TPRIM_SRC := $(wildcard tests/test_prim_*.c)
+TPRIM_OBJ := $(patsubst %,$(BUILD)/%.o,$(TPRIM_SRC) tests/check_shim.c)
+# The prim tests link their own copy of the primitives, built with
+# preemption points (primitives/preempt.h); build/contend and the harness
+# tests keep the library without them.
+PRIM_PREEMPT_OBJ := $(patsubst %,$(BUILD)/preempt/%.o,$(PRIM_SRC))
 THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/check_shim.c)
 # Criterion cannot start under TSan; that build uses tests/check.h's shim.
 TESTLIB   ?= -lcriterion
@@ -77,7 +82,24 @@ $(BUILD)/libcontend-prim.a: $(PRIM_OBJ)
 $(BUILD)/contend: $(BUILD)/harness/main.c.o $(HARN_OBJ) $(BENCH_OBJ) $(BUILD)/libcontend-prim.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/prim-tests: $(TPRIM_OBJ) $(BUILD)/libcontend-prim.a
+# The preemption-point copy of the primitives.  The prim test files get the
+# define too: they call the locks' inline functions themselves.  The
+# archive is made afresh so that a removed source leaves no member behind.
+$(BUILD)/preempt/%.c.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DPRIM_PREEMPT -c $< -o $@
+
+$(BUILD)/preempt/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DPRIM_PREEMPT -c $< -o $@
+
+$(BUILD)/libcontend-prim-preempt.a: $(PRIM_PREEMPT_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(patsubst %,$(BUILD)/%.o,$(TPRIM_SRC)): CFLAGS += -DPRIM_PREEMPT
+
+$(BUILD)/tests/prim-tests: $(TPRIM_OBJ) $(BUILD)/libcontend-prim-preempt.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(TESTLIB) -o $@
 

@@ -78,6 +78,7 @@ static inline void lock_clh_acquire(struct lock_clh *lock,
 
 	/* Relaxed: published to our successor by the exchange below. */
 	atomic_store_explicit(&q->busy, 1, memory_order_relaxed);
+	PRIM_TEST_PREEMPT();
 	/*
 	 * Acq_rel: release makes busy == 1 visible to the acquirer that
 	 * swaps in after us and then spins on q.  Acquire pairs with that
@@ -86,6 +87,8 @@ static inline void lock_clh_acquire(struct lock_clh *lock,
 	 * qnode's previous trip through the queue.
 	 */
 	pred = atomic_exchange_explicit(&lock->tail, q, memory_order_acq_rel);
+	/* In line: the predecessor may release before we first look. */
+	PRIM_TEST_PREEMPT();
 	/* Acquire: pairs with the predecessor's release in lock_clh_release. */
 	while (atomic_load_explicit(&pred->busy, memory_order_acquire))
 		lock_relax(&spins);
@@ -102,6 +105,8 @@ static inline void lock_clh_release(struct lock_clh *lock,
 	 * so we adopt the predecessor's, which nobody watches any more.
 	 */
 	atomic_store_explicit(&node->mine->busy, 0, memory_order_release);
+	/* The successor runs on while we still hold the old qnode pointer. */
+	PRIM_TEST_PREEMPT();
 	node->mine = node->pred;
 }
 

@@ -1,6 +1,7 @@
 /*
  * primitives/lock_common.h - what every hand-written lock of the zoo
- * shares: the spin-wait step and the ThreadSanitizer annotations.
+ * shares: the spin-wait step, the ThreadSanitizer annotations and the
+ * test build's preemption points (primitives/preempt.h).
  *
  * Included by the per-variant headers (lock_tas.h, lock_mcs.h, ...);
  * users include primitives/lock.h or one per-variant header instead.
@@ -11,6 +12,7 @@
 #include <sched.h>
 
 #include "primitives/arch/cpu.h"
+#include "primitives/preempt.h"
 
 /*
  * After this many cpu_relax() steps in a row a waiter calls sched_yield().

@@ -20,6 +20,7 @@
 
 #include "primitives/arch/cpu.h"
 #include "primitives/futex.h"
+#include "primitives/preempt.h"
 
 /*
  * The word is a plain uint32_t accessed only through __atomic builtins,
@@ -54,6 +55,8 @@ static inline void lock_futex_acquire(struct lock_futex *lock, void *node)
 	if (__atomic_compare_exchange_n(&lock->word, &c, 1, 0,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
+	/* The holder may release before we announce ourselves. */
+	PRIM_TEST_PREEMPT();
 	/*
 	 * Contended: announce a sleeper by setting 2 and sleep while it stays
 	 * 2.  Whoever takes the lock here takes it in state 2, not 1: we
@@ -88,6 +91,8 @@ static inline void lock_futex_release(struct lock_futex *lock, void *node)
 	 */
 	if (__atomic_fetch_sub(&lock->word, 1, __ATOMIC_RELEASE) == 1)
 		return;
+	/* The word says 1 here: a newcomer's CAS fails and it sleeps. */
+	PRIM_TEST_PREEMPT();
 	/*
 	 * It was 2: free the word and wake one sleeper.  This store must be
 	 * a release of its own: a plain store by the same thread does not

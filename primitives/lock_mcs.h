@@ -58,6 +58,7 @@ static inline void lock_mcs_acquire(struct lock_mcs *lock,
 	 */
 	atomic_store_explicit(&node->next, NULL, memory_order_relaxed);
 	atomic_store_explicit(&node->waiting, 1, memory_order_relaxed);
+	PRIM_TEST_PREEMPT();
 	/*
 	 * Acq_rel: release publishes the initialised node to the acquirer
 	 * that swaps in after us.  Acquire pairs with that same release in
@@ -69,11 +70,15 @@ static inline void lock_mcs_acquire(struct lock_mcs *lock,
 	pred = atomic_exchange_explicit(&lock->tail, node, memory_order_acq_rel);
 	if (!pred)
 		return;
+	/* In line but not linked: a releasing predecessor waits for us. */
+	PRIM_TEST_PREEMPT();
 	/*
 	 * Release: pred's owner must see node->waiting == 1 before it can
 	 * find us and clear it.
 	 */
 	atomic_store_explicit(&pred->next, node, memory_order_release);
+	/* Linked: the predecessor may hand over before we look. */
+	PRIM_TEST_PREEMPT();
 	/* Acquire: pairs with the predecessor's release hand-over. */
 	while (atomic_load_explicit(&node->waiting, memory_order_acquire))
 		lock_relax(&spins);
@@ -87,6 +92,8 @@ static inline void lock_mcs_release(struct lock_mcs *lock,
 
 	/* Acquire: we are about to write into the successor's node. */
 	succ = atomic_load_explicit(&node->next, memory_order_acquire);
+	/* A successor may swap itself in after we looked. */
+	PRIM_TEST_PREEMPT();
 	if (!succ) {
 		/*
 		 * No successor linked: if we are still the tail, empty the

@@ -98,6 +98,8 @@ static inline void lock_ttas_acquire(struct lock_ttas *lock, void *node)
 		 */
 		while (atomic_load_explicit(&lock->held, memory_order_relaxed))
 			lock_relax(&spins);
+		/* Seen free: another waiter may take it before our swap. */
+		PRIM_TEST_PREEMPT();
 		/* Acquire on success, as in lock_tas_acquire. */
 		if (!atomic_exchange_explicit(&lock->held, 1,
 					      memory_order_acquire))

@@ -44,6 +44,8 @@ static inline void lock_ticket_acquire(struct lock_ticket *lock, void *node)
 	 * with the release store of the previous holder.
 	 */
 	me = atomic_fetch_add_explicit(&lock->next, 1, memory_order_relaxed);
+	/* Holding a ticket: our turn may come and go by before we look. */
+	PRIM_TEST_PREEMPT();
 	while (atomic_load_explicit(&lock->owner, memory_order_acquire) != me)
 		lock_relax(&spins);
 }
@@ -55,6 +57,8 @@ static inline void lock_ticket_release(struct lock_ticket *lock, void *node)
 	(void)node;
 	/* Relaxed read: only the holder ever writes owner, and we hold it. */
 	me = atomic_load_explicit(&lock->owner, memory_order_relaxed);
+	/* New tickets are drawn while we hand over. */
+	PRIM_TEST_PREEMPT();
 	/* Release: the critical section is visible before the next ticket. */
 	atomic_store_explicit(&lock->owner, me + 1, memory_order_release);
 }

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 
+#include "primitives/preempt.h"
 #include "primitives/queue.h"
 
 /* First storage of an unbounded queue; doubled whenever it fills. */
@@ -257,6 +258,8 @@ int queue_put(struct queue *q, const struct queue_item *item, int64_t timeout_ns
 	queue_store(q, item);
 	q->unfinished++;
 	sync_cond_notify(&q->not_empty, 1);
+	/* The getter just released must queue on the mutex we hold. */
+	PRIM_TEST_PREEMPT();
 out:
 	sync_lock_release(&q->mutex);
 	return ret;
@@ -272,6 +275,8 @@ int queue_get(struct queue *q, struct queue_item *out, int64_t timeout_ns)
 		goto out;
 	queue_take(q, out);
 	sync_cond_notify(&q->not_full, 1);
+	/* The putter just released must queue on the mutex we hold. */
+	PRIM_TEST_PREEMPT();
 out:
 	sync_lock_release(&q->mutex);
 	return ret;

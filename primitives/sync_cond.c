@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "primitives/futex.h"
+#include "primitives/preempt.h"
 #include "primitives/sync.h"
 
 enum {
@@ -125,7 +126,13 @@ static int sync_cond_wait_until(struct sync_cond *c, const struct timespec *abs)
 		 * the kernel compares against `seen`. */
 		seen = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
 		depth = sync_cond_unlock(c, l);
+		/* The window `seen` closes: a notify between the unlock and
+		 * the sleep. */
+		PRIM_TEST_PREEMPT();
 		r = futex_wait_until(&c->seq, seen, abs, c->shared);
+		/* Notify against timeout: a notify may grant between our
+		 * time-out and the relock, and the grant is then ours. */
+		PRIM_TEST_PREEMPT();
 		sync_cond_relock(c, l, depth);
 		if (ticket < c->horizon && c->grants > 0) {
 			c->grants--;
@@ -186,6 +193,8 @@ static int sync_cond_release(struct sync_cond *c, uint32_t n, bool all)
 	 * the futex compares the value, not an ordering. */
 	__atomic_store_n(&c->seq, __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1,
 			 __ATOMIC_RELAXED);
+	/* Waiters between unlock and sleep now find `seq` moved. */
+	PRIM_TEST_PREEMPT();
 	/*
 	 * Still under the lock: only present waiters can be in the queue.
 	 * With k == 0, grants are outstanding: the bump and wake-up change no

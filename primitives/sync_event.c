@@ -24,6 +24,7 @@
 #include <limits.h>
 
 #include "primitives/futex.h"
+#include "primitives/preempt.h"
 #include "primitives/sync.h"
 
 #define SYNC_EVENT_FLAG 1u
@@ -57,6 +58,9 @@ void sync_event_set(struct sync_event *e)
 		 * one sleeps on a word with the flag up. */
 		if (s & SYNC_EVENT_FLAG)
 			return;
+		/* A waiter's CAS or a clear() may land between our look
+		 * and our CAS, which then fails and looks again. */
+		PRIM_TEST_PREEMPT();
 		/* Release: whoever sees the new word (acquire) sees the
 		 * setter's writes.  No Dekker pair any more: the sleeper
 		 * bit and the flag live in this one word, so this CAS and
@@ -65,7 +69,9 @@ void sync_event_set(struct sync_event *e)
 			((s & ~SYNC_EVENT_SLEEPERS) + SYNC_EVENT_GEN) | SYNC_EVENT_FLAG,
 			true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 	/* From here on the event may be gone: only `s`, `shared` and the
-	 * address are used. */
+	 * address are used.  A waiter not asleep yet may see the flag,
+	 * return and free the event before the wake-up below. */
+	PRIM_TEST_PREEMPT();
 	if (s & SYNC_EVENT_SLEEPERS)
 		futex_wake(&e->state, INT_MAX, shared);
 }
@@ -107,6 +113,8 @@ int sync_event_wait(struct sync_event *e, int64_t timeout_ns)
 	abs = sync__deadline(timeout_ns, &buf);
 	/* Relaxed: only destroy() reads it, as a report. */
 	__atomic_fetch_add(&e->waiters, 1, __ATOMIC_RELAXED);
+	/* A set() and a clear() may both pass between the two looks. */
+	PRIM_TEST_PREEMPT();
 	/* Acquire (here and below): a word showing a set() must also show
 	 * the setter's writes. */
 	cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
@@ -124,6 +132,9 @@ int sync_event_wait(struct sync_event *e, int64_t timeout_ns)
 						 __ATOMIC_ACQUIRE))
 			continue;
 		cur |= SYNC_EVENT_SLEEPERS;
+		/* The window the sleeper bit closes: a set() between our
+		 * CAS and the sleep. */
+		PRIM_TEST_PREEMPT();
 		/* The kernel compares with the word holding our bit: a set()
 		 * after our CAS either changed the word (-EAGAIN) or will
 		 * see the bit and wake us. */
@@ -132,6 +143,9 @@ int sync_event_wait(struct sync_event *e, int64_t timeout_ns)
 			ret = sync_event_was_set(cur, seen) ? 0 : -ETIMEDOUT;
 			break;
 		}
+		/* Woken: a clear() may come before we look (the generation
+		 * must still tell that a set() happened). */
+		PRIM_TEST_PREEMPT();
 		cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 	}
 	/* Relaxed: as the increment.  The waiter's own object is alive

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "primitives/futex.h"
+#include "primitives/preempt.h"
 #include "primitives/sync.h"
 
 enum {
@@ -77,6 +78,8 @@ int sync__lock_acquire_until(struct sync_lock *l, const struct timespec *abs,
 		goto got;
 	if (poll)
 		return -ETIMEDOUT;
+	/* The holder may release between the failed CAS and the exchange. */
+	PRIM_TEST_PREEMPT();
 	/* Mark the word "sleepers" before sleeping so the holder's release
 	 * knows to wake; if the exchange finds it free we own it (acquire,
 	 * as above), at the price of one possibly needless wake later. */
@@ -89,6 +92,8 @@ int sync__lock_acquire_until(struct sync_lock *l, const struct timespec *abs,
 
 		if (r == -ETIMEDOUT)
 			return -ETIMEDOUT;
+		/* Woken: a newcomer may take the lock before we retry. */
+		PRIM_TEST_PREEMPT();
 		/* Woken, spurious, EINTR or the word moved: try again. */
 		c = __atomic_exchange_n(&l->state, SYNC_LOCK_SLEEPERS,
 					__ATOMIC_ACQUIRE);
@@ -136,9 +141,13 @@ int sync_lock_release(struct sync_lock *l)
 	 * may free the lock, so only the wake (which the kernel allows on a
 	 * stale address) may follow it. */
 	shared = l->shared;
+	/* A waiter may mark "sleepers" until the exchange. */
+	PRIM_TEST_PREEMPT();
 	/* Release: the critical section's writes happen before the next
 	 * acquirer's acquire. */
 	c = __atomic_exchange_n(&l->state, SYNC_LOCK_FREE, __ATOMIC_RELEASE);
+	/* Free: a newcomer may take it, and free it, before the wake. */
+	PRIM_TEST_PREEMPT();
 	if (c == SYNC_LOCK_SLEEPERS)
 		futex_wake(&l->state, 1, shared);
 	/* Free already: a racing second release of the same lock. */

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "primitives/futex.h"
+#include "primitives/preempt.h"
 #include "primitives/sync.h"
 
 #define SYNC_SEM_SLEEPERS 1u
@@ -65,6 +66,8 @@ static bool sync_sem_take(struct sync_sem *s)
 	uint32_t v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 
 	while (v >= SYNC_SEM_PERMIT) {
+		/* Another taker or a release may come between look and CAS. */
+		PRIM_TEST_PREEMPT();
 		/* Acquire: what the releaser wrote before giving the permit
 		 * back is visible to the taker, as with a lock.  The sleeper
 		 * bit is kept: other waiters may still sleep. */
@@ -98,6 +101,10 @@ static void sync_sem_leave(struct sync_sem *s)
 		/* Relaxed: ordered before the CAS below by its release. */
 		__atomic_fetch_and(&s->state, ~SYNC_SEM_SLEEPERS,
 				   __ATOMIC_RELAXED);
+		/* The window the retry below exists for: a waiter entering
+		 * and sleeping on the bit just cleared, a release skipping
+		 * its wake-up. */
+		PRIM_TEST_PREEMPT();
 		/* Release: an entrant whose increment reads this 0 also
 		 * sees the cleared bit, and so sets it before sleeping. */
 		if (__atomic_compare_exchange_n(&s->waiters, &w, 0, false,
@@ -141,6 +148,8 @@ static int sync_sem_acquire_until(struct sync_sem *s,
 		v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
 		if (v >= SYNC_SEM_PERMIT)
 			continue;
+		/* A release between this look and the CAS fails the CAS. */
+		PRIM_TEST_PREEMPT();
 		/* Announce a sleeper in the word itself; a release after
 		 * this CAS sees the bit.  Relaxed: only the word's value
 		 * matters here, the permit is taken with acquire. */
@@ -153,6 +162,7 @@ static int sync_sem_acquire_until(struct sync_sem *s,
 		/* No permit and the bit set: the word is exactly the bit.
 		 * A release since then changed it (-EAGAIN) or will see the
 		 * bit and wake one of us. */
+		PRIM_TEST_PREEMPT();
 		r = futex_wait_until(&s->state, SYNC_SEM_SLEEPERS, abs,
 				     s->shared);
 	}
@@ -189,6 +199,8 @@ int sync_sem_release(struct sync_sem *s)
 	do {
 		if (v / SYNC_SEM_PERMIT >= initial)
 			return -EINVAL;
+		/* A waiter setting the sleeper bit fails our CAS. */
+		PRIM_TEST_PREEMPT();
 		/* Release: publishes the caller's writes to the taker.  No
 		 * Dekker pair: the sleeper bit lives in this word, so this
 		 * CAS and a waiter's are ordered by its modification order. */
@@ -196,7 +208,9 @@ int sync_sem_release(struct sync_sem *s)
 					      v + SYNC_SEM_PERMIT, true,
 					      __ATOMIC_RELEASE,
 					      __ATOMIC_RELAXED));
-	/* From here on the semaphore may be gone: only locals are used. */
+	/* From here on the semaphore may be gone: only locals are used.
+	 * A taker may get the permit, return and free it right here. */
+	PRIM_TEST_PREEMPT();
 	if (v & SYNC_SEM_SLEEPERS)
 		futex_wake(&s->state, 1, shared);
 	return 0;

@@ -18,6 +18,7 @@
 #include <pthread.h>
 
 #include "primitives/futex.h"
+#include "primitives/preempt.h"
 #include "primitives/sync.h"
 
 enum {
@@ -57,6 +58,9 @@ static void *sync_timer_main(void *p)
 		if (futex_wait_until(&t->state, SYNC_TIMER_WAITING,
 				     &t->deadline, 0) != -ETIMEDOUT)
 			continue;	/* cancelled, spurious or EINTR */
+		/* Fire against cancel: a cancel() may land between the
+		 * deadline and our swap; the swap alone decides. */
+		PRIM_TEST_PREEMPT();
 		s = SYNC_TIMER_WAITING;
 		if (__atomic_compare_exchange_n(&t->state, &s, SYNC_TIMER_FIRED,
 						false, __ATOMIC_RELAXED,
@@ -82,6 +86,8 @@ int sync_timer_start(struct sync_timer *t)
 	 * if cancel won, the thread starts and ends at once. */
 	__atomic_compare_exchange_n(&t->state, &s, SYNC_TIMER_WAITING, false,
 				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	/* An early cancel() from another thread may come in here. */
+	PRIM_TEST_PREEMPT();
 	err = pthread_create(&t->thread, NULL, sync_timer_main, t);
 	if (err) {
 		/* No thread: back to idle unless a cancel came meanwhile.
@@ -106,6 +112,8 @@ int sync_timer_cancel(struct sync_timer *t)
 			return 1;
 		if (s == SYNC_TIMER_FIRED)
 			return 0;
+		/* The timer thread's swap may land between look and CAS. */
+		PRIM_TEST_PREEMPT();
 		if (__atomic_compare_exchange_n(&t->state, &s,
 						SYNC_TIMER_CANCELLED, false,
 						__ATOMIC_RELAXED,
