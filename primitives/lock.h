@@ -12,6 +12,11 @@
  *   peers       ck_fas, ck_cas, ck_dec, ck_ticket, ck_mcs,         lock_ck.h
  *               ck_clh, ck_anderson, ck_hclh (Concurrency Kit)
  *
+ * The list itself, in zoo order, is primitives/lock_list.h: an X-macro
+ * from which the externs below, the operation tables, lock_zoo[] and the
+ * per-variant tests all come (and a benchmark compiled once per variant
+ * can come too).
+ *
  * Two ways in:
  *
  *   - struct lock_ops, found by name in lock_zoo[] / lock_find(): one
@@ -57,6 +62,8 @@
 #define LOCK_SLEEPS	0x2u	/* a waiter may block in the kernel */
 #define LOCK_YIELDS	0x4u	/* a spinner calls sched_yield() now and then
 				   (LOCK_SPIN_YIELD_AFTER, lock_common.h) */
+/* contend's own spinners yield only when built with a non-zero threshold. */
+#define LOCK_SPINNER_FLAGS	(LOCK_SPIN_YIELD_AFTER ? LOCK_YIELDS : 0u)
 
 struct lock_ops {
 	const char *name;	/* unique in lock_zoo: "mutex", "mcs", "ck_fas" */
@@ -90,22 +97,23 @@ extern const struct lock_ops *const lock_zoo[];
 /* The zoo entry called `name`, or NULL if there is none. */
 const struct lock_ops *lock_find(const char *name);
 
-extern const struct lock_ops lock_mutex_ops, lock_mutex_adaptive_ops,
-	lock_spin_ops, lock_tas_ops, lock_ttas_ops, lock_ticket_ops,
-	lock_mcs_ops, lock_clh_ops, lock_futex_ops, lock_rwlock_ops,
-	lock_sem_ops, lock_ck_fas_ops, lock_ck_cas_ops, lock_ck_dec_ops,
-	lock_ck_ticket_ops, lock_ck_mcs_ops, lock_ck_clh_ops,
-	lock_ck_anderson_ops, lock_ck_hclh_ops;
+/* lock_<name>_ops for every variant of the list. */
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, flags, summary) \
+	extern const struct lock_ops lock_##v##_ops;
+#include "primitives/lock_list.h"
+#undef LOCK_VARIANT
 
 /*
- * For the primitives/lock*.c files that build the tables: defines
+ * For primitives/lock.c, which builds the tables from the list: defines
  * `const struct lock_ops lock_<v>_ops` by wrapping the per-variant inline
- * functions lock_<v>_init/acquire/release/destroy in void-pointer
- * adapters (calling them through a cast function pointer would be
- * undefined behaviour).  node_init_fn is NULL or a void(void *) adapter.
+ * functions lock_<v>_init/acquire/release/destroy (and, with node_init 1,
+ * lock_<v>_node_init) in void-pointer adapters: calling them through a
+ * cast function pointer would be undefined behaviour.  The arguments are
+ * lock_list.h's columns.
  */
-#define LOCK_OPS_DEFINE(v, lock_type, node_bytes, node_init_fn, flags_, \
+#define LOCK_OPS_DEFINE(v, lock_type, node_bytes, node_init_, flags_,	\
 			summary_)					\
+	LOCK__NODE_ADAPTER_##node_init_(v)				\
 	static int lock_##v##_op_init(void *lock, int shared, int max_tasks) \
 	{								\
 		return lock_##v##_init(lock, shared, max_tasks);	\
@@ -129,10 +137,20 @@ extern const struct lock_ops lock_mutex_ops, lock_mutex_adaptive_ops,
 		.node_size = node_bytes,				\
 		.flags = flags_,					\
 		.init = lock_##v##_op_init,				\
-		.node_init = node_init_fn,				\
+		.node_init = LOCK__NODE_INIT_##node_init_(v),		\
 		.acquire = lock_##v##_op_acquire,			\
 		.release = lock_##v##_op_release,			\
 		.destroy = lock_##v##_op_destroy,			\
+	};
+
+/* LOCK_OPS_DEFINE's node_init column, 0 or 1, picks one of each pair. */
+#define LOCK__NODE_ADAPTER_0(v)
+#define LOCK__NODE_ADAPTER_1(v)						\
+	static void lock_##v##_op_node_init(void *node)			\
+	{								\
+		lock_##v##_node_init(node);				\
 	}
+#define LOCK__NODE_INIT_0(v)	NULL
+#define LOCK__NODE_INIT_1(v)	lock_##v##_op_node_init
 
 #endif
