@@ -19,9 +19,111 @@
  * own, as Criterion runs it in a worker: the runner enforces the test's
  * timeout, names the test on every failure, and kills the whole group when
  * the test ends, so that nothing a test started outlives it.
+ *
+ * Both builds also get what a concurrency test waits with (below): a
+ * deadline for a wake-up that must happen, and a watch on a stress run's
+ * progress, so that a lost wake-up or a deadlock is a named failure in
+ * seconds rather than a time-out, or worse a pass, much later.
  */
 #ifndef CONTEND_TESTS_CHECK_H
 #define CONTEND_TESTS_CHECK_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/*
+ * CHECK_WAKE_NS: how long a wake-up that must happen may take before the
+ * test calls it lost.  CHECK_STALL_NS: how long a stress run may make no
+ * progress at all before the test calls it deadlocked.  Real wake-ups and
+ * hand-overs take micro- to milliseconds, also under sanitizers and
+ * preemption points on a loaded 2-core machine: 5 s is no performance
+ * threshold, only far beyond that noise, and short beside every test's
+ * own time-out, which then stays the last guard.
+ */
+#define CHECK_WAKE_NS	(5LL * 1000000000)
+#define CHECK_STALL_NS	(5LL * 1000000000)
+
+static inline int64_t check_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * One step of a polling wait: yield for the first few hundred steps, so a
+ * condition that comes true at once is seen at once, then sleep 100 us a
+ * step, so a long wait leaves the CPUs to the tasks under test.
+ */
+static inline void check_backoff(unsigned *tries)
+{
+	const struct timespec pause = { 0, 100000 };
+
+	if (++*tries < 256)
+		sched_yield();
+	else
+		nanosleep(&pause, NULL);
+}
+
+/* Whether `cond` (re-evaluated) came true within timeout_ns. */
+#define CHECK_WITHIN(timeout_ns, cond) ({				\
+	int64_t check_dl_ = check_now_ns() + (timeout_ns);		\
+	unsigned check_tries_ = 0;					\
+	bool check_ok_;							\
+	while (!(check_ok_ = (cond)) && check_now_ns() < check_dl_)	\
+		check_backoff(&check_tries_);				\
+	check_ok_;							\
+})
+
+/*
+ * A watch on a count that must keep moving: check_stalled() is true once
+ * the count has stood still for stall_ns.  Start it with check_stall_init
+ * at the count's current value.
+ */
+struct check_stall {
+	uint64_t last;
+	int64_t since_ns;
+};
+
+static inline void check_stall_init(struct check_stall *s, uint64_t now)
+{
+	s->last = now;
+	s->since_ns = check_now_ns();
+}
+
+static inline bool check_stalled(struct check_stall *s, uint64_t now,
+				 int64_t stall_ns)
+{
+	int64_t t = check_now_ns();
+
+	if (now != s->last) {
+		s->last = now;
+		s->since_ns = t;
+		return false;
+	}
+	return t - s->since_ns >= stall_ns;
+}
+
+/*
+ * Wait while `count` (re-evaluated) moves towards `target`; the value it
+ * has at the end, below target only if it stood still for stall_ns.
+ */
+#define CHECK_PROGRESS(count, target, stall_ns) ({			\
+	struct check_stall check_st_;					\
+	unsigned check_tries_ = 0;					\
+	uint64_t check_v_ = (count);					\
+									\
+	check_stall_init(&check_st_, check_v_);				\
+	while (check_v_ < (uint64_t)(target) &&				\
+	       !check_stalled(&check_st_, check_v_, (stall_ns))) {	\
+		check_backoff(&check_tries_);				\
+		check_v_ = (count);					\
+	}								\
+	check_v_;							\
+})
 
 #ifndef CONTEND_TEST_SHIM
 #include <criterion/criterion.h>
@@ -66,20 +168,23 @@ void check_fail(const char *file, int line, const char *expr, const char *fmt, .
 	}								\
 	static void suite##_##name##_impl(void)
 
+/* The message, when there is one, is a string literal and its arguments,
+ * as with Criterion; the literal is glued to the blank that separates it
+ * from the expression. */
 #define cr_assert(c, ...) \
-	do { if (!(c)) check_fail(__FILE__, __LINE__, #c, "%s", ""); } while (0)
-#define cr_assert_not(c, ...) cr_assert(!(c))
-#define cr_assert_eq(a, b, ...)  cr_assert((a) == (b))
-#define cr_assert_neq(a, b, ...) cr_assert((a) != (b))
-#define cr_assert_lt(a, b, ...)  cr_assert((a) < (b))
-#define cr_assert_leq(a, b, ...) cr_assert((a) <= (b))
-#define cr_assert_gt(a, b, ...)  cr_assert((a) > (b))
-#define cr_assert_geq(a, b, ...) cr_assert((a) >= (b))
-#define cr_assert_null(p, ...)     cr_assert((p) == NULL)
-#define cr_assert_not_null(p, ...) cr_assert((p) != NULL)
-#define cr_assert_str_eq(a, b, ...) cr_assert(strcmp((a), (b)) == 0)
+	do { if (!(c)) check_fail(__FILE__, __LINE__, #c, " " __VA_ARGS__); } while (0)
+#define cr_assert_not(c, ...) cr_assert(!(c), __VA_ARGS__)
+#define cr_assert_eq(a, b, ...)  cr_assert((a) == (b), __VA_ARGS__)
+#define cr_assert_neq(a, b, ...) cr_assert((a) != (b), __VA_ARGS__)
+#define cr_assert_lt(a, b, ...)  cr_assert((a) < (b), __VA_ARGS__)
+#define cr_assert_leq(a, b, ...) cr_assert((a) <= (b), __VA_ARGS__)
+#define cr_assert_gt(a, b, ...)  cr_assert((a) > (b), __VA_ARGS__)
+#define cr_assert_geq(a, b, ...) cr_assert((a) >= (b), __VA_ARGS__)
+#define cr_assert_null(p, ...)     cr_assert((p) == NULL, __VA_ARGS__)
+#define cr_assert_not_null(p, ...) cr_assert((p) != NULL, __VA_ARGS__)
+#define cr_assert_str_eq(a, b, ...) cr_assert(strcmp((a), (b)) == 0, __VA_ARGS__)
 #define cr_assert_float_eq(a, b, e, ...) \
-	cr_assert(((a) - (b)) <= (e) && ((b) - (a)) <= (e))
+	cr_assert(((a) - (b)) <= (e) && ((b) - (a)) <= (e), __VA_ARGS__)
 #define cr_expect cr_assert
 #define cr_expect_not cr_assert_not
 #define cr_expect_eq cr_assert_eq

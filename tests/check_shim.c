@@ -35,7 +35,7 @@ void check_fail(const char *file, int line, const char *expr, const char *fmt, .
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%d: assertion failed: %s ", file, line, expr);
+	fprintf(stderr, "%s:%d: assertion failed: %s", file, line, expr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -536,8 +537,8 @@ static void returning_fn(void *arg)
 
 static void check_return_aborts(const struct mech *m)
 {
+	pid_t pid, parent = getpid();
 	int status;
-	pid_t pid;
 
 	fflush(NULL);
 	pid = fork();
@@ -545,8 +546,13 @@ static void check_return_aborts(const struct mech *m)
 	if (pid == 0) {
 		struct rlimit no_core = { 0, 0 };
 		union ctx main, co;
-		void *stack = coro_stack_alloc(STACK_SIZE);
+		void *stack;
 
+		/* A failed or timed-out test takes us along. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(5);
+		stack = coro_stack_alloc(STACK_SIZE);
 		setrlimit(RLIMIT_CORE, &no_core);	/* an expected abort: no core file */
 		memset(&main, 0, sizeof(main));
 		if (!stack || m->make(&co, stack, STACK_SIZE, returning_fn, NULL))

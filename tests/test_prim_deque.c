@@ -1,7 +1,8 @@
 /*
  * tests/test_prim_deque.c - collections.deque rules: both ends, pop on
  * empty, maxlen dropping from the other end, growth, fixed storage; and
- * exactly-once delivery under threads and across forked processes.
+ * exactly-once delivery under threads and across forked processes,
+ * watched for progress so that a deadlock fails within CHECK_STALL_NS.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -248,6 +249,18 @@ static void *dt_reader_main(void *arg)
 	return NULL;
 }
 
+/* Wait while items keep being popped, until all are; fail if they stop. */
+static void dt_watch(struct dt_run *r)
+{
+	uint64_t got = CHECK_PROGRESS(__atomic_load_n(&r->popped,
+						      __ATOMIC_RELAXED),
+				      DT_WRITERS * DT_ITEMS, CHECK_STALL_NS);
+
+	cr_assert_geq(got, DT_WRITERS * DT_ITEMS, "pops stopped for %lld s at "
+		      "%llu of %d: a deadlock", CHECK_STALL_NS / 1000000000,
+		      (unsigned long long)got, DT_WRITERS * DT_ITEMS);
+}
+
 static void dt_check(const struct dt_run *r)
 {
 	uint64_t missing = 0, extra = 0;
@@ -280,6 +293,7 @@ Test(deque, threads_exactly_once, .timeout = 60)
 		ww[i] = (struct dt_worker){ r, d, i };
 		cr_assert_eq(pthread_create(&wt[i], NULL, dt_writer_main, &ww[i]), 0);
 	}
+	dt_watch(r);
 	for (int i = 0; i < DT_WRITERS; i++)
 		pthread_join(wt[i], NULL);
 	for (int i = 0; i < DT_READERS; i++)
@@ -325,6 +339,7 @@ Test(deque, processes_exactly_once, .timeout = 60)
 		}
 		pids[i] = pid;
 	}
+	dt_watch(r);
 	for (int i = 0; i < DT_WRITERS + DT_READERS; i++) {
 		int status;
 

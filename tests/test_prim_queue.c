@@ -256,63 +256,89 @@ Test(queue, join_timeout_not_early, .timeout = 10)
 	free(q);
 }
 
-struct qt_delayed {
+/*
+ * A call that must block, on its own thread: `get` or put one item with
+ * `timeout_ns`, then raise `done`.  The test proves the wake-up by that
+ * flag and the call's result within CHECK_WAKE_NS of the put or get that
+ * must wake it; the blocked call's own time-out (if any) is far longer.
+ */
+struct qt_blocked {
 	struct queue *q;
-	int64_t delay_ns;
-	int get;		/* 1: get one item after the delay; 0: put one */
-	int rc;			/* checked by the test's own thread */
+	int get;		/* 1: get one item; 0: put `item` */
+	int64_t timeout_ns;
+	struct queue_item item;	/* put: what to put; get: what came */
+	int rc;
+	uint32_t done;		/* raised once rc and item are written */
 };
 
-static void *qt_delayed_main(void *arg)
+static void *qt_blocked_main(void *arg)
 {
-	struct qt_delayed *d = arg;
-	struct queue_item it = { 0, 42 };
+	struct qt_blocked *b = arg;
 
-	qt_sleep_ns(d->delay_ns);
-	if (d->get)
-		d->rc = queue_get_nowait(d->q, &it);
+	if (b->get)
+		b->rc = queue_get(b->q, &b->item, b->timeout_ns);
 	else
-		d->rc = queue_put_nowait(d->q, &it);
+		b->rc = queue_put(b->q, &b->item, b->timeout_ns);
+	/* Release: rc and item before the flag. */
+	__atomic_store_n(&b->done, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/*
+ * Start the blocked call and return once it sleeps in its condition: a
+ * look at the queue's own not_empty / not_full (white-box, so that the
+ * wake-up that follows is a real one, not a call that never had to wait).
+ */
+static void qt_block(pthread_t *t, struct qt_blocked *b)
+{
+	struct sync_cond *c = b->get ? &b->q->not_empty : &b->q->not_full;
+
+	b->done = 0;
+	b->rc = 1;
+	cr_assert_eq(pthread_create(t, NULL, qt_blocked_main, b), 0);
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, sync_cond_waiting(c) == 1),
+		  "the %s never blocked", b->get ? "get" : "put");
+}
+
+static void qt_expect_woken(pthread_t t, struct qt_blocked *b)
+{
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
+			       __atomic_load_n(&b->done, __ATOMIC_ACQUIRE)),
+		  "the blocked %s was not woken", b->get ? "get" : "put");
+	cr_assert_eq(b->rc, 0);
+	pthread_join(t, NULL);
 }
 
 /* Blocking forever (negative) and within a time-out both see the item. */
 Test(queue, blocking_get_and_put_wake_up, .timeout = 20)
 {
+	static const int64_t timeouts[] = { -1, 4 * CHECK_WAKE_NS };
 	struct queue *q = qt_init(QUEUE_FIFO, 1);
-	struct qt_delayed d = { .q = q, .delay_ns = 20 * 1000000 };
 	struct queue_item it;
 	pthread_t t;
 
-	cr_assert_eq(pthread_create(&t, NULL, qt_delayed_main, &d), 0);
-	cr_assert_eq(queue_get(q, &it, -1), 0);
-	cr_assert_eq(it.value, 42);
-	pthread_join(t, NULL);
-	cr_assert_eq(d.rc, 0);
+	for (size_t k = 0; k < sizeof(timeouts) / sizeof(timeouts[0]); k++) {
+		/* Empty queue: a get sleeps until a put. */
+		struct qt_blocked b = { .q = q, .get = 1,
+					.timeout_ns = timeouts[k] };
 
-	cr_assert_eq(pthread_create(&t, NULL, qt_delayed_main, &d), 0);
-	cr_assert_eq(queue_get(q, &it, 10 * 1000000000LL), 0);
-	cr_assert_eq(it.value, 42);
-	pthread_join(t, NULL);
-	cr_assert_eq(d.rc, 0);
+		qt_block(&t, &b);
+		cr_assert_eq(queue_put_nowait(q, QT_ITEM(0, 42)), 0);
+		qt_expect_woken(t, &b);
+		cr_assert_eq(b.item.value, 42);
 
-	/* Full queue: a put blocks until a get makes room. */
-	cr_assert_eq(queue_put_nowait(q, QT_ITEM(0, 1)), 0);
-	d.get = 1;
-	cr_assert_eq(pthread_create(&t, NULL, qt_delayed_main, &d), 0);
-	cr_assert_eq(queue_put(q, QT_ITEM(0, 2), -1), 0);
-	pthread_join(t, NULL);
-	cr_assert_eq(d.rc, 0);
-	cr_assert_eq(queue_get_nowait(q, &it), 0);
-	cr_assert_eq(it.value, 2);
-
-	cr_assert_eq(queue_put_nowait(q, QT_ITEM(0, 1)), 0);
-	cr_assert_eq(pthread_create(&t, NULL, qt_delayed_main, &d), 0);
-	cr_assert_eq(queue_put(q, QT_ITEM(0, 3), 10 * 1000000000LL), 0);
-	pthread_join(t, NULL);
-	cr_assert_eq(d.rc, 0);
-	cr_assert_eq(queue_get_nowait(q, &it), 0);
-	cr_assert_eq(it.value, 3);
+		/* Full queue: a put sleeps until a get makes room. */
+		cr_assert_eq(queue_put_nowait(q, QT_ITEM(0, 1)), 0);
+		b = (struct qt_blocked){ .q = q, .get = 0,
+					 .timeout_ns = timeouts[k],
+					 .item = { 0, 2 + k } };
+		qt_block(&t, &b);
+		cr_assert_eq(queue_get_nowait(q, &it), 0);
+		cr_assert_eq(it.value, 1);
+		qt_expect_woken(t, &b);
+		cr_assert_eq(queue_get_nowait(q, &it), 0);
+		cr_assert_eq(it.value, 2 + k);
+	}
 	free(q);
 }
 
@@ -441,6 +467,7 @@ struct qt_joiner {
 	struct qt_join *j;
 	int rc;
 	int flag_seen;		/* what this joiner read once join returned */
+	uint32_t done;		/* raised once rc and flag_seen are written */
 };
 
 static void *qt_joiner_main(void *arg)
@@ -450,6 +477,8 @@ static void *qt_joiner_main(void *arg)
 	me->rc = queue_join(me->j->q, -1);
 	/* Acquire: pairs with the worker's release store of last_flag. */
 	me->flag_seen = __atomic_load_n(&me->j->last_flag, __ATOMIC_ACQUIRE);
+	/* Release: rc and flag_seen before the flag. */
+	__atomic_store_n(&me->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -470,7 +499,7 @@ Test(queue, join_returns_when_all_done, .timeout = 20)
 	for (uint64_t v = 0; v < N; v++)
 		cr_assert_eq(queue_put_nowait(q, QT_ITEM(0, v)), 0);
 	for (int i = 0; i < JOINERS; i++) {
-		w[i] = (struct qt_joiner){ .j = &j, .rc = 1 };
+		w[i] = (struct qt_joiner){ .j = &j, .rc = 1, .done = 0 };
 		cr_assert_eq(pthread_create(&t[i], NULL, qt_joiner_main, &w[i]), 0);
 	}
 	for (int i = 0; i < N; i++) {
@@ -481,10 +510,14 @@ Test(queue, join_returns_when_all_done, .timeout = 20)
 			__atomic_store_n(&j.last_flag, 1, __ATOMIC_RELEASE);
 		cr_assert_eq(queue_task_done(q), 0);
 	}
+	/* The last task_done must wake every joiner, soon. */
 	for (int i = 0; i < JOINERS; i++) {
-		pthread_join(t[i], NULL);
+		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
+				__atomic_load_n(&w[i].done, __ATOMIC_ACQUIRE)),
+			  "joiner %d was not woken by the last task_done", i);
 		cr_assert_eq(w[i].rc, 0);
 		cr_assert_eq(w[i].flag_seen, 1);
+		pthread_join(t[i], NULL);
 	}
 	free(q);
 }

@@ -7,6 +7,9 @@
  *
  * Items carry a tag (producer << 32 | sequence number).  Worker threads
  * only count what they see; the test's own thread asserts afterwards.
+ * It also watches the deliveries as they come: a put or get left asleep
+ * by a lost wake-up stops them, and the run fails within CHECK_STALL_NS
+ * instead of at its time-out.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -39,6 +42,7 @@ struct qs_run {
 	uint64_t order_errors;	/* a consumer saw one producer's items out of order */
 	uint64_t size_errors;	/* qsize() over maxsize */
 	uint64_t bad_rc;	/* a put/get/task_done that failed */
+	uint64_t delivered;	/* gets that returned an item, for the watch */
 	uint32_t seen[];	/* deliveries per tag */
 };
 
@@ -88,6 +92,7 @@ static void *qs_consumer_main(void *arg)
 			__atomic_fetch_add(&r->bad_rc, 1, __ATOMIC_RELAXED);
 			continue;
 		}
+		__atomic_fetch_add(&r->delivered, 1, __ATOMIC_RELAXED);
 		if (queue_qsize(w->q) > queue_maxsize(w->q) && queue_maxsize(w->q))
 			__atomic_fetch_add(&r->size_errors, 1, __ATOMIC_RELAXED);
 		p = QS_PRODUCER(it.value);
@@ -132,6 +137,20 @@ static uint64_t qs_missing(struct qs_run *r)
 	return missing;
 }
 
+/* Wait while items keep arriving, until all have; fail if they stop. */
+static void qs_watch(struct qs_run *r)
+{
+	uint64_t total = (uint64_t)r->producers * r->items;
+	uint64_t got = CHECK_PROGRESS(__atomic_load_n(&r->delivered,
+						      __ATOMIC_RELAXED),
+				      total, CHECK_STALL_NS);
+
+	cr_assert_geq(got, total, "deliveries stopped for %lld s at %llu of "
+		      "%llu: a lost wake-up or a deadlock",
+		      CHECK_STALL_NS / 1000000000, (unsigned long long)got,
+		      (unsigned long long)total);
+}
+
 /* Every tag seen exactly once, no error counted. */
 static void qs_run_check(const struct qs_run *r)
 {
@@ -165,14 +184,16 @@ static void qs_threads(enum queue_kind kind, size_t maxsize, int producers,
 		pw[i] = (struct qs_worker){ r, r->q, i };
 		cr_assert_eq(pthread_create(&pt[i], NULL, qs_producer_main, &pw[i]), 0);
 	}
+	qs_watch(r);
 	for (int i = 0; i < producers; i++)
 		pthread_join(pt[i], NULL);
 	/*
 	 * Every item is put now: join returns once consumers task_done'd all,
 	 * and each marks seen[] before its task_done, so none may be missing
-	 * yet while consumer threads are still running.
+	 * yet while consumer threads are still running.  All items came, so
+	 * the last task_done is at most a few steps away.
 	 */
-	cr_assert_eq(queue_join(r->q, -1), 0);
+	cr_assert_eq(queue_join(r->q, CHECK_WAKE_NS), 0);
 	cr_assert_eq(qs_missing(r), 0);
 	for (int i = 0; i < consumers; i++)
 		pthread_join(ct[i], NULL);
@@ -276,6 +297,7 @@ static void qs_processes(enum queue_kind kind, size_t maxsize, int producers,
 		}
 		pids[n++] = pid;
 	}
+	qs_watch(r);
 	/*
 	 * Producers first (pids[consumers..]): once every item is put, join()
 	 * returns when the consumer processes have task_done'd them all.
@@ -284,7 +306,7 @@ static void qs_processes(enum queue_kind kind, size_t maxsize, int producers,
 		int status;
 
 		if (i == consumers - 1) {
-			cr_assert_eq(queue_join(q, -1), 0);
+			cr_assert_eq(queue_join(q, CHECK_WAKE_NS), 0);
 			cr_assert_eq(qs_missing(r), 0);
 		}
 		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);

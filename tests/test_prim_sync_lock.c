@@ -8,14 +8,22 @@
  * Worker threads and child processes never call cr_assert (Criterion's
  * assertions belong to the test's main thread); they report through
  * counters and exit codes that the main thread asserts on.
+ *
+ * A wake-up is proven by the woken thread's own flag and return value
+ * within CHECK_WAKE_NS, never by a long time-out that a lost wake-up
+ * would also end; contention runs are watched for progress, so a lost
+ * wake-up or a deadlock fails in seconds; every forked child dies with
+ * the test (PR_SET_PDEATHSIG).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +40,9 @@
 #define SEM_PROCS 8
 #define SEM_ITERS 2000
 #define TIMEOUT_NS 20000000	/* 20 ms: long enough to sleep, short for a test */
+/* A timed wait meant never to expire: four times CHECK_WAKE_NS, so the
+ * test's deadline always comes first. */
+#define NEVER_NS (4 * CHECK_WAKE_NS)
 #define CHURN_THREADS 8
 #define CHURN_BOUND 2
 #define CHURN_ITERS 3000
@@ -40,10 +51,7 @@
 
 static int64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return check_now_ns();
 }
 
 static void *shm_alloc(size_t size)
@@ -55,11 +63,38 @@ static void *shm_alloc(size_t size)
 	return p;
 }
 
-/* Fork n children running fn(arg, i) and _exit with its result; assert that
- * every child exited 0. */
-static void run_procs(int n, int (*fn)(void *arg, int i), void *arg)
+/*
+ * What a contention run reports as it goes: `*progress` counts work done
+ * (atomically, by the workers), up to `target`.  The test thread waits
+ * while it moves and fails the run once it stands still for
+ * CHECK_STALL_NS: a lost wake-up or a deadlock then fails in seconds.
+ * NULL: nothing to watch.
+ */
+struct run_watch {
+	const uint64_t *progress;
+	uint64_t target;
+};
+
+static void run_watch_wait(const struct run_watch *w)
 {
-	pid_t pids[16];
+	uint64_t got;
+
+	if (!w)
+		return;
+	got = CHECK_PROGRESS(__atomic_load_n(w->progress, __ATOMIC_RELAXED),
+			     w->target, CHECK_STALL_NS);
+	cr_assert_geq(got, w->target, "no progress for %lld s at %llu of %llu: "
+		      "a lost wake-up or a deadlock",
+		      CHECK_STALL_NS / 1000000000, (unsigned long long)got,
+		      (unsigned long long)w->target);
+}
+
+/* Fork n children running fn(arg, i) and _exit with its result, each
+ * dying with the test; watch them; assert that every child exited 0. */
+static void run_procs(int n, int (*fn)(void *arg, int i), void *arg,
+		      const struct run_watch *watch)
+{
+	pid_t pids[16], parent = getpid();
 	int status;
 
 	cr_assert_leq(n, 16);
@@ -67,9 +102,15 @@ static void run_procs(int n, int (*fn)(void *arg, int i), void *arg)
 	for (int i = 0; i < n; i++) {
 		pids[i] = fork();
 		cr_assert_geq(pids[i], 0);
-		if (pids[i] == 0)
+		if (pids[i] == 0) {
+			/* A failed or timed-out test takes us along. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(3);
 			_exit(fn(arg, i));
+		}
 	}
+	run_watch_wait(watch);
 	for (int i = 0; i < n; i++) {
 		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -77,15 +118,29 @@ static void run_procs(int n, int (*fn)(void *arg, int i), void *arg)
 	}
 }
 
-static void run_threads(int n, void *(*fn)(void *), void *arg)
+static void run_threads(int n, void *(*fn)(void *), void *arg,
+			const struct run_watch *watch)
 {
 	pthread_t th[SEM_THREADS];
 
 	cr_assert_leq(n, SEM_THREADS);
 	for (int i = 0; i < n; i++)
 		cr_assert_eq(pthread_create(&th[i], NULL, fn, arg), 0);
+	run_watch_wait(watch);
 	for (int i = 0; i < n; i++)
 		cr_assert_eq(pthread_join(th[i], NULL), 0);
+}
+
+/* Raise a waiter's flag, after its results are written. */
+static void flag_raise(uint32_t *flag)
+{
+	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+}
+
+/* Acquire: pairs with flag_raise, so the results are visible. */
+static bool flag_up(const uint32_t *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -130,6 +185,7 @@ Test(sync_lock, timeout_not_early, .timeout = 60)
 struct lock_handoff {
 	struct sync_lock l;
 	int rc;
+	uint32_t done;		/* raised once rc is written */
 };
 
 static void *lock_release_other(void *p)
@@ -145,9 +201,10 @@ static void *lock_wait_timed(void *p)
 	struct lock_handoff *h = p;
 
 	/* Long enough never to expire: the holder's release must wake us. */
-	h->rc = sync_lock_acquire_timeout(&h->l, 20LL * 1000000000);
+	h->rc = sync_lock_acquire_timeout(&h->l, NEVER_NS);
 	if (h->rc == 0)
 		sync_lock_release(&h->l);
+	flag_raise(&h->done);
 	return NULL;
 }
 
@@ -171,15 +228,24 @@ Test(sync_lock, release_by_other_thread_and_wake, .timeout = 60)
 	while (__atomic_load_n(&h.l.state, __ATOMIC_RELAXED) != 2)
 		sched_yield();	/* until the waiter has marked "sleepers" */
 	cr_assert_eq(sync_lock_release(&h.l), 0);
-	pthread_join(th, NULL);
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, flag_up(&h.done)),
+		  "release() did not wake the sleeping acquirer");
 	cr_assert_eq(h.rc, 0);
+	pthread_join(th, NULL);
 }
 
 struct counted_lock {
 	struct sync_lock l;
 	struct sync_rlock r;
 	uint64_t count;
+	uint64_t progress;	/* atomic: sections done, for the watch */
 };
+
+static void counted_step(struct counted_lock *c)
+{
+	/* Relaxed: only watched. */
+	__atomic_fetch_add(&c->progress, 1, __ATOMIC_RELAXED);
+}
 
 static void *lock_worker(void *p)
 {
@@ -189,16 +255,18 @@ static void *lock_worker(void *p)
 		sync_lock_acquire(&c->l);
 		c->count++;
 		sync_lock_release(&c->l);
+		counted_step(c);
 	}
 	return NULL;
 }
 
 Test(sync_lock, contention_threads, .timeout = 60)
 {
-	struct counted_lock c = { .count = 0 };
+	struct counted_lock c = { .count = 0, .progress = 0 };
+	struct run_watch w = { &c.progress, (uint64_t)LOCK_THREADS * LOCK_ITERS };
 
 	sync_lock_init(&c.l, 0);
-	run_threads(LOCK_THREADS, lock_worker, &c);
+	run_threads(LOCK_THREADS, lock_worker, &c, &w);
 	cr_assert_eq(c.count, (uint64_t)LOCK_THREADS * LOCK_ITERS);
 	cr_assert_not(sync_lock_locked(&c.l));
 }
@@ -213,10 +281,12 @@ static int lock_proc(void *p, int i)
 Test(sync_lock, contention_processes, .timeout = 60)
 {
 	struct counted_lock *c = shm_alloc(sizeof(*c));
+	struct run_watch w = { &c->progress, (uint64_t)LOCK_PROCS * LOCK_ITERS };
 
 	sync_lock_init(&c->l, 1);
 	c->count = 0;
-	run_procs(LOCK_PROCS, lock_proc, c);
+	c->progress = 0;
+	run_procs(LOCK_PROCS, lock_proc, c, &w);
 	cr_assert_eq(c->count, (uint64_t)LOCK_PROCS * LOCK_ITERS);
 	cr_assert_not(sync_lock_locked(&c->l));
 	munmap(c, sizeof(*c));
@@ -287,16 +357,18 @@ static void *rlock_worker(void *p)
 		sync_rlock_release(&c->r);
 		c->count++;
 		sync_rlock_release(&c->r);
+		counted_step(c);
 	}
 	return NULL;
 }
 
 Test(sync_rlock, contention_threads, .timeout = 60)
 {
-	struct counted_lock c = { .count = 0 };
+	struct counted_lock c = { .count = 0, .progress = 0 };
+	struct run_watch w = { &c.progress, (uint64_t)LOCK_THREADS * LOCK_ITERS };
 
 	sync_rlock_init(&c.r, 0);
-	run_threads(LOCK_THREADS, rlock_worker, &c);
+	run_threads(LOCK_THREADS, rlock_worker, &c, &w);
 	cr_assert_eq(c.count, 2ULL * LOCK_THREADS * LOCK_ITERS);
 	cr_assert_eq(sync_rlock_destroy(&c.r), 0);
 }
@@ -311,10 +383,12 @@ static int rlock_proc(void *p, int i)
 Test(sync_rlock, contention_processes, .timeout = 60)
 {
 	struct counted_lock *c = shm_alloc(sizeof(*c));
+	struct run_watch w = { &c->progress, (uint64_t)LOCK_PROCS * LOCK_ITERS };
 
 	sync_rlock_init(&c->r, 1);
 	c->count = 0;
-	run_procs(LOCK_PROCS, rlock_proc, c);
+	c->progress = 0;
+	run_procs(LOCK_PROCS, rlock_proc, c, &w);
 	cr_assert_eq(c->count, 2ULL * LOCK_PROCS * LOCK_ITERS);
 	cr_assert_eq(sync_rlock_destroy(&c->r), 0);
 	munmap(c, sizeof(*c));
@@ -345,7 +419,7 @@ Test(sync_rlock, owner_across_processes, .timeout = 60)
 	sync_rlock_init(r, 1);
 	cr_assert_eq(sync_rlock_acquire(r), 0);
 	cr_assert_eq(sync_rlock_acquire(r), 0);
-	run_procs(2, rlock_stranger_proc, r);
+	run_procs(2, rlock_stranger_proc, r, NULL);
 	cr_assert(sync_rlock_is_owned(r));
 	cr_assert_eq(sync_rlock_release(r), 0);
 	cr_assert_eq(sync_rlock_release(r), 0);
@@ -389,13 +463,17 @@ Test(sync_sem, errors_and_bound, .timeout = 60)
 struct sem_probe {
 	struct sync_sem s;
 	int rc;
+	uint32_t done;		/* raised once rc is written */
 };
 
 static void *sem_wait_timed(void *p)
 {
 	struct sem_probe *sp = p;
 
-	sp->rc = sync_sem_acquire_timeout(&sp->s, 20LL * 1000000000);
+	/* A permit that comes at its deadline is still taken: only a
+	 * deadline beyond the test's own proves the release woke us. */
+	sp->rc = sync_sem_acquire_timeout(&sp->s, NEVER_NS);
+	flag_raise(&sp->done);
 	return NULL;
 }
 
@@ -411,8 +489,10 @@ Test(sync_sem, release_wakes_sleeper, .timeout = 60)
 		sched_yield();
 	cr_assert_eq(sync_sem_destroy(&sp.s), -EBUSY);
 	cr_assert_eq(sync_sem_release(&sp.s), 0);
-	pthread_join(th, NULL);
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, flag_up(&sp.done)),
+		  "release() did not wake the sleeping acquirer");
 	cr_assert_eq(sp.rc, 0);
+	pthread_join(th, NULL);
 	cr_assert_eq(sync_sem_value(&sp.s), 0);
 }
 
@@ -481,37 +561,67 @@ Test(sync_sem, waiter_frees_after_acquire, .timeout = 60)
 		/* s may be freed inside this call. */
 		cr_assert_eq(sync_sem_release(s), 0);
 		/* Acquire: pairs with the waiter's store of `done`. */
-		while (__atomic_load_n(&sf.done, __ATOMIC_ACQUIRE) != i + 1)
-			sched_yield();
+		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
+				__atomic_load_n(&sf.done, __ATOMIC_ACQUIRE) == i + 1),
+			  "round %u: release() did not feed the waiter", i);
 	}
 	pthread_join(th, NULL);
 	cr_assert_eq(sf.failed, 0);
 }
 
+/*
+ * The 5-permit, 20-thread scene.  It opens with a fill: each worker
+ * takes its first permit and keeps it until `max_inside` has reached the
+ * bound, so the first five in must all be inside at once (a semaphore
+ * that admits fewer never gets there, and the workers report it after
+ * CHECK_WAKE_NS); then every worker churns through its acquires.  The
+ * witness must reach the bound and never pass it.
+ */
 struct admission {
 	struct sync_sem s;
 	uint32_t inside, max_inside;
 	uint64_t entries;
+	uint32_t short_fill;	/* workers that saw the fill never complete */
 };
+
+static void admission_enter(struct admission *a)
+{
+	uint32_t in, m;
+
+	/* Relaxed: the counters are the test's own observations. */
+	in = __atomic_add_fetch(&a->inside, 1, __ATOMIC_RELAXED);
+	m = __atomic_load_n(&a->max_inside, __ATOMIC_RELAXED);
+	while (in > m && !__atomic_compare_exchange_n(&a->max_inside, &m, in,
+					true, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED))
+		;
+	__atomic_add_fetch(&a->entries, 1, __ATOMIC_RELAXED);
+}
+
+static void admission_leave(struct admission *a)
+{
+	__atomic_sub_fetch(&a->inside, 1, __ATOMIC_RELAXED);
+	sync_sem_release(&a->s);
+}
 
 static void admission_round(struct admission *a)
 {
-	for (int i = 0; i < SEM_ITERS; i++) {
-		uint32_t in, m;
-
+	/* The fill: hold the first permit until five were in at once, or
+	 * until someone has given up on that (so a failure costs one wait). */
+	sync_sem_acquire(&a->s);
+	admission_enter(a);
+	if (!CHECK_WITHIN(CHECK_WAKE_NS,
+			  __atomic_load_n(&a->max_inside, __ATOMIC_RELAXED) >=
+			  SEM_BOUND ||
+			  __atomic_load_n(&a->short_fill, __ATOMIC_RELAXED)))
+		__atomic_add_fetch(&a->short_fill, 1, __ATOMIC_RELAXED);
+	admission_leave(a);
+	for (int i = 1; i < SEM_ITERS; i++) {
 		sync_sem_acquire(&a->s);
-		/* Relaxed: the counters are the test's own observations. */
-		in = __atomic_add_fetch(&a->inside, 1, __ATOMIC_RELAXED);
-		m = __atomic_load_n(&a->max_inside, __ATOMIC_RELAXED);
-		while (in > m && !__atomic_compare_exchange_n(&a->max_inside, &m, in,
-						true, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
-			;
-		__atomic_add_fetch(&a->entries, 1, __ATOMIC_RELAXED);
+		admission_enter(a);
 		if (i % 8 == 0)
 			sched_yield();	/* linger inside, so others pile up */
-		__atomic_sub_fetch(&a->inside, 1, __ATOMIC_RELAXED);
-		sync_sem_release(&a->s);
+		admission_leave(a);
 	}
 }
 
@@ -531,8 +641,10 @@ static int admission_proc(void *p, int i)
 static void admission_check(struct admission *a, int workers)
 {
 	cr_log_info("sync_sem: max inside %u of %d", a->max_inside, SEM_BOUND);
+	cr_assert_eq(a->short_fill, 0, "%u workers saw fewer than %d inside "
+		     "at once", a->short_fill, SEM_BOUND);
 	cr_assert_leq(a->max_inside, SEM_BOUND);
-	cr_assert_geq(a->max_inside, 1);
+	cr_assert_eq(a->max_inside, SEM_BOUND);
 	cr_assert_eq(a->inside, 0);
 	cr_assert_eq(a->entries, (uint64_t)workers * SEM_ITERS);
 	cr_assert_eq(sync_sem_value(&a->s), SEM_BOUND);
@@ -541,20 +653,23 @@ static void admission_check(struct admission *a, int workers)
 Test(sync_sem, admission_threads, .timeout = 60)
 {
 	struct admission a = { .inside = 0 };
+	struct run_watch w = { &a.entries, (uint64_t)SEM_THREADS * SEM_ITERS };
 
 	sync_sem_init(&a.s, SEM_BOUND, 0);
-	run_threads(SEM_THREADS, admission_thread, &a);
+	run_threads(SEM_THREADS, admission_thread, &a, &w);
 	admission_check(&a, SEM_THREADS);
 }
 
 Test(sync_sem, admission_processes, .timeout = 60)
 {
 	struct admission *a = shm_alloc(sizeof(*a));
+	struct run_watch w = { &a->entries, (uint64_t)SEM_PROCS * SEM_ITERS };
 
 	sync_sem_init(&a->s, SEM_BOUND, 1);
 	a->inside = a->max_inside = 0;
 	a->entries = 0;
-	run_procs(SEM_PROCS, admission_proc, a);
+	a->short_fill = 0;
+	run_procs(SEM_PROCS, admission_proc, a, &w);
 	admission_check(a, SEM_PROCS);
 	munmap(a, sizeof(*a));
 }
@@ -564,13 +679,14 @@ Test(sync_sem, admission_processes, .timeout = 60)
  * entering and leaving acquire's blocking path, so the last leaver's
  * clearing of the sleeper bit keeps racing with new sleepers and with
  * releases.  A wake-up lost in that race would leave an untimed acquirer
- * asleep beside a free permit, and the test would hit its timeout; the
- * bound must hold throughout and every permit must come back.
+ * asleep beside a free permit, and the run would stop making progress;
+ * the bound must hold throughout and every permit must come back.
  */
 struct sem_churn {
 	struct sync_sem s;
 	uint32_t inside, max_inside;
 	uint64_t entries, gave_up;
+	uint64_t tries;		/* acquires ended either way, for the watch */
 	uint32_t next;
 };
 
@@ -590,6 +706,7 @@ static void *sem_churn_thread(void *p)
 		if (sync_sem_acquire_timeout(&sc->s, t)) {
 			/* Relaxed: the test's own observations. */
 			__atomic_add_fetch(&sc->gave_up, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&sc->tries, 1, __ATOMIC_RELAXED);
 			continue;
 		}
 		in = __atomic_add_fetch(&sc->inside, 1, __ATOMIC_RELAXED);
@@ -602,6 +719,7 @@ static void *sem_churn_thread(void *p)
 		sched_yield();	/* hold the permit a while, so others queue */
 		__atomic_sub_fetch(&sc->inside, 1, __ATOMIC_RELAXED);
 		sync_sem_release(&sc->s);
+		__atomic_add_fetch(&sc->tries, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -609,9 +727,10 @@ static void *sem_churn_thread(void *p)
 Test(sync_sem, timeouts_strand_no_permit, .timeout = 60)
 {
 	struct sem_churn sc = { .inside = 0, .next = 0 };
+	struct run_watch w = { &sc.tries, (uint64_t)CHURN_THREADS * CHURN_ITERS };
 
 	sync_sem_init(&sc.s, CHURN_BOUND, 0);
-	run_threads(CHURN_THREADS, sem_churn_thread, &sc);
+	run_threads(CHURN_THREADS, sem_churn_thread, &sc, &w);
 	cr_log_info("sync_sem: %llu of %d acquires gave up",
 		    (unsigned long long)sc.gave_up, CHURN_THREADS * CHURN_ITERS);
 	cr_assert_leq(sc.max_inside, CHURN_BOUND);

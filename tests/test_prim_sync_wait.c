@@ -9,14 +9,26 @@
  *
  * Worker threads and child processes never call cr_assert; they report
  * through counters and exit codes that the test's main thread asserts on.
+ *
+ * A wake-up a test expects is proven, not waited out: each waiter raises
+ * its own flag when its call returns, and the test asserts that every
+ * flag is up, and every return value right, within CHECK_WAKE_NS of the
+ * call that must wake them.  The waiters themselves wait for ever, or for
+ * NEVER_NS, far longer than that deadline: a lost wake-up must not be
+ * covered up by a time-out that returns the right value anyway (a timed
+ * Event.wait that ends after a set() it slept through still returns 0).
+ * Stress runs are watched for progress (CHECK_STALL_NS) instead of waited
+ * for.  Every forked child dies with the test (PR_SET_PDEATHSIG).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,20 +41,23 @@
 #define NOTIFY_N 2
 #define PROCS 3
 #define TIMEOUT_NS 20000000	/* 20 ms: long enough to sleep, short for a test */
-#define NEVER_NS (20LL * 1000000000)	/* "for ever", but a bug fails, not hangs */
+/* A timed wait meant never to expire: four times CHECK_WAKE_NS, so the
+ * test's deadline always comes first. */
+#define NEVER_NS (4 * CHECK_WAKE_NS)
 #define SETTLE_NS 50000000	/* 50 ms: lets a wrongly woken waiter show itself */
 #define BUFFER_ITEMS 10000
 #define CHURN_THREADS 4
 #define CHURN_WAITS 2000
 #define FREE_ROUNDS 20000	/* enough to hit a nanosecond window now and then */
 #define FREE_DELAY_SPINS 256	/* spread of the delay before set(), in pauses */
+#define TIMER_RACE_ROUNDS 3000	/* cancels racing expiry */
+/* Spread of the delay before such a cancel, in pauses: from well before
+ * the timer thread's fire decision to well after it. */
+#define TIMER_RACE_SPINS 2048
 
 static int64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return check_now_ns();
 }
 
 static void sleep_ns(int64_t ns)
@@ -62,16 +77,50 @@ static void *shm_alloc(size_t size)
 	return p;
 }
 
-static void fork_procs(pid_t *pids, int n, int (*fn)(void *arg), void *arg)
+/* Fork n children running fn(arg, i), each dying with the test. */
+static void fork_procs(pid_t *pids, int n, int (*fn)(void *arg, int i),
+		       void *arg)
 {
+	pid_t parent = getpid();
+
 	fflush(NULL);
 	for (int i = 0; i < n; i++) {
 		pids[i] = fork();
 		cr_assert_geq(pids[i], 0);
-		if (pids[i] == 0)
-			_exit(fn(arg));
+		if (pids[i] == 0) {
+			/* A failed or timed-out test takes us along. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(3);
+			_exit(fn(arg, i));
+		}
 	}
 }
+
+/* Flags raised by waiters when their call returned: how many are up. */
+static int flags_up(const uint32_t *flags, int n)
+{
+	int up = 0;
+
+	for (int i = 0; i < n; i++)
+		/* Acquire: pairs with the waiter's release, so what it
+		 * wrote before (its return value) is visible. */
+		up += __atomic_load_n(&flags[i], __ATOMIC_ACQUIRE) != 0;
+	return up;
+}
+
+/* Raise a waiter's flag, after its results are written. */
+static void flag_raise(uint32_t *flag)
+{
+	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+}
+
+/* Assert that all n flags go up within CHECK_WAKE_NS. */
+#define ASSERT_ALL_WOKEN(flags, n, what)				\
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, flags_up((flags), (n)) == (n)), \
+		  "%s released %d of %d waiters within %lld s: a lost "	\
+		  "wake-up", (what), flags_up((flags), (n)), (n),	\
+		  CHECK_WAKE_NS / 1000000000)
 
 static void reap_procs(pid_t *pids, int n)
 {
@@ -112,6 +161,7 @@ Test(sync_event, flag_and_timeouts, .timeout = 60)
 struct event_crowd {
 	struct sync_event e;
 	int rc[WAITERS];
+	uint32_t done[WAITERS];		/* raised once rc[] is written */
 	uint32_t next;
 };
 
@@ -121,7 +171,9 @@ static void *event_waiter(void *p)
 	/* Relaxed: just hands each thread its own slot. */
 	uint32_t me = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED);
 
-	c->rc[me] = sync_event_wait(&c->e, NEVER_NS);
+	/* Half wait for ever, half with a time-out, for both paths. */
+	c->rc[me] = sync_event_wait(&c->e, me % 2 ? NEVER_NS : -1);
+	flag_raise(&c->done[me]);
 	return NULL;
 }
 
@@ -130,6 +182,7 @@ static void event_crowd_start(struct event_crowd *c, pthread_t *th)
 {
 	for (int i = 0; i < WAITERS; i++) {
 		c->rc[i] = 1;
+		c->done[i] = 0;
 		cr_assert_eq(pthread_create(&th[i], NULL, event_waiter, c), 0);
 	}
 	while (__atomic_load_n(&c->e.waiters, __ATOMIC_RELAXED) != WAITERS)
@@ -137,13 +190,14 @@ static void event_crowd_start(struct event_crowd *c, pthread_t *th)
 	cr_assert_eq(sync_event_destroy(&c->e), -EBUSY);
 }
 
+/* After the set(): every waiter back soon, each with 0. */
 static void event_crowd_finish(struct event_crowd *c, pthread_t *th)
 {
-	/* Slots are not thread order: check after joining them all. */
-	for (int i = 0; i < WAITERS; i++)
-		pthread_join(th[i], NULL);
+	ASSERT_ALL_WOKEN(c->done, WAITERS, "set()");
 	for (int i = 0; i < WAITERS; i++)
 		cr_assert_eq(c->rc[i], 0, "waiter %d: %d", i, c->rc[i]);
+	for (int i = 0; i < WAITERS; i++)
+		pthread_join(th[i], NULL);
 	cr_assert_eq(sync_event_destroy(&c->e), 0);
 }
 
@@ -173,14 +227,16 @@ Test(sync_event, set_then_clear_still_releases_all, .timeout = 60)
 
 struct event_pair {
 	struct sync_event go, back;
+	uint32_t done[PROCS];		/* raised by child i once go came */
 };
 
-static int event_proc(void *p)
+static int event_proc(void *p, int i)
 {
 	struct event_pair *ep = p;
 
-	if (sync_event_wait(&ep->go, NEVER_NS))
+	if (sync_event_wait(&ep->go, -1))
 		return 1;
+	flag_raise(&ep->done[i]);
 	sync_event_set(&ep->back);
 	return 0;
 }
@@ -196,7 +252,9 @@ Test(sync_event, between_processes, .timeout = 60)
 	while (__atomic_load_n(&ep->go.waiters, __ATOMIC_RELAXED) != PROCS)
 		sched_yield();
 	sync_event_set(&ep->go);	/* parent -> every child */
-	cr_assert_eq(sync_event_wait(&ep->back, NEVER_NS), 0);	/* child -> parent */
+	/* child -> parent: a timed wait that returns 0 saw the set. */
+	cr_assert_eq(sync_event_wait(&ep->back, CHECK_WAKE_NS), 0);
+	ASSERT_ALL_WOKEN(ep->done, PROCS, "set() in another process");
 	reap_procs(pids, PROCS);
 	munmap(ep, sizeof(*ep));
 }
@@ -205,14 +263,15 @@ Test(sync_event, between_processes, .timeout = 60)
  * Waiters keep coming back while a setter alternates set() and clear(),
  * each wait after the flag went down again: set() drops the sleeper bit
  * each time, and waiters race to set it again on a word that keeps
- * changing.  A lost wake-up leaves a waiter asleep
- * through every later set() and the test hits its timeout; every wait must
- * return 0.
+ * changing.  A lost wake-up leaves a waiter asleep through every later
+ * set(): the waits stop coming back, which the setter notices within
+ * CHECK_STALL_NS; every wait must return 0.
  */
 struct event_churn {
 	struct sync_event e;
 	uint32_t running;		/* waiters still looping */
 	uint32_t failed;		/* waits that did not return 0 */
+	uint64_t returned;		/* waits that came back */
 };
 
 static void *event_churn_waiter(void *p)
@@ -220,9 +279,11 @@ static void *event_churn_waiter(void *p)
 	struct event_churn *ec = p;
 
 	for (int i = 0; i < CHURN_WAITS; i++) {
-		if (sync_event_wait(&ec->e, NEVER_NS))
+		if (sync_event_wait(&ec->e, -1))
 			/* Relaxed: read after the join. */
 			__atomic_fetch_add(&ec->failed, 1, __ATOMIC_RELAXED);
+		/* Relaxed: a count the setter watches. */
+		__atomic_fetch_add(&ec->returned, 1, __ATOMIC_RELAXED);
 		/* Make the next wait need a new set(). */
 		while (sync_event_is_set(&ec->e))
 			sched_yield();
@@ -236,13 +297,24 @@ Test(sync_event, set_clear_churn_loses_no_waiter, .timeout = 60)
 {
 	struct event_churn ec = { .running = CHURN_THREADS, .failed = 0 };
 	pthread_t th[CHURN_THREADS];
+	struct check_stall watch;
 	uint64_t sets = 0;
 
 	sync_event_init(&ec.e, 0);
 	for (int i = 0; i < CHURN_THREADS; i++)
 		cr_assert_eq(pthread_create(&th[i], NULL, event_churn_waiter,
 					    &ec), 0);
+	check_stall_init(&watch, 0);
 	while (__atomic_load_n(&ec.running, __ATOMIC_RELAXED)) {
+		uint64_t back = __atomic_load_n(&ec.returned, __ATOMIC_RELAXED);
+
+		cr_assert_not(check_stalled(&watch, back, CHECK_STALL_NS),
+			      "no wait came back for %lld s at %llu of %d, "
+			      "through %llu sets: a lost wake-up",
+			      CHECK_STALL_NS / 1000000000,
+			      (unsigned long long)back,
+			      CHURN_THREADS * CHURN_WAITS,
+			      (unsigned long long)sets);
 		sync_event_set(&ec.e);
 		sets++;
 		sched_yield();
@@ -286,7 +358,7 @@ static void *event_free_waiter(void *p)
 						 __ATOMIC_ACQUIRE)))
 			sched_yield();
 		if (i % 2) {
-			rc = sync_event_wait(e, NEVER_NS);
+			rc = sync_event_wait(e, -1);
 		} else {
 			for (uint32_t spin = 1;
 			     (rc = sync_event_wait(e, 0)) == -ETIMEDOUT; spin++)
@@ -319,8 +391,9 @@ Test(sync_event, waiter_frees_after_wait, .timeout = 60)
 			cpu_relax();
 		sync_event_set(e);	/* e may be freed inside this call */
 		/* Acquire: pairs with the waiter's store of `done`. */
-		while (__atomic_load_n(&ef.done, __ATOMIC_ACQUIRE) != i + 1)
-			sched_yield();
+		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
+				__atomic_load_n(&ef.done, __ATOMIC_ACQUIRE) == i + 1),
+			  "round %u: set() did not release the waiter", i);
 	}
 	pthread_join(th, NULL);
 	cr_assert_eq(ef.failed, 0);
@@ -440,6 +513,7 @@ struct cond_crowd {
 	struct sync_rlock r;
 	struct sync_cond c;
 	int rc[WAITERS];
+	uint32_t done[WAITERS];	/* raised once rc[] is final */
 	int woken;		/* under r */
 	uint32_t next;
 };
@@ -449,14 +523,18 @@ static void *cond_waiter(void *p)
 	struct cond_crowd *cc = p;
 	/* Relaxed: just hands each thread its own slot. */
 	uint32_t me = __atomic_fetch_add(&cc->next, 1, __ATOMIC_RELAXED);
+	int rc;
 
 	sync_rlock_acquire(&cc->r);
 	sync_rlock_acquire(&cc->r);	/* depth 2 across the wait */
-	cc->rc[me] = sync_cond_wait(&cc->c, NEVER_NS);
-	if (cc->rc[me] == 0)
+	/* Half wait for ever, half with a time-out, for both paths. */
+	rc = sync_cond_wait(&cc->c, me % 2 ? NEVER_NS : -1);
+	if (rc == 0)
 		cc->woken++;
 	if (sync_rlock_release(&cc->r) || sync_rlock_release(&cc->r))
-		cc->rc[me] = 99;	/* depth was not restored */
+		rc = 99;	/* depth was not restored */
+	cc->rc[me] = rc;
+	flag_raise(&cc->done[me]);
 	return NULL;
 }
 
@@ -478,6 +556,7 @@ static void cond_crowd_start(struct cond_crowd *cc, pthread_t *th)
 	sync_cond_init_rlock(&cc->c, &cc->r);
 	for (int i = 0; i < WAITERS; i++) {
 		cc->rc[i] = 1;
+		cc->done[i] = 0;
 		cr_assert_eq(pthread_create(&th[i], NULL, cond_waiter, cc), 0);
 	}
 	/* Counted under the lock, which each waiter gives up only inside
@@ -503,25 +582,30 @@ Test(sync_cond, notify_n_releases_exactly_n, .timeout = 60)
 	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
 	sync_rlock_release(&cc.r);
 
-	do {
-		sched_yield();
-		cond_locked_read(&cc, &woken);
-	} while (woken < NOTIFY_N);
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
+			       flags_up(cc.done, WAITERS) >= NOTIFY_N),
+		  "notify(%d) released %d waiters within %lld s: a lost "
+		  "wake-up", NOTIFY_N, flags_up(cc.done, WAITERS),
+		  CHECK_WAKE_NS / 1000000000);
 	sleep_ns(SETTLE_NS);	/* room for a wrong extra wake-up to show */
 	cr_assert_eq(cond_locked_read(&cc, &woken), WAITERS - NOTIFY_N);
 	cr_assert_eq(woken, NOTIFY_N);
+	cr_assert_eq(flags_up(cc.done, WAITERS), NOTIFY_N);
 	for (int i = 0; i < WAITERS; i++)
-		released += cc.rc[i] == 0;	/* the woken ones wrote theirs */
+		/* The released ones wrote theirs, before their flag. */
+		released += __atomic_load_n(&cc.done[i], __ATOMIC_ACQUIRE) &&
+			    cc.rc[i] == 0;
 	cr_assert_eq(released, NOTIFY_N);
 
 	/* More than are left: releases just the remaining ones. */
 	sync_rlock_acquire(&cc.r);
 	cr_assert_eq(sync_cond_notify(&cc.c, WAITERS), WAITERS - NOTIFY_N);
 	sync_rlock_release(&cc.r);
-	for (int i = 0; i < WAITERS; i++)
-		pthread_join(th[i], NULL);
+	ASSERT_ALL_WOKEN(cc.done, WAITERS, "notify(n)");
 	for (int i = 0; i < WAITERS; i++)
 		cr_assert_eq(cc.rc[i], 0, "waiter %d: %d", i, cc.rc[i]);
+	for (int i = 0; i < WAITERS; i++)
+		pthread_join(th[i], NULL);
 	cr_assert_eq(cc.woken, WAITERS);
 	cr_assert_eq(sync_cond_destroy(&cc.c), 0);
 }
@@ -537,10 +621,11 @@ Test(sync_cond, notify_all_releases_all, .timeout = 60)
 	cr_assert_eq(sync_cond_notify_all(&cc.c), WAITERS);
 	cr_assert_eq(sync_cond_notify_all(&cc.c), 0);	/* all already released */
 	sync_rlock_release(&cc.r);
-	for (int i = 0; i < WAITERS; i++)
-		pthread_join(th[i], NULL);
+	ASSERT_ALL_WOKEN(cc.done, WAITERS, "notify_all()");
 	for (int i = 0; i < WAITERS; i++)
 		cr_assert_eq(cc.rc[i], 0, "waiter %d: %d", i, cc.rc[i]);
+	for (int i = 0; i < WAITERS; i++)
+		pthread_join(th[i], NULL);
 	cr_assert_eq(cc.woken, WAITERS);
 	cr_assert_eq(sync_cond_waiting(&cc.c), 0);
 }
@@ -612,6 +697,8 @@ Test(sync_cond, notify_count_exact_under_timeouts, .timeout = 60)
 	cr_log_info("sync_cond: %llu of %d waits notified",
 		    (unsigned long long)ch.notified, CHURN_THREADS * CHURN_WAITS);
 	cr_assert_eq(ch.notified, ch.granted);
+	/* ... and the count meant something: some notify found a waiter. */
+	cr_assert_gt(ch.granted, 0);
 	cr_assert_eq(sync_cond_waiting(&ch.c), 0);
 	cr_assert_eq(ch.c.grants, 0);	/* no release left stranded */
 }
@@ -625,6 +712,7 @@ struct slot {
 	struct sync_cond not_empty, not_full;
 	int full;
 	uint64_t item, sum;
+	uint64_t taken;		/* atomic copy of the count, for the watch */
 };
 
 static int slot_full(void *p)
@@ -657,6 +745,8 @@ static void *slot_consumer(void *p)
 		sync_cond_wait_for(&s->not_empty, slot_full, s, -1);
 		s->sum += s->item;
 		s->full = 0;
+		/* Relaxed: only watched. */
+		__atomic_fetch_add(&s->taken, 1, __ATOMIC_RELAXED);
 		sync_cond_notify(&s->not_full, 1);
 		sync_lock_release(&s->l);
 	}
@@ -665,14 +755,19 @@ static void *slot_consumer(void *p)
 
 Test(sync_cond, two_conditions_one_lock, .timeout = 60)
 {
-	struct slot s = { .full = 0, .sum = 0 };
+	struct slot s = { .full = 0, .sum = 0, .taken = 0 };
 	pthread_t prod, cons;
+	uint64_t taken;
 
 	sync_lock_init(&s.l, 0);
 	sync_cond_init(&s.not_empty, &s.l);
 	sync_cond_init(&s.not_full, &s.l);
 	cr_assert_eq(pthread_create(&cons, NULL, slot_consumer, &s), 0);
 	cr_assert_eq(pthread_create(&prod, NULL, slot_producer, &s), 0);
+	taken = CHECK_PROGRESS(__atomic_load_n(&s.taken, __ATOMIC_RELAXED),
+			       BUFFER_ITEMS, CHECK_STALL_NS);
+	cr_assert_eq(taken, BUFFER_ITEMS, "the hand-over stopped at item %llu: "
+		     "a lost wake-up", (unsigned long long)taken);
 	pthread_join(prod, NULL);
 	pthread_join(cons, NULL);
 	cr_assert_eq(s.sum, (uint64_t)BUFFER_ITEMS * (BUFFER_ITEMS + 1) / 2);
@@ -683,6 +778,7 @@ struct cond_shared {
 	struct sync_lock l;
 	struct sync_cond c;
 	int go, arrived;
+	uint32_t done[PROCS];	/* raised by child i once its wait returned 0 */
 };
 
 static int cond_go(void *p)
@@ -690,16 +786,19 @@ static int cond_go(void *p)
 	return ((struct cond_shared *)p)->go;
 }
 
-static int cond_proc(void *p)
+static int cond_proc(void *p, int i)
 {
 	struct cond_shared *cs = p;
 	int rc;
 
 	sync_lock_acquire(&cs->l);
 	cs->arrived++;
-	rc = sync_cond_wait_for(&cs->c, cond_go, cs, NEVER_NS);
+	rc = sync_cond_wait_for(&cs->c, cond_go, cs, -1);
 	sync_lock_release(&cs->l);
-	return rc ? 1 : 0;
+	if (rc)
+		return 1;
+	flag_raise(&cs->done[i]);
+	return 0;
 }
 
 Test(sync_cond, between_processes, .timeout = 60)
@@ -711,6 +810,8 @@ Test(sync_cond, between_processes, .timeout = 60)
 	sync_lock_init(&cs->l, 1);
 	sync_cond_init(&cs->c, &cs->l);
 	cs->go = cs->arrived = 0;
+	for (int i = 0; i < PROCS; i++)
+		cs->done[i] = 0;
 	fork_procs(pids, PROCS, cond_proc, cs);
 	do {
 		sched_yield();
@@ -722,6 +823,7 @@ Test(sync_cond, between_processes, .timeout = 60)
 	cs->go = 1;
 	cr_assert_eq(sync_cond_notify_all(&cs->c), PROCS);
 	sync_lock_release(&cs->l);
+	ASSERT_ALL_WOKEN(cs->done, PROCS, "notify_all() in another process");
 	reap_procs(pids, PROCS);
 	cr_assert_eq(cs->arrived, PROCS);
 	cr_assert_eq(sync_cond_waiting(&cs->c), 0);
@@ -756,7 +858,8 @@ Test(sync_timer, fires_exactly_once, .timeout = 60)
 	cr_assert_eq(sync_timer_join(&fc.t, -1), -EPERM);	/* not started */
 	cr_assert_eq(sync_timer_start(&fc.t), 0);
 	cr_assert_eq(sync_timer_start(&fc.t), -EPERM);		/* only once */
-	cr_assert_eq(sync_timer_join(&fc.t, -1), 0);
+	/* It fires after 1 ms: the thread must be done well within. */
+	cr_assert_eq(sync_timer_join(&fc.t, CHECK_WAKE_NS), 0);
 	cr_assert_eq(fc.fired, 1);
 	cr_assert_eq(fc.self_cancel, 0);
 	cr_assert_eq(fc.self_join, -EDEADLK);
@@ -793,37 +896,52 @@ Test(sync_timer, cancelled_never_fires, .timeout = 60)
 	cr_assert_eq(sync_timer_start(&fc.t), 0);
 	cr_assert_eq(sync_timer_cancel(&fc.t), 1);
 	cr_assert_eq(sync_timer_cancel(&fc.t), 1);	/* still prevented */
-	cr_assert_eq(sync_timer_join(&fc.t, -1), 0);
+	cr_assert_eq(sync_timer_join(&fc.t, CHECK_WAKE_NS), 0,
+		     "cancel() did not wake the timer thread");
 	cr_assert_eq(fc.fired, 0);
 
 	/* Cancelled before start, with no delay at all: never fires. */
 	sync_timer_init(&fc.t, 0, timer_fn, &fc);
 	cr_assert_eq(sync_timer_cancel(&fc.t), 1);
 	cr_assert_eq(sync_timer_start(&fc.t), 0);
-	cr_assert_eq(sync_timer_join(&fc.t, -1), 0);
+	cr_assert_eq(sync_timer_join(&fc.t, CHECK_WAKE_NS), 0);
 	cr_assert_eq(fc.fired, 0);
 }
 
+/*
+ * Cancel against expiry, made to collide.  A timer with no delay decides
+ * to fire as soon as its thread has started and found its deadline gone;
+ * the cancel comes a varying few microseconds after the thread is seen
+ * running (it records its id first), so rounds spread from cancels well
+ * before that decision, through the decision itself (widened by the
+ * preemption points around it), to cancels well after.  Whatever happens,
+ * cancel's answer must match what fn did, and both answers must occur,
+ * or the race was never run.
+ */
 Test(sync_timer, cancel_racing_expiry, .timeout = 60)
 {
 	int prevented = 0;
 
-	/* Delays around the time a start+cancel takes, so both outcomes
-	 * occur; whichever happens, cancel's answer must match it. */
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < TIMER_RACE_ROUNDS; i++) {
 		struct fire_count fc = { .fired = 0 };
 		int r;
 
-		sync_timer_init(&fc.t, (i % 20) * 5000, timer_fn, &fc);
+		sync_timer_init(&fc.t, 0, timer_fn, &fc);
 		cr_assert_eq(sync_timer_start(&fc.t), 0);
-		for (int spin = 0; spin < (i % 7) * 500; spin++)
-			sched_yield();
+		/* Relaxed: only when to go, not what to read, rides on it. */
+		while (!__atomic_load_n(&fc.t.tid, __ATOMIC_RELAXED))
+			cpu_relax();
+		for (int spin = i * 7919 % TIMER_RACE_SPINS; spin > 0; spin--)
+			cpu_relax();
 		r = sync_timer_cancel(&fc.t);
-		cr_assert_eq(sync_timer_join(&fc.t, -1), 0);
+		cr_assert_eq(sync_timer_join(&fc.t, CHECK_WAKE_NS), 0);
 		cr_assert_eq(fc.fired, r ? 0u : 1u, "round %d: cancel %d fired %u",
 			     i, r, fc.fired);
 		prevented += r;
 	}
-	cr_log_info("sync_timer: %d of 200 racing cancels prevented the call",
-		    prevented);
+	cr_log_info("sync_timer: %d of %d racing cancels prevented the call",
+		    prevented, TIMER_RACE_ROUNDS);
+	cr_assert(prevented > 0 && prevented < TIMER_RACE_ROUNDS,
+		  "%d of %d cancels prevented the call: the race was not run",
+		  prevented, TIMER_RACE_ROUNDS);
 }
