@@ -10,12 +10,9 @@
 
 #include "harness/stats.h"
 
-/*
- * 1.96 * sqrt(n) / 2: half-width, in ranks, of the normal approximation
- * to Binomial(n, 1/2) at 95 % (1.96 = normal 97.5 % quantile, sqrt(n)/2 =
- * the binomial's standard deviation).
- */
-#define STATS_CI95_HALF_RANKS_PER_SQRT_N 0.98
+/* The interval of the median must cover it with at least this
+ * probability; see stats_median_ci_ranks(). */
+#define STATS_CI_LEVEL 0.95
 
 static int stats_cmp_double(const void *pa, const void *pb)
 {
@@ -40,15 +37,48 @@ double stats_quantile_sorted(const double *sorted, size_t n, double q)
 	return a == b ? a : a + frac * (b - a);
 }
 
-/* 1-based ranks of the order statistics bounding the median's 95 % CI. */
-static void stats_ci95_ranks(size_t n, size_t *j, size_t *k)
+/* P(B = i) for B ~ Binomial(n, 1/2), through lgamma so that n in the
+ * hundreds of thousands neither overflows nor loses the tail. */
+static double stats_binom_half_pmf(size_t n, size_t i)
 {
-	double half = STATS_CI95_HALF_RANKS_PER_SQRT_N * sqrt((double)n);
-	double lo = floor((double)n / 2.0 - half);
-	double hi = ceil((double)n / 2.0 + 1.0 + half);
+	double dn = (double)n, di = (double)i;
 
-	*j = lo < 1.0 ? 1 : (size_t)lo;
-	*k = hi > (double)n ? n : (size_t)hi;
+	return exp(lgamma(dn + 1) - lgamma(di + 1) - lgamma(dn - di + 1) - dn * M_LN2);
+}
+
+/*
+ * The interval [x(j), x(n + 1 - j)] misses the true median when at
+ * most j - 1 observations fall below it or at most j - 1 above it, each
+ * with probability P(B <= j - 1): its coverage is 1 - 2 P(B <= j - 1).
+ * Take the largest j that still covers STATS_CI_LEVEL; for n < 6 even
+ * j = 1 does not, and [min, max] is the best there is.
+ */
+void stats_median_ci_ranks(size_t n, size_t *j, size_t *k)
+{
+	double cdf = 0.0;	/* P(B <= jj - 1) */
+	size_t best = 1;
+
+	for (size_t jj = 1; 2 * jj <= n + 1; jj++) {
+		cdf += stats_binom_half_pmf(n, jj - 1);
+		if (1.0 - 2.0 * cdf < STATS_CI_LEVEL)
+			break;
+		best = jj;
+	}
+	*j = best;
+	*k = n + 1 - best;
+}
+
+double stats_median_ci_coverage(size_t n)
+{
+	size_t j, k;
+	double cdf = 0.0;
+
+	if (n == 0)
+		return NAN;
+	stats_median_ci_ranks(n, &j, &k);
+	for (size_t i = 0; i < j; i++)
+		cdf += stats_binom_half_pmf(n, i);
+	return 1.0 - 2.0 * cdf;	/* n = 1: one point, coverage 0 */
 }
 
 int stats_summarize(const double *x, size_t n, struct stats_summary *out)
@@ -87,7 +117,7 @@ int stats_summarize(const double *x, size_t n, struct stats_summary *out)
 	}
 
 	size_t j, k;
-	stats_ci95_ranks(n, &j, &k);
+	stats_median_ci_ranks(n, &j, &k);
 
 	*out = (struct stats_summary){
 		.n = n,
@@ -143,6 +173,59 @@ static int stats_cmp_mw_item(const void *pa, const void *pb)
 	return (a->v > b->v) - (a->v < b->v);
 }
 
+/*
+ * Under the null hypothesis every arrangement of na a's among na + nb
+ * ranks is equally likely; the number of them with U_a = u is the
+ * coefficient of q^u in the Gaussian binomial
+ *     [na + nb choose na]_q = prod_{i=1..na} (1 - q^(nb + i)) / (1 - q^i),
+ * built factor by factor (after factor i the product is [nb + i choose i]_q,
+ * a polynomial with non-negative integer coefficients).  Returns
+ * P(U >= u) for an integer u, or NaN without memory.
+ */
+static double stats_mw_exact_sf(size_t na, size_t nb, size_t u)
+{
+	size_t deg = na * nb, cap = deg + na + nb + 1;
+	int64_t *c = calloc(cap, sizeof(*c));
+	double total = 0.0, tail = 0.0;
+
+	if (!c)
+		return NAN;
+	c[0] = 1;
+	for (size_t i = 1, top = 0; i <= na; i++) {
+		size_t up = nb + i;
+
+		/* times (1 - q^up), from the top so each term is used once */
+		for (size_t d = top + up; d >= up; d--)
+			c[d] -= c[d - up];
+		top += up;
+		/* divided by (1 - q^i): c[d] += c[d - i], upwards */
+		for (size_t d = i; d <= top; d++)
+			c[d] += c[d - i];
+		top -= i;
+	}
+	for (size_t d = 0; d <= deg; d++) {
+		total += (double)c[d];
+		if (d >= u)
+			tail += (double)c[d];
+	}
+	free(c);
+	return tail / total;
+}
+
+double stats_mann_whitney_min_p(size_t na, size_t nb)
+{
+	if (na < 2 || nb < 2 || na > SIZE_MAX - nb)
+		return NAN;
+	double dn = (double)(na + nb), dna = (double)na, dnb = (double)nb;
+
+	if (na + nb <= STATS_MW_EXACT_MAX) {
+		double p = 2.0 * stats_mw_exact_sf(na, nb, na * nb);
+		return p > 1.0 ? 1.0 : p;
+	}
+	double z = (dna * dnb / 2.0 - 0.5) / sqrt(dna * dnb / 12.0 * (dn + 1.0));
+	return erfc(z / M_SQRT2);
+}
+
 double stats_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb)
 {
 	if (!a || !b || na < 2 || nb < 2 || na > SIZE_MAX - nb)
@@ -185,6 +268,14 @@ double stats_mann_whitney_p(const double *a, size_t na, const double *b, size_t 
 	double dn = (double)n, dna = (double)na, dnb = (double)nb;
 	double u_a = rank_sum_a - dna * (dna + 1.0) / 2.0;
 	double mu = dna * dnb / 2.0;
+
+	if (ties == 0.0 && n <= STATS_MW_EXACT_MAX) {
+		/* Without ties U_a is a whole number; the larger of U_a and
+		 * na nb - U_a is as far into either tail. */
+		double far = u_a > dna * dnb - u_a ? u_a : dna * dnb - u_a;
+		double p = 2.0 * stats_mw_exact_sf(na, nb, (size_t)llround(far));
+		return p > 1.0 ? 1.0 : p;
+	}
 	double var = dna * dnb / 12.0 * ((dn + 1.0) - ties / (dn * (dn - 1.0)));
 
 	if (!(var > 0.0))

@@ -30,25 +30,16 @@ struct stats_summary {
  *                    NaN).  Negative when the mean is negative.
  *   median, p90, p99 stats_quantile_sorted() at 0.5, 0.9, 0.99 (type 7).
  *   ci95_lo/hi       distribution-free 95 % confidence interval of the
- *                    median: the order statistics x(j) and x(k) (1-based
- *                    ranks in the sorted sample) with
- *                        j = floor(n/2 - 0.98 sqrt(n))
- *                        k = ceil(n/2 + 1 + 0.98 sqrt(n))  (= n + 1 - j)
- *                    each clamped to [1, n].  0.98 sqrt(n) is
- *                    1.96 * sqrt(n)/2: the number of observations below
- *                    the true median is Binomial(n, 1/2), whose standard
- *                    deviation is sqrt(n)/2, and 1.96 is the normal 97.5 %
- *                    quantile.  The interval covers the median with
- *                    probability 1 - 2 P(B <= j - 1), which for every
- *                    n >= 6 is at least 95 % (checked exactly up to
- *                    n = 2000; it tends to 95 % from above and is
- *                    conservative for small n: n = 20 gives ranks 5 and
- *                    16, 98.8 %).
- *                    For n < 6 no pair of order statistics reaches 95 %
- *                    (coverage of [min, max] is 1 - 2^(1-n)), so the
- *                    interval degrades to [min, max], which then covers
- *                    less than claimed; the formula itself gives
- *                    [min, max] up to n = 10.
+ *                    median: the order statistics x(j) and x(n + 1 - j)
+ *                    (1-based ranks in the sorted sample) for the largest
+ *                    j whose exact coverage 1 - 2 P(B <= j - 1), with
+ *                    B ~ Binomial(n, 1/2) the number of observations below
+ *                    the true median, is at least 95 %.  At n = 10 that is
+ *                    x(2) .. x(9), 97.85 %; at n = 20 x(6) .. x(15),
+ *                    95.86 %.  For n < 6 no pair reaches 95 %; the
+ *                    interval is then [min, max], which covers only
+ *                    1 - 2^(1-n) (93.75 % at n = 5).  See
+ *                    stats_median_ci_ranks() and stats_median_ci_coverage().
  *
  * Returns 0; -EINVAL when n == 0, x or out is NULL, or any x is NaN or
  * infinite; -ERANGE when the mean or standard deviation overflows a
@@ -74,9 +65,23 @@ double stats_quantile_sorted(const double *sorted, size_t n, double q);
 double stats_jain_index(const double *x, size_t n);
 
 /*
+ * The 1-based ranks j <= k of the order statistics that bound the
+ * median's 95 % interval for a sample of n >= 1 (see stats_summarize),
+ * and the probability that they cover the true median.
+ */
+void stats_median_ci_ranks(size_t n, size_t *j, size_t *k);
+double stats_median_ci_coverage(size_t n);
+
+/*
  * Two-sided p-value of the Mann-Whitney U (Wilcoxon rank-sum) test that
  * a[0..na) and b[0..nb) come from the same distribution, against a shift
- * in either direction.  Ties get mid-ranks; the normal approximation uses
+ * in either direction.
+ *
+ * Without ties and with na + nb <= STATS_MW_EXACT_MAX the p-value is
+ * exact: p = 2 P(U >= max(U_a, na nb - U_a)) under the null hypothesis,
+ * every one of the C(na + nb, na) arrangements equally likely (scipy's
+ * method="exact"); two fully separated samples of 5 give 2 / 252 =
+ * 0.0079.  Otherwise ties get mid-ranks and the normal approximation uses
  * the tie-corrected variance
  *     sigma^2 = na nb / 12 * ((N + 1) - sum(t^3 - t) / (N (N - 1)))
  * (N = na + nb, t = size of each tie group) and a continuity correction
@@ -89,5 +94,17 @@ double stats_jain_index(const double *x, size_t n);
  * memory runs out.
  */
 double stats_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
+
+/* Up to this many values in all, a tie-free U test is computed exactly
+ * (the counts stay exact in 64 bits: C(50, 25) < 2^47). */
+#define STATS_MW_EXACT_MAX 50
+
+/*
+ * The smallest p-value stats_mann_whitney_p() can return for samples of
+ * na and nb values without ties (two fully separated samples): what a
+ * comparison with this many repetitions can resolve at best.  NaN when
+ * na < 2 or nb < 2.
+ */
+double stats_mann_whitney_min_p(size_t na, size_t nb);
 
 #endif

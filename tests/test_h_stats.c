@@ -30,8 +30,8 @@ Test(h_stats, five_values, .timeout = 30)
 	cr_assert_float_eq(s.p90, 4.6, EPS);
 	/* h = 4 * 0.99 = 3.96 -> 4 + 0.96 * 1 */
 	cr_assert_float_eq(s.p99, 4.96, EPS);
-	/* n < 6: j = floor(2.5 - 0.98 * 2.2360) = floor(0.309) = 0 -> 1,
-	 * k = ceil(3.5 + 2.191) = 6 -> 5: [min, max] */
+	/* n < 6: even [x(1), x(5)] covers only 1 - 2 / 2^5 = 93.75 %, so
+	 * the interval is [min, max] */
 	cr_assert_float_eq(s.ci95_lo, 1.0, EPS);
 	cr_assert_float_eq(s.ci95_hi, 5.0, EPS);
 }
@@ -81,11 +81,12 @@ Test(h_stats, twenty_values_interior_ci, .timeout = 30)
 	cr_assert_float_eq(s.p90, 327.7, 1e-9);
 	/* h = 19 * 0.99 = 18.81 -> 361 + 0.81 * (400 - 361) = 361 + 31.59 */
 	cr_assert_float_eq(s.p99, 392.59, 1e-9);
-	/* 0.98 * sqrt(20) = 4.3827; j = floor(10 - 4.3827) = floor(5.617) = 5,
-	 * k = ceil(11 + 4.3827) = ceil(15.38) = 16 = 20 + 1 - 5:
-	 * order statistics x(5) = 5^2 and x(16) = 16^2 */
-	cr_assert_float_eq(s.ci95_lo, 25.0, EPS);
-	cr_assert_float_eq(s.ci95_hi, 256.0, EPS);
+	/* Binomial(20, 1/2): P(B <= 5) = (1 + 20 + 190 + 1140 + 4845 + 15504)
+	 * / 2^20 = 21700 / 1048576 = 0.0207, coverage 1 - 2 * 0.0207 = 95.86 %;
+	 * P(B <= 6) adds 38760: 0.0577, coverage 88.5 %.  So j = 6, k = 15:
+	 * x(6) = 6^2 and x(15) = 15^2 */
+	cr_assert_float_eq(s.ci95_lo, 36.0, EPS);
+	cr_assert_float_eq(s.ci95_hi, 225.0, EPS);
 }
 
 Test(h_stats, hundred_values_ci_ranks, .timeout = 30)
@@ -98,7 +99,8 @@ Test(h_stats, hundred_values_ci_ranks, .timeout = 30)
 		x[i] = 100 - i;
 	cr_assert_eq(stats_summarize(x, 100, &s), 0);
 	cr_assert_float_eq(s.median, 50.5, EPS);
-	/* 0.98 * 10 = 9.8: j = floor(50 - 9.8) = 40, k = ceil(51 + 9.8) = 61 */
+	/* P(B <= 39) = 0.0176 (coverage 96.48 %), P(B <= 40) = 0.0284
+	 * (94.3 %): j = 40, k = 61 */
 	cr_assert_float_eq(s.ci95_lo, 40.0, EPS);
 	cr_assert_float_eq(s.ci95_hi, 61.0, EPS);
 	/* h = 99 * 0.99 = 98.01 -> 99 + 0.01 */
@@ -240,13 +242,81 @@ Test(h_stats, mann_whitney_separated, .timeout = 30)
 		a[i] = 1 + i;		/* 1..10 */
 		b[i] = 110 - i;		/* 101..110 */
 	}
-	/* R_a = 55, U = 55 - 55 = 0, mu = 50, sigma^2 = 100 / 12 * 21 = 175,
-	 * z = (50 - 0.5) / 13.2287566 = 3.7418483, p = erfc(z / sqrt 2)
-	 * = 1.8267e-4 */
+	/* No ties, 20 values: exact.  U_a = 0, the most extreme of the
+	 * C(20, 10) = 184756 arrangements; two-sided p = 2 / 184756. */
 	double p = stats_mann_whitney_p(a, 10, b, 10);
-	cr_assert_lt(p, 1e-3);
-	cr_assert_float_eq(p, 1.826718e-4, 1e-9);
+	cr_assert_float_eq(p, 2.0 / 184756.0, 1e-15);
 	cr_assert_float_eq(stats_mann_whitney_p(b, 10, a, 10), p, 1e-15);
+	/* The quick sweep's 5 repetitions a side can be significant:
+	 * 2 / C(10, 5) = 2 / 252 = 0.0079 < 0.01 (the normal approximation
+	 * said 0.012).  6 a side: 2 / 924. */
+	cr_assert_float_eq(stats_mann_whitney_p(a, 5, b, 5), 2.0 / 252.0, 1e-15);
+	cr_assert_float_eq(stats_mann_whitney_p(a, 6, b, 6), 2.0 / 924.0, 1e-15);
+}
+
+/* Larger or tied samples take the normal approximation. */
+Test(h_stats, mann_whitney_asymptotic, .timeout = 30)
+{
+	double a[30], b[30];
+
+	for (int i = 0; i < 30; i++) {
+		a[i] = 1 + i;		/* 1..30 */
+		b[i] = 130 - i;		/* 101..130 */
+	}
+	/* 60 values > STATS_MW_EXACT_MAX.  U = 0, mu = 450,
+	 * sigma^2 = 900 / 12 * 61 = 4575, z = 449.5 / 67.6387463 = 6.6455992,
+	 * p = erfc(z / sqrt 2) = 3.0198594e-11 */
+	cr_assert_float_eq(stats_mann_whitney_p(a, 30, b, 30), 3.0198594e-11, 1e-17);
+}
+
+Test(h_stats, mann_whitney_exact_interleaved, .timeout = 30)
+{
+	const double a[] = { 1, 3, 5, 7, 9 }, b[] = { 2, 4, 6, 8, 10, 12 };
+
+	/* R_a = 1 + 3 + 5 + 7 + 9 = 25, U_a = 25 - 15 = 10, na nb = 30: the
+	 * far tail is U >= 20, reached by 99 of the C(11, 5) = 462
+	 * arrangements (counted by enumeration): p = 2 * 99 / 462 = 0.4285714 */
+	cr_assert_float_eq(stats_mann_whitney_p(a, 5, b, 6), 198.0 / 462.0, 1e-12);
+}
+
+Test(h_stats, mann_whitney_min_p, .timeout = 30)
+{
+	/* 2 / C(na + nb, na) without ties */
+	cr_assert_float_eq(stats_mann_whitney_min_p(3, 3), 2.0 / 20.0, 1e-15);
+	cr_assert_float_eq(stats_mann_whitney_min_p(4, 4), 2.0 / 70.0, 1e-15);
+	cr_assert_float_eq(stats_mann_whitney_min_p(5, 5), 2.0 / 252.0, 1e-15);
+	cr_assert_float_eq(stats_mann_whitney_min_p(4, 6), 2.0 / 210.0, 1e-15);
+	cr_assert_float_eq(stats_mann_whitney_min_p(30, 30), 3.0198594e-11, 1e-17);
+	cr_assert(isnan(stats_mann_whitney_min_p(1, 9)));
+}
+
+Test(h_stats, median_ci_ranks_and_coverage, .timeout = 30)
+{
+	static const struct { size_t n, j, k; double cov; } want[] = {
+		/* 1 - 2 P(B <= j - 1), B ~ Binomial(n, 1/2) */
+		{ 1, 1, 1, 0.0 },
+		{ 2, 1, 2, 0.5 },			/* 1 - 2 / 4 */
+		{ 5, 1, 5, 0.9375 },			/* 1 - 2 / 32 */
+		{ 6, 1, 6, 62.0 / 64.0 },		/* 1 - 2 / 64 */
+		{ 8, 1, 8, 254.0 / 256.0 },		/* j = 2 gives 1 - 18 / 256 = 93 % */
+		{ 9, 2, 8, 1.0 - 20.0 / 512.0 },	/* P(B <= 1) = 10 / 512 */
+		{ 10, 2, 9, 1.0 - 22.0 / 1024.0 },	/* 11 / 1024: 97.85 % */
+		{ 20, 6, 15, 1.0 - 43400.0 / 1048576.0 },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		size_t j, k;
+
+		stats_median_ci_ranks(want[i].n, &j, &k);
+		cr_assert_eq(j, want[i].j, "n = %zu: j = %zu", want[i].n, j);
+		cr_assert_eq(k, want[i].k, "n = %zu: k = %zu", want[i].n, k);
+		cr_assert_float_eq(stats_median_ci_coverage(want[i].n), want[i].cov, 1e-12,
+				   "n = %zu", want[i].n);
+	}
+	/* Every n from 6 on reaches 95 %, and never by more than one rank's
+	 * worth: the next wider j would fall below it. */
+	for (size_t n = 6; n <= 3000; n++)
+		cr_assert_geq(stats_median_ci_coverage(n), 0.95, "n = %zu", n);
 }
 
 Test(h_stats, mann_whitney_small_by_hand, .timeout = 30)
@@ -254,10 +324,9 @@ Test(h_stats, mann_whitney_small_by_hand, .timeout = 30)
 	const double a[] = { 1, 2, 3 }, b[] = { 4, 5, 6 };
 	const double c[] = { 1, 2, 2, 4 }, d[] = { 2, 3, 5, 6 };
 
-	/* No ties: R_a = 1 + 2 + 3 = 6, U = 6 - 6 = 0, mu = 4.5,
-	 * sigma^2 = 9 / 12 * 7 = 5.25, z = (4.5 - 0.5) / 2.2912878 = 1.7457431,
-	 * p = 2 (1 - Phi(1.7457431)) = 0.0808556 */
-	cr_assert_float_eq(stats_mann_whitney_p(a, 3, b, 3), 0.0808556, 1e-7);
+	/* No ties, exact: U = 0 is 1 of C(6, 3) = 20 arrangements, p = 2 / 20
+	 * (the normal approximation said 0.0809) */
+	cr_assert_float_eq(stats_mann_whitney_p(a, 3, b, 3), 0.1, 1e-15);
 	/* Ties: sorted 1a 2a 2a 2b 3b 4a 5b 6b; the three 2s share ranks 2-4
 	 * -> 3 each.  R_c = 1 + 3 + 3 + 6 = 13, U = 13 - 10 = 3, mu = 8;
 	 * one tie group t = 3: sum(t^3 - t) = 24, N = 8:
