@@ -28,10 +28,19 @@
  * /proc cannot tell us the real umask. */
 #define CSV_FALLBACK_MODE 0644
 
+/* Where a writer's bytes go. */
+enum csv_dest {
+	CSV_DEST_FILE,		/* a temporary file renamed onto a regular file */
+	CSV_DEST_STDOUT,	/* fd 1, which we neither own nor close */
+	CSV_DEST_STREAM,	/* a character device or FIFO we opened: written
+				   through, since it cannot be replaced */
+};
+
 struct csv_writer {
 	int fd;
 	int err;		/* first error, as a positive errno */
-	int to_stdout;
+	enum csv_dest dest;
+	int finished;		/* csv_finish() done: only publish or abort left */
 	size_t nfields;		/* fields in the current row */
 	size_t row_bytes;	/* bytes of the current row written so far */
 	size_t len;		/* bytes waiting in buf */
@@ -49,7 +58,7 @@ static int csv_writer_flush(struct csv_writer *w)
 	if (w->err)
 		return w->err;
 	/* Rows on stdout go after what the program printed with stdio. */
-	if (w->to_stdout && w->len)
+	if (w->dest == CSV_DEST_STDOUT && w->len)
 		fflush(stdout);
 	while (off < w->len) {
 		ssize_t r = write(w->fd, w->buf + off, w->len - off);
@@ -90,10 +99,69 @@ static void csv_writer_free(struct csv_writer *w)
 	free(w);
 }
 
+/* Is fd 1 open for writing?  0, or a positive errno. */
+static int csv_stdout_writable(void)
+{
+	int fl = fcntl(STDOUT_FILENO, F_GETFL);
+
+	if (fl < 0)
+		return errno;
+	return (fl & O_ACCMODE) == O_RDONLY ? EBADF : 0;
+}
+
+/* Does st describe the file fd 1 writes to (--out /dev/stdout, say)? */
+static int csv_is_stdout(const struct stat *st)
+{
+	struct stat o;
+
+	return fstat(STDOUT_FILENO, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+/*
+ * Decide where path's bytes go, as described in csv.h.  0 with w->dest
+ * (and for a stream w->fd) set, and *target set to the regular file that
+ * a temporary file will replace (path itself, or what a symbolic link
+ * names); or a positive errno.
+ */
+static int csv_resolve(struct csv_writer *w, const char *path, char **target)
+{
+	struct stat st, lst;
+
+	*target = NULL;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return errno;
+		/* A dangling link: writing would replace the link itself. */
+		if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+			return ENOENT;
+		return (*target = strdup(path)) ? 0 : ENOMEM;
+	}
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	if (csv_is_stdout(&st)) {
+		w->dest = CSV_DEST_STDOUT;
+		w->fd = STDOUT_FILENO;
+		return csv_stdout_writable();
+	}
+	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		/* Blocks until a FIFO has a reader, as any writer would. */
+		w->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (w->fd < 0)
+			return errno;
+		w->dest = CSV_DEST_STREAM;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return ENOTSUP;	/* a socket or block device: never replaced */
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		return (*target = realpath(path, NULL)) ? 0 : errno;
+	return (*target = strdup(path)) ? 0 : ENOMEM;
+}
+
 struct csv_writer *csv_open(const char *path)
 {
 	struct csv_writer *w;
-	struct stat st;
+	char *target = NULL;
 	int e;
 
 	if (!path || !*path) {
@@ -109,36 +177,44 @@ struct csv_writer *csv_open(const char *path)
 		goto err;
 
 	if (strcmp(path, "-") == 0) {
-		w->to_stdout = 1;
+		w->dest = CSV_DEST_STDOUT;
 		w->fd = STDOUT_FILENO;
+		if ((errno = csv_stdout_writable()))
+			goto err;
 		return w;
 	}
-
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		goto err;
-	}
 	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
-	if (!*base) {
-		errno = EISDIR;
+	if (slash && slash[1] == '\0') {
+		errno = EISDIR;		/* "dir/": names no file */
 		goto err;
 	}
-	w->dirlen = (size_t)(base - path);
-	w->path = strdup(path);
+	if ((errno = csv_resolve(w, path, &target)))
+		goto err;
+	if (w->dest != CSV_DEST_FILE)
+		return w;
+
+	slash = strrchr(target, '/');
+	const char *base = slash ? slash + 1 : target;
+	w->dirlen = (size_t)(base - target);
+	w->path = target;
+	target = NULL;
 	/* "<dir/>" "." "<base>" ".tmp.XXXXXX" NUL */
 	w->tmp = malloc(w->dirlen + 1 + strlen(base) + sizeof(CSV_TMP_SUFFIX));
-	if (!w->path || !w->tmp)
+	if (!w->tmp)
 		goto err;
-	memcpy(w->tmp, path, w->dirlen);
+	memcpy(w->tmp, w->path, w->dirlen);
 	sprintf(w->tmp + w->dirlen, ".%s%s", base, CSV_TMP_SUFFIX);
-	/* Close-on-exec: workers spawned while we write must not hold it. */
+	/* Close-on-exec: workers spawned while we write must not hold it.
+	 * ENAMETOOLONG here: the name leaves no room for the temporary one. */
 	w->fd = mkostemp(w->tmp, O_CLOEXEC);
 	if (w->fd < 0)
 		goto err;
 	return w;
 err:
 	e = errno;
+	free(target);
+	if (w->dest == CSV_DEST_STREAM && w->fd >= 0)
+		close(w->fd);
 	csv_writer_free(w);
 	errno = e;
 	return NULL;
@@ -146,7 +222,7 @@ err:
 
 const char *csv_temp_path(const struct csv_writer *w)
 {
-	return w && !w->to_stdout ? w->tmp : NULL;
+	return w && w->dest == CSV_DEST_FILE ? w->tmp : NULL;
 }
 
 static void csv_field_begin(struct csv_writer *w)
@@ -230,8 +306,9 @@ void csv_row_end(struct csv_writer *w)
 	csv_writer_put(w, "\n", 1);
 	w->nfields = 0;
 	w->row_bytes = 0;
-	/* On a terminal or pipe, each row shows up as soon as it is done. */
-	if (w->to_stdout)
+	/* On a terminal, pipe or device, each row shows up as soon as it is
+	 * done. */
+	if (w->dest != CSV_DEST_FILE)
 		csv_writer_flush(w);
 }
 
@@ -278,32 +355,59 @@ static void csv_dir_sync(const struct csv_writer *w)
 	close(fd);
 }
 
-int csv_commit(struct csv_writer *w)
+int csv_finish(struct csv_writer *w)
 {
 	int err;
 
 	if (!w)
 		return -EINVAL;
+	if (w->finished)
+		return -w->err;
+	w->finished = 1;
 	err = csv_writer_flush(w);
-	if (w->to_stdout) {
-		csv_writer_free(w);
+	if (w->dest == CSV_DEST_STDOUT)
 		return -err;
+	if (w->dest == CSV_DEST_FILE) {
+		if (!err && fchmod(w->fd, csv_new_file_mode()) < 0)
+			err = errno;
+		if (!err && fsync(w->fd) < 0)
+			err = errno;
 	}
-	if (!err && fchmod(w->fd, csv_new_file_mode()) < 0)
-		err = errno;
-	if (!err && fsync(w->fd) < 0)
-		err = errno;
 	/* Linux closes the fd even when close() fails; never retry it. */
 	if (close(w->fd) < 0 && !err)
 		err = errno;
-	if (!err && rename(w->tmp, w->path) < 0)
-		err = errno;
-	if (err)
+	w->fd = -1;
+	if (err && w->dest == CSV_DEST_FILE) {
 		unlink(w->tmp);
-	else
-		csv_dir_sync(w);
+		free(w->tmp);
+		w->tmp = NULL;
+	}
+	w->err = err;
+	return -err;
+}
+
+int csv_publish(struct csv_writer *w)
+{
+	int err;
+
+	if (!w)
+		return -EINVAL;
+	err = -csv_finish(w);
+	if (!err && w->dest == CSV_DEST_FILE) {
+		if (rename(w->tmp, w->path) < 0) {
+			err = errno;
+			unlink(w->tmp);
+		} else {
+			csv_dir_sync(w);
+		}
+	}
 	csv_writer_free(w);
 	return -err;
+}
+
+int csv_commit(struct csv_writer *w)
+{
+	return csv_publish(w);
 }
 
 void csv_abort(struct csv_writer *w)
@@ -312,10 +416,10 @@ void csv_abort(struct csv_writer *w)
 		return;
 	/* On stdout the unfinished row (all that can still be buffered,
 	 * since rows are flushed as they end) is dropped. */
-	if (!w->to_stdout) {
+	if (w->dest != CSV_DEST_STDOUT && w->fd >= 0)
 		close(w->fd);
+	if (w->dest == CSV_DEST_FILE && w->tmp)
 		unlink(w->tmp);
-	}
 	csv_writer_free(w);
 }
 
@@ -392,6 +496,27 @@ static int csv_cells_push(struct csv_cells *c, char *s)
 	return 0;
 }
 
+/* The line each data record starts on. */
+struct csv_lines {
+	size_t *v;
+	size_t n, cap;
+};
+
+static int csv_lines_push(struct csv_lines *l, size_t line)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		size_t *nv = ncap <= SIZE_MAX / sizeof(*nv) ? realloc(l->v, ncap * sizeof(*nv)) : NULL;
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = line;
+	return 0;
+}
+
 /*
  * Split buf[0..len) into fields in place: quoting is undone by copying
  * each field's text leftwards over its own raw bytes (the result is never
@@ -400,7 +525,7 @@ static int csv_cells_push(struct csv_cells *c, char *s)
  * sets *ncols from the header.  0, -ENOMEM, or -EINVAL with *line set.
  */
 static int csv_parse(char *buf, size_t len, struct csv_cells *cells,
-		     size_t *ncols, size_t *line)
+		     struct csv_lines *lines, size_t *ncols, size_t *line)
 {
 	size_t pos = 0, ln = 1, nrecords = 0;
 
@@ -480,6 +605,8 @@ static int csv_parse(char *buf, size_t len, struct csv_cells *cells,
 		} else if (nf != *ncols) {
 			*line = rec_line;
 			return -EINVAL;
+		} else if (csv_lines_push(lines, rec_line)) {
+			return -ENOMEM;
 		}
 		nrecords++;
 	}
@@ -493,6 +620,7 @@ static int csv_parse(char *buf, size_t len, struct csv_cells *cells,
 int csv_read(const char *path, struct csv_table *t, size_t *line_out)
 {
 	struct csv_cells cells = { 0 };
+	struct csv_lines lines = { 0 };
 	size_t len = 0, ncols = 0, line = 0;
 	char *buf = NULL, *blk = NULL;
 	int err;
@@ -505,7 +633,7 @@ int csv_read(const char *path, struct csv_table *t, size_t *line_out)
 	err = csv_slurp(path, &buf, &len);
 	if (err)
 		return err;
-	err = csv_parse(buf, len, &cells, &ncols, &line);
+	err = csv_parse(buf, len, &cells, &lines, &ncols, &line);
 	if (err) {
 		if (err == -EINVAL && line_out)
 			*line_out = line;
@@ -546,11 +674,14 @@ int csv_read(const char *path, struct csv_table *t, size_t *line_out)
 				rows[r][c] = text + (cells.v[(r + 1) * ncols + c] - buf);
 		}
 		t->rows = rows;
+		t->line = lines.v;	/* one per data record */
+		lines.v = NULL;
 	}
 	t->nrows = nrows;
 	t->ncols = ncols;
 out:
 	free(cells.v);
+	free(lines.v);
 	free(buf);
 	return err;
 }
@@ -571,5 +702,6 @@ void csv_table_free(struct csv_table *t)
 		return;
 	free(t->header);	/* the text lives in the same block */
 	free(t->rows);		/* and the cells in this one */
+	free(t->line);
 	*t = (struct csv_table){ 0 };
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/check.h"
@@ -33,7 +34,7 @@ static char *tdir(void)
 
 static char *tpath(const char *dir, const char *name)
 {
-	static char p[2][256];
+	static char p[2][512];
 	static int i;
 
 	i ^= 1;
@@ -537,5 +538,190 @@ Test(h_csv, stdout_writer, .timeout = 30)
 	char *got = slurp(p, NULL);
 	cr_assert_str_eq(got, "before\na b,2.5\n");
 	free(got);
+	rm_dir(d);
+}
+
+/* A FIFO is written through, never replaced by a regular file. */
+Test(h_csv, fifo_written_through, .timeout = 30)
+{
+	char *d = tdir(), buf[64] = "";
+	char *p = tpath(d, "pipe");
+	struct stat st;
+	int fds[2];
+	pid_t pid;
+
+	cr_assert_eq(mkfifo(p, 0600), 0);
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {		/* the reader, relaying what it gets */
+		int fd = open(p, O_RDONLY);
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+		(void)!write(fds[1], buf, n > 0 ? (size_t)n : 0);
+		_exit(0);
+	}
+	close(fds[1]);
+	struct csv_writer *w = csv_open(p);
+	cr_assert_not_null(w);
+	cr_assert_null(csv_temp_path(w));
+	csv_field_str(w, "through");
+	csv_row_end(w);
+	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_gt(read(fds[0], buf, sizeof(buf) - 1), 0);
+	cr_assert_str_eq(buf, "through\n");
+	waitpid(pid, NULL, 0);
+	cr_assert_eq(lstat(p, &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+	rm_dir(d);
+}
+
+/* A character device is written through: /dev/null stays a device. */
+Test(h_csv, device_written_through, .timeout = 30)
+{
+	struct stat st;
+	struct csv_writer *w = csv_open("/dev/null");
+
+	cr_assert_not_null(w);
+	cr_assert_null(csv_temp_path(w));
+	csv_field_str(w, "gone");
+	csv_row_end(w);
+	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(lstat("/dev/null", &st), 0);
+	cr_assert(S_ISCHR(st.st_mode));
+}
+
+/* A link to a regular file stays a link; the file it names is replaced.
+ * A dangling link is refused rather than replaced. */
+Test(h_csv, symlink_keeps_being_a_link, .timeout = 30)
+{
+	char *d = tdir(), names[512];
+	char target[256], link[256];
+	struct stat st;
+	struct csv_writer *w;
+
+	snprintf(target, sizeof(target), "%s", tpath(d, "real.csv"));
+	snprintf(link, sizeof(link), "%s", tpath(d, "link.csv"));
+	spit(target, "old\n", 4);
+	cr_assert_eq(symlink("real.csv", link), 0);
+	w = csv_open(link);
+	cr_assert_not_null(w);
+	csv_field_str(w, "new");
+	csv_row_end(w);
+	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(lstat(link, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode), "the link was replaced by a file");
+	char *got = slurp(target, NULL);
+	cr_assert_str_eq(got, "new\n");
+	free(got);
+	cr_assert_eq(list_dir(d, names, sizeof(names)), 2, "%s", names);
+
+	cr_assert_eq(symlink("nowhere.csv", tpath(d, "dangling.csv")), 0);
+	errno = 0;
+	cr_assert_null(csv_open(tpath(d, "dangling.csv")));
+	cr_assert_eq(errno, ENOENT);
+	rm_dir(d);
+}
+
+/* /dev/stdout (here: fd 1 redirected to a file) is stdout itself. */
+Test(h_csv, dev_stdout_is_stdout, .timeout = 30)
+{
+	char *d = tdir();
+	char *p = tpath(d, "out.txt");
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644), saved = dup(STDOUT_FILENO);
+	struct stat st;
+
+	cr_assert_geq(fd, 0);
+	fflush(stdout);
+	cr_assert_eq(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	close(fd);
+	struct csv_writer *w = csv_open("/dev/stdout");
+	cr_assert_not_null(w);
+	cr_assert_null(csv_temp_path(w), "/dev/stdout must not get a temporary file");
+	csv_field_str(w, "x");
+	csv_row_end(w);
+	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	char *got = slurp(p, NULL);
+	cr_assert_str_eq(got, "x\n");
+	free(got);
+	cr_assert_eq(lstat("/dev/stdout", &st), 0);
+	cr_assert(S_ISLNK(st.st_mode), "/dev/stdout was replaced");
+	rm_dir(d);
+}
+
+Test(h_csv, closed_stdout_and_long_names, .timeout = 30)
+{
+	char *d = tdir(), name[300];
+	int saved = dup(STDOUT_FILENO);
+
+	fflush(stdout);
+	close(STDOUT_FILENO);
+	errno = 0;
+	struct csv_writer *w = csv_open("-");
+	int e = errno;
+	cr_assert_eq(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	cr_assert_null(w);
+	cr_assert_eq(e, EBADF);
+	/* 250 characters fit a name, not ".NAME.tmp.XXXXXX" beside it. */
+	memset(name, 'n', 250);
+	name[250] = '\0';
+	errno = 0;
+	cr_assert_null(csv_open(tpath(d, name)));
+	cr_assert_eq(errno, ENAMETOOLONG);
+	rm_dir(d);
+}
+
+/* csv_finish keeps the destination untouched until csv_publish. */
+Test(h_csv, finish_then_publish, .timeout = 30)
+{
+	char *d = tdir(), names[512];
+	char *p = tpath(d, "two.csv");
+	struct csv_writer *w;
+
+	spit(p, "old\n", 4);
+	w = csv_open(p);
+	cr_assert_not_null(w);
+	csv_field_str(w, "new");
+	csv_row_end(w);
+	cr_assert_eq(csv_finish(w), 0);
+	char *got = slurp(p, NULL);
+	cr_assert_str_eq(got, "old\n");
+	free(got);
+	cr_assert_eq(list_dir(d, names, sizeof(names)), 2);	/* and its temp */
+	cr_assert_eq(csv_publish(w), 0);
+	got = slurp(p, NULL);
+	cr_assert_str_eq(got, "new\n");
+	free(got);
+	/* Finished but dropped: nothing changes, nothing stays. */
+	w = csv_open(p);
+	cr_assert_not_null(w);
+	csv_field_str(w, "dropped");
+	csv_row_end(w);
+	cr_assert_eq(csv_finish(w), 0);
+	csv_abort(w);
+	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);
+	got = slurp(p, NULL);
+	cr_assert_str_eq(got, "new\n");
+	free(got);
+	rm_dir(d);
+}
+
+/* Each row knows the line it starts on, quoted newlines included. */
+Test(h_csv, row_lines, .timeout = 30)
+{
+	char *d = tdir();
+	char *p = tpath(d, "lines.csv");
+	struct csv_table t;
+
+	spit(p, "a,b\n1,2\n\n\"x\ny\",3\n4,5\n", 21);
+	cr_assert_eq(csv_read(p, &t, NULL), 0);
+	cr_assert_eq(t.nrows, 3);
+	cr_assert_eq(t.line[0], 2);
+	cr_assert_eq(t.line[1], 4);
+	cr_assert_eq(t.line[2], 6);
+	csv_table_free(&t);
 	rm_dir(d);
 }
