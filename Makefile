@@ -37,6 +37,7 @@ TESTLIB   ?= -lcriterion
 TESTS     := $(BUILD)/tests/prim-tests $(BUILD)/tests/harness-tests
 
 DEPS_STAMP := build/.deps-stamp
+TEST_DEPS_STAMP := build/.test-deps-stamp
 # Criterion: a few jobs at once, every test in its own process.
 CRITERION_FLAGS ?= --jobs 2
 # Every test has its own time-out; this one is the last guard, so that a
@@ -44,14 +45,19 @@ CRITERION_FLAGS ?= --jobs 2
 # instead of hanging it.
 RUN_TESTS = timeout --kill-after=30 1500
 
-.PHONY: all deps run test tests test-prim test-harness test-san clean FORCE
+.PHONY: all deps test-deps run test tests test-prim test-harness test-san clean FORCE
 all: $(BUILD)/contend
 
 $(DEPS_STAMP): scripts/install-deps
 	scripts/install-deps
 	@mkdir -p $(@D) && touch $@
 
+$(TEST_DEPS_STAMP): scripts/install-deps
+	scripts/install-deps --tests
+	@mkdir -p $(@D) && touch $@
+
 deps: $(DEPS_STAMP)
+test-deps: $(TEST_DEPS_STAMP)
 
 $(BUILD)/%.c.o: %.c
 	@mkdir -p $(@D)
@@ -130,7 +136,7 @@ test-san:
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 		test-prim test-harness
 
-test: deps
+test: test-deps
 	$(MAKE) --no-print-directory tests
 	$(MAKE) --no-print-directory test-prim test-harness
 	$(MAKE) --no-print-directory test-san

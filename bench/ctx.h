@@ -1,12 +1,17 @@
 /*
  * bench/ctx.h - what every ctx.* workload shares: the ws_kb parameter,
- * the two metrics, and the cache-dirtying step between switches.
+ * the metrics, the cache-dirtying step between switches, the futex token
+ * exchange, the proof of work and the one descriptor macro.
  *
  * roundtrip  one full exchange A -> B -> A, the figure `perf bench sched
  *            pipe` prints per operation;
- * switch     one one-way switch, net of the same exchange done by one
- *            task without switching (the baseline), as lmbench's lat_ctx
- *            subtracts its pipe overhead: (roundtrip - baseline) / 2.
+ * switch     one one-way switch, net of the same work done without
+ *            switching (the baseline), as lmbench's lat_ctx subtracts its
+ *            pipe overhead: (roundtrip - baseline) / 2.  For an exchange
+ *            between kernel tasks the baseline is each side alone on its
+ *            own processor, making exactly the system calls it made in
+ *            the run (same number, same kinds) where none can block, and
+ *            dirtying its own working set.
  */
 #ifndef CONTEND_BENCH_CTX_H
 #define CONTEND_BENCH_CTX_H
@@ -15,6 +20,7 @@
 #include <stdlib.h>
 
 #include "harness/bench.h"
+#include "primitives/futex.h"
 
 #define CTX_PARAMS (const struct bench_param[]){ \
 	{ "ws_kb", "0", "KiB of memory each side dirties after every switch (lat_ctx -s)", \
@@ -25,6 +31,10 @@
 	{ "roundtrip", "ns", BENCH_NS_PER_OP, 1, 0 }, \
 	{ "switch", "ns", BENCH_NS_NET_PER_OP, 2, 0 }, \
 	{ NULL, NULL, 0, 0, 0 } }
+
+/* What the switch of a kernel exchange is net of. */
+#define CTX_KERNEL_BASELINE "each side alone on its processor, the same system calls, " \
+	"none blocking, and the same working set"
 
 /* One side's working set: dirtied a cache line at a time after each
  * switch, so that a bigger ws_kb shows what a switch costs once the
@@ -56,23 +66,26 @@ static inline void ctx_ws_free(struct ctx_ws *ws)
 	ws->buf = NULL;
 }
 
-/* Task-private state of a two-task exchange: this side's working set,
- * and for task 0, which plays both sides in the baseline, the other's. */
+/*
+ * Task-private state of a two-task exchange: this side's working set
+ * (touched only by this task, so on its own processor in the run and in
+ * the baseline alike), and what the last run() round made of the system
+ * calls whose number varies (futex waits), for the baseline to match.
+ */
 struct ctx_local {
-	struct ctx_ws ws, ws_other;
+	struct ctx_ws ws;
+	uint64_t run_iters;	/* iterations of the last run() round */
+	uint64_t run_waits;	/* futex waits it made */
 };
 
 static inline int ctx_local_init(struct bench_task *t)
 {
 	struct ctx_local *l = calloc(1, sizeof(*l));
-	int r;
 
 	if (!l)
 		return -ENOMEM;
 	t->local = l;
-	if ((r = ctx_ws_init(&l->ws, t->st)) < 0)
-		return r;
-	return t->id == 0 ? ctx_ws_init(&l->ws_other, t->st) : 0;
+	return ctx_ws_init(&l->ws, t->st);
 }
 
 static inline void ctx_local_fini(struct bench_task *t)
@@ -80,20 +93,21 @@ static inline void ctx_local_fini(struct bench_task *t)
 	struct ctx_local *l = t->local;
 
 	ctx_ws_free(&l->ws);
-	ctx_ws_free(&l->ws_other);
 	free(l);
 }
 
-/* The proof that a two-task exchange happened: the echo side publishes
- * how many tokens it returned, the baseline how many exchanges it did
- * alone; both must match what the harness asked for. */
+/*
+ * The proof that an exchange happened: the echo side publishes how many
+ * tokens it returned, each task how many iterations of the baseline it
+ * did; all must match what the harness asked for.  Published once per
+ * round, not per exchange, to keep the shared line quiet.
+ */
 struct ctx_tally {
-	uint64_t echoes, solo;
+	uint64_t echoes, solo[2];
 };
 
-/* End of a run() round for task `id`: the echo side publishes its count
- * (once per round, not per exchange, to keep the shared line quiet); only
- * task 0's exchanges are the operations reported. */
+/* End of a run() round for task `id`; only task 0's exchanges are the
+ * operations reported. */
 static inline uint64_t ctx_tally_round(struct ctx_tally *t, int id, uint64_t iters)
 {
 	if (id == 1)
@@ -101,14 +115,82 @@ static inline uint64_t ctx_tally_round(struct ctx_tally *t, int id, uint64_t ite
 	return id == 0 ? iters : 0;
 }
 
-static inline const char *ctx_tally_check(const struct ctx_tally *t, uint64_t run_iters,
-					  uint64_t base_iters)
+/* End of a baseline() round: its iterations are task 0's operations. */
+static inline uint64_t ctx_tally_solo(struct ctx_tally *t, int id, uint64_t iters)
 {
-	if (t->echoes != run_iters)
+	t->solo[id] += iters;
+	return id == 0 ? iters : 0;
+}
+
+static inline const char *ctx_tally_check(const struct ctx_tally *t, int ntasks,
+					  uint64_t run_iters, uint64_t base_iters)
+{
+	if (ntasks > 1 && t->echoes != run_iters)
 		return "the echo task did not return every token";
-	if (t->solo != base_iters)
-		return "the baseline did not complete every exchange";
+	for (int i = 0; i < ntasks; i++)
+		if (t->solo[i] != base_iters)
+			return "a baseline did not complete every iteration";
 	return NULL;
 }
+
+/* ---- the futex token exchange (ctx.*.futex, and ctx.thread.cond's
+ * baseline) ------------------------------------------------------------- */
+
+/* Hand the token to `to` and wake it: one FUTEX_WAKE, always.  Release:
+ * the other side must see everything we did with the token before it
+ * sees the token. */
+static inline void ctx_futex_pass(uint32_t *turn, uint32_t to, int shared)
+{
+	__atomic_store_n(turn, to, __ATOMIC_RELEASE);
+	futex_wake(turn, 1, shared);
+}
+
+/* Sleep until the token is ours; acquire pairs with the release above.
+ * Returns how many FUTEX_WAITs that took: none when the token came back
+ * before we looked, more than one after a spurious wake-up. */
+static inline uint64_t ctx_futex_await(uint32_t *turn, uint32_t mine, int shared)
+{
+	uint64_t waits = 0;
+	uint32_t v;
+
+	while ((v = __atomic_load_n(turn, __ATOMIC_ACQUIRE)) != mine) {
+		futex_wait(turn, v, NULL, shared);
+		waits++;
+	}
+	return waits;
+}
+
+/* One side of `iters` exchanges; returns the FUTEX_WAITs it made. */
+static inline uint64_t ctx_futex_exchange(uint32_t *turn, int me, uint64_t iters, int shared,
+					  struct ctx_ws *ws)
+{
+	uint32_t mine = (uint32_t)me, other = 1 - mine;
+	uint64_t waits = 0;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		if (me == 0) {
+			ctx_futex_pass(turn, other, shared);
+			waits += ctx_futex_await(turn, mine, shared);
+			ctx_ws_touch(ws);
+		} else {
+			waits += ctx_futex_await(turn, mine, shared);
+			ctx_ws_touch(ws);
+			ctx_futex_pass(turn, other, shared);
+		}
+	}
+	return waits;
+}
+
+/* The one descriptor of a ctx workload. */
+#define CTX_DESC(var, nm, sum, modes_, ntasks, places, metrics_, setup_, init_, run_,	\
+		 base_, fini_, check_, teardown_, how, note)				\
+	const struct bench_desc var = {							\
+		.name = nm, .summary = sum, .version = BENCH_VERSION,			\
+		.modes = modes_, .tasks = ntasks, .placements = places,			\
+		.params = CTX_PARAMS, .metrics = metrics_,				\
+		.baseline_how = how, .baseline_note = note,				\
+		.setup = setup_, .task_init = init_, .run = run_, .baseline = base_,	\
+		.task_fini = fini_, .check = check_, .teardown = teardown_,		\
+	}
 
 #endif

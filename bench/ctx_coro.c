@@ -172,15 +172,10 @@ static const char *ctx_coro_check(struct bench_state *st, uint64_t run_iters, ui
 }
 
 #define CTX_CORO_DESC(var, nm, sum, initfn, runfn)					\
-	const struct bench_desc var = {						\
-		.name = nm, .summary = sum, .version = BENCH_VERSION,			\
-		.modes = BENCH_MODE_THREAD, .tasks = 1,				\
-		.placements = "same-core",					\
-		.params = CTX_PARAMS, .metrics = CTX_METRICS,			\
-		.setup = ctx_coro_setup, .task_init = initfn,			\
-		.run = runfn, .baseline = ctx_coro_baseline,			\
-		.task_fini = ctx_coro_task_fini, .check = ctx_coro_check,	\
-	}
+	CTX_DESC(var, nm, sum, BENCH_MODE_THREAD, 1, "same-core", CTX_METRICS,		\
+		 ctx_coro_setup, initfn, runfn, ctx_coro_baseline, ctx_coro_task_fini,	\
+		 ctx_coro_check, NULL, BENCH_BASELINE_EACH,				\
+		 "the coroutine body's work done through two plain calls")
 
 CTX_CORO_DESC(bench_ctx_coro_asm, "ctx.coro.asm",
 	      "a thread switches to a coroutine and back with contend's own assembly switch",

@@ -5,9 +5,11 @@
  * wakes the other side: the same exchange `perf bench sched pipe` and
  * lmbench's lat_ctx time.
  *
- * Task 0 writes to `ping` and blocks reading `pong`; task 1 echoes.  The
- * baseline is task 0 alone doing the same writes and reads on both
- * channels, where no read ever blocks.
+ * Task 0 writes to `ping` and blocks reading `pong`; task 1 echoes.  Each
+ * side makes one write and one read per exchange, so its baseline, alone
+ * on its own processor, makes one write and one read on a channel of its
+ * own (task 0 ping, task 1 pong): the read finds the token it just wrote
+ * and never blocks.
  */
 #include <stdint.h>
 #include <sys/eventfd.h>
@@ -127,37 +129,27 @@ static uint64_t ctx_fd_baseline(struct bench_task *t, uint64_t iters)
 {
 	struct ctx_fd_shared *s = t->st->priv;
 	struct ctx_local *l = t->local;
+	const struct ctx_fd_channel *c = t->id == 0 ? &s->ping : &s->pong;
 
 	for (uint64_t i = 0; i < iters; i++) {
-		ctx_fd_send(&s->ping);
-		ctx_fd_recv(&s->ping);
-		ctx_ws_touch(&l->ws_other);
-		ctx_fd_send(&s->pong);
-		ctx_fd_recv(&s->pong);
+		ctx_fd_send(c);
+		ctx_fd_recv(c);
 		ctx_ws_touch(&l->ws);
 	}
-	s->tally.solo += iters;
-	return iters;
+	return ctx_tally_solo(&s->tally, t->id, iters);
 }
 
 static const char *ctx_fd_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
 {
 	const struct ctx_fd_shared *s = st->priv;
 
-	return ctx_tally_check(&s->tally, run_iters, base_iters);
+	return ctx_tally_check(&s->tally, 2, run_iters, base_iters);
 }
 
-#define CTX_FD_DESC(var, nm, sum, mode, setupfn)				\
-	const struct bench_desc var = {						\
-		.name = nm, .summary = sum, .version = BENCH_VERSION,			\
-		.modes = mode, .tasks = 2,					\
-		.placements = "same-core,cross-core",				\
-		.params = CTX_PARAMS, .metrics = CTX_METRICS,			\
-		.setup = setupfn, .task_init = ctx_local_init,		\
-		.run = ctx_fd_run, .baseline = ctx_fd_baseline,			\
-		.task_fini = ctx_local_fini, .check = ctx_fd_check,		\
-		.teardown = ctx_fd_teardown,					\
-	}
+#define CTX_FD_DESC(var, nm, sum, mode, setupfn)					\
+	CTX_DESC(var, nm, sum, mode, 2, "same-core,cross-core", CTX_METRICS, setupfn,	\
+		 ctx_local_init, ctx_fd_run, ctx_fd_baseline, ctx_local_fini, ctx_fd_check,	\
+		 ctx_fd_teardown, BENCH_BASELINE_EACH, CTX_KERNEL_BASELINE)
 
 CTX_FD_DESC(bench_ctx_thread_pipe, "ctx.thread.pipe",
 	    "two threads pass a token over a pair of pipes", BENCH_MODE_THREAD, ctx_pipe_setup);

@@ -1,8 +1,11 @@
 /*
- * bench/selftest.c - workloads that misbehave on purpose, so the tests
- * can prove the harness survives them: one never finishes (the watchdog
- * must kill it and the run go on), one crashes, one fails its own
- * check.  Hidden: not listed and never matched by a glob, only by name.
+ * bench/selftest.c - workloads for the harness's own tests.  Most
+ * misbehave on purpose, so the tests can prove the harness survives
+ * them: one never finishes (the watchdog must kill it and the run go
+ * on), one crashes, one fails its own check.  One has a known cost
+ * (selftest.spin: every operation lasts k_ns of the harness clock), so
+ * the tests can hold the figures the harness reports against it.
+ * Hidden: not listed and never matched by a glob, only by name.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +17,78 @@ static const struct bench_metric selftest_metrics[] = {
 	{ "op", "ns", BENCH_NS_PER_OP, 1, 0 },
 	{ NULL, NULL, 0, 0, 0 },
 };
+
+/* ---- selftest.spin: a known cost ------------------------------------------ */
+
+static const struct bench_metric selftest_spin_metrics[] = {
+	{ "op", "ns", BENCH_NS_PER_OP, 1, 0 },
+	{ "rate", "ops/s", BENCH_OPS_PER_SEC, 1, 1 },
+	{ NULL, NULL, 0, 0, 0 },
+};
+
+static const struct bench_param selftest_spin_params[] = {
+	{ "k_ns", "5000000", "nanoseconds of the harness clock each operation lasts",
+	  1, 1000000000 },
+	{ NULL, NULL, NULL, 0, 0 },
+};
+
+struct selftest_spin {
+	uint64_t k_ns;
+	uint64_t ops[64];	/* per task, for check: the tasks really spun */
+};
+
+static int selftest_spin_setup(struct bench_state *st)
+{
+	struct selftest_spin *s;
+
+	if (st->ntasks > 64)
+		return bench_skip(st, "selftest.spin counts at most 64 tasks");
+	s = bench_shared_alloc(st, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->k_ns = (uint64_t)bench_param_int(st, "k_ns");
+	st->priv = s;
+	return 0;
+}
+
+/* Each operation ends once the harness clock has moved k_ns past its
+ * start: the round's time per operation is at least k_ns, exactly, on
+ * any machine; only overheads and preemption add to it. */
+static uint64_t selftest_spin_run(struct bench_task *t, uint64_t iters)
+{
+	struct selftest_spin *s = t->st->priv;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		while (bench_now_ns() - t0 < s->k_ns)
+			;
+	}
+	s->ops[t->id] += iters;
+	return iters;
+}
+
+static const char *selftest_spin_check(struct bench_state *st, uint64_t run_iters,
+				       uint64_t base_iters)
+{
+	const struct selftest_spin *s = st->priv;
+
+	(void)base_iters;
+	for (int i = 0; i < st->ntasks; i++)
+		if (s->ops[i] != run_iters)
+			return "a task did not spin every operation";
+	return NULL;
+}
+
+const struct bench_desc bench_selftest_spin = {
+	.name = "selftest.spin", .summary = "every operation lasts k_ns of the harness clock",
+	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 0,
+	.placements = "none", .hidden = 1, .params = selftest_spin_params,
+	.metrics = selftest_spin_metrics, .setup = selftest_spin_setup,
+	.run = selftest_spin_run, .check = selftest_spin_check,
+};
+
+/* ---- misbehaving workloads ------------------------------------------------- */
 
 static uint64_t selftest_hang_run(struct bench_task *t, uint64_t iters)
 {
@@ -77,6 +152,12 @@ static int selftest_setup_fail(struct bench_state *st)
 	return -ENOSYS;
 }
 
+/* A configuration that cannot run here: skipped, not failed. */
+static int selftest_setup_skip(struct bench_state *st)
+{
+	return bench_skip(st, "selftest.skip never runs anywhere");
+}
+
 #define SELFTEST_DESC(var, nm, sum, ...)					\
 	const struct bench_desc var = {						\
 		.name = nm, .summary = sum, .version = BENCH_VERSION,		\
@@ -92,6 +173,8 @@ SELFTEST_DESC(bench_selftest_lie, "selftest.lie", "fails its own check", .run = 
 SELFTEST_DESC(bench_selftest_setup, "selftest.setup", "setup fails",
 	      .run = selftest_lie_run, .setup = selftest_setup_fail);
 SELFTEST_DESC(bench_selftest_idle, "selftest.idle", "does no work", .run = selftest_idle_run);
+SELFTEST_DESC(bench_selftest_skip, "selftest.skip", "setup says it cannot run here",
+	      .run = selftest_lie_run, .setup = selftest_setup_skip);
 const struct bench_desc bench_selftest_partner = {
 	.name = "selftest.partner", .summary = "task 0's setup fails; task 1 would wait for it",
 	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 2,

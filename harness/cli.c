@@ -13,7 +13,7 @@
 enum cli_opt_id {
 	OPT_THREADS, OPT_MODE, OPT_PLACEMENT, OPT_REPS, OPT_MIN_TIME, OPT_TIMEOUT,
 	OPT_PARAM, OPT_COUNTERS, OPT_OUT, OPT_FORMAT, OPT_SAMPLES, OPT_QUICK, OPT_SEED,
-	OPT_PRESET, OPT_LONG, OPT_THRESHOLD, OPT_HELP,
+	OPT_PRESET, OPT_RESUME, OPT_LONG, OPT_THRESHOLD, OPT_VERBOSE, OPT_HELP,
 };
 
 static const struct cli_opt {
@@ -38,12 +38,13 @@ static const struct cli_opt {
 	{ OPT_PARAM, "param", "KEY=V[,V...]", CLI_RUN,
 	  "set a workload parameter; a list sweeps it (repeatable)" },
 	{ OPT_COUNTERS, "counters", "LIST", CLI_RUN | CLI_SWEEP,
-	  "libpfm4 event names, or none (default: cycles, instructions, cache and branch "
-	  "misses, context switches, migrations, page faults)" },
+	  "libpfm4 event names, tracepoints (syscalls:sys_enter_futex), syscalls, or none "
+	  "(default: cycles, instructions, cache and branch misses, context switches, "
+	  "migrations, page faults, system calls)" },
 	{ OPT_OUT, "out", "FILE|DIR", CLI_RUN | CLI_SWEEP,
 	  "run: results file (default stdout); sweep: run folder (default results/<run-id>)" },
 	{ OPT_FORMAT, "format", "csv|json", CLI_RUN,
-	  "csv (DESIGN.md's columns) or json (Google Benchmark's schema)" },
+	  "csv (the columns README.md describes) or json (Google Benchmark's schema)" },
 	{ OPT_SAMPLES, "samples", "FILE", CLI_RUN,
 	  "also write every repetition's raw value here" },
 	{ OPT_QUICK, "quick", NULL, CLI_RUN | CLI_SWEEP,
@@ -52,38 +53,24 @@ static const struct cli_opt {
 	  "seed of the randomised configuration order (default: from the clock)" },
 	{ OPT_PRESET, "preset", "quick|full|PLANFILE", CLI_SWEEP,
 	  "what to sweep: quick, full, or a file of 'run' argument lines" },
+	{ OPT_RESUME, "resume", "DIR", CLI_SWEEP,
+	  "finish the sweep in run folder DIR: run only what it has no results for "
+	  "(its plan is kept in DIR/plan.txt)" },
 	{ OPT_LONG, "long", NULL, CLI_LIST,
 	  "also show modes, task counts, placements, parameters and metrics" },
 	{ OPT_THRESHOLD, "threshold", "PCT", CLI_COMPARE,
 	  "smallest change that counts, in percent (default 5)" },
+	{ OPT_VERBOSE, "verbose", NULL, CLI_RUN | CLI_SWEEP,
+	  "print every warning, not only the summary" },
 	{ OPT_HELP, "help", NULL, CLI_LIST | CLI_ENV | CLI_RUN | CLI_SWEEP | CLI_PLOT | CLI_COMPARE,
 	  "this help" },
 };
 
 #define CLI_NOPTS (sizeof(cli_opts) / sizeof(cli_opts[0]))
 
-static const struct {
-	enum cli_cmd cmd;
-	const char *usage, *what;
-} cli_cmds[] = {
-	{ CLI_LIST, "contend list [--long]", "list the benchmarks, one a line" },
-	{ CLI_ENV, "contend env",
-	  "show topology, placements, clock and the counters that work here" },
-	{ CLI_RUN, "contend run BENCH... [options]",
-	  "run benchmarks (globs like 'ctx.*' allowed) and write CSV" },
-	{ CLI_SWEEP, "contend sweep [--preset quick|full|PLANFILE] [--out DIR] [options]",
-	  "run a whole sweep into a run folder (results.csv, samples.csv, env.csv)" },
-	{ CLI_PLOT, "contend plot DIR", "render every chart of a run folder with gnuplot" },
-	{ CLI_COMPARE, "contend compare BASE NEW [--threshold PCT]",
-	  "regression table of two runs (folders or results files); exit 1 on a significant "
-	  "regression" },
-};
-
-void cli_help(enum cli_cmd cmd, FILE *f)
+void cli_help(enum cli_cmd cmd, const char *usage, const char *what, FILE *f)
 {
-	for (size_t i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
-		if (cli_cmds[i].cmd == cmd)
-			fprintf(f, "usage: %s\n\n%s\n", cli_cmds[i].usage, cli_cmds[i].what);
+	fprintf(f, "usage: %s\n\n%s\n", usage, what);
 	fprintf(f, "\noptions:\n");
 	for (size_t i = 0; i < CLI_NOPTS; i++) {
 		char left[64];
@@ -96,48 +83,73 @@ void cli_help(enum cli_cmd cmd, FILE *f)
 	}
 }
 
-/* Split a --placement list.  Commas separate policies, except inside a
- * cpus: list, which takes every following number or range. */
-static int cli_placements(const char *text, struct cli_args *a, char *err, size_t errlen)
+/* Add one policy to a->place, refusing one that places tasks like one
+ * already there. */
+static int cli_place_one(const char *text, struct cli_args *a, char *err, size_t errlen)
 {
-	char buf[512], *save = NULL;
-	char cur[TOPO_NAME_MAX] = "";
+	struct topo_placement *p = &a->place[a->nplace];
 
-	if (strlen(text) >= sizeof(buf) || text[0] == '\0') {
-		snprintf(err, errlen, "--placement: expected a policy such as cross-core");
+	if (a->nplace == CLI_MAX_PLACE) {
+		snprintf(err, errlen, "--placement: at most %d policies", CLI_MAX_PLACE);
 		return -EINVAL;
 	}
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (char *tok = strtok_r(buf, ",", &save);; tok = strtok_r(NULL, ",", &save)) {
-		int continues_cpus = tok && strncmp(cur, "cpus:", 5) == 0 &&
-				     tok[strspn(tok, "0123456789-")] == '\0' && tok[0];
+	if (topo_placement_parse(text, p, err, errlen) < 0)
+		return -EINVAL;
+	for (int i = 0; i < a->nplace; i++)
+		if (topo_placement_same(&a->place[i], p)) {
+			snprintf(err, errlen, "--placement: %s is given twice%s%s%s", p->name,
+				 strcmp(a->place[i].name, p->name) ? " (as " : "",
+				 strcmp(a->place[i].name, p->name) ? a->place[i].name : "",
+				 strcmp(a->place[i].name, p->name) ? ")" : "");
+			return -EINVAL;
+		}
+	a->nplace++;
+	return 0;
+}
 
-		if (continues_cpus) {
+/* Split a --placement list.  Commas separate policies, except inside a
+ * cpus: list, which takes every following number or range.  No item may
+ * be empty ("cpus:0,,1", ","). */
+static int cli_placements(const char *text, struct cli_args *a, char *err, size_t errlen)
+{
+	char **items, cur[TOPO_NAME_MAX + 2] = "";
+	size_t n;
+	int r;
+
+	if ((r = parse_split(text, ',', "--placement", &items, &n, err, errlen)) < 0)
+		return r;
+	for (size_t i = 0; i <= n && r == 0; i++) {
+		const char *tok = i < n ? items[i] : NULL;
+
+		if (tok && strncmp(cur, "cpus:", 5) == 0 && tok[strspn(tok, "0123456789-")] == '\0') {
 			size_t l = strlen(cur);
+
+			if (l + 1 + strlen(tok) >= TOPO_NAME_MAX) {
+				snprintf(err, errlen, "--placement: the cpus: list is too long (at "
+					 "most %d characters; ranges such as cpus:0-63 are shorter)",
+					 TOPO_NAME_MAX - 1);
+				r = -EINVAL;
+				break;
+			}
 			snprintf(cur + l, sizeof(cur) - l, ",%s", tok);
 			continue;
 		}
-		if (cur[0]) {
-			if (a->nplace == CLI_MAX_PLACE) {
-				snprintf(err, errlen, "--placement: at most %d policies", CLI_MAX_PLACE);
-				return -EINVAL;
-			}
-			if (topo_placement_parse(cur, &a->place[a->nplace], err, errlen) < 0)
-				return -EINVAL;
-			a->nplace++;
-		}
-		if (!tok)
-			break;
-		snprintf(cur, sizeof(cur), "%s", tok);
+		if (cur[0])
+			r = cli_place_one(cur, a, err, errlen);
+		if (tok)
+			snprintf(cur, sizeof(cur), "%.*s", TOPO_NAME_MAX, tok);
 	}
-	return 0;
+	parse_split_free(items, n);
+	return r;
 }
 
 static int cli_param(const char *text, struct cli_args *a, char *err, size_t errlen)
 {
 	const char *eq = strchr(text, '=');
 	struct cli_param *p;
-	char *vals, *save = NULL;
+	char **vals;
+	size_t n;
+	int r;
 
 	if (!eq || eq == text || eq[1] == '\0') {
 		snprintf(err, errlen, "--param '%s': expected KEY=VALUE or KEY=V1,V2", text);
@@ -158,25 +170,29 @@ static int cli_param(const char *text, struct cli_args *a, char *err, size_t err
 		snprintf(err, errlen, "at most %d --param options", CLI_MAX_PARAM);
 		return -EINVAL;
 	}
-	p = &a->param[a->nparam];
-	memset(p, 0, sizeof(*p));
-	snprintf(p->key, sizeof(p->key), "%.*s", (int)(eq - text), text);
-	vals = strdup(eq + 1);
-	if (!vals)
-		return -ENOMEM;
-	if (eq[1] == ',' || eq[strlen(eq) - 1] == ',' || strstr(eq, ",,")) {
-		snprintf(err, errlen, "--param '%s': empty value in the list", text);
-		free(vals);
+	if ((r = parse_split(eq + 1, ',', "--param", &vals, &n, err, errlen)) < 0)
+		return r;
+	if (n > CLI_MAX_VALUES) {
+		snprintf(err, errlen, "--param %.*s: at most %d values", (int)(eq - text), text,
+			 CLI_MAX_VALUES);
+		parse_split_free(vals, n);
 		return -EINVAL;
 	}
-	a->nparam++;	/* owns vals from here: freed by cli_args_free */
-	for (char *v = strtok_r(vals, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
-		if (p->nvalues == CLI_MAX_VALUES) {
-			snprintf(err, errlen, "--param %s: at most %d values", p->key, CLI_MAX_VALUES);
-			return -EINVAL;
-		}
-		p->values[p->nvalues++] = v;
-	}
+	p = &a->param[a->nparam++];	/* owns vals from here: cli_args_free */
+	memset(p, 0, sizeof(*p));
+	snprintf(p->key, sizeof(p->key), "%.*s", (int)(eq - text), text);
+	for (size_t i = 0; i < n; i++)
+		p->values[p->nvalues++] = vals[i];
+	free(vals);
+	/* Equal spellings are caught here; equal numbers spelt differently
+	 * ("8,08") once the engine knows the parameter is an integer. */
+	for (int i = 0; i < p->nvalues; i++)
+		for (int k = 0; k < i; k++)
+			if (strcmp(p->values[i], p->values[k]) == 0) {
+				snprintf(err, errlen, "--param %s: value %s is given twice", p->key,
+					 p->values[i]);
+				return -EINVAL;
+			}
 	return 0;
 }
 
@@ -257,6 +273,12 @@ static int cli_option(const struct cli_opt *o, const char *v, struct cli_args *a
 	case OPT_PRESET:
 		a->preset = v;
 		return 0;
+	case OPT_RESUME:
+		a->resume = v;
+		return 0;
+	case OPT_VERBOSE:
+		a->verbose = 1;
+		return 0;
 	case OPT_THRESHOLD: {
 		char *end;
 		errno = 0;
@@ -334,7 +356,7 @@ int cli_parse(enum cli_cmd cmd, int argc, char **argv, struct cli_args *a,
 void cli_args_free(struct cli_args *a)
 {
 	for (int i = 0; i < a->nparam; i++)
-		if (a->param[i].nvalues)
-			free(a->param[i].values[0]);
+		for (int k = 0; k < a->param[i].nvalues; k++)
+			free(a->param[i].values[k]);
 	a->nparam = 0;
 }

@@ -48,8 +48,8 @@ struct cli_args {
 	struct cli_param param[CLI_MAX_PARAM];
 	int nparam;
 	const char *counters;
-	const char *out, *format, *samples, *preset;
-	int quick, lng, help;
+	const char *out, *format, *samples, *preset, *resume;
+	int quick, lng, help, verbose;
 	int seed_given;
 	unsigned long long seed;
 };
@@ -63,7 +63,8 @@ int cli_parse(enum cli_cmd cmd, int argc, char **argv, struct cli_args *a,
 	      char *err, size_t errlen);
 void cli_args_free(struct cli_args *a);
 
-/* Print the help of one command (its options come from the table). */
-void cli_help(enum cli_cmd cmd, FILE *f);
+/* Print the help of one command: its usage line and summary (from the
+ * command table in main.c), then its options (from the option table). */
+void cli_help(enum cli_cmd cmd, const char *usage, const char *what, FILE *f);
 
 #endif

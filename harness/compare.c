@@ -1,5 +1,11 @@
 /*
  * harness/compare.c - the regression table.  Reads only CSV.
+ *
+ * Both runs' rows (and raw samples) are sorted by their key once and
+ * joined in one merge pass, so a comparison costs O(n log n) however big
+ * the runs.  Every number the verdict depends on is checked: a median,
+ * an interval bound or a sample that is not a finite number is bad data
+ * (exit 2, with the file and line), never read as 0.
  */
 #include <errno.h>
 #include <limits.h>
@@ -12,6 +18,7 @@
 #include "harness/bench.h"
 #include "harness/compare.h"
 #include "harness/csv.h"
+#include "harness/runner.h"
 #include "harness/stats.h"
 
 /* asv's bar for "significant": small enough that a sweep of a few
@@ -23,12 +30,21 @@ static const char *const compare_key[K_NKEY] = {
 	"bench", "mode", "placement", "threads", "params", "metric",
 };
 
+/* One row of a table, with its joined key. */
+struct compare_row {
+	char *key;		/* the K_NKEY fields, '\x1f' between them */
+	size_t row;		/* index in the table */
+};
+
 struct compare_run {
 	struct csv_table res, smp;
 	int have_samples;
-	int kcol[K_NKEY], unit, median, lo, hi;	/* in res */
-	int skcol[K_NKEY], value, version;	/* in smp */
-	char path[PATH_MAX];
+	int kcol[K_NKEY], unit, median, lo, hi;		/* in res */
+	int skcol[K_NKEY], value, version;		/* in smp */
+	struct compare_row *rows, *samples;		/* sorted by key */
+	double *med, *ci_lo, *ci_hi;			/* [res row] */
+	double *val;					/* [smp row] */
+	char path[PATH_MAX], spath[PATH_MAX];
 };
 
 static int compare_isdir(const char *p)
@@ -49,31 +65,81 @@ static int compare_cols(const struct csv_table *t, int *cols, const char *path)
 	return 0;
 }
 
+/* A whole finite number, or -EINVAL after naming the file, line and
+ * column. */
+static int compare_number(const char *path, const struct csv_table *t, size_t r, int col,
+			  double *out)
+{
+	const char *s = t->rows[r][col];
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (s[0] && !*end && !errno && isfinite(*out))
+		return 0;
+	fprintf(stderr, "contend: %s:%zu: %s '%s' is not a finite number\n", path, t->line[r],
+		t->header[col], s);
+	return -EINVAL;
+}
+
+static int compare_cmp_row(const void *a, const void *b)
+{
+	const struct compare_row *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Sorted keys of every row of t, by the columns in cols. */
+static struct compare_row *compare_index(const struct csv_table *t, const int *cols)
+{
+	struct compare_row *v = malloc(sizeof(*v) * (t->nrows ? t->nrows : 1));
+
+	if (!v)
+		return NULL;
+	for (size_t r = 0; r < t->nrows; r++) {
+		size_t len = 0, off = 0;
+
+		for (int k = 0; k < K_NKEY; k++)
+			len += strlen(t->rows[r][cols[k]]) + 1;
+		v[r].row = r;
+		if (!(v[r].key = malloc(len))) {
+			while (r--)
+				free(v[r].key);
+			free(v);
+			return NULL;
+		}
+		for (int k = 0; k < K_NKEY; k++)
+			off += (size_t)sprintf(v[r].key + off, "%s%s", k ? "\x1f" : "",
+					       t->rows[r][cols[k]]);
+	}
+	qsort(v, t->nrows, sizeof(*v), compare_cmp_row);
+	return v;
+}
+
+static int compare_read(const char *path, struct csv_table *t)
+{
+	size_t line = 0;
+	int ret = csv_read(path, t, &line);
+
+	if (ret == -EINVAL)
+		fprintf(stderr, "contend: %s:%zu: malformed CSV\n", path, line);
+	else if (ret < 0)
+		fprintf(stderr, "contend: cannot read %s: %s (give a run folder or a results "
+			"file)\n", path, strerror(-ret));
+	return ret;
+}
+
 static int compare_load(const char *arg, struct compare_run *r)
 {
-	char spath[PATH_MAX + 16];
-	size_t line = 0;
-	int ret;
-
 	memset(r, 0, sizeof(*r));
 	if (compare_isdir(arg)) {
 		snprintf(r->path, sizeof(r->path), "%.4000s/results.csv", arg);
-		snprintf(spath, sizeof(spath), "%.4000s/samples.csv", arg);
+		snprintf(r->spath, sizeof(r->spath), "%.4000s/samples.csv", arg);
 	} else {
 		snprintf(r->path, sizeof(r->path), "%s", arg);
-		spath[0] = '\0';
 	}
-	ret = csv_read(r->path, &r->res, &line);
-	if (ret == -EINVAL) {
-		fprintf(stderr, "contend: %s:%zu: malformed CSV\n", r->path, line);
-		return ret;
-	}
-	if (ret < 0) {
-		fprintf(stderr, "contend: cannot read %s: %s (give a run folder or a results "
-			"file)\n", r->path, strerror(-ret));
-		return ret;
-	}
-	if (compare_cols(&r->res, r->kcol, r->path) < 0)
+	if (compare_read(r->path, &r->res) < 0 || compare_cols(&r->res, r->kcol, r->path) < 0)
 		return -EINVAL;
 	r->unit = csv_table_col(&r->res, "unit");
 	r->median = csv_table_col(&r->res, "median");
@@ -84,25 +150,73 @@ static int compare_load(const char *arg, struct compare_run *r)
 			"results file\n", r->path);
 		return -EINVAL;
 	}
-	/* Samples are optional: without them the intervals decide. */
-	if (spath[0] && csv_read(spath, &r->smp, &line) == 0) {
-		r->value = csv_table_col(&r->smp, "value");
-		r->version = csv_table_col(&r->smp, "bench_version");
-		r->have_samples = r->value >= 0 && compare_cols(&r->smp, r->skcol, spath) == 0;
+	r->med = malloc(sizeof(double) * (r->res.nrows + 1));
+	r->ci_lo = malloc(sizeof(double) * (r->res.nrows + 1));
+	r->ci_hi = malloc(sizeof(double) * (r->res.nrows + 1));
+	if (!r->med || !r->ci_lo || !r->ci_hi || !(r->rows = compare_index(&r->res, r->kcol)))
+		goto nomem;
+	for (size_t i = 0; i < r->res.nrows; i++)
+		if (compare_number(r->path, &r->res, i, r->median, &r->med[i]) < 0 ||
+		    compare_number(r->path, &r->res, i, r->lo, &r->ci_lo[i]) < 0 ||
+		    compare_number(r->path, &r->res, i, r->hi, &r->ci_hi[i]) < 0)
+			return -EINVAL;
+	for (size_t i = 1; i < r->res.nrows; i++)
+		if (strcmp(r->rows[i - 1].key, r->rows[i].key) == 0) {
+			fprintf(stderr, "contend: %s:%zu: the same configuration and metric as line "
+				"%zu: one run holds each once\n", r->path,
+				r->res.line[r->rows[i].row], r->res.line[r->rows[i - 1].row]);
+			return -EINVAL;
+		}
+
+	/* Samples are optional (a results file alone): without them the
+	 * intervals decide.  A samples file that is there must be good. */
+	if (!r->spath[0] || access(r->spath, F_OK) < 0)
+		return 0;
+	if (compare_read(r->spath, &r->smp) < 0 || compare_cols(&r->smp, r->skcol, r->spath) < 0)
+		return -EINVAL;
+	r->value = csv_table_col(&r->smp, "value");
+	r->version = csv_table_col(&r->smp, "bench_version");
+	if (r->value < 0) {
+		fprintf(stderr, "contend: %s: no 'value' column: not a contend samples file\n",
+			r->spath);
+		return -EINVAL;
 	}
+	if (!(r->val = malloc(sizeof(double) * (r->smp.nrows + 1))) ||
+	    !(r->samples = compare_index(&r->smp, r->skcol)))
+		goto nomem;
+	for (size_t i = 0; i < r->smp.nrows; i++)
+		if (compare_number(r->spath, &r->smp, i, r->value, &r->val[i]) < 0)
+			return -EINVAL;
+	r->have_samples = 1;
 	return 0;
+nomem:
+	fprintf(stderr, "contend: out of memory reading %s\n", r->path);
+	return -ENOMEM;
 }
 
-static int compare_same_key(char **a, const int *acol, char **b, const int *bcol)
+static void compare_free(struct compare_run *r)
 {
-	for (int k = 0; k < K_NKEY; k++)
-		if (strcmp(a[acol[k]], b[bcol[k]]))
-			return 0;
-	return 1;
+	for (size_t i = 0; r->rows && i < r->res.nrows; i++)
+		free(r->rows[i].key);
+	for (size_t i = 0; r->samples && i < r->smp.nrows; i++)
+		free(r->samples[i].key);
+	free(r->rows);
+	free(r->samples);
+	free(r->med);
+	free(r->ci_lo);
+	free(r->ci_hi);
+	free(r->val);
+	csv_table_free(&r->res);
+	csv_table_free(&r->smp);
+	memset(r, 0, sizeof(*r));
 }
 
-/* The raw values of one key; returns how many (at most max). */
-static size_t compare_samples(const struct compare_run *r, char **key, const int *kcol,
+/*
+ * The samples of `key` into out (at most max); returns how many.
+ * *cursor walks r->samples in key order along with the merge, so the
+ * whole join reads each sample once.
+ */
+static size_t compare_samples(const struct compare_run *r, const char *key, size_t *cursor,
 			      double *out, size_t max, const char **version)
 {
 	size_t n = 0;
@@ -110,13 +224,15 @@ static size_t compare_samples(const struct compare_run *r, char **key, const int
 	*version = NULL;
 	if (!r->have_samples)
 		return 0;
-	for (size_t i = 0; i < r->smp.nrows && n < max; i++) {
-		char **row = r->smp.rows[i];
-		if (!compare_same_key(row, r->skcol, key, kcol))
-			continue;
-		out[n++] = strtod(row[r->value], NULL);
+	while (*cursor < r->smp.nrows && strcmp(r->samples[*cursor].key, key) < 0)
+		(*cursor)++;
+	for (; *cursor < r->smp.nrows && strcmp(r->samples[*cursor].key, key) == 0; (*cursor)++) {
+		size_t row = r->samples[*cursor].row;
+
+		if (n < max)
+			out[n++] = r->val[row];
 		if (r->version >= 0)
-			*version = row[r->version];
+			*version = r->smp.rows[row][r->version];
 	}
 	return n;
 }
@@ -131,10 +247,20 @@ static int compare_higher_is_better(const char *bench, const char *metric, const
 	return strcmp(unit, "ops/s") == 0;
 }
 
-static void compare_free(struct compare_run *r)
+/* The change in percent of the base; a change from 0 is infinite. */
+static double compare_change(double base, double now)
 {
-	csv_table_free(&r->res);
-	csv_table_free(&r->smp);
+	if (base != 0)
+		return (now - base) / fabs(base) * 100;
+	return now == base ? 0 : now > base ? INFINITY : -INFINITY;
+}
+
+static void compare_print_row(char **row, const int *kcol, const char *base, const char *now,
+			      const char *change, const char *p, const char *verdict)
+{
+	printf("%-22s %-7s %-10s %3s %-14s %-9s %12s %12s %8s %8s  %s\n", row[kcol[K_BENCH]],
+	       row[kcol[K_MODE]], row[kcol[K_PLACE]], row[kcol[K_THREADS]], row[kcol[K_PARAMS]],
+	       row[kcol[K_METRIC]], base, now, change, p, verdict);
 }
 
 int compare_runs(const char *base, const char *new_, double threshold_pct)
@@ -143,91 +269,103 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 	enum { MAXS = 4096 };
 	static double sb[MAXS], sn[MAXS];
 	int regressions = 0, improvements = 0, compared = 0, changed_bench = 0, few = 0;
-	int missing = 0;
+	int missing = 0, added = 0, status;
+	size_t i = 0, j = 0, cb_cur = 0, cn_cur = 0;
 
 	if (compare_load(base, &b) < 0 || compare_load(new_, &n) < 0) {
-		compare_free(&b);
-		compare_free(&n);
-		return 2;
+		status = 2;
+		goto out;
 	}
 	printf("%-22s %-7s %-10s %3s %-14s %-9s %12s %12s %8s %8s  %s\n", "bench", "mode",
 	       "placement", "thr", "params", "metric", "base", "new", "change", "p", "verdict");
-	for (size_t i = 0; i < n.res.nrows; i++) {
-		char **nr = n.res.rows[i], **br = NULL;
-		const char *vb, *vn, *verdict = "same";
-		double mb, mn, change, p = NAN, sign;
-		size_t cb, cn;
-		int worse, significant;
+	/* One merge pass over both runs in key order. */
+	while (i < b.res.nrows || j < n.res.nrows) {
+		int c = i >= b.res.nrows ? 1 : j >= n.res.nrows ? -1
+						  : strcmp(b.rows[i].key, n.rows[j].key);
+		char vb_s[32], vn_s[32], ch_s[16], p_s[16];
 
-		for (size_t j = 0; j < b.res.nrows && !br; j++)
-			if (compare_same_key(b.res.rows[j], b.kcol, nr, n.kcol))
-				br = b.res.rows[j];
-		if (!br)
-			continue;	/* new configuration: nothing to compare */
-		mb = strtod(br[b.median], NULL);
-		mn = strtod(nr[n.median], NULL);
-		if (!isfinite(mb) || !isfinite(mn) || mb == 0)
+		if (runner_interrupted) {
+			fprintf(stderr, "contend: compare stopped by %s\n",
+				strsignal(runner_interrupted));
+			status = 128 + runner_interrupted;
+			goto out;
+		}
+		if (c < 0) {
+			/* A configuration that stopped producing rows (it now
+			 * fails or was dropped) must not slip through a
+			 * regression gate. */
+			size_t r = b.rows[i++].row;
+
+			missing++;
+			snprintf(vb_s, sizeof(vb_s), "%.4g", b.med[r]);
+			compare_print_row(b.res.rows[r], b.kcol, vb_s, "-", "", "", "MISSING in NEW");
 			continue;
+		}
+		if (c > 0) {
+			added++;	/* new configuration: nothing to compare */
+			j++;
+			continue;
+		}
+		size_t rb = b.rows[i].row, rn = n.rows[j].row;
+		char **nr = n.res.rows[rn];
+		const char *key = n.rows[j].key, *vb, *vn, *verdict = "same";
+		double mb = b.med[rb], mn = n.med[rn], change, p = NAN, sign;
+		size_t cb, cn;
+		int worse, significant, beyond;
+
+		i++;
+		j++;
 		compared++;
 		sign = compare_higher_is_better(nr[n.kcol[K_BENCH]], nr[n.kcol[K_METRIC]],
 						nr[n.unit]) ? -1 : 1;
-		change = (mn - mb) / fabs(mb) * 100;
+		change = compare_change(mb, mn);
 		worse = sign * change > threshold_pct;
-		cb = compare_samples(&b, nr, n.kcol, sb, MAXS, &vb);
-		cn = compare_samples(&n, nr, n.kcol, sn, MAXS, &vn);
+		beyond = fabs(change) > threshold_pct;
+		cb = compare_samples(&b, key, &cb_cur, sb, MAXS, &vb);
+		cn = compare_samples(&n, key, &cn_cur, sn, MAXS, &vn);
 		if (cb >= 2 && cn >= 2) {
 			p = stats_mann_whitney_p(sb, cb, sn, cn);
 			significant = p < COMPARE_P;
-			/* Below 7 a side, no outcome can reach p < 0.01. */
-			few |= cb < 7 || cn < 7;
+			few |= !(stats_mann_whitney_min_p(cb, cn) < COMPARE_P);
 		} else {
 			/* No raw samples: the medians' intervals must not overlap. */
-			significant = strtod(nr[n.lo], NULL) > strtod(br[b.hi], NULL) ||
-				      strtod(nr[n.hi], NULL) < strtod(br[b.lo], NULL);
+			significant = n.ci_lo[rn] > b.ci_hi[rb] || n.ci_hi[rn] < b.ci_lo[rb];
 		}
-		if (fabs(change) > threshold_pct && significant) {
+		if (beyond && significant) {
 			verdict = worse ? "REGRESSION" : "improved";
 			regressions += worse;
 			improvements += !worse;
-		} else if (fabs(change) > threshold_pct) {
+		} else if (beyond) {
 			verdict = "noise";
 		}
 		if (vb && vn && strcmp(vb, vn)) {
 			changed_bench++;
-			verdict = worse && significant ? "REGRESSION (benchmark changed)" : verdict;
+			if (worse && significant)
+				verdict = "REGRESSION (benchmark changed)";
 		}
-		printf("%-22s %-7s %-10s %3s %-14s %-9s %12.4g %12.4g %+7.1f%% %8.2g  %s\n",
-		       nr[n.kcol[K_BENCH]], nr[n.kcol[K_MODE]], nr[n.kcol[K_PLACE]],
-		       nr[n.kcol[K_THREADS]], nr[n.kcol[K_PARAMS]], nr[n.kcol[K_METRIC]], mb, mn,
-		       change, p, verdict);
-	}
-	/* A configuration that stopped producing rows (it now fails or was
-	 * dropped) must not slip through a regression gate. */
-	for (size_t j = 0; j < b.res.nrows; j++) {
-		char **br = b.res.rows[j];
-		int found = 0;
-
-		for (size_t i = 0; i < n.res.nrows && !found; i++)
-			found = compare_same_key(n.res.rows[i], n.kcol, br, b.kcol);
-		if (found)
-			continue;
-		missing++;
-		printf("%-22s %-7s %-10s %3s %-14s %-9s %12.4g %12s %8s %8s  %s\n",
-		       br[b.kcol[K_BENCH]], br[b.kcol[K_MODE]], br[b.kcol[K_PLACE]],
-		       br[b.kcol[K_THREADS]], br[b.kcol[K_PARAMS]], br[b.kcol[K_METRIC]],
-		       strtod(br[b.median], NULL), "-", "", "", "MISSING in NEW");
+		snprintf(vb_s, sizeof(vb_s), "%.4g", mb);
+		snprintf(vn_s, sizeof(vn_s), "%.4g", mn);
+		snprintf(ch_s, sizeof(ch_s), "%+.1f%%", change);
+		snprintf(p_s, sizeof(p_s), "%.2g", p);
+		compare_print_row(nr, n.kcol, vb_s, vn_s, ch_s, p_s, verdict);
 	}
 	fprintf(stderr, "contend: compared %d rows: %d significant regressions, %d improvements, "
-		"%d missing "
-		"(threshold %.1f %%, p < %.2f)%s\n", compared, regressions, improvements,
-		missing, threshold_pct, COMPARE_P,
+		"%d missing in NEW, %d new (threshold %.1f %%, p < %.2f)%s\n", compared, regressions,
+		improvements, missing, added, threshold_pct, COMPARE_P,
 		changed_bench ? "; some benchmarks' sources changed between the runs" : "");
-	if (compared == 0)
-		fprintf(stderr, "contend: notice: the two runs share no configuration\n");
 	if (few)
-		fprintf(stderr, "contend: notice: some rows have fewer than 7 repetitions a side, too "
-			"few for any change to be significant; use --reps 10 or more\n");
+		fprintf(stderr, "contend: notice: some rows have too few repetitions for any change "
+			"to reach p < %.2f (two fully separated samples of 5 reach 0.008); use --reps "
+			"10 or more\n", COMPARE_P);
+	if (compared == 0 && missing == 0) {
+		fprintf(stderr, "contend: the two runs share no configuration: nothing was compared, "
+			"which is not a pass\n");
+		status = 2;
+	} else {
+		status = regressions || missing ? 1 : 0;
+	}
+out:
 	compare_free(&b);
 	compare_free(&n);
-	return regressions || missing ? 1 : 0;
+	return status;
 }

@@ -12,22 +12,29 @@
 #include "harness/engine.h"
 #include "harness/runner.h"
 
+/* A plan line beyond this is a typo in a list, not a sweep. */
 #define ENGINE_MAX_JOBS 4096
 #define ENGINE_MAX_NOTES 32
 
 struct engine_job {
 	const struct bench_desc *desc;
 	enum bench_mode mode;
-	struct topo_placement place;
+	int place;				/* index into the plan's places */
 	int ntasks;
 	const char *values[CLI_MAX_PARAM];	/* parallel to desc->params */
 	char params[256];
-	int cpus[PARSE_LIST_MAX];
+	int *cpus;				/* [ntasks] */
+	char *skip;				/* why it cannot run here, or NULL */
+	int dropped;				/* done already: not run */
 };
 
 struct engine_plan {
 	struct engine_job *jobs;
-	int njobs;
+	int njobs, cap;
+	struct topo_placement *places;		/* every placement any job uses */
+	int nplaces;
+	char **strings;				/* canonical values, owned */
+	int nstrings;
 	int reps;
 	double min_time, budget;
 	char notes[ENGINE_MAX_NOTES][300];
@@ -93,20 +100,66 @@ static const struct cli_param *engine_user_param(const struct cli_args *a, const
 	return NULL;
 }
 
-/* A value for an integer parameter: whole, in range. */
-static int engine_check_value(struct engine_plan *p, const struct bench_desc *d,
-			      const struct bench_param *bp, const char *v)
+/* Keep a string for the plan's lifetime; NULL without memory. */
+static const char *engine_keep(struct engine_plan *p, const char *s)
 {
-	char *end;
+	char **n = realloc(p->strings, sizeof(*n) * (size_t)(p->nstrings + 1));
+
+	if (!n)
+		return NULL;
+	p->strings = n;
+	if (!(n[p->nstrings] = strdup(s)))
+		return NULL;
+	return n[p->nstrings++];
+}
+
+/*
+ * A value of parameter bp as the run will use it: an integer parameter's
+ * value whole, in range and in canonical form (the same parser reads it
+ * in the workload, so "010" is 10 in the CSV and in the run alike); free
+ * text as given.  NULL with p->err set.
+ */
+static const char *engine_value(struct engine_plan *p, const struct bench_desc *d,
+				const struct bench_param *bp, const char *v)
+{
+	char why[200], canon[32];
 	long long x;
 
 	if (bp->min >= bp->max)
-		return 0;	/* free text */
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (errno || end == v || *end || x < bp->min || x > bp->max)
-		return engine_fail(p, "--param %s=%s: %s takes a whole number in %lld..%lld",
-				   bp->name, v, d->name, bp->min, bp->max);
+		return v;	/* free text */
+	if (parse_ll(v, bp->min, bp->max, &x, why, sizeof(why)) < 0) {
+		engine_fail(p, "--param %s=%s: %s takes a whole number in %lld..%lld (%s)",
+			    bp->name, v, d->name, bp->min, bp->max, why);
+		return NULL;
+	}
+	snprintf(canon, sizeof(canon), "%lld", x);
+	return strcmp(canon, v) ? engine_keep(p, canon) : v;
+}
+
+/* The user's values of every declared parameter, canonical, with no two
+ * alike ("8,08" are one value twice).  0 or -EINVAL/-ENOMEM. */
+static int engine_values(struct engine_plan *p, const struct cli_args *a,
+			 const struct bench_desc *d, const char *vals[][CLI_MAX_VALUES],
+			 int *nvals)
+{
+	for (int k = 0; k < engine_nparams(d); k++) {
+		const struct bench_param *bp = &d->params[k];
+		const struct cli_param *u = engine_user_param(a, bp->name);
+
+		nvals[k] = u ? u->nvalues : 1;
+		for (int i = 0; i < nvals[k]; i++) {
+			const char *v = engine_value(p, d, bp, u ? u->values[i] : bp->def);
+
+			if (!v)
+				return p->err[0] ? -EINVAL : -ENOMEM;
+			for (int j = 0; j < i; j++)
+				if (strcmp(vals[k][j], v) == 0)
+					return engine_fail(p, "--param %s: %s and %s are the same "
+							   "value", bp->name, u->values[j],
+							   u->values[i]);
+			vals[k][i] = v;
+		}
+	}
 	return 0;
 }
 
@@ -120,32 +173,52 @@ static unsigned long long engine_rand(unsigned long long *s)
 	return *s * 2685821657736338717ULL;
 }
 
+static struct engine_job *engine_new_job(struct engine_plan *p)
+{
+	if (p->njobs == ENGINE_MAX_JOBS) {
+		engine_fail(p, "more than %d configurations in one plan line; narrow the lists",
+			    ENGINE_MAX_JOBS);
+		return NULL;
+	}
+	if (p->njobs == p->cap) {
+		int cap = p->cap ? p->cap * 2 : 64;
+		struct engine_job *j = realloc(p->jobs, sizeof(*j) * (size_t)cap);
+
+		if (!j)
+			return NULL;
+		p->jobs = j;
+		p->cap = cap;
+	}
+	memset(&p->jobs[p->njobs], 0, sizeof(p->jobs[0]));
+	return &p->jobs[p->njobs++];
+}
+
 /* Every combination of parameter values for one (bench, mode, placement,
  * tasks): an odometer over the value lists. */
-static int engine_add_params(struct engine_plan *p, const struct cli_args *a,
-			     const struct engine_job *base)
+static int engine_add_params(struct engine_plan *p, const struct engine_job *base,
+			     const char *vals[][CLI_MAX_VALUES], const int *nvals,
+			     const char *skip)
 {
 	const struct bench_desc *d = base->desc;
 	int np = engine_nparams(d), idx[CLI_MAX_PARAM] = { 0 };
 
 	for (;;) {
-		struct engine_job *j;
+		struct engine_job *j = engine_new_job(p);
 		size_t off = 0;
 		int k;
 
-		if (p->njobs == ENGINE_MAX_JOBS)
-			return engine_fail(p, "more than %d configurations; narrow the lists",
-					   ENGINE_MAX_JOBS);
-		j = &p->jobs[p->njobs++];
+		if (!j)
+			return p->err[0] ? -EINVAL : -ENOMEM;
 		*j = *base;
-		j->params[0] = '\0';
+		j->cpus = malloc(sizeof(int) * (size_t)base->ntasks);
+		j->skip = skip ? strdup(skip) : NULL;
+		if (!j->cpus || (skip && !j->skip))
+			return -ENOMEM;
+		memcpy(j->cpus, base->cpus, sizeof(int) * (size_t)base->ntasks);
 		for (k = 0; k < np; k++) {
-			const struct cli_param *u = engine_user_param(a, d->params[k].name);
 			int n;
 
-			j->values[k] = u ? u->values[idx[k]] : d->params[k].def;
-			if (engine_check_value(p, d, &d->params[k], j->values[k]) < 0)
-				return -EINVAL;
+			j->values[k] = vals[k][idx[k]];
 			n = snprintf(j->params + off, sizeof(j->params) - off, "%s%s=%s",
 				     k ? ";" : "", d->params[k].name, j->values[k]);
 			/* A cut key would merge two configurations in the CSV. */
@@ -156,8 +229,7 @@ static int engine_add_params(struct engine_plan *p, const struct cli_args *a,
 		}
 		/* Advance the odometer. */
 		for (k = 0; k < np; k++) {
-			const struct cli_param *u = engine_user_param(a, d->params[k].name);
-			if (u && ++idx[k] < u->nvalues)
+			if (++idx[k] < nvals[k])
 				break;
 			idx[k] = 0;
 		}
@@ -166,32 +238,58 @@ static int engine_add_params(struct engine_plan *p, const struct cli_args *a,
 	}
 }
 
+static int engine_add_place(struct engine_plan *p, const struct topo_placement *pl)
+{
+	for (int i = 0; i < p->nplaces; i++)
+		if (topo_placement_same(&p->places[i], pl) && !strcmp(p->places[i].name, pl->name))
+			return i;
+	struct topo_placement *n = realloc(p->places, sizeof(*n) * (size_t)(p->nplaces + 1));
+	if (!n)
+		return -ENOMEM;
+	p->places = n;
+	n[p->nplaces] = *pl;
+	return p->nplaces++;
+}
+
 static int engine_expand_bench(struct engine_plan *p, const struct cli_args *a,
 			       const struct bench_desc *d, const struct topo_placement *places,
 			       int nplace, const int *threads, size_t nthreads)
 {
 	static const enum bench_mode modes[] = { BENCH_MODE_THREAD, BENCH_MODE_PROCESS };
+	const char *vals[CLI_MAX_PARAM][CLI_MAX_VALUES];
+	int nvals[CLI_MAX_PARAM], r;
 
+	if ((r = engine_values(p, a, d, vals, nvals)) < 0)
+		return r;
 	for (size_t m = 0; m < 2; m++) {
 		if (!(d->modes & modes[m]) || (a->mode && a->mode != modes[m]))
 			continue;
 		for (int pl = 0; pl < nplace; pl++) {
+			int idx = engine_add_place(p, &places[pl]);
+
+			if (idx < 0)
+				return idx;
 			for (size_t t = 0; t < (d->tasks ? 1 : nthreads); t++) {
+				int ntasks = d->tasks ? d->tasks : threads[t];
+				int cpus[ntasks];
 				struct engine_job base = {
-					.desc = d, .mode = modes[m], .place = places[pl],
-					.ntasks = d->tasks ? d->tasks : threads[t],
+					.desc = d, .mode = modes[m], .place = idx, .ntasks = ntasks,
+					.cpus = cpus,
 				};
 				char why[300];
+				const char *skip = NULL;
 
-				if (topo_place(&base.place, base.ntasks, base.cpus, why,
-					       sizeof(why)) < 0) {
+				if (topo_place(&places[pl], ntasks, cpus, why, sizeof(why)) < 0) {
 					if (a->nplace)	/* asked for: an error */
 						return engine_fail(p, "%s: %s", d->name, why);
-					engine_note(p, "%s: skipped on this machine: %s", d->name, why);
-					continue;
+					/* A default the machine lacks: skipped, and
+					 * said so in the run's records. */
+					for (int i = 0; i < ntasks; i++)
+						cpus[i] = -1;
+					skip = why;
 				}
-				if (engine_add_params(p, a, &base) < 0)
-					return -EINVAL;
+				if ((r = engine_add_params(p, &base, vals, nvals, skip)) < 0)
+					return r;
 			}
 		}
 	}
@@ -294,15 +392,14 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 {
 	struct engine_plan *p = calloc(1, sizeof(*p));
 	const struct bench_desc *sel[CLI_MAX_BENCH];
-	struct topo_placement defaults[CLI_MAX_PLACE];
-	int threads[PARSE_LIST_MAX], nsel, quick = a->quick || d->quick, ret = -EINVAL;
+	static struct topo_placement defaults[CLI_MAX_PLACE];
+	static int threads[PARSE_LIST_MAX];
+	int nsel, quick = a->quick || d->quick, ret = -EINVAL;
 	size_t nthreads = 0;
 
 	*out = NULL;
-	if (!p || !(p->jobs = calloc(ENGINE_MAX_JOBS, sizeof(*p->jobs)))) {
-		free(p);
+	if (!p)
 		return -ENOMEM;
-	}
 	p->reps = a->reps ? a->reps : d->reps ? d->reps : quick ? 5 : 10;
 	p->min_time = a->min_time > 0 ? a->min_time : d->min_time > 0 ? d->min_time :
 		      quick ? 0.02 : 0.1;
@@ -320,26 +417,94 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 		if (sel[i]->tasks && a->threads)
 			engine_note(p, "%s runs a fixed %d tasks; --threads does not apply to it",
 				    sel[i]->name, sel[i]->tasks);
-		if (engine_expand_bench(p, a, sel[i], places, nplace, threads, nthreads) < 0)
+		if ((ret = engine_expand_bench(p, a, sel[i], places, nplace, threads, nthreads)) < 0)
 			goto out;
 	}
+	ret = -EINVAL;
 	if (p->njobs == 0) {
-		engine_fail(p, "nothing to run: every configuration was skipped (%s)",
-			    p->nnotes ? p->notes[0] : "no placement fits");
+		engine_fail(p, "nothing to run (no configuration fits this machine)");
 		goto out;
 	}
 	*out = p;
 	return 0;
 out:
-	snprintf(err, errlen, "%s", p->err);
+	snprintf(err, errlen, "%s", p->err[0] ? p->err : strerror(-ret));
 	engine_plan_free(p);
 	return ret;
+}
+
+int engine_plan_size(const struct engine_plan *p)
+{
+	return p->njobs;
+}
+
+void engine_job_key(const struct engine_plan *p, int i, char *buf, size_t len)
+{
+	const struct engine_job *j = &p->jobs[i];
+
+	snprintf(buf, len, "%s %s %s %d %s", j->desc->name, report_mode_name(j->mode),
+		 p->places[j->place].name, j->ntasks, j->params);
+}
+
+struct engine_key {
+	char text[600];
+	int plan;
+};
+
+static int engine_cmp_key(const void *a, const void *b)
+{
+	const struct engine_key *x = a, *y = b;
+	int c = strcmp(x->text, y->text);
+
+	return c ? c : (x->plan > y->plan) - (x->plan < y->plan);
+}
+
+int engine_find_duplicate(struct engine_plan *const *plans, int n, int *pa, int *pb,
+			  char *what, size_t len)
+{
+	size_t total = 0, k = 0;
+	struct engine_key *keys;
+	int found = 0;
+
+	for (int i = 0; i < n; i++)
+		total += (size_t)plans[i]->njobs;
+	keys = malloc(sizeof(*keys) * (total ? total : 1));
+	if (!keys)
+		return 0;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < plans[i]->njobs; j++) {
+			engine_job_key(plans[i], j, keys[k].text, sizeof(keys[k].text));
+			keys[k++].plan = i;
+		}
+	qsort(keys, total, sizeof(*keys), engine_cmp_key);
+	for (size_t i = 1; i < total && !found; i++)
+		if (strcmp(keys[i - 1].text, keys[i].text) == 0) {
+			*pa = keys[i - 1].plan;
+			*pb = keys[i].plan;
+			snprintf(what, len, "%s", keys[i].text);
+			found = 1;
+		}
+	free(keys);
+	return found;
+}
+
+void engine_plan_drop(struct engine_plan *p, int i)
+{
+	p->jobs[i].dropped = 1;
 }
 
 void engine_plan_free(struct engine_plan *p)
 {
 	if (!p)
 		return;
+	for (int i = 0; i < p->njobs; i++) {
+		free(p->jobs[i].cpus);
+		free(p->jobs[i].skip);
+	}
+	for (int i = 0; i < p->nstrings; i++)
+		free(p->strings[i]);
+	free(p->strings);
+	free(p->places);
 	free(p->jobs);
 	free(p);
 }
@@ -347,7 +512,7 @@ void engine_plan_free(struct engine_plan *p)
 int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed)
 {
 	unsigned long long s = seed ? seed : 0x9e3779b97f4a7c15ULL;
-	int ret = 0;
+	int todo = 0, done = 0;
 
 	for (int i = 0; i < p->nnotes; i++)
 		fprintf(stderr, "contend: notice: %s\n", p->notes[i]);
@@ -359,6 +524,8 @@ int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed
 		p->jobs[i] = p->jobs[k];
 		p->jobs[k] = t;
 	}
+	for (int i = 0; i < p->njobs; i++)
+		todo += !p->jobs[i].dropped;
 	for (int i = 0; i < p->njobs && !runner_interrupted; i++) {
 		struct engine_job *j = &p->jobs[i];
 		struct runner_config cfg = {
@@ -372,29 +539,37 @@ int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed
 		uint64_t t0 = clk_mono_ns();
 		double took_s;
 
-		snprintf(e.placement, sizeof(e.placement), "%s", j->place.name);
+		if (j->dropped)
+			continue;
+		snprintf(e.placement, sizeof(e.placement), "%s", p->places[j->place].name);
 		snprintf(e.params, sizeof(e.params), "%s", j->params);
-		fprintf(stderr, "contend: [%d/%d] %s %s %s tasks=%d %s ... ", i + 1, p->njobs,
-			j->desc->name, report_mode_name(j->mode), j->place.name, j->ntasks,
-			j->params);
+		fprintf(stderr, "contend: [%d/%d] %s %s %s tasks=%d %s ... ", ++done, todo,
+			j->desc->name, report_mode_name(j->mode), e.placement, j->ntasks, j->params);
 		fflush(stderr);
-		ret = runner_run(&cfg, &e.res);
-		took_s = (double)(clk_mono_ns() - t0) * 1e-9;
-		if (ret < 0) {
-			fprintf(stderr, "\ncontend: %s: cannot start the runner: %s\n",
-				j->desc->name, strerror(-ret));
-			return ret;
+		if (j->skip) {
+			e.res.status = RUNNER_SKIPPED;
+			snprintf(e.res.reason, sizeof(e.res.reason), "%s", j->skip);
+		} else if (runner_run(&cfg, &e.res) < 0) {
+			fprintf(stderr, "\ncontend: out of memory keeping the results\n");
+			return -ENOMEM;
 		}
-		if (e.res.status == RUNNER_INTERRUPTED) {
+		took_s = (double)(clk_mono_ns() - t0) * 1e-9;
+		switch (e.res.status) {
+		case RUNNER_INTERRUPTED:
 			fprintf(stderr, "interrupted\n");
 			runner_result_free(&e.res);
-			break;
-		}
-		if (e.res.status == RUNNER_OK)
+			return 1;
+		case RUNNER_OK:
 			fprintf(stderr, "ok (%llu iterations x %d, %.1f s)\n",
 				(unsigned long long)e.res.iters, e.res.reps, took_s);
-		else
+			break;
+		case RUNNER_SKIPPED:
+			fprintf(stderr, "skipped: %s\n", e.res.reason);
+			break;
+		case RUNNER_FAILED:
 			fprintf(stderr, "FAILED after %.1f s: %s\n", took_s, e.res.reason);
+			break;
+		}
 		if (report_add(r, &e) < 0) {
 			runner_result_free(&e.res);
 			return -ENOMEM;

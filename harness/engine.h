@@ -25,16 +25,32 @@ struct engine_plan;
 /*
  * Expand what `a` asks (a->pos are benchmark patterns).  0 with *out set,
  * -EINVAL with one sentence in err for bad input, -ENOMEM.  Notices
- * (skipped placements, ignored options) wait in the plan until it runs,
- * so that bad input prints nothing else.
+ * (ignored options) wait in the plan until it runs, so that bad input
+ * prints nothing else.  A default placement this machine cannot honour
+ * becomes a skipped configuration; one the user asked for is an error.
  */
 int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 		struct engine_plan **out, char *err, size_t errlen);
 
+/* How many configurations the plan holds. */
+int engine_plan_size(const struct engine_plan *p);
+
+/* The key "bench mode placement tasks params" of configuration i, the
+ * one results are joined on. */
+void engine_job_key(const struct engine_plan *p, int i, char *buf, size_t len);
+
+/* Find two plans (or one plan twice) holding the same configuration:
+ * 1 with *pa <= *pb and the key in what, else 0. */
+int engine_find_duplicate(struct engine_plan *const *plans, int n, int *pa, int *pb,
+			  char *what, size_t len);
+
+/* Skip configuration i (already done, when resuming a sweep): it is
+ * neither run nor reported. */
+void engine_plan_drop(struct engine_plan *p, int i);
+
 /* Run a plan in an order shuffled by seed, appending to r.  0 when every
- * configuration was attempted (some may have failed: report_failures),
- * 1 when the user interrupted (completed entries are kept), -errno when
- * the runner could not be started. */
+ * configuration was attempted (some may have failed), 1 when a signal
+ * stopped the run (completed entries are kept), -ENOMEM. */
 int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed);
 void engine_plan_free(struct engine_plan *p);
 

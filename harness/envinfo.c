@@ -173,12 +173,8 @@ const char *envinfo_get(const struct envinfo *e, const char *key)
 	return "unknown";
 }
 
-int envinfo_write_csv(const struct envinfo *e, const char *path)
+void envinfo_csv(const struct envinfo *e, struct csv_writer *w)
 {
-	struct csv_writer *w = csv_open(path);
-
-	if (!w)
-		return -errno;
 	csv_field_str(w, "key");
 	csv_field_str(w, "value");
 	csv_row_end(w);
@@ -187,5 +183,4 @@ int envinfo_write_csv(const struct envinfo *e, const char *path)
 		csv_field_str(w, e->value[i]);
 		csv_row_end(w);
 	}
-	return csv_commit(w);
 }

@@ -22,7 +22,8 @@ struct envinfo {
 void envinfo_collect(struct envinfo *e, const char *run_id, unsigned long long seed);
 const char *envinfo_get(const struct envinfo *e, const char *key);
 
-/* Write env.csv (key,value) atomically; 0 or -errno. */
-int envinfo_write_csv(const struct envinfo *e, const char *path);
+/* env.csv's content (key,value), into a writer the caller commits. */
+struct csv_writer;
+void envinfo_csv(const struct envinfo *e, struct csv_writer *w);
 
 #endif

@@ -108,6 +108,72 @@ int parse_int_list(const char *s, long lo, long hi, int *out, size_t *n,
 	return 0;
 }
 
+int parse_ll(const char *s, long long lo, long long hi, long long *out,
+	     char *err, size_t errlen)
+{
+	const char *p = s + (s[0] == '-' && lo < 0);
+	char *end;
+	long long x;
+
+	/* Digits only (strtoll alone would take blanks, '+' and "0x"); base
+	 * 10 whatever they start with. */
+	if (*p < '0' || *p > '9' || p[strspn(p, "0123456789")] != '\0') {
+		snprintf(err, errlen, "'%s' is not a whole number", s);
+		return -EINVAL;
+	}
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno == ERANGE || x < lo || x > hi) {
+		snprintf(err, errlen, "'%s' is out of range (%lld..%lld)", s, lo, hi);
+		return -EINVAL;
+	}
+	*out = x;
+	return 0;
+}
+
+int parse_split(const char *s, char sep, const char *what, char ***items, size_t *n,
+		char *err, size_t errlen)
+{
+	size_t count = 1, k = 0;
+	char **v;
+
+	*items = NULL;
+	*n = 0;
+	for (const char *p = s; *p; p++)
+		count += *p == sep;
+	v = calloc(count, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (const char *p = s;; p++) {
+		const char *e = strchr(p, sep);
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (len == 0) {
+			snprintf(err, errlen, "%s '%s': empty item in the list (items are "
+				 "separated by a single '%c')", what, s, sep);
+			parse_split_free(v, k);
+			return -EINVAL;
+		}
+		if (!(v[k++] = strndup(p, len))) {
+			parse_split_free(v, k - 1);
+			return -ENOMEM;
+		}
+		if (!e)
+			break;
+		p = e;
+	}
+	*items = v;
+	*n = k;
+	return 0;
+}
+
+void parse_split_free(char **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(items[i]);
+	free(items);
+}
+
 int parse_seconds(const char *s, double *out, char *err, size_t errlen)
 {
 	char *end;

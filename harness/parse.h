@@ -23,6 +23,25 @@ int parse_int_list(const char *s, long lo, long hi, int *out, size_t *n,
 /* A whole decimal integer in [lo, hi]. */
 int parse_long(const char *s, long lo, long hi, long *out, char *err, size_t errlen);
 
+/*
+ * A whole decimal number in [lo, hi], with a leading '-' allowed when
+ * lo < 0 and leading zeros read as decimal ("010" is 10, never octal).
+ * The one parser behind every integer parameter: the value checked is
+ * the value used.
+ */
+int parse_ll(const char *s, long long lo, long long hi, long long *out,
+	     char *err, size_t errlen);
+
+/*
+ * Split s at every `sep` into *n fresh strings (*items, free with
+ * parse_split_free).  Every item must be non-empty: "a,,b", ",a", "a,"
+ * and "" are errors naming `what` (e.g. "--counters").  0, -EINVAL with
+ * a sentence in err, or -ENOMEM.
+ */
+int parse_split(const char *s, char sep, const char *what, char ***items, size_t *n,
+		char *err, size_t errlen);
+void parse_split_free(char **items, size_t n);
+
 /* A positive finite number of seconds, like "0.5" or "2". */
 int parse_seconds(const char *s, double *out, char *err, size_t errlen);
 

@@ -2,7 +2,9 @@
  * harness/plot.c - pivot results for gnuplot and run it.  Reads only
  * the CSV; knows nothing of how the numbers were made.
  */
+#define _GNU_SOURCE		/* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -153,7 +155,9 @@ static int plot_varies(const struct csv_table *t, int c, const char *family, int
 	return 0;
 }
 
-/* Write DIR/<family>.dat; returns the number of series (0: nothing to plot). */
+/* Write DIR/<family>.dat (temporary file and rename, as every file
+ * contend writes); returns the number of series (0: nothing to plot), or
+ * -errno. */
 static int plot_pivot(const struct csv_table *t, const struct plot_cols *c, const char *family,
 		      const struct plot_spec *s, const char *datpath)
 {
@@ -170,6 +174,10 @@ static int plot_pivot(const struct csv_table *t, const struct plot_cols *c, cons
 	int vary_threads = gcol != c->threads &&
 			   plot_varies(t, c->threads, family, c->bench, s->metric, c->metric);
 	FILE *f;
+	char *text = NULL;
+	size_t len = 0;
+	struct csv_writer *w;
+	int ret;
 
 	for (int g = 0; g < PLOT_MAX; g++)
 		for (int k = 0; k < PLOT_MAX; k++)
@@ -202,9 +210,9 @@ static int plot_pivot(const struct csv_table *t, const struct plot_cols *c, cons
 			"left out of the log-scale chart; they are in results.csv\n", family, dropped);
 	if (ns == 0)
 		return 0;
-	f = fopen(datpath, "w");
+	f = open_memstream(&text, &len);
 	if (!f)
-		return -errno;
+		return -ENOMEM;
 	plot_sorted(groups, ng, gorder);
 	plot_sorted(series, ns, sorder);
 	fprintf(f, "group");
@@ -224,9 +232,20 @@ static int plot_pivot(const struct csv_table *t, const struct plot_cols *c, cons
 			}
 		fprintf(f, "\n");
 	}
-	if (fclose(f) != 0)
-		return -errno;
-	return ns;
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	w = csv_open(datpath);
+	if (!w) {
+		ret = -errno;
+		free(text);
+		return ret;
+	}
+	csv_write_raw(w, text, len);
+	free(text);
+	ret = csv_commit(w);
+	return ret < 0 ? ret : ns;
 }
 
 /* Text from the CSV goes into a gnuplot command line: keep only
@@ -244,30 +263,72 @@ static void plot_safe(char *dst, size_t len, const char *src)
 	dst[o] = '\0';
 }
 
-static int plot_gnuplot(const char *script, const char *dat, const char *outbase, int nseries,
-			const char *csv_subtitle)
+/*
+ * Run gnuplot on script for one format, its image on gnuplot's standard
+ * output, and write that to out (temporary file and rename): a full disk
+ * or a gnuplot that fails leaves no half-drawn chart.  0, -ENOENT (no
+ * gnuplot), or another -errno.
+ */
+static int plot_gnuplot(const char *script, const char *dat, const char *fmt, const char *out,
+			int nseries, const char *csv_subtitle)
 {
-	char expr[PATH_MAX * 3], subtitle[128];
+	char expr[PATH_MAX * 2], subtitle[128], buf[65536];
+	struct csv_writer *w;
+	size_t total = 0;
+	int fds[2], status, ret = 0;
 	pid_t pid;
-	int status;
 
 	plot_safe(subtitle, sizeof(subtitle), csv_subtitle);
-	snprintf(expr, sizeof(expr), "datafile='%s'; outbase='%s'; nseries=%d; subtitle='%s'",
-		 dat, outbase, nseries, subtitle);
+	snprintf(expr, sizeof(expr), "datafile='%s'; fmt='%s'; nseries=%d; subtitle='%s'",
+		 dat, fmt, nseries, subtitle);
+	if (!(w = csv_open(out)))
+		return -errno;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		ret = -errno;
+		csv_abort(w);
+		return ret;
+	}
 	fflush(NULL);
 	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		ret = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		csv_abort(w);
+		return ret;
+	}
 	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
 		execlp("gnuplot", "gnuplot", "-e", expr, script, (char *)NULL);
 		_exit(127);
 	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t n = read(fds[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+		if (csv_write_raw(w, buf, (size_t)n) < 0)
+			break;		/* the commit below reports it */
+	}
+	close(fds[0]);
 	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			csv_abort(w);
 			return -errno;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		csv_abort(w);
 		return -ENOENT;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || total == 0) {
+		csv_abort(w);
+		return -EIO;
+	}
+	return csv_commit(w);
 }
 
 int plot_render(const char *dir)
@@ -312,7 +373,7 @@ int plot_render(const char *dir)
 	}
 	plot_scripts_dir(scripts, sizeof(scripts));
 	for (int i = 0; i < nfam; i++) {
-		char script[PATH_MAX + 200], dat[PATH_MAX + 200], outbase[PATH_MAX + 200];
+		char script[PATH_MAX + 200], dat[PATH_MAX + 200], out[PATH_MAX + 200];
 		struct plot_spec s;
 		int ns;
 
@@ -328,7 +389,6 @@ int plot_render(const char *dir)
 			continue;
 		}
 		snprintf(dat, sizeof(dat), "%.3800s/%.150s.dat", dir, families[i]);
-		snprintf(outbase, sizeof(outbase), "%.3800s/%.150s", dir, families[i]);
 		ns = plot_pivot(&t, &c, families[i], &s, dat);
 		if (ns <= 0) {
 			if (ns < 0)
@@ -340,19 +400,29 @@ int plot_render(const char *dir)
 				status = 1;
 			continue;
 		}
-		ret = plot_gnuplot(script, dat, outbase, ns, t.nrows ? t.rows[0][0] : "");
-		if (ret == -ENOENT) {
-			fprintf(stderr, "contend: gnuplot is not installed (scripts/install-deps "
-				"installs gnuplot-nox)\n");
-			csv_table_free(&t);
-			return 2;
+		ret = 0;
+		for (int f = 0; f < 2 && ret >= 0; f++) {
+			static const char *const fmts[] = { "png", "svg" };
+
+			snprintf(out, sizeof(out), "%.3800s/%.150s.%s", dir, families[i], fmts[f]);
+			ret = plot_gnuplot(script, dat, fmts[f], out, ns, t.nrows ? t.rows[0][0] : "");
+			if (ret == -ENOENT) {
+				fprintf(stderr, "contend: gnuplot is not installed (scripts/install-deps "
+					"installs gnuplot-nox)\n");
+				csv_table_free(&t);
+				return 2;
+			}
+			if (ret == -EIO)
+				fprintf(stderr, "contend: gnuplot failed on %s (%s)\n", script, fmts[f]);
+			else if (ret < 0)
+				fprintf(stderr, "contend: cannot write %s: %s\n", out, strerror(-ret));
+			else
+				printf("%s\n", out);
 		}
 		if (ret < 0) {
-			fprintf(stderr, "contend: gnuplot failed on %s\n", script);
 			status = 1;
 			continue;
 		}
-		printf("%s.png\n%s.svg\n", outbase, outbase);
 		drawn++;
 	}
 	csv_table_free(&t);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/csv.h"
 #include "harness/report.h"
 #include "harness/stats.h"
 
@@ -23,6 +22,8 @@ const char *const report_columns[] = {
  * most CI tools stop trusting a comparison. */
 #define REPORT_CV_WARN 0.05
 #define REPORT_MIN_REPS 5
+/* How many of the noisiest rows the summary names. */
+#define REPORT_WORST 3
 
 int report_add(struct report *r, const struct report_entry *entry)
 {
@@ -52,18 +53,16 @@ const char *report_mode_name(enum bench_mode m)
 	return m == BENCH_MODE_PROCESS ? "process" : "thread";
 }
 
-size_t report_failures(const struct report *r)
+size_t report_count(const struct report *r, enum runner_status s)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->n; i++)
-		n += r->e[i].res.status != RUNNER_OK;
+		n += r->e[i].res.status == s;
 	return n;
 }
 
-/* One value per repetition of metric m; returns how many. */
-static size_t report_values(const struct report_entry *e, const struct bench_metric *m,
-			    double *out)
+size_t report_values(const struct report_entry *e, const struct bench_metric *m, double *out)
 {
 	const struct runner_result *res = &e->res;
 
@@ -88,20 +87,39 @@ static size_t report_values(const struct report_entry *e, const struct bench_met
 	return (size_t)res->reps;
 }
 
+/* CPU nanoseconds per event of metric m in repetition i: net of the
+ * baseline's for a net metric, as the time is. */
+static double report_cpu_per_event(const struct report_entry *e, const struct bench_metric *m,
+				   int i)
+{
+	const struct runner_result *res = &e->res;
+	double events = res->ops[i] * m->per_iter;
+
+	if (m->kind == BENCH_NS_NET_PER_OP)
+		return res->base_cpu_ns ? (res->cpu_ns[i] - res->base_cpu_ns[i]) / events : NAN;
+	return res->cpu_ns[i] / events;
+}
+
 /* Median over the counted rounds of counter c per event of metric m
- * (per one-way switch for `switch`, per roundtrip for `roundtrip`); NaN
- * if unmeasured. */
+ * (per one-way switch for `switch`, per roundtrip for `roundtrip`), net
+ * of the baseline's count on a net metric; NaN if unmeasured. */
 static double report_counter_per_op(const struct report *r, const struct report_entry *e,
 				    const struct bench_metric *m, int c)
 {
 	const struct runner_result *res = &e->res;
+	int n = r->ctrs.n, net = m->kind == BENCH_NS_NET_PER_OP;
 	double v[res->ctr_rounds > 0 ? res->ctr_rounds : 1];
 	struct stats_summary s;
 
-	if (!res->ctr_ok[c])
+	if (!res->ctr_ok[c] || (net && !res->ctr_base))
 		return NAN;
-	for (int i = 0; i < res->ctr_rounds; i++)
-		v[i] = res->ctr[(size_t)i * r->ctrs.n + c] / (res->ctr_ops[i] * m->per_iter);
+	for (int k = 0; k < res->ctr_rounds; k++) {
+		double count = res->ctr_run[(size_t)k * n + c];
+
+		if (net)
+			count -= res->ctr_base[(size_t)k * n + c];
+		v[k] = count / (res->ctr_ops[k] * m->per_iter);
+	}
 	if (stats_summarize(v, (size_t)res->ctr_rounds, &s) < 0)
 		return NAN;
 	return s.median;
@@ -133,17 +151,57 @@ static void report_key_fields(struct csv_writer *w, const struct report *r,
 	csv_field_str(w, e->params);
 }
 
-int report_write_csv(const struct report *r, const char *path)
-{
-	struct csv_writer *w = csv_open(path);
+static const char *const report_sample_columns[] = {
+	"run_id", "bench", "mode", "placement", "threads", "params", "metric",
+	"unit", "rep", "value", "ops", "events", "round_ns", "baseline_ns", "cpu_ns",
+	"bench_version", NULL,
+};
 
-	if (!w)
-		return -errno;
-	for (int i = 0; report_columns[i]; i++)
-		csv_field_str(w, report_columns[i]);
-	for (int c = 0; c < r->ctrs.n; c++)
-		csv_field_str(w, r->ctrs.column[c]);
+/* Column c of results.csv (the fixed ones, then a counter each) or of
+ * samples.csv; NULL past the end. */
+static const char *report_column(const struct report *r, int samples, size_t c)
+{
+	size_t fixed = 0;
+	const char *const *cols = samples ? report_sample_columns : report_columns;
+
+	while (cols[fixed])
+		fixed++;
+	if (c < fixed)
+		return cols[c];
+	if (!samples && c - fixed < (size_t)r->ctrs.n)
+		return r->ctrs.column[c - fixed];
+	return NULL;
+}
+
+static void report_header(const struct report *r, int samples, const struct csv_table *before,
+			  struct csv_writer *w)
+{
+	const char *col;
+
+	for (size_t c = 0; (col = report_column(r, samples, c)); c++)
+		csv_field_str(w, col);
 	csv_row_end(w);
+	for (size_t i = 0; before && i < before->nrows; i++) {
+		for (size_t c = 0; c < before->ncols; c++)
+			csv_field_str(w, before->rows[i][c]);
+		csv_row_end(w);
+	}
+}
+
+int report_same_header(const struct report *r, const struct csv_table *t, int samples)
+{
+	size_t c = 0;
+	const char *col;
+
+	for (; (col = report_column(r, samples, c)); c++)
+		if (c >= t->ncols || strcmp(t->header[c], col))
+			return -1;
+	return c == t->ncols ? 0 : -1;
+}
+
+void report_csv(const struct report *r, const struct csv_table *before, struct csv_writer *w)
+{
+	report_header(r, 0, before, w);
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->e[i];
@@ -179,49 +237,60 @@ int report_write_csv(const struct report *r, const char *path)
 			csv_row_end(w);
 		}
 	}
-	return csv_commit(w);
 }
 
-int report_write_samples(const struct report *r, const char *path)
+void report_samples(const struct report *r, const struct csv_table *before,
+		    struct csv_writer *w)
 {
-	static const char *const cols[] = {
-		"run_id", "bench", "mode", "placement", "threads", "params", "metric",
-		"unit", "rep", "value", "ops", "bench_version", NULL,
-	};
-	struct csv_writer *w = csv_open(path);
-
-	if (!w)
-		return -errno;
-	for (int i = 0; cols[i]; i++)
-		csv_field_str(w, cols[i]);
-	csv_row_end(w);
+	/* The raw round times beside each value (report_sample_columns),
+	 * so that anyone can recompute it: value = round_ns / events, or
+	 * (round_ns - baseline_ns) / events for a net cost. */
+	report_header(r, 1, before, w);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->e[i];
-		double v[e->res.reps > 0 ? e->res.reps : 1];
+		const struct runner_result *res = &e->res;
+		double v[res->reps > 0 ? res->reps : 1];
 
+		if (res->status != RUNNER_OK)
+			continue;
 		for (const struct bench_metric *m = e->desc->metrics; m->name; m++) {
 			size_t n = report_values(e, m, v);
+
 			for (size_t k = 0; k < n; k++) {
 				report_key_fields(w, r, e);
 				csv_field_str(w, m->name);
 				csv_field_str(w, m->unit);
 				csv_field_int(w, (long long)k + 1);
 				csv_field_double(w, v[k]);
-				csv_field_double(w, e->res.ops[k]);
+				csv_field_double(w, res->ops[k]);
+				csv_field_double(w, res->ops[k] * m->per_iter);
+				csv_field_double(w, res->run_ns[k]);
+				csv_field_double(w, res->base_ns ? res->base_ns[k] : NAN);
+				csv_field_double(w, res->cpu_ns[k]);
 				csv_field_str(w, e->desc->version ? e->desc->version : "unknown");
 				csv_row_end(w);
 			}
 		}
 	}
-	return csv_commit(w);
 }
 
-int report_write_failures(const struct report *r, const char *path)
+static const char *report_status_name(enum runner_status s)
 {
-	struct csv_writer *w = csv_open(path);
+	switch (s) {
+	case RUNNER_OK:
+		return "ok";
+	case RUNNER_FAILED:
+		return "failed";
+	case RUNNER_SKIPPED:
+		return "skipped";
+	case RUNNER_INTERRUPTED:
+		return "interrupted";
+	}
+	return "unknown";
+}
 
-	if (!w)
-		return -errno;
+void report_outcomes(const struct report *r, enum runner_status s, struct csv_writer *w)
+{
 	for (int i = 0; i < 6; i++)
 		csv_field_str(w, report_columns[i]);
 	csv_field_str(w, "status");
@@ -230,14 +299,198 @@ int report_write_failures(const struct report *r, const char *path)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->e[i];
 
-		if (e->res.status == RUNNER_OK)
+		if (e->res.status != s)
 			continue;
 		report_key_fields(w, r, e);
-		csv_field_str(w, e->res.status == RUNNER_INTERRUPTED ? "interrupted" : "failed");
+		csv_field_str(w, report_status_name(e->res.status));
 		csv_field_str(w, e->res.reason);
 		csv_row_end(w);
 	}
-	return csv_commit(w);
+}
+
+/* ---- warnings ------------------------------------------------------------- */
+
+enum report_warn_kind { RW_FEW_REPS, RW_NO_VALUE, RW_ZERO, RW_NOISY, RW_NKINDS };
+
+static const char *const report_warn_kind_name[RW_NKINDS] = {
+	"few_reps", "no_value", "not_resolved", "noisy",
+};
+
+struct report_warning {
+	const struct report_entry *e;
+	const struct bench_metric *m;	/* NULL for RW_FEW_REPS */
+	enum report_warn_kind kind;
+	double value;			/* cv, median or repetitions */
+	char text[600];
+};
+
+/* "bench (mode, placement, params) metric" */
+static void report_where(char *buf, size_t len, const struct report_entry *e,
+			 const struct bench_metric *m)
+{
+	snprintf(buf, len, "%.60s (%s, %.60s%s%.120s)%s%.30s", e->desc->name, report_mode_name(e->mode),
+		 e->placement, e->params[0] ? ", " : "", e->params, m ? " " : "", m ? m->name : "");
+}
+
+/* Every warning of the report, in entry order; *n gets the count.  NULL
+ * with *n == 0 when there are none or memory ran out. */
+static struct report_warning *report_warnings(const struct report *r, size_t *n)
+{
+	struct report_warning *w = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct report_entry *e = &r->e[i];
+		double v[e->res.reps > 0 ? e->res.reps : 1];
+
+		if (e->res.status != RUNNER_OK)
+			continue;
+		for (const struct bench_metric *m = e->desc->metrics;; m++) {
+			struct report_warning x = { .e = e, .m = m->name ? m : NULL };
+			struct stats_summary s;
+			char where[300];
+
+			if (*n + 2 > cap) {
+				size_t nc = cap ? cap * 2 : 32;
+				struct report_warning *nw = realloc(w, nc * sizeof(*nw));
+				if (!nw) {
+					free(w);
+					*n = 0;
+					return NULL;
+				}
+				w = nw;
+				cap = nc;
+			}
+			report_where(where, sizeof(where), e, x.m);
+			if (!m->name) {
+				if (e->res.reps < REPORT_MIN_REPS) {
+					x.kind = RW_FEW_REPS;
+					x.value = e->res.reps;
+					snprintf(x.text, sizeof(x.text), "%s: only %d repetitions; "
+						 "medians and intervals need %d or more", where,
+						 e->res.reps, REPORT_MIN_REPS);
+					w[(*n)++] = x;
+				}
+				break;
+			}
+			if (stats_summarize(v, report_values(e, m, v), &s) < 0) {
+				/* The CSV has no row for it: say why, not nothing. */
+				x.kind = RW_NO_VALUE;
+				snprintf(x.text, sizeof(x.text), "%s: skipped, no finite value (did "
+					 "the tasks report no operations?)", where);
+				w[(*n)++] = x;
+				continue;
+			}
+			/* A net cost is a small difference of two large times:
+			 * when its interval reaches zero, it was not resolved. */
+			if (m->kind == BENCH_NS_NET_PER_OP && !(s.ci95_lo > 0)) {
+				x.kind = RW_ZERO;
+				x.value = s.median;
+				snprintf(x.text, sizeof(x.text), "%s: %.4g %s, net of the baseline, "
+					 "is not distinguishable from zero (its %.1f %% interval "
+					 "reaches %.4g); the gross row still holds", where, s.median,
+					 m->unit, 100 * stats_median_ci_coverage(s.n), s.ci95_lo);
+				w[(*n)++] = x;
+			}
+			if (fabs(s.cv) > REPORT_CV_WARN) {
+				x.kind = RW_NOISY;
+				x.value = fabs(s.cv);
+				snprintf(x.text, sizeof(x.text), "%s: cv %.1f %% > 5 %%: noisy; try "
+					 "more --reps or --min-time", where, fabs(s.cv) * 100);
+				w[(*n)++] = x;
+			}
+		}
+	}
+	return w;
+}
+
+void report_warnings_csv(const struct report *r, struct csv_writer *w)
+{
+	size_t n;
+	struct report_warning *list = report_warnings(r, &n);
+
+	for (int i = 0; i < 6; i++)
+		csv_field_str(w, report_columns[i]);
+	csv_field_str(w, "metric");
+	csv_field_str(w, "warning");
+	csv_field_str(w, "value");
+	csv_field_str(w, "detail");
+	csv_row_end(w);
+	for (size_t i = 0; i < n; i++) {
+		report_key_fields(w, r, list[i].e);
+		csv_field_str(w, list[i].m ? list[i].m->name : "");
+		csv_field_str(w, report_warn_kind_name[list[i].kind]);
+		csv_field_double(w, list[i].value);
+		csv_field_str(w, list[i].text);
+		csv_row_end(w);
+	}
+	free(list);
+}
+
+/* Noisiest first. */
+static int report_cmp_cv(const void *pa, const void *pb)
+{
+	const struct report_warning *a = *(const struct report_warning *const *)pa;
+	const struct report_warning *b = *(const struct report_warning *const *)pb;
+
+	return (a->value < b->value) - (a->value > b->value);
+}
+
+size_t report_warn(const struct report *r, int verbose, const char *details)
+{
+	int ctr_noted[CTR_MAX] = { 0 };
+	size_t n, count[RW_NKINDS] = { 0 }, rows = 0;
+	struct report_warning *list = report_warnings(r, &n);
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct report_entry *e = &r->e[i];
+
+		if (e->res.status != RUNNER_OK)
+			continue;
+		for (const struct bench_metric *m = e->desc->metrics; m->name; m++)
+			rows++;
+		for (int c = 0; c < r->ctrs.n; c++)
+			if (!e->res.ctr_ok[c] && !ctr_noted[c]) {
+				ctr_noted[c] = 1;
+				fprintf(stderr, "contend: notice: counter '%s' cannot be counted here "
+					"(%s); column %s is left empty\n", r->ctrs.name[c],
+					ctr_why(&r->ctrs, c, e->res.ctr_err[c]), r->ctrs.column[c]);
+			}
+	}
+	for (size_t i = 0; i < n; i++) {
+		count[list[i].kind]++;
+		if (verbose)
+			fprintf(stderr, "contend: warning: %s\n", list[i].text);
+	}
+	if (n && !verbose) {
+		struct report_warning **sorted = malloc(n * sizeof(*sorted));
+		size_t nn = 0;
+		char worst[900] = "";
+
+		for (size_t i = 0; sorted && i < n; i++)
+			if (list[i].kind == RW_NOISY)
+				sorted[nn++] = &list[i];
+		if (sorted)
+			qsort(sorted, nn, sizeof(*sorted), report_cmp_cv);
+		for (size_t i = 0; i < nn && i < REPORT_WORST; i++) {
+			char where[600];
+			size_t off = strlen(worst);
+
+			report_where(where, sizeof(where), sorted[i]->e, sorted[i]->m);
+			snprintf(worst + off, sizeof(worst) - off, "%s%s %.0f %%",
+				 i ? "; " : "; noisiest: ", where, sorted[i]->value * 100);
+		}
+		free(sorted);
+		fprintf(stderr, "contend: warning: %zu warnings on %zu rows: %zu noisy (cv > 5 %%), "
+			"%zu net costs not distinguishable from zero, %zu with no finite value, "
+			"%zu configurations with fewer than %d repetitions%s; details %s\n",
+			n, rows, count[RW_NOISY],
+			count[RW_ZERO], count[RW_NO_VALUE], count[RW_FEW_REPS], REPORT_MIN_REPS,
+			worst, details ? details : "with --verbose");
+	}
+	free(list);
+	return n;
 }
 
 /* ---- JSON: Google Benchmark's schema, so its tools can read us --------- */
@@ -263,86 +516,163 @@ static json_t *report_json_context(const struct envinfo *env)
 	return ctx;
 }
 
+/* "ctx.thread.futex/mode:thread/placement:same-core/threads:2/ws_kb:0/switch":
+ * Google Benchmark's name/arg:value style. */
 static void report_json_name(char *buf, size_t len, const struct report_entry *e,
 			     const struct bench_metric *m)
 {
-	snprintf(buf, len, "%s/mode:%s/placement:%s/threads:%d%s%s/%s", e->desc->name,
-		 report_mode_name(e->mode), e->placement, e->ntasks, e->params[0] ? "/" : "",
-		 e->params, m->name);
+	char params[256];
+
+	snprintf(params, sizeof(params), "%s", e->params);
+	for (char *p = params; *p; p++)
+		*p = *p == ';' ? '/' : *p == '=' ? ':' : *p;
+	snprintf(buf, len, "%.60s/mode:%s/placement:%.100s/threads:%d%s%.200s/%.30s", e->desc->name,
+		 report_mode_name(e->mode), e->placement, e->ntasks, params[0] ? "/" : "",
+		 params, m->name);
 }
 
-static json_t *report_json_aggregate(const char *run_name, const struct report_entry *e,
-				     const struct bench_metric *m, const char *agg, double value,
-				     int family, int instance)
+/* What a row is measured over, for Google Benchmark's "label". */
+static const char *report_json_label(const struct report_entry *e, const struct bench_metric *m)
+{
+	return m->kind == BENCH_NS_NET_PER_OP && e->desc->baseline_note ? e->desc->baseline_note
+									  : NULL;
+}
+
+struct report_json_run {
+	const struct report *r;
+	const struct report_entry *e;
+	const struct bench_metric *m;
+	const char *run_name;
+	int family, instance;
+	double counter[CTR_MAX];	/* per event, NaN = not counted */
+};
+
+/* The fields every entry of one (configuration, metric) shares. */
+static json_t *report_json_common(const struct report_json_run *j, const char *name,
+				  const char *run_type)
 {
 	json_t *b = json_object();
-	char name[600];
-	int is_time = strcmp(m->unit, "ns") == 0;
-	int is_cv = strcmp(agg, "cv") == 0;
+	const char *label = report_json_label(j->e, j->m);
 
-	snprintf(name, sizeof(name), "%s_%s", run_name, agg);
 	json_object_set_new(b, "name", json_string(name));
-	json_object_set_new(b, "family_index", json_integer(family));
-	json_object_set_new(b, "per_family_instance_index", json_integer(instance));
-	json_object_set_new(b, "run_name", json_string(run_name));
-	json_object_set_new(b, "run_type", json_string("aggregate"));
-	json_object_set_new(b, "repetitions", json_integer(e->res.reps));
-	json_object_set_new(b, "threads", json_integer(e->ntasks));
-	json_object_set_new(b, "aggregate_name", json_string(agg));
-	json_object_set_new(b, "aggregate_unit", json_string(is_cv ? "percentage" : "time"));
-	json_object_set_new(b, "iterations", json_integer((json_int_t)e->res.iters));
-	if (is_time || is_cv) {
-		json_object_set_new(b, "real_time", json_real(value));
-		json_object_set_new(b, "cpu_time", json_real(value));
-		json_object_set_new(b, "time_unit", json_string("ns"));
-	}
-	if (!is_time) {
-		/* Not a time: a user counter, as Google Benchmark reports them. */
-		json_object_set_new(b, m->name, json_real(value));
-		json_object_set_new(b, "unit", json_string(m->unit));
-	}
+	json_object_set_new(b, "family_index", json_integer(j->family));
+	json_object_set_new(b, "per_family_instance_index", json_integer(j->instance));
+	json_object_set_new(b, "run_name", json_string(j->run_name));
+	json_object_set_new(b, "run_type", json_string(run_type));
+	json_object_set_new(b, "repetitions", json_integer(j->e->res.reps));
+	json_object_set_new(b, "threads", json_integer(j->e->ntasks));
+	if (label)
+		json_object_set_new(b, "label", json_string(label));
 	return b;
 }
 
-int report_write_json(const struct report *r, const struct envinfo *env, const char *path)
+/* real_time / cpu_time of one repetition: the metric itself when it is a
+ * time, else the time per event, with the metric as a user counter. */
+static void report_json_times(json_t *b, const struct report_json_run *j, double real,
+			      double cpu, double value)
+{
+	json_object_set_new(b, "real_time", json_real(real));
+	if (isfinite(cpu))
+		json_object_set_new(b, "cpu_time", json_real(cpu));
+	json_object_set_new(b, "time_unit", json_string("ns"));
+	if (strcmp(j->m->unit, "ns") != 0 && isfinite(value))
+		json_object_set_new(b, j->m->name, json_real(value));
+	for (int c = 0; c < j->r->ctrs.n; c++)
+		if (isfinite(j->counter[c]))
+			json_object_set_new(b, j->r->ctrs.column[c], json_real(j->counter[c]));
+}
+
+static void report_json_entry(json_t *list, struct report_json_run *j)
+{
+	const struct report_entry *e = j->e;
+	const struct bench_metric *m = j->m;
+	int reps = e->res.reps, is_time = strcmp(m->unit, "ns") == 0;
+	double value[reps > 0 ? reps : 1], real[reps > 0 ? reps : 1], cpu[reps > 0 ? reps : 1];
+	static const char *const aggs[] = { "mean", "median", "stddev", "cv" };
+	struct stats_summary sv, sr, sc;
+	int cpu_ok = 1;
+
+	report_values(e, m, value);
+	for (int i = 0; i < reps; i++) {
+		double events = e->res.ops[i] * m->per_iter;
+
+		real[i] = is_time ? value[i] : e->res.run_ns[i] / events;
+		cpu[i] = report_cpu_per_event(e, m, i);
+		cpu_ok &= isfinite(cpu[i]);
+	}
+	if (stats_summarize(value, (size_t)reps, &sv) < 0 ||
+	    stats_summarize(real, (size_t)reps, &sr) < 0)
+		return;		/* no finite value: report_warn says so */
+	if (!cpu_ok || stats_summarize(cpu, (size_t)reps, &sc) < 0)
+		sc = (struct stats_summary){ .mean = NAN, .median = NAN, .stddev = NAN, .cv = NAN };
+	for (int c = 0; c < j->r->ctrs.n; c++)
+		j->counter[c] = report_counter_per_op(j->r, e, m, c);
+
+	for (int i = 0; i < reps; i++) {
+		json_t *b = report_json_common(j, j->run_name, "iteration");
+
+		json_object_set_new(b, "repetition_index", json_integer(i));
+		/* Google Benchmark's iterations: how many times the measured
+		 * thing happened in this repetition; times are per one. */
+		json_object_set_new(b, "iterations",
+				    json_integer((json_int_t)llround(e->res.ops[i] * m->per_iter)));
+		report_json_times(b, j, real[i], cpu_ok ? cpu[i] : NAN, value[i]);
+		json_array_append_new(list, b);
+	}
+	for (size_t a = 0; a < sizeof(aggs) / sizeof(aggs[0]); a++) {
+		const double pick[3][4] = {
+			{ sr.mean, sr.median, sr.stddev, sr.cv },
+			{ sc.mean, sc.median, sc.stddev, sc.cv },
+			{ sv.mean, sv.median, sv.stddev, sv.cv },
+		};
+		char name[600];
+		json_t *b;
+
+		snprintf(name, sizeof(name), "%s_%s", j->run_name, aggs[a]);
+		b = report_json_common(j, name, "aggregate");
+		json_object_set_new(b, "aggregate_name", json_string(aggs[a]));
+		json_object_set_new(b, "aggregate_unit", json_string(a == 3 ? "percentage" : "time"));
+		/* An aggregate is over repetitions, as Google Benchmark says. */
+		json_object_set_new(b, "iterations", json_integer(reps));
+		report_json_times(b, j, pick[0][a], pick[1][a], pick[2][a]);
+		json_array_append_new(list, b);
+	}
+	j->instance++;
+}
+
+int report_json(const struct report *r, const struct envinfo *env, struct csv_writer *w)
 {
 	json_t *root = json_object(), *list = json_array();
-	struct csv_writer *w;
 	char *text;
-	int family = 0, ret;
+	int family = 0;
 
 	json_object_set_new(root, "context", report_json_context(env));
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->e[i];
-		double v[e->res.reps > 0 ? e->res.reps : 1];
-		int instance = 0;
+		struct report_json_run j = { .r = r, .e = e };
 
 		for (const struct bench_metric *m = e->desc->metrics; m->name; m++, family++) {
-			struct stats_summary s;
 			char run_name[512];
 
 			report_json_name(run_name, sizeof(run_name), e, m);
+			j.m = m;
+			j.run_name = run_name;
+			j.family = family;
 			if (e->res.status != RUNNER_OK) {
 				json_t *b = json_object();
+				int skipped = e->res.status == RUNNER_SKIPPED;
+
 				json_object_set_new(b, "name", json_string(run_name));
 				json_object_set_new(b, "run_name", json_string(run_name));
 				json_object_set_new(b, "run_type", json_string("iteration"));
-				json_object_set_new(b, "error_occurred", json_true());
-				json_object_set_new(b, "error_message", json_string(e->res.reason));
+				json_object_set_new(b, skipped ? "skipped" : "error_occurred",
+						    json_true());
+				json_object_set_new(b, skipped ? "skip_message" : "error_message",
+						    json_string(e->res.reason));
 				json_array_append_new(list, b);
 				continue;
 			}
-			if (stats_summarize(v, report_values(e, m, v), &s) < 0)
-				continue;
-			json_array_append_new(list, report_json_aggregate(run_name, e, m, "mean",
-									  s.mean, family, instance));
-			json_array_append_new(list, report_json_aggregate(run_name, e, m, "median",
-									  s.median, family, instance));
-			json_array_append_new(list, report_json_aggregate(run_name, e, m, "stddev",
-									  s.stddev, family, instance));
-			json_array_append_new(list, report_json_aggregate(run_name, e, m, "cv",
-									  s.cv, family, instance));
-			instance++;
+			report_json_entry(list, &j);
 		}
 	}
 	json_object_set_new(root, "benchmarks", list);
@@ -350,68 +680,8 @@ int report_write_json(const struct report *r, const struct envinfo *env, const c
 	json_decref(root);
 	if (!text)
 		return -ENOMEM;
-	/* The CSV writer's temp-and-rename also serves a JSON document: one
-	 * field, never quoted because we write it raw below. */
-	w = csv_open(path);
-	if (!w) {
-		ret = -errno;
-		free(text);
-		return ret;
-	}
-	ret = csv_write_raw(w, text, strlen(text)) < 0 ? -EIO : 0;
+	csv_write_raw(w, text, strlen(text));
+	csv_write_raw(w, "\n", 1);
 	free(text);
-	if (ret) {
-		csv_abort(w);
-		return ret;
-	}
-	return csv_commit(w);
-}
-
-void report_warn(const struct report *r)
-{
-	int ctr_noted[CTR_MAX] = { 0 };
-
-	for (size_t i = 0; i < r->n; i++) {
-		const struct report_entry *e = &r->e[i];
-		double v[e->res.reps > 0 ? e->res.reps : 1];
-
-		if (e->res.status != RUNNER_OK)
-			continue;
-		if (e->res.reps < REPORT_MIN_REPS)
-			fprintf(stderr, "contend: warning: %s (%s, %s): only %d repetitions; "
-				"medians and intervals need %d or more\n", e->desc->name,
-				report_mode_name(e->mode), e->placement, e->res.reps,
-				REPORT_MIN_REPS);
-		for (const struct bench_metric *m = e->desc->metrics; m->name; m++) {
-			struct stats_summary s;
-			if (stats_summarize(v, report_values(e, m, v), &s) < 0) {
-				/* The CSV has no row for it: say why, not nothing. */
-				fprintf(stderr, "contend: warning: %s (%s, %s%s%s) %s: skipped, no "
-					"finite value (did the tasks report no operations?)\n",
-					e->desc->name, report_mode_name(e->mode), e->placement,
-					e->params[0] ? ", " : "", e->params, m->name);
-				continue;
-			}
-			/* A net cost is a small difference of two large times:
-			 * when its interval reaches zero, it was not resolved. */
-			if (m->kind == BENCH_NS_NET_PER_OP && !(s.ci95_lo > 0))
-				fprintf(stderr, "contend: warning: %s (%s, %s%s%s) %s: %.4g %s, net "
-					"of the baseline, is not distinguishable from zero (the "
-					"baseline varies more); the roundtrip row still holds\n",
-					e->desc->name, report_mode_name(e->mode), e->placement,
-					e->params[0] ? ", " : "", e->params, m->name, s.median, m->unit);
-			if (fabs(s.cv) > REPORT_CV_WARN)
-				fprintf(stderr, "contend: warning: %s (%s, %s%s%s) %s: cv %.1f %% "
-					"> 5 %%: noisy; try more --reps or --min-time\n",
-					e->desc->name, report_mode_name(e->mode), e->placement,
-					e->params[0] ? ", " : "", e->params, m->name, s.cv * 100);
-		}
-		for (int c = 0; c < r->ctrs.n; c++)
-			if (!e->res.ctr_ok[c] && !ctr_noted[c]) {
-				ctr_noted[c] = 1;
-				fprintf(stderr, "contend: notice: counter '%s' cannot be counted here "
-					"(%s); column %s is left empty\n", r->ctrs.name[c],
-					ctr_why(e->res.ctr_err[c]), r->ctrs.column[c]);
-			}
-	}
+	return 0;
 }

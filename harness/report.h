@@ -1,9 +1,14 @@
 /*
  * harness/report.h - from raw repetitions to what people read: the tidy
  * results CSV (one row per configuration and metric, DESIGN.md's
- * columns), the raw samples, Google Benchmark's JSON, the failures, and
- * the warnings on stderr.  The only place that turns samples into
- * statistics.
+ * columns), the raw samples, Google Benchmark's JSON, the failed and
+ * skipped configurations, and the warnings.  The only place that turns
+ * samples into statistics.
+ *
+ * Each writer puts one file's content into a writer the caller opened
+ * (csv_open) before the run, so that a destination that cannot be
+ * written is refused before any work, and commits it when every file is
+ * ready, so that a run's files appear together or not at all.
  */
 #ifndef CONTEND_REPORT_H
 #define CONTEND_REPORT_H
@@ -12,6 +17,7 @@
 
 #include "harness/bench.h"
 #include "harness/counters.h"
+#include "harness/csv.h"
 #include "harness/envinfo.h"
 #include "harness/runner.h"
 #include "harness/topo.h"
@@ -42,18 +48,38 @@ const char *report_mode_name(enum bench_mode m);
 /* The fixed leading columns of the results CSV, in order. */
 extern const char *const report_columns[];
 
-/* Each writes atomically (temporary file, then rename); "-" = stdout.
- * 0 or -errno. */
-int report_write_csv(const struct report *r, const char *path);
-int report_write_samples(const struct report *r, const char *path);
-int report_write_failures(const struct report *r, const char *path);
-int report_write_json(const struct report *r, const struct envinfo *env, const char *path);
+/* How many entries ended with status s. */
+size_t report_count(const struct report *r, enum runner_status s);
 
-/* cv > 5 %, fewer than 5 repetitions, counters that could not be counted:
- * one line each on stderr. */
-void report_warn(const struct report *r);
+/* One metric's value in every repetition of e, into out[0..e->res.reps);
+ * returns how many.  The one definition of every metric kind. */
+size_t report_values(const struct report_entry *e, const struct bench_metric *m, double *out);
 
-/* How many entries failed. */
-size_t report_failures(const struct report *r);
+/* File contents, into w (errors surface at csv_finish/csv_commit).
+ * `before`: rows of an earlier part of the same run (a resumed sweep),
+ * with this file's header, copied first as they are; NULL for none. */
+void report_csv(const struct report *r, const struct csv_table *before, struct csv_writer *w);
+void report_samples(const struct report *r, const struct csv_table *before,
+		    struct csv_writer *w);
+/* The header report_csv or report_samples would write, for checking
+ * that an earlier part of a run can be joined: 0 when t's matches. */
+int report_same_header(const struct report *r, const struct csv_table *t, int samples);
+/* The configurations that ended with status s (failed, interrupted or
+ * skipped), with the reason. */
+void report_outcomes(const struct report *r, enum runner_status s, struct csv_writer *w);
+void report_warnings_csv(const struct report *r, struct csv_writer *w);
+/* Google Benchmark's schema: one iteration entry per repetition, then
+ * the aggregates.  0 or -ENOMEM. */
+int report_json(const struct report *r, const struct envinfo *env, struct csv_writer *w);
+
+/*
+ * On stderr: a notice for each counter that could not be counted, and
+ * the warnings (noisy rows, net costs not distinguishable from zero, too
+ * few repetitions, metrics without a finite value): one line each with
+ * `verbose`, else a summary naming the worst few and `details` (where
+ * the full list is, e.g. "run-folder/warnings.csv"; NULL: "--verbose").
+ * Returns how many warnings there are.
+ */
+size_t report_warn(const struct report *r, int verbose, const char *details);
 
 #endif

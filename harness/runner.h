@@ -5,14 +5,16 @@
  * Each configuration runs in a child process of its own (the "runner"),
  * in its own process group.  Inside it the workload's tasks are spawned
  * (threads or processes), pinned, released together through a start
- * gate, and driven through rounds: calibration (the iteration count grows
- * until one round lasts about --min-time), one warm-up round, then --reps
- * measured rounds, each followed by the workload's baseline round if it
- * has one, then a few counted rounds with the performance counters open
- * (kept apart so that counting never slows a timed round).  The parent only waits: if the runner overruns its time budget
- * or the user presses Ctrl-C, the whole process group is killed, the
- * configuration is recorded as failed (or interrupted) with the reason,
- * and the sweep goes on (or stops, keeping what it has).
+ * gate, and driven through rounds (harness/team.h): calibration (the
+ * iteration count grows until one round lasts about --min-time), one
+ * warm-up round, then --reps measured rounds, each followed by the
+ * workload's baseline round if it has one, then a few counted rounds with
+ * the performance counters open, each also followed by its baseline
+ * (kept apart so that counting never slows a timed round).  The parent
+ * only waits: if the runner overruns its time budget or the user stops
+ * the run (SIGINT, SIGTERM, SIGHUP), the whole process group is killed,
+ * the configuration is recorded as failed (or interrupted) with the
+ * reason, and the sweep goes on (or stops, keeping what it has).
  */
 #ifndef CONTEND_RUNNER_H
 #define CONTEND_RUNNER_H
@@ -22,6 +24,9 @@
 
 #include "harness/bench.h"
 #include "harness/counters.h"
+
+/* Counted rounds after the timed ones: enough for a median. */
+#define RUNNER_COUNT_ROUNDS 3
 
 struct runner_config {
 	const struct bench_desc *desc;
@@ -38,7 +43,8 @@ struct runner_config {
 enum runner_status {
 	RUNNER_OK,
 	RUNNER_FAILED,		/* setup error, check failed, crash, overran budget */
-	RUNNER_INTERRUPTED,	/* Ctrl-C: not a result */
+	RUNNER_SKIPPED,		/* cannot run here (setup said -ENOTSUP): not a failure */
+	RUNNER_INTERRUPTED,	/* stopped by a signal: not a result */
 };
 
 struct runner_result {
@@ -46,27 +52,32 @@ struct runner_result {
 	char reason[256];
 	uint64_t iters;		/* iterations of the last measured round (rounds may shrink) */
 	int reps;		/* measured rounds completed */
-	double *run_ns;		/* [reps] time of each measured round */
-	double *base_ns;	/* [reps] its baseline round, NULL if none */
-	double *ops;		/* [reps] operations the tasks reported */
-	double *jain;		/* [reps] Jain's index over per-task ops */
+	/* [reps] per measured round: its time, the CPU time of its tasks
+	 * (summed), the operations they reported, Jain's index over them;
+	 * and its baseline's time and CPU time (NULL without a baseline). */
+	double *run_ns, *cpu_ns, *ops, *jain;
+	double *base_ns, *base_cpu_ns;
 	/* Counters come from separate counted rounds after the timed ones,
-	 * so that perf events never slow down a timed round. */
+	 * so that perf events never slow down a timed round.  Each counted
+	 * run round is followed by a counted baseline round. */
 	int ctr_rounds;
 	double *ctr_ops;	/* [ctr_rounds] operations in each counted round */
-	double *ctr;		/* [ctr_rounds * ctrs->n], summed over tasks; NaN = unmeasured */
+	double *ctr_run;	/* [ctr_rounds * nctr], summed over tasks; NaN = unmeasured */
+	double *ctr_base;	/* the same for its baseline round; NULL without one */
 	int ctr_ok[CTR_MAX];	/* 1 if the counter was measured in every task */
 	int ctr_err[CTR_MAX];	/* errno of the failure otherwise */
 	int *cpus_seen;		/* [ntasks] processor each task ended on */
 };
 
-/* Set by the SIGINT/SIGTERM handler that runner_install_signals() installs. */
+/* The signal that stopped the run (SIGINT, SIGTERM or SIGHUP), or 0; set
+ * by the handler that runner_install_signals() installs. */
 extern volatile sig_atomic_t runner_interrupted;
 void runner_install_signals(void);
 
 /* Run cfg; fills res (free with runner_result_free).  Returns 0 when the
- * configuration was attempted (see res->status), -errno when the runner
- * could not even be started. */
+ * configuration was attempted (see res->status: a runner that could not
+ * even be forked is a failed configuration), -ENOMEM when the results
+ * could not be kept. */
 int runner_run(const struct runner_config *cfg, struct runner_result *res);
 void runner_result_free(struct runner_result *res);
 

@@ -85,7 +85,8 @@ int topo_placement_parse(const char *text, struct topo_placement *p,
 
 	memset(p, 0, sizeof(*p));
 	if (strlen(text) >= sizeof(p->name)) {
-		snprintf(err, errlen, "placement '%.40s...' is too long", text);
+		snprintf(err, errlen, "placement '%.40s...' is too long (at most %zu characters; "
+			 "ranges such as cpus:0-63 are shorter)", text, sizeof(p->name) - 1);
 		return -EINVAL;
 	}
 	snprintf(p->name, sizeof(p->name), "%s", text);
@@ -104,7 +105,8 @@ int topo_placement_parse(const char *text, struct topo_placement *p,
 			return -EINVAL;
 		}
 		if (n > sizeof(p->cpus) / sizeof(p->cpus[0])) {
-			snprintf(err, errlen, "placement %s: at most 64 processors", text);
+			snprintf(err, errlen, "placement %.40s...: at most %d processors in a cpus: "
+				 "list", text, TOPO_MAX_CPUS);
 			return -EINVAL;
 		}
 		memcpy(p->cpus, tmp, n * sizeof(int));
@@ -115,6 +117,14 @@ int topo_placement_parse(const char *text, struct topo_placement *p,
 	snprintf(err, errlen, "unknown placement '%s' (expected compact, scatter, "
 		 "same-core, cross-core, none or cpus:LIST)", text);
 	return -EINVAL;
+}
+
+int topo_placement_same(const struct topo_placement *a, const struct topo_placement *b)
+{
+	if (a->policy != b->policy)
+		return 0;
+	return a->policy != TOPO_CPUS ||
+	       (a->ncpus == b->ncpus && !memcmp(a->cpus, b->cpus, sizeof(int) * (size_t)a->ncpus));
 }
 
 /* OS index of the first PU under obj. */

@@ -29,13 +29,17 @@ enum topo_policy {
 	TOPO_CPUS,
 };
 
-#define TOPO_NAME_MAX 128
+/* Long enough for any list a person writes; ranges ("cpus:0-127")
+ * keep big machines' lists short. */
+#define TOPO_NAME_MAX 256
+/* Processors a cpus: list may name. */
+#define TOPO_MAX_CPUS 1024
 
 struct topo_placement {
 	enum topo_policy policy;
 	char name[TOPO_NAME_MAX];	/* as written in the CSV: "cross-core", "cpus:0,2" */
 	int ncpus;			/* TOPO_CPUS only */
-	int cpus[64];
+	int cpus[TOPO_MAX_CPUS];
 };
 
 struct topo_summary {
@@ -51,6 +55,9 @@ void topo_summarize(struct topo_summary *s);
 void topo_describe(char *buf, size_t len);
 
 /* Parse one policy; 0 or -EINVAL with a sentence in err. */
+/* Do a and b place tasks the same way ("cpus:0,1" and "cpus:0-1")? */
+int topo_placement_same(const struct topo_placement *a, const struct topo_placement *b);
+
 int topo_placement_parse(const char *text, struct topo_placement *p,
 			 char *err, size_t errlen);
 

@@ -6,8 +6,9 @@
 # differ by three orders of magnitude.
 #
 # `contend plot DIR` passes: datafile (tab-separated: group, then median,
-# low, high per series), outbase (path without extension), nseries,
-# subtitle (the run id).
+# low, high per series), fmt (png or svg), nseries, subtitle (the run id),
+# and takes the image from standard output (so that it can write it to a
+# temporary file and rename it: no half-drawn chart on a full disk).
 
 set datafile separator "\t"
 set datafile missing "NaN"
@@ -27,15 +28,11 @@ set ytics nomirror
 set border 3
 set yrange [*:*]
 
-do for [fmt in "png svg"] {
-	if (fmt eq "png") {
-		set terminal pngcairo size 1200,650 font "sans,10" noenhanced
-	} else {
-		set terminal svg size 1200,650 dynamic font "sans,10" noenhanced
-	}
-	set output outbase.".".fmt
-	plot for [i=0:nseries-1] datafile \
-		using (column(2+3*i)):(column(3+3*i)):(column(4+3*i)):xtic(1) \
-		title columnhead(2+3*i)
-	unset output
+if (fmt eq "png") {
+	set terminal pngcairo size 1200,650 font "sans,10" noenhanced
+} else {
+	set terminal svg size 1200,650 dynamic font "sans,10" noenhanced
 }
+plot for [i=0:nseries-1] datafile \
+	using (column(2+3*i)):(column(3+3*i)):(column(4+3*i)):xtic(1) \
+	title columnhead(2+3*i)

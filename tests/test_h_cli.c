@@ -1,105 +1,30 @@
 /*
  * tests/test_h_cli.c - the contend command as users run it: every bad
- * input ends in one line on stderr and exit status 2 with nothing
- * written; a smoke run of every ctx benchmark gives finite, positive
- * rows in DESIGN.md's columns; JSON follows Google Benchmark's schema;
- * the watchdog, a crash and a failed check cost one configuration, not
- * the run; Ctrl-C keeps what completed.  Timings are never asserted.
+ * input (and every output that cannot be written) ends in one line on
+ * stderr and exit status 2 before any work; outputs are never half
+ * written and nothing that is not a regular file is replaced; the
+ * watchdog, a crash, a failed check, a failed fork cost one
+ * configuration, not the run; a skipped configuration is not a failure;
+ * SIGINT, SIGTERM and SIGHUP keep what completed; run folders belong to
+ * one sweep.  Timings are never asserted.
  */
-#include <dirent.h>
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness/csv.h"
 #include "harness/report.h"
 #include "tests/check.h"
-
-struct cli_run {
-	int status;		/* exit status, or 128 + signal */
-	char out[1 << 16], err[1 << 16];
-};
-
-static const char *cli_bin(void)
-{
-	const char *b = getenv("CONTEND_BIN");
-
-	return b && *b ? b : "build/contend";
-}
-
-static void cli_slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? 0 : read(fd, buf, len - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
-}
-
-/* Run contend with argv (NULL-terminated); if sigint_after_ms > 0, send
- * SIGINT that long after the start. */
-static void cli_exec(struct cli_run *r, int sigint_after_ms, char *const argv[])
-{
-	char outp[] = "/tmp/contend-test-out.XXXXXX", errp[] = "/tmp/contend-test-err.XXXXXX";
-	int fo = mkstemp(outp), fe = mkstemp(errp), st;
-	pid_t pid;
-
-	cr_assert(fo >= 0 && fe >= 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(fo, 1);
-		dup2(fe, 2);
-		execv(cli_bin(), argv);
-		_exit(127);
-	}
-	if (sigint_after_ms > 0) {
-		struct timespec ts = { sigint_after_ms / 1000, (sigint_after_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-		kill(pid, SIGINT);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		cr_assert_eq(errno, EINTR);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	close(fo);
-	close(fe);
-	cli_slurp(outp, r->out, sizeof(r->out));
-	cli_slurp(errp, r->err, sizeof(r->err));
-	cr_assert_neq(r->status, 127, "cannot run %s (set CONTEND_BIN)", cli_bin());
-}
-
-#define CLI(r, ...) cli_exec((r), 0, (char *const[]){ (char *)cli_bin(), __VA_ARGS__, NULL })
-
-static int cli_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-/* Exit 2, exactly one line on stderr naming the problem, nothing on stdout. */
-static void cli_expect_bad(struct cli_run *r, const char *needle)
-{
-	cr_assert_eq(r->status, 2, "status %d, stderr: %s", r->status, r->err);
-	cr_assert_eq(cli_lines(r->err), 1, "stderr should be one line: %s", r->err);
-	cr_assert(strncmp(r->err, "contend: ", 9) == 0, "%s", r->err);
-	cr_assert(strstr(r->err, needle) != NULL, "'%s' not in: %s", needle, r->err);
-	cr_assert_str_eq(r->out, "");
-}
+#include "tests/h_util.h"
 
 /* Every bad input, and a word its one line must contain. */
 static const struct {
@@ -111,7 +36,12 @@ static const struct {
 	{ { "run", "ctx.*", "--threads", "1,,2" }, "--threads" },
 	{ { "run", "ctx.*", "--threads", "many" }, "--threads" },
 	{ { "run", "ctx.*", "--counters", "no_such_event_anywhere" }, "no_such_event_anywhere" },
+	{ { "run", "ctx.*", "--counters", "cycles,,instructions" }, "empty" },
+	{ { "run", "ctx.*", "--counters", "cs,context-switches" }, "twice" },
 	{ { "run", "ctx.*", "--placement", "sideways" }, "sideways" },
+	{ { "run", "ctx.*", "--placement", "cpus:0,,1" }, "empty" },
+	{ { "run", "ctx.*", "--placement", "," }, "empty" },
+	{ { "run", "ctx.*", "--placement", "same-core,same-core" }, "twice" },
 	{ { "run", "ctx.*", "--reps", "0" }, "--reps" },
 	{ { "run", "ctx.*", "--reps", "ten" }, "--reps" },
 	{ { "run", "ctx.*", "--mode", "both" }, "--mode" },
@@ -119,6 +49,9 @@ static const struct {
 	{ { "run", "ctx.*", "--param", "nosuch=1" }, "nosuch" },
 	{ { "run", "ctx.*", "--param", "ws_kb=abc" }, "ws_kb=abc" },
 	{ { "run", "ctx.*", "--param", "ws_kb=-1" }, "ws_kb=-1" },
+	{ { "run", "ctx.*", "--param", "ws_kb=0,0" }, "twice" },
+	{ { "run", "ctx.*", "--param", "ws_kb=8,08" }, "same value" },
+	{ { "run", "ctx.*", "--param", "ws_kb=1," }, "empty" },
 	{ { "run", "ctx.*", "--bogus" }, "--bogus" },
 	{ { "run", "ctx.*", "--format", "xml" }, "--format" },
 	{ { "run" }, "benchmark" },
@@ -129,13 +62,24 @@ static const struct {
 	{ { "run", "ctx.thread.futex", "--placement", "cpus:0" }, "cpus:0" },
 	{ { "run", "ctx.thread.futex", "--placement", "cpus:60000,60001" }, "not available" },
 	{ { "sweep", "--preset", "/nonexistent/plan" }, "/nonexistent/plan" },
+	{ { "sweep", "--preset", "/tmp" }, "folder" },
+	{ { "sweep", "--resume", "/nonexistent/run" }, "plan.txt" },
 	{ { "plot", "/nonexistent/run" }, "results.csv" },
 	{ { "compare", "/nonexistent/a", "/nonexistent/b" }, "/nonexistent/a" },
 	{ { "compare", "/nonexistent/a" }, "two runs" },
 	{ { "compare", "a", "b", "--threshold", "-3" }, "--threshold" },
+	/* Outputs that cannot be written, refused before any work. */
+	{ { "run", "ctx.coro.asm", "--out", "/nonexistent/dir/r.csv" }, "no such folder" },
+	{ { "run", "ctx.coro.asm", "--out", "/tmp" }, "folder" },
+	{ { "run", "ctx.coro.asm", "--out", "" }, "empty name" },
+	{ { "run", "ctx.coro.asm", "--out", "/proc/contend.csv" }, "--out" },
+	{ { "run", "ctx.coro.asm", "--samples", "/nonexistent/s.csv" }, "--samples" },
+	{ { "run", "ctx.coro.asm", "--out", "/tmp/x.csv", "--samples", "/tmp/../tmp/x.csv" },
+	  "same file" },
+	{ { "sweep", "--out", "/nonexistent/dir/run" }, "--out" },
 };
 
-Test(cli, bad_input_exit_2_one_line, .timeout = 60)
+Test(cli, bad_input_exit_2_one_line, .timeout = 120)
 {
 	static struct cli_run r;
 
@@ -144,50 +88,84 @@ Test(cli, bad_input_exit_2_one_line, .timeout = 60)
 
 		for (int k = 0; k < 8 && cli_bad[i].argv[k]; k++)
 			argv[k + 1] = (char *)cli_bad[i].argv[k];
-		cli_exec(&r, 0, argv);
+		cli_exec_how(&r, NULL, argv);
 		cli_expect_bad(&r, cli_bad[i].needle);
 	}
 }
 
-static char *cli_tmpdir(char *buf, size_t len)
+/* Messages that used to say the wrong thing. */
+Test(cli, messages_say_what_is_wrong, .timeout = 60)
 {
-	snprintf(buf, len, "/tmp/contend-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(buf));
-	return buf;
+	static struct cli_run r;
+	static char list[12000];
+	size_t off = snprintf(list, sizeof(list), "cpus:");
+
+	for (int i = 0; i < 2000; i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d", i ? "," : "", i);
+	CLI(&r, "run", "ctx.thread.futex", "--placement", list);
+	cli_expect_bad(&r, "too long");
+	cr_assert(strstr(r.err, "expected a policy") == NULL, "%s", r.err);
+	CLI(&r, "run", "--help");
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "DESIGN.md") == NULL, "--help cites a file users do not have");
+	CLI(&r, "run", "selftest.hang", "--quick", "--timeout", "1e-3", "--counters", "none");
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "time budget of 0.001 s"), "%s", r.err);
 }
 
-static void cli_rmdir(const char *dir)
+/* Output paths that need a place made for them. */
+Test(cli, bad_outputs_refused_before_work, .timeout = 60)
 {
-	char cmd[512];
+	static struct cli_run r;
+	static struct cli_how closed = { .close_stdout = 1 };
+	char dir[64], path[512], name[300];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-/* No leftover temporary files: results are written and renamed. */
-static void cli_expect_no_temp(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	cr_assert_not_null(d);
-	while ((e = readdir(d)))
-		cr_assert(strstr(e->d_name, ".tmp") == NULL, "temporary file left: %s", e->d_name);
-	closedir(d);
+	cli_tmpdir(dir, sizeof(dir));
+	/* no room for the temporary sibling */
+	memset(name, 'n', 250);
+	name[250] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	CLI(&r, "run", "ctx.coro.asm", "--out", path);
+	cli_expect_bad(&r, "too long");
+	/* the same file twice, one of them existing */
+	snprintf(path, sizeof(path), "%s/same.csv", dir);
+	cli_write_str(path, "x\n");
+	char other[600];
+	snprintf(other, sizeof(other), "%s/../%s/same.csv", dir, strrchr(dir, '/') + 1);
+	CLI(&r, "run", "ctx.coro.asm", "--out", path, "--samples", other);
+	cli_expect_bad(&r, "same file");
+	/* stdout closed: results could go nowhere */
+	CLI_HOW(&r, &closed, "run", "ctx.coro.asm", "--quick");
+	cli_expect_bad(&r, "standard output is closed");
+	/* a run folder is never reused by accident */
+	snprintf(path, sizeof(path), "%s/run", dir);
+	mkdir(path, 0777);
+	CLI(&r, "sweep", "--out", path);
+	cli_expect_bad(&r, "exists already");
+	cr_assert_eq(cli_count_files(path), 0, "the refused folder was written to");
+	/* a read-only place (root mounts one; otherwise /proc stands in) */
+	snprintf(path, sizeof(path), "%s/ro", dir);
+	mkdir(path, 0777);
+	int ro = mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=64k") == 0;
+	snprintf(path, sizeof(path), "%s/ro/r.csv", dir);
+	CLI(&r, "run", "ctx.coro.asm", "--out", ro ? path : "/proc/contend.csv");
+	cli_expect_bad(&r, "--out");
+	if (ro) {
+		snprintf(path, sizeof(path), "%s/ro", dir);
+		umount(path);
+	}
+	cli_expect_no_temp(dir);
+	cli_rmdir(dir);
 }
 
 Test(cli, unreadable_csv_for_plot, .timeout = 30)
 {
 	static struct cli_run r;
 	char dir[64], path[128];
-	FILE *f;
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/results.csv", dir);
-	f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs("bench,metric\n\"unterminated,x\n", f);
-	fclose(f);
+	cli_write_str(path, "bench,metric\n\"unterminated,x\n");
 	CLI(&r, "plot", dir);
 	cli_expect_bad(&r, "malformed");
 	cli_rmdir(dir);
@@ -201,110 +179,100 @@ Test(cli, list_and_env, .timeout = 60)
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.out, "ctx.thread.futex") && strstr(r.out, "ctx.coro.asm"));
 	cr_assert(strstr(r.out, "selftest") == NULL, "hidden workloads listed");
+	CLI(&r, "list", "--long");
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "net of:"), "the baseline of a net metric is not named");
 	CLI(&r, "env");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "topology") && strstr(r.out, "clock") && strstr(r.out, "counters"));
+	cr_assert(strstr(r.out, "syscalls"));
 	CLI(&r, "run", "--help");
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.out, "--placement") && strstr(r.out, "--counters"));
+	CLI(&r, "--help");
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "sweep") && strstr(r.out, "compare"));
 }
 
-/* The smoke run: every ctx benchmark, quick, every row finite, the
- * columns in DESIGN.md's order, counters empty or measured, never 0 for
- * a hardware event. */
-Test(cli, smoke_every_ctx_bench, .timeout = 300)
+/* Output to a full device must fail, not report success. */
+Test(cli, full_stdout_fails, .timeout = 60)
 {
 	static struct cli_run r;
-	static const char *const benches[] = {
-		"ctx.thread.futex", "ctx.thread.cond", "ctx.thread.pipe", "ctx.thread.eventfd",
-		"ctx.process.pipe", "ctx.process.futex", "ctx.coro.asm", "ctx.coro.ucontext",
-	};
-	char dir[64], out[128], samples[128];
+	static struct cli_how full = { .stdout_full = 1 };
+
+	CLI_HOW(&r, &full, "list");
+	cr_assert_eq(r.status, 1, "list to /dev/full: %d", r.status);
+	cr_assert(strstr(r.err, "No space"), "%s", r.err);
+	CLI_HOW(&r, &full, "env");
+	cr_assert_eq(r.status, 1);
+	CLI_HOW(&r, &full, "run", "--help");
+	cr_assert_eq(r.status, 1);
+	CLI_HOW(&r, &full, "--help");
+	cr_assert_eq(r.status, 1);
+}
+
+/* Character devices, FIFOs and links are written through, never
+ * replaced by a regular file. */
+Test(cli, outputs_that_are_not_regular_files, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], fifo[128], got[128], link[128], real[128];
+	struct stat st;
 	struct csv_table t;
-	size_t line;
-	int c_bench, c_metric, c_median, c_place, c_cycles, c_cs;
+	pid_t reader;
 
 	cli_tmpdir(dir, sizeof(dir));
-	snprintf(out, sizeof(out), "%s/r.csv", dir);
-	snprintf(samples, sizeof(samples), "%s/s.csv", dir);
-	CLI(&r, "run", "ctx.*", "--quick", "--out", out, "--samples", samples);
-	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-	cli_expect_no_temp(dir);
-	cr_assert_eq(csv_read(out, &t, &line), 0);
-	for (int i = 0; report_columns[i]; i++)
-		cr_assert_str_eq(t.header[i], report_columns[i], "column %d", i);
-	c_bench = csv_table_col(&t, "bench");
-	c_metric = csv_table_col(&t, "metric");
-	c_median = csv_table_col(&t, "median");
-	c_place = csv_table_col(&t, "placement");
-	c_cycles = csv_table_col(&t, "cycles_per_op");
-	c_cs = csv_table_col(&t, "ctx_switches_per_op");
-	cr_assert(c_cycles > 0 && c_cs > 0);
-	for (size_t b = 0; b < sizeof(benches) / sizeof(benches[0]); b++) {
-		int roundtrips = 0, switches = 0;
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(got, sizeof(got), "%s/got.csv", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	reader = fork();
+	cr_assert_geq(reader, 0);
+	if (reader == 0) {	/* cat fifo > got */
+		int in = open(fifo, O_RDONLY), out = open(got, O_WRONLY | O_CREAT, 0600);
+		char buf[4096];
+		ssize_t n;
 
-		for (size_t i = 0; i < t.nrows; i++) {
-			char **row = t.rows[i];
-			double v = strtod(row[c_median], NULL);
-
-			if (strcmp(row[c_bench], benches[b]))
-				continue;
-			cr_assert(isfinite(v), "%s %s not finite", row[c_bench], row[c_metric]);
-			for (size_t c = 9; c < 19; c++)
-				cr_assert(row[c][0] && isfinite(strtod(row[c], NULL)),
-					  "%s: statistic %s empty", row[c_bench], t.header[c]);
-			if (strcmp(row[c_metric], "roundtrip") == 0) {
-				roundtrips++;
-				cr_assert_gt(v, 0, "%s roundtrip %g", row[c_bench], v);
-			} else {
-				switches++;
-				cr_assert_str_eq(row[c_metric], "switch");
-			}
-			/* Unmeasurable is empty, never zero. */
-			cr_assert(row[c_cycles][0] == '\0' || strtod(row[c_cycles], NULL) > 0);
-			/* Two kernel tasks on one processor must switch to exchange
-			 * (where this machine lets us count switches at all). */
-			if (strcmp(row[c_place], "same-core") == 0 && strstr(benches[b], "coro") == NULL &&
-			    row[c_cs][0])
-				cr_assert_gt(strtod(row[c_cs], NULL), 0.5, "%s", row[c_bench]);
-		}
-		cr_assert_gt(roundtrips, 0, "no roundtrip row for %s", benches[b]);
-		cr_assert_eq(roundtrips, switches);
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			(void)!write(out, buf, (size_t)n);
+		_exit(0);
 	}
-	csv_table_free(&t);
-	cr_assert_eq(csv_read(samples, &t, &line), 0);
-	cr_assert_gt(t.nrows, 0);
-	csv_table_free(&t);
-	cli_rmdir(dir);
-}
-
-Test(cli, json_google_benchmark_schema, .timeout = 120)
-{
-	static struct cli_run r;
-	json_error_t jerr;
-	json_t *root, *list, *b;
-	size_t i;
-	int aggregates = 0;
-
-	CLI(&r, "run", "ctx.coro.asm", "--quick", "--format", "json", "--counters", "none");
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=1000", "--threads", "1", "--mode",
+	    "thread", "--quick", "--counters", "none", "--out", fifo);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	root = json_loads(r.out, 0, &jerr);
-	cr_assert_not_null(root, "not JSON: %s", jerr.text);
-	cr_assert(json_is_object(json_object_get(root, "context")));
-	cr_assert(json_is_string(json_object_get(json_object_get(root, "context"), "host_name")));
-	list = json_object_get(root, "benchmarks");
-	cr_assert(json_is_array(list) && json_array_size(list) > 0);
-	json_array_foreach(list, i, b) {
-		cr_assert(json_is_string(json_object_get(b, "name")));
-		cr_assert(json_is_string(json_object_get(b, "run_name")));
-		if (strcmp(json_string_value(json_object_get(b, "run_type")), "aggregate") == 0) {
-			aggregates++;
-			cr_assert(json_is_number(json_object_get(b, "real_time")));
-			cr_assert_str_eq(json_string_value(json_object_get(b, "time_unit")), "ns");
-		}
-	}
-	cr_assert_gt(aggregates, 0);
-	json_decref(root);
+	waitpid(reader, NULL, 0);
+	cr_assert_eq(lstat(fifo, &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+	cli_read_csv(got, &t);
+	cr_assert_eq(t.nrows, 2, "the reader got %zu rows", t.nrows);
+	csv_table_free(&t);
+
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=1000", "--threads", "1", "--mode",
+	    "thread", "--quick", "--counters", "none", "--out", "/dev/null");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(lstat("/dev/null", &st), 0);
+	cr_assert(S_ISCHR(st.st_mode), "/dev/null was replaced");
+
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=1000", "--threads", "1", "--mode",
+	    "thread", "--quick", "--counters", "none", "--out", "/dev/stdout");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "selftest.spin"), "/dev/stdout got nothing");
+	cr_assert_eq(lstat("/dev/stdout", &st), 0);
+	cr_assert(S_ISLNK(st.st_mode), "/dev/stdout was replaced");
+
+	snprintf(real, sizeof(real), "%s/real.csv", dir);
+	snprintf(link, sizeof(link), "%s/link.csv", dir);
+	cli_write_str(real, "old\n");
+	cr_assert_eq(symlink("real.csv", link), 0);
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=1000", "--threads", "1", "--mode",
+	    "thread", "--quick", "--counters", "none", "--out", link);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(lstat(link, &st), 0);
+	cr_assert(S_ISLNK(st.st_mode), "the link was replaced");
+	cli_read_csv(real, &t);
+	cr_assert_eq(t.nrows, 2);
+	csv_table_free(&t);
+	cli_expect_no_temp(dir);
+	cli_rmdir(dir);
 }
 
 Test(cli, failures_cost_one_configuration, .timeout = 120)
@@ -312,19 +280,19 @@ Test(cli, failures_cost_one_configuration, .timeout = 120)
 	static struct cli_run r;
 	char dir[64], out[128];
 	struct csv_table t;
-	size_t line;
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	CLI(&r, "run", "selftest.hang", "selftest.crash", "selftest.lie", "selftest.setup",
-	    "selftest.idle", "ctx.coro.asm", "--quick", "--timeout", "2", "--counters", "none", "--out", out);
+	    "selftest.idle", "ctx.coro.asm", "--quick", "--timeout", "2", "--counters", "none",
+	    "--out", out);
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.err, "time budget"), "%s", r.err);
 	cr_assert(strstr(r.err, "Aborted"), "%s", r.err);
 	cr_assert(strstr(r.err, "check failed"), "%s", r.err);
 	cr_assert(strstr(r.err, "setup failed"), "%s", r.err);
 	cr_assert(strstr(r.err, "does not seem to do its iterations"), "%s", r.err);
-	cr_assert_eq(csv_read(out, &t, &line), 0);
+	cli_read_csv(out, &t);
 	cr_assert_eq(t.nrows, 2, "the healthy benchmark's rows must survive");
 	csv_table_free(&t);
 	cli_rmdir(dir);
@@ -344,47 +312,153 @@ Test(cli, failed_partner_reported_not_timed_out, .timeout = 120)
 	cr_assert(strstr(r.err, "time budget") == NULL, "%s", r.err);
 }
 
-Test(cli, bad_plan_line_runs_nothing, .timeout = 60)
+/* A configuration that cannot run here is skipped with its reason, is
+ * written down, and does not fail the run. */
+Test(cli, skipped_is_not_failed, .timeout = 120)
 {
 	static struct cli_run r;
-	char dir[64], plan[128], run[128];
-	struct stat st;
-	FILE *f;
+	static struct cli_how one_cpu = { .one_cpu = 1 };
+	char dir[64], plan[128], run[128], path[160];
+	struct csv_table t;
+
+	CLI(&r, "run", "selftest.skip", "selftest.spin", "--param", "k_ns=1000", "--threads", "1",
+	    "--quick", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "skipped: selftest.skip never runs anywhere"), "%s", r.err);
+
+	/* A default placement the machine lacks (one processor: no
+	 * cross-core) is skipped; the one that fits runs. */
+	CLI_HOW(&r, &one_cpu, "run", "ctx.thread.futex", "--quick", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "skipped: placement cross-core"), "%s", r.err);
+	cr_assert(strstr(r.out, "same-core"), "%s", r.out);
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(plan, sizeof(plan), "%s/plan", dir);
 	snprintf(run, sizeof(run), "%s/run", dir);
-	f = fopen(plan, "w");
-	cr_assert_not_null(f);
-	fputs("'ctx.coro.*' --quick\nnosuch.* --quick\n", f);
-	fclose(f);
-	CLI(&r, "sweep", "--preset", plan, "--out", run);
-	cli_expect_bad(&r, "plan line 2");
-	cr_assert_neq(stat(run, &st), 0, "a bad plan must not start a run folder");
+	cli_write_str(plan, "selftest.skip --quick\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(path, sizeof(path), "%s/skipped.csv", run);
+	cli_read_csv(path, &t);
+	cr_assert_eq(t.nrows, 2, "one row per mode");
+	cr_assert_str_eq(t.rows[0][cli_col(&t, "status")], "skipped");
+	cr_assert_str_eq(t.rows[0][cli_col(&t, "reason")], "selftest.skip never runs anywhere");
+	csv_table_free(&t);
+	snprintf(path, sizeof(path), "%s/failures.csv", run);
+	cr_assert_neq(access(path, F_OK), 0, "nothing failed, yet failures.csv exists");
 	cli_rmdir(dir);
 }
 
-Test(cli, interrupt_keeps_completed_results, .timeout = 120)
+/* Out of processes: the runner cannot be forked.  That configuration
+ * fails and the next one is still tried.  (Needs a cgroup v1 pids
+ * controller, as on these machines, and root.) */
+Test(cli, failed_fork_is_one_failed_configuration, .timeout = 120)
+{
+	static struct cli_run r;
+	char cg[128], path[160];
+	struct cli_how how = { 0 };
+	FILE *f;
+
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/pids/contend-test-%d", (int)getpid());
+	if (mkdir(cg, 0755) < 0) {
+		cr_log_warn("no pids cgroup here (%s): a failed fork cannot be provoked",
+			    strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/pids.max", cg);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "1\n");	/* contend itself and nothing more */
+	cr_assert_eq(fclose(f), 0);
+	how.cgroup = cg;
+	CLI_HOW(&r, &how, "run", "selftest.spin", "--param", "k_ns=1000,2000", "--threads", "1",
+		"--mode", "thread", "--quick", "--counters", "none");
+	rmdir(cg);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	const char *first = strstr(r.err, "cannot start its runner process");
+	cr_assert_not_null(first, "%s", r.err);
+	cr_assert(strstr(first + 1, "cannot start its runner process"),
+		  "the second configuration was not tried: %s", r.err);
+	cr_assert(strstr(r.err, "2 configurations failed"), "%s", r.err);
+}
+
+Test(cli, bad_plan_line_runs_nothing, .timeout = 60)
+{
+	static struct cli_run r;
+	static const struct { const char *text; const char *needle; } plans[] = {
+		{ "'ctx.coro.*' --quick\nnosuch.* --quick\n", "plan line 2" },
+		{ "'ctx.coro.*' --quick --seed 7\n", "--seed" },
+		{ "'ctx.coro.*' --help\n", "--help" },
+		{ "ctx.coro.asm --quick\n# again\nctx.coro.asm --quick\n", "both run" },
+		{ "ctx.coro.asm --placement same-core,same-core\n", "twice" },
+		{ "ctx.coro.asm --quick\n\n", NULL },	/* the good one, for contrast */
+	};
+	char dir[64], plan[128], run[128];
+	struct stat st;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	for (size_t i = 0; i + 1 < sizeof(plans) / sizeof(plans[0]); i++) {
+		cli_write_str(plan, plans[i].text);
+		CLI(&r, "sweep", "--preset", plan, "--out", run);
+		cli_expect_bad(&r, plans[i].needle);
+		cr_assert_neq(stat(run, &st), 0, "a bad plan must not start a run folder");
+	}
+	/* A line longer than any buffer, and a NUL byte: refused, not split. */
+	static char longline[6000];
+	memset(longline, ' ', sizeof(longline) - 2);
+	memcpy(longline, "ctx.coro.asm", 12);
+	longline[sizeof(longline) - 2] = '\n';
+	cli_write_file(plan, longline, sizeof(longline) - 1);
+	CLI(&r, "sweep", "--preset", plan, "--out", run);
+	cli_expect_bad(&r, "longer than");
+	cli_write_file(plan, "ctx.coro.asm\0 --quick\n", 22);
+	CLI(&r, "sweep", "--preset", plan, "--out", run);
+	cli_expect_bad(&r, "NUL");
+	cr_assert_neq(stat(run, &st), 0);
+	cli_rmdir(dir);
+}
+
+/* Whatever a signal interrupts, what completed is kept, whole. */
+static void cli_stopped_by(int sig)
 {
 	static struct cli_run r;
 	char dir[64], out[128];
 	struct csv_table t;
-	size_t line;
-	char *const argv[] = {
-		(char *)cli_bin(), "run", "ctx.*", "--reps", "30", "--min-time", "0.05",
-		"--counters", "none", "--out", out, NULL,
-	};
+	struct cli_how how = { .sig = sig, .after_ms = 5000 };
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
-	cli_exec(&r, 4000, argv);
-	cr_assert_eq(r.status, 130, "status %d: %s", r.status, r.err);
+	/* Four fast configurations (~0.1 s each) complete long before the
+	 * signal; the slow one (1 s an operation, 8 s at least) cannot.
+	 * Seed 3 shuffles the first value of the list to the end. */
+	CLI_HOW(&r, &how, "run", "selftest.spin", "--param", "k_ns=1000000000,1000,2000,3000,4000",
+		"--threads", "1", "--mode", "thread", "--reps", "5", "--min-time", "0.02",
+		"--counters", "none", "--seed", "3", "--out", out);
+	cr_assert_eq(r.status, 128 + sig, "status %d: %s", r.status, r.err);
 	cli_expect_no_temp(dir);
-	/* Whatever finished is there, whole; nothing half-written. */
-	cr_assert_eq(csv_read(out, &t, &line), 0, "results file missing or torn");
-	cr_assert_eq(t.nrows % 2, 0);
+	cli_read_csv(out, &t);
+	/* the four fast ones, two rows each, and nothing of the fifth */
+	cr_assert_eq(t.nrows, 8, "%zu rows kept: %s", t.nrows, r.err);
 	csv_table_free(&t);
 	cli_rmdir(dir);
+}
+
+Test(cli, sigint_keeps_completed_results, .timeout = 120)
+{
+	cli_stopped_by(SIGINT);
+}
+
+Test(cli, sigterm_keeps_completed_results, .timeout = 120)
+{
+	cli_stopped_by(SIGTERM);
+}
+
+Test(cli, sighup_keeps_completed_results, .timeout = 120)
+{
+	cli_stopped_by(SIGHUP);
 }
 
 Test(cli, sweep_plan_and_plot, .timeout = 120)
@@ -392,31 +466,195 @@ Test(cli, sweep_plan_and_plot, .timeout = 120)
 	static struct cli_run r;
 	char dir[64], plan[128], run[128], png[160];
 	struct stat st;
-	FILE *f;
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(plan, sizeof(plan), "%s/plan", dir);
 	snprintf(run, sizeof(run), "%s/run", dir);
-	f = fopen(plan, "w");
-	cr_assert_not_null(f);
-	fputs("# two lines, one comment\n'ctx.coro.*' --quick\nctx.thread.futex --quick "
-	      "--placement same-core\n", f);
-	fclose(f);
+	cli_write_str(plan, "# two lines, one comment\n'ctx.coro.*' --quick\nctx.thread.futex "
+		       "--quick --placement same-core\n");
 	CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, run));
 	cli_expect_no_temp(run);
-	static const char *const files[] = { "results.csv", "samples.csv", "env.csv" };
-	for (int i = 0; i < 3; i++) {
+	static const char *const files[] = { "results.csv", "samples.csv", "env.csv", "plan.txt" };
+	for (int i = 0; i < 4; i++) {
 		snprintf(png, sizeof(png), "%s/%s", run, files[i]);
 		cr_assert_eq(stat(png, &st), 0, "%s missing", png);
 	}
 	CLI(&r, "plot", run);
 	cr_assert_eq(r.status, 0, "%s", r.err);
+	cli_expect_no_temp(run);
 	snprintf(png, sizeof(png), "%s/ctx.png", run);
 	cr_assert_eq(stat(png, &st), 0);
 	cr_assert_gt(st.st_size, 1000);
 	snprintf(png, sizeof(png), "%s/ctx.svg", run);
 	cr_assert_eq(stat(png, &st), 0);
+	cli_rmdir(dir);
+}
+
+/* Two sweeps started in the same second: two run folders, nothing lost. */
+Test(cli, concurrent_sweeps_own_their_folders, .timeout = 120)
+{
+	char dir[64], plan[128];
+	int fds[2][2];
+	pid_t pid[2];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	cli_write_str(plan, "selftest.spin --param k_ns=1000 --threads 1 --mode thread\n");
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(pipe(fds[i]), 0);
+		pid[i] = fork();
+		cr_assert_geq(pid[i], 0);
+		if (pid[i] == 0) {	/* both start at once, in the same folder */
+			static struct cli_run r;
+			static struct cli_how how;
+
+			how.cwd = dir;
+			CLI_HOW(&r, &how, "sweep", "--preset", plan, "--quick", "--counters", "none");
+			(void)!write(fds[i][1], &r.status, sizeof(r.status));
+			(void)!write(fds[i][1], r.out, strlen(r.out));
+			_exit(0);
+		}
+		close(fds[i][1]);
+	}
+	char outs[2][512];
+	for (int i = 0; i < 2; i++) {
+		int status = -1;
+		ssize_t n;
+
+		cr_assert_eq(read(fds[i][0], &status, sizeof(status)), (ssize_t)sizeof(status));
+		n = read(fds[i][0], outs[i], sizeof(outs[i]) - 1);
+		outs[i][n > 0 ? n : 0] = '\0';
+		outs[i][strcspn(outs[i], "\n")] = '\0';
+		waitpid(pid[i], NULL, 0);
+		cr_assert_eq(status, 0, "sweep %d failed", i);
+	}
+	cr_assert(strcmp(outs[0], outs[1]) != 0, "two sweeps shared run folder %s", outs[0]);
+	for (int i = 0; i < 2; i++) {
+		char path[2048];
+		struct csv_table t;
+
+		snprintf(path, sizeof(path), "%s/%s/results.csv", dir, outs[i]);
+		cli_read_csv(path, &t);
+		cr_assert_eq(t.nrows, 2, "%s lost its rows", outs[i]);
+		/* the run id is the folder's name: unique too */
+		cr_assert_str_eq(t.rows[0][cli_col(&t, "run_id")], strrchr(outs[i], '/') + 1);
+		csv_table_free(&t);
+	}
+	cli_rmdir(dir);
+}
+
+/* --resume runs only what the folder has no results for, and joins. */
+Test(cli, resume_runs_what_is_missing, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[128], path[160];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cli_write_str(plan, "selftest.spin --param k_ns=1000 --threads 1 --mode thread\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--quick", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cli_write_str(plan, "selftest.spin --param k_ns=1000,2000 --threads 1 --mode thread\n");
+	CLI(&r, "sweep", "--preset", plan, "--resume", run, "--quick", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "[1/1]"), "more than the missing configuration ran: %s", r.err);
+	cr_assert(strstr(r.err, "k_ns=2000"), "%s", r.err);
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	cli_read_csv(path, &t);
+	cr_assert_eq(t.nrows, 4, "both configurations, each once");
+	csv_table_free(&t);
+	snprintf(path, sizeof(path), "%s/samples.csv", run);
+	cli_read_csv(path, &t);
+	cr_assert_eq(t.nrows, 4 * 5, "every repetition of both, each once");
+	csv_table_free(&t);
+	/* Other counters cannot be joined to these rows. */
+	CLI(&r, "sweep", "--preset", plan, "--resume", run, "--quick", "--counters",
+	    "context-switches");
+	cli_expect_bad(&r, "counters");
+	cli_expect_no_temp(run);
+	cli_rmdir(dir);
+}
+
+/* A full disk: the run fails (exit 1) and leaves no half-written file;
+ * plot too. */
+Test(cli, full_disk_leaves_no_half_file, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], mnt[128], run[160], fill[160], plan[128], good[128], cmd[2048];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(mnt, sizeof(mnt), "%s/small", dir);
+	mkdir(mnt, 0777);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k") < 0) {
+		cr_log_warn("cannot mount a small tmpfs here (%s): full disk not checked",
+			    strerror(errno));
+		cli_rmdir(dir);
+		return;
+	}
+	/* Leave one page: the folder fits, the results do not. */
+	snprintf(fill, sizeof(fill), "%s/fill", mnt);
+	snprintf(cmd, sizeof(cmd), "head -c 258048 /dev/zero > '%s' 2>/dev/null", fill);
+	cr_assert_neq(system(cmd), -1);
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	cli_write_str(plan, "'ctx.coro.*' --quick\n");
+	snprintf(run, sizeof(run), "%s/run", mnt);
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none");
+	cr_assert_eq(r.status, 1, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "No space"), "%s", r.err);
+	cr_assert_eq(cli_count_files(run), 0, "files of a run that could not be written");
+
+	/* plot: a good run copied into the full place */
+	snprintf(good, sizeof(good), "%s/good", dir);
+	CLI(&r, "sweep", "--preset", plan, "--out", good, "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(cmd, sizeof(cmd), "rm -f '%s' && mkdir -p '%s/p' && cp '%s/results.csv' "
+		 "'%s/p/' && head -c 249856 /dev/zero > '%s' 2>/dev/null; true", fill, mnt, good,
+		 mnt, fill);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(run, sizeof(run), "%s/p", mnt);
+	CLI(&r, "plot", run);
+	cr_assert_neq(r.status, 0, "plot on a full disk said all was well");
+	cli_expect_no_temp(mnt);
+	snprintf(cmd, sizeof(cmd), "test ! -e '%s/ctx.svg' && test ! -e '%s/ctx.png'", run, run);
+	cr_assert_eq(system(cmd), 0, "a chart was left half drawn");
+	umount(mnt);
+	cli_rmdir(dir);
+}
+
+/* One summary line for the warnings; every line with --verbose and in
+ * the run folder's warnings.csv. */
+Test(cli, warnings_summarised, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[128], path[160];
+	struct csv_table t;
+
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=1000,2000", "--threads", "1", "--mode",
+	    "thread", "--reps", "3", "--min-time", "0.02", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "2 configurations with fewer than 5 repetitions"), "%s", r.err);
+	cr_assert(strstr(r.err, "only 3 repetitions") == NULL, "per-row lines without --verbose");
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=1000,2000", "--threads", "1", "--mode",
+	    "thread", "--reps", "3", "--min-time", "0.02", "--counters", "none", "--verbose");
+	cr_assert(strstr(r.err, "only 3 repetitions"), "%s", r.err);
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cli_write_str(plan, "selftest.spin --param k_ns=1000 --threads 1 --mode thread --reps 3\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none", "--min-time", "0.02");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "warnings.csv"), "%s", r.err);
+	snprintf(path, sizeof(path), "%s/warnings.csv", run);
+	cli_read_csv(path, &t);
+	int few = 0;
+	for (size_t i = 0; i < t.nrows; i++)
+		few += strcmp(t.rows[i][cli_col(&t, "warning")], "few_reps") == 0;
+	cr_assert_eq(few, 1, "the configuration with 3 repetitions");
+	csv_table_free(&t);
 	cli_rmdir(dir);
 }

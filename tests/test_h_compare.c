@@ -1,7 +1,9 @@
 /*
- * tests/test_h_compare.c - `contend compare` on runs made up for the
- * purpose: a clear slowdown is a regression (exit 1), a clear speed-up is
- * not, overlapping samples are noise, bad input is exit 2.
+ * tests/test_h_compare.c - `contend compare`, the CI gate, case by case
+ * on runs made up for the purpose: a regression must be both beyond the
+ * threshold and significant; without samples the intervals decide; the
+ * direction comes from the metric; a configuration that disappears
+ * fails; bad data and a comparison of nothing are exit 2, never a pass.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,60 +15,96 @@
 #include "harness/report.h"
 #include "tests/check.h"
 
-/* A run folder whose ctx.thread.futex roundtrip repetitions are
- * centre-2 .. centre+2 ns, ten of them. */
-static void compare_fake_run(const char *dir, double centre, const char *version)
+/* One configuration of a made-up run: its median and interval in
+ * results.csv, and n samples spread evenly over centre +- spread / 2. */
+struct fx_row {
+	const char *bench, *metric, *unit;
+	double median, lo, hi;
+	int n;
+	double centre, spread;
+};
+
+static char fx_dir[64];
+
+static void fx_start(void)
+{
+	snprintf(fx_dir, sizeof(fx_dir), "/tmp/contend-compare-XXXXXX");
+	cr_assert_not_null(mkdtemp(fx_dir));
+}
+
+static void fx_end(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx_dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* A run folder fx_dir/name; samples.csv only for rows with n > 0. */
+static void fx_run(const char *name, const struct fx_row *rows, int nrows, const char *version)
 {
 	char path[256];
 	FILE *f;
+	int any_samples = 0;
 
-	mkdir(dir, 0777);
-	snprintf(path, sizeof(path), "%s/results.csv", dir);
+	snprintf(path, sizeof(path), "%s/%s", fx_dir, name);
+	mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%s/%s/results.csv", fx_dir, name);
 	f = fopen(path, "w");
 	cr_assert_not_null(f);
 	for (int i = 0; report_columns[i]; i++)
 		fprintf(f, "%s%s", i ? "," : "", report_columns[i]);
-	fprintf(f, "\nr,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,ns,10,%g,%g,1.4,0.01,"
-		"%g,%g,%g,%g,%g,%g,0\n", centre, centre, centre - 2, centre + 2, centre + 2,
-		centre + 2, centre - 1, centre + 1);
+	fputc('\n', f);
+	for (int r = 0; r < nrows; r++) {
+		const struct fx_row *x = &rows[r];
+
+		fprintf(f, "r,%s,thread,same-core,2,ws_kb=0,%s,%s,10,%.17g,%.17g,1,0.01,%.17g,%.17g,"
+			"%.17g,%.17g,%.17g,%.17g,0\n", x->bench, x->metric, x->unit, x->median,
+			x->median, x->lo, x->hi, x->hi, x->hi, x->lo, x->hi);
+		any_samples |= x->n > 0;
+	}
 	fclose(f);
-	snprintf(path, sizeof(path), "%s/samples.csv", dir);
+	if (!any_samples)
+		return;
+	snprintf(path, sizeof(path), "%s/%s/samples.csv", fx_dir, name);
 	f = fopen(path, "w");
 	cr_assert_not_null(f);
-	fprintf(f, "run_id,bench,mode,placement,threads,params,metric,unit,rep,value,iters,"
+	fprintf(f, "run_id,bench,mode,placement,threads,params,metric,unit,rep,value,ops,"
 		"bench_version\n");
-	for (int i = 0; i < 10; i++)
-		fprintf(f, "r,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,ns,%d,%g,1000,%s\n",
-			i + 1, centre - 2 + 0.4 * i, version);
+	for (int r = 0; r < nrows; r++)
+		for (int i = 0; i < rows[r].n; i++)
+			fprintf(f, "r,%s,thread,same-core,2,ws_kb=0,%s,%s,%d,%.17g,1000,%s\n",
+				rows[r].bench, rows[r].metric, rows[r].unit, i + 1,
+				rows[r].centre - rows[r].spread / 2 +
+					rows[r].spread * i / (rows[r].n > 1 ? rows[r].n - 1 : 1),
+				version);
 	fclose(f);
 }
 
-static char compare_dir[64];
-
-static void compare_setup(void)
+/* A file in a run folder, written as given. */
+static void fx_file(const char *name, const char *file, const char *text)
 {
-	char a[128], b[128], c[128], d[128];
+	char path[256];
+	FILE *f;
 
-	snprintf(compare_dir, sizeof(compare_dir), "/tmp/contend-compare-XXXXXX");
-	cr_assert_not_null(mkdtemp(compare_dir));
-	snprintf(a, sizeof(a), "%s/base", compare_dir);
-	snprintf(b, sizeof(b), "%s/slow", compare_dir);
-	snprintf(c, sizeof(c), "%s/same", compare_dir);
-	snprintf(d, sizeof(d), "%s/changed", compare_dir);
-	compare_fake_run(a, 100, "aaaa");
-	compare_fake_run(b, 150, "aaaa");
-	compare_fake_run(c, 100.5, "aaaa");
-	compare_fake_run(d, 150, "bbbb");
+	snprintf(path, sizeof(path), "%s/%s", fx_dir, name);
+	mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%s/%s/%s", fx_dir, name, file);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
 }
 
-static int compare_quiet(const char *x, const char *y)
+/* compare's exit status for fx_dir/x against fx_dir/y (a folder, or a
+ * file in it when given with a '/'), its table kept off the test log. */
+static int fx_compare(const char *x, const char *y)
 {
-	char a[128], b[128];
+	char a[256], b[256];
 	int ret;
 
-	snprintf(a, sizeof(a), "%s/%s", compare_dir, x);
-	snprintf(b, sizeof(b), "%s/%s", compare_dir, y);
-	/* The table goes to stdout; keep the test log readable. */
+	snprintf(a, sizeof(a), "%s/%s", fx_dir, x);
+	snprintf(b, sizeof(b), "%s/%s", fx_dir, y);
 	fflush(stdout);
 	FILE *saved = freopen("/dev/null", "w", stdout);
 	cr_assert_not_null(saved);
@@ -75,77 +113,172 @@ static int compare_quiet(const char *x, const char *y)
 	return ret;
 }
 
-static void compare_teardown(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", compare_dir);
-	cr_assert_eq(system(cmd), 0);
-}
+#define FX_NS(med, spread) \
+	{ "ctx.thread.futex", "roundtrip", "ns", med, med - 1, med + 1, 10, med, spread }
 
 Test(compare, slowdown_is_a_regression, .timeout = 30)
 {
-	compare_setup();
-	int r = compare_quiet("base", "slow");
+	const struct fx_row base[] = { FX_NS(100, 4) }, slow[] = { FX_NS(150, 4) };
 
-	compare_teardown();
-	cr_assert_eq(r, 1);
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	fx_run("slow", slow, 1, "aaaa");
+	cr_assert_eq(fx_compare("base", "slow"), 1);
+	cr_assert_eq(fx_compare("slow", "base"), 0, "a speed-up is not a regression");
+	fx_end();
 }
 
-Test(compare, speedup_is_not, .timeout = 30)
+/* +20 % in the medians, but the samples overlap: noise, not a regression. */
+Test(compare, large_but_not_significant_is_not, .timeout = 30)
 {
-	compare_setup();
-	int r = compare_quiet("slow", "base");
+	const struct fx_row base[] = { FX_NS(100, 200) }, now[] = { FX_NS(120, 200) };
 
-	compare_teardown();
-	cr_assert_eq(r, 0);
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	fx_run("now", now, 1, "aaaa");
+	cr_assert_eq(fx_compare("base", "now"), 0);
+	fx_end();
 }
 
-Test(compare, small_change_is_not, .timeout = 30)
+/* +2 %, with samples far apart (p tiny): under the threshold, not one. */
+Test(compare, significant_but_small_is_not, .timeout = 30)
 {
-	compare_setup();
-	int r = compare_quiet("base", "same");
+	const struct fx_row base[] = { FX_NS(100, 0.1) }, now[] = { FX_NS(102, 0.1) };
 
-	compare_teardown();
-	cr_assert_eq(r, 0);
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	fx_run("now", now, 1, "aaaa");
+	cr_assert_eq(fx_compare("base", "now"), 0);
+	fx_end();
+}
+
+/* No samples: the 95 % intervals of the medians decide. */
+Test(compare, without_samples_intervals_decide, .timeout = 30)
+{
+	const struct fx_row base[] = {
+		{ "ctx.thread.futex", "roundtrip", "ns", 100, 90, 110, 0, 0, 0 },
+	};
+	const struct fx_row overlap[] = {
+		{ "ctx.thread.futex", "roundtrip", "ns", 120, 105, 135, 0, 0, 0 },
+	};
+	const struct fx_row apart[] = {
+		{ "ctx.thread.futex", "roundtrip", "ns", 120, 115, 125, 0, 0, 0 },
+	};
+
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	fx_run("overlap", overlap, 1, "aaaa");
+	fx_run("apart", apart, 1, "aaaa");
+	cr_assert_eq(fx_compare("base", "overlap"), 0, "overlapping intervals: not significant");
+	cr_assert_eq(fx_compare("base", "apart"), 1, "separate intervals: a regression");
+	/* the same with results files rather than folders */
+	cr_assert_eq(fx_compare("base/results.csv", "apart/results.csv"), 1);
+	fx_end();
+}
+
+/* Throughput: lower is worse.  The direction comes from the metric
+ * (registry) or, for a benchmark we do not know, from its unit. */
+Test(compare, throughput_flips_direction, .timeout = 30)
+{
+	const struct fx_row base[] = {
+		{ "selftest.spin", "rate", "ops/s", 1000, 999, 1001, 10, 1000, 2 },
+		{ "some.other", "items", "ops/s", 1000, 999, 1001, 10, 1000, 2 },
+	};
+	const struct fx_row lower[] = {
+		{ "selftest.spin", "rate", "ops/s", 800, 799, 801, 10, 800, 2 },
+		{ "some.other", "items", "ops/s", 1000, 999, 1001, 10, 1000, 2 },
+	};
+	const struct fx_row other_lower[] = {
+		{ "selftest.spin", "rate", "ops/s", 1000, 999, 1001, 10, 1000, 2 },
+		{ "some.other", "items", "ops/s", 800, 799, 801, 10, 800, 2 },
+	};
+	const struct fx_row higher[] = {
+		{ "selftest.spin", "rate", "ops/s", 1200, 1199, 1201, 10, 1200, 2 },
+		{ "some.other", "items", "ops/s", 1200, 1199, 1201, 10, 1200, 2 },
+	};
+
+	fx_start();
+	fx_run("base", base, 2, "aaaa");
+	fx_run("lower", lower, 2, "aaaa");
+	fx_run("other_lower", other_lower, 2, "aaaa");
+	fx_run("higher", higher, 2, "aaaa");
+	cr_assert_eq(fx_compare("base", "lower"), 1, "fewer ops/s is a regression");
+	cr_assert_eq(fx_compare("base", "other_lower"), 1, "by unit, for an unknown benchmark");
+	cr_assert_eq(fx_compare("base", "higher"), 0, "more ops/s is an improvement");
+	fx_end();
 }
 
 Test(compare, changed_benchmark_still_reported, .timeout = 30)
 {
-	compare_setup();
-	int r = compare_quiet("base", "changed");
+	const struct fx_row base[] = { FX_NS(100, 4) }, slow[] = { FX_NS(150, 4) };
 
-	compare_teardown();
-	cr_assert_eq(r, 1);
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	fx_run("changed", slow, 1, "bbbb");
+	cr_assert_eq(fx_compare("base", "changed"), 1);
+	fx_end();
 }
 
 Test(compare, missing_configuration_fails, .timeout = 30)
 {
-	char path[160];
-	FILE *f;
+	const struct fx_row base[] = { FX_NS(100, 4), { "ctx.thread.pipe", "roundtrip", "ns",
+		100, 99, 101, 10, 100, 4 } };
 
-	compare_setup();
-	snprintf(path, sizeof(path), "%s/empty", compare_dir);
-	mkdir(path, 0777);
-	snprintf(path, sizeof(path), "%s/empty/results.csv", compare_dir);
-	f = fopen(path, "w");
-	cr_assert_not_null(f);
-	for (int i = 0; report_columns[i]; i++)
-		fprintf(f, "%s%s", i ? "," : "", report_columns[i]);
-	fputc('\n', f);
-	fclose(f);
-	int r = compare_quiet("base", "empty");
-
-	compare_teardown();
-	cr_assert_eq(r, 1);
+	fx_start();
+	fx_run("base", base, 2, "aaaa");
+	fx_run("half", base, 1, "aaaa");
+	cr_assert_eq(fx_compare("base", "half"), 1);
+	cr_assert_eq(fx_compare("half", "base"), 0, "a new configuration is not a failure");
+	fx_end();
 }
 
-Test(compare, bad_input_is_2, .timeout = 30)
+/* Bad data is exit 2, never read as 0 and never a pass. */
+Test(compare, bad_data_is_2, .timeout = 30)
 {
-	compare_setup();
-	cr_assert_eq(compare_quiet("base", "nonexistent"), 2);
-	int r = compare_quiet("nonexistent", "base");
+	const struct fx_row base[] = { FX_NS(100, 4) };
+	static const char *const bad_median[] = { "nan", "inf", "-inf", "fast", "", "1e999" };
+	char text[1024], head[512] = "";
 
-	compare_teardown();
-	cr_assert_eq(r, 2);
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	for (int i = 0; report_columns[i]; i++)
+		snprintf(head + strlen(head), sizeof(head) - strlen(head), "%s%s", i ? "," : "",
+			 report_columns[i]);
+	for (size_t i = 0; i < sizeof(bad_median) / sizeof(bad_median[0]); i++) {
+		snprintf(text, sizeof(text), "%s\nr,ctx.thread.futex,thread,same-core,2,ws_kb=0,"
+			 "roundtrip,ns,10,%s,1,1,0.01,1,1,1,1,99,101,0\n", head, bad_median[i]);
+		fx_file("bad", "results.csv", text);
+		cr_assert_eq(fx_compare("base", "bad"), 2, "median '%s' passed", bad_median[i]);
+		cr_assert_eq(fx_compare("bad", "base"), 2, "median '%s' passed", bad_median[i]);
+	}
+	/* a configuration twice in one run */
+	snprintf(text, sizeof(text), "%s\nr,ctx.thread.futex,thread,same-core,2,ws_kb=0,"
+		 "roundtrip,ns,10,100,1,1,0.01,1,1,1,1,99,101,0\nr,ctx.thread.futex,thread,"
+		 "same-core,2,ws_kb=0,roundtrip,ns,10,101,1,1,0.01,1,1,1,1,99,101,0\n", head);
+	fx_file("bad", "results.csv", text);
+	cr_assert_eq(fx_compare("base", "bad"), 2);
+	/* good results, bad samples: NaN, text, malformed CSV */
+	fx_run("badsmp", base, 1, "aaaa");
+	static const char *const bad_samples[] = {
+		"run_id,bench,mode,placement,threads,params,metric,unit,rep,value,ops,bench_version\n"
+		"r,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,ns,1,nan,1000,aaaa\n",
+		"run_id,bench,mode,placement,threads,params,metric,unit,rep,value,ops,bench_version\n"
+		"r,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,ns,1,slow,1000,aaaa\n",
+		"run_id,bench,mode,placement,threads,params,metric,unit,rep,value,ops,bench_version\n"
+		"r,ctx.thread.futex,thread,\"same-core,2\n",
+		"run_id,bench\nr,x\n",
+	};
+	for (size_t i = 0; i < sizeof(bad_samples) / sizeof(bad_samples[0]); i++) {
+		fx_file("badsmp", "samples.csv", bad_samples[i]);
+		cr_assert_eq(fx_compare("base", "badsmp"), 2, "samples %zu passed", i);
+	}
+	/* nothing in common: nothing compared is not a pass */
+	const struct fx_row other[] = { { "ctx.thread.pipe", "roundtrip", "ns", 100, 99, 101, 10,
+					  100, 4 } };
+	fx_run("empty_base", other, 0, "aaaa");
+	fx_run("other", other, 1, "aaaa");
+	cr_assert_eq(fx_compare("empty_base", "other"), 2);
+	cr_assert_eq(fx_compare("base", "nonexistent"), 2);
+	cr_assert_eq(fx_compare("nonexistent", "base"), 2);
+	fx_end();
 }

@@ -183,3 +183,82 @@ Test(cli, params_and_options, .timeout = 30)
 	cr_assert_eq(cli_parse(CLI_RUN, 4, dup, &b, err, sizeof(err)), -EINVAL);
 	cli_args_free(&b);
 }
+
+/* The one integer parser: decimal whatever the leading zeros. */
+Test(parse, whole_numbers_decimal_only, .timeout = 30)
+{
+	long long v;
+	char err[200];
+
+	cr_assert_eq(parse_ll("010", 0, 100, &v, err, sizeof(err)), 0);
+	cr_assert_eq(v, 10);			/* not octal 8 */
+	cr_assert_eq(parse_ll("08", 0, 100, &v, err, sizeof(err)), 0);
+	cr_assert_eq(v, 8);			/* not an invalid octal */
+	cr_assert_eq(parse_ll("-5", -10, 10, &v, err, sizeof(err)), 0);
+	cr_assert_eq(v, -5);
+	static const char *const bad[] = {
+		"", "-", "0x10", "+1", " 1", "1 ", "1e3", "-5", "101", "99999999999999999999",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(parse_ll(bad[i], 0, 100, &v, err, sizeof(err)), -EINVAL,
+			     "'%s' accepted", bad[i]);
+		cr_assert_neq(err[0], '\0');
+	}
+}
+
+Test(parse, split_refuses_empty_items, .timeout = 30)
+{
+	char **items, err[200];
+	size_t n;
+
+	cr_assert_eq(parse_split("a,bb,c", ',', "--x", &items, &n, err, sizeof(err)), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(items[1], "bb");
+	parse_split_free(items, n);
+	static const char *const bad[] = { "", ",", "a,", ",a", "a,,b" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(parse_split(bad[i], ',', "--x", &items, &n, err, sizeof(err)),
+			     -EINVAL, "'%s' accepted", bad[i]);
+		cr_assert(strstr(err, "empty") && strstr(err, "--x"), "%s", err);
+	}
+}
+
+/* Empty items and placements given twice (however spelt) are errors. */
+Test(cli, placement_lists_checked, .timeout = 30)
+{
+	static const char *const bad[] = {
+		"cpus:0,,1", ",", "same-core,", "same-core,same-core", "cpus:0,1,cpus:0-1",
+		"none,scatter,none",
+	};
+	char err[400];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		static struct cli_args a;
+		char *argv[] = { "--placement", (char *)bad[i] };
+
+		memset(&a, 0, sizeof(a));
+		err[0] = '\0';
+		cr_assert_eq(cli_parse(CLI_RUN, 2, argv, &a, err, sizeof(err)), -EINVAL,
+			     "'%s' accepted", bad[i]);
+		cr_assert(strstr(err, "empty") || strstr(err, "twice"), "%s: %s", bad[i], err);
+		cli_args_free(&a);
+	}
+}
+
+Test(cli, param_values_checked, .timeout = 30)
+{
+	static const char *const bad[] = { "ws_kb=0,0", "ws_kb=,1", "ws_kb=1,", "ws_kb=1,,2" };
+	char err[400];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		static struct cli_args a;
+		char *argv[] = { "--param", (char *)bad[i] };
+
+		memset(&a, 0, sizeof(a));
+		cr_assert_eq(cli_parse(CLI_RUN, 2, argv, &a, err, sizeof(err)), -EINVAL,
+			     "'%s' accepted", bad[i]);
+		cli_args_free(&a);
+	}
+}

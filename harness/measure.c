@@ -1,0 +1,268 @@
+/*
+ * harness/measure.c - calibration, warm-up, measured and counted rounds
+ * of one configuration, inside the runner child (see measure.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/measure.h"
+#include "harness/team.h"
+
+size_t measure_record_size(int reps, int nctr, int ntasks)
+{
+	return sizeof(struct measure_record) +
+	       sizeof(double) * ((size_t)reps * 6 +
+				 RUNNER_COUNT_ROUNDS * (1 + 2 * (size_t)nctr)) +
+	       sizeof(int) * (size_t)ntasks;
+}
+
+void measure_arrays(struct measure_record *r, int reps, int nctr, struct measure_arrays *a)
+{
+	double *d = (double *)(r + 1);
+	size_t nr = (size_t)reps, cr = RUNNER_COUNT_ROUNDS * (size_t)nctr;
+
+	a->run_ns = d;
+	a->cpu_ns = d + nr;
+	a->ops = d + 2 * nr;
+	a->jain = d + 3 * nr;
+	a->base_ns = d + 4 * nr;
+	a->base_cpu_ns = d + 5 * nr;
+	a->ctr_ops = d + 6 * nr;
+	a->ctr_run = a->ctr_ops + RUNNER_COUNT_ROUNDS;
+	a->ctr_base = a->ctr_run + cr;
+	a->cpus_seen = (int *)(a->ctr_base + cr);
+}
+
+/* Beyond this a round of a real workload would last hours. */
+#define MEASURE_MAX_ITERS (UINT64_C(1) << 40)
+
+struct measure {
+	const struct runner_config *cfg;
+	struct measure_record *r;
+	struct team tm;
+	uint64_t run_total, base_total;	/* iterations per task, all rounds */
+};
+
+static void measure_stage(struct measure_record *r, const char *fmt, int a, int b)
+{
+	snprintf(r->stage, sizeof(r->stage), fmt, a, b);
+}
+
+/* A round failed or was skipped: say so, with what we were doing. */
+static int measure_stop(struct measure *m, enum team_status st, const char *why)
+{
+	struct measure_record *r = m->r;
+
+	if (st == TEAM_SKIPPED) {
+		r->status = RUNNER_SKIPPED;
+		snprintf(r->reason, sizeof(r->reason), "%s", why);
+	} else {
+		r->status = RUNNER_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "%.180s while %.60s", why, r->stage);
+	}
+	return -1;
+}
+
+/* One run() round of every task. */
+static int measure_run(struct measure *m, uint64_t iters, int counting, struct team_result *o)
+{
+	struct team_round rq = {
+		.phase = TEAM_RUN, .counting = counting, .first = 0, .n = m->cfg->ntasks,
+		.iters = iters,
+	};
+	char why[200];
+	enum team_status st = team_round(&m->tm, &rq, o, why, sizeof(why));
+
+	m->run_total += iters;
+	return st == TEAM_OK ? 0 : measure_stop(m, st, why);
+}
+
+/*
+ * The baseline that follows a run() round at the same count: all tasks
+ * at once, or each alone in turn with the times, CPU times and counts of
+ * the turns added up (each side's own work, on its own processor).
+ */
+static int measure_baseline(struct measure *m, uint64_t iters, int counting,
+			    struct team_result *o)
+{
+	int together = m->cfg->desc->baseline_how == BENCH_BASELINE_TOGETHER;
+	int turns = together ? 1 : m->cfg->ntasks, nctr = m->cfg->ctrs->n;
+	char why[200];
+
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < turns; i++) {
+		struct team_round rq = {
+			.phase = TEAM_BASELINE, .counting = counting, .first = together ? 0 : i,
+			.n = together ? m->cfg->ntasks : 1, .iters = iters,
+		};
+		struct team_result t;
+		enum team_status st = team_round(&m->tm, &rq, &t, why, sizeof(why));
+
+		if (st != TEAM_OK)
+			return measure_stop(m, st, why);
+		o->ns += t.ns;
+		o->cpu_ns += t.cpu_ns;
+		o->ops += t.ops;
+		o->jain = t.jain;
+		for (int c = 0; counting && c < nctr; c++)
+			o->ctr[c] += t.ctr[c];
+	}
+	m->base_total += iters;
+	return 0;
+}
+
+/* The count that would make a round of `ns` for `iters` last `target`,
+ * kept within [1, MEASURE_MAX_ITERS]. */
+static uint64_t measure_scale(uint64_t iters, double ns, double target)
+{
+	double want = ceil((double)iters * target / (ns > 1 ? ns : 1));
+
+	if (!(want >= 1))
+		return 1;
+	return want > (double)MEASURE_MAX_ITERS ? MEASURE_MAX_ITERS : (uint64_t)want;
+}
+
+/*
+ * Some exchanges are bimodal: two tasks on two cores may hand a futex
+ * word back and forth without ever sleeping (~0.3 us a round trip) and
+ * then fall into sleeping on every hand-off (~40 us on a virtual
+ * machine).  An iteration count calibrated in the fast mode would make a
+ * round in the slow mode last a hundred times the target, so after a
+ * round four times too long the count shrinks for the next one.  Every
+ * value is per operation of its own round, so rounds of different
+ * lengths stay comparable; samples.csv records each round's operations.
+ */
+static uint64_t measure_rescale(uint64_t iters, double ns, double target)
+{
+	return ns <= 4 * target ? iters : measure_scale(iters, ns, target);
+}
+
+/* Calibrate, warm up, measure and count.  0, or -1 with r's status and
+ * reason set. */
+static int measure_rounds(struct measure *m, struct measure_arrays *a)
+{
+	const struct runner_config *cfg = m->cfg;
+	const struct bench_desc *d = cfg->desc;
+	struct measure_record *r = m->r;
+	int nctr = cfg->ctrs->n;
+	double target = cfg->min_time_s * 1e9;
+	uint64_t iters = 1;
+	struct team_result o, b;
+
+	measure_stage(r, "calibrating", 0, 0);
+	/* Grow the count until a round lasts a quarter of the target: fast
+	 * while rounds are tiny, gently near the target, so that neither
+	 * timer granularity nor a cold first round (spawn, page faults, an
+	 * idle processor waking) decides the estimate. */
+	for (int round = 0;; round++) {
+		if (measure_run(m, iters, 0, &o) < 0)
+			return -1;
+		if (round > 0 && o.ns >= target / 4)
+			break;
+		if (iters >= MEASURE_MAX_ITERS) {
+			snprintf(r->reason, sizeof(r->reason), "%llu iterations took only %.0f ns: "
+				 "run() does not seem to do its iterations",
+				 (unsigned long long)iters, o.ns);
+			r->status = RUNNER_FAILED;
+			return -1;
+		}
+		if (round > 0 || o.ns < target / 4)
+			iters *= o.ns < target / 100 ? 10 : 2;
+	}
+	/* Scale to the target, warm up at that count, and correct once more
+	 * from the warm round (the extrapolation may have crossed a cache
+	 * or scheduler regime). */
+	measure_stage(r, "warming up", 0, 0);
+	for (int warm = 0; warm < 2; warm++) {
+		iters = measure_scale(iters, o.ns, target);
+		if (measure_run(m, iters, 0, &o) < 0)
+			return -1;
+		if (o.ns > target / 2 && o.ns < target * 2)
+			break;
+	}
+	if (d->baseline && measure_baseline(m, iters, 0, &b) < 0)
+		return -1;
+	r->iters = iters;
+
+	for (int rep = 0; rep < cfg->reps; rep++) {
+		measure_stage(r, "repetition %d of %d", rep + 1, cfg->reps);
+		if (measure_run(m, iters, 0, &o) < 0)
+			return -1;
+		if (d->baseline && measure_baseline(m, iters, 0, &b) < 0)
+			return -1;
+		a->run_ns[rep] = o.ns;
+		a->cpu_ns[rep] = o.cpu_ns;
+		a->ops[rep] = o.ops;
+		a->jain[rep] = o.jain;
+		a->base_ns[rep] = d->baseline ? b.ns : NAN;
+		a->base_cpu_ns[rep] = d->baseline ? b.cpu_ns : NAN;
+		r->reps = rep + 1;
+		r->iters = iters;
+		iters = measure_rescale(iters, o.ns, target);
+	}
+	for (int k = 0; nctr && k < RUNNER_COUNT_ROUNDS; k++) {
+		measure_stage(r, "counting, round %d of %d", k + 1, RUNNER_COUNT_ROUNDS);
+		if (measure_run(m, iters, 1, &o) < 0)
+			return -1;
+		if (d->baseline && measure_baseline(m, iters, 1, &b) < 0)
+			return -1;
+		a->ctr_ops[k] = o.ops;
+		for (int c = 0; c < nctr; c++) {
+			a->ctr_run[(size_t)k * nctr + c] = o.ctr[c];
+			a->ctr_base[(size_t)k * nctr + c] = d->baseline ? b.ctr[c] : NAN;
+		}
+		r->ctr_rounds = k + 1;
+		iters = measure_rescale(iters, o.ns, target);
+	}
+	team_report(&m->tm, a->cpus_seen, r->ctr_err);
+	return 0;
+}
+
+void measure_config(const struct runner_config *cfg, struct measure_record *r)
+{
+	const struct bench_desc *d = cfg->desc;
+	struct bench_state st = {
+		.desc = d, .mode = cfg->mode, .ntasks = cfg->ntasks,
+		.param_values = cfg->param_values,
+	};
+	struct measure m = { .cfg = cfg, .r = r };
+	struct measure_arrays a;
+	const char *why;
+	char reason[200];
+	int ret;
+
+	measure_arrays(r, cfg->reps, cfg->ctrs->n, &a);
+	measure_stage(r, "setup", 0, 0);
+	if (d->setup && (ret = d->setup(&st)) < 0) {
+		if (ret == -ENOTSUP) {
+			r->status = RUNNER_SKIPPED;
+			snprintf(r->reason, sizeof(r->reason), "%s", st.skip_reason ? st.skip_reason
+				 : "not supported here (setup said so)");
+		} else {
+			r->status = RUNNER_FAILED;
+			snprintf(r->reason, sizeof(r->reason), "setup failed: %s", strerror(-ret));
+		}
+		goto out;	/* nothing to tear down */
+	}
+	measure_stage(r, "spawning tasks", 0, 0);
+	if (team_start(&m.tm, cfg, &st, reason, sizeof(reason)) != TEAM_OK) {
+		r->status = RUNNER_FAILED;
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	} else if (measure_rounds(&m, &a) == 0) {
+		r->status = RUNNER_OK;
+	}
+	measure_stage(r, "stopping tasks", 0, 0);
+	team_stop(&m.tm, r->status != RUNNER_OK);
+	measure_stage(r, "checking", 0, 0);
+	if (r->status == RUNNER_OK && d->check && (why = d->check(&st, m.run_total, m.base_total))) {
+		snprintf(r->reason, sizeof(r->reason), "check failed: %s", why);
+		r->status = RUNNER_FAILED;
+	}
+	measure_stage(r, "teardown", 0, 0);
+	if (d->teardown)
+		d->teardown(&st);
+out:
+	bench_shared_free_all(&st);
+}

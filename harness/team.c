@@ -1,0 +1,371 @@
+/*
+ * harness/team.c - spawn, pin, gate and collect the tasks of one
+ * configuration, one round at a time (see team.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/clock.h"
+#include "harness/stats.h"
+#include "harness/team.h"
+#include "harness/topo.h"
+#include "primitives/arch/cpu.h"
+#include "primitives/futex.h"
+
+/* One task's mailbox and report, a cache line of its own so that tasks
+ * finishing at once do not bounce each other's lines. */
+struct team_slot {
+	uint32_t round;		/* futex: the runner bumps it to start a round */
+	int cpu;		/* OS processor id to bind to, -1 none */
+	int err;		/* -errno of a setup failure in this task */
+	char err_what[48];
+	const char *skip_why;	/* bench_skip()'s reason (a literal: valid in
+				   every process of the runner) */
+	int cpu_seen;
+	uint64_t t_start, t_end, ops;
+	double cpu_ns;
+	double ctr[CTR_MAX];
+	int ctr_err[CTR_MAX];
+} CPU_ALIGNED;
+
+struct team_shared {
+	uint32_t ready CPU_ALIGNED;	/* tasks arrived at the gate */
+	uint32_t go CPU_ALIGNED;	/* round number once the gate is open */
+	uint32_t done CPU_ALIGNED;	/* futex: tasks finished the round */
+	uint32_t phase, counting, participants;
+	uint64_t iters;
+	uint32_t round;			/* runner only */
+	struct team_slot slot[];
+};
+
+struct team_arg {
+	struct team *tm;
+	int id;
+};
+
+void *team_map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t team_shared_size(int ntasks)
+{
+	return sizeof(struct team_shared) + sizeof(struct team_slot) * (size_t)ntasks;
+}
+
+static void team_task_fail(struct team_slot *slot, int err, const char *what)
+{
+	if (slot->err == 0) {
+		slot->err = err;
+		snprintf(slot->err_what, sizeof(slot->err_what), "%s", what);
+	}
+}
+
+/* Wait at the start gate.  The last task to arrive opens it, so no third
+ * party is needed.  Waiters spin (a futex wake-up would stagger the start
+ * by microseconds) but yield the processor after a short while: with
+ * same-core placement the task that has yet to arrive needs this CPU. */
+static void team_gate(struct team_shared *sh, uint32_t round)
+{
+	/* acq_rel: the opener must see every arrival; arrivals publish nothing. */
+	if (__atomic_add_fetch(&sh->ready, 1, __ATOMIC_ACQ_REL) == sh->participants) {
+		__atomic_store_n(&sh->go, round, __ATOMIC_RELEASE);
+		return;
+	}
+	for (unsigned spins = 0; __atomic_load_n(&sh->go, __ATOMIC_ACQUIRE) != round; spins++) {
+		if (spins < 128)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
+static int team_any_failed(const struct team_shared *sh, int ntasks)
+{
+	for (int i = 0; i < ntasks; i++)
+		if (sh->slot[i].err)
+			return 1;
+	return 0;
+}
+
+/* CPU time of the calling thread (a forked task is one thread). */
+static double team_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return NAN;
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void team_task_loop(struct team *tm, int id)
+{
+	const struct runner_config *cfg = tm->cfg;
+	struct team_shared *sh = tm->sh;
+	struct team_slot *slot = &sh->slot[id];
+	struct bench_task t = { .st = tm->st, .id = id };
+	struct ctr_task ctrs;
+	struct ctr_sample c0, c1;
+	uint32_t seen = 0;
+	int r, counters_open = 0;
+
+	r = topo_bind_self(slot->cpu);
+	if (r < 0)
+		team_task_fail(slot, r, "binding to its processor");
+	if (!slot->err && cfg->desc->task_init && (r = cfg->desc->task_init(&t)) < 0) {
+		if (r == -ENOTSUP)
+			slot->skip_why = __atomic_load_n(&tm->st->skip_reason, __ATOMIC_RELAXED);
+		team_task_fail(slot, r, "task_init");
+	}
+
+	for (;;) {
+		uint32_t round, participants;
+		uint64_t t0, t1, ops = 0;
+		double cpu0;
+		int counting;
+
+		/* acquire: phase and iters were written before the round bump. */
+		while ((round = __atomic_load_n(&slot->round, __ATOMIC_ACQUIRE)) == seen)
+			futex_wait(&slot->round, seen, NULL, 1);
+		seen = round;
+		if (sh->phase == TEAM_STOP)
+			break;
+		counting = (int)sh->counting;
+		/* Counted rounds come after every timed one, so counters stay
+		 * open from the first to the end: no open perf event ever
+		 * slows a timed round. */
+		if (counting && !counters_open) {
+			ctr_task_open(cfg->ctrs, &ctrs);
+			for (int i = 0; i < cfg->ctrs->n; i++)
+				slot->ctr_err[i] = ctrs.err[i];
+			counters_open = 1;
+		}
+		team_gate(sh, round);
+		/* Read after the gate, so that a task waiting there for its
+		 * partner (yielding: system calls) is not counted. */
+		cpu0 = team_cpu_ns();
+		if (counting)
+			ctr_task_read(cfg->ctrs, &ctrs, &c0);
+		t0 = clk_now();
+		/* If any task failed its setup, nobody runs: its partners
+		 * would wait for it for ever.  Its err was written before it
+		 * reached the gate, and the gate orders that write before us. */
+		if (!team_any_failed(sh, cfg->ntasks))
+			ops = sh->phase == TEAM_BASELINE ? cfg->desc->baseline(&t, sh->iters)
+							 : cfg->desc->run(&t, sh->iters);
+		t1 = clk_now();
+		if (counting) {
+			ctr_task_read(cfg->ctrs, &ctrs, &c1);
+			ctr_delta(cfg->ctrs, &c0, &c1, slot->ctr);
+		}
+		slot->cpu_ns = team_cpu_ns() - cpu0;
+		slot->t_start = t0;
+		slot->t_end = t1;
+		slot->ops = ops;
+		slot->cpu_seen = sched_getcpu();
+		/* Read before we count ourselves done: from then on the runner
+		 * may already be setting up the next round. */
+		participants = sh->participants;
+		/* release: the runner reads this slot once done counts us. */
+		if (__atomic_add_fetch(&sh->done, 1, __ATOMIC_RELEASE) == participants)
+			futex_wake(&sh->done, 1, 1);
+	}
+	if (counters_open)
+		ctr_task_close(cfg->ctrs, &ctrs);
+	if (cfg->desc->task_fini && !slot->err)
+		cfg->desc->task_fini(&t);
+}
+
+static void *team_thread_main(void *p)
+{
+	struct team_arg *a = p;
+
+	team_task_loop(a->tm, a->id);
+	return NULL;
+}
+
+enum team_status team_start(struct team *tm, const struct runner_config *cfg,
+			    struct bench_state *st, char *reason, size_t len)
+{
+	int n = cfg->ntasks;
+	pid_t runner = getpid();
+
+	memset(tm, 0, sizeof(*tm));
+	tm->cfg = cfg;
+	tm->st = st;
+	tm->sh = team_map(team_shared_size(n));
+	tm->args = calloc((size_t)n, sizeof(*tm->args));
+	tm->threads = calloc((size_t)n, sizeof(*tm->threads));
+	tm->pids = calloc((size_t)n, sizeof(*tm->pids));
+	if (!tm->sh || !tm->args || !tm->threads || !tm->pids) {
+		snprintf(reason, len, "setting up the tasks: %s", strerror(ENOMEM));
+		return TEAM_FAILED;
+	}
+	for (int i = 0; i < n; i++)
+		tm->sh->slot[i].cpu = cfg->cpus[i];
+	for (int i = 0; i < n; i++) {
+		int ret = 0;
+
+		tm->args[i] = (struct team_arg){ .tm = tm, .id = i };
+		if (cfg->mode == BENCH_MODE_THREAD) {
+			ret = -pthread_create(&tm->threads[i], NULL, team_thread_main, &tm->args[i]);
+		} else {
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				/* Die with the runner, whatever kills it. */
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				if (getppid() != runner)
+					_exit(0);
+				team_task_loop(tm, i);
+				_exit(0);
+			}
+			ret = pid < 0 ? -errno : 0;
+			tm->pids[i] = pid;
+		}
+		if (ret < 0) {
+			snprintf(reason, len, "spawning task %d: %s", i, strerror(-ret));
+			return TEAM_FAILED;
+		}
+		tm->spawned = i + 1;
+	}
+	return TEAM_OK;
+}
+
+/* The id of a task process that has died (its status in *status), or -1. */
+static int team_dead_task(struct team *tm, int *status)
+{
+	if (tm->cfg->mode != BENCH_MODE_PROCESS)
+		return -1;	/* threads cannot die alone: a crash takes the runner */
+	for (int i = 0; i < tm->spawned; i++)
+		if (tm->pids[i] > 0 && waitpid(tm->pids[i], status, WNOHANG) == tm->pids[i]) {
+			tm->pids[i] = -1;
+			return i;
+		}
+	return -1;
+}
+
+static void team_wake(struct team *tm, enum team_phase phase, int counting, uint64_t iters,
+		      int first, int n)
+{
+	struct team_shared *sh = tm->sh;
+
+	sh->phase = phase;
+	sh->counting = (uint32_t)counting;
+	sh->iters = iters;
+	sh->participants = (uint32_t)n;
+	sh->ready = 0;
+	sh->done = 0;
+	sh->round++;
+	for (int i = first; i < first + n; i++) {
+		/* release: phase, iters and the counters above go first. */
+		__atomic_store_n(&sh->slot[i].round, sh->round, __ATOMIC_RELEASE);
+		futex_wake(&sh->slot[i].round, 1, 1);
+	}
+}
+
+enum team_status team_round(struct team *tm, const struct team_round *rq,
+			    struct team_result *out, char *reason, size_t len)
+{
+	struct team_shared *sh = tm->sh;
+	int nctr = tm->cfg->ctrs->n, status, dead;
+	uint64_t t0 = UINT64_MAX, t1 = 0;
+	double ops[rq->n > 0 ? rq->n : 1];
+	uint32_t d;
+
+	team_wake(tm, rq->phase, rq->counting, rq->iters, rq->first, rq->n);
+	while ((d = __atomic_load_n(&sh->done, __ATOMIC_ACQUIRE)) < (uint32_t)rq->n) {
+		/* 100 ms: wake now and then to look for a dead task process. */
+		struct timespec tick = { 0, 100000000 };
+
+		if (futex_wait(&sh->done, d, tm->cfg->mode == BENCH_MODE_PROCESS ? &tick : NULL,
+			       1) == -ETIMEDOUT && (dead = team_dead_task(tm, &status)) >= 0) {
+			snprintf(reason, len, "task %d died (%s)", dead,
+				 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited early");
+			return TEAM_FAILED;
+		}
+	}
+	for (int i = 0; i < tm->cfg->ntasks; i++) {
+		const struct team_slot *s = &sh->slot[i];
+
+		if (!s->err)
+			continue;
+		if (s->err == -ENOTSUP) {
+			snprintf(reason, len, "%s", s->skip_why ? s->skip_why
+				 : "not supported here (task_init said so)");
+			return TEAM_SKIPPED;
+		}
+		snprintf(reason, len, "task %d: %s failed: %s", i, s->err_what, strerror(-s->err));
+		return TEAM_FAILED;
+	}
+
+	memset(out, 0, sizeof(*out));
+	for (int i = rq->first; i < rq->first + rq->n; i++) {
+		const struct team_slot *s = &sh->slot[i];
+
+		if (s->t_start < t0)
+			t0 = s->t_start;
+		if (s->t_end > t1)
+			t1 = s->t_end;
+		ops[i - rq->first] = (double)s->ops;
+		out->ops += (double)s->ops;
+		out->cpu_ns += s->cpu_ns;
+		for (int c = 0; rq->counting && c < nctr; c++)
+			out->ctr[c] += s->ctr[c];	/* NaN stays NaN */
+	}
+	out->ns = clk_ns(t1 - t0);
+	out->jain = stats_jain_index(ops, (size_t)rq->n);
+	return TEAM_OK;
+}
+
+void team_report(const struct team *tm, int *cpus_seen, int *ctr_err)
+{
+	for (int i = 0; i < tm->cfg->ntasks; i++)
+		cpus_seen[i] = tm->sh->slot[i].cpu_seen;
+	for (int c = 0; c < tm->cfg->ctrs->n; c++) {
+		ctr_err[c] = 0;
+		for (int i = 0; i < tm->cfg->ntasks; i++)
+			if (tm->sh->slot[i].ctr_err[c])
+				ctr_err[c] = tm->sh->slot[i].ctr_err[c];
+	}
+}
+
+void team_stop(struct team *tm, int failed)
+{
+	if (tm->sh && tm->spawned) {
+		/* After a failure a surviving task process may be stuck in
+		 * the workload (waiting for a partner that died) and never
+		 * see STOP. */
+		if (failed && tm->cfg->mode == BENCH_MODE_PROCESS)
+			for (int i = 0; i < tm->spawned; i++)
+				if (tm->pids[i] > 0)
+					kill(tm->pids[i], SIGKILL);
+		team_wake(tm, TEAM_STOP, 0, 0, 0, tm->spawned);
+		for (int i = 0; i < tm->spawned; i++) {
+			if (tm->cfg->mode == BENCH_MODE_THREAD)
+				pthread_join(tm->threads[i], NULL);
+			else if (tm->pids[i] > 0)
+				while (waitpid(tm->pids[i], NULL, 0) < 0 && errno == EINTR)
+					;
+		}
+	}
+	if (tm->sh)
+		munmap(tm->sh, team_shared_size(tm->cfg->ntasks));
+	free(tm->args);
+	free(tm->threads);
+	free(tm->pids);
+	memset(tm, 0, sizeof(*tm));
+}

@@ -1,0 +1,86 @@
+/*
+ * harness/team.h - internal to the runner: the tasks of one
+ * configuration and the rounds they run.
+ *
+ * A team is spawned once (threads or forked processes, each pinned where
+ * the placement says and set up with task_init) and then driven round by
+ * round: the runner asks some or all tasks to run `iters` iterations of
+ * run() or baseline(), a start gate releases them together, and the
+ * round's time, CPU time, operations and (in counted rounds) counter
+ * deltas come back.  Everything the tasks and the runner share lives in
+ * one MAP_SHARED mapping made before any fork, so the same code serves
+ * threads and processes.
+ */
+#ifndef CONTEND_TEAM_H
+#define CONTEND_TEAM_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "harness/bench.h"
+#include "harness/counters.h"
+#include "harness/runner.h"
+
+enum team_phase { TEAM_RUN, TEAM_BASELINE, TEAM_STOP };
+
+struct team_round {
+	enum team_phase phase;
+	int counting;		/* counters open and read around the work */
+	int first, n;		/* tasks first .. first + n - 1 take part */
+	uint64_t iters;
+};
+
+struct team_result {
+	double ns;		/* first start to last end over the tasks */
+	double cpu_ns;		/* CPU time of the tasks that took part, summed */
+	double ops;		/* operations they reported */
+	double jain;		/* Jain's index over their operations */
+	double ctr[CTR_MAX];	/* counting: summed deltas, NaN = unmeasured */
+};
+
+enum team_status {
+	TEAM_OK,
+	TEAM_FAILED,		/* a task failed its setup, or died: see reason */
+	TEAM_SKIPPED,		/* a task's setup said -ENOTSUP: see reason */
+};
+
+struct team_shared;
+struct team_arg;
+
+struct team {
+	const struct runner_config *cfg;
+	struct bench_state *st;
+	struct team_shared *sh;
+	struct team_arg *args;
+	pthread_t *threads;
+	pid_t *pids;
+	int spawned;
+};
+
+/* MAP_SHARED anonymous memory, zeroed; NULL with errno on failure. */
+void *team_map(size_t size);
+
+/* Spawn cfg->ntasks tasks.  TEAM_OK, or TEAM_FAILED with reason set (the
+ * tasks already spawned are then stopped by team_stop as usual). */
+enum team_status team_start(struct team *tm, const struct runner_config *cfg,
+			    struct bench_state *st, char *reason, size_t len);
+
+/* One round; out is filled on TEAM_OK.  On TEAM_FAILED or TEAM_SKIPPED
+ * reason says which task and why. */
+enum team_status team_round(struct team *tm, const struct team_round *rq,
+			    struct team_result *out, char *reason, size_t len);
+
+/* What the tasks saw: the processor each ended on, and for each counter
+ * the errno of a failed open in any task (0 if every task opened it). */
+void team_report(const struct team *tm, int *cpus_seen, int *ctr_err);
+
+/* Stop and reap every task; after a failure (failed != 0) task processes
+ * are killed first, since one may wait for ever for a partner. */
+void team_stop(struct team *tm, int failed);
+
+/* Free what bench_shared_alloc() handed out (harness/bench.c). */
+void bench_shared_free_all(struct bench_state *st);
+
+#endif

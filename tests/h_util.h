@@ -1,0 +1,55 @@
+/*
+ * tests/h_util.h - running the contend binary from a test, as a user
+ * would, and reading what it wrote.  The helpers (tests/test_h_util.c)
+ * fail the calling test on any surprise.
+ */
+#ifndef CONTEND_TESTS_H_UTIL_H
+#define CONTEND_TESTS_H_UTIL_H
+
+#include <stddef.h>
+
+#include "harness/csv.h"
+
+struct cli_run {
+	int status;		/* exit status, or 128 + signal */
+	char out[1 << 16], err[1 << 16];
+};
+
+/* How to start contend (all optional). */
+struct cli_how {
+	int sig, after_ms;	/* send sig this long after the start */
+	const char *cwd;	/* run there */
+	int close_stdout;	/* start with fd 1 closed */
+	int stdout_full;	/* fd 1 is /dev/full */
+	const char *cgroup;	/* join this cgroup (v1 pids) first */
+	int one_cpu;		/* pinned to one processor, as taskset -c would */
+};
+
+const char *cli_bin(void);
+/* Run contend with argv (NULL-terminated, argv[0] ignored).  It dies with
+ * the test (PR_SET_PDEATHSIG), so a test that times out leaves nothing. */
+void cli_exec_how(struct cli_run *r, const struct cli_how *how, char *const argv[]);
+#define CLI(r, ...) cli_exec_how((r), NULL, (char *const[]){ (char *)cli_bin(), __VA_ARGS__, NULL })
+#define CLI_HOW(r, how, ...) \
+	cli_exec_how((r), (how), (char *const[]){ (char *)cli_bin(), __VA_ARGS__, NULL })
+
+/* Exit 2, exactly one line on stderr naming the problem, nothing on stdout. */
+void cli_expect_bad(const struct cli_run *r, const char *needle);
+int cli_lines(const char *s);
+
+/* A fresh folder under /tmp; remove with cli_rmdir. */
+char *cli_tmpdir(char *buf, size_t len);
+void cli_rmdir(const char *dir);
+/* No temporary file (".tmp") anywhere in dir. */
+void cli_expect_no_temp(const char *dir);
+/* How many entries dir has (. and .. aside). */
+int cli_count_files(const char *dir);
+void cli_write_file(const char *path, const char *text, size_t len);
+void cli_write_str(const char *path, const char *text);
+
+/* Read a CSV the run wrote; fails the test if it cannot. */
+void cli_read_csv(const char *path, struct csv_table *t);
+/* Column index by name; fails the test when there is none. */
+int cli_col(const struct csv_table *t, const char *name);
+
+#endif

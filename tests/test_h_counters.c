@@ -1,0 +1,99 @@
+/*
+ * tests/test_h_counters.c - harness/counters: names, groups, and the
+ * per-round scaling of multiplexed counts, on samples made up for it,
+ * and a real count of system calls where this machine can count them.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "harness/counters.h"
+#include "tests/check.h"
+
+Test(counters, names_and_groups, .timeout = 30)
+{
+	struct ctr_set s;
+	char err[400];
+
+	cr_assert_eq(ctr_parse("cycles,instructions,context-switches,syscalls", &s, err,
+			       sizeof(err)), 0, "%s", err);
+	cr_assert_eq(s.n, 4);
+	cr_assert_str_eq(s.column[2], "ctx_switches_per_op");
+	cr_assert_str_eq(s.column[3], "syscalls_per_op");
+	/* cycles and instructions are one group, led by cycles */
+	cr_assert_eq(s.leader[0], 0);
+	cr_assert_eq(s.leader[1], 0);
+	cr_assert_eq(s.leader[2], 2);
+	cr_assert(s.attr[0].read_format & PERF_FORMAT_GROUP);
+	cr_assert_not(s.attr[2].read_format & PERF_FORMAT_GROUP);
+	cr_assert_eq(s.kind[3], CTR_TRACEPOINT);
+	/* the default set counts system calls */
+	cr_assert(strstr(CTR_DEFAULT, "syscalls"));
+
+	static const char *const bad[] = {
+		"cycles,,instructions", ",", "cycles,", "cs,context-switches", "cycles,cycles",
+		"no_such_counter_anywhere",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(ctr_parse(bad[i], &s, err, sizeof(err)), -EINVAL, "'%s' accepted",
+			     bad[i]);
+		cr_assert_neq(err[0], '\0');
+	}
+}
+
+/* Each round is scaled by its own time on the PMU, not by totals. */
+Test(counters, delta_scaled_per_round, .timeout = 30)
+{
+	struct ctr_set s;
+	struct ctr_sample a = { 0 }, b = { 0 };
+	double out[CTR_MAX];
+	char err[400];
+
+	cr_assert_eq(ctr_parse("context-switches,page-faults,cpu-migrations", &s, err,
+			       sizeof(err)), 0, "%s", err);
+	/* counter 0: ran half the round: 100 counted over 50 of 100 ns */
+	a.value[0] = 1000, a.enabled[0] = 1000, a.running[0] = 1000, a.ok[0] = 1;
+	b.value[0] = 1100, b.enabled[0] = 1100, b.running[0] = 1050, b.ok[0] = 1;
+	/* counter 1: had not run yet at the first read; must still count */
+	a.value[1] = 0, a.enabled[1] = 10, a.running[1] = 0, a.ok[1] = 1;
+	b.value[1] = 40, b.enabled[1] = 110, b.running[1] = 100, b.ok[1] = 1;
+	/* counter 2: never on the PMU during the round: unknown */
+	a.value[2] = 5, a.enabled[2] = 10, a.running[2] = 10, a.ok[2] = 1;
+	b.value[2] = 5, b.enabled[2] = 110, b.running[2] = 10, b.ok[2] = 1;
+	ctr_delta(&s, &a, &b, out);
+	cr_assert_float_eq(out[0], 200.0, 1e-9);	/* 100 * 100 / 50 */
+	cr_assert_float_eq(out[1], 40.0, 1e-9);		/* 40 * 100 / 100 */
+	cr_assert(isnan(out[2]));
+	b.ok[0] = 0;					/* a failed read */
+	ctr_delta(&s, &a, &b, out);
+	cr_assert(isnan(out[0]));
+}
+
+/* Where tracefs works: the count of system calls is exact. */
+Test(counters, syscalls_counted_exactly, .timeout = 30)
+{
+	struct ctr_set s;
+	struct ctr_task t;
+	struct ctr_sample a, b;
+	double out[CTR_MAX];
+	char err[400];
+
+	cr_assert_eq(ctr_parse("syscalls", &s, err, sizeof(err)), 0, "%s", err);
+	ctr_task_open(&s, &t);
+	if (t.fd[0] < 0) {
+		cr_log_warn("syscalls cannot be counted here (%s): nothing to check",
+			    ctr_why(&s, 0, t.err[0]));
+		return;
+	}
+	ctr_task_read(&s, &t, &a);
+	for (int i = 0; i < 1000; i++)
+		syscall(SYS_getppid);
+	ctr_task_read(&s, &t, &b);
+	ctr_delta(&s, &a, &b, out);
+	/* 1000 getppid and the second read itself */
+	cr_assert_float_eq(out[0], 1001.0, 0.5, "%g", out[0]);
+	ctr_task_close(&s, &t);
+}

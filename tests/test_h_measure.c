@@ -1,0 +1,344 @@
+/*
+ * tests/test_h_measure.c - the figures themselves, end to end, over what
+ * `contend run` writes: a workload of known cost reads as that cost; every
+ * row is the statistic of its samples and every sample follows from the
+ * raw round times by its metric's definition; counters net of a baseline
+ * say what a switch is (one context switch, no system call left over);
+ * Google Benchmark's own compare.py reads our JSON.  No timing is a
+ * threshold here: the one bound on a time is the known cost below it and
+ * three times it above, which no machine misses.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/bench.h"
+#include "harness/report.h"
+#include "harness/stats.h"
+#include "tests/check.h"
+#include "tests/h_util.h"
+
+static const struct bench_metric *measure_metric(const char *bench, const char *metric)
+{
+	for (int i = 0; bench_registry[i]; i++)
+		if (strcmp(bench_registry[i]->name, bench) == 0)
+			for (const struct bench_metric *m = bench_registry[i]->metrics; m->name; m++)
+				if (strcmp(m->name, metric) == 0)
+					return m;
+	cr_assert(0, "no metric %s of %s in the registry", metric, bench);
+	return NULL;
+}
+
+/* Relative agreement of two numbers printed with 9 significant digits. */
+static int measure_close(double a, double b)
+{
+	return fabs(a - b) <= 1e-7 * fmax(fabs(a), fabs(b)) + 1e-12;
+}
+
+/* "bench|mode|placement|threads|params|metric" of row r. */
+static void measure_key(const struct csv_table *t, size_t r, char *buf, size_t len)
+{
+	static const char *const k[] = { "bench", "mode", "placement", "threads", "params", "metric" };
+	size_t off = 0;
+
+	for (int i = 0; i < 6; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s|", t->rows[r][cli_col(t, k[i])]);
+}
+
+/*
+ * The invariants every run's output must hold, whatever the workload:
+ * each sample recomputed from its raw round times; each row the exact
+ * statistics of its samples; a throughput row 1e9 / the time row of the
+ * same configuration when both have one event per operation.
+ */
+static void measure_check_output(const char *results, const char *samples)
+{
+	struct csv_table res, smp;
+	int s_val, s_ev, s_round, s_base, s_metric, s_bench, r_med, r_reps, r_metric, r_lo, r_hi;
+
+	cli_read_csv(results, &res);
+	cli_read_csv(samples, &smp);
+	for (int i = 0; report_columns[i]; i++)
+		cr_assert_str_eq(res.header[i], report_columns[i], "column %d", i);
+	s_val = cli_col(&smp, "value");
+	s_ev = cli_col(&smp, "events");
+	s_round = cli_col(&smp, "round_ns");
+	s_base = cli_col(&smp, "baseline_ns");
+	s_metric = cli_col(&smp, "metric");
+	s_bench = cli_col(&smp, "bench");
+	r_med = cli_col(&res, "median");
+	r_reps = cli_col(&res, "reps");
+	r_metric = cli_col(&res, "metric");
+	r_lo = cli_col(&res, "ci95_lo");
+	r_hi = cli_col(&res, "ci95_hi");
+	cr_assert_gt(res.nrows, 0);
+
+	/* Each sample from its round times, by the metric's kind. */
+	for (size_t i = 0; i < smp.nrows; i++) {
+		char **row = smp.rows[i];
+		const struct bench_metric *m = measure_metric(row[s_bench], row[s_metric]);
+		double v = strtod(row[s_val], NULL), ev = strtod(row[s_ev], NULL);
+		double round = strtod(row[s_round], NULL), want = NAN;
+
+		cr_assert_gt(ev, 0, "%s %s: no events", row[s_bench], row[s_metric]);
+		switch (m->kind) {
+		case BENCH_NS_PER_OP:
+			want = round / ev;
+			break;
+		case BENCH_NS_NET_PER_OP:
+			cr_assert(row[s_base][0], "%s %s: a net value without its baseline",
+				  row[s_bench], row[s_metric]);
+			want = (round - strtod(row[s_base], NULL)) / ev;
+			break;
+		case BENCH_OPS_PER_SEC:
+			want = ev / (round * 1e-9);
+			break;
+		case BENCH_FAIRNESS:
+			continue;
+		}
+		cr_assert(measure_close(v, want), "%s %s line %zu: value %.9g, round times give %.9g",
+			  row[s_bench], row[s_metric], smp.line[i], v, want);
+	}
+	/* Each row from its samples. */
+	for (size_t r = 0; r < res.nrows; r++) {
+		char key[1024], skey[1024];
+		double v[1000];
+		size_t n = 0;
+		struct stats_summary s;
+
+		measure_key(&res, r, key, sizeof(key));
+		for (size_t i = 0; i < smp.nrows && n < 1000; i++) {
+			measure_key(&smp, i, skey, sizeof(skey));
+			if (strcmp(key, skey) == 0)
+				v[n++] = strtod(smp.rows[i][s_val], NULL);
+		}
+		cr_assert_eq((long)n, strtol(res.rows[r][r_reps], NULL, 10), "%s: samples", key);
+		cr_assert_eq(stats_summarize(v, n, &s), 0);
+		cr_assert(measure_close(strtod(res.rows[r][r_med], NULL), s.median),
+			  "%s: median %s, samples give %.9g", key, res.rows[r][r_med], s.median);
+		cr_assert(measure_close(strtod(res.rows[r][r_lo], NULL), s.ci95_lo), "%s", key);
+		cr_assert(measure_close(strtod(res.rows[r][r_hi], NULL), s.ci95_hi), "%s", key);
+	}
+	/* Throughput and time of one configuration are reciprocal (medians
+	 * of an odd number of samples: the same sample). */
+	for (size_t r = 0; r < res.nrows; r++) {
+		const struct bench_metric *m = measure_metric(res.rows[r][cli_col(&res, "bench")],
+							      res.rows[r][r_metric]);
+		if (m->kind != BENCH_OPS_PER_SEC || strtol(res.rows[r][r_reps], NULL, 10) % 2 == 0)
+			continue;
+		for (size_t q = 0; q < res.nrows; q++) {
+			const struct bench_metric *o = measure_metric(
+				res.rows[q][cli_col(&res, "bench")], res.rows[q][r_metric]);
+			char a[1024], b[1024];
+
+			measure_key(&res, r, a, sizeof(a));
+			measure_key(&res, q, b, sizeof(b));
+			*strrchr(a, '|') = '\0';
+			*strrchr(b, '|') = '\0';
+			*strrchr(a, '|') = '\0';
+			*strrchr(b, '|') = '\0';
+			if (o->kind != BENCH_NS_PER_OP || o->per_iter != m->per_iter || strcmp(a, b))
+				continue;
+			cr_assert(measure_close(strtod(res.rows[r][r_med], NULL),
+						1e9 / strtod(res.rows[q][r_med], NULL)),
+				  "%s: ops/s %s is not 1e9 / %s ns", a, res.rows[r][r_med],
+				  res.rows[q][r_med]);
+		}
+	}
+	csv_table_free(&res);
+	csv_table_free(&smp);
+}
+
+/* Every visible benchmark's quick output, plus the known-cost one. */
+Test(measure, invariants_of_every_benchmark, .timeout = 600)
+{
+	static struct cli_run r;
+	char dir[64], out[128], samples[128];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	snprintf(samples, sizeof(samples), "%s/s.csv", dir);
+	CLI(&r, "run", "*", "selftest.spin", "--param", "k_ns=20000", "--threads", "1,2",
+	    "--quick", "--out", out, "--samples", samples);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cli_expect_no_temp(dir);
+	measure_check_output(out, samples);
+	cli_rmdir(dir);
+}
+
+/* Every operation lasts k_ns of the harness clock, so one task's time
+ * per operation is at least k_ns, exactly, and preemption cannot
+ * triple it.  010000000 is ten million: decimal, checked and used. */
+Test(measure, known_cost_reads_as_its_cost, .timeout = 120)
+{
+	static struct cli_run r;
+	static const char *const modes[] = { "thread", "process" };
+	const double k = 10e6;
+
+	for (int m = 0; m < 2; m++) {
+		char dir[64], out[128];
+		struct csv_table t;
+		int seen = 0;
+
+		cli_tmpdir(dir, sizeof(dir));
+		snprintf(out, sizeof(out), "%s/r.csv", dir);
+		CLI(&r, "run", "selftest.spin", "--param", "k_ns=010000000", "--threads", "1",
+		    "--mode", (char *)modes[m], "--reps", "5", "--min-time", "0.05", "--counters", "none",
+		    "--out", out);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cli_read_csv(out, &t);
+		for (size_t i = 0; i < t.nrows; i++) {
+			char **row = t.rows[i];
+
+			cr_assert_str_eq(row[cli_col(&t, "params")], "k_ns=10000000");
+			if (strcmp(row[cli_col(&t, "metric")], "op"))
+				continue;
+			seen = 1;
+			cr_assert_geq(strtod(row[cli_col(&t, "min")], NULL), k,
+				      "%s: an operation took less than its known cost", modes[m]);
+			cr_assert_leq(strtod(row[cli_col(&t, "median")], NULL), 3 * k, "%s", modes[m]);
+		}
+		cr_assert(seen);
+		csv_table_free(&t);
+		cli_rmdir(dir);
+	}
+}
+
+/*
+ * What a switch is, in counts (not times): on one processor each one-way
+ * switch of a kernel exchange is one context switch, and its baseline
+ * makes exactly the run's system calls, so none is left over; the
+ * roundtrip makes two switches; swapcontext makes one system call a
+ * switch (its sigprocmask), the assembly switch none.
+ */
+Test(measure, net_counters_say_what_a_switch_is, .timeout = 300)
+{
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+	int c_bench, c_metric, c_cs, c_sys, checked = 0;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "ctx.*", "--placement", "same-core", "--quick", "--counters",
+	    "context-switches,syscalls", "--out", out);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cli_read_csv(out, &t);
+	c_bench = cli_col(&t, "bench");
+	c_metric = cli_col(&t, "metric");
+	c_cs = cli_col(&t, "ctx_switches_per_op");
+	c_sys = cli_col(&t, "syscalls_per_op");
+	for (size_t i = 0; i < t.nrows; i++) {
+		char **row = t.rows[i];
+		const char *b = row[c_bench], *m = row[c_metric];
+		double cs = strtod(row[c_cs], NULL), sys = strtod(row[c_sys], NULL);
+		int kernel = strstr(b, "coro") == NULL, net = strcmp(m, "switch") == 0;
+
+		/* Unmeasurable is an empty cell, never a made-up number. */
+		if (!row[c_cs][0] || !row[c_sys][0]) {
+			cr_log_warn("%s %s: counters empty here (no tracefs?): not checked", b, m);
+			continue;
+		}
+		checked++;
+		if (kernel && net) {
+			cr_assert(cs > 0.5 && cs < 1.5, "%s switch: %g context switches", b, cs);
+			cr_assert(fabs(sys) < 0.05, "%s switch: %g system calls not in its baseline",
+				  b, sys);
+		} else if (kernel && strcmp(m, "roundtrip") == 0 && strcmp(b, "ctx.thread.cond")) {
+			cr_assert(cs > 1.5 && cs < 2.5, "%s roundtrip: %g context switches", b, cs);
+			cr_assert(sys > 2.5, "%s roundtrip: %g system calls", b, sys);
+		} else if (strcmp(b, "ctx.coro.ucontext") == 0 && net) {
+			cr_assert(fabs(sys - 1) < 0.05, "swapcontext: %g system calls a switch", sys);
+			cr_assert(fabs(cs) < 0.05);
+		} else if (strcmp(b, "ctx.coro.asm") == 0) {
+			cr_assert(fabs(sys) < 0.05 && fabs(cs) < 0.05, "asm %s: %g %g", m, sys, cs);
+		} else if (strcmp(m, "over_futex") == 0) {
+			/* the condition variable's own calls, net of the futex's */
+			cr_assert(sys > 0.1, "cond over futex: %g system calls", sys);
+		}
+	}
+	cr_assert_geq(checked, 1);
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
+Test(measure, json_google_benchmark_schema, .timeout = 120)
+{
+	static struct cli_run r;
+	json_error_t jerr;
+	json_t *root, *list, *b;
+	size_t i;
+	int iterations = 0, aggregates = 0;
+	char order[64] = "";
+
+	CLI(&r, "run", "ctx.coro.asm", "--reps", "5", "--min-time", "0.02", "--format", "json",
+	    "--counters", "context-switches");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	root = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(root, "not JSON: %s", jerr.text);
+	cr_assert(json_is_object(json_object_get(root, "context")));
+	cr_assert(json_is_string(json_object_get(json_object_get(root, "context"), "host_name")));
+	list = json_object_get(root, "benchmarks");
+	cr_assert(json_is_array(list) && json_array_size(list) > 0);
+	json_array_foreach(list, i, b) {
+		const char *type = json_string_value(json_object_get(b, "run_type"));
+
+		cr_assert(json_is_string(json_object_get(b, "name")));
+		cr_assert(json_is_string(json_object_get(b, "run_name")));
+		cr_assert(json_is_number(json_object_get(b, "real_time")));
+		cr_assert(json_is_number(json_object_get(b, "cpu_time")), "cpu_time is measured");
+		cr_assert_str_eq(json_string_value(json_object_get(b, "time_unit")), "ns");
+		/* the counter, as a user counter */
+		cr_assert(json_is_number(json_object_get(b, "ctx_switches_per_op")));
+		if (strlen(order) + 1 < sizeof(order))
+			strcat(order, strcmp(type, "iteration") == 0 ? "I" : "A");
+		if (strcmp(type, "iteration") == 0) {
+			cr_assert_eq(json_integer_value(json_object_get(b, "repetition_index")),
+				     iterations % 5);
+			/* Google Benchmark's iterations: the events timed */
+			cr_assert_gt(json_integer_value(json_object_get(b, "iterations")), 1000);
+			iterations++;
+		} else {
+			cr_assert_str_eq(type, "aggregate");
+			/* over the repetitions, as Google Benchmark says */
+			cr_assert_eq(json_integer_value(json_object_get(b, "iterations")), 5);
+			aggregates++;
+		}
+	}
+	/* per metric: a repetition each, then mean, median, stddev, cv */
+	cr_assert_str_eq(order, "IIIIIAAAAIIIIIAAAA");
+	json_decref(root);
+}
+
+/* Google Benchmark's own compare.py runs its U test on two of our runs. */
+Test(measure, google_benchmark_compare_py_reads_us, .timeout = 180)
+{
+	static const char *const tool = "/usr/share/benchmark/compare.py";
+	static struct cli_run r;
+	char dir[64], a[128], b[128], cmd[512];
+	FILE *p;
+	int utest = 0;
+	char line[1024];
+
+	cr_assert_eq(access(tool, R_OK), 0, "%s missing (scripts/install-deps installs "
+		     "libbenchmark-tools)", tool);
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(a, sizeof(a), "%s/a.json", dir);
+	snprintf(b, sizeof(b), "%s/b.json", dir);
+	for (int k = 0; k < 2; k++) {
+		CLI(&r, "run", "ctx.coro.asm", "--reps", "9", "--min-time", "0.01", "--format",
+		    "json", "--counters", "none", "--out", k ? b : a);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+	}
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s benchmarks %s %s 2>&1", tool, a, b);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	while (fgets(line, sizeof(line), p))
+		utest += strstr(line, "U Test") != NULL && strstr(line, "Repetitions: 9 vs 9");
+	cr_assert_eq(pclose(p), 0, "compare.py failed");
+	cr_assert_eq(utest, 2, "compare.py ran %d U tests (one per metric expected)", utest);
+	cli_rmdir(dir);
+}

@@ -1,0 +1,211 @@
+/*
+ * tests/test_h_util.c - the helpers of tests/h_util.h.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/check.h"
+#include "tests/h_util.h"
+
+const char *cli_bin(void)
+{
+	const char *b = getenv("CONTEND_BIN");
+
+	return b && *b ? b : "build/contend";
+}
+
+static void cli_slurp(int fd, char *buf, size_t len)
+{
+	ssize_t n;
+
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/* A temporary file already unlinked: nothing to clean up. */
+static int cli_anon_file(void)
+{
+	char p[] = "/tmp/contend-test-io.XXXXXX";
+	int fd = mkstemp(p);
+
+	cr_assert_geq(fd, 0);
+	unlink(p);
+	return fd;
+}
+
+void cli_exec_how(struct cli_run *r, const struct cli_how *how, char *const argv[])
+{
+	static const struct cli_how none;
+	char bin[4096];
+	int fo = cli_anon_file(), fe = cli_anon_file(), st;
+	pid_t pid, parent = getpid();
+
+	if (!how)
+		how = &none;
+	/* The binary by absolute path, since the child may change folder. */
+	if (!realpath(cli_bin(), bin))
+		snprintf(bin, sizeof(bin), "%s", cli_bin());
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(126);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		if (how->close_stdout)
+			close(1);
+		if (how->stdout_full) {
+			int full = open("/dev/full", O_WRONLY);
+			dup2(full, 1);
+		}
+		if (how->cwd && chdir(how->cwd) < 0)
+			_exit(126);
+		if (how->cgroup) {
+			char path[512];
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/cgroup.procs", how->cgroup);
+			f = fopen(path, "w");
+			if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+				_exit(126);
+		}
+		if (how->one_cpu) {
+			cpu_set_t s;
+
+			CPU_ZERO(&s);
+			CPU_SET(sched_getcpu(), &s);
+			sched_setaffinity(0, sizeof(s), &s);
+		}
+		execv(bin, argv);
+		_exit(127);
+	}
+	if (how->sig) {
+		struct timespec ts = { how->after_ms / 1000, (how->after_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		kill(pid, how->sig);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		cr_assert_eq(errno, EINTR);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	cli_slurp(fo, r->out, sizeof(r->out));
+	cli_slurp(fe, r->err, sizeof(r->err));
+	cr_assert_neq(r->status, 127, "cannot run %s (set CONTEND_BIN)", cli_bin());
+	cr_assert_neq(r->status, 126, "could not prepare the child: %s", strerror(errno));
+}
+
+int cli_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+void cli_expect_bad(const struct cli_run *r, const char *needle)
+{
+	cr_assert_eq(r->status, 2, "status %d, stderr: %s", r->status, r->err);
+	cr_assert_eq(cli_lines(r->err), 1, "stderr should be one line: %s", r->err);
+	cr_assert(strncmp(r->err, "contend: ", 9) == 0, "%s", r->err);
+	cr_assert(strstr(r->err, needle) != NULL, "'%s' not in: %s", needle, r->err);
+	cr_assert_str_eq(r->out, "");
+}
+
+char *cli_tmpdir(char *buf, size_t len)
+{
+	snprintf(buf, len, "/tmp/contend-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(buf));
+	return buf;
+}
+
+void cli_rmdir(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static void cli_walk_no_temp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	cr_assert_not_null(d, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d))) {
+		char sub[1024];
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		cr_assert(strstr(e->d_name, ".tmp") == NULL, "temporary file left: %s/%s", dir,
+			  e->d_name);
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		if (e->d_type == DT_DIR)
+			cli_walk_no_temp(sub);
+	}
+	closedir(d);
+}
+
+void cli_expect_no_temp(const char *dir)
+{
+	cli_walk_no_temp(dir);
+}
+
+int cli_count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+void cli_write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fwrite(text, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+void cli_write_str(const char *path, const char *text)
+{
+	cli_write_file(path, text, strlen(text));
+}
+
+void cli_read_csv(const char *path, struct csv_table *t)
+{
+	size_t line = 0;
+	int r = csv_read(path, t, &line);
+
+	cr_assert_eq(r, 0, "%s: %s (line %zu)", path, strerror(-r), line);
+}
+
+int cli_col(const struct csv_table *t, const char *name)
+{
+	int c = csv_table_col(t, name);
+
+	cr_assert_geq(c, 0, "no column %s", name);
+	return c;
+}
