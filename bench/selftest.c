@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/bench.h"
@@ -86,6 +87,35 @@ const struct bench_desc bench_selftest_spin = {
 	.placements = "none", .hidden = 1, .params = selftest_spin_params,
 	.metrics = selftest_spin_metrics, .setup = selftest_spin_setup,
 	.run = selftest_spin_run, .check = selftest_spin_check,
+};
+
+/* ---- selftest.nap: wall time without CPU time ---------------------------- */
+
+/* Each operation sleeps k_ns: the task's CPU time is a small part of
+ * the round's, which is what tells CPU time from wall time. */
+static uint64_t selftest_nap_run(struct bench_task *t, uint64_t iters)
+{
+	struct selftest_spin *s = t->st->priv;
+	struct timespec ts = { (time_t)(s->k_ns / 1000000000u), (long)(s->k_ns % 1000000000u) };
+
+	for (uint64_t i = 0; i < iters; i++)
+		while (nanosleep(&ts, NULL) < 0)
+			;
+	s->ops[t->id] += iters;
+	return iters;
+}
+
+static const struct bench_param selftest_nap_params[] = {
+	{ "k_ns", "1000000", "nanoseconds each operation sleeps", 1, 1000000000 },
+	{ NULL, NULL, NULL, 0, 0 },
+};
+
+const struct bench_desc bench_selftest_nap = {
+	.name = "selftest.nap", .summary = "every operation sleeps k_ns",
+	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 1,
+	.placements = "none", .hidden = 1, .params = selftest_nap_params,
+	.metrics = selftest_spin_metrics, .setup = selftest_spin_setup,
+	.run = selftest_nap_run, .check = selftest_spin_check,
 };
 
 /* ---- misbehaving workloads ------------------------------------------------- */

@@ -313,6 +313,36 @@ Test(measure, json_google_benchmark_schema, .timeout = 120)
 	json_decref(root);
 }
 
+/* cpu_time is the tasks' CPU time, not the round's wall time: a task
+ * that sleeps through its operations uses a small part of it. */
+Test(measure, cpu_time_is_cpu_time, .timeout = 120)
+{
+	static struct cli_run r;
+	json_error_t jerr;
+	json_t *root, *b;
+	size_t i;
+	int seen = 0;
+
+	CLI(&r, "run", "selftest.nap", "--mode", "thread", "--reps", "3", "--min-time", "0.02",
+	    "--format", "json", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	root = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(root, "not JSON: %s", jerr.text);
+	json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
+		double real = json_real_value(json_object_get(b, "real_time"));
+		double cpu = json_real_value(json_object_get(b, "cpu_time"));
+
+		if (strcmp(json_string_value(json_object_get(b, "run_type")), "iteration"))
+			continue;
+		seen++;
+		/* 1 ms asleep per operation: wall time at least that */
+		cr_assert_geq(real, 1e6, "real_time %g", real);
+		cr_assert_lt(cpu, real / 2, "cpu_time %g of real_time %g: wall time?", cpu, real);
+	}
+	cr_assert_gt(seen, 0);
+	json_decref(root);
+}
+
 /* Google Benchmark's own compare.py runs its U test on two of our runs. */
 Test(measure, google_benchmark_compare_py_reads_us, .timeout = 180)
 {
