@@ -34,6 +34,7 @@ static const char *const compare_key[K_NKEY] = {
 struct compare_row {
 	char *key;		/* the K_NKEY fields, '\x1f' between them */
 	size_t row;		/* index in the table */
+	char *block;		/* in v[0] only: the keys' block */
 };
 
 struct compare_run {
@@ -90,30 +91,40 @@ static int compare_cmp_row(const void *a, const void *b)
 	return c ? c : (x->row > y->row) - (x->row < y->row);
 }
 
-/* Sorted keys of every row of t, by the columns in cols. */
+/* Sorted keys of every row of t, by the columns in cols; the keys live
+ * in one block, v[0].key (freed with v). */
 static struct compare_row *compare_index(const struct csv_table *t, const int *cols)
 {
 	struct compare_row *v = malloc(sizeof(*v) * (t->nrows ? t->nrows : 1));
+	size_t total = 0, off = 0;
+	char *keys;
 
 	if (!v)
 		return NULL;
+	for (size_t r = 0; r < t->nrows; r++)
+		for (int k = 0; k < K_NKEY; k++)
+			total += strlen(t->rows[r][cols[k]]) + 1;
+	if (!(keys = malloc(total ? total : 1))) {
+		free(v);
+		return NULL;
+	}
 	for (size_t r = 0; r < t->nrows; r++) {
-		size_t len = 0, off = 0;
-
-		for (int k = 0; k < K_NKEY; k++)
-			len += strlen(t->rows[r][cols[k]]) + 1;
 		v[r].row = r;
-		if (!(v[r].key = malloc(len))) {
-			while (r--)
-				free(v[r].key);
-			free(v);
-			return NULL;
+		v[r].key = keys + off;
+		for (int k = 0; k < K_NKEY; k++) {
+			size_t len = strlen(t->rows[r][cols[k]]);
+
+			memcpy(keys + off, t->rows[r][cols[k]], len);
+			off += len;
+			keys[off++] = k + 1 < K_NKEY ? '\x1f' : '\0';
 		}
-		for (int k = 0; k < K_NKEY; k++)
-			off += (size_t)sprintf(v[r].key + off, "%s%s", k ? "\x1f" : "",
-					       t->rows[r][cols[k]]);
 	}
 	qsort(v, t->nrows, sizeof(*v), compare_cmp_row);
+	/* The block's start, whichever row sorted first, for the free. */
+	if (t->nrows)
+		v[0].block = keys;
+	else
+		free(keys);
 	return v;
 }
 
@@ -196,10 +207,10 @@ nomem:
 
 static void compare_free(struct compare_run *r)
 {
-	for (size_t i = 0; r->rows && i < r->res.nrows; i++)
-		free(r->rows[i].key);
-	for (size_t i = 0; r->samples && i < r->smp.nrows; i++)
-		free(r->samples[i].key);
+	if (r->rows && r->res.nrows)
+		free(r->rows[0].block);
+	if (r->samples && r->smp.nrows)
+		free(r->samples[0].block);
 	free(r->rows);
 	free(r->samples);
 	free(r->med);

@@ -622,7 +622,7 @@ int csv_read(const char *path, struct csv_table *t, size_t *line_out)
 	struct csv_cells cells = { 0 };
 	struct csv_lines lines = { 0 };
 	size_t len = 0, ncols = 0, line = 0;
-	char *buf = NULL, *blk = NULL;
+	char *buf = NULL;
 	int err;
 
 	if (!t)
@@ -633,6 +633,12 @@ int csv_read(const char *path, struct csv_table *t, size_t *line_out)
 	err = csv_slurp(path, &buf, &len);
 	if (err)
 		return err;
+	/* Room for every field at once: one per separator, plus one. */
+	size_t seps = 1;
+	for (const char *p = buf, *end = buf + len; p < end; p++)
+		seps += *p == ',' || *p == '\n';
+	cells.v = malloc(seps * sizeof(*cells.v));
+	cells.cap = cells.v ? seps : 0;
 	err = csv_parse(buf, len, &cells, &lines, &ncols, &line);
 	if (err) {
 		if (err == -EINVAL && line_out)
@@ -641,42 +647,27 @@ int csv_read(const char *path, struct csv_table *t, size_t *line_out)
 	}
 
 	/*
-	 * Two blocks, so that csv_table_free() needs nothing but the
-	 * struct: the header pointers followed by the text, and the row
-	 * pointers followed by the cell pointers.  Their sizes are bounded
-	 * by what is already allocated (cells, buf), so they cannot overflow.
+	 * The table keeps what parsing made, copying nothing: the text
+	 * (fields point into it), the cell pointers (the header is the
+	 * first record, each row points at its own), and one array of row
+	 * pointers.  A big samples.csv is then read in one pass over it.
 	 */
 	size_t nrows = cells.n / ncols - 1;
-	size_t hdr_bytes = ncols * sizeof(char *);
-	blk = malloc(hdr_bytes + len + 1);
-	if (!blk) {
-		err = -ENOMEM;
-		goto out;
-	}
-	char *text = blk + hdr_bytes;
-	memcpy(text, buf, len + 1);
-	t->header = (char **)blk;
-	for (size_t c = 0; c < ncols; c++)
-		t->header[c] = text + (cells.v[c] - buf);
 	if (nrows) {
-		char ***rows = malloc(nrows * sizeof(char **) + (cells.n - ncols) * sizeof(char *));
-
-		if (!rows) {
-			free(blk);
-			t->header = NULL;
+		t->rows = malloc(nrows * sizeof(*t->rows));
+		if (!t->rows) {
 			err = -ENOMEM;
 			goto out;
 		}
-		char **cell = (char **)(rows + nrows);
-		for (size_t r = 0; r < nrows; r++) {
-			rows[r] = cell + r * ncols;
-			for (size_t c = 0; c < ncols; c++)
-				rows[r][c] = text + (cells.v[(r + 1) * ncols + c] - buf);
-		}
-		t->rows = rows;
+		for (size_t r = 0; r < nrows; r++)
+			t->rows[r] = cells.v + (r + 1) * ncols;
 		t->line = lines.v;	/* one per data record */
 		lines.v = NULL;
 	}
+	t->header = cells.v;
+	t->text = buf;
+	cells.v = NULL;
+	buf = NULL;
 	t->nrows = nrows;
 	t->ncols = ncols;
 out:
@@ -700,8 +691,9 @@ void csv_table_free(struct csv_table *t)
 {
 	if (!t)
 		return;
-	free(t->header);	/* the text lives in the same block */
-	free(t->rows);		/* and the cells in this one */
+	free(t->header);	/* every cell pointer, the header's first */
+	free(t->rows);
 	free(t->line);
+	free(t->text);
 	*t = (struct csv_table){ 0 };
 }

@@ -108,6 +108,7 @@ struct csv_table {
 	char ***rows;		/* rows[r][c]; NULL when nrows == 0 */
 	size_t *line;		/* line[r]: 1-based line where row r starts,
 				   for "FILE:LINE:" messages */
+	char *text;		/* internal: the file, which the fields point into */
 };
 
 /*
