@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -227,7 +228,8 @@ Test(cli, outputs_that_are_not_regular_files, .timeout = 120)
 	cr_assert_eq(mkfifo(fifo, 0600), 0);
 	reader = fork();
 	cr_assert_geq(reader, 0);
-	if (reader == 0) {	/* cat fifo > got */
+	if (reader == 0) {	/* cat fifo > got, gone with the test */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int in = open(fifo, O_RDONLY), out = open(got, O_WRONLY | O_CREAT, 0600);
 		char buf[4096];
 		ssize_t n;
@@ -508,6 +510,8 @@ Test(cli, concurrent_sweeps_own_their_folders, .timeout = 120)
 		cr_assert_geq(pid[i], 0);
 		if (pid[i] == 0) {	/* both start at once, in the same folder */
 			static struct cli_run r;
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			static struct cli_how how;
 
 			how.cwd = dir;

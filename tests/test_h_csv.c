@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -555,6 +556,7 @@ Test(h_csv, fifo_written_through, .timeout = 30)
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {		/* the reader, relaying what it gets */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int fd = open(p, O_RDONLY);
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);
 
