@@ -90,6 +90,9 @@ static void sync_sem_leave(struct sync_sem *s)
 	for (;;) {
 		uint32_t v;
 
+		/* A waiter may enter after our guess, and go to sleep on the
+		 * bit we are about to clear. */
+		PRIM_TEST_PREEMPT();
 		if (w > 1) {
 			/* Release: pairs with an entrant's acquire, as below. */
 			if (__atomic_compare_exchange_n(&s->waiters, &w, w - 1,

@@ -15,6 +15,7 @@
  * wake-up or a deadlock fails in seconds; every forked child dies with
  * the test (PR_SET_PDEATHSIG).
  */
+#define _GNU_SOURCE		/* CPU_SET */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -23,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,10 +51,46 @@
 #define CHURN_ITERS 3000
 #define FREE_ROUNDS 20000	/* enough to hit a nanosecond window now and then */
 #define FREE_DELAY_SPINS 256	/* spread of the delay before release(), in pauses */
+#define ENTRANT_ROUNDS 10000	/* stagings of an entrant beside the last leaver */
 
 static int64_t now_ns(void)
 {
 	return check_now_ns();
+}
+
+/* The calling thread's kernel id, for thread_asleep(). */
+static pid_t my_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/* Whether thread `tid` of this process is asleep ('S' in its stat line). */
+static bool thread_asleep(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The state follows the command name, which may hold blanks. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* Pin the calling thread to one CPU (best effort). */
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 static void *shm_alloc(size_t size)
@@ -672,6 +711,88 @@ Test(sync_sem, admission_processes, .timeout = 60)
 	run_procs(SEM_PROCS, admission_proc, a, &w);
 	admission_check(a, SEM_PROCS);
 	munmap(a, sizeof(*a));
+}
+
+/*
+ * A waiter entering acquire's slow path just as the last one leaves it:
+ * the leaver clears the sleeper bit, the entrant may already sleep on it,
+ * and a release in between skips its wake-up; the leaver must see the
+ * entrant (its retire fails) and deliver that wake-up itself.  Each round
+ * stages it: the bound 2 is taken, W1 sleeps in acquire, a release wakes
+ * W1, W2 is started, and a second release follows after a varying while,
+ * so that W1 leaves while W2 enters and a release lands in between; all
+ * three share a CPU, so the preemption points decide who runs inside the
+ * window (about one round in a thousand strands W2 when the re-wake is
+ * missing).  Both must get their permit within CHECK_WAKE_NS: a stranded
+ * W2 sleeps beside a free permit.
+ */
+struct sem_entrant {
+	struct sync_sem s;
+	int32_t tid[2];		/* kernel ids, once running */
+	uint32_t done[2];	/* raised once acquire returned 0 */
+	int cpu;
+};
+
+struct sem_entrant_arg {
+	struct sem_entrant *se;
+	int i;
+};
+
+static void *sem_entrant_main(void *p)
+{
+	struct sem_entrant_arg *a = p;
+	struct sem_entrant *se = a->se;
+
+	pin_to(se->cpu);
+	/* Relaxed: only used to look the thread up in /proc. */
+	__atomic_store_n(&se->tid[a->i], my_tid(), __ATOMIC_RELAXED);
+	if (sync_sem_acquire(&se->s) == 0)
+		flag_raise(&se->done[a->i]);
+	return NULL;
+}
+
+Test(sync_sem, entrant_beside_last_leaver, .timeout = 60)
+{
+	struct sem_entrant se;
+	struct sem_entrant_arg args[2] = { { &se, 0 }, { &se, 1 } };
+	int cpu = sched_getcpu();
+
+	se.cpu = cpu < 0 ? 0 : cpu;
+	pin_to(se.cpu);
+	for (int round = 0; round < ENTRANT_ROUNDS; round++) {
+		pthread_t th[2];
+
+		sync_sem_init(&se.s, 2, 0);
+		cr_assert_eq(sync_sem_try(&se.s), 0);
+		cr_assert_eq(sync_sem_try(&se.s), 0);
+		for (int i = 0; i < 2; i++)
+			se.tid[i] = se.done[i] = 0;
+		cr_assert_eq(pthread_create(&th[0], NULL, sem_entrant_main,
+					    &args[0]), 0);
+		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
+			__atomic_load_n(&se.tid[0], __ATOMIC_RELAXED) &&
+			thread_asleep(__atomic_load_n(&se.tid[0],
+						      __ATOMIC_RELAXED))),
+			  "round %d: W1 never slept in acquire", round);
+		/* W1's wake-up first, then W2 on its way in. */
+		cr_assert_eq(sync_sem_release(&se.s), 0);
+		cr_assert_eq(pthread_create(&th[1], NULL, sem_entrant_main,
+					    &args[1]), 0);
+		/* Let W1 and W2 run a varying while before the second. */
+		for (int y = round % 6; y > 0; y--)
+			sched_yield();
+		for (int spin = round * 7919 % 1024; spin > 0; spin--)
+			cpu_relax();
+		cr_assert_eq(sync_sem_release(&se.s), 0);
+		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
+				       flag_up(&se.done[0]) && flag_up(&se.done[1])),
+			  "round %d: %s not woken beside a free permit", round,
+			  flag_up(&se.done[0]) ? "W2" : "W1");
+		for (int i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		cr_assert_eq(sync_sem_value(&se.s), 0);
+		cr_assert_eq(sync_sem_destroy(&se.s), 0);
+	}
 }
 
 /*

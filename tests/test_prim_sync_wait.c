@@ -20,6 +20,7 @@
  * Stress runs are watched for progress (CHECK_STALL_NS) instead of waited
  * for.  Every forked child dies with the test (PR_SET_PDEATHSIG).
  */
+#define _GNU_SOURCE		/* SCHED_IDLE, CPU_SET */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +99,45 @@ static void fork_procs(pid_t *pids, int n, int (*fn)(void *arg, int i),
 	}
 }
 
+/* The calling thread's kernel id, for thread_asleep(). */
+static pid_t my_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/*
+ * Whether thread `tid` of this process is asleep ('S' in its stat line):
+ * the waiters here sleep only in the futex under test, so this tells a
+ * waiter already in the kernel from one still on its way there.
+ */
+static bool thread_asleep(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The state follows the command name, which may hold blanks. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* Pin the calling thread to one CPU (best effort). */
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 /* Flags raised by waiters when their call returned: how many are up. */
 static int flags_up(const uint32_t *flags, int n)
 {
@@ -162,7 +203,9 @@ struct event_crowd {
 	struct sync_event e;
 	int rc[WAITERS];
 	uint32_t done[WAITERS];		/* raised once rc[] is written */
+	int32_t tid[WAITERS];		/* each waiter's kernel id, once known */
 	uint32_t next;
+	int idle_cpu;			/* >= 0: waiters run there, SCHED_IDLE */
 };
 
 static void *event_waiter(void *p)
@@ -171,22 +214,44 @@ static void *event_waiter(void *p)
 	/* Relaxed: just hands each thread its own slot. */
 	uint32_t me = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED);
 
+	if (c->idle_cpu >= 0) {
+		struct sched_param sp = { .sched_priority = 0 };
+
+		pin_to(c->idle_cpu);
+		pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	}
+	/* Relaxed: read only to look the thread up in /proc. */
+	__atomic_store_n(&c->tid[me], my_tid(), __ATOMIC_RELAXED);
 	/* Half wait for ever, half with a time-out, for both paths. */
 	c->rc[me] = sync_event_wait(&c->e, me % 2 ? NEVER_NS : -1);
 	flag_raise(&c->done[me]);
 	return NULL;
 }
 
-/* Start WAITERS waiters and return once all sit in wait's sleep loop. */
+static bool event_crowd_asleep(struct event_crowd *c)
+{
+	for (int i = 0; i < WAITERS; i++) {
+		pid_t tid = __atomic_load_n(&c->tid[i], __ATOMIC_RELAXED);
+
+		if (!tid || !thread_asleep(tid))
+			return false;
+	}
+	return true;
+}
+
+/* Start WAITERS waiters and return once all sleep in the kernel. */
 static void event_crowd_start(struct event_crowd *c, pthread_t *th)
 {
 	for (int i = 0; i < WAITERS; i++) {
 		c->rc[i] = 1;
 		c->done[i] = 0;
+		c->tid[i] = 0;
 		cr_assert_eq(pthread_create(&th[i], NULL, event_waiter, c), 0);
 	}
 	while (__atomic_load_n(&c->e.waiters, __ATOMIC_RELAXED) != WAITERS)
 		sched_yield();
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, event_crowd_asleep(c)),
+		  "the waiters never went to sleep");
 	cr_assert_eq(sync_event_destroy(&c->e), -EBUSY);
 }
 
@@ -203,7 +268,7 @@ static void event_crowd_finish(struct event_crowd *c, pthread_t *th)
 
 Test(sync_event, set_releases_all, .timeout = 60)
 {
-	struct event_crowd c = { .next = 0 };
+	struct event_crowd c = { .next = 0, .idle_cpu = -1 };
 	pthread_t th[WAITERS];
 
 	sync_event_init(&c.e, 0);
@@ -212,11 +277,21 @@ Test(sync_event, set_releases_all, .timeout = 60)
 	event_crowd_finish(&c, th);
 }
 
+/*
+ * clear() right after set(), before any released waiter has looked at
+ * the word: the waiters must still return 0.  To make "before" certain,
+ * the waiters share this thread's CPU at SCHED_IDLE, which never preempts
+ * a normal thread, so none of them runs until this one has cleared and
+ * goes to wait itself.
+ */
 Test(sync_event, set_then_clear_still_releases_all, .timeout = 60)
 {
 	struct event_crowd c = { .next = 0 };
 	pthread_t th[WAITERS];
+	int cpu = sched_getcpu();
 
+	c.idle_cpu = cpu < 0 ? 0 : cpu;
+	pin_to(c.idle_cpu);
 	sync_event_init(&c.e, 0);
 	event_crowd_start(&c, th);
 	sync_event_set(&c.e);
@@ -850,6 +925,44 @@ static void timer_fn(void *p)
 	fc->self_join = sync_timer_join(&fc->t, -1);	/* would never end */
 }
 
+/* Return once the timer's thread sleeps in its futex, before its deadline. */
+static void timer_wait_asleep(struct sync_timer *t)
+{
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
+			       __atomic_load_n(&t->tid, __ATOMIC_RELAXED) &&
+			       thread_asleep((pid_t)__atomic_load_n(&t->tid,
+							__ATOMIC_RELAXED))),
+		  "the timer thread never went to sleep");
+}
+
+struct timer_destroyer {
+	struct sync_timer *t;
+	int rc;
+	uint32_t done;
+};
+
+static void *timer_destroyer_main(void *p)
+{
+	struct timer_destroyer *d = p;
+
+	d->rc = sync_timer_destroy(d->t);
+	flag_raise(&d->done);
+	return NULL;
+}
+
+/* sync_timer_destroy() of a sleeping timer, which must end soon: its
+ * cancel wakes the thread, and its join waits for it. */
+static void timer_destroy_within(struct sync_timer *t)
+{
+	struct timer_destroyer d = { .t = t, .rc = 1, .done = 0 };
+	pthread_t th;
+
+	cr_assert_eq(pthread_create(&th, NULL, timer_destroyer_main, &d), 0);
+	ASSERT_ALL_WOKEN(&d.done, 1, "destroy()'s cancel");
+	cr_assert_eq(d.rc, 0);
+	pthread_join(th, NULL);
+}
+
 Test(sync_timer, fires_exactly_once, .timeout = 60)
 {
 	struct fire_count fc = { .fired = 0, .self_cancel = -1, .self_join = 1 };
@@ -883,7 +996,8 @@ Test(sync_timer, errors_and_join_timeout, .timeout = 60)
 	t0 = now_ns();
 	cr_assert_eq(sync_timer_join(&fc.t, TIMEOUT_NS), -ETIMEDOUT);
 	cr_assert_geq(now_ns() - t0, TIMEOUT_NS);
-	cr_assert_eq(sync_timer_destroy(&fc.t), 0);	/* cancels and joins */
+	timer_wait_asleep(&fc.t);
+	timer_destroy_within(&fc.t);	/* cancels and joins */
 	cr_assert_eq(fc.fired, 0);
 }
 
@@ -891,9 +1005,10 @@ Test(sync_timer, cancelled_never_fires, .timeout = 60)
 {
 	struct fire_count fc = { .fired = 0 };
 
-	/* Running: the cancel wakes the thread long before its hour. */
+	/* Asleep: the cancel wakes the thread long before its hour. */
 	sync_timer_init(&fc.t, 3600LL * 1000000000, timer_fn, &fc);
 	cr_assert_eq(sync_timer_start(&fc.t), 0);
+	timer_wait_asleep(&fc.t);
 	cr_assert_eq(sync_timer_cancel(&fc.t), 1);
 	cr_assert_eq(sync_timer_cancel(&fc.t), 1);	/* still prevented */
 	cr_assert_eq(sync_timer_join(&fc.t, CHECK_WAKE_NS), 0,
