@@ -334,12 +334,16 @@ static int cmd_run(const struct cli_args *a)
 	engine_plan_free(plan);
 	report_warn(&r, a->verbose, NULL);
 	status = finish_status(ret, &r);
-	if (json) {
-		if (report_json(&r, &e, o.w[iout]) < 0)
-			status = 1;
-	} else {
-		report_csv(&r, NULL, o.w[iout]);
+	if (json && report_json(&r, &e, o.w[iout]) < 0) {
+		/* Out of memory building the document: write nothing rather
+		 * than an empty file. */
+		fprintf(stderr, "contend: out of memory writing the JSON; no result file written\n");
+		out_abort_all(&o);
+		report_free(&r);
+		return 1;
 	}
+	if (!json)
+		report_csv(&r, NULL, o.w[iout]);
 	if (isamples >= 0)
 		report_samples(&r, NULL, o.w[isamples]);
 	if (out_commit_all(&o))
