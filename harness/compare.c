@@ -33,7 +33,7 @@ static const char *const compare_key[K_NKEY] = {
 /* One row of a table, with its joined key. */
 struct compare_row {
 	char *key;		/* the K_NKEY fields, '\x1f' between them */
-	size_t row;		/* index in the table */
+	size_t row, count;	/* rows row .. row + count - 1 of the table */
 	char *block;		/* in v[0] only: the keys' block */
 };
 
@@ -43,6 +43,7 @@ struct compare_run {
 	int kcol[K_NKEY], unit, median, lo, hi;		/* in res */
 	int skcol[K_NKEY], value, version;		/* in smp */
 	struct compare_row *rows, *samples;		/* sorted by key */
+	size_t nsamples;				/* groups in samples */
 	double *med, *ci_lo, *ci_hi;			/* [res row] */
 	double *val;					/* [smp row] */
 	char path[PATH_MAX], spath[PATH_MAX];
@@ -91,40 +92,61 @@ static int compare_cmp_row(const void *a, const void *b)
 	return c ? c : (x->row > y->row) - (x->row < y->row);
 }
 
-/* Sorted keys of every row of t, by the columns in cols; the keys live
- * in one block, v[0].key (freed with v). */
-static struct compare_row *compare_index(const struct csv_table *t, const int *cols)
+/* Do rows r and q of t have the same key? */
+static int compare_same_key(const struct csv_table *t, const int *cols, size_t r, size_t q)
+{
+	for (int k = K_NKEY - 1; k >= 0; k--)	/* the metric differs first */
+		if (strcmp(t->rows[r][cols[k]], t->rows[q][cols[k]]))
+			return 0;
+	return 1;
+}
+
+/*
+ * The rows of t sorted by key, the keys in one block (v[0].block, freed
+ * with v).  With `group`, consecutive rows of one key (a configuration's
+ * samples, as contend writes them) are one entry of `count` rows, so that
+ * only the groups are sorted.  *n gets the number of entries.
+ */
+static struct compare_row *compare_index(const struct csv_table *t, const int *cols, int group,
+					 size_t *n)
 {
 	struct compare_row *v = malloc(sizeof(*v) * (t->nrows ? t->nrows : 1));
-	size_t total = 0, off = 0;
+	size_t total = 0, off = 0, k = 0;
 	char *keys;
 
 	if (!v)
 		return NULL;
-	for (size_t r = 0; r < t->nrows; r++)
-		for (int k = 0; k < K_NKEY; k++)
-			total += strlen(t->rows[r][cols[k]]) + 1;
+	for (size_t r = 0; r < t->nrows; r++) {
+		if (group && k && compare_same_key(t, cols, v[k - 1].row, r)) {
+			v[k - 1].count++;
+			continue;
+		}
+		v[k++] = (struct compare_row){ .row = r, .count = 1 };
+		for (int c = 0; c < K_NKEY; c++)
+			total += strlen(t->rows[r][cols[c]]) + 1;
+	}
 	if (!(keys = malloc(total ? total : 1))) {
 		free(v);
 		return NULL;
 	}
-	for (size_t r = 0; r < t->nrows; r++) {
-		v[r].row = r;
-		v[r].key = keys + off;
-		for (int k = 0; k < K_NKEY; k++) {
-			size_t len = strlen(t->rows[r][cols[k]]);
+	for (size_t i = 0; i < k; i++) {
+		v[i].key = keys + off;
+		for (int c = 0; c < K_NKEY; c++) {
+			const char *f = t->rows[v[i].row][cols[c]];
+			size_t len = strlen(f);
 
-			memcpy(keys + off, t->rows[r][cols[k]], len);
+			memcpy(keys + off, f, len);
 			off += len;
-			keys[off++] = k + 1 < K_NKEY ? '\x1f' : '\0';
+			keys[off++] = c + 1 < K_NKEY ? '\x1f' : '\0';
 		}
 	}
-	qsort(v, t->nrows, sizeof(*v), compare_cmp_row);
-	/* The block's start, whichever row sorted first, for the free. */
-	if (t->nrows)
+	qsort(v, k, sizeof(*v), compare_cmp_row);
+	/* The block's start, whichever entry sorted first, for the free. */
+	if (k)
 		v[0].block = keys;
 	else
 		free(keys);
+	*n = k;
 	return v;
 }
 
@@ -164,7 +186,9 @@ static int compare_load(const char *arg, struct compare_run *r)
 	r->med = malloc(sizeof(double) * (r->res.nrows + 1));
 	r->ci_lo = malloc(sizeof(double) * (r->res.nrows + 1));
 	r->ci_hi = malloc(sizeof(double) * (r->res.nrows + 1));
-	if (!r->med || !r->ci_lo || !r->ci_hi || !(r->rows = compare_index(&r->res, r->kcol)))
+	size_t nrows;
+	if (!r->med || !r->ci_lo || !r->ci_hi ||
+	    !(r->rows = compare_index(&r->res, r->kcol, 0, &nrows)))
 		goto nomem;
 	for (size_t i = 0; i < r->res.nrows; i++)
 		if (compare_number(r->path, &r->res, i, r->median, &r->med[i]) < 0 ||
@@ -193,7 +217,7 @@ static int compare_load(const char *arg, struct compare_run *r)
 		return -EINVAL;
 	}
 	if (!(r->val = malloc(sizeof(double) * (r->smp.nrows + 1))) ||
-	    !(r->samples = compare_index(&r->smp, r->skcol)))
+	    !(r->samples = compare_index(&r->smp, r->skcol, 1, &r->nsamples)))
 		goto nomem;
 	for (size_t i = 0; i < r->smp.nrows; i++)
 		if (compare_number(r->spath, &r->smp, i, r->value, &r->val[i]) < 0)
@@ -209,7 +233,7 @@ static void compare_free(struct compare_run *r)
 {
 	if (r->rows && r->res.nrows)
 		free(r->rows[0].block);
-	if (r->samples && r->smp.nrows)
+	if (r->samples && r->nsamples)
 		free(r->samples[0].block);
 	free(r->rows);
 	free(r->samples);
@@ -235,15 +259,17 @@ static size_t compare_samples(const struct compare_run *r, const char *key, size
 	*version = NULL;
 	if (!r->have_samples)
 		return 0;
-	while (*cursor < r->smp.nrows && strcmp(r->samples[*cursor].key, key) < 0)
+	while (*cursor < r->nsamples && strcmp(r->samples[*cursor].key, key) < 0)
 		(*cursor)++;
-	for (; *cursor < r->smp.nrows && strcmp(r->samples[*cursor].key, key) == 0; (*cursor)++) {
-		size_t row = r->samples[*cursor].row;
+	for (; *cursor < r->nsamples && strcmp(r->samples[*cursor].key, key) == 0; (*cursor)++) {
+		const struct compare_row *g = &r->samples[*cursor];
 
-		if (n < max)
-			out[n++] = r->val[row];
-		if (r->version >= 0)
-			*version = r->smp.rows[row][r->version];
+		for (size_t row = g->row; row < g->row + g->count; row++) {
+			if (n < max)
+				out[n++] = r->val[row];
+			if (r->version >= 0)
+				*version = r->smp.rows[row][r->version];
+		}
 	}
 	return n;
 }

@@ -282,3 +282,35 @@ Test(compare, bad_data_is_2, .timeout = 30)
 	cr_assert_eq(fx_compare("nonexistent", "base"), 2);
 	fx_end();
 }
+
+/* Samples in any order: a configuration's repetitions need not be
+ * consecutive in samples.csv. */
+Test(compare, samples_in_any_order, .timeout = 30)
+{
+	const struct fx_row base[] = { FX_NS(100, 4), { "ctx.thread.pipe", "roundtrip", "ns",
+		100, 99, 101, 0, 0, 0 } };
+	const struct fx_row slow[] = { FX_NS(150, 4), { "ctx.thread.pipe", "roundtrip", "ns",
+		100, 99, 101, 0, 0, 0 } };
+	char text[8192];
+	size_t off;
+
+	fx_start();
+	fx_run("base", base, 2, "aaaa");
+	fx_run("slow", slow, 2, "aaaa");
+	/* base's samples, the two configurations' repetitions interleaved;
+	 * the slow one's futex samples far apart from base's */
+	for (int run = 0; run < 2; run++) {
+		off = (size_t)snprintf(text, sizeof(text), "run_id,bench,mode,placement,threads,"
+				       "params,metric,unit,rep,value,ops,bench_version\n");
+		for (int i = 0; i < 10; i++)
+			for (int b = 0; b < 2; b++)
+				off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"r,%s,thread,same-core,2,ws_kb=0,roundtrip,ns,%d,%g,1000,aaaa\n",
+					b ? "ctx.thread.pipe" : "ctx.thread.futex", i + 1,
+					b ? 100.0 + i * 0.1 : (run ? 150.0 : 100.0) + i * 0.1);
+		fx_file(run ? "slow" : "base", "samples.csv", text);
+	}
+	cr_assert_eq(fx_compare("base", "slow"), 1, "the futex slowdown was missed");
+	cr_assert_eq(fx_compare("base", "base"), 0);
+	fx_end();
+}
