@@ -443,6 +443,8 @@ size_t report_warn(const struct report *r, int verbose, const char *details)
 	size_t n, count[RW_NKINDS] = { 0 }, rows = 0;
 	struct report_warning *list = report_warnings(r, &n);
 
+	int ctr_err[CTR_MAX] = { 0 };
+
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->e[i];
 
@@ -451,12 +453,28 @@ size_t report_warn(const struct report *r, int verbose, const char *details)
 		for (const struct bench_metric *m = e->desc->metrics; m->name; m++)
 			rows++;
 		for (int c = 0; c < r->ctrs.n; c++)
-			if (!e->res.ctr_ok[c] && !ctr_noted[c]) {
-				ctr_noted[c] = 1;
-				fprintf(stderr, "contend: notice: counter '%s' cannot be counted here "
-					"(%s); column %s is left empty\n", r->ctrs.name[c],
-					ctr_why(&r->ctrs, c, e->res.ctr_err[c]), r->ctrs.column[c]);
+			if (!e->res.ctr_ok[c] && !ctr_err[c])
+				ctr_err[c] = e->res.ctr_err[c] ? e->res.ctr_err[c] : EIO;
+	}
+	/* One notice per reason, naming every counter it hides. */
+	for (int c = 0; c < r->ctrs.n; c++) {
+		char names[CTR_MAX * (CTR_NAME_MAX + 2)] = "";
+		const char *why;
+		int k = 0;
+
+		if (!ctr_err[c] || ctr_noted[c])
+			continue;
+		why = ctr_why(&r->ctrs, c, ctr_err[c]);
+		for (int d = c; d < r->ctrs.n; d++)
+			if (ctr_err[d] && !ctr_noted[d] &&
+			    strcmp(ctr_why(&r->ctrs, d, ctr_err[d]), why) == 0) {
+				ctr_noted[d] = 1;
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+					 k++ ? ", " : "", r->ctrs.name[d]);
 			}
+		fprintf(stderr, "contend: notice: %s %s cannot be counted here (%s); %s left "
+			"empty\n", k > 1 ? "counters" : "counter", names, why,
+			k > 1 ? "their columns are" : "its column is");
 	}
 	for (size_t i = 0; i < n; i++) {
 		count[list[i].kind]++;
