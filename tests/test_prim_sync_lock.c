@@ -34,6 +34,7 @@
 #include "primitives/arch/cpu.h"
 #include "primitives/sync.h"
 #include "tests/check.h"
+#include "tests/prim_util.h"
 
 #define LOCK_THREADS 4
 #define LOCK_ITERS 100000
@@ -56,50 +57,6 @@
 static int64_t now_ns(void)
 {
 	return check_now_ns();
-}
-
-/* The calling thread's kernel id, for thread_asleep(). */
-static pid_t my_tid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
-
-/* Whether thread `tid` of this process is asleep ('S' in its stat line). */
-static bool thread_asleep(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The state follows the command name, which may hold blanks. */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
-/* Pin the calling thread to one CPU (best effort). */
-static void pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
-static void *shm_alloc(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	cr_assert_neq(p, MAP_FAILED);
-	return p;
 }
 
 /*
