@@ -480,18 +480,28 @@ struct csv_cells {
 	size_t n, cap;
 };
 
+/* Room for one more element of `size` bytes in *v (doubling *cap);
+ * 0 or -ENOMEM.  The one growth rule of the reader's arrays. */
+static int csv_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 64;
+	nv = ncap > *cap && ncap <= SIZE_MAX / size ? realloc(*v, ncap * size) : NULL;
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
 static int csv_cells_push(struct csv_cells *c, char *s)
 {
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 64;
-		char **nv = ncap > c->cap && ncap <= SIZE_MAX / sizeof(*nv) ?
-			realloc(c->v, ncap * sizeof(*nv)) : NULL;
-
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = ncap;
-	}
+	if (csv_grow((void **)&c->v, &c->cap, c->n, sizeof(*c->v)) < 0)
+		return -ENOMEM;
 	c->v[c->n++] = s;
 	return 0;
 }
@@ -504,15 +514,8 @@ struct csv_lines {
 
 static int csv_lines_push(struct csv_lines *l, size_t line)
 {
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 64;
-		size_t *nv = ncap <= SIZE_MAX / sizeof(*nv) ? realloc(l->v, ncap * sizeof(*nv)) : NULL;
-
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = ncap;
-	}
+	if (csv_grow((void **)&l->v, &l->cap, l->n, sizeof(*l->v)) < 0)
+		return -ENOMEM;
 	l->v[l->n++] = line;
 	return 0;
 }

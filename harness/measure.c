@@ -105,7 +105,6 @@ static int measure_baseline(struct measure *m, uint64_t iters, int counting,
 		o->ns += t.ns;
 		o->cpu_ns += t.cpu_ns;
 		o->ops += t.ops;
-		o->jain = t.jain;
 		for (int c = 0; counting && c < nctr; c++)
 			o->ctr[c] += t.ctr[c];
 	}
