@@ -23,14 +23,15 @@
 #include "primitives/futex.h"
 
 #define CTX_PARAMS (const struct bench_param[]){ \
-	{ "ws_kb", "0", "KiB of memory each side dirties after every switch (lat_ctx -s)", \
-	  0, 1 << 20 }, \
-	{ NULL, NULL, NULL, 0, 0 } }
+	{ .name = "ws_kb", .def = "0", \
+	  .help = "KiB of memory each side dirties after every switch (lat_ctx -s)", \
+	  .min = 0, .max = 1 << 20 }, \
+	{ .name = NULL } }
 
 #define CTX_METRICS (const struct bench_metric[]){ \
-	{ "roundtrip", "ns", BENCH_NS_PER_OP, 1, 0 }, \
-	{ "switch", "ns", BENCH_NS_NET_PER_OP, 2, 0 }, \
-	{ NULL, NULL, 0, 0, 0 } }
+	{ .name = "roundtrip", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 }, \
+	{ .name = "switch", .unit = "ns", .kind = BENCH_NS_NET_PER_OP, .per_iter = 2 }, \
+	{ .name = NULL } }
 
 /* What the switch of a kernel exchange is net of. */
 #define CTX_KERNEL_BASELINE "each side alone on its processor, the same system calls, " \

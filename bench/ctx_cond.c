@@ -27,9 +27,9 @@ struct ctx_cond_shared {
 };
 
 static const struct bench_metric ctx_cond_metrics[] = {
-	{ "roundtrip", "ns", BENCH_NS_PER_OP, 1, 0 },
-	{ "over_futex", "ns", BENCH_NS_NET_PER_OP, 2, 0 },
-	{ NULL, NULL, 0, 0, 0 },
+	{ .name = "roundtrip", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
+	{ .name = "over_futex", .unit = "ns", .kind = BENCH_NS_NET_PER_OP, .per_iter = 2 },
+	{ .name = NULL },
 };
 
 static int ctx_cond_setup(struct bench_state *st)

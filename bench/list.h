@@ -11,6 +11,9 @@ BENCH(ctx_process_pipe)
 BENCH(ctx_process_futex)
 BENCH(ctx_coro_asm)
 BENCH(ctx_coro_ucontext)
+/* lock.* (bench/lock.c) */
+/* sync.* (bench/sync_*.c) */
+/* queue.* (bench/queue_*.c) */
 BENCH(selftest_hang)
 BENCH(selftest_crash)
 BENCH(selftest_lie)
@@ -21,3 +24,4 @@ BENCH(selftest_idle)
 BENCH(selftest_spin)
 BENCH(selftest_nap)
 BENCH(selftest_skip)
+BENCH(selftest_record)

@@ -15,22 +15,23 @@
 #include "harness/bench.h"
 
 static const struct bench_metric selftest_metrics[] = {
-	{ "op", "ns", BENCH_NS_PER_OP, 1, 0 },
-	{ NULL, NULL, 0, 0, 0 },
+	{ .name = "op", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
+	{ .name = NULL },
 };
 
 /* ---- selftest.spin: a known cost ------------------------------------------ */
 
 static const struct bench_metric selftest_spin_metrics[] = {
-	{ "op", "ns", BENCH_NS_PER_OP, 1, 0 },
-	{ "rate", "ops/s", BENCH_OPS_PER_SEC, 1, 1 },
-	{ NULL, NULL, 0, 0, 0 },
+	{ .name = "op", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
+	{ .name = "rate", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1, .higher_is_better = 1 },
+	{ .name = NULL },
 };
 
 static const struct bench_param selftest_spin_params[] = {
-	{ "k_ns", "5000000", "nanoseconds of the harness clock each operation lasts",
-	  1, 1000000000 },
-	{ NULL, NULL, NULL, 0, 0 },
+	{ .name = "k_ns", .def = "5000000",
+	  .help = "nanoseconds of the harness clock each operation lasts", .min = 1,
+	  .max = 1000000000 },
+	{ .name = NULL },
 };
 
 struct selftest_spin {
@@ -106,8 +107,9 @@ static uint64_t selftest_nap_run(struct bench_task *t, uint64_t iters)
 }
 
 static const struct bench_param selftest_nap_params[] = {
-	{ "k_ns", "1000000", "nanoseconds each operation sleeps", 1, 1000000000 },
-	{ NULL, NULL, NULL, 0, 0 },
+	{ .name = "k_ns", .def = "1000000", .help = "nanoseconds each operation sleeps", .min = 1,
+	  .max = 1000000000 },
+	{ .name = NULL },
 };
 
 const struct bench_desc bench_selftest_nap = {
@@ -182,6 +184,47 @@ static int selftest_setup_fail(struct bench_state *st)
 	return -ENOSYS;
 }
 
+/* ---- selftest.record: known distributions and values ---------------------- */
+
+/*
+ * Each operation records the value (i mod 1000) + 1 into histogram 0 and
+ * 5000 into histogram 1, so every latency round's merged distribution
+ * is known however many operations it had: p50 near 500, p99 near 990,
+ * max 1000 (exact), and a constant 5000 (one bucket, exact).  Each task
+ * reports its id + 1: combined by maximum it is the task count, by sum
+ * n(n+1)/2.  Recording is on only in latency rounds: a count of
+ * recordings made while off proves it.
+ */
+static const struct bench_metric selftest_record_metrics[] = {
+	{ .name = "op", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
+	BENCH_LATENCY_ROWS("spread", 0),
+	BENCH_LATENCY_ROWS("flat", 1),
+	{ .name = "top_id", .unit = "tasks", .kind = BENCH_REPORTED, .slot = 0,
+	  .combine = BENCH_COMBINE_MAX },
+	{ .name = "id_sum", .unit = "tasks", .kind = BENCH_REPORTED, .slot = 1,
+	  .combine = BENCH_COMBINE_SUM },
+	{ .name = "share_min", .unit = "ratio", .kind = BENCH_SHARE_MIN, .per_iter = 1,
+	  .higher_is_better = 1 },
+	{ .name = "share_max", .unit = "ratio", .kind = BENCH_SHARE_MAX, .per_iter = 1 },
+	{ .name = NULL },
+};
+
+static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
+{
+	int rec = bench_recording(t);
+
+	for (uint64_t i = 0; i < iters; i++) {
+		if (rec) {
+			bench_record_ns(t, 0, i % 1000 + 1);
+			bench_record_ns(t, 1, 5000);
+		}
+		__asm__ __volatile__("" ::: "memory");
+	}
+	bench_report(t, 0, t->id + 1);
+	bench_report(t, 1, t->id + 1);
+	return iters;
+}
+
 /* A configuration that cannot run here: skipped, not failed. */
 static int selftest_setup_skip(struct bench_state *st)
 {
@@ -205,6 +248,12 @@ SELFTEST_DESC(bench_selftest_setup, "selftest.setup", "setup fails",
 SELFTEST_DESC(bench_selftest_idle, "selftest.idle", "does no work", .run = selftest_idle_run);
 SELFTEST_DESC(bench_selftest_skip, "selftest.skip", "setup says it cannot run here",
 	      .run = selftest_lie_run, .setup = selftest_setup_skip);
+const struct bench_desc bench_selftest_record = {
+	.name = "selftest.record", .summary = "records known latencies and reports known values",
+	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
+	.placements = "none", .hidden = 1, .metrics = selftest_record_metrics,
+	.run = selftest_record_run,
+};
 const struct bench_desc bench_selftest_partner = {
 	.name = "selftest.partner", .summary = "task 0's setup fails; task 1 would wait for it",
 	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 2,

@@ -3,6 +3,7 @@
  * parameters, the clock, and saying "skipped".
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,4 +88,89 @@ int bench_skip(struct bench_state *st, const char *why)
 	/* Tasks of one configuration may all say it at once. */
 	__atomic_store_n(&st->skip_reason, why, __ATOMIC_RELAXED);
 	return -ENOTSUP;
+}
+
+int bench_nhists(const struct bench_desc *d)
+{
+	int n = 0;
+
+	for (const struct bench_metric *m = d->metrics; m->name; m++)
+		if (m->kind == BENCH_LATENCY && m->slot + 1 > n)
+			n = m->slot + 1;
+	return n;
+}
+
+int bench_nvalues(const struct bench_desc *d)
+{
+	int n = 0;
+
+	for (const struct bench_metric *m = d->metrics; m->name; m++)
+		if (m->kind == BENCH_REPORTED && m->slot + 1 > n)
+			n = m->slot + 1;
+	return n;
+}
+
+int bench_recording(const struct bench_task *t)
+{
+	return t->rec && t->rec->recording;
+}
+
+void bench_record_ns(struct bench_task *t, int slot, uint64_t ns)
+{
+	if (!bench_recording(t))
+		return;
+	if (slot < 0 || slot >= t->rec->nhist) {
+		fprintf(stderr, "contend: %s: records into histogram %d, which no metric declares\n",
+			t->st->desc->name, slot);
+		abort();	/* a bug in the workload */
+	}
+	hist_record(&t->rec->hist[slot], ns);
+}
+
+void bench_report(struct bench_task *t, int slot, double value)
+{
+	if (!t->rec || slot < 0 || slot >= BENCH_MAX_VALUES) {
+		fprintf(stderr, "contend: %s: reports value %d, out of range\n",
+			t->st->desc->name, slot);
+		abort();	/* a bug in the workload */
+	}
+	t->rec->value[slot] = value;
+	t->rec->reported[slot] = 1;
+}
+
+/* Iterations of bench_work() per nanosecond here; measured once per
+ * process (the runner, before it spawns tasks, which inherit it). */
+static double bench_loops_per_ns;
+
+static double bench_work_rate(void)
+{
+	double best = 0;
+
+	/* The fastest of several 1 ms tries: a try that was interrupted or
+	 * met a slow clock only ever looks slower. */
+	for (int k = 0; k < 7; k++) {
+		uint64_t n = 1 << 16, t0, t1;
+
+		for (;;) {
+			t0 = clk_now();
+			bench_work(n);
+			t1 = clk_now();
+			if (clk_ns(t1 - t0) >= 1e6 || n >= (UINT64_C(1) << 40))
+				break;
+			n *= 2;
+		}
+		double rate = (double)n / clk_ns(t1 - t0);
+		if (rate > best)
+			best = rate;
+	}
+	return best;
+}
+
+uint64_t bench_work_loops(double ns)
+{
+	if (!(ns > 0))
+		return 0;
+	if (bench_loops_per_ns == 0)
+		bench_loops_per_ns = bench_work_rate();
+	return (uint64_t)llround(ns * bench_loops_per_ns);
 }

@@ -44,7 +44,37 @@ enum bench_metric_kind {
 	BENCH_NS_NET_PER_OP,	/* (run - baseline time) / events         */
 	BENCH_OPS_PER_SEC,	/* events / run time                      */
 	BENCH_FAIRNESS,		/* Jain's index over per-task op counts   */
+	/* The smallest / largest task's operations over the fair share
+	 * (total / tasks): 1 is fair, 0 a task that never got in. */
+	BENCH_SHARE_MIN,
+	BENCH_SHARE_MAX,
+	/*
+	 * A distribution the tasks record with bench_record_ns() in the
+	 * latency rounds (see bench_recording); histogram number `slot`,
+	 * figure `stat` of it.  BENCH_LATENCY_ROWS makes the four rows of
+	 * one distribution, <name>_p50, _p99, _p999 and _max: each is a
+	 * value per latency round (the tasks' histograms merged), so it gets
+	 * every statistic a repeated metric gets.  Unit "ns".
+	 */
+	BENCH_LATENCY,
+	/* A value the workload measures itself and publishes with
+	 * bench_report(t, slot, v) in each measured round (resident memory
+	 * growth, a ratio, the most tasks seen inside at once), combined
+	 * over the tasks as `combine` says; unit as declared. */
+	BENCH_REPORTED,
 };
+
+/* How BENCH_REPORTED values of one round combine over the tasks that
+ * reported one (tasks that did not are left out). */
+enum bench_combine {
+	BENCH_COMBINE_SUM,
+	BENCH_COMBINE_MEAN,
+	BENCH_COMBINE_MAX,
+};
+
+/* Histograms (BENCH_LATENCY) and reported values a workload may use. */
+#define BENCH_MAX_HISTS 4
+#define BENCH_MAX_VALUES 4
 
 struct bench_metric {
 	const char *name;	/* CSV `metric` column, e.g. "roundtrip"  */
@@ -53,7 +83,24 @@ struct bench_metric {
 	/* events = ops * per_iter: e.g. 2 one-way switches per roundtrip. */
 	unsigned per_iter;
 	int higher_is_better;
+	int slot;		/* BENCH_LATENCY: histogram; BENCH_REPORTED: value */
+	int stat;		/* BENCH_LATENCY: BENCH_LAT_P50 ... BENCH_LAT_MAX */
+	enum bench_combine combine;	/* BENCH_REPORTED only */
 };
+
+/* Which figure of a latency round's merged histogram a row gives. */
+enum { BENCH_LAT_P50, BENCH_LAT_P99, BENCH_LAT_P999, BENCH_LAT_MAX, BENCH_LAT_NSTATS };
+
+/* The four rows of one latency distribution, for a metrics table:
+ * BENCH_LATENCY_ROWS("acquire", 0) gives acquire_p50 ... acquire_max. */
+#define BENCH__LAT_ROW(name_, suffix_, slot_, stat_)			\
+	{ .name = name_ suffix_, .unit = "ns", .kind = BENCH_LATENCY,	\
+	  .per_iter = 1, .slot = slot_, .stat = stat_ }
+#define BENCH_LATENCY_ROWS(name_, slot_)				\
+	BENCH__LAT_ROW(name_, "_p50", slot_, BENCH_LAT_P50),		\
+	BENCH__LAT_ROW(name_, "_p99", slot_, BENCH_LAT_P99),		\
+	BENCH__LAT_ROW(name_, "_p999", slot_, BENCH_LAT_P999),		\
+	BENCH__LAT_ROW(name_, "_max", slot_, BENCH_LAT_MAX)
 
 /* Who runs baseline() (bench_desc.baseline_how). */
 enum bench_baseline_how {
@@ -68,12 +115,18 @@ enum bench_baseline_how {
 
 struct bench_param {
 	const char *name;
-	const char *def;	/* default value, as text */
+	const char *def;	/* default value(s), as text: "0,100,1000" sweeps */
 	const char *help;
 	/* min < max: a whole decimal number in [min, max], checked before
 	 * anything runs and recorded in canonical form ("010" is 10);
 	 * otherwise free text. */
 	long long min, max;
+	/* The values used under --quick when the user gives none (a comma
+	 * list, like def may be); NULL: def. */
+	const char *quick;
+	/* Free text only: NULL, or the values allowed, '|'-separated
+	 * ("yield|spin"); anything else is refused before the run. */
+	const char *choices;
 };
 
 /* The Makefile defines CONTEND_SRC_HASH per bench/ file. */
@@ -100,6 +153,7 @@ struct bench_task {
 	struct bench_state *st;
 	int id;			/* 0 .. ntasks-1 */
 	void *local;		/* task-private state from task_init */
+	struct bench_rec *rec;	/* internal to the harness */
 };
 
 struct bench_desc {
@@ -110,6 +164,9 @@ struct bench_desc {
 	const char *version;
 	unsigned modes;		/* BENCH_MODE_* this workload supports */
 	int tasks;		/* fixed task count, or 0: from --threads */
+	/* With tasks 0 and no --threads: also run 2 x the processors, where
+	 * spinning and sleeping waits part ways (over-subscription). */
+	int oversubscribe;
 	const char *placements;	/* default policies, e.g. "same-core,cross-core" */
 	int hidden;		/* harness self-tests: not listed, never matched by a glob */
 	const struct bench_param *params;	/* NULL-name terminated, may be NULL */
@@ -169,6 +226,39 @@ uint64_t bench_now_ns(void);
  * `why` must outlive the call (a string literal).
  */
 int bench_skip(struct bench_state *st, const char *why);
+
+/*
+ * Latency distributions.  The harness runs the measured rounds with
+ * recording off, so that no clock read of the workload slows what they
+ * time, and then as many latency rounds with it on; run() asks
+ * bench_recording() once per call and, when it says yes, times what it
+ * likes (every k-th operation: a parameter of the workload, so that the
+ * row says which k was used) with bench_now_ns() and records it.
+ * bench_record_ns() adds to the task's own log-linear histogram (about
+ * 0.8 % relative error, values up to 2^48 ns, the exact maximum kept):
+ * no allocation, no lock, no system call.  Calling it while not
+ * recording is a no-op.
+ */
+int bench_recording(const struct bench_task *t);
+void bench_record_ns(struct bench_task *t, int slot, uint64_t ns);
+
+/* Publish this task's value for BENCH_REPORTED metric `slot` in the
+ * current round (the last call of the round counts). */
+void bench_report(struct bench_task *t, int slot, double value);
+
+/*
+ * Calibrated work: bench_work(loops) spins a loop the compiler cannot
+ * remove, and bench_work_loops(ns) says how many iterations take `ns`
+ * nanoseconds on this machine (measured once per runner, the fastest of
+ * several tries).  For critical and non-critical sections: work, not a
+ * sleep.  Call bench_work_loops() from setup(), before tasks exist.
+ */
+uint64_t bench_work_loops(double ns);
+static inline void bench_work(uint64_t loops)
+{
+	for (uint64_t i = 0; i < loops; i++)
+		__asm__ __volatile__("" : : "r"(i) : "memory");
+}
 
 /* The registry: every workload has one line in bench/list.h. */
 extern const struct bench_desc *const bench_registry[];

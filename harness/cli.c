@@ -12,7 +12,7 @@
 
 enum cli_opt_id {
 	OPT_THREADS, OPT_MODE, OPT_PLACEMENT, OPT_REPS, OPT_MIN_TIME, OPT_TIMEOUT,
-	OPT_PARAM, OPT_COUNTERS, OPT_OUT, OPT_FORMAT, OPT_SAMPLES, OPT_QUICK, OPT_SEED,
+	OPT_PARAM, OPT_COUNTERS, OPT_OUT, OPT_FORMAT, OPT_SAMPLES, OPT_HISTOGRAMS, OPT_QUICK, OPT_SEED,
 	OPT_PRESET, OPT_RESUME, OPT_LONG, OPT_THRESHOLD, OPT_VERBOSE, OPT_HELP,
 };
 
@@ -47,6 +47,8 @@ static const struct cli_opt {
 	  "csv (the columns README.md describes) or json (Google Benchmark's schema)" },
 	{ OPT_SAMPLES, "samples", "FILE", CLI_RUN,
 	  "also write every repetition's raw value here" },
+	{ OPT_HISTOGRAMS, "histograms", "FILE", CLI_RUN,
+	  "also write the latency histograms (one row per bucket) to FILE" },
 	{ OPT_QUICK, "quick", NULL, CLI_RUN | CLI_SWEEP,
 	  "fewer and shorter repetitions: a smoke run" },
 	{ OPT_SEED, "seed", "N", CLI_RUN | CLI_SWEEP,
@@ -255,6 +257,9 @@ static int cli_option(const struct cli_opt *o, const char *v, struct cli_args *a
 			return -EINVAL;
 		}
 		a->format = v;
+		return 0;
+	case OPT_HISTOGRAMS:
+		a->histograms = v;
 		return 0;
 	case OPT_SAMPLES:
 		a->samples = v;

@@ -48,7 +48,7 @@ struct cli_args {
 	struct cli_param param[CLI_MAX_PARAM];
 	int nparam;
 	const char *counters;
-	const char *out, *format, *samples, *preset, *resume;
+	const char *out, *format, *samples, *histograms, *preset, *resume;
 	int quick, lng, help, verbose;
 	int seed_given;
 	unsigned long long seed;

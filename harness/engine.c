@@ -35,7 +35,7 @@ struct engine_plan {
 	int nplaces;
 	char **strings;				/* canonical values, owned */
 	int nstrings;
-	int reps;
+	int reps, quick;
 	double min_time, budget;
 	char notes[ENGINE_MAX_NOTES][300];
 	int nnotes;
@@ -113,6 +113,24 @@ static const char *engine_keep(struct engine_plan *p, const char *s)
 	return n[p->nstrings++];
 }
 
+/* Whether v is one of the '|'-separated words of `choices`. */
+static int engine_is_choice(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *c = choices; *c;) {
+		const char *end = strchr(c, '|');
+		size_t len = end ? (size_t)(end - c) : strlen(c);
+
+		if (len == n && strncmp(c, v, n) == 0)
+			return 1;
+		if (!end)
+			break;
+		c = end + 1;
+	}
+	return 0;
+}
+
 /*
  * A value of parameter bp as the run will use it: an integer parameter's
  * value whole, in range and in canonical form (the same parser reads it
@@ -125,8 +143,14 @@ static const char *engine_value(struct engine_plan *p, const struct bench_desc *
 	char why[200], canon[32];
 	long long x;
 
-	if (bp->min >= bp->max)
-		return v;	/* free text */
+	if (bp->min >= bp->max) {	/* free text */
+		if (bp->choices && !engine_is_choice(bp->choices, v)) {
+			engine_fail(p, "--param %s=%s: %s takes one of %s", bp->name, v, d->name,
+				    bp->choices);
+			return NULL;
+		}
+		return v;
+	}
 	if (parse_ll(v, bp->min, bp->max, &x, why, sizeof(why)) < 0) {
 		engine_fail(p, "--param %s=%s: %s takes a whole number in %lld..%lld (%s)",
 			    bp->name, v, d->name, bp->min, bp->max, why);
@@ -146,19 +170,46 @@ static int engine_values(struct engine_plan *p, const struct cli_args *a,
 		const struct bench_param *bp = &d->params[k];
 		const struct cli_param *u = engine_user_param(a, bp->name);
 
-		nvals[k] = u ? u->nvalues : 1;
-		for (int i = 0; i < nvals[k]; i++) {
-			const char *v = engine_value(p, d, bp, u ? u->values[i] : bp->def);
+		const char *list = p->quick && bp->quick ? bp->quick : bp->def;
+		char **defs = NULL;
+		size_t ndefs = 0;
+		char why[300];
 
-			if (!v)
+		/* A workload's own default may be a list: split it as a
+		 * user's --param would be (a bad one is a bug in it). */
+		if (!u) {
+			int r = parse_split(list, ',', bp->name, &defs, &ndefs, why, sizeof(why));
+
+			if (r == -ENOMEM)
+				return r;
+			if (r < 0 || ndefs > CLI_MAX_VALUES) {
+				fprintf(stderr, "contend: %s: bad default for %s: %s\n", d->name,
+					bp->name, r < 0 ? why : "too many values");
+				abort();	/* a bug in the workload's descriptor */
+			}
+		}
+		nvals[k] = u ? u->nvalues : (int)ndefs;
+		for (int i = 0; i < nvals[k]; i++) {
+			const char *raw = u ? u->values[i] : defs[i];
+			const char *v = engine_value(p, d, bp, raw);
+
+			/* Kept for the plan's life: the split copy goes below. */
+			if (v == raw && !u)
+				v = engine_keep(p, raw);
+			if (!v) {
+				parse_split_free(defs, ndefs);
 				return p->err[0] ? -EINVAL : -ENOMEM;
+			}
 			for (int j = 0; j < i; j++)
-				if (strcmp(vals[k][j], v) == 0)
+				if (strcmp(vals[k][j], v) == 0) {
+					parse_split_free(defs, ndefs);
 					return engine_fail(p, "--param %s: %s and %s are the same "
-							   "value", bp->name, u->values[j],
-							   u->values[i]);
+							   "value", bp->name, u ? u->values[j] : v,
+							   raw);
+				}
 			vals[k][i] = v;
 		}
+		parse_split_free(defs, ndefs);
 	}
 	return 0;
 }
@@ -313,11 +364,12 @@ static int engine_default_places(const struct bench_desc *d, struct topo_placeme
 	return tmp.nplace;
 }
 
-/* Calibration, warm-up and every repetition (and its baseline), with a
- * wide margin for spawning, slow machines and sanitizers. */
+/* Calibration, warm-up and every repetition (and its baseline, and its
+ * latency round), with a wide margin for spawning, slow machines and
+ * sanitizers. */
 static double engine_budget(double timeout, int reps, double min_time)
 {
-	double need = (reps + 6) * 2 * min_time;
+	double need = (2 * reps + 6) * 2 * min_time;
 
 	if (timeout > 0)
 		return timeout;
@@ -400,6 +452,7 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 	*out = NULL;
 	if (!p)
 		return -ENOMEM;
+	p->quick = quick;
 	p->reps = a->reps ? a->reps : d->reps ? d->reps : quick ? 5 : 10;
 	p->min_time = a->min_time > 0 ? a->min_time : d->min_time > 0 ? d->min_time :
 		      quick ? 0.02 : 0.1;
@@ -417,7 +470,18 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 		if (sel[i]->tasks && a->threads)
 			engine_note(p, "%s runs a fixed %d tasks; --threads does not apply to it",
 				    sel[i]->name, sel[i]->tasks);
-		if ((ret = engine_expand_bench(p, a, sel[i], places, nplace, threads, nthreads)) < 0)
+		if (sel[i]->oversubscribe && !a->threads && nthreads < PARSE_LIST_MAX) {
+			/* Twice the processors, where spinning and sleeping
+			 * waits part ways; only for the workloads that ask. */
+			int over[PARSE_LIST_MAX];
+
+			memcpy(over, threads, sizeof(int) * nthreads);
+			over[nthreads] = 2 * threads[nthreads - 1];
+			ret = engine_expand_bench(p, a, sel[i], places, nplace, over, nthreads + 1);
+		} else {
+			ret = engine_expand_bench(p, a, sel[i], places, nplace, threads, nthreads);
+		}
+		if (ret < 0)
 			goto out;
 	}
 	ret = -EINVAL;

@@ -304,7 +304,8 @@ static int cmd_run(const struct cli_args *a)
 	char err[600], what[PATH_MAX + 16];
 	const char *out = a->out ? a->out : "-";
 	unsigned long long seed = pick_seed(a);
-	int ret, status, iout, isamples = -1, json = a->format && !strcmp(a->format, "json");
+	int ret, status, iout, isamples = -1, ihist = -1;
+	int json = a->format && !strcmp(a->format, "json");
 
 	if (ctr_parse(a->counters ? a->counters : CTR_DEFAULT, &r.ctrs, err, sizeof(err)) < 0)
 		return bad_input("%s", err);
@@ -323,7 +324,18 @@ static int cmd_run(const struct cli_args *a)
 		snprintf(what, sizeof(what), "--samples %s", a->samples);
 		isamples = out_open(&o, a->samples, what, err, sizeof(err));
 	}
-	if (iout < 0 || (a->samples && isamples < 0)) {
+	if (a->histograms && (same_destination(out, a->histograms) ||
+			      (a->samples && same_destination(a->samples, a->histograms)))) {
+		out_abort_all(&o);
+		engine_plan_free(plan);
+		return bad_input("--histograms %s names the same file as --out or --samples; give "
+				 "each its own name", a->histograms);
+	}
+	if (iout >= 0 && (!a->samples || isamples >= 0) && a->histograms) {
+		snprintf(what, sizeof(what), "--histograms %s", a->histograms);
+		ihist = out_open(&o, a->histograms, what, err, sizeof(err));
+	}
+	if (iout < 0 || (a->samples && isamples < 0) || (a->histograms && ihist < 0)) {
 		out_abort_all(&o);
 		engine_plan_free(plan);
 		return bad_input("%s", err);
@@ -346,6 +358,8 @@ static int cmd_run(const struct cli_args *a)
 		report_csv(&r, NULL, o.w[iout]);
 	if (isamples >= 0)
 		report_samples(&r, NULL, o.w[isamples]);
+	if (ihist >= 0)
+		report_histograms(&r, NULL, o.w[ihist]);
 	if (out_commit_all(&o))
 		status = 1;
 	report_free(&r);
@@ -560,7 +574,7 @@ static int sweep_take_folder(const struct cli_args *a, char *run_id, size_t idle
 /* The earlier part of a resumed run: its results and samples, and its
  * run id.  0, or -1 with err set. */
 struct sweep_before {
-	struct csv_table res, smp;
+	struct csv_table res, smp, hist;
 };
 
 static int sweep_load_before(const char *dir, struct report *r, struct sweep_before *b,
@@ -579,9 +593,11 @@ static int sweep_load_before(const char *dir, struct report *r, struct sweep_bef
 		csv_table_free(&env);
 	}
 	struct { const char *name; struct csv_table *t; int samples; } files[] = {
-		{ "results.csv", &b->res, 0 }, { "samples.csv", &b->smp, 1 },
+		{ "results.csv", &b->res, REPORT_FILE_RESULTS },
+		{ "samples.csv", &b->smp, REPORT_FILE_SAMPLES },
+		{ "histograms.csv", &b->hist, REPORT_FILE_HISTOGRAMS },
 	};
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
 		ret = csv_read(path, files[i].t, &line);
 		if (ret == -ENOENT)
@@ -678,10 +694,10 @@ static int cmd_sweep(const struct cli_args *a)
 	const char *preset = a->preset ? a->preset : "quick", *counters;
 	unsigned long long seed = pick_seed(a);
 	int nlines = 0, ret = 0, status = EXIT_BAD_INPUT, ia, ib, made_dir = 0;
-	enum { F_RESULTS, F_SAMPLES, F_ENV, F_PLAN, F_FAILED, F_SKIPPED, F_WARN, F_N };
+	enum { F_RESULTS, F_SAMPLES, F_HIST, F_ENV, F_PLAN, F_FAILED, F_SKIPPED, F_WARN, F_N };
 	static const char *const fname[F_N] = {
-		"results.csv", "samples.csv", "env.csv", "plan.txt", "failures.csv",
-		"skipped.csv", "warnings.csv",
+		"results.csv", "samples.csv", "histograms.csv", "env.csv", "plan.txt",
+		"failures.csv", "skipped.csv", "warnings.csv",
 	};
 	int idx[F_N];
 
@@ -789,6 +805,7 @@ static int cmd_sweep(const struct cli_args *a)
 	status = finish_status(ret, &r);
 	report_csv(&r, before.res.header ? &before.res : NULL, o.w[idx[F_RESULTS]]);
 	report_samples(&r, before.smp.header ? &before.smp : NULL, o.w[idx[F_SAMPLES]]);
+	report_histograms(&r, before.hist.header ? &before.hist : NULL, o.w[idx[F_HIST]]);
 	if (o.w[idx[F_ENV]])
 		envinfo_csv(&e, o.w[idx[F_ENV]]);
 	if (o.w[idx[F_PLAN]])
@@ -821,6 +838,7 @@ out:
 	free(plan_counters);
 	csv_table_free(&before.res);
 	csv_table_free(&before.smp);
+	csv_table_free(&before.hist);
 	report_free(&r);
 	return status;
 }

@@ -10,18 +10,28 @@
 #include "harness/measure.h"
 #include "harness/team.h"
 
-size_t measure_record_size(int reps, int nctr, int ntasks)
+/* The record's arrays, in order: doubles, then histograms, then ints. */
+static size_t measure_doubles(const struct runner_config *cfg)
 {
-	return sizeof(struct measure_record) +
-	       sizeof(double) * ((size_t)reps * 6 +
-				 RUNNER_COUNT_ROUNDS * (1 + 2 * (size_t)nctr)) +
-	       sizeof(int) * (size_t)ntasks;
+	size_t nr = (size_t)cfg->reps, nctr = (size_t)cfg->ctrs->n;
+
+	return nr * (8 + (size_t)bench_nvalues(cfg->desc) +
+		     (size_t)bench_nhists(cfg->desc) * BENCH_LAT_NSTATS) +
+	       RUNNER_COUNT_ROUNDS * (1 + 2 * nctr);
 }
 
-void measure_arrays(struct measure_record *r, int reps, int nctr, struct measure_arrays *a)
+size_t measure_record_size(const struct runner_config *cfg)
+{
+	return sizeof(struct measure_record) + sizeof(double) * measure_doubles(cfg) +
+	       sizeof(struct hist) * (size_t)bench_nhists(cfg->desc) +
+	       sizeof(int) * (size_t)cfg->ntasks;
+}
+
+void measure_arrays(struct measure_record *r, const struct runner_config *cfg,
+		    struct measure_arrays *a)
 {
 	double *d = (double *)(r + 1);
-	size_t nr = (size_t)reps, cr = RUNNER_COUNT_ROUNDS * (size_t)nctr;
+	size_t nr = (size_t)cfg->reps, cr = RUNNER_COUNT_ROUNDS * (size_t)cfg->ctrs->n;
 
 	a->run_ns = d;
 	a->cpu_ns = d + nr;
@@ -29,10 +39,15 @@ void measure_arrays(struct measure_record *r, int reps, int nctr, struct measure
 	a->jain = d + 3 * nr;
 	a->base_ns = d + 4 * nr;
 	a->base_cpu_ns = d + 5 * nr;
-	a->ctr_ops = d + 6 * nr;
+	a->share_min = d + 6 * nr;
+	a->share_max = d + 7 * nr;
+	a->value = d + 8 * nr;
+	a->lat = a->value + nr * (size_t)bench_nvalues(cfg->desc);
+	a->ctr_ops = a->lat + nr * (size_t)bench_nhists(cfg->desc) * BENCH_LAT_NSTATS;
 	a->ctr_run = a->ctr_ops + RUNNER_COUNT_ROUNDS;
 	a->ctr_base = a->ctr_run + cr;
-	a->cpus_seen = (int *)(a->ctr_base + cr);
+	a->hist = (struct hist *)(d + measure_doubles(cfg));
+	a->cpus_seen = (int *)(a->hist + bench_nhists(cfg->desc));
 }
 
 /* Beyond this a round of a real workload would last hours. */
@@ -71,6 +86,22 @@ static int measure_run(struct measure *m, uint64_t iters, int counting, struct t
 	struct team_round rq = {
 		.phase = TEAM_RUN, .counting = counting, .first = 0, .n = m->cfg->ntasks,
 		.iters = iters,
+	};
+	char why[200];
+	enum team_status st = team_round(&m->tm, &rq, o, why, sizeof(why));
+
+	m->run_total += iters;
+	return st == TEAM_OK ? 0 : measure_stop(m, st, why);
+}
+
+/* One latency round of every task: run() with recording on, the tasks'
+ * histograms merged into merge[]. */
+static int measure_latency(struct measure *m, uint64_t iters, struct hist *merge,
+			   struct team_result *o)
+{
+	struct team_round rq = {
+		.phase = TEAM_RUN, .first = 0, .n = m->cfg->ntasks, .iters = iters,
+		.recording = 1, .merge = merge,
 	};
 	char why[200];
 	enum team_status st = team_round(&m->tm, &rq, o, why, sizeof(why));
@@ -145,7 +176,7 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 	const struct runner_config *cfg = m->cfg;
 	const struct bench_desc *d = cfg->desc;
 	struct measure_record *r = m->r;
-	int nctr = cfg->ctrs->n;
+	int nctr = cfg->ctrs->n, nhist = bench_nhists(d), nval = bench_nvalues(d);
 	double target = cfg->min_time_s * 1e9;
 	uint64_t iters = 1;
 	struct team_result o, b;
@@ -197,8 +228,36 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 		a->jain[rep] = o.jain;
 		a->base_ns[rep] = d->baseline ? b.ns : NAN;
 		a->base_cpu_ns[rep] = d->baseline ? b.cpu_ns : NAN;
+		a->share_min[rep] = o.share_min;
+		a->share_max[rep] = o.share_max;
+		for (int v = 0; v < nval; v++)
+			a->value[(size_t)rep * nval + v] = o.value[v];
 		r->reps = rep + 1;
 		r->iters = iters;
+		iters = measure_rescale(iters, o.ns, target);
+	}
+	/* Latency rounds, as many as the measured ones, after them: the
+	 * timed rounds never carry the workload's clock reads. */
+	for (int h = 0; h < nhist; h++)
+		hist_clear(&a->hist[h]);
+	for (int rep = 0; nhist && rep < cfg->reps; rep++) {
+		struct hist round[nhist];
+
+		measure_stage(r, "latency round %d of %d", rep + 1, cfg->reps);
+		for (int h = 0; h < nhist; h++)
+			hist_clear(&round[h]);
+		if (measure_latency(m, iters, round, &o) < 0)
+			return -1;
+		for (int h = 0; h < nhist; h++) {
+			double *out = &a->lat[((size_t)rep * nhist + h) * BENCH_LAT_NSTATS];
+
+			out[BENCH_LAT_P50] = hist_quantile(&round[h], 0.50);
+			out[BENCH_LAT_P99] = hist_quantile(&round[h], 0.99);
+			out[BENCH_LAT_P999] = hist_quantile(&round[h], 0.999);
+			out[BENCH_LAT_MAX] = hist_quantile(&round[h], 1.0);
+			hist_add(&a->hist[h], &round[h]);
+		}
+		r->lat_rounds = rep + 1;
 		iters = measure_rescale(iters, o.ns, target);
 	}
 	for (int k = 0; nctr && k < RUNNER_COUNT_ROUNDS; k++) {
@@ -232,7 +291,7 @@ void measure_config(const struct runner_config *cfg, struct measure_record *r)
 	char reason[200];
 	int ret;
 
-	measure_arrays(r, cfg->reps, cfg->ctrs->n, &a);
+	measure_arrays(r, cfg, &a);
 	measure_stage(r, "setup", 0, 0);
 	if (d->setup && (ret = d->setup(&st)) < 0) {
 		if (ret == -ENOTSUP) {

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/hist.h"
 #include "harness/runner.h"
 
 /* Lives in a MAP_SHARED mapping that the parent made before the fork;
@@ -21,18 +22,24 @@ struct measure_record {
 	uint64_t iters;
 	int reps;		/* measured rounds completed */
 	int ctr_rounds;
+	int lat_rounds;		/* latency rounds completed */
 	int ctr_err[CTR_MAX];
 };
 
 struct measure_arrays {
 	double *run_ns, *cpu_ns, *ops, *jain, *base_ns, *base_cpu_ns;	/* [reps] */
+	double *share_min, *share_max;		/* [reps] */
+	double *value;				/* [reps * nvalues] */
+	double *lat;				/* [reps * nhists * BENCH_LAT_NSTATS] */
+	struct hist *hist;			/* [nhists]: every latency round merged */
 	double *ctr_ops;			/* [RUNNER_COUNT_ROUNDS] */
 	double *ctr_run, *ctr_base;		/* [RUNNER_COUNT_ROUNDS * nctr] */
 	int *cpus_seen;				/* [ntasks] */
 };
 
-size_t measure_record_size(int reps, int nctr, int ntasks);
-void measure_arrays(struct measure_record *r, int reps, int nctr, struct measure_arrays *a);
+size_t measure_record_size(const struct runner_config *cfg);
+void measure_arrays(struct measure_record *r, const struct runner_config *cfg,
+		    struct measure_arrays *a);
 
 /* Everything the runner child does; the outcome is in r. */
 void measure_config(const struct runner_config *cfg, struct measure_record *r);

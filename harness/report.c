@@ -66,6 +66,14 @@ size_t report_values(const struct report_entry *e, const struct bench_metric *m,
 {
 	const struct runner_result *res = &e->res;
 
+	if (m->kind == BENCH_LATENCY) {
+		/* One value per latency round, from its merged histogram. */
+		for (int i = 0; i < res->lat_rounds; i++)
+			out[i] = m->slot < res->nhists
+				 ? res->lat[((size_t)i * res->nhists + m->slot) * BENCH_LAT_NSTATS +
+					    m->stat] : NAN;
+		return (size_t)res->lat_rounds;
+	}
 	for (int i = 0; i < res->reps; i++) {
 		double events = res->ops[i] * m->per_iter;
 
@@ -82,6 +90,18 @@ size_t report_values(const struct report_entry *e, const struct bench_metric *m,
 		case BENCH_FAIRNESS:
 			out[i] = res->jain[i];
 			break;
+		case BENCH_SHARE_MIN:
+			out[i] = res->share_min ? res->share_min[i] : NAN;
+			break;
+		case BENCH_SHARE_MAX:
+			out[i] = res->share_max ? res->share_max[i] : NAN;
+			break;
+		case BENCH_REPORTED:
+			out[i] = m->slot < res->nvalues ? res->value[(size_t)i * res->nvalues + m->slot]
+							: NAN;
+			break;
+		case BENCH_LATENCY:
+			break;	/* above */
 		}
 	}
 	return (size_t)res->reps;
@@ -157,12 +177,18 @@ static const char *const report_sample_columns[] = {
 	"bench_version", NULL,
 };
 
-/* Column c of results.csv (the fixed ones, then a counter each) or of
- * samples.csv; NULL past the end. */
+static const char *const report_hist_columns[] = {
+	"run_id", "bench", "mode", "placement", "threads", "params", "metric",
+	"bucket_lo_ns", "bucket_hi_ns", "count", NULL,
+};
+
+/* Column c of results.csv (the fixed ones, then a counter each), of
+ * samples.csv or of histograms.csv (REPORT_FILE_*); NULL past the end. */
 static const char *report_column(const struct report *r, int samples, size_t c)
 {
 	size_t fixed = 0;
-	const char *const *cols = samples ? report_sample_columns : report_columns;
+	const char *const *cols = samples == REPORT_FILE_HISTOGRAMS ? report_hist_columns
+				  : samples ? report_sample_columns : report_columns;
 
 	while (cols[fixed])
 		fixed++;
@@ -268,6 +294,48 @@ void report_samples(const struct report *r, const struct csv_table *before,
 				csv_field_double(w, res->base_ns ? res->base_ns[k] : NAN);
 				csv_field_double(w, res->cpu_ns[k]);
 				csv_field_str(w, e->desc->version ? e->desc->version : "unknown");
+				csv_row_end(w);
+			}
+		}
+	}
+}
+
+void report_histograms(const struct report *r, const struct csv_table *before,
+		       struct csv_writer *w)
+{
+	report_header(r, REPORT_FILE_HISTOGRAMS, before, w);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct report_entry *e = &r->e[i];
+		const struct runner_result *res = &e->res;
+
+		if (res->status != RUNNER_OK || res->lat_rounds == 0)
+			continue;
+		/* One distribution per histogram: named by its p50 row less
+		 * the suffix ("acquire_p50" is "acquire"). */
+		for (const struct bench_metric *m = e->desc->metrics; m->name; m++) {
+			size_t len = strlen(m->name);
+			const struct hist *h;
+
+			if (m->kind != BENCH_LATENCY || m->stat != BENCH_LAT_P50 ||
+			    m->slot >= res->nhists)
+				continue;
+			h = &res->hist[m->slot];
+			if (len > 4 && strcmp(m->name + len - 4, "_p50") == 0)
+				len -= 4;
+			for (int b = 0; b < HIST_BUCKETS; b++) {
+				char name[128];
+
+				if (!h->bucket[b])
+					continue;
+				snprintf(name, sizeof(name), "%.*s", (int)len, m->name);
+				report_key_fields(w, r, e);
+				csv_field_str(w, name);
+				csv_field_int(w, (long long)hist_bucket_lo(b));
+				/* The last bucket is open-ended: its values end at
+				 * the exact maximum. */
+				csv_field_int(w, (long long)(b == HIST_BUCKETS - 1 ? h->max
+							      : hist_bucket_hi(b)));
+				csv_field_int(w, (long long)h->bucket[b]);
 				csv_row_end(w);
 			}
 		}
@@ -393,7 +461,10 @@ static struct report_warning *report_warnings(const struct report *r, size_t *n)
 					 m->unit, 100 * stats_median_ci_coverage(s.n), s.ci95_lo);
 				w[(*n)++] = x;
 			}
-			if (fabs(s.cv) > REPORT_CV_WARN) {
+			/* A tail (p999, max) is one rare event a round: that
+			 * it moves is what it is, not noise to fix. */
+			if (fabs(s.cv) > REPORT_CV_WARN &&
+			    !(m->kind == BENCH_LATENCY && m->stat >= BENCH_LAT_P999)) {
 				x.kind = RW_NOISY;
 				x.value = fabs(s.cv);
 				snprintf(x.text, sizeof(x.text), "%s: cv %.1f %% > 5 %%: noisy; try "

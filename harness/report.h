@@ -61,6 +61,15 @@ size_t report_values(const struct report_entry *e, const struct bench_metric *m,
 void report_csv(const struct report *r, const struct csv_table *before, struct csv_writer *w);
 void report_samples(const struct report *r, const struct csv_table *before,
 		    struct csv_writer *w);
+/*
+ * histograms.csv: every latency distribution of every configuration, all
+ * its latency rounds and tasks merged, one row per non-empty bucket
+ * (bucket_lo_ns, bucket_hi_ns, count), so that a CDF can be drawn.
+ */
+void report_histograms(const struct report *r, const struct csv_table *before,
+		       struct csv_writer *w);
+/* Which file report_same_header checks. */
+enum { REPORT_FILE_RESULTS, REPORT_FILE_SAMPLES, REPORT_FILE_HISTOGRAMS };
 /* The header report_csv or report_samples would write, for checking
  * that an earlier part of a run can be joined: 0 when t's matches. */
 int report_same_header(const struct report *r, const struct csv_table *t, int samples);

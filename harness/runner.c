@@ -126,7 +126,19 @@ static int runner_collect(const struct runner_config *cfg, struct measure_record
 		res->ctr_err[c] = r->ctr_err[c];
 		res->ctr_ok[c] = r->ctr_err[c] == 0 && res->ctr_rounds > 0;
 	}
-	measure_arrays(r, cfg->reps, nctr, &a);
+	measure_arrays(r, cfg, &a);
+	res->nvalues = bench_nvalues(cfg->desc);
+	res->nhists = bench_nhists(cfg->desc);
+	res->lat_rounds = r->status == RUNNER_OK ? r->lat_rounds : 0;
+	res->share_min = runner_copy(a.share_min, reps, &fail);
+	res->share_max = runner_copy(a.share_max, reps, &fail);
+	res->value = runner_copy(a.value, reps * (size_t)res->nvalues, &fail);
+	res->lat = runner_copy(a.lat, reps * (size_t)res->nhists * BENCH_LAT_NSTATS, &fail);
+	res->hist = malloc(sizeof(struct hist) * (size_t)(res->nhists ? res->nhists : 1));
+	if (!res->hist)
+		fail = 1;
+	else if (res->nhists)
+		memcpy(res->hist, a.hist, sizeof(struct hist) * (size_t)res->nhists);
 	res->run_ns = runner_copy(a.run_ns, reps, &fail);
 	res->cpu_ns = runner_copy(a.cpu_ns, reps, &fail);
 	res->ops = runner_copy(a.ops, reps, &fail);
@@ -149,7 +161,7 @@ static int runner_collect(const struct runner_config *cfg, struct measure_record
 
 int runner_run(const struct runner_config *cfg, struct runner_result *res)
 {
-	size_t size = measure_record_size(cfg->reps, cfg->ctrs->n, cfg->ntasks);
+	size_t size = measure_record_size(cfg);
 	struct measure_record *r = team_map(size);
 	int status = 0, w, ret;
 	pid_t pid;
@@ -220,5 +232,10 @@ void runner_result_free(struct runner_result *res)
 	free(res->ctr_run);
 	free(res->ctr_base);
 	free(res->cpus_seen);
+	free(res->share_min);
+	free(res->share_max);
+	free(res->value);
+	free(res->lat);
+	free(res->hist);
 	memset(res, 0, sizeof(*res));
 }

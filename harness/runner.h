@@ -24,6 +24,7 @@
 
 #include "harness/bench.h"
 #include "harness/counters.h"
+#include "harness/hist.h"
 
 /* Counted rounds after the timed ones: enough for a median. */
 #define RUNNER_COUNT_ROUNDS 3
@@ -57,6 +58,17 @@ struct runner_result {
 	 * and its baseline's time and CPU time (NULL without a baseline). */
 	double *run_ns, *cpu_ns, *ops, *jain;
 	double *base_ns, *base_cpu_ns;
+	/* [reps]: the smallest / largest task's share of the operations. */
+	double *share_min, *share_max;
+	/* [reps * nvalues]: BENCH_REPORTED values, NaN where none came. */
+	double *value;
+	int nvalues;
+	/* Latency rounds (as many as measured ones, after them): per round
+	 * and histogram, BENCH_LAT_NSTATS figures [lat_rounds * nhists *
+	 * BENCH_LAT_NSTATS]; and each histogram over every round. */
+	int lat_rounds, nhists;
+	double *lat;
+	struct hist *hist;	/* [nhists] */
 	/* Counters come from separate counted rounds after the timed ones,
 	 * so that perf events never slow down a timed round.  Each counted
 	 * run round is followed by a counted baseline round. */

@@ -37,6 +37,7 @@ struct team_slot {
 	double cpu_ns;
 	double ctr[CTR_MAX];
 	int ctr_err[CTR_MAX];
+	struct bench_rec rec;
 } CPU_ALIGNED;
 
 struct team_shared {
@@ -116,7 +117,7 @@ static void team_task_loop(struct team *tm, int id)
 	const struct runner_config *cfg = tm->cfg;
 	struct team_shared *sh = tm->sh;
 	struct team_slot *slot = &sh->slot[id];
-	struct bench_task t = { .st = tm->st, .id = id };
+	struct bench_task t = { .st = tm->st, .id = id, .rec = &slot->rec };
 	struct ctr_task ctrs;
 	struct ctr_sample c0, c1;
 	uint32_t seen = 0;
@@ -214,8 +215,19 @@ enum team_status team_start(struct team *tm, const struct runner_config *cfg,
 		snprintf(reason, len, "setting up the tasks: %s", strerror(ENOMEM));
 		return TEAM_FAILED;
 	}
-	for (int i = 0; i < n; i++)
+	tm->nhist = bench_nhists(cfg->desc);
+	if (tm->nhist) {
+		tm->hists = team_map(sizeof(struct hist) * (size_t)n * (size_t)tm->nhist);
+		if (!tm->hists) {
+			snprintf(reason, len, "setting up the histograms: %s", strerror(ENOMEM));
+			return TEAM_FAILED;
+		}
+	}
+	for (int i = 0; i < n; i++) {
 		tm->sh->slot[i].cpu = cfg->cpus[i];
+		tm->sh->slot[i].rec.nhist = tm->nhist;
+		tm->sh->slot[i].rec.hist = tm->nhist ? tm->hists + (size_t)i * tm->nhist : NULL;
+	}
 	for (int i = 0; i < n; i++) {
 		int ret = 0;
 
@@ -259,10 +271,20 @@ static int team_dead_task(struct team *tm, int *status)
 }
 
 static void team_wake(struct team *tm, enum team_phase phase, int counting, uint64_t iters,
-		      int first, int n)
+		      int first, int n, int recording)
 {
 	struct team_shared *sh = tm->sh;
 
+	/* The tasks wait on their round word: what is written here before
+	 * its release store below is what they see. */
+	for (int i = first; i < first + n && phase != TEAM_STOP; i++) {
+		struct bench_rec *rec = &sh->slot[i].rec;
+
+		rec->recording = recording;
+		memset(rec->reported, 0, sizeof(rec->reported));
+		for (int h = 0; recording && h < rec->nhist; h++)
+			hist_clear(&rec->hist[h]);
+	}
 	sh->phase = phase;
 	sh->counting = (uint32_t)counting;
 	sh->iters = iters;
@@ -277,6 +299,51 @@ static void team_wake(struct team *tm, enum team_phase phase, int counting, uint
 	}
 }
 
+/* The smallest and largest of n operation counts over their mean. */
+static void team_shares(const double *ops, int n, double *lo, double *hi)
+{
+	double sum = 0, mn = INFINITY, mx = -INFINITY;
+
+	for (int i = 0; i < n; i++) {
+		sum += ops[i];
+		mn = ops[i] < mn ? ops[i] : mn;
+		mx = ops[i] > mx ? ops[i] : mx;
+	}
+	*lo = *hi = NAN;
+	if (n > 0 && sum > 0) {
+		*lo = mn / (sum / n);
+		*hi = mx / (sum / n);
+	}
+}
+
+/* Each reported value of the round, combined as its metric says. */
+static void team_values(const struct team *tm, const struct team_round *rq, double *out)
+{
+	for (int v = 0; v < BENCH_MAX_VALUES; v++) {
+		enum bench_combine how = BENCH_COMBINE_SUM;
+		double acc = NAN;
+		int n = 0;
+
+		for (const struct bench_metric *m = tm->cfg->desc->metrics; m->name; m++)
+			if (m->kind == BENCH_REPORTED && m->slot == v)
+				how = m->combine;
+		for (int i = rq->first; i < rq->first + rq->n; i++) {
+			const struct bench_rec *rec = &tm->sh->slot[i].rec;
+			double x = rec->value[v];
+
+			if (!rec->reported[v])
+				continue;
+			if (n++ == 0)
+				acc = x;
+			else if (how == BENCH_COMBINE_MAX)
+				acc = x > acc ? x : acc;
+			else
+				acc += x;
+		}
+		out[v] = how == BENCH_COMBINE_MEAN && n ? acc / n : acc;
+	}
+}
+
 enum team_status team_round(struct team *tm, const struct team_round *rq,
 			    struct team_result *out, char *reason, size_t len)
 {
@@ -286,7 +353,7 @@ enum team_status team_round(struct team *tm, const struct team_round *rq,
 	double ops[rq->n > 0 ? rq->n : 1];
 	uint32_t d;
 
-	team_wake(tm, rq->phase, rq->counting, rq->iters, rq->first, rq->n);
+	team_wake(tm, rq->phase, rq->counting, rq->iters, rq->first, rq->n, rq->recording);
 	while ((d = __atomic_load_n(&sh->done, __ATOMIC_ACQUIRE)) < (uint32_t)rq->n) {
 		/* 100 ms: wake now and then to look for a dead task process. */
 		struct timespec tick = { 0, 100000000 };
@@ -328,6 +395,11 @@ enum team_status team_round(struct team *tm, const struct team_round *rq,
 	}
 	out->ns = clk_ns(t1 - t0);
 	out->jain = stats_jain_index(ops, (size_t)rq->n);
+	team_shares(ops, rq->n, &out->share_min, &out->share_max);
+	team_values(tm, rq, out->value);
+	for (int i = rq->first; rq->recording && rq->merge && i < rq->first + rq->n; i++)
+		for (int h = 0; h < tm->nhist; h++)
+			hist_add(&rq->merge[h], &sh->slot[i].rec.hist[h]);
 	return TEAM_OK;
 }
 
@@ -353,7 +425,7 @@ void team_stop(struct team *tm, int failed)
 			for (int i = 0; i < tm->spawned; i++)
 				if (tm->pids[i] > 0)
 					kill(tm->pids[i], SIGKILL);
-		team_wake(tm, TEAM_STOP, 0, 0, 0, tm->spawned);
+		team_wake(tm, TEAM_STOP, 0, 0, 0, tm->spawned, 0);
 		for (int i = 0; i < tm->spawned; i++) {
 			if (tm->cfg->mode == BENCH_MODE_THREAD)
 				pthread_join(tm->threads[i], NULL);
@@ -364,6 +436,8 @@ void team_stop(struct team *tm, int failed)
 	}
 	if (tm->sh)
 		munmap(tm->sh, team_shared_size(tm->cfg->ntasks));
+	if (tm->hists)
+		munmap(tm->hists, sizeof(struct hist) * (size_t)tm->cfg->ntasks * (size_t)tm->nhist);
 	free(tm->args);
 	free(tm->threads);
 	free(tm->pids);

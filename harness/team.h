@@ -21,13 +21,32 @@
 
 #include "harness/bench.h"
 #include "harness/counters.h"
+#include "harness/hist.h"
 #include "harness/runner.h"
+
+/* What a task records and reports (bench_task.rec), in its team slot:
+ * shared memory, so the runner reads it in both modes. */
+struct bench_rec {
+	int recording;			/* this round is a latency round */
+	int nhist;
+	struct hist *hist;		/* [nhist], this task's own */
+	int reported[BENCH_MAX_VALUES];
+	double value[BENCH_MAX_VALUES];
+};
+
+/* How many histograms / reported values a workload's metrics use. */
+int bench_nhists(const struct bench_desc *d);
+int bench_nvalues(const struct bench_desc *d);
 
 enum team_phase { TEAM_RUN, TEAM_BASELINE, TEAM_STOP };
 
 struct team_round {
 	enum team_phase phase;
 	int counting;		/* counters open and read around the work */
+	/* A latency round: the tasks record, and their histograms are
+	 * merged into merge[0 .. bench_nhists) (added to what is there). */
+	int recording;
+	struct hist *merge;
 	int first, n;		/* tasks first .. first + n - 1 take part */
 	uint64_t iters;
 };
@@ -37,6 +56,11 @@ struct team_result {
 	double cpu_ns;		/* CPU time of the tasks that took part, summed */
 	double ops;		/* operations they reported */
 	double jain;		/* Jain's index over their operations */
+	/* The smallest and largest task's operations over the fair share. */
+	double share_min, share_max;
+	/* BENCH_REPORTED values, combined over the tasks that reported;
+	 * NaN where none did. */
+	double value[BENCH_MAX_VALUES];
 	double ctr[CTR_MAX];	/* counting: summed deltas, NaN = unmeasured */
 };
 
@@ -57,6 +81,8 @@ struct team {
 	pthread_t *threads;
 	pid_t *pids;
 	int spawned;
+	struct hist *hists;	/* [ntasks * nhist], shared */
+	int nhist;
 };
 
 /* MAP_SHARED anonymous memory, zeroed; NULL with errno on failure. */
