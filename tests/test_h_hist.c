@@ -1,0 +1,179 @@
+/*
+ * tests/test_h_hist.c - harness/hist against distributions worked out by
+ * hand, and the latency, reported-value and share rows of a run against
+ * a workload whose figures are known (bench/selftest.c: selftest.record).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/hist.h"
+#include "tests/check.h"
+#include "tests/h_util.h"
+
+static struct hist h;
+
+Test(h_hist, buckets_tile_the_range, .timeout = 30)
+{
+	/* Every bucket starts where the last ended, and each is at most
+	 * 1/128 of its smallest value wide above the exact range. */
+	cr_assert_eq(hist_bucket_lo(0), 0);
+	for (int b = 1; b < HIST_BUCKETS; b++) {
+		uint64_t lo = hist_bucket_lo(b), prev_hi = hist_bucket_hi(b - 1);
+
+		cr_assert_eq(lo, prev_hi + 1, "bucket %d starts at %llu, %d ended at %llu", b,
+			     (unsigned long long)lo, b - 1, (unsigned long long)prev_hi);
+		if (b < HIST_BUCKETS - 1 && lo >= 256)
+			cr_assert_leq((double)(hist_bucket_hi(b) - lo + 1) / (double)lo, 1.0 / 128);
+		cr_assert_eq(hist_bucket(lo), b);
+		if (b < HIST_BUCKETS - 1)
+			cr_assert_eq(hist_bucket(hist_bucket_hi(b)), b);
+	}
+	cr_assert_eq(hist_bucket(UINT64_MAX), HIST_BUCKETS - 1);
+}
+
+Test(h_hist, exact_below_256, .timeout = 30)
+{
+	/* 1 .. 200: nearest rank ceil(q n).  p50: the 100th value, 100;
+	 * p99: ceil(198) = 198; p999: ceil(199.8) = 200; max 200. */
+	hist_clear(&h);
+	for (uint64_t v = 1; v <= 200; v++)
+		hist_record(&h, v);
+	cr_assert_eq(h.count, 200);
+	cr_assert_eq(h.min, 1);
+	cr_assert_float_eq(h.sum, 20100.0, 1e-9);	/* 200 * 201 / 2 */
+	cr_assert_float_eq(hist_quantile(&h, 0.5), 100.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 0.99), 198.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 0.999), 200.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 1.0), 200.0, 1e-9);
+}
+
+Test(h_hist, within_one_bucket_above, .timeout = 30)
+{
+	/* 99 values of 1000 and one of 1,000,000: p50 and p99 are 1000's
+	 * bucket, [1000, 1003] (2^9 <= 1000 < 2^10: 4 ns wide), reported as
+	 * its top, 1003 (0.3 % high); p999 is the ceil(99.9) = 100th value,
+	 * the big one, whose bucket top is clipped to the exact maximum. */
+	hist_clear(&h);
+	for (int i = 0; i < 99; i++)
+		hist_record(&h, 1000);
+	hist_record(&h, 1000000);
+	cr_assert_float_eq(hist_quantile(&h, 0.5), 1003.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 0.99), 1003.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 0.999), 1000000.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 1.0), 1000000.0, 1e-9);
+	/* Every quantile of a spread within 0.8 % of the exact one. */
+	hist_clear(&h);
+	for (uint64_t v = 1000; v < 101000; v++)
+		hist_record(&h, v);
+	for (double q = 0.01; q < 1; q += 0.01) {
+		double exact = 1000 + ceil(q * 100000) - 1, got = hist_quantile(&h, q);
+
+		cr_assert(got >= exact && got <= exact * (1 + 1.0 / 128), "q %.2f: %g vs %g", q,
+			  got, exact);
+	}
+}
+
+Test(h_hist, merge_and_empty, .timeout = 30)
+{
+	static struct hist a, b;
+
+	hist_clear(&a);
+	hist_clear(&b);
+	cr_assert(isnan(hist_quantile(&a, 0.5)), "an empty histogram has no median");
+	hist_record(&a, 10);
+	hist_record(&b, 30);
+	hist_record(&b, 20);
+	hist_add(&a, &b);
+	cr_assert_eq(a.count, 3);
+	cr_assert_eq(a.min, 10);
+	cr_assert_eq(a.max, 30);
+	cr_assert_float_eq(hist_quantile(&a, 0.5), 20.0, 1e-9);	/* 2nd of 10 20 30 */
+}
+
+/* The value of `metric` in results t, for `threads` tasks in `mode`. */
+static double hist_row(const struct csv_table *t, const char *mode, const char *threads,
+		       const char *metric)
+{
+	for (size_t r = 0; r < t->nrows; r++)
+		if (!strcmp(t->rows[r][cli_col(t, "metric")], metric) &&
+		    !strcmp(t->rows[r][cli_col(t, "mode")], mode) &&
+		    !strcmp(t->rows[r][cli_col(t, "threads")], threads))
+			return strtod(t->rows[r][cli_col(t, "median")], NULL);
+	cr_assert(0, "no %s row for %s tasks=%s", metric, mode, threads);
+	return NAN;
+}
+
+/*
+ * selftest.record: each task records (i mod 1000) + 1 and a constant
+ * 5000 per operation, and reports id + 1.  However the rounds were
+ * sized, the merged distributions read p50 501 (500's bucket [500,501]),
+ * p99 991, max 1000 and 5000 flat; the most reported id is the task
+ * count, their sum n(n+1)/2; shares are 1 (every task did iters).  And
+ * histograms.csv holds the merged buckets, which sum to the recordings.
+ */
+Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], out[128], hist[128];
+	struct csv_table t, hc;
+	const char *modes[] = { "thread", "process" };
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	snprintf(hist, sizeof(hist), "%s/h.csv", dir);
+	CLI(&r, "run", "selftest.record", "--threads", "1,3", "--reps", "3", "--min-time",
+	    "0.005", "--counters", "none", "--out", out, "--histograms", hist);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cli_read_csv(out, &t);
+	for (int m = 0; m < 2; m++) {
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "spread_p50"), 501.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "spread_p99"), 991.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "spread_max"), 1000.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "flat_p999"), 5000.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "top_id"), 3.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "id_sum"), 6.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "1", "id_sum"), 1.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "share_min"), 1.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "share_max"), 1.0, 1e-9);
+	}
+	cli_read_csv(hist, &hc);
+	{
+		int c_lo = cli_col(&hc, "bucket_lo_ns"), c_hi = cli_col(&hc, "bucket_hi_ns");
+		int c_n = cli_col(&hc, "count"), c_m = cli_col(&hc, "metric");
+		size_t flat = 0, spread = 0;
+
+		for (size_t i = 0; i < hc.nrows; i++) {
+			long lo = strtol(hc.rows[i][c_lo], NULL, 10);
+			long hi = strtol(hc.rows[i][c_hi], NULL, 10);
+
+			cr_assert_leq(lo, hi);
+			cr_assert_gt(strtol(hc.rows[i][c_n], NULL, 10), 0, "empty buckets are left out");
+			if (!strcmp(hc.rows[i][c_m], "flat")) {
+				flat++;
+				cr_assert(lo <= 5000 && 5000 <= hi, "5000 in [%ld, %ld]", lo, hi);
+			} else {
+				cr_assert_str_eq(hc.rows[i][c_m], "spread");
+				spread++;
+				cr_assert(lo >= 1 && lo <= 1000);
+			}
+		}
+		cr_assert_eq(flat, 4, "one bucket per configuration: %zu", flat);
+		cr_assert_gt(spread, 4 * 256);
+	}
+	csv_table_free(&t);
+	csv_table_free(&hc);
+	cli_rmdir(dir);
+}
+
+/* --histograms is a file of its own: never the results file too. */
+Test(h_hist, histograms_and_out_must_differ, .timeout = 30)
+{
+	static struct cli_run r;
+
+	CLI(&r, "run", "selftest.record", "--out", "/tmp/contend-same.csv", "--histograms",
+	    "/tmp/contend-same.csv");
+	cli_expect_bad(&r, "--histograms");
+}
