@@ -192,8 +192,9 @@ static int selftest_setup_fail(struct bench_state *st)
  * is known however many operations it had: p50 near 500, p99 near 990,
  * max 1000 (exact), and a constant 5000 (one bucket, exact).  Each task
  * reports its id + 1: combined by maximum it is the task count, by sum
- * n(n+1)/2.  Recording is on only in latency rounds: a count of
- * recordings made while off proves it.
+ * n(n+1)/2.  Task k does (k + 1) x iters operations, so with 3 tasks
+ * (1, 2 and 3 shares of 6: a fair share is 2) share_min is 0.5 and
+ * share_max 1.5.
  */
 static const struct bench_metric selftest_record_metrics[] = {
 	{ .name = "op", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
@@ -212,8 +213,9 @@ static const struct bench_metric selftest_record_metrics[] = {
 static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 {
 	int rec = bench_recording(t);
+	uint64_t n = iters * (uint64_t)(t->id + 1);
 
-	for (uint64_t i = 0; i < iters; i++) {
+	for (uint64_t i = 0; i < n; i++) {
 		if (rec) {
 			bench_record_ns(t, 0, i % 1000 + 1);
 			bench_record_ns(t, 1, 5000);
@@ -222,7 +224,7 @@ static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 	}
 	bench_report(t, 0, t->id + 1);
 	bench_report(t, 1, t->id + 1);
-	return iters;
+	return n;
 }
 
 /* A configuration that cannot run here: skipped, not failed. */
