@@ -13,6 +13,14 @@ BENCH(ctx_coro_asm)
 BENCH(ctx_coro_ucontext)
 /* lock.* (bench/lock.c) */
 /* sync.* (bench/sync_*.c) */
+BENCH(sync_event)
+BENCH(sync_event_idle)
+BENCH(sync_cond)
+BENCH(sync_cond_wait_for)
+BENCH(sync_sem)
+BENCH(sync_sem_scene)
+BENCH(sync_timer)
+BENCH(sync_timer_cancel)
 /* queue.* (bench/queue_*.c) */
 BENCH(selftest_hang)
 BENCH(selftest_crash)

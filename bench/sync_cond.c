@@ -1,0 +1,293 @@
+/*
+ * bench/sync_cond.c - Condition.notify(): how long a released waiter
+ * takes to run, and what a wait_for() loop sustains.
+ *
+ * sync.cond: task 0 notifies, tasks 1..N-1 wait (Condition.wait under
+ * the lock).  One cycle releases every waiter once: with notify=all one
+ * notify_all(); with notify=one, N-1 notify(1) in turn, each after the
+ * waiter released by the one before has run, so each release is timed
+ * alone.  The notifier first waits until every waiter is inside wait()
+ * (the condition's own count), stamps the clock under the lock and
+ * notifies; a released waiter, back from wait() with the lock, records
+ * how long after the stamp it runs (release_*: the notify, the
+ * notifier's unlock and the waiter's wake-up and re-lock).  Released
+ * waiters then sleep at a gate until the cycle ends (bench/sync.h), so
+ * none can take a notify meant for another.
+ *
+ * sync.cond.wait_for: task 0 bumps a counter under the lock and
+ * notify_all()s, without waiting for anyone; tasks 1..N-1 wait_for()
+ * the counter to pass what they saw last.  bump: the producer's rate
+ * with consumers on the lock; bumps_per_wake: how many bumps a
+ * consumer's wake-up covers on average (1 when it keeps up).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bench/sync.h"
+
+struct sync_bench_cond_shared {
+	struct sync_lock lock;	/* the condition finds it by offset: same mapping */
+	struct sync_cond cond;
+	int all;		/* notify=all */
+	uint64_t stamp_ns;	/* written under the lock before a notify */
+	uint32_t released;	/* waiters back from wait(), all cycles (mod 2^32) */
+	uint32_t open;		/* gate: the cycle the waiters may wait in */
+	uint64_t cycles;	/* cycles by task 0 */
+	uint64_t errors;	/* waits not released, notifies releasing the wrong count */
+	uint64_t wakes[];	/* per task */
+};
+
+static int sync_bench_cond_setup(struct bench_state *st)
+{
+	struct sync_bench_cond_shared *s;
+
+	if (st->ntasks < 2)
+		return bench_skip(st, "sync.cond needs a waiter besides the notifier");
+	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
+	if (!s)
+		return -ENOMEM;
+	sync_lock_init(&s->lock, sync_bench_shared(st));
+	sync_cond_init(&s->cond, &s->lock);
+	s->all = strcmp(bench_param_str(st, "notify"), "all") == 0;
+	st->priv = s;
+	return 0;
+}
+
+/* Stamp and notify (n waiters, or all of them) under the lock; counts an
+ * error when the notify did not release exactly `want`. */
+static uint64_t sync_bench_cond_notify(struct sync_bench_cond_shared *s, int rec, int all,
+					   int want)
+{
+	int got;
+
+	sync_lock_acquire(&s->lock);
+	if (rec)
+		s->stamp_ns = bench_now_ns();
+	got = all ? sync_cond_notify_all(&s->cond) : sync_cond_notify(&s->cond, 1);
+	sync_lock_release(&s->lock);
+	return got != want;
+}
+
+static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_cond_shared *s,
+				     uint64_t iters, int rec, int shared)
+{
+	uint32_t nwait = (uint32_t)t->st->ntasks - 1, base;
+	uint64_t k = s->cycles, errors = 0;
+
+	for (uint64_t i = 0; i < iters; i++, k++) {
+		/* An unlocked look (what sync_cond_waiting reads): once it
+		 * reads nwait only a notify can lower it, and only we notify. */
+		sync_bench_spin_until(&s->cond.waiting, nwait);
+		base = (uint32_t)(nwait * k);
+		if (s->all) {
+			errors += sync_bench_cond_notify(s, rec, 1, (int)nwait);
+		} else {
+			for (uint32_t j = 1; j <= nwait; j++) {
+				errors += sync_bench_cond_notify(s, rec, 0, 1);
+				/* That waiter has read the stamp: the next may go. */
+				sync_bench_spin_until(&s->released, base + j);
+			}
+		}
+		sync_bench_spin_until(&s->released, base + nwait);
+		sync_bench_gate_open(&s->open, (uint32_t)(k + 1), shared);
+	}
+	s->cycles = k;
+	if (errors)
+		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
+}
+
+static void sync_bench_cond_waiter(struct bench_task *t, struct sync_bench_cond_shared *s,
+				     uint64_t iters, int rec, int shared)
+{
+	uint64_t w = s->wakes[t->id], errors = 0;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		sync_bench_gate_await(&s->open, (uint32_t)w, shared);
+		sync_lock_acquire(&s->lock);
+		/* No timeout: only a notify returns it (sync.h), so no
+		 * predicate is needed to tell a release from a spurious wake. */
+		if (sync_cond_wait(&s->cond, -1) != 0)
+			errors++;
+		if (rec)
+			bench_record_ns(t, 0, sync_bench_since(s->stamp_ns));
+		/* Release: our read of the stamp happens before the next is
+		 * written (the notifier sees this count first). */
+		__atomic_fetch_add(&s->released, 1, __ATOMIC_RELEASE);
+		sync_lock_release(&s->lock);
+		w++;
+	}
+	s->wakes[t->id] = w;
+	if (errors)
+		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
+}
+
+static uint64_t sync_bench_cond_run(struct bench_task *t, uint64_t iters)
+{
+	struct sync_bench_cond_shared *s = t->st->priv;
+	int rec = bench_recording(t), shared = sync_bench_shared(t->st);
+
+	if (t->id == 0) {
+		sync_bench_cond_notifier(t, s, iters, rec, shared);
+		return iters;
+	}
+	sync_bench_cond_waiter(t, s, iters, rec, shared);
+	return 0;
+}
+
+static const char *sync_bench_cond_check(struct bench_state *st, uint64_t run_iters,
+				   uint64_t base_iters)
+{
+	struct sync_bench_cond_shared *s = st->priv;
+
+	(void)base_iters;
+	if (s->cycles != run_iters)
+		return "the notifier did not complete every cycle";
+	if (s->errors)
+		return "a notify released the wrong number of waiters, or a wait was not released";
+	for (int i = 1; i < st->ntasks; i++)
+		if (s->wakes[i] != run_iters)
+			return "a waiter was not released once per cycle";
+	if (sync_cond_waiting(&s->cond) != 0)
+		return "a waiter was left inside wait()";
+	return NULL;
+}
+
+static const struct bench_param sync_bench_cond_params[] = {
+	{ .name = "notify", .def = "one,all", .choices = "one|all",
+	  .help = "one: N-1 notify(1) per cycle, each timed alone; all: one notify_all()" },
+	{ .name = NULL },
+};
+
+static const struct bench_metric sync_bench_cond_metrics[] = {
+	BENCH_LATENCY_ROWS("release", 0),
+	{ .name = "cycle", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_sync_cond = {
+	.name = "sync.cond",
+	.summary = "Condition.notify(1) / notify_all() to N-1 waiters: notify -> each released "
+		   "waiter running",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
+	.params = sync_bench_cond_params,
+	.metrics = sync_bench_cond_metrics,
+	.setup = sync_bench_cond_setup,
+	.run = sync_bench_cond_run,
+	.check = sync_bench_cond_check,
+};
+
+/* ---- sync.cond.wait_for -------------------------------------------------- */
+
+struct sync_bench_cond_wf_shared {
+	struct sync_lock lock;
+	struct sync_cond cond;
+	uint64_t counter;	/* bumps, under the lock */
+	uint64_t errors;	/* wait_for() failures */
+	uint64_t empty;		/* wait_for() returns with nothing new: pred lied */
+	uint64_t seen[];	/* per consumer: the counter it saw last */
+};
+
+/* wait_for's predicate: has the counter moved past what we saw?  Runs
+ * under the lock. */
+struct sync_bench_cond_wf_look {
+	const uint64_t *counter;
+	uint64_t seen;
+};
+
+static int sync_bench_cond_wf_moved(void *arg)
+{
+	const struct sync_bench_cond_wf_look *l = arg;
+
+	return *l->counter > l->seen;
+}
+
+static int sync_bench_cond_wf_setup(struct bench_state *st)
+{
+	struct sync_bench_cond_wf_shared *s;
+
+	if (st->ntasks < 2)
+		return bench_skip(st, "sync.cond.wait_for needs a consumer besides the producer");
+	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
+	if (!s)
+		return -ENOMEM;
+	sync_lock_init(&s->lock, sync_bench_shared(st));
+	sync_cond_init(&s->cond, &s->lock);
+	st->priv = s;
+	return 0;
+}
+
+static uint64_t sync_bench_cond_wf_run(struct bench_task *t, uint64_t iters)
+{
+	struct sync_bench_cond_wf_shared *s = t->st->priv;
+	struct sync_bench_cond_wf_look look = { .counter = &s->counter, .seen = s->seen[t->id] };
+	/* Every task runs `iters` per round, so the producer's bumps this
+	 * round end where this consumer's target is. */
+	uint64_t target = look.seen + iters, wakes = 0, errors = 0, empty = 0;
+
+	if (t->id == 0) {
+		for (uint64_t i = 0; i < iters; i++) {
+			sync_lock_acquire(&s->lock);
+			s->counter++;
+			sync_cond_notify_all(&s->cond);
+			sync_lock_release(&s->lock);
+		}
+		return iters;
+	}
+	while (look.seen < target) {
+		sync_lock_acquire(&s->lock);
+		if (sync_cond_wait_for(&s->cond, sync_bench_cond_wf_moved, &look, -1) != 0)
+			errors++;
+		if (s->counter == look.seen)
+			empty++;
+		look.seen = s->counter;
+		sync_lock_release(&s->lock);
+		wakes++;
+	}
+	bench_report(t, 0, (double)iters / (double)wakes);
+	s->seen[t->id] = look.seen;
+	if (errors || empty) {
+		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&s->empty, empty, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+static const char *sync_bench_cond_wf_check(struct bench_state *st, uint64_t run_iters,
+				      uint64_t base_iters)
+{
+	struct sync_bench_cond_wf_shared *s = st->priv;
+
+	(void)base_iters;
+	if (s->counter != run_iters)
+		return "the producer did not bump the counter every iteration";
+	if (s->errors)
+		return "a wait_for() failed";
+	if (s->empty)
+		return "a wait_for() returned with its predicate false (nothing new)";
+	for (int i = 1; i < st->ntasks; i++)
+		if (s->seen[i] != run_iters)
+			return "a consumer did not see every bump";
+	return NULL;
+}
+
+static const struct bench_metric sync_bench_cond_wf_metrics[] = {
+	{ .name = "bump", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
+	  .higher_is_better = 1 },
+	{ .name = "bumps_per_wake", .unit = "ratio", .kind = BENCH_REPORTED, .per_iter = 1, .slot = 0,
+	  .combine = BENCH_COMBINE_MEAN },
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_sync_cond_wait_for = {
+	.name = "sync.cond.wait_for",
+	.summary = "a producer bumps a counter and notify_all()s; consumers wait_for() it to move",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
+	.metrics = sync_bench_cond_wf_metrics,
+	.setup = sync_bench_cond_wf_setup,
+	.run = sync_bench_cond_wf_run,
+	.check = sync_bench_cond_wf_check,
+};

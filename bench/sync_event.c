@@ -1,0 +1,199 @@
+/*
+ * bench/sync_event.c - Event.set() waking every waiter: what a
+ * threading.Event / multiprocessing.Event broadcast costs.
+ *
+ * sync.event: task 0 sets, tasks 1..N-1 wait.  One cycle: the setter
+ * waits until every waiter is inside wait() (the event's own count of
+ * sleepers), stamps the clock, sets; each waiter, back from wait(),
+ * records how long after the stamp it runs (wake_*); once all are back
+ * the setter clears and opens the gate to the next cycle, at which the
+ * waiters sleep meanwhile (bench/sync.h), so that no waiter can pass
+ * through a set meant for the cycle before.  `cycle` is the whole of it,
+ * hand-shakes included; the wake rows are the set -> waiter figure.
+ *
+ * sync.event.idle: set() then clear() with nobody waiting, the floor
+ * under every cycle above.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench/sync.h"
+
+struct sync_bench_event_shared {
+	struct sync_event ev;
+	uint64_t stamp_ns;	/* set by task 0 just before set(), when recording */
+	uint32_t arrived;	/* waiters back from wait(), over all cycles (mod 2^32) */
+	uint32_t open;		/* gate: the cycle the waiters may wait for */
+	uint64_t cycles;	/* sets by task 0 */
+	uint64_t errors;	/* waits that did not return 0 */
+	uint64_t wakes[];	/* per task: waits that returned */
+};
+
+static int sync_bench_event_setup(struct bench_state *st)
+{
+	struct sync_bench_event_shared *s;
+
+	if (st->ntasks < 2)
+		return bench_skip(st, "sync.event needs a waiter besides the setter "
+				  "(sync.event.idle is set/clear alone)");
+	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
+	if (!s)
+		return -ENOMEM;
+	sync_event_init(&s->ev, sync_bench_shared(st));
+	st->priv = s;
+	return 0;
+}
+
+static void sync_bench_event_setter(struct bench_task *t, struct sync_bench_event_shared *s,
+				    uint64_t iters, int rec, int shared)
+{
+	uint32_t nwait = (uint32_t)t->st->ntasks - 1;
+	uint64_t k = s->cycles;
+
+	for (uint64_t i = 0; i < iters; i++, k++) {
+		/* Every waiter counted inside wait(): the set wakes sleepers,
+		 * not tasks on their way in. */
+		sync_bench_spin_until(&s->ev.waiters, nwait);
+		if (rec)
+			s->stamp_ns = bench_now_ns();
+		sync_event_set(&s->ev);		/* publishes stamp_ns */
+		sync_bench_spin_until(&s->arrived, (uint32_t)(nwait * (k + 1)));
+		sync_event_clear(&s->ev);
+		sync_bench_gate_open(&s->open, (uint32_t)(k + 1), shared);
+	}
+	s->cycles = k;
+}
+
+static void sync_bench_event_waiter(struct bench_task *t, struct sync_bench_event_shared *s,
+				    uint64_t iters, int rec, int shared)
+{
+	uint64_t w = s->wakes[t->id], errors = 0;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		sync_bench_gate_await(&s->open, (uint32_t)w, shared);
+		if (sync_event_wait(&s->ev, -1) != 0)
+			errors++;
+		if (rec)
+			bench_record_ns(t, 0, sync_bench_since(s->stamp_ns));
+		w++;
+		/* Release: our read of stamp_ns happens before the setter,
+		 * seeing the count, writes the next one. */
+		__atomic_fetch_add(&s->arrived, 1, __ATOMIC_RELEASE);
+	}
+	s->wakes[t->id] = w;
+	if (errors)
+		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
+}
+
+static uint64_t sync_bench_event_run(struct bench_task *t, uint64_t iters)
+{
+	struct sync_bench_event_shared *s = t->st->priv;
+	int rec = bench_recording(t), shared = sync_bench_shared(t->st);
+
+	if (t->id == 0) {
+		sync_bench_event_setter(t, s, iters, rec, shared);
+		return iters;
+	}
+	sync_bench_event_waiter(t, s, iters, rec, shared);
+	return 0;
+}
+
+static const char *sync_bench_event_check(struct bench_state *st, uint64_t run_iters,
+				    uint64_t base_iters)
+{
+	struct sync_bench_event_shared *s = st->priv;
+
+	(void)base_iters;
+	if (s->cycles != run_iters)
+		return "the setter did not set the event every cycle";
+	if (s->errors)
+		return "a waiter's wait returned without the event set";
+	for (int i = 1; i < st->ntasks; i++)
+		if (s->wakes[i] != run_iters)
+			return "a waiter did not wake once per set";
+	if (sync_event_is_set(&s->ev))
+		return "the event was left set";
+	return NULL;
+}
+
+static const struct bench_metric sync_bench_event_metrics[] = {
+	BENCH_LATENCY_ROWS("wake", 0),
+	{ .name = "cycle", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_sync_event = {
+	.name = "sync.event",
+	.summary = "Event.set() wakes N-1 sleeping waiters: set -> each waiter running, per cycle",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
+	.oversubscribe = 1,
+	.metrics = sync_bench_event_metrics,
+	.setup = sync_bench_event_setup,
+	.run = sync_bench_event_run,
+	.check = sync_bench_event_check,
+};
+
+/* ---- sync.event.idle ----------------------------------------------------- */
+
+struct sync_bench_event_idle {
+	struct sync_event ev;
+	uint64_t cycles;
+};
+
+static int sync_bench_event_idle_setup(struct bench_state *st)
+{
+	struct sync_bench_event_idle *s = bench_shared_alloc(st, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	sync_event_init(&s->ev, sync_bench_shared(st));
+	st->priv = s;
+	return 0;
+}
+
+static uint64_t sync_bench_event_idle_run(struct bench_task *t, uint64_t iters)
+{
+	struct sync_bench_event_idle *s = t->st->priv;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		sync_event_set(&s->ev);
+		sync_event_clear(&s->ev);
+	}
+	s->cycles += iters;
+	return iters;
+}
+
+static const char *sync_bench_event_idle_check(struct bench_state *st, uint64_t run_iters,
+					 uint64_t base_iters)
+{
+	struct sync_bench_event_idle *s = st->priv;
+
+	(void)base_iters;
+	if (s->cycles != run_iters)
+		return "the task did not set and clear every cycle";
+	/* bits 2-31 of the word count sets (mod 2^30): the sets happened. */
+	if ((s->ev.state >> 2) != (uint32_t)(run_iters & ((UINT32_C(1) << 30) - 1)))
+		return "the event's count of sets does not match the cycles";
+	if (sync_event_is_set(&s->ev))
+		return "the event was left set";
+	return NULL;
+}
+
+static const struct bench_metric sync_bench_event_idle_metrics[] = {
+	{ .name = "set_clear", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_sync_event_idle = {
+	.name = "sync.event.idle",
+	.summary = "Event.set() then clear() with nobody waiting: the floor under a wake-up",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
+	.tasks = 1,
+	.metrics = sync_bench_event_idle_metrics,
+	.setup = sync_bench_event_idle_setup,
+	.run = sync_bench_event_idle_run,
+	.check = sync_bench_event_idle_check,
+};

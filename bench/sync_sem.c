@@ -1,0 +1,168 @@
+/*
+ * bench/sync_sem.c - BoundedSemaphore admission: N tasks through a door
+ * that lets `permits` in at once, each holding its permit for hold_ns
+ * of calibrated work (bench_work, not a sleep).
+ *
+ * (hold=work), or asleep for hold_ns (hold=sleep: a task that waits on
+ * something else while it holds its permit, as the lesson's workers do).
+ *
+ * Every task counts itself in on entry and out before it releases (one
+ * shared atomic), keeps the most it saw inside and publishes that per
+ * round (max_inside): the semaphore's promise, measured.  It must never
+ * pass `permits`, and check() fails the run if it ever did.
+ *
+ * sync.sem: --threads tasks, permits 5 unless told.  sync.sem.scene:
+ * the lesson's picture, 20 tasks and 5 permits, each sleeping 100 us
+ * inside, so that the door is full and 15 queue at it at any moment,
+ * however few processors there are (work would fill it only as far as
+ * there are processors to run the holders).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench/sync.h"
+
+struct sync_bench_sem {
+	struct sync_sem sem;
+	uint32_t permits;	/* as initialised: the bound check() holds to */
+	uint64_t hold_loops;	/* bench_work() iterations of hold_ns */
+	struct timespec hold_nap;	/* hold=sleep: hold_ns as a relative sleep */
+	int sleep;		/* hold=sleep */
+	uint32_t inside CPU_ALIGNED;	/* tasks between acquire and release */
+	uint32_t max_ever;	/* the most any task saw inside, all rounds */
+	uint64_t errors;	/* acquires that did not return 0, bad releases */
+	uint64_t ops[];		/* per task: admissions */
+};
+
+static int sync_bench_sem_setup(struct bench_state *st)
+{
+	long long permits = bench_param_int(st, "permits"), hold_ns;	/* checked ranges */
+	struct sync_bench_sem *s;
+
+	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
+	if (!s)
+		return -ENOMEM;
+	s->permits = (uint32_t)permits;
+	if (sync_sem_init(&s->sem, s->permits, sync_bench_shared(st)) < 0)
+		return -EINVAL;
+	hold_ns = bench_param_int(st, "hold_ns");
+	s->sleep = strcmp(bench_param_str(st, "hold"), "sleep") == 0;
+	if (s->sleep) {
+		s->hold_nap.tv_sec = hold_ns / 1000000000;
+		s->hold_nap.tv_nsec = hold_ns % 1000000000;
+	} else {
+		s->hold_loops = bench_work_loops((double)hold_ns);
+	}
+	st->priv = s;
+	return 0;
+}
+
+static uint64_t sync_bench_sem_run(struct bench_task *t, uint64_t iters)
+{
+	struct sync_bench_sem *s = t->st->priv;
+	uint32_t max = 0, seen;
+	uint64_t errors = 0;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		if (sync_sem_acquire(&s->sem) != 0)
+			errors++;
+		/* Relaxed: a count, ordered by the semaphore itself (its
+		 * acquire and release), which is what is under test. */
+		seen = __atomic_add_fetch(&s->inside, 1, __ATOMIC_RELAXED);
+		if (seen > max)
+			max = seen;
+		if (s->sleep)
+			nanosleep(&s->hold_nap, NULL);	/* EINTR: a shorter hold, no harm */
+		else
+			bench_work(s->hold_loops);
+		__atomic_sub_fetch(&s->inside, 1, __ATOMIC_RELAXED);
+		if (sync_sem_release(&s->sem) != 0)
+			errors++;
+	}
+	bench_report(t, 0, max);
+	for (uint32_t m = __atomic_load_n(&s->max_ever, __ATOMIC_RELAXED);
+	     m < max && !__atomic_compare_exchange_n(&s->max_ever, &m, max, 1,
+						     __ATOMIC_RELAXED, __ATOMIC_RELAXED);)
+		;
+	if (errors)
+		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
+	s->ops[t->id] += iters;
+	return iters;
+}
+
+static const char *sync_bench_sem_check(struct bench_state *st, uint64_t run_iters,
+					uint64_t base_iters)
+{
+	struct sync_bench_sem *s = st->priv;
+
+	(void)base_iters;
+	if (s->max_ever > s->permits)
+		return "more tasks were inside at once than the semaphore has permits";
+	if (s->errors)
+		return "an acquire or a release failed";
+	if (s->inside != 0 || sync_sem_value(&s->sem) != s->permits)
+		return "the semaphore did not end with every permit back";
+	for (int i = 0; i < st->ntasks; i++)
+		if (s->ops[i] != run_iters)
+			return "a task was not admitted once per iteration";
+	return NULL;
+}
+
+static const struct bench_metric sync_bench_sem_metrics[] = {
+	{ .name = "admit", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
+	  .higher_is_better = 1 },
+	{ .name = "max_inside", .unit = "tasks", .kind = BENCH_REPORTED, .per_iter = 1, .slot = 0,
+	  .combine = BENCH_COMBINE_MAX },
+	{ .name = NULL },
+};
+
+static const struct bench_param sync_bench_sem_params[] = {
+	{ .name = "permits", .def = "5", .help = "the semaphore's initial (and bound) value",
+	  .min = 1, .max = 1000000 },
+	{ .name = "hold_ns", .def = "0", .help = "how long each task holds its permit",
+	  .min = 0, .max = 1000000000 },
+	{ .name = "hold", .def = "work", .choices = "work|sleep",
+	  .help = "how a task holds its permit: calibrated work, or asleep" },
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_sync_sem = {
+	.name = "sync.sem",
+	.summary = "BoundedSemaphore admission: acquire, hold_ns of work, release",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
+	.oversubscribe = 1,
+	.params = sync_bench_sem_params,
+	.metrics = sync_bench_sem_metrics,
+	.setup = sync_bench_sem_setup,
+	.run = sync_bench_sem_run,
+	.check = sync_bench_sem_check,
+};
+
+/* 100 us asleep: long next to a wake-up (a few us), so the door, not the
+ * hand-over, sets the pace. */
+static const struct bench_param sync_bench_sem_scene_params[] = {
+	{ .name = "permits", .def = "5", .help = "the semaphore's initial (and bound) value",
+	  .min = 1, .max = 1000000 },
+	{ .name = "hold_ns", .def = "100000",
+	  .help = "how long each task holds its permit", .min = 0, .max = 1000000000 },
+	{ .name = "hold", .def = "sleep", .choices = "work|sleep",
+	  .help = "how a task holds its permit: calibrated work, or asleep" },
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_sync_sem_scene = {
+	.name = "sync.sem.scene",
+	.summary = "20 tasks sleep inside a BoundedSemaphore(5): never more than 5 at once",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
+	.tasks = 20,
+	.params = sync_bench_sem_scene_params,
+	.metrics = sync_bench_sem_metrics,
+	.setup = sync_bench_sem_setup,
+	.run = sync_bench_sem_run,
+	.check = sync_bench_sem_check,
+};
