@@ -187,10 +187,12 @@ static int selftest_setup_fail(struct bench_state *st)
 /* ---- selftest.record: known distributions and values ---------------------- */
 
 /*
- * Each operation records the value (i mod 1000) + 1 into histogram 0 and
- * 5000 into histogram 1, so every latency round's merged distribution
- * is known however many operations it had: p50 near 500, p99 near 990,
- * max 1000 (exact), and a constant 5000 (one bucket, exact).  Each task
+ * Each operation records the ten values 100, 200, ..., 1000 into
+ * histogram 0 and 5000 into histogram 1, so every latency round's merged
+ * distribution is known exactly however many operations it had: p50 is
+ * the 5n-th of 10n values, 500 (its bucket [500, 501] reads 501); p99
+ * and max are 1000 (its bucket is clipped to the exact maximum); and a
+ * constant 5000 (one bucket).  Each task
  * reports its id + 1: combined by maximum it is the task count, by sum
  * n(n+1)/2.  Task k does (k + 1) x iters operations, so with 3 tasks
  * (1, 2 and 3 shares of 6: a fair share is 2) share_min is 0.5 and
@@ -217,7 +219,8 @@ static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 
 	for (uint64_t i = 0; i < n; i++) {
 		if (rec) {
-			bench_record_ns(t, 0, i % 1000 + 1);
+			for (uint64_t v = 100; v <= 1000; v += 100)
+				bench_record_ns(t, 0, v);
 			bench_record_ns(t, 1, 5000);
 		}
 		__asm__ __volatile__("" ::: "memory");
