@@ -1,0 +1,332 @@
+/*
+ * bench/lock.c - lock.<variant>: every lock of the zoo
+ * (primitives/lock_list.h), plus Python's Lock and RLock
+ * (primitives/sync.h), under the same contention: each task loops
+ *
+ *     acquire; cs_ns of work; bump the protected count; release; ncs_ns of work
+ *
+ * on one lock shared by all tasks.  With one task, acquire_release is the
+ * uncontended cost of a lock and an unlock (plus the loop around them: a
+ * few cycles and one load of the round's stop flag); with more it is the
+ * time per acquisition over all tasks, i.e. the hand-over.  fairness (Jain) and share_min/max say how
+ * evenly the lock served the tasks; acquire_p50..max, the wait inside
+ * acquire, timed in the latency rounds around every `sample`-th acquire.
+ *
+ * The driver (bench/lock.h) is built per variant with the lock's static
+ * inline functions in the loop.  contend's own spinners are built twice:
+ * policy=yield (the zoo's default, sched_yield() every
+ * LOCK_SPIN_YIELD_AFTER pauses) here, policy=spin (never yields) in
+ * bench/lock_spin.c; every other lock has one fixed policy so that its
+ * rows still say how it waits (bench/lock.h, LOCK_BENCH_WAIT_*).  Tasks
+ * run up to twice the processors by default: where sleeping and spinning
+ * waits part ways.
+ *
+ * Process mode puts the lock in shared memory; a lock whose init refuses
+ * that (the queue locks that link nodes by address: mcs, clh, ck_mcs,
+ * ck_clh, ck_hclh) is reported skipped, with the reason.
+ *
+ * py_rlock: `depth` nested acquires, then as many releases, per
+ * iteration.  Its operation is one level (one acquire and its release),
+ * so its throughput is levels per second and its time metric is named
+ * per_level, not acquire_release; at depth 1 the two are the same thing.
+ * Its acquire latency times all `depth` acquires of a sampled iteration.
+ *
+ * A round ends when the first task is through its iterations; the others
+ * stop where they are (bench/lock.h says why), so the tasks' counts are
+ * how the lock shared itself out.  check(): no task did more than it was
+ * asked, some task finished every round, and the count bumped inside the
+ * lock equals the acquisitions of all tasks: a lost update means two
+ * tasks held the lock at once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/lock.h"
+#include "primitives/sync.h"
+
+/* ---- parameters and metrics --------------------------------------------- */
+
+#define LOCK_BENCH_PARAMS_COMMON						\
+	{ .name = "cs_ns", .def = "0", .quick = "0",				\
+	  .help = "ns of work inside the lock (calibrated loop, not a sleep)",	\
+	  .min = 0, .max = 1000000000 },					\
+	{ .name = "ncs_ns", .def = "0", .quick = "0",				\
+	  .help = "ns of work between release and the next acquire",		\
+	  .min = 0, .max = 1000000000 },					\
+	{ .name = "sample", .def = "64",					\
+	  .help = "latency rounds: time every k-th acquire",			\
+	  .min = 1, .max = 1000000 }
+
+#define LOCK_BENCH_POLICY_FIXED(p, what)					\
+	{ .name = "policy", .def = p, .choices = p,				\
+	  .help = "how this lock waits (fixed): " what }
+
+static const struct bench_param lock_bench_params_axis[] = {
+	LOCK_BENCH_PARAMS_COMMON,
+	{ .name = "policy", .def = "yield", .choices = "yield|spin",
+	  .help = "yield: sched_yield() every LOCK_SPIN_YIELD_AFTER pauses; spin: never" },
+	{ .name = NULL },
+};
+static const struct bench_param lock_bench_params_sleep[] = {
+	LOCK_BENCH_PARAMS_COMMON,
+	LOCK_BENCH_POLICY_FIXED("sleep", "blocks in the kernel"),
+	{ .name = NULL },
+};
+static const struct bench_param lock_bench_params_adaptive[] = {
+	LOCK_BENCH_PARAMS_COMMON,
+	LOCK_BENCH_POLICY_FIXED("adaptive", "spins a bounded while, then blocks"),
+	{ .name = NULL },
+};
+static const struct bench_param lock_bench_params_spin[] = {
+	LOCK_BENCH_PARAMS_COMMON,
+	LOCK_BENCH_POLICY_FIXED("spin", "spins, never yields nor blocks"),
+	{ .name = NULL },
+};
+static const struct bench_param lock_bench_params_py_rlock[] = {
+	LOCK_BENCH_PARAMS_COMMON,
+	LOCK_BENCH_POLICY_FIXED("sleep", "blocks in the kernel"),
+	{ .name = "depth", .def = "1", .help = "nesting levels per iteration",
+	  .min = 1, .max = 64 },
+	{ .name = NULL },
+};
+
+#define LOCK_BENCH_METRICS(per_op)						\
+	{ .name = "throughput", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC,	\
+	  .per_iter = 1, .higher_is_better = 1 },				\
+	{ .name = per_op, .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 }, \
+	{ .name = "jain", .unit = "ratio", .kind = BENCH_FAIRNESS, .per_iter = 1, \
+	  .higher_is_better = 1 },						\
+	{ .name = "share_min", .unit = "ratio", .kind = BENCH_SHARE_MIN,	\
+	  .per_iter = 1, .higher_is_better = 1 },				\
+	{ .name = "share_max", .unit = "ratio", .kind = BENCH_SHARE_MAX,	\
+	  .per_iter = 1 },							\
+	BENCH_LATENCY_ROWS("acquire", 0),					\
+	{ .name = NULL }
+
+static const struct bench_metric lock_bench_metrics[] = {
+	LOCK_BENCH_METRICS("acquire_release")
+};
+static const struct bench_metric lock_bench_metrics_py_rlock[] = {
+	LOCK_BENCH_METRICS("per_level")
+};
+
+/* ---- setup, run, check, teardown: one of each for every lock ------------- */
+
+/*
+ * The shared state of lock `ops` for this configuration, the lock
+ * initialised (shared in process mode) and every node ready; `run` and
+ * `spin_run` are its yield and never-yield drivers (spin_run NULL: the
+ * lock has one policy).  -ENOMEM, -ENOTSUP (skipped: the lock cannot be
+ * process-shared) or the lock's init error.
+ */
+static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
+			    uint64_t (*run)(struct bench_task *, uint64_t),
+			    uint64_t (*spin_run)(struct bench_task *, uint64_t))
+{
+	int shared = st->mode == BENCH_MODE_PROCESS, err;
+	size_t n = (size_t)st->ntasks;
+	struct lock_bench *s = bench_shared_alloc(st, sizeof(*s) + n * sizeof(s->task[0]));
+
+	if (!s || !(s->lock = bench_shared_alloc(st, ops->size)))
+		return -ENOMEM;
+	s->node_size = ops->node_size;
+	if (s->node_size && !(s->nodes = bench_shared_alloc(st, n * s->node_size)))
+		return -ENOMEM;
+	s->ops = ops;
+	s->run = spin_run && strcmp(bench_param_str(st, "policy"), "spin") == 0 ? spin_run : run;
+	s->cs_loops = bench_work_loops((double)bench_param_int(st, "cs_ns"));
+	s->ncs_loops = bench_work_loops((double)bench_param_int(st, "ncs_ns"));
+	s->sample = (uint64_t)bench_param_int(st, "sample");
+	s->levels = 1;
+	err = ops->init(s->lock, shared, st->ntasks);
+	if (err == -ENOTSUP && shared)
+		return bench_skip(st, "not process-shareable: its init refuses shared memory "
+				  "(its queue links nodes by process-private address)");
+	if (err)
+		return err;
+	for (size_t i = 0; ops->node_init && i < n; i++)
+		ops->node_init(lock_bench_node(s, (int)i));
+	st->priv = s;
+	return 0;
+}
+
+/* The policy's driver, chosen at setup: one indirect call per round. */
+static uint64_t lock_bench_run(struct bench_task *t, uint64_t iters)
+{
+	struct lock_bench *s = t->st->priv;
+
+	return s->run(t, iters);
+}
+
+/*
+ * run_iters is the sum of the rounds' `iters`.  In every round one task
+ * did all of them and none did more, so a task's acquisitions are at
+ * most run_iters and all tasks' together at least that; and the count
+ * bumped inside the lock must be their exact total.
+ */
+static const char *lock_bench_check(struct bench_state *st, uint64_t run_iters,
+				    uint64_t base_iters)
+{
+	const struct lock_bench *s = st->priv;
+	uint64_t total = 0;
+
+	(void)base_iters;
+	for (int i = 0; i < st->ntasks; i++) {
+		if (s->task[i].acquired > run_iters)
+			return "a task acquired the lock more often than it was asked to";
+		total += s->task[i].acquired;
+	}
+	if (total < run_iters)
+		return "a round ended before any task completed its iterations";
+	if (s->protected_count < total)
+		return "the count bumped inside the lock is short of the tasks' total: "
+		       "two tasks held the lock at once";
+	if (s->protected_count > total)
+		return "the lock saw more acquisitions than the tasks counted";
+	return NULL;
+}
+
+static void lock_bench_teardown(struct bench_state *st)
+{
+	struct lock_bench *s = st->priv;
+
+	s->ops->destroy(s->lock);
+}
+
+#define LOCK_BENCH_DESC(v, sum, params_, metrics_)				\
+	const struct bench_desc bench_lock_##v = {				\
+		.name = "lock." #v, .summary = sum, .version = BENCH_VERSION,	\
+		.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,		\
+		.oversubscribe = 1, .placements = "compact",			\
+		.params = params_, .metrics = metrics_,				\
+		.setup = lock_bench_##v##_setup, .run = lock_bench_run,		\
+		.check = lock_bench_check, .teardown = lock_bench_teardown,	\
+	};
+
+/* The never-yield driver of lock v by its policy: only axis locks have one. */
+#define LOCK_BENCH_SPIN_FN_axis(v)	lock_bench_##v##_spin_run
+#define LOCK_BENCH_SPIN_FN_sleep(v)	NULL
+#define LOCK_BENCH_SPIN_FN_adaptive(v)	NULL
+#define LOCK_BENCH_SPIN_FN_spin(v)	NULL
+
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, flags, summary)	\
+	static LOCK_BENCH_RUN(lock_bench_##v##_run, lock_##v, lock_type)	\
+	static int lock_bench_##v##_setup(struct bench_state *st)		\
+	{									\
+		return lock_bench_setup(st, &lock_##v##_ops, lock_bench_##v##_run, \
+			LOCK_BENCH_CAT(LOCK_BENCH_SPIN_FN_, LOCK_BENCH_WAIT_##v)(v)); \
+	}									\
+	LOCK_BENCH_DESC(v, summary,						\
+			LOCK_BENCH_CAT(lock_bench_params_, LOCK_BENCH_WAIT_##v),	\
+			lock_bench_metrics)
+#include "primitives/lock_list.h"
+#undef LOCK_VARIANT
+
+/* ---- Python's Lock and RLock, as zoo-shaped locks ------------------------ */
+
+/*
+ * Wrapped to whole cache lines and to the zoo's arity, so the same driver
+ * and the same setup serve them.  sync_* report only bugs here (releasing
+ * a lock not held, an RLock deeper than UINT32_MAX): abort, never ignore.
+ */
+struct lock_bench_py_lock {
+	struct sync_lock l;
+} CPU_ALIGNED;
+
+struct lock_bench_py_rlock {
+	struct sync_rlock r;
+	uint32_t depth;		/* set at setup, read-only after */
+} CPU_ALIGNED;
+
+static inline void lock_bench_py_lock_acquire(struct lock_bench_py_lock *lock, void *node)
+{
+	(void)node;
+	if (sync_lock_acquire(&lock->l))
+		abort();
+}
+
+static inline void lock_bench_py_lock_release(struct lock_bench_py_lock *lock, void *node)
+{
+	(void)node;
+	if (sync_lock_release(&lock->l))
+		abort();
+}
+
+static inline void lock_bench_py_rlock_acquire(struct lock_bench_py_rlock *lock, void *node)
+{
+	(void)node;
+	for (uint32_t d = 0; d < lock->depth; d++)
+		if (sync_rlock_acquire(&lock->r))
+			abort();
+}
+
+static inline void lock_bench_py_rlock_release(struct lock_bench_py_rlock *lock, void *node)
+{
+	(void)node;
+	for (uint32_t d = 0; d < lock->depth; d++)
+		if (sync_rlock_release(&lock->r))
+			abort();
+}
+
+static int lock_bench_py_lock_init(void *lock, int shared, int max_tasks)
+{
+	(void)max_tasks;
+	return sync_lock_init(&((struct lock_bench_py_lock *)lock)->l, shared);
+}
+
+static int lock_bench_py_rlock_init(void *lock, int shared, int max_tasks)
+{
+	(void)max_tasks;
+	return sync_rlock_init(&((struct lock_bench_py_rlock *)lock)->r, shared);
+}
+
+/* Errors ignored: -EBUSY only after a task died holding the lock, when
+ * the round has failed already. */
+static void lock_bench_py_lock_destroy(void *lock)
+{
+	(void)sync_lock_destroy(&((struct lock_bench_py_lock *)lock)->l);
+}
+
+static void lock_bench_py_rlock_destroy(void *lock)
+{
+	(void)sync_rlock_destroy(&((struct lock_bench_py_rlock *)lock)->r);
+}
+
+/* Setup and teardown only: the driver calls the inline functions above. */
+static const struct lock_ops lock_bench_py_lock_ops = {
+	.name = "py_lock", .size = sizeof(struct lock_bench_py_lock),
+	.flags = LOCK_SLEEPS, .init = lock_bench_py_lock_init,
+	.destroy = lock_bench_py_lock_destroy,
+};
+static const struct lock_ops lock_bench_py_rlock_ops = {
+	.name = "py_rlock", .size = sizeof(struct lock_bench_py_rlock),
+	.flags = LOCK_SLEEPS, .init = lock_bench_py_rlock_init,
+	.destroy = lock_bench_py_rlock_destroy,
+};
+
+static LOCK_BENCH_RUN(lock_bench_py_lock_run, lock_bench_py_lock, struct lock_bench_py_lock)
+static LOCK_BENCH_RUN(lock_bench_py_rlock_run, lock_bench_py_rlock, struct lock_bench_py_rlock)
+
+static int lock_bench_py_lock_setup(struct bench_state *st)
+{
+	return lock_bench_setup(st, &lock_bench_py_lock_ops, lock_bench_py_lock_run, NULL);
+}
+
+static int lock_bench_py_rlock_setup(struct bench_state *st)
+{
+	int err = lock_bench_setup(st, &lock_bench_py_rlock_ops, lock_bench_py_rlock_run, NULL);
+	struct lock_bench *s = st->priv;
+
+	if (err)
+		return err;
+	/* 1 .. 64, checked by the harness. */
+	s->levels = (uint64_t)bench_param_int(st, "depth");
+	((struct lock_bench_py_rlock *)s->lock)->depth = (uint32_t)s->levels;
+	return 0;
+}
+
+LOCK_BENCH_DESC(py_lock, "Python threading.Lock (primitives/sync.h): futex, sleeps when taken",
+		lock_bench_params_sleep, lock_bench_metrics)
+LOCK_BENCH_DESC(py_rlock, "Python threading.RLock, `depth` nested levels per iteration",
+		lock_bench_params_py_rlock, lock_bench_metrics_py_rlock)

@@ -1,0 +1,146 @@
+/*
+ * tests/test_h_lock.c - the lock.* family end to end, through the
+ * contend binary: every lock of the registry runs and gives a finite
+ * figure for every metric, in threads and in processes; both policies of
+ * contend's spinners run; a lock that cannot be process-shared (mcs, a
+ * zoo lock whose init refuses shared memory) is reported skipped with its
+ * reason, not failed and not a zero.  Tiny settings: these prove the
+ * family works, bench/lock.c's check() proves the work was done.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/bench.h"
+#include "tests/check.h"
+#include "tests/h_util.h"
+
+/*
+ * Every row of `csv` is finite, and every lock.* benchmark of the
+ * registry has rows at each of the `nthreads` task counts, except those
+ * named in `absent` (a space-separated list, or NULL).
+ */
+static void lock_test_rows(const char *csv, const char *const threads[], int nthreads,
+			   const char *absent)
+{
+	struct csv_table t;
+	int c_bench, c_thr, c_med, c_metric;
+
+	cli_read_csv(csv, &t);
+	c_bench = cli_col(&t, "bench");
+	c_thr = cli_col(&t, "threads");
+	c_med = cli_col(&t, "median");
+	c_metric = cli_col(&t, "metric");
+	cr_assert_gt(t.nrows, 0);
+	for (size_t i = 0; i < t.nrows; i++) {
+		double v = strtod(t.rows[i][c_med], NULL);
+
+		cr_assert(isfinite(v), "%s %s threads=%s: median %s", t.rows[i][c_bench],
+			  t.rows[i][c_metric], t.rows[i][c_thr], t.rows[i][c_med]);
+	}
+	for (int b = 0; bench_registry[b]; b++) {
+		const char *name = bench_registry[b]->name;
+		char word[64];
+
+		if (strncmp(name, "lock.", 5) != 0)
+			continue;
+		snprintf(word, sizeof(word), " %s ", name);
+		for (int k = 0; k < nthreads; k++) {
+			int seen = 0;
+
+			for (size_t i = 0; i < t.nrows && !seen; i++)
+				seen = strcmp(t.rows[i][c_bench], name) == 0 &&
+				       strcmp(t.rows[i][c_thr], threads[k]) == 0;
+			if (absent && strstr(absent, word))
+				cr_assert(!seen, "%s should have no rows here", name);
+			else
+				cr_assert(seen, "%s has no rows at %s tasks", name, threads[k]);
+		}
+	}
+	csv_table_free(&t);
+}
+
+Test(lock, every_lock_runs_in_threads, .timeout = 120)
+{
+	static struct cli_run r;
+	static const char *const threads[] = { "1", "2" };
+	char dir[64], out[128];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	/* Placement none: runs wherever the machine has room for 2 tasks. */
+	CLI(&r, "run", "lock.*", "--reps", "2", "--min-time", "0.002", "--threads", "1,2",
+	    "--mode", "thread", "--placement", "none", "--counters", "none", "--out", out);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_null(strstr(r.err, "skipped:"), "stderr: %s", r.err);
+	lock_test_rows(out, threads, 2, NULL);
+	cli_rmdir(dir);
+}
+
+/* policy=spin is the second build (bench/lock_spin.c): it runs, and says so. */
+Test(lock, spinners_run_as_pure_spinners, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+	int c_params, c_bench, seen = 0;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "lock.tas", "lock.ticket", "lock.mcs", "--param", "policy=yield,spin",
+	    "--param", "cs_ns=100", "--reps", "2", "--min-time", "0.002", "--threads", "2",
+	    "--mode", "thread", "--placement", "none", "--counters", "none", "--out", out);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cli_read_csv(out, &t);
+	c_params = cli_col(&t, "params");
+	c_bench = cli_col(&t, "bench");
+	for (size_t i = 0; i < t.nrows; i++)
+		seen += strcmp(t.rows[i][c_bench], "lock.mcs") == 0 &&
+			strstr(t.rows[i][c_params], "policy=spin") != NULL;
+	cr_assert_gt(seen, 0, "no policy=spin row of lock.mcs");
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
+/* A fixed policy is a choice of one: another is refused before anything runs. */
+Test(lock, fixed_policy_refuses_another, .timeout = 30)
+{
+	static struct cli_run r;
+
+	CLI(&r, "run", "lock.mutex", "--param", "policy=spin", "--threads", "1");
+	cli_expect_bad(&r, "policy");
+}
+
+/*
+ * In processes the lock lives in shared memory: the queue locks that
+ * link their nodes by address refuse (init -ENOTSUP) and are reported
+ * skipped with the reason; every other lock runs.
+ */
+Test(lock, unshareable_locks_skip_in_processes, .timeout = 120)
+{
+	static struct cli_run r;
+	static const char *const threads[] = { "2" };
+	static const char *const unshared[] = { "lock.mcs", "lock.clh", "lock.ck_mcs",
+						"lock.ck_clh", "lock.ck_hclh" };
+	char dir[64], out[128], line[128];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "lock.*", "--reps", "2", "--min-time", "0.002", "--threads", "2",
+	    "--mode", "process", "--placement", "none", "--counters", "none", "--out", out);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	for (size_t i = 0; i < sizeof(unshared) / sizeof(unshared[0]); i++) {
+		const char *at;
+
+		snprintf(line, sizeof(line), "] %s process ", unshared[i]);
+		at = strstr(r.err, line);
+		cr_assert_not_null(at, "%s not reported; stderr: %s", unshared[i], r.err);
+		at = strstr(at, " ... ");
+		cr_assert_not_null(at);
+		cr_assert_eq(strncmp(at, " ... skipped: not process-shareable", 35), 0,
+			     "%s: %.120s", unshared[i], at);
+	}
+	lock_test_rows(out, threads, 1, " lock.mcs lock.clh lock.ck_mcs lock.ck_clh lock.ck_hclh ");
+	cli_rmdir(dir);
+}
