@@ -141,6 +141,11 @@ struct bench_state {
 	const struct bench_desc *desc;
 	enum bench_mode mode;
 	int ntasks;
+	/* Processors the tasks may run on, together: the distinct ones the
+	 * placement pinned them to, or those the runner may use when they
+	 * are left unpinned.  Fewer than ntasks: some task is always off
+	 * the processor (over-subscription). */
+	int ncpus;
 	void *priv;		/* the workload's own shared state */
 	/* internal to the harness */
 	const char *const *param_values;	/* parallel to desc->params */
@@ -167,6 +172,8 @@ struct bench_desc {
 	/* With tasks 0 and no --threads: also run 2 x the processors, where
 	 * spinning and sleeping waits part ways (over-subscription). */
 	int oversubscribe;
+	/* BENCH_MODE_* run under --quick when no --mode is given; 0: modes. */
+	unsigned quick_modes;
 	const char *placements;	/* default policies, e.g. "same-core,cross-core" */
 	int hidden;		/* harness self-tests: not listed, never matched by a glob */
 	const struct bench_param *params;	/* NULL-name terminated, may be NULL */

@@ -315,6 +315,9 @@ static int engine_expand_bench(struct engine_plan *p, const struct cli_args *a,
 	for (size_t m = 0; m < 2; m++) {
 		if (!(d->modes & modes[m]) || (a->mode && a->mode != modes[m]))
 			continue;
+		/* A smoke run of a big family may keep to one mode. */
+		if (p->quick && !a->mode && d->quick_modes && !(d->quick_modes & modes[m]))
+			continue;
 		for (int pl = 0; pl < nplace; pl++) {
 			int idx = engine_add_place(p, &places[pl]);
 

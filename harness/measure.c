@@ -2,8 +2,10 @@
  * harness/measure.c - calibration, warm-up, measured and counted rounds
  * of one configuration, inside the runner child (see measure.h).
  */
+#define _GNU_SOURCE		/* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -278,12 +280,34 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 	return 0;
 }
 
+/* bench_state.ncpus: the distinct processors of the placement, or what
+ * the runner may use when any task is left unpinned. */
+static int measure_ncpus(const struct runner_config *cfg)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	CPU_ZERO(&set);
+	for (int i = 0; i < cfg->ntasks; i++) {
+		if (cfg->cpus[i] < 0 || cfg->cpus[i] >= CPU_SETSIZE) {
+			if (sched_getaffinity(0, sizeof(set), &set) < 0)
+				return cfg->ntasks;	/* unknown: assume no over-subscription */
+			return CPU_COUNT(&set);
+		}
+		if (!CPU_ISSET(cfg->cpus[i], &set)) {
+			CPU_SET(cfg->cpus[i], &set);
+			n++;
+		}
+	}
+	return n;
+}
+
 void measure_config(const struct runner_config *cfg, struct measure_record *r)
 {
 	const struct bench_desc *d = cfg->desc;
 	struct bench_state st = {
 		.desc = d, .mode = cfg->mode, .ntasks = cfg->ntasks,
-		.param_values = cfg->param_values,
+		.ncpus = measure_ncpus(cfg), .param_values = cfg->param_values,
 	};
 	struct measure m = { .cfg = cfg, .r = r };
 	struct measure_arrays a;
