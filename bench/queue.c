@@ -17,9 +17,12 @@
  * An item's value is (producer << 40 | its index).  Its payload (the
  * `payload` bytes copied in by the producer and out by the consumer) and,
  * in latency rounds, its enqueue time sit in a per-producer slab slot
- * indexed by the item's index; the slab has room for every item that can
- * be in flight (capacity + consumers + 2), and for an unbounded queue
- * (capacity 0) a producer waits when 4096 of its items are in flight.
+ * indexed by the item's index (capacity + consumers + 2 slots; 4096 for
+ * an unbounded queue).  Items leave out of order (a LIFO can keep its
+ * first item to the end, a consumer can stall between get and copy), so
+ * no count says a slot is free: each has a state word, which the
+ * consumer clears once it has copied the slot out, and a producer that
+ * laps the slab waits for it.
  * A ring of 2^k slots holds 2^k - 1 items: its capacity is rounded up to
  * that.
  * The latency is enqueue -> dequeue of every `sample`-th item.
@@ -45,6 +48,9 @@ enum qb_kind { QB_FIFO, QB_LIFO, QB_PRIORITY, QB_DEQUE, QB_SPSC, QB_MPMC };
 
 #define QB_INDEX_BITS 40
 #define QB_UNBOUNDED_IN_FLIGHT 4096
+/* A slot: its state word (0 free, 1 holds an item), the stamp, the
+ * payload. */
+#define QB_SLOT_HEAD 16
 
 /* What one consumer received from one producer. */
 struct qb_cell {
@@ -54,7 +60,6 @@ struct qb_cell {
 /* A producer's own counters, a cache line each. */
 struct qb_producer {
 	uint64_t made;			/* items made, all rounds */
-	uint64_t taken;			/* unbounded only: items fully consumed */
 } CPU_ALIGNED;
 
 struct qb_consumer {
@@ -188,7 +193,8 @@ static int qb_setup(struct bench_state *st, enum qb_kind kind, int producers, in
 	if (r < 0)
 		return r;
 	s->slab_len = s->capacity ? s->capacity + nc + 2 : QB_UNBOUNDED_IN_FLIGHT;
-	s->slot_bytes = (8 + s->payload + 7) / 8 * 8;	/* stamp, then payload */
+	/* state, stamp, then payload */
+	s->slot_bytes = (QB_SLOT_HEAD + s->payload + 7) / 8 * 8;
 	s->slab = bench_shared_alloc(st, np * s->slab_len * s->slot_bytes);
 	s->prod = bench_shared_alloc(st, np * sizeof(*s->prod));
 	s->cons = bench_shared_alloc(st, nc * sizeof(*s->cons));
@@ -278,14 +284,22 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 		unsigned char *slot = qb_slot(s, (uint64_t)t->id, idx);
 		uint64_t stamp = 0;
 
-		if (!s->capacity)	/* unbounded: keep the slab ahead of reuse */
-			while (idx - __atomic_load_n(&me->taken, __ATOMIC_ACQUIRE) >= s->slab_len)
-				sched_yield();
-		memcpy(slot + 8, src, s->payload);
+		uint64_t *state = (uint64_t *)slot;
+
+		/* Acquire: pairs with the consumer's release once it has
+		 * copied the slot's last item out; then it is ours to write. */
+		for (unsigned spins = 0; __atomic_load_n(state, __ATOMIC_ACQUIRE); )
+			if (++spins % 128 == 0)
+				sched_yield();	/* the holder may be off the processor */
+			else
+				cpu_relax();
+		memcpy(slot + QB_SLOT_HEAD, src, s->payload);
 		if (rec && idx % s->sample == 0)
 			stamp = bench_now_ns() | 1;	/* never 0: 0 means "not timed" */
-		memcpy(slot, &stamp, 8);
-		/* The queue's own lock or fences publish the slot with the item. */
+		memcpy(slot + 8, &stamp, 8);
+		/* Relaxed: the queue's own lock or fences publish the slot with
+		 * the item; only this producer reads the word as taken. */
+		__atomic_store_n(state, 1, __ATOMIC_RELAXED);
 		qb_put(s, (uint64_t)t->id << QB_INDEX_BITS | idx, idx);
 	}
 	if (t->id == 0 && s->kind <= QB_PRIORITY && queue_join(s->q, -1))
@@ -307,16 +321,16 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 	while (__atomic_fetch_add(&s->claimed, 1, __ATOMIC_RELAXED) < me->target) {
 		uint64_t v = qb_get(s), p = v >> QB_INDEX_BITS;
 		uint64_t idx = v & ((UINT64_C(1) << QB_INDEX_BITS) - 1), stamp;
-		const unsigned char *slot = qb_slot(s, p, idx);
+		unsigned char *slot = qb_slot(s, p, idx);
 		struct qb_cell *cell = &s->cells[(size_t)c * s->producers + p];
 
-		memcpy(&stamp, slot, 8);
-		memcpy(dst, slot + 8, s->payload);
+		memcpy(&stamp, slot + 8, 8);
+		memcpy(dst, slot + QB_SLOT_HEAD, s->payload);
 		__asm__ __volatile__("" : : "r"(dst) : "memory");	/* the copy is the point */
+		/* Release: our copies of the slot happen before its reuse. */
+		__atomic_store_n((uint64_t *)slot, 0, __ATOMIC_RELEASE);
 		if (rec && stamp)
 			bench_record_ns(t, 0, bench_now_ns() - (stamp & ~UINT64_C(1)));
-		if (!s->capacity)
-			__atomic_fetch_add(&s->prod[p].taken, 1, __ATOMIC_RELEASE);
 		if (s->kind <= QB_PRIORITY && queue_task_done(s->q))
 			abort();
 		got++;
