@@ -1,10 +1,18 @@
 /*
  * harness/plot.c - pivot results for gnuplot and run it.  Reads only
  * the CSV; knows nothing of how the numbers were made.
+ *
+ * A chart is a script plots/<family>.gp or plots/<family>-<what>.gp.
+ * Its `# contend:` line says which rows it wants and how they are laid
+ * out (see harness/plot.h); this file selects the rows, pivots them
+ * into DIR/<script>.dat and hands gnuplot the labels, so that a script
+ * only draws.
  */
 #define _GNU_SOURCE		/* pipe2 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,34 +29,53 @@
 #define CONTEND_SOURCE_DIR "."
 #endif
 
+/* Series, groups or panels of one chart; benchmarks of one family. */
 #define PLOT_MAX 64
+#define PLOT_LABEL 160
+/* Dimensions a row can vary in: the key columns and its parameters. */
+#define PLOT_MAX_DIMS 24
+#define PLOT_MAX_WHERE 8
+
+enum plot_chart { PLOT_BARS, PLOT_LINES, PLOT_CDF };
+
+struct plot_where {
+	char dim[32], value[64];
+};
 
 struct plot_spec {
-	char metric[64], series[32], group[32];
+	enum plot_chart chart;
+	char metric[128];	/* fnmatch patterns, '|' between */
+	char series[32], group[32], x[32], panel[32], column[48];
+	char label[128];	/* dimensions always named in the labels */
+	struct plot_where where[PLOT_MAX_WHERE];
+	int nwhere, linear;
 };
 
-/* The results columns a chart needs, looked up by name. */
-static const char *const plot_need[] = {
-	"bench", "mode", "placement", "threads", "params", "metric", "median",
-	"ci95_lo", "ci95_hi",
-};
-
+/*
+ * The columns a chart reads, by name: the key of a row, and its value
+ * (median, ci95_lo, ci95_hi or the script's column in results.csv;
+ * bucket_hi_ns and count in histograms.csv).
+ */
 struct plot_cols {
-	int bench, mode, placement, threads, params, metric, median, lo, hi;
+	int bench, mode, placement, threads, params, metric, unit;
+	int v, lo, hi;
 };
 
-static int plot_find_cols(const struct csv_table *t, struct plot_cols *c, const char **missing)
-{
-	int *dst[] = { &c->bench, &c->mode, &c->placement, &c->threads, &c->params,
-		       &c->metric, &c->median, &c->lo, &c->hi };
+/* One point of the chart: which series, group (bars; panel for lines
+ * and CDFs) and its values. */
+struct plot_point {
+	int s, g;
+	double x, v, lo, hi;
+};
 
-	for (size_t i = 0; i < sizeof(dst) / sizeof(dst[0]); i++)
-		if ((*dst[i] = csv_table_col(t, plot_need[i])) < 0) {
-			*missing = plot_need[i];
-			return -EINVAL;
-		}
-	return 0;
-}
+/* The labels of one chart's series, groups and panels. */
+struct plot_axes {
+	char series[PLOT_MAX][PLOT_LABEL], groups[PLOT_MAX][PLOT_LABEL];
+	int ns, ng, order_s[PLOT_MAX], order_g[PLOT_MAX], full;
+	/* For each panel in order, the sorted series numbers that have
+	 * points there, as gnuplot words: "0 1 4" "0 2". */
+	char members[PLOT_MAX * PLOT_MAX * 4];
+};
 
 static int plot_isdir(const char *p)
 {
@@ -82,170 +109,545 @@ static void plot_scripts_dir(char *buf, size_t len)
 	snprintf(buf, len, "plots");
 }
 
+static int plot_parse_where(struct plot_spec *s, const char *list)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(t, ':');
+
+		if (!colon || colon == t || s->nwhere == PLOT_MAX_WHERE)
+			return -EINVAL;
+		*colon = '\0';
+		snprintf(s->where[s->nwhere].dim, sizeof(s->where[0].dim), "%s", t);
+		snprintf(s->where[s->nwhere].value, sizeof(s->where[0].value), "%s", colon + 1);
+		s->nwhere++;
+	}
+	return 0;
+}
+
+/* The script's `# contend:` line, in its first ten lines; -EINVAL if it
+ * has none or it does not parse, -errno if unreadable. */
 static int plot_read_spec(const char *script, struct plot_spec *s)
 {
 	FILE *f = fopen(script, "r");
 	char line[512];
-	int found = 0;
+	int found = 0, bad = 0;
 
 	if (!f)
 		return -errno;
+	memset(s, 0, sizeof(*s));
 	snprintf(s->series, sizeof(s->series), "bench");
 	snprintf(s->group, sizeof(s->group), "placement");
+	snprintf(s->x, sizeof(s->x), "threads");
+	snprintf(s->column, sizeof(s->column), "median");
 	for (int i = 0; i < 10 && fgets(line, sizeof(line), f); i++) {
 		char *p = strstr(line, "# contend:"), *save = NULL;
+
 		if (!p)
 			continue;
 		for (char *t = strtok_r(p + 10, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
-			if (strncmp(t, "metric=", 7) == 0)
-				found = snprintf(s->metric, sizeof(s->metric), "%s", t + 7) > 0;
-			else if (strncmp(t, "series=", 7) == 0)
-				snprintf(s->series, sizeof(s->series), "%s", t + 7);
-			else if (strncmp(t, "group=", 6) == 0)
-				snprintf(s->group, sizeof(s->group), "%s", t + 6);
+			char *eq = strchr(t, '=');
+			const char *v = eq ? eq + 1 : "";
+			size_t k = eq ? (size_t)(eq - t) : strlen(t);
+
+#define PLOT_KEY(name) (k == sizeof(name) - 1 && strncmp(t, name, k) == 0)
+			if (PLOT_KEY("metric"))
+				found = snprintf(s->metric, sizeof(s->metric), "%s", v) > 0;
+			else if (PLOT_KEY("chart"))
+				s->chart = !strcmp(v, "lines") ? PLOT_LINES
+					 : !strcmp(v, "cdf") ? PLOT_CDF
+					 : !strcmp(v, "bars") ? PLOT_BARS : (bad = 1, PLOT_BARS);
+			else if (PLOT_KEY("series"))
+				snprintf(s->series, sizeof(s->series), "%s", v);
+			else if (PLOT_KEY("group"))
+				snprintf(s->group, sizeof(s->group), "%s", v);
+			else if (PLOT_KEY("x"))
+				snprintf(s->x, sizeof(s->x), "%s", v);
+			else if (PLOT_KEY("panel"))
+				snprintf(s->panel, sizeof(s->panel), "%s", v);
+			else if (PLOT_KEY("label"))
+				snprintf(s->label, sizeof(s->label), "%s", v);
+			else if (PLOT_KEY("column"))
+				snprintf(s->column, sizeof(s->column), "%s", v);
+			else if (PLOT_KEY("where"))
+				bad |= plot_parse_where(s, v) < 0;
+			else if (PLOT_KEY("scale"))
+				s->linear = strcmp(v, "linear") == 0;
+			else
+				bad = 1;
+#undef PLOT_KEY
 		}
 	}
 	fclose(f);
-	return found ? 0 : -EINVAL;
+	return found && !bad ? 0 : -EINVAL;
 }
 
-/* Indices 0..n-1 ordered by name, so that a chart does not depend on
- * the randomised run order. */
-static void plot_sorted(char names[][160], int n, int *order)
+/* Value of dimension `dim` in row r: a key column, "bench" without its
+ * family, "stat" (the metric's last word: p50 of wake_p50), or the
+ * value of parameter `dim` ("" if the row has none).  May use buf. */
+static const char *plot_dim(char **row, const struct plot_cols *c, const char *dim, char *buf,
+			    size_t len)
+{
+	const char *p, *q;
+	size_t dl = strlen(dim);
+
+	if (!strcmp(dim, "bench"))
+		return (p = strchr(row[c->bench], '.')) ? p + 1 : row[c->bench];
+	if (!strcmp(dim, "mode"))
+		return row[c->mode];
+	if (!strcmp(dim, "placement"))
+		return row[c->placement];
+	if (!strcmp(dim, "threads"))
+		return row[c->threads];
+	if (!strcmp(dim, "metric"))
+		return row[c->metric];
+	if (!strcmp(dim, "stat"))
+		return (p = strrchr(row[c->metric], '_')) ? p + 1 : row[c->metric];
+	for (p = row[c->params]; *p; p = *q ? q + 1 : q) {
+		q = p + strcspn(p, ";");
+		if ((size_t)(q - p) > dl && p[dl] == '=' && strncmp(p, dim, dl) == 0) {
+			snprintf(buf, len, "%.*s", (int)(q - p - dl - 1), p + dl + 1);
+			return buf;
+		}
+	}
+	return "";
+}
+
+static int plot_metric_matches(const char *patterns, const char *metric)
+{
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", patterns);
+	for (char *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save))
+		if (fnmatch(t, metric, 0) == 0)
+			return 1;
+	return 0;
+}
+
+static int plot_is_extreme(const char *v)
+{
+	return !strcmp(v, "max") || !strcmp(v, "min");
+}
+
+/*
+ * Mark in keep[] the rows of table t the chart draws: of the family, a
+ * metric the script names, every `where` held (dim:value, or dim:!value
+ * for all but that value).  A `where` of max or min
+ * keeps, per benchmark, the rows with that dimension's largest or
+ * smallest value (the task count that over-subscribes most, whatever
+ * the machine), applied in the order written.  Returns the rows kept.
+ */
+static size_t plot_select(const struct csv_table *t, const struct plot_cols *c, const char *family,
+			  const struct plot_spec *s, char *keep)
+{
+	size_t flen = strlen(family), n = 0;
+	char buf[PLOT_LABEL];
+
+	for (size_t r = 0; r < t->nrows; r++) {
+		char **row = t->rows[r];
+
+		keep[r] = !strncmp(row[c->bench], family, flen) && row[c->bench][flen] == '.' &&
+			  plot_metric_matches(s->metric, row[c->metric]);
+		for (int w = 0; keep[r] && w < s->nwhere; w++) {
+			const char *want = s->where[w].value;
+			int not = want[0] == '!';
+
+			if (!plot_is_extreme(want))
+				keep[r] = not ^ !strcmp(plot_dim(row, c, s->where[w].dim, buf,
+								 sizeof(buf)), want + not);
+		}
+	}
+	for (int w = 0; w < s->nwhere; w++) {
+		const char *benches[PLOT_MAX * 2];
+		double ext[PLOT_MAX * 2];
+		int nb = 0, max = !strcmp(s->where[w].value, "max");
+
+		if (!plot_is_extreme(s->where[w].value))
+			continue;
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t r = 0; r < t->nrows; r++) {
+				char **row = t->rows[r];
+				double v;
+				int b;
+
+				if (!keep[r])
+					continue;
+				v = strtod(plot_dim(row, c, s->where[w].dim, buf, sizeof(buf)), NULL);
+				for (b = 0; b < nb && strcmp(benches[b], row[c->bench]); b++)
+					;
+				if (pass == 1) {
+					keep[r] = b < nb && v == ext[b];
+					continue;
+				}
+				if (b == nb) {
+					if (nb == PLOT_MAX * 2) {
+						keep[r] = 0;
+						continue;
+					}
+					benches[nb] = row[c->bench];
+					ext[nb++] = v;
+				} else if (max ? v > ext[b] : v < ext[b]) {
+					ext[b] = v;
+				}
+			}
+	}
+	for (size_t r = 0; r < t->nrows; r++)
+		n += keep[r];
+	return n;
+}
+
+/* Is word w in the comma list? */
+static int plot_listed(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = list; *p; p += strcspn(p, ","), p += *p == ',')
+		if (strcspn(p, ",") == n && strncmp(p, w, n) == 0)
+			return 1;
+	return 0;
+}
+
+static int plot_dim_used(const struct plot_spec *s, const char *dim)
+{
+	if (!strcmp(dim, s->series) || (s->panel[0] && !strcmp(dim, s->panel)))
+		return 1;
+	if (s->chart == PLOT_BARS && !strcmp(dim, s->group))
+		return 1;
+	if (s->chart == PLOT_LINES && !strcmp(dim, s->x))
+		return 1;
+	if (!strcmp(dim, "stat") || !strcmp(dim, "metric"))
+		return !strcmp(s->series, "stat") || !strcmp(s->group, "stat") ||
+		       !strcmp(s->series, "metric") || !strcmp(s->group, "metric");
+	return 0;
+}
+
+/*
+ * The dimensions that vary among the kept rows of one benchmark and that
+ * the script did not lay out: they go into the labels, so that no two
+ * configurations land on one bar or one line.  The benchmark itself is
+ * first among them when more than one is kept and no axis shows it; the
+ * script's label= dimensions are always among them.
+ */
+static int plot_extras(const struct csv_table *t, const struct plot_cols *c, const char *keep,
+		       const struct plot_spec *s, char extras[][32])
+{
+	char dims[PLOT_MAX_DIMS][32], buf[PLOT_LABEL], first[PLOT_LABEL];
+	int nd = 0, ne = 0, benches = 0;
+	const char *bench0 = NULL;
+
+	for (const char *const *k = (const char *const[]){ "mode", "placement", "threads",
+							  "metric", NULL }; *k; k++)
+		snprintf(dims[nd++], 32, "%s", *k);
+	for (size_t r = 0; r < t->nrows; r++) {
+		const char *p = t->rows[r][c->params];
+
+		if (!keep[r])
+			continue;
+		if (!bench0)
+			bench0 = t->rows[r][c->bench];
+		benches |= strcmp(bench0, t->rows[r][c->bench]) != 0;
+		for (; *p; p += strcspn(p, ";"), p += *p == ';') {
+			size_t n = strcspn(p, "=;");
+			int d;
+
+			for (d = 0; d < nd && (strlen(dims[d]) != n || strncmp(dims[d], p, n)); d++)
+				;
+			if (d == nd && nd < PLOT_MAX_DIMS && n < 32)
+				snprintf(dims[nd++], 32, "%.*s", (int)n, p);
+		}
+	}
+	if (benches && !plot_dim_used(s, "bench"))
+		snprintf(extras[ne++], 32, "bench");
+	for (int d = 0; d < nd; d++) {
+		int varies = 0;
+
+		if (plot_dim_used(s, dims[d]))
+			continue;
+		varies = plot_listed(s->label, dims[d]);
+		/* From each benchmark's first kept row, against its others. */
+		for (size_t r = 0; r < t->nrows && !varies; r++) {
+			int seen = 0;
+
+			if (!keep[r])
+				continue;
+			for (size_t q = 0; q < r && !seen; q++)
+				seen = keep[q] && !strcmp(t->rows[q][c->bench], t->rows[r][c->bench]);
+			if (seen)
+				continue;
+			snprintf(first, sizeof(first), "%s", plot_dim(t->rows[r], c, dims[d], buf,
+								      sizeof(buf)));
+			for (size_t q = r + 1; q < t->nrows && !varies; q++)
+				varies = keep[q] && !strcmp(t->rows[q][c->bench], t->rows[r][c->bench]) &&
+					 strcmp(plot_dim(t->rows[q], c, dims[d], buf, sizeof(buf)), first);
+		}
+		if (varies && ne < PLOT_MAX_DIMS)
+			snprintf(extras[ne++], 32, "%.31s", dims[d]);
+	}
+	return ne;
+}
+
+/* The label of row r on axis `dim`, followed by the extras: "tas
+ * policy=spin", "event tasks=3 process". */
+static void plot_label(char **row, const struct plot_cols *c, const char *dim, char extras[][32],
+		       int ne, char *out, size_t len)
+{
+	char buf[PLOT_LABEL];
+	size_t off = (size_t)snprintf(out, len, "%s", plot_dim(row, c, dim, buf, sizeof(buf)));
+
+	for (int e = 0; e < ne && off < len; e++) {
+		const char *v = plot_dim(row, c, extras[e], buf, sizeof(buf));
+		int key = strcmp(extras[e], "bench") && strcmp(extras[e], "mode") &&
+			  strcmp(extras[e], "placement") && strcmp(extras[e], "metric");
+
+		if (!v[0])
+			continue;	/* a parameter this benchmark does not have */
+		if (!strcmp(extras[e], "bench")) {	/* the benchmark leads */
+			char rest[PLOT_LABEL];
+
+			snprintf(rest, sizeof(rest), "%s", out);
+			off = (size_t)snprintf(out, len, "%s %s", v, rest);
+			continue;
+		}
+		off += (size_t)snprintf(out + off, len - off, " %s%s%s",
+					key ? (!strcmp(extras[e], "threads") ? "tasks" : extras[e]) : "",
+					key ? "=" : "", v);
+	}
+}
+
+/* Numbers in numeric order ("2" before "10"), the rest by name, so that
+ * a chart depends neither on the randomised run order nor on digits. */
+static int plot_cmp_label(const char *a, const char *b)
+{
+	char *ea, *eb;
+	double x = strtod(a, &ea), y = strtod(b, &eb);
+
+	if (ea != a && eb != b && x != y)
+		return x < y ? -1 : 1;
+	return strcmp(a, b);
+}
+
+static void plot_sort(char names[][PLOT_LABEL], int n, int *order)
 {
 	for (int i = 0; i < n; i++)
 		order[i] = i;
 	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && strcmp(names[order[j - 1]], names[order[j]]) > 0; j--) {
+		for (int j = i; j > 0 && plot_cmp_label(names[order[j - 1]], names[order[j]]) > 0; j--) {
 			int t = order[j];
+
 			order[j] = order[j - 1];
 			order[j - 1] = t;
 		}
 }
 
-static int plot_index(char names[][160], int *n, const char *name)
+static int plot_index(char names[][PLOT_LABEL], int *n, const char *name, int *full)
 {
 	for (int i = 0; i < *n; i++)
 		if (strcmp(names[i], name) == 0)
 			return i;
-	if (*n == PLOT_MAX)
+	if (*n == PLOT_MAX) {
+		*full = 1;
 		return -1;
-	snprintf(names[*n], 160, "%s", name);
+	}
+	snprintf(names[*n], PLOT_LABEL, "%s", name);
 	return (*n)++;
 }
 
-/* Does column c take more than one value for one benchmark of this
- * family?  (A column that differs only between benchmarks, like a fixed
- * task count, is a property of the series and needs no label.) */
-static int plot_varies(const struct csv_table *t, int c, const char *family, int bench,
-		       const char *metric, int mcol)
+/* rank[i]: the position of label i once sorted. */
+static void plot_ranks(const int *order, int n, int *rank)
 {
-	size_t flen = strlen(family);
-
-	for (size_t r = 0; r < t->nrows; r++) {
-		char **a = t->rows[r];
-		if (strncmp(a[bench], family, flen) || a[bench][flen] != '.' || strcmp(a[mcol], metric))
-			continue;
-		for (size_t q = r + 1; q < t->nrows; q++) {
-			char **b = t->rows[q];
-			if (!strcmp(b[bench], a[bench]) && !strcmp(b[mcol], metric) && strcmp(b[c], a[c]))
-				return 1;
-		}
-	}
-	return 0;
+	for (int i = 0; i < n; i++)
+		rank[order[i]] = i;
 }
 
-/* Write DIR/<family>.dat (temporary file and rename, as every file
- * contend writes); returns the number of series (0: nothing to plot), or
- * -errno. */
-static int plot_pivot(const struct csv_table *t, const struct plot_cols *c, const char *family,
-		      const struct plot_spec *s, const char *datpath)
+static int plot_rank_s[PLOT_MAX], plot_rank_g[PLOT_MAX];
+
+static int plot_cmp_point(const void *a, const void *b)
 {
-	static char groups[PLOT_MAX][160], series[PLOT_MAX][160];
-	static double med[PLOT_MAX][PLOT_MAX], lo[PLOT_MAX][PLOT_MAX], hi[PLOT_MAX][PLOT_MAX];
-	int ng = 0, ns = 0, dropped = 0, gorder[PLOT_MAX], sorder[PLOT_MAX];
-	size_t flen = strlen(family);
-	int gcol = strcmp(s->group, "threads") == 0 ? c->threads : c->placement;
-	/* Whatever else varies goes into the group label, so that no two
-	 * rows land in one bar. */
-	int vary_mode = plot_varies(t, c->mode, family, c->bench, s->metric, c->metric) &&
-			strcmp(s->series, "bench");
-	int vary_params = plot_varies(t, c->params, family, c->bench, s->metric, c->metric);
-	int vary_threads = gcol != c->threads &&
-			   plot_varies(t, c->threads, family, c->bench, s->metric, c->metric);
-	FILE *f;
-	char *text = NULL;
-	size_t len = 0;
-	struct csv_writer *w;
-	int ret;
+	const struct plot_point *p = a, *q = b;
 
-	for (int g = 0; g < PLOT_MAX; g++)
-		for (int k = 0; k < PLOT_MAX; k++)
-			med[g][k] = lo[g][k] = hi[g][k] = NAN;
-	for (size_t r = 0; r < t->nrows; r++) {
-		char **row = t->rows[r], label[160];
-		int g, k;
+	if (plot_rank_g[p->g] != plot_rank_g[q->g])
+		return plot_rank_g[p->g] - plot_rank_g[q->g];
+	if (plot_rank_s[p->s] != plot_rank_s[q->s])
+		return plot_rank_s[p->s] - plot_rank_s[q->s];
+	return (p->x > q->x) - (p->x < q->x);
+}
 
-		if (strncmp(row[c->bench], family, flen) || row[c->bench][flen] != '.' ||
-		    strcmp(row[c->metric], s->metric))
-			continue;
-		snprintf(label, sizeof(label), "%s%s%s%s%s%s%s", row[gcol],
-			 vary_threads ? " x" : "", vary_threads ? row[c->threads] : "",
-			 vary_mode ? " " : "", vary_mode ? row[c->mode] : "",
-			 vary_params ? " " : "", vary_params ? row[c->params] : "");
-		g = plot_index(groups, &ng, label);
-		k = plot_index(series, &ns, row[c->bench]);
-		if (g < 0 || k < 0)
-			continue;
-		med[g][k] = strtod(row[c->median], NULL);
-		lo[g][k] = strtod(row[c->lo], NULL);
-		hi[g][k] = strtod(row[c->hi], NULL);
-		if (!(med[g][k] > 0)) {	/* a log axis cannot show it */
-			med[g][k] = lo[g][k] = hi[g][k] = NAN;
-			dropped++;
+static void plot_members(struct plot_axes *ax, const struct plot_point *p, long n)
+{
+	size_t off = 0, len = sizeof(ax->members);
+
+	ax->members[0] = '\0';
+	for (int gi = 0; gi < ax->ng && off < len; gi++) {
+		off += (size_t)snprintf(ax->members + off, len - off, "%s\"", gi ? " " : "");
+		for (int si = 0, first = 1; si < ax->ns && off < len; si++) {
+			int any = 0;
+
+			for (long i = 0; i < n && !any; i++)
+				any = p[i].g == ax->order_g[gi] && p[i].s == ax->order_s[si];
+			if (any)
+				off += (size_t)snprintf(ax->members + off, len - off, "%s%d",
+							first ? "" : " ", si);
+			first &= !any;
 		}
+		if (off < len)
+			off += (size_t)snprintf(ax->members + off, len - off, "\"");
 	}
-	if (dropped)
-		fprintf(stderr, "contend: notice: %s: %d values <= 0 (net of a noisy baseline) "
-			"left out of the log-scale chart; they are in results.csv\n", family, dropped);
-	if (ns == 0)
-		return 0;
-	f = open_memstream(&text, &len);
-	if (!f)
+}
+
+/*
+ * The chart's points, from the kept rows: series and group (bars) or
+ * panel (lines, CDFs) labels into ax, values into pts (caller frees).
+ * Returns the number of points, or -ENOMEM; *dropped counts values a
+ * log axis cannot show.
+ */
+static long plot_points(const struct csv_table *t, const struct plot_cols *c, const char *keep,
+			const struct plot_spec *s, struct plot_axes *ax, struct plot_point **pts,
+			int *dropped)
+{
+	char extras[PLOT_MAX_DIMS][32], label[PLOT_LABEL], buf[PLOT_LABEL];
+	int ne = plot_extras(t, c, keep, s, extras);
+	struct plot_point *p = calloc(t->nrows ? t->nrows : 1, sizeof(*p));
+	long n = 0;
+
+	if (!p)
 		return -ENOMEM;
-	plot_sorted(groups, ng, gorder);
-	plot_sorted(series, ns, sorder);
-	fprintf(f, "group");
-	for (int i = 0; i < ns; i++) {
-		const char *n = series[sorder[i]];
-		fprintf(f, "\t%s\t%s_lo\t%s_hi", n, n, n);
+	for (size_t r = 0; r < t->nrows; r++) {
+		char **row = t->rows[r];
+		struct plot_point pt;
+		char *end;
+
+		if (!keep[r])
+			continue;
+		pt.v = row[c->v][0] ? strtod(row[c->v], NULL) : NAN;
+		pt.lo = c->lo >= 0 && row[c->lo][0] ? strtod(row[c->lo], NULL) : pt.v;
+		pt.hi = c->hi >= 0 && row[c->hi][0] ? strtod(row[c->hi], NULL) : pt.v;
+		if (s->chart == PLOT_CDF) {
+			pt.x = pt.v;	/* the bucket's upper edge, its count in lo */
+			pt.v = pt.lo;
+		} else if (s->chart == PLOT_LINES) {
+			const char *xs = plot_dim(row, c, s->x, buf, sizeof(buf));
+
+			pt.x = strtod(xs, &end);
+			if (end == xs)
+				continue;	/* not a number: no place on the x axis */
+		} else {
+			pt.x = 0;
+		}
+		if (!isfinite(pt.v))
+			continue;	/* unmeasured: an empty cell, no point */
+		if (s->chart != PLOT_CDF && !s->linear && !(pt.v > 0)) {
+			(*dropped)++;
+			continue;
+		}
+		if (s->chart == PLOT_BARS) {
+			plot_label(row, c, s->series, NULL, 0, label, sizeof(label));
+			pt.s = plot_index(ax->series, &ax->ns, label, &ax->full);
+			plot_label(row, c, s->group, extras, ne, label, sizeof(label));
+			pt.g = plot_index(ax->groups, &ax->ng, label, &ax->full);
+		} else {
+			plot_label(row, c, s->series, extras, ne, label, sizeof(label));
+			pt.s = plot_index(ax->series, &ax->ns, label, &ax->full);
+			snprintf(label, sizeof(label), "%s",
+				 s->panel[0] ? plot_dim(row, c, s->panel, buf, sizeof(buf)) : "");
+			pt.g = plot_index(ax->groups, &ax->ng, label, &ax->full);
+		}
+		if (pt.s < 0 || pt.g < 0)
+			continue;
+		p[n++] = pt;
 	}
-	fprintf(f, "\n");
-	for (int gi = 0; gi < ng; gi++) {
-		int g = gorder[gi];
-		fprintf(f, "\"%s\"", groups[g]);
-		for (int ki = 0; ki < ns; ki++)
-			for (int v = 0, k = sorder[ki]; v < 3; v++) {
-				double x = v == 0 ? med[g][k] : v == 1 ? lo[g][k] : hi[g][k];
-				/* gnuplot's "missing" marker is the literal NaN. */
-				fprintf(f, isnan(x) ? "\tNaN" : "\t%.6g", x);
-			}
+	plot_sort(ax->series, ax->ns, ax->order_s);
+	plot_sort(ax->groups, ax->ng, ax->order_g);
+	plot_ranks(ax->order_s, ax->ns, plot_rank_s);
+	plot_ranks(ax->order_g, ax->ng, plot_rank_g);
+	qsort(p, (size_t)n, sizeof(*p), plot_cmp_point);
+	plot_members(ax, p, n);
+	*pts = p;
+	return n;
+}
+
+static void plot_num(FILE *f, double x)
+{
+	/* gnuplot's "missing" marker is the literal NaN. */
+	fprintf(f, isfinite(x) ? "\t%.6g" : "\tNaN", x);
+}
+
+/*
+ * The data file gnuplot reads, sorted as the labels are:
+ *   bars:  a header, then one line per group: its label and median,
+ *          low, high per series (the layout of a clustered histogram);
+ *   lines: one block per (panel, series), panel-major, of x, median,
+ *          low, high lines, blocks two blank lines apart (`index`);
+ *   cdf:   the same blocks, of bucket upper edge (ns) and the fraction
+ *          of samples at or below it.
+ * An empty block holds one NaN line, so that block numbers stay
+ * index = panel * nseries + series.
+ */
+static void plot_write_dat(FILE *f, const struct plot_spec *s, const struct plot_axes *ax,
+			   const struct plot_point *p, long n)
+{
+	if (s->chart == PLOT_BARS) {
+		double med[PLOT_MAX][PLOT_MAX], lo[PLOT_MAX][PLOT_MAX], hi[PLOT_MAX][PLOT_MAX];
+
+		for (int g = 0; g < PLOT_MAX; g++)
+			for (int k = 0; k < PLOT_MAX; k++)
+				med[g][k] = lo[g][k] = hi[g][k] = NAN;
+		for (long i = 0; i < n; i++) {
+			med[p[i].g][p[i].s] = p[i].v;
+			lo[p[i].g][p[i].s] = p[i].lo;
+			hi[p[i].g][p[i].s] = p[i].hi;
+		}
+		fprintf(f, "group");
+		for (int i = 0; i < ax->ns; i++) {
+			const char *nm = ax->series[ax->order_s[i]];
+
+			fprintf(f, "\t%s\t%s_lo\t%s_hi", nm, nm, nm);
+		}
 		fprintf(f, "\n");
+		for (int gi = 0; gi < ax->ng; gi++) {
+			int g = ax->order_g[gi];
+
+			fprintf(f, "\"%s\"", ax->groups[g]);
+			for (int ki = 0; ki < ax->ns; ki++) {
+				int k = ax->order_s[ki];
+
+				plot_num(f, med[g][k]);
+				plot_num(f, lo[g][k]);
+				plot_num(f, hi[g][k]);
+			}
+			fprintf(f, "\n");
+		}
+		return;
 	}
-	if (fclose(f) != 0) {
-		free(text);
-		return -ENOMEM;
-	}
-	w = csv_open(datpath);
-	if (!w) {
-		ret = -errno;
-		free(text);
-		return ret;
-	}
-	csv_write_raw(w, text, len);
-	free(text);
-	ret = csv_commit(w);
-	return ret < 0 ? ret : ns;
+	for (int gi = 0; gi < ax->ng; gi++)
+		for (int si = 0; si < ax->ns; si++) {
+			int g = ax->order_g[gi], k = ax->order_s[si], any = 0;
+			double total = 0, cum = 0;
+
+			if (gi || si)
+				fprintf(f, "\n\n");
+			for (long i = 0; i < n; i++)
+				if (p[i].g == g && p[i].s == k)
+					total += p[i].v;
+			for (long i = 0; i < n; i++) {
+				if (p[i].g != g || p[i].s != k)
+					continue;
+				any = 1;
+				fprintf(f, "%.6g", p[i].x);
+				if (s->chart == PLOT_CDF) {
+					cum += p[i].v;
+					plot_num(f, total > 0 ? cum / total : NAN);
+				} else {
+					plot_num(f, p[i].v);
+					plot_num(f, p[i].lo);
+					plot_num(f, p[i].hi);
+				}
+				fprintf(f, "\n");
+			}
+			if (!any)
+				fprintf(f, s->chart == PLOT_CDF ? "NaN\tNaN\n" : "NaN\tNaN\tNaN\tNaN\n");
+		}
 }
 
 /* Text from the CSV goes into a gnuplot command line: keep only
@@ -257,11 +659,32 @@ static void plot_safe(char *dst, size_t len, const char *src)
 	for (; *src && o + 1 < len; src++) {
 		char c = *src;
 		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			 (c >= '0' && c <= '9') || strchr("._:+-= ", c);
+			 (c >= '0' && c <= '9') || strchr("._:+-=,()/% ", c);
 		dst[o++] = ok ? c : '_';
 	}
 	dst[o] = '\0';
 }
+
+/* n labels in sorted order as one gnuplot string of quoted words, for
+ * word(list, i). */
+static void plot_words(char *dst, size_t len, char names[][PLOT_LABEL], const int *order, int n)
+{
+	size_t off = 0;
+
+	dst[0] = '\0';
+	for (int i = 0; i < n && off < len; i++) {
+		char safe[PLOT_LABEL];
+
+		plot_safe(safe, sizeof(safe), names[order[i]]);
+		off += (size_t)snprintf(dst + off, len - off, "%s\"%s\"", i ? " " : "", safe);
+	}
+}
+
+/* What gnuplot is told besides the data: see harness/plot.h. */
+struct plot_vars {
+	char subtitle[128], machine[160], unit[32];
+	int ncpus;
+};
 
 /*
  * Run gnuplot on script for one format, its image on gnuplot's standard
@@ -270,17 +693,23 @@ static void plot_safe(char *dst, size_t len, const char *src)
  * gnuplot), or another -errno.
  */
 static int plot_gnuplot(const char *script, const char *dat, const char *fmt, const char *out,
-			int nseries, const char *csv_subtitle)
+			const struct plot_axes *ax, const struct plot_vars *pv)
 {
-	char expr[PATH_MAX * 2], subtitle[128], buf[65536];
+	static char expr[2 * PATH_MAX + 6 * PLOT_MAX * PLOT_LABEL + PLOT_MAX * PLOT_MAX * 4 + 1024];
+	static char series[2 * PLOT_MAX * PLOT_LABEL], groups[2 * PLOT_MAX * PLOT_LABEL];
+	char buf[65536];
 	struct csv_writer *w;
 	size_t total = 0;
 	int fds[2], status, ret = 0;
 	pid_t pid;
 
-	plot_safe(subtitle, sizeof(subtitle), csv_subtitle);
-	snprintf(expr, sizeof(expr), "datafile='%s'; fmt='%s'; nseries=%d; subtitle='%s'",
-		 dat, fmt, nseries, subtitle);
+	plot_words(series, sizeof(series), (char (*)[PLOT_LABEL])ax->series, ax->order_s, ax->ns);
+	plot_words(groups, sizeof(groups), (char (*)[PLOT_LABEL])ax->groups, ax->order_g, ax->ng);
+	snprintf(expr, sizeof(expr),
+		 "datafile='%s'; fmt='%s'; nseries=%d; ngroups=%d; npanels=%d; series='%s'; "
+		 "groups='%s'; panels='%s'; members='%s'; subtitle='%s'; machine='%s'; unit='%s'; "
+		 "ncpus=%d", dat, fmt, ax->ns, ax->ng, ax->ng, series, groups, groups, ax->members,
+		 pv->subtitle, pv->machine, pv->unit, pv->ncpus);
 	if (!(w = csv_open(out)))
 		return -errno;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -331,13 +760,167 @@ static int plot_gnuplot(const char *script, const char *dat, const char *fmt, co
 	return csv_commit(w);
 }
 
+/* The columns of t a chart of kind s needs; -EINVAL naming the missing
+ * one in *missing. */
+static int plot_find_cols(const struct csv_table *t, const struct plot_spec *s, int hist,
+			  struct plot_cols *c, const char **missing)
+{
+	const char *names[] = { "bench", "mode", "placement", "threads", "params", "metric",
+				hist ? "bucket_hi_ns" : s->column, hist ? "count" : NULL, NULL };
+	int *dst[] = { &c->bench, &c->mode, &c->placement, &c->threads, &c->params, &c->metric,
+		       &c->v, &c->lo };
+
+	c->lo = c->hi = -1;
+	for (size_t i = 0; i < sizeof(dst) / sizeof(dst[0]); i++)
+		if (names[i] && (*dst[i] = csv_table_col(t, names[i])) < 0) {
+			*missing = names[i];
+			return -EINVAL;
+		}
+	c->unit = csv_table_col(t, "unit");
+	if (!hist && !strcmp(s->column, "median")) {
+		c->lo = csv_table_col(t, "ci95_lo");
+		c->hi = csv_table_col(t, "ci95_hi");
+	}
+	return 0;
+}
+
+/* Processor count and model from the run folder's env.csv, if any. */
+static void plot_env(const char *dir, struct plot_vars *pv)
+{
+	char path[PATH_MAX + 16];
+	struct csv_table e;
+	size_t line;
+	int k, v;
+
+	pv->ncpus = 0;
+	pv->machine[0] = '\0';
+	snprintf(path, sizeof(path), "%.*s/env.csv", PATH_MAX - 16, dir);
+	if (csv_read(path, &e, &line) < 0)
+		return;
+	k = csv_table_col(&e, "key");
+	v = csv_table_col(&e, "value");
+	for (size_t r = 0; k >= 0 && v >= 0 && r < e.nrows; r++) {
+		if (!strcmp(e.rows[r][k], "pus"))
+			pv->ncpus = atoi(e.rows[r][v]);
+		else if (!strcmp(e.rows[r][k], "cpu_model"))
+			plot_safe(pv->machine, sizeof(pv->machine), e.rows[r][v]);
+	}
+	csv_table_free(&e);
+}
+
+/*
+ * One chart: script (its spec in s) over the run folder's table t (or
+ * its histograms for a CDF), to DIR/<name>.{dat,png,svg}.  Returns 1 if
+ * drawn, 0 if nothing to draw (a notice says why), -ENOENT if gnuplot is
+ * missing, -1 on another failure (said).
+ */
+static int plot_one(const char *dir, const char *name, const char *script,
+		    const struct plot_spec *s, const struct csv_table *t, const char *family,
+		    struct plot_vars *pv)
+{
+	static struct plot_axes ax;
+	struct plot_cols c;
+	struct plot_point *pts = NULL;
+	const char *missing;
+	char *keep, dat[PATH_MAX + 200], out[PATH_MAX + 200], *text = NULL;
+	size_t len = 0;
+	int dropped = 0, ret = 0;
+	long n;
+	FILE *f;
+	struct csv_writer *w;
+
+	if (plot_find_cols(t, s, s->chart == PLOT_CDF, &c, &missing) < 0) {
+		fprintf(stderr, "contend: %s: the data has no '%s' column\n", script, missing);
+		return -1;
+	}
+	if (!(keep = calloc(t->nrows ? t->nrows : 1, 1)))
+		return -1;
+	memset(&ax, 0, sizeof(ax));
+	if (plot_select(t, &c, family, s, keep) == 0) {
+		fprintf(stderr, "contend: notice: %s: no '%s' rows of %s to chart\n", name, s->metric,
+			family);
+		free(keep);
+		return 0;
+	}
+	pv->unit[0] = '\0';
+	for (size_t r = 0; c.unit >= 0 && r < t->nrows && !pv->unit[0]; r++)
+		if (keep[r])
+			plot_safe(pv->unit, sizeof(pv->unit), t->rows[r][c.unit]);
+	n = plot_points(t, &c, keep, s, &ax, &pts, &dropped);
+	free(keep);
+	if (n < 0)
+		return -1;
+	if (dropped)
+		fprintf(stderr, "contend: notice: %s: %d values <= 0 left out of the log-scale "
+			"chart; they are in the CSV\n", name, dropped);
+	if (ax.full)
+		fprintf(stderr, "contend: notice: %s: more than %d series or groups; the rest are "
+			"left out (narrow the run, or the chart's where=)\n", name, PLOT_MAX);
+	if (n == 0) {
+		fprintf(stderr, "contend: notice: %s: nothing left to chart\n", name);
+		free(pts);
+		return 0;
+	}
+	snprintf(dat, sizeof(dat), "%.3800s/%.150s.dat", dir, name);
+	if (!(f = open_memstream(&text, &len))) {
+		free(pts);
+		return -1;
+	}
+	plot_write_dat(f, s, &ax, pts, n);
+	free(pts);
+	if (fclose(f) != 0 || !(w = csv_open(dat))) {
+		fprintf(stderr, "contend: cannot write %s: %s\n", dat, strerror(errno));
+		free(text);
+		return -1;
+	}
+	csv_write_raw(w, text, len);
+	free(text);
+	if ((ret = csv_commit(w)) < 0) {
+		fprintf(stderr, "contend: cannot write %s: %s\n", dat, strerror(-ret));
+		return -1;
+	}
+	for (int k = 0; k < 2; k++) {
+		static const char *const fmts[] = { "png", "svg" };
+
+		snprintf(out, sizeof(out), "%.3800s/%.150s.%s", dir, name, fmts[k]);
+		ret = plot_gnuplot(script, dat, fmts[k], out, &ax, pv);
+		if (ret == -ENOENT)
+			return -ENOENT;
+		if (ret == -EIO)
+			fprintf(stderr, "contend: gnuplot failed on %s (%s)\n", script, fmts[k]);
+		else if (ret < 0)
+			fprintf(stderr, "contend: cannot write %s: %s\n", out, strerror(-ret));
+		else
+			printf("%s\n", out);
+		if (ret < 0)
+			return -1;
+	}
+	return 1;
+}
+
+/* Is file `d` a chart script of family `fam`: fam.gp or fam-<what>.gp?
+ * Its name without .gp into name. */
+static int plot_script_of(const char *d, const char *fam, char *name, size_t len)
+{
+	size_t fl = strlen(fam), dl = strlen(d);
+
+	if (dl < 4 || strcmp(d + dl - 3, ".gp") || strncmp(d, fam, fl) ||
+	    (d[fl] != '.' && d[fl] != '-') || (d[fl] == '.' && dl != fl + 3))
+		return 0;
+	snprintf(name, len, "%.*s", (int)(dl - 3), d);
+	return 1;
+}
+
 int plot_render(const char *dir)
 {
-	struct csv_table t;
-	struct plot_cols c;
+	static char families[PLOT_MAX][PLOT_LABEL];
+	struct csv_table t, h;
 	const char *missing;
-	char path[PATH_MAX], scripts[PATH_MAX], families[PLOT_MAX][160];
-	int nfam = 0, drawn = 0, status = 0, ret;
+	struct plot_cols c;
+	struct plot_spec none = { .column = "median" };
+	struct plot_vars pv;
+	char path[PATH_MAX], scripts[PATH_MAX];
+	int nfam = 0, drawn = 0, status = 0, ret, full = 0, have_hist;
 	size_t line = 0;
 
 	if (strchr(dir, '\'')) {
@@ -356,77 +939,77 @@ int plot_render(const char *dir)
 			"'contend sweep')\n", path, strerror(-ret));
 		return 2;
 	}
-	if (plot_find_cols(&t, &c, &missing) < 0) {
+	if (plot_find_cols(&t, &none, 0, &c, &missing) < 0 ||
+	    (missing = "ci95_lo", c.lo < 0) || (missing = "ci95_hi", c.hi < 0)) {
 		fprintf(stderr, "contend: %s: no '%s' column: not a contend results file\n", path,
 			missing);
 		csv_table_free(&t);
 		return 2;
 	}
+	snprintf(path, sizeof(path), "%s/histograms.csv", dir);
+	have_hist = csv_read(path, &h, &line) == 0;
+	plot_env(dir, &pv);
+	snprintf(pv.subtitle, sizeof(pv.subtitle), "%s", "");
+	if (t.nrows)
+		plot_safe(pv.subtitle, sizeof(pv.subtitle), t.rows[0][0]);
 	for (size_t r = 0; r < t.nrows; r++) {
-		char fam[160], safe[160];
+		char fam[PLOT_LABEL], safe[PLOT_LABEL];
+
 		snprintf(fam, sizeof(fam), "%.*s", (int)strcspn(t.rows[r][c.bench], "."),
 			 t.rows[r][c.bench]);
 		plot_safe(safe, sizeof(safe), fam);
 		/* A family name becomes a file name: it must be one word. */
-		if (strcmp(safe, fam) == 0 && !strchr(fam, ' ') && fam[0])
-			plot_index(families, &nfam, fam);
+		if (strcmp(safe, fam) == 0 && !strpbrk(fam, " ()/,%=") && fam[0])
+			plot_index(families, &nfam, fam, &full);
 	}
 	plot_scripts_dir(scripts, sizeof(scripts));
-	for (int i = 0; i < nfam; i++) {
-		char script[PATH_MAX + 200], dat[PATH_MAX + 200], out[PATH_MAX + 200];
-		struct plot_spec s;
-		int ns;
+	for (int i = 0; i < nfam && status != 2; i++) {
+		struct dirent **ents = NULL;
+		int nents = scandir(scripts, &ents, NULL, alphasort), found = 0;
 
-		snprintf(script, sizeof(script), "%.3800s/%.150s.gp", scripts, families[i]);
-		if (access(script, R_OK) < 0) {
-			fprintf(stderr, "contend: notice: no chart for family %s (no %s)\n",
-				families[i], script);
-			continue;
-		}
-		if (plot_read_spec(script, &s) < 0) {
-			fprintf(stderr, "contend: %s: no '# contend: metric=...' line\n", script);
-			status = 1;
-			continue;
-		}
-		snprintf(dat, sizeof(dat), "%.3800s/%.150s.dat", dir, families[i]);
-		ns = plot_pivot(&t, &c, families[i], &s, dat);
-		if (ns <= 0) {
-			if (ns < 0)
-				fprintf(stderr, "contend: cannot write %s: %s\n", dat, strerror(-ns));
-			else
-				fprintf(stderr, "contend: notice: %s: no '%s' rows to chart\n",
-					families[i], s.metric);
-			if (ns < 0)
+		for (int k = 0; k < nents; k++) {
+			char name[PLOT_LABEL], script[PATH_MAX + 200];
+			struct plot_spec s;
+
+			if (status == 2 || !plot_script_of(ents[k]->d_name, families[i], name,
+							    sizeof(name)))
+				continue;
+			found = 1;
+			snprintf(script, sizeof(script), "%.3800s/%.150s", scripts, ents[k]->d_name);
+			if (plot_read_spec(script, &s) < 0) {
+				fprintf(stderr, "contend: %s: no valid '# contend: metric=...' line "
+					"(see harness/plot.h)\n", script);
 				status = 1;
-			continue;
-		}
-		ret = 0;
-		for (int f = 0; f < 2 && ret >= 0; f++) {
-			static const char *const fmts[] = { "png", "svg" };
-
-			snprintf(out, sizeof(out), "%.3800s/%.150s.%s", dir, families[i], fmts[f]);
-			ret = plot_gnuplot(script, dat, fmts[f], out, ns, t.nrows ? t.rows[0][0] : "");
+				continue;
+			}
+			if (s.chart == PLOT_CDF && !have_hist) {
+				fprintf(stderr, "contend: notice: %s: no histograms.csv in %s\n", name,
+					dir);
+				continue;
+			}
+			ret = plot_one(dir, name, script, &s, s.chart == PLOT_CDF ? &h : &t,
+				       families[i], &pv);
 			if (ret == -ENOENT) {
 				fprintf(stderr, "contend: gnuplot is not installed (scripts/install-deps "
 					"installs gnuplot-nox)\n");
-				csv_table_free(&t);
-				return 2;
+				status = 2;
+			} else if (ret < 0) {
+				status = 1;
+			} else {
+				drawn += ret;
 			}
-			if (ret == -EIO)
-				fprintf(stderr, "contend: gnuplot failed on %s (%s)\n", script, fmts[f]);
-			else if (ret < 0)
-				fprintf(stderr, "contend: cannot write %s: %s\n", out, strerror(-ret));
-			else
-				printf("%s\n", out);
 		}
-		if (ret < 0) {
-			status = 1;
-			continue;
-		}
-		drawn++;
+		for (int k = 0; k < nents; k++)
+			free(ents[k]);
+		free(ents);
+		if (!found)
+			fprintf(stderr, "contend: notice: no chart for family %s (no %s/%s.gp)\n",
+				families[i], scripts, families[i]);
 	}
 	csv_table_free(&t);
+	if (have_hist)
+		csv_table_free(&h);
 	if (!drawn && !status)
-		fprintf(stderr, "contend: notice: nothing to chart in %s\n", path);
+		fprintf(stderr, "contend: notice: nothing to chart in %s/results.csv\n", dir);
 	return status;
 }
