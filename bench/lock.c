@@ -67,7 +67,7 @@
 
 static const struct bench_param lock_bench_params_axis[] = {
 	LOCK_BENCH_PARAMS_COMMON,
-	{ .name = "policy", .def = "yield", .choices = "yield|spin",
+	{ .name = "policy", .def = "yield,spin", .quick = "yield", .choices = "yield|spin",
 	  .help = "yield: sched_yield() every LOCK_SPIN_YIELD_AFTER pauses; spin: never" },
 	{ .name = NULL },
 };
