@@ -62,6 +62,11 @@ enum bench_metric_kind {
 	 * growth, a ratio, the most tasks seen inside at once), combined
 	 * over the tasks as `combine` says; unit as declared. */
 	BENCH_REPORTED,
+	/* Run time over baseline time, unit "ratio": with a baseline that
+	 * runs each task alone in turn (BENCH_BASELINE_EACH) doing the same
+	 * work, the time the tasks took together over the time they take
+	 * one after another (T_threads / T_seq). */
+	BENCH_RATIO_TO_BASELINE,
 };
 
 /* How BENCH_REPORTED values of one round combine over the tasks that

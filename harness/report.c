@@ -100,6 +100,9 @@ size_t report_values(const struct report_entry *e, const struct bench_metric *m,
 			out[i] = m->slot < res->nvalues ? res->value[(size_t)i * res->nvalues + m->slot]
 							: NAN;
 			break;
+		case BENCH_RATIO_TO_BASELINE:
+			out[i] = res->base_ns ? res->run_ns[i] / res->base_ns[i] : NAN;
+			break;
 		case BENCH_LATENCY:
 			break;	/* above */
 		}

@@ -100,6 +100,11 @@ static void measure_check_output(const char *results, const char *samples)
 		case BENCH_OPS_PER_SEC:
 			want = ev / (round * 1e-9);
 			break;
+		case BENCH_RATIO_TO_BASELINE:
+			cr_assert(row[s_base][0], "%s %s: a ratio without its baseline",
+				  row[s_bench], row[s_metric]);
+			want = round / strtod(row[s_base], NULL);
+			break;
 		case BENCH_FAIRNESS:
 		case BENCH_SHARE_MIN:
 		case BENCH_SHARE_MAX:
