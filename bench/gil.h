@@ -1,0 +1,168 @@
+/*
+ * bench/gil.h - what the gil.* workloads share: the lock's parameters,
+ * one global lock per process (the tasks' threads share it; each forked
+ * task makes its own, as each CPython process has its own), one
+ * interpreter per task, and the lock's wait and hold times into the
+ * harness's histograms in latency rounds.
+ *
+ * The interpreter and the lock are primitives/gil.h; nothing here times
+ * anything on its own clock.
+ */
+#ifndef CONTEND_BENCH_GIL_H
+#define CONTEND_BENCH_GIL_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/bench.h"
+#include "primitives/gil.h"
+
+/* Histograms: the lock's wait (asking to having it) and hold. */
+enum { GIL_BENCH_HIST_WAIT, GIL_BENCH_HIST_HOLD };
+
+/* The lock's parameters, first in every gil.* table. */
+#define GIL_BENCH_PARAM_POLICY(def_, quick_)					\
+	{ .name = "gil", .def = def_, .quick = quick_,				\
+	  .choices = "new|old|none|io_priority",				\
+	  .help = "new: CPython >= 3.2 (interval, drop request, forced switch); "	\
+		  "old: release and retake every check_ticks; none: no lock, "	\
+		  "atomic reference counts; io_priority: new, and a thread back "	\
+		  "from I/O goes first" }
+#define GIL_BENCH_PARAM_INTERVAL(def_, quick_)					\
+	{ .name = "interval_us", .def = def_, .quick = quick_,			\
+	  .help = "switch interval (sys.setswitchinterval), new and io_priority", \
+	  .min = 1, .max = 10000000 }
+#define GIL_BENCH_PARAM_TICKS							\
+	{ .name = "check_ticks", .def = "100",					\
+	  .help = "bytecodes between release and retake (sys.setcheckinterval), old", \
+	  .min = 1, .max = 1000000000 }
+
+/* The lock's wait and hold rows, for a metrics table. */
+#define GIL_BENCH_LOCK_ROWS							\
+	BENCH_LATENCY_ROWS("gil_wait", GIL_BENCH_HIST_WAIT),			\
+	BENCH_LATENCY_ROWS("gil_hold", GIL_BENCH_HIST_HOLD)
+
+/* Per process: the shared lock (thread mode: made in setup, in the
+ * bench's shared state; process mode: each task's own, in its local). */
+struct gil_bench_task {
+	struct gil *own;	/* process mode: this task's lock */
+	struct gil_vm *vm;
+	uint64_t rounds;	/* run() calls so far */
+};
+
+/* The task whose run() is recording now, on this thread: the hooks
+ * read the clock only then, so measured rounds pay a thread-local load
+ * per take and release, not two clock reads. */
+static __thread struct bench_task *gil_bench_timing;
+
+static inline uint64_t gil_bench_now(void)
+{
+	return gil_bench_timing ? bench_now_ns() : 0;
+}
+
+static inline void gil_bench_on_wait(void *ctx, uint64_t ns)
+{
+	if (gil_bench_timing == ctx)
+		bench_record_ns(ctx, GIL_BENCH_HIST_WAIT, ns);
+}
+
+static inline void gil_bench_on_hold(void *ctx, uint64_t ns)
+{
+	if (gil_bench_timing == ctx)
+		bench_record_ns(ctx, GIL_BENCH_HIST_HOLD, ns);
+}
+
+/* The configuration's lock as the parameters say. */
+static inline int gil_bench_config(const struct bench_state *st, struct gil_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (gil_policy_parse(bench_param_str(st, "gil"), &cfg->policy) < 0)
+		return -EINVAL;		/* the harness checked the choices */
+	cfg->interval_us = (uint32_t)bench_param_int(st, "interval_us");
+	cfg->check_ticks = (uint32_t)bench_param_int(st, "check_ticks");
+	return 0;
+}
+
+/* setup(), thread mode: the one lock every task's interpreter shares
+ * (*out NULL in process mode, where task_init makes one per task). */
+static inline int gil_bench_shared_lock(const struct bench_state *st, struct gil **out)
+{
+	struct gil_config cfg;
+	int r;
+
+	*out = NULL;
+	if (st->mode != BENCH_MODE_THREAD)
+		return 0;
+	if ((r = gil_bench_config(st, &cfg)) < 0)
+		return r;
+	return gil_create(out, &cfg);
+}
+
+/* task_init(): this task's interpreter, on `shared` or (process mode)
+ * on a lock of its own.  Fills t->local. */
+static inline int gil_bench_task_init(struct bench_task *t, struct gil *shared)
+{
+	struct gil_bench_task *g = calloc(1, sizeof(*g));
+	struct gil_hooks hooks = {
+		.now_ns = gil_bench_now, .on_wait = gil_bench_on_wait,
+		.on_hold = gil_bench_on_hold, .ctx = t,
+	};
+	struct gil_config cfg;
+	int r;
+
+	if (!g)
+		return -ENOMEM;
+	if (!shared) {
+		if ((r = gil_bench_config(t->st, &cfg)) < 0 || (r = gil_create(&g->own, &cfg)) < 0) {
+			free(g);
+			return r;
+		}
+		shared = g->own;
+	}
+	if ((r = gil_vm_create(&g->vm, shared, &hooks)) < 0) {
+		if (g->own)
+			gil_destroy(g->own);
+		free(g);
+		return r;
+	}
+	t->local = g;
+	return 0;
+}
+
+static inline void gil_bench_task_fini(struct bench_task *t)
+{
+	struct gil_bench_task *g = t->local;
+
+	if (!g)
+		return;
+	gil_vm_destroy(g->vm);
+	if (g->own)
+		gil_destroy(g->own);
+	free(g);
+	t->local = NULL;
+}
+
+/* Around the body of run(): time the lock in latency rounds only. */
+static inline void gil_bench_begin(struct bench_task *t)
+{
+	gil_bench_timing = bench_recording(t) ? t : NULL;
+}
+
+static inline void gil_bench_end(void)
+{
+	gil_bench_timing = NULL;
+}
+
+/* The lock this task's interpreter runs under. */
+static inline struct gil *gil_bench_lock(const struct bench_task *t)
+{
+	return gil_vm_gil(((const struct gil_bench_task *)t->local)->vm);
+}
+
+/* One instruction of a program built here (the programs of
+ * primitives/gil.h are built the same way). */
+#define GIL_BENCH_I(op_, a_)		{ .op = GIL_OP_##op_, .a = (a_) }
+#define GIL_BENCH_CALL(fn_, nargs_)	{ .op = GIL_OP_CALL, .a = (fn_), .b = (nargs_) }
+
+#endif

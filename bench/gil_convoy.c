@@ -1,0 +1,342 @@
+/*
+ * bench/gil_convoy.c - an I/O-bound "Python" thread beside CPU-bound
+ * ones: the convoy effect.
+ *
+ * Task 0 is the outside world, a plain C client (no interpreter, no
+ * lock): it sends a request over a socketpair and waits for the answer,
+ * `iters` times a round, timing each round trip (rtt_*).  Task 1 is an
+ * interpreter running an echo responder whose recv and send are
+ * blocking built-ins: each releases the global lock around its system
+ * call and must take it back after.  Tasks 2 .. 1+cpu are interpreters
+ * running a CPU-bound loop (while running(): i += 1) until the client is
+ * done.  Under `new` a thread back from recv waits an interval before it
+ * may ask the CPU-bound holder to drop, and again after send: a round
+ * trip of about two intervals.  In process mode each task is a process
+ * with its own lock, so the CPU work cannot hold the echo back.
+ *
+ * gil.convoy: cpu = 0, 1, 2, 4 CPU-bound threads (the task count is
+ * fixed at 6: slots past 1+cpu stay idle, so that the rows compare);
+ * gil.interval: 1 CPU-bound thread, the switch interval from 10 us to
+ * 100 ms: I/O round trips against CPU-bound throughput.
+ *
+ * check(): the client made every round trip, the echo answered each
+ * with the bytes it got, no system call failed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench/gil.h"
+
+#define GIL_CONVOY_HIST_RTT 2
+#define GIL_CONVOY_MAX_CPU 4
+
+struct gil_convoy_shared {
+	struct gil *gil;	/* thread mode; NULL in process mode */
+	int sv[2];		/* client's end, echo's end (SOCK_SEQPACKET) */
+	int cpu;		/* CPU-bound interpreters: tasks 2 .. 1+cpu */
+	size_t msg;		/* bytes per request */
+	uint64_t sample;
+	/* The rounds the client has finished: the CPU-bound loops run
+	 * while it is below theirs. */
+	uint32_t done;
+	uint64_t trips, echoed, errors;
+	struct gil_code echo, spin;	/* the programs, built in setup */
+	struct gil_builtin io[2];
+};
+
+/* running(addr, round): 1 while the client's done word is below round.
+ * A plain built-in (the lock held), as a Python function call is. */
+static int64_t gil_convoy_running(struct gil_vm *vm, const int64_t *args)
+{
+	(void)vm;
+	/* Acquire is not needed for correctness (the word only ends the
+	 * loop); relaxed is what a polled flag costs. */
+	return __atomic_load_n((const uint32_t *)(uintptr_t)args[0], __ATOMIC_RELAXED) <
+	       (uint32_t)args[1];
+}
+
+static const struct gil_builtin gil_convoy_spin_builtins[] = {
+	{ .name = "running", .fn = gil_convoy_running, .nargs = 2, .blocking = false },
+};
+
+/* Locals: addr, round, i.  while running(addr, round): i += 1;
+ * return i (9 bytecodes an iteration). */
+static const struct gil_insn gil_convoy_spin_insns[] = {
+	/* 0 */ GIL_BENCH_I(LOAD, 0), GIL_BENCH_I(LOAD, 1), GIL_BENCH_CALL(0, 2),
+	/* 3 */ GIL_BENCH_I(JUMP_IF_FALSE, 9),
+	/* 4 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(CONST, 1), GIL_BENCH_I(ADD, 0),
+	/* 7 */ GIL_BENCH_I(STORE, 2), GIL_BENCH_I(JUMP, 0),
+	/* 9 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(RETURN, 0),
+};
+
+/* Locals: fd, n, k, m.  while k < n: m = recv(fd); send(fd, m); k += 1;
+ * return k. */
+static const struct gil_insn gil_convoy_echo_insns[] = {
+	/* 0 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(LOAD, 1), GIL_BENCH_I(CMP, GIL_CMP_LT),
+	/* 3 */ GIL_BENCH_I(JUMP_IF_FALSE, 16),
+	/* 4 */ GIL_BENCH_I(LOAD, 0), GIL_BENCH_CALL(0, 1), GIL_BENCH_I(STORE, 3),
+	/* 7 */ GIL_BENCH_I(LOAD, 0), GIL_BENCH_I(LOAD, 3), GIL_BENCH_CALL(1, 2),
+	/* 10 */ GIL_BENCH_I(POP, 0),
+	/* 11 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(CONST, 1), GIL_BENCH_I(ADD, 0),
+	/* 14 */ GIL_BENCH_I(STORE, 2), GIL_BENCH_I(JUMP, 0),
+	/* 16 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(RETURN, 0),
+};
+
+static const int64_t gil_convoy_consts[] = { 0, 1 };
+
+static int gil_convoy_setup_cpu(struct bench_state *st, int cpu)
+{
+	struct gil_convoy_shared *s = bench_shared_alloc(st, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	st->priv = s;
+	s->sv[0] = s->sv[1] = -1;
+	s->cpu = cpu;
+	s->msg = (size_t)bench_param_int(st, "msg_bytes");
+	s->sample = (uint64_t)bench_param_int(st, "sample");
+	if (st->ntasks < 2 + cpu)
+		return bench_skip(st, "needs a client, an echo and the CPU-bound threads");
+	/* Message boundaries kept: one recv is one request. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sv) < 0)
+		return -errno;
+	s->io[0] = gil_builtin_recv;
+	s->io[1] = gil_builtin_send;
+	s->echo = (struct gil_code){
+		.name = "echo_n", .insns = gil_convoy_echo_insns,
+		.ninsns = sizeof(gil_convoy_echo_insns) / sizeof(gil_convoy_echo_insns[0]),
+		.consts = gil_convoy_consts, .nconsts = 2, .builtins = s->io, .nbuiltins = 2,
+		.nargs = 2, .nlocals = 4,
+	};
+	s->spin = (struct gil_code){
+		.name = "spin_while_running", .insns = gil_convoy_spin_insns,
+		.ninsns = sizeof(gil_convoy_spin_insns) / sizeof(gil_convoy_spin_insns[0]),
+		.consts = gil_convoy_consts, .nconsts = 2, .builtins = gil_convoy_spin_builtins,
+		.nbuiltins = 1, .nargs = 2, .nlocals = 3,
+	};
+	if (gil_code_verify(&s->echo) < 0 || gil_code_verify(&s->spin) < 0)
+		abort();	/* the programs above are wrong: a bug */
+	if ((r = gil_bench_shared_lock(st, &s->gil)) < 0)
+		return r;
+	return 0;
+}
+
+static int gil_convoy_setup(struct bench_state *st)
+{
+	return gil_convoy_setup_cpu(st, (int)bench_param_int(st, "cpu"));
+}
+
+static int gil_interval_setup(struct bench_state *st)
+{
+	return gil_convoy_setup_cpu(st, 1);
+}
+
+static int gil_convoy_task_init(struct bench_task *t)
+{
+	struct gil_convoy_shared *s = t->st->priv;
+
+	if (t->id == 0 || t->id > 1 + s->cpu)
+		return 0;	/* the client and idle slots run no interpreter */
+	return gil_bench_task_init(t, s->gil);
+}
+
+static void gil_convoy_task_fini(struct bench_task *t)
+{
+	gil_bench_task_fini(t);
+}
+
+/* Full-size transfers or a failure: SOCK_SEQPACKET moves whole
+ * messages, and EINTR is retried. */
+static int gil_convoy_xfer(int fd, void *buf, size_t n, int out)
+{
+	for (;;) {
+		ssize_t r = out ? send(fd, buf, n, MSG_NOSIGNAL) : recv(fd, buf, n, 0);
+
+		if (r >= 0)
+			return (size_t)r == n ? 0 : -EIO;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared *s,
+				  uint64_t iters)
+{
+	unsigned char buf[GIL_IO_BUF_BYTES];
+	int rec = bench_recording(t);
+	uint64_t errors = 0, i;
+	uint32_t round;
+
+	memset(buf, 'x', s->msg);
+	round = __atomic_load_n(&s->done, __ATOMIC_RELAXED) + 1;
+	for (i = 0; i < iters; i++) {
+		uint64_t t0 = rec && i % s->sample == 0 ? bench_now_ns() : 0;
+
+		if (gil_convoy_xfer(s->sv[0], buf, s->msg, 1) < 0 ||
+		    gil_convoy_xfer(s->sv[0], buf, s->msg, 0) < 0) {
+			errors++;
+			break;
+		}
+		if (t0)
+			bench_record_ns(t, GIL_CONVOY_HIST_RTT, bench_now_ns() - t0);
+	}
+	s->trips += i;
+	if (errors)
+		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
+	/* Release: the counts above are the round's before the CPU-bound
+	 * loops see it end (the harness orders them for check() anyway). */
+	__atomic_store_n(&s->done, round, __ATOMIC_RELEASE);
+	return i;
+}
+
+static uint64_t gil_convoy_run(struct bench_task *t, uint64_t iters)
+{
+	struct gil_convoy_shared *s = t->st->priv;
+	struct gil_bench_task *g = t->local;
+	struct gil_vm_stats v0, v1;
+	struct gil_stats g0, g1;
+	int64_t args[2], result = 0;
+	uint64_t t0, t1;
+
+	if (t->id == 0)
+		return gil_convoy_client(t, s, iters);
+	if (!g)
+		return 0;	/* an idle slot */
+	gil_bench_begin(t);
+	g->rounds++;
+	gil_vm_stats_get(g->vm, &v0);
+	gil_stats_get(gil_bench_lock(t), &g0);
+	t0 = bench_now_ns();
+	if (t->id == 1) {
+		args[0] = s->sv[1];
+		args[1] = (int64_t)iters;
+		if (gil_vm_run(g->vm, &s->echo, args, &result) != 0 || result != (int64_t)iters)
+			__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
+		else
+			s->echoed += iters;
+	} else {
+		args[0] = (int64_t)(uintptr_t)&s->done;
+		args[1] = (int64_t)g->rounds;
+		if (gil_vm_run(g->vm, &s->spin, args, &result) != 0)
+			__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
+	}
+	t1 = bench_now_ns();
+	gil_stats_get(gil_bench_lock(t), &g1);
+	gil_vm_stats_get(g->vm, &v1);
+	gil_bench_end();
+	if (t1 > t0) {
+		double secs = (double)(t1 - t0) * 1e-9;
+
+		/* The echo says 0: with no CPU-bound thread the figure is 0,
+		 * not missing. */
+		bench_report(t, 0, t->id == 1 ? 0.0 : (double)(v1.instructions - v0.instructions) /
+						      secs);
+		if (t->id == 1)
+			bench_report(t, 1, (double)(g1.switches - g0.switches) / secs);
+	}
+	return 0;
+}
+
+static const char *gil_convoy_check(struct bench_state *st, uint64_t run_iters,
+				    uint64_t base_iters)
+{
+	struct gil_convoy_shared *s = st->priv;
+
+	(void)base_iters;
+	if (s->errors)
+		return "a send, a recv or an interpreter run failed";
+	if (s->trips != run_iters)
+		return "the client did not make every round trip";
+	if (s->echoed != run_iters)
+		return "the echo did not answer every request";
+	return NULL;
+}
+
+static void gil_convoy_teardown(struct bench_state *st)
+{
+	struct gil_convoy_shared *s = st->priv;
+
+	if (!s)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (s->sv[i] >= 0)
+			close(s->sv[i]);
+	if (s->gil)
+		gil_destroy(s->gil);
+}
+
+static const struct bench_metric gil_convoy_metrics[] = {
+	{ .name = "requests_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
+	  .higher_is_better = 1 },
+	BENCH_LATENCY_ROWS("rtt", GIL_CONVOY_HIST_RTT),
+	{ .name = "cpu_bytecodes_per_sec", .unit = "ops/s", .kind = BENCH_REPORTED, .per_iter = 1,
+	  .slot = 0, .combine = BENCH_COMBINE_SUM, .higher_is_better = 1 },
+	{ .name = "handovers_per_sec", .unit = "1/s", .kind = BENCH_REPORTED, .per_iter = 1,
+	  .slot = 1, .combine = BENCH_COMBINE_MAX },
+	GIL_BENCH_LOCK_ROWS,
+	{ .name = NULL },
+};
+
+#define GIL_CONVOY_PARAMS_IO							\
+	{ .name = "msg_bytes", .def = "64", .help = "bytes per request and answer", \
+	  .min = 1, .max = GIL_IO_BUF_BYTES },					\
+	{ .name = "sample", .def = "1", .help = "latency rounds: time every k-th round trip", \
+	  .min = 1, .max = 1000000 }
+
+static const struct bench_param gil_convoy_params[] = {
+	GIL_BENCH_PARAM_POLICY("new,old,none,io_priority", "new,io_priority"),
+	GIL_BENCH_PARAM_INTERVAL("5000", NULL),
+	GIL_BENCH_PARAM_TICKS,
+	{ .name = "cpu", .def = "0,1,2,4", .quick = "0,1",
+	  .help = "CPU-bound threads beside the echo", .min = 0, .max = GIL_CONVOY_MAX_CPU },
+	GIL_CONVOY_PARAMS_IO,
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_gil_convoy = {
+	.name = "gil.convoy",
+	.summary = "an echo thread's round trip beside 0-4 CPU-bound threads under one global "
+		   "lock (threads) or beside CPU-bound processes",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
+	.quick_modes = BENCH_MODE_THREAD,
+	.tasks = 2 + GIL_CONVOY_MAX_CPU,
+	.params = gil_convoy_params,
+	.metrics = gil_convoy_metrics,
+	.setup = gil_convoy_setup,
+	.task_init = gil_convoy_task_init,
+	.run = gil_convoy_run,
+	.task_fini = gil_convoy_task_fini,
+	.check = gil_convoy_check,
+	.teardown = gil_convoy_teardown,
+};
+
+static const struct bench_param gil_interval_params[] = {
+	GIL_BENCH_PARAM_POLICY("new,io_priority", "new"),
+	GIL_BENCH_PARAM_INTERVAL("10,100,1000,5000,10000,100000", "100,5000"),
+	GIL_BENCH_PARAM_TICKS,
+	GIL_CONVOY_PARAMS_IO,
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_gil_interval = {
+	.name = "gil.interval",
+	.summary = "the switch interval's trade-off: an echo's round trips against one "
+		   "CPU-bound thread's throughput, 10 us to 100 ms",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD,
+	.tasks = 3,
+	.params = gil_interval_params,
+	.metrics = gil_convoy_metrics,
+	.setup = gil_interval_setup,
+	.task_init = gil_convoy_task_init,
+	.run = gil_convoy_run,
+	.task_fini = gil_convoy_task_fini,
+	.check = gil_convoy_check,
+	.teardown = gil_convoy_teardown,
+};
