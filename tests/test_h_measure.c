@@ -185,7 +185,7 @@ Test(measure, invariants_of_every_benchmark, .timeout = 600)
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	snprintf(samples, sizeof(samples), "%s/s.csv", dir);
-	CLI(&r, "run", "ctx.*", "lock.mutex", "lock.mcs", "sync.event", "queue.fifo",
+	CLI(&r, "run", "ctx.*", "lock.mutex", "lock.mcs", "sync.event", "queue.fifo", "gil.cpu",
 	    "selftest.spin", "selftest.record", "--param", "k_ns=20000", "--threads", "1,2",
 	    "--quick", "--out", out, "--samples", samples);
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
