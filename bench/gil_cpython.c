@@ -1,0 +1,430 @@
+/*
+ * bench/gil_cpython.c - the same scenes on the machine's real CPython,
+ * so that a user can see on their own machine whether the simulation
+ * (bench/gil_*.c) behaves like the interpreter it imitates.
+ *
+ * The system python3 ($CONTEND_PYTHON, else /usr/bin/python3, else
+ * python3 on the PATH) runs as a child process for the configuration,
+ * fed one command per round on its standard input; the round is timed
+ * by the harness, around the command and its answer, like every other
+ * round.  sys.setswitchinterval follows interval_us.  No python3 here:
+ * the configurations are skipped, with the reason.
+ *
+ * gil.cpython.cpu: `threads` Python threads each running countdown(n)
+ * `iters` times, against (the baseline) the same countdowns one after
+ * another in one thread: T_threads / T_seq, as gil.cpu measures for the
+ * simulation.
+ *
+ * gil.cpython.convoy: a Python thread echoing on a socketpair, beside
+ * `cpu` Python threads looping until told to stop; this process is the
+ * client and times each round trip, as gil.convoy does.
+ *
+ * check(): Python answered every command, with the work it was given.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/bench.h"
+
+#define GIL_PY_HIST_RTT 0
+
+/* The Python side: one command a line, one answer a line.  The echo
+ * thread serves fd 3 for as long as the process lives; CPU-bound threads
+ * start with `start` and end with `stop`. */
+static const char gil_py_script[] =
+	"import os, socket, sys, threading\n"
+	"def countdown(n):\n"
+	"    while n > 0:\n"
+	"        n -= 1\n"
+	"def work(iters, n):\n"
+	"    for _ in range(iters):\n"
+	"        countdown(n)\n"
+	"stop = False\n"
+	"def spin():\n"
+	"    i = 0\n"
+	"    while not stop:\n"
+	"        i += 1\n"
+	"def echo(sock):\n"
+	"    while True:\n"
+	"        data = sock.recv(4096)\n"
+	"        if not data:\n"
+	"            return\n"
+	"        sock.sendall(data)\n"
+	"if len(sys.argv) > 1:\n"
+	"    s = socket.socket(fileno=3)\n"
+	"    threading.Thread(target=echo, args=(s,), daemon=True).start()\n"
+	"spinners = []\n"
+	"for line in sys.stdin:\n"
+	"    cmd, *a = line.split()\n"
+	"    a = [int(x) for x in a]\n"
+	"    if cmd == 'interval':\n"
+	"        sys.setswitchinterval(a[0] / 1e6)\n"
+	"    elif cmd == 'threads':\n"
+	"        ts = [threading.Thread(target=work, args=(a[1], a[2])) for _ in range(a[0])]\n"
+	"        for t in ts: t.start()\n"
+	"        for t in ts: t.join()\n"
+	"    elif cmd == 'seq':\n"
+	"        for _ in range(a[0]): work(a[1], a[2])\n"
+	"    elif cmd == 'start':\n"
+	"        stop = False\n"
+	"        spinners = [threading.Thread(target=spin) for _ in range(a[0])]\n"
+	"        for t in spinners: t.start()\n"
+	"    elif cmd == 'stop':\n"
+	"        stop = True\n"
+	"        for t in spinners: t.join()\n"
+	"    print('ok', cmd, *a, flush=True)\n";
+
+struct gil_py_shared {
+	const char *python;
+	int sv[2];		/* convoy: client's end, Python's end; else -1 */
+	int cpu, threads;
+	int64_t n;
+	size_t msg;
+	uint64_t sample;
+	uint64_t answered;	/* commands Python answered as asked */
+	uint64_t trips, errors;
+};
+
+/* The child, on the one task's thread. */
+struct gil_py_task {
+	pid_t pid;
+	int in;			/* its stdin: a socket, so that a dead child is
+				   EPIPE (MSG_NOSIGNAL), not SIGPIPE */
+	FILE *out;		/* its stdout */
+};
+
+/* The python3 to run: $CONTEND_PYTHON, /usr/bin/python3, or "python3"
+ * on the PATH; NULL if none answers. */
+static const char *gil_py_find(void)
+{
+	static const char *const tries[] = { "/usr/bin/python3", "python3" };
+	const char *env = getenv("CONTEND_PYTHON");
+
+	for (int i = -1; i < 2; i++) {
+		const char *p = i < 0 ? env : tries[i];
+		char *argv[] = { (char *)p, "-c", "import socket, threading", NULL };
+		pid_t pid;
+		int status = -1;
+
+		if (!p || !p[0])
+			continue;
+		if (posix_spawnp(&pid, p, NULL, NULL, argv, environ) != 0)
+			continue;
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				break;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static int gil_py_setup_common(struct bench_state *st, int convoy)
+{
+	struct gil_py_shared *s = bench_shared_alloc(st, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	st->priv = s;
+	s->sv[0] = s->sv[1] = -1;
+	if (!(s->python = gil_py_find()))
+		return bench_skip(st, "no python3 that imports socket and threading (install "
+				  "python3, or set CONTEND_PYTHON)");
+	if (convoy) {
+		s->cpu = (int)bench_param_int(st, "cpu");
+		s->msg = (size_t)bench_param_int(st, "msg_bytes");
+		s->sample = (uint64_t)bench_param_int(st, "sample");
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s->sv) < 0)
+			return -errno;
+	} else {
+		s->threads = (int)bench_param_int(st, "threads");
+		s->n = bench_param_int(st, "n");
+	}
+	return 0;
+}
+
+static int gil_py_setup_cpu(struct bench_state *st)
+{
+	return gil_py_setup_common(st, 0);
+}
+
+static int gil_py_setup_convoy(struct bench_state *st)
+{
+	return gil_py_setup_common(st, 1);
+}
+
+/* Send one command and read its answer, "ok <command>"; 0 or -EIO. */
+static int gil_py_cmd(struct gil_py_task *p, const char *cmd)
+{
+	char line[256];
+	size_t n = strcspn(cmd, " ");
+	int len = snprintf(line, sizeof(line), "%s\n", cmd);
+
+	for (int off = 0; off < len;) {
+		ssize_t w = send(p->in, line + off, (size_t)(len - off), MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EIO;
+		off += (int)w;
+	}
+	if (!fgets(line, sizeof(line), p->out))
+		return -EIO;
+	return strncmp(line, "ok ", 3) == 0 && strncmp(line + 3, cmd, n) == 0 ? 0 : -EIO;
+}
+
+static void gil_py_task_fini(struct bench_task *t);
+
+static int gil_py_task_init(struct bench_task *t)
+{
+	struct gil_py_shared *s = t->st->priv;
+	struct gil_py_task *p = calloc(1, sizeof(*p));
+	posix_spawn_file_actions_t fa;
+	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, r = 0;
+	char *argv[] = { (char *)s->python, "-c", (char *)gil_py_script,
+			 s->sv[1] >= 0 ? "echo" : NULL, NULL };
+	char cmd[64];
+
+	if (!p)
+		return -ENOMEM;
+	p->in = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) < 0 ||
+	    pipe2(from, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, to[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, from[1], 1);
+	if (s->sv[1] >= 0)
+		posix_spawn_file_actions_adddup2(&fa, s->sv[1], 3);
+	r = -posix_spawnp(&p->pid, s->python, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r < 0)
+		goto fail;
+	close(to[0]);
+	close(from[1]);
+	to[0] = from[1] = -1;
+	p->in = to[1];
+	p->out = fdopen(from[0], "r");
+	to[1] = from[0] = -1;
+	t->local = p;
+	if (!p->out) {
+		gil_py_task_fini(t);
+		return -ENOMEM;
+	}
+	snprintf(cmd, sizeof(cmd), "interval %lld", bench_param_int(t->st, "interval_us"));
+	return gil_py_cmd(p, cmd);
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (to[i] >= 0)
+			close(to[i]);
+		if (from[i] >= 0)
+			close(from[i]);
+	}
+	free(p);
+	return r;
+}
+
+static void gil_py_task_fini(struct bench_task *t)
+{
+	struct gil_py_task *p = t->local;
+
+	if (!p)
+		return;
+	/* Its stdin at end of file ends its loop; the echo is a daemon. */
+	if (p->in >= 0)
+		close(p->in);
+	if (p->out)
+		fclose(p->out);
+	while (p->pid > 0 && waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	free(p);
+	t->local = NULL;
+}
+
+static uint64_t gil_py_cpu_run_how(struct bench_task *t, uint64_t iters, const char *how)
+{
+	struct gil_py_shared *s = t->st->priv;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "%s %d %llu %lld", how, s->threads, (unsigned long long)iters,
+		 (long long)s->n);
+	if (gil_py_cmd(t->local, cmd) < 0)
+		s->errors++;
+	else
+		s->answered += iters;
+	return iters * (uint64_t)s->threads * (uint64_t)s->n;
+}
+
+static uint64_t gil_py_cpu_run(struct bench_task *t, uint64_t iters)
+{
+	return gil_py_cpu_run_how(t, iters, "threads");
+}
+
+static uint64_t gil_py_cpu_seq(struct bench_task *t, uint64_t iters)
+{
+	return gil_py_cpu_run_how(t, iters, "seq");
+}
+
+static const char *gil_py_cpu_check(struct bench_state *st, uint64_t run_iters,
+				    uint64_t base_iters)
+{
+	struct gil_py_shared *s = st->priv;
+
+	if (s->errors)
+		return "python3 did not answer a command (it died, or said something else)";
+	return s->answered == run_iters + base_iters ? NULL
+						      : "python3 did not run every countdown";
+}
+
+/* Full-size transfers: a stream socket may split them. */
+static int gil_py_xfer(int fd, char *buf, size_t n, int out)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t r = out ? send(fd, buf + done, n - done, MSG_NOSIGNAL)
+				: recv(fd, buf + done, n - done, 0);
+
+		if (r > 0)
+			done += (size_t)r;
+		else if (r == 0 || errno != EINTR)
+			return -EIO;
+	}
+	return 0;
+}
+
+static uint64_t gil_py_convoy_run(struct bench_task *t, uint64_t iters)
+{
+	struct gil_py_shared *s = t->st->priv;
+	int rec = bench_recording(t);
+	char cmd[64], buf[4096];
+	uint64_t i = 0;
+
+	memset(buf, 'x', s->msg);
+	snprintf(cmd, sizeof(cmd), "start %d", s->cpu);
+	if (gil_py_cmd(t->local, cmd) < 0) {
+		s->errors++;
+		return 0;
+	}
+	for (; i < iters; i++) {
+		uint64_t t0 = rec && i % s->sample == 0 ? bench_now_ns() : 0;
+
+		if (gil_py_xfer(s->sv[0], buf, s->msg, 1) < 0 ||
+		    gil_py_xfer(s->sv[0], buf, s->msg, 0) < 0) {
+			s->errors++;
+			break;
+		}
+		if (t0)
+			bench_record_ns(t, GIL_PY_HIST_RTT, bench_now_ns() - t0);
+	}
+	if (gil_py_cmd(t->local, "stop") < 0)
+		s->errors++;
+	s->trips += i;
+	return i;
+}
+
+static const char *gil_py_convoy_check(struct bench_state *st, uint64_t run_iters,
+				       uint64_t base_iters)
+{
+	struct gil_py_shared *s = st->priv;
+
+	(void)base_iters;
+	if (s->errors)
+		return "python3 did not answer a command or a request";
+	return s->trips == run_iters ? NULL : "the client did not make every round trip";
+}
+
+static void gil_py_teardown(struct bench_state *st)
+{
+	struct gil_py_shared *s = st->priv;
+
+	for (int i = 0; s && i < 2; i++)
+		if (s->sv[i] >= 0)
+			close(s->sv[i]);
+}
+
+#define GIL_PY_PARAM_INTERVAL							\
+	{ .name = "interval_us", .def = "5000",					\
+	  .help = "sys.setswitchinterval, in microseconds", .min = 1, .max = 10000000 }
+
+static const struct bench_param gil_py_cpu_params[] = {
+	GIL_PY_PARAM_INTERVAL,
+	{ .name = "threads", .def = "2", .help = "Python threads, each running the countdowns",
+	  .min = 1, .max = 64 },
+	{ .name = "n", .def = "100000", .help = "countdown(n): loop iterations per call",
+	  .min = 1, .max = 1000000000000LL },
+	{ .name = NULL },
+};
+
+static const struct bench_metric gil_py_cpu_metrics[] = {
+	{ .name = "time_vs_sequential", .unit = "ratio", .kind = BENCH_RATIO_TO_BASELINE,
+	  .per_iter = 1 },
+	{ .name = "loop_iterations_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC,
+	  .per_iter = 1, .higher_is_better = 1 },
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_gil_cpython_cpu = {
+	.name = "gil.cpython.cpu",
+	.summary = "the real CPython: T threads each running countdown(n) against the same "
+		   "work in one thread",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD,
+	.tasks = 1,
+	.params = gil_py_cpu_params,
+	.metrics = gil_py_cpu_metrics,
+	.baseline_how = BENCH_BASELINE_EACH,
+	.baseline_note = "the same countdowns one after another in one Python thread",
+	.setup = gil_py_setup_cpu,
+	.task_init = gil_py_task_init,
+	.run = gil_py_cpu_run,
+	.baseline = gil_py_cpu_seq,
+	.task_fini = gil_py_task_fini,
+	.check = gil_py_cpu_check,
+	.teardown = gil_py_teardown,
+};
+
+static const struct bench_param gil_py_convoy_params[] = {
+	GIL_PY_PARAM_INTERVAL,
+	{ .name = "cpu", .def = "0,1,2", .quick = "0,1",
+	  .help = "CPU-bound Python threads beside the echo", .min = 0, .max = 64 },
+	{ .name = "msg_bytes", .def = "64", .help = "bytes per request and answer",
+	  .min = 1, .max = 4096 },
+	{ .name = "sample", .def = "1", .help = "latency rounds: time every k-th round trip",
+	  .min = 1, .max = 1000000 },
+	{ .name = NULL },
+};
+
+static const struct bench_metric gil_py_convoy_metrics[] = {
+	{ .name = "requests_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
+	  .higher_is_better = 1 },
+	BENCH_LATENCY_ROWS("rtt", GIL_PY_HIST_RTT),
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_gil_cpython_convoy = {
+	.name = "gil.cpython.convoy",
+	.summary = "the real CPython: an echo thread's round trip beside 0-2 CPU-bound threads",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD,
+	.tasks = 1,
+	.params = gil_py_convoy_params,
+	.metrics = gil_py_convoy_metrics,
+	.setup = gil_py_setup_convoy,
+	.task_init = gil_py_task_init,
+	.run = gil_py_convoy_run,
+	.task_fini = gil_py_task_fini,
+	.check = gil_py_convoy_check,
+	.teardown = gil_py_teardown,
+};
