@@ -250,6 +250,13 @@ static size_t plot_select(const struct csv_table *t, const struct plot_cols *c, 
 
 		keep[r] = !strncmp(row[c->bench], family, flen) && row[c->bench][flen] == '.' &&
 			  plot_metric_matches(s->metric, row[c->metric]);
+		if (keep[r] && s->chart == PLOT_LINES) {	/* a place on the x axis */
+			const char *xs = plot_dim(row, c, s->x, buf, sizeof(buf));
+			char *end;
+
+			strtod(xs, &end);
+			keep[r] = end != xs;
+		}
 		for (int w = 0; keep[r] && w < s->nwhere; w++) {
 			const char *want = s->where[w].value;
 			int not = want[0] == '!';
@@ -318,8 +325,10 @@ static int plot_dim_used(const struct plot_spec *s, const char *dim)
 	if (s->chart == PLOT_LINES && !strcmp(dim, s->x))
 		return 1;
 	if (!strcmp(dim, "stat") || !strcmp(dim, "metric"))
-		return !strcmp(s->series, "stat") || !strcmp(s->group, "stat") ||
-		       !strcmp(s->series, "metric") || !strcmp(s->group, "metric");
+		return !strcmp(s->series, "stat") || !strcmp(s->series, "metric") ||
+		       (s->chart == PLOT_BARS &&
+			(!strcmp(s->group, "stat") || !strcmp(s->group, "metric"))) ||
+		       !strcmp(s->panel, "stat") || !strcmp(s->panel, "metric");
 	return 0;
 }
 
@@ -394,23 +403,30 @@ static void plot_label(char **row, const struct plot_cols *c, const char *dim, c
 		       int ne, char *out, size_t len)
 {
 	char buf[PLOT_LABEL];
-	size_t off = (size_t)snprintf(out, len, "%s", plot_dim(row, c, dim, buf, sizeof(buf)));
+	const char *v;
+	size_t off = 0;
 
+	out[0] = '\0';
+	/* The benchmark, when it is an extra, leads; then the axis's own
+	 * value; then the rest; empty values (a parameter this benchmark
+	 * does not have) are left out. */
+	for (int e = 0; e < ne; e++)
+		if (!strcmp(extras[e], "bench"))
+			off += (size_t)snprintf(out + off, len - off, "%s",
+						plot_dim(row, c, "bench", buf, sizeof(buf)));
+	v = plot_dim(row, c, dim, buf, sizeof(buf));
+	if (v[0] && off < len)
+		off += (size_t)snprintf(out + off, len - off, "%s%s", off ? " " : "", v);
 	for (int e = 0; e < ne && off < len; e++) {
-		const char *v = plot_dim(row, c, extras[e], buf, sizeof(buf));
-		int key = strcmp(extras[e], "bench") && strcmp(extras[e], "mode") &&
-			  strcmp(extras[e], "placement") && strcmp(extras[e], "metric");
+		int key = strcmp(extras[e], "mode") && strcmp(extras[e], "placement") &&
+			  strcmp(extras[e], "metric");
 
-		if (!v[0])
-			continue;	/* a parameter this benchmark does not have */
-		if (!strcmp(extras[e], "bench")) {	/* the benchmark leads */
-			char rest[PLOT_LABEL];
-
-			snprintf(rest, sizeof(rest), "%s", out);
-			off = (size_t)snprintf(out, len, "%s %s", v, rest);
+		if (!strcmp(extras[e], "bench"))
 			continue;
-		}
-		off += (size_t)snprintf(out + off, len - off, " %s%s%s",
+		v = plot_dim(row, c, extras[e], buf, sizeof(buf));
+		if (!v[0])
+			continue;
+		off += (size_t)snprintf(out + off, len - off, "%s%s%s%s", off ? " " : "",
 					key ? (!strcmp(extras[e], "threads") ? "tasks" : extras[e]) : "",
 					key ? "=" : "", v);
 	}
