@@ -9,7 +9,7 @@
  * blocking built-ins: each releases the global lock around its system
  * call and must take it back after.  Tasks 2 .. 1+cpu are interpreters
  * running a CPU-bound loop (while running(): i += 1) until the client is
- * done.  Under `new` a thread back from recv waits an interval before it
+ * done; the client begins once they have all begun.  Under `new` a thread back from recv waits an interval before it
  * may ask the CPU-bound holder to drop, and again after send: a round
  * trip of about two intervals.  In process mode each task is a process
  * with its own lock, so the CPU work cannot hold the echo back.
@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -43,6 +44,11 @@ struct gil_convoy_shared {
 	/* The rounds the client has finished: the CPU-bound loops run
 	 * while it is below theirs. */
 	uint32_t done;
+	/* CPU-bound interpreters that have begun a round's loop, all
+	 * rounds: the client starts its round trips only once every one of
+	 * them is at work, so that no round is measured half without them
+	 * (a task the scheduler starts late would make a round look calm). */
+	uint32_t started;
 	uint64_t trips, echoed, errors;
 	struct gil_code echo, spin;	/* the programs, built in setup */
 	struct gil_builtin io[2];
@@ -174,6 +180,8 @@ static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared
 
 	memset(buf, 'x', s->msg);
 	round = __atomic_load_n(&s->done, __ATOMIC_RELAXED) + 1;
+	while (__atomic_load_n(&s->started, __ATOMIC_ACQUIRE) < (uint32_t)s->cpu * round)
+		sched_yield();
 	for (i = 0; i < iters; i++) {
 		uint64_t t0 = rec && i % s->sample == 0 ? bench_now_ns() : 0;
 
@@ -222,6 +230,7 @@ static uint64_t gil_convoy_run(struct bench_task *t, uint64_t iters)
 	} else {
 		args[0] = (int64_t)(uintptr_t)&s->done;
 		args[1] = (int64_t)g->rounds;
+		__atomic_fetch_add(&s->started, 1, __ATOMIC_RELEASE);
 		if (gil_vm_run(g->vm, &s->spin, args, &result) != 0)
 			__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
 	}

@@ -34,9 +34,9 @@ set y2tics
 set xtics nomirror
 set grid xtics ytics lc rgb "#dddddd"
 set border 11
-set key outside right top vertical Left reverse noenhanced
-set rmargin 34
-set bmargin 5
+set key at screen 0.5, screen 0.12 center top horizontal Left reverse noenhanced maxcols 2
+set rmargin 12
+set bmargin 9
 set title sprintf("contend: the switch interval, I/O round trips against CPU-bound throughput\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors. ", machine, ncpus) : ""
 set label 100 about . "One echo thread and one CPU-bound thread under one lock; median, 95% CI." at screen 0.01, screen 0.02 font ",9" noenhanced
