@@ -284,8 +284,9 @@ static void gil_take_cond(struct gil *g, struct gil_vm *vm, bool prio)
 	 * hand-over wakes too. */
 	gil_must(pthread_cond_broadcast(&g->switch_cond), "broadcast switch");
 	gil_must(pthread_mutex_unlock(&g->switch_mutex), "unlock switch");
-	/* A request aimed at this thread's previous hold is stale now. */
-	__atomic_fetch_and(&vm->breaker, ~GIL__BREAK_DROP, __ATOMIC_RELAXED);
+	/* CPython clears a stale drop request here.  None can be left: a
+	 * request is only ever set on the holder, which consumes it at its
+	 * next drop (gil_drop_cond). */
 	gil_must(pthread_mutex_unlock(&g->mutex), "unlock");
 }
 

@@ -132,7 +132,8 @@ struct gil_hooks {
 /* Counters since gil_create; a consistent-enough snapshot (each field
  * is read atomically, not all together). */
 struct gil_stats {
-	uint64_t switches;	/* switch_number: takes by another thread than the last holder */
+	uint64_t switches;	/* switch_number: takes by another thread than
+				 * the last holder (the very first take counts) */
 	uint64_t drop_requests;	/* times a waiter asked the holder to drop */
 	uint64_t forced_drops;	/* drops made because of a request */
 	uint64_t takes;		/* lock acquisitions (0 under GIL_NONE) */

@@ -355,7 +355,9 @@ Test(gil, programs_threads_every_policy, .timeout = 120)
  */
 Test(gil, old_retakes_every_check_ticks, .timeout = 30)
 {
-	static const uint32_t ticks[] = { 1, 7, 100, 1000 };
+	/* Multiples of the loop's 9 bytecodes too: a check due exactly at
+	 * a back-edge must happen there. */
+	static const uint32_t ticks[] = { 1, 7, 9, 27, 100, 1000 };
 	const int64_t n = 5000;
 
 	for (size_t i = 0; i < sizeof(ticks) / sizeof(ticks[0]); i++) {
