@@ -57,6 +57,12 @@ static inline void *lock_bench_node(const struct lock_bench *s, int id)
 	return s->node_size ? s->nodes + (size_t)id * s->node_size : NULL;
 }
 
+/* Iterations between two looks at the stop word: often enough that a
+ * task leaves a round at most a few acquisitions late, seldom enough
+ * that the look costs nothing beside a nanosecond lock.  A power of two,
+ * so that i % it is a mask. */
+#define LOCK_BENCH_STOP_EVERY 16
+
 /*
  * The timed loop of lock <prefix> (functions <prefix>_acquire and
  * <prefix>_release, object lock_type), as function `fn`.  Each
@@ -64,7 +70,8 @@ static inline void *lock_bench_node(const struct lock_bench *s, int id)
  * work.
  *
  * A round lasts until the first task has done its `iters`: it then says
- * stop, and the others leave at their next iteration with what they got.
+ * stop, and the others leave within LOCK_BENCH_STOP_EVERY iterations
+ * with what they got.
  * So the tasks' counts show how the lock shared itself out (fairness,
  * share_min/max); with every task made to finish its `iters`, they would
  * all read 1, and a starved task would end the round alone, unopposed.
@@ -92,7 +99,8 @@ static inline void *lock_bench_node(const struct lock_bench *s, int id)
 			uint64_t k = s->sample, left = 1;			\
 										\
 			for (i = 0; i < iters; i++) {				\
-				if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED) == round) \
+				if (i % LOCK_BENCH_STOP_EVERY == 0 &&		\
+				    __atomic_load_n(&s->stop, __ATOMIC_RELAXED) == round) \
 					break;					\
 				if (--left == 0) {				\
 					uint64_t t0 = bench_now_ns();		\
@@ -109,14 +117,19 @@ static inline void *lock_bench_node(const struct lock_bench *s, int id)
 				bench_work(ncs);				\
 			}							\
 		} else {							\
-			for (i = 0; i < iters; i++) {				\
+			for (i = 0; i < iters;) {				\
+				uint64_t end = iters - i > LOCK_BENCH_STOP_EVERY \
+					       ? i + LOCK_BENCH_STOP_EVERY : iters; \
+										\
 				if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED) == round) \
 					break;					\
-				prefix##_acquire(lock, node);			\
-				bench_work(cs);					\
-				s->protected_count++;				\
-				prefix##_release(lock, node);			\
-				bench_work(ncs);				\
+				for (; i < end; i++) {				\
+					prefix##_acquire(lock, node);		\
+					bench_work(cs);				\
+					s->protected_count++;			\
+					prefix##_release(lock, node);		\
+					bench_work(ncs);			\
+				}						\
 			}							\
 		}								\
 		if (i == iters)							\
