@@ -70,8 +70,8 @@ Test(lock, every_lock_runs_in_threads, .timeout = 120)
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	/* Placement none: runs wherever the machine has room for 2 tasks. */
-	CLI(&r, "run", "lock.*", "--reps", "2", "--min-time", "0.002", "--threads", "1,2",
-	    "--mode", "thread", "--placement", "none", "--counters", "none", "--out", out);
+	CLI(&r, "run", "lock.*", "--quick", "--reps", "2", "--min-time", "0.002", "--threads",
+	    "1,2", "--mode", "thread", "--placement", "none", "--counters", "none", "--out", out);
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cr_assert_null(strstr(r.err, "skipped:"), "stderr: %s", r.err);
 	lock_test_rows(out, threads, 2, NULL);
@@ -127,8 +127,8 @@ Test(lock, unshareable_locks_skip_in_processes, .timeout = 120)
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
-	CLI(&r, "run", "lock.*", "--reps", "2", "--min-time", "0.002", "--threads", "2",
-	    "--mode", "process", "--placement", "none", "--counters", "none", "--out", out);
+	CLI(&r, "run", "lock.*", "--quick", "--reps", "2", "--min-time", "0.002", "--threads",
+	    "2", "--mode", "process", "--placement", "none", "--counters", "none", "--out", out);
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	for (size_t i = 0; i < sizeof(unshared) / sizeof(unshared[0]); i++) {
 		const char *at;
