@@ -179,44 +179,27 @@ static const struct bench_metric gil_cpu_metrics[] = {
 	{ .name = NULL },
 };
 
-const struct bench_desc bench_gil_cpu = {
-	.name = "gil.cpu",
-	.summary = "T CPU-bound interpreters under one global lock (threads) or one each "
-		   "(processes), against the same work run sequentially",
-	.version = BENCH_VERSION,
-	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
-	.params = gil_cpu_params,
-	.metrics = gil_cpu_metrics,
-	.baseline_how = BENCH_BASELINE_EACH,
-	.baseline_note = "each task alone, one after another: the sequential program",
-	.setup = gil_cpu_setup,
-	.task_init = gil_cpu_task_init,
-	.run = gil_cpu_run,
-	.baseline = gil_cpu_run,
-	.task_fini = gil_cpu_task_fini,
-	.check = gil_cpu_check,
-	.teardown = gil_cpu_teardown,
-};
+/* gil.cpu and gil.cores: the same workload, other tasks and placements. */
+#define GIL_CPU_DESC(var, name_, summary_, ...)					\
+	const struct bench_desc var = {						\
+		.name = name_, .summary = summary_, .version = BENCH_VERSION,	\
+		.params = gil_cpu_params, .metrics = gil_cpu_metrics,		\
+		.baseline_how = BENCH_BASELINE_EACH,				\
+		.baseline_note = "each task alone, one after another: the sequential program", \
+		.setup = gil_cpu_setup, .task_init = gil_cpu_task_init,		\
+		.run = gil_cpu_run, .baseline = gil_cpu_run,			\
+		.task_fini = gil_cpu_task_fini, .check = gil_cpu_check,		\
+		.teardown = gil_cpu_teardown, __VA_ARGS__			\
+	}
 
-const struct bench_desc bench_gil_cores = {
-	.name = "gil.cores",
-	.summary = "2 CPU-bound threads under one global lock, on one processor and on two",
-	.version = BENCH_VERSION,
-	.modes = BENCH_MODE_THREAD,
-	.tasks = 2,
-	.placements = "same-core,cross-core",
-	.params = gil_cpu_params,
-	.metrics = gil_cpu_metrics,
-	.baseline_how = BENCH_BASELINE_EACH,
-	.baseline_note = "each task alone, one after another: the sequential program",
-	.setup = gil_cpu_setup,
-	.task_init = gil_cpu_task_init,
-	.run = gil_cpu_run,
-	.baseline = gil_cpu_run,
-	.task_fini = gil_cpu_task_fini,
-	.check = gil_cpu_check,
-	.teardown = gil_cpu_teardown,
-};
+GIL_CPU_DESC(bench_gil_cpu, "gil.cpu",
+	     "T CPU-bound interpreters under one global lock (threads) or one each "
+	     "(processes), against the same work run sequentially",
+	     .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS);
+
+GIL_CPU_DESC(bench_gil_cores, "gil.cores",
+	     "2 CPU-bound threads under one global lock, on one processor and on two",
+	     .modes = BENCH_MODE_THREAD, .tasks = 2, .placements = "same-core,cross-core");
 
 /* ---- gil.native ---------------------------------------------------------- */
 
