@@ -103,8 +103,9 @@ struct gil_py_task {
 	FILE *out;		/* its stdout */
 };
 
-/* The python3 to run: $CONTEND_PYTHON, /usr/bin/python3, or "python3"
- * on the PATH; NULL if none answers. */
+/* The python3 to run: $CONTEND_PYTHON if set (and then only it: a
+ * user who names one means that one), else /usr/bin/python3, else
+ * "python3" on the PATH; NULL if none answers. */
 static const char *gil_py_find(void)
 {
 	static const char *const tries[] = { "/usr/bin/python3", "python3" };
@@ -116,7 +117,7 @@ static const char *gil_py_find(void)
 		pid_t pid;
 		int status = -1;
 
-		if (!p || !p[0])
+		if (!p || !p[0] || (i >= 0 && env && env[0]))
 			continue;
 		if (posix_spawnp(&pid, p, NULL, NULL, argv, environ) != 0)
 			continue;
@@ -225,7 +226,9 @@ static int gil_py_task_init(struct bench_task *t)
 		return -ENOMEM;
 	}
 	snprintf(cmd, sizeof(cmd), "interval %lld", bench_param_int(t->st, "interval_us"));
-	return gil_py_cmd(p, cmd);
+	if ((r = gil_py_cmd(p, cmd)) < 0)
+		gil_py_task_fini(t);	/* the harness calls no fini after a failed init */
+	return r;
 fail:
 	for (int i = 0; i < 2; i++) {
 		if (to[i] >= 0)
