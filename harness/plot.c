@@ -231,6 +231,22 @@ static int plot_is_extreme(const char *v)
 	return !strcmp(v, "max") || !strcmp(v, "min");
 }
 
+/* Benchmarks one chart tells apart (their figures per benchmark). */
+#define PLOT_BENCHES (PLOT_MAX * 2)
+
+/* The index of benchmark `name` among the *n seen so far, added if new;
+ * -1 once PLOT_BENCHES are known. */
+static int plot_bench_slot(const char **names, int *n, const char *name)
+{
+	for (int b = 0; b < *n; b++)
+		if (strcmp(names[b], name) == 0)
+			return b;
+	if (*n == PLOT_BENCHES)
+		return -1;
+	names[*n] = name;
+	return (*n)++;
+}
+
 /*
  * Mark in keep[] the rows of table t the chart draws: of the family, a
  * metric the script names, every `where` held (dim:value, or dim:!value
@@ -267,8 +283,8 @@ static size_t plot_select(const struct csv_table *t, const struct plot_cols *c, 
 		}
 	}
 	for (int w = 0; w < s->nwhere; w++) {
-		const char *benches[PLOT_MAX * 2];
-		double ext[PLOT_MAX * 2];
+		const char *benches[PLOT_BENCHES];
+		double ext[PLOT_BENCHES];
 		int nb = 0, max = !strcmp(s->where[w].value, "max");
 
 		if (!plot_is_extreme(s->where[w].value))
@@ -277,27 +293,16 @@ static size_t plot_select(const struct csv_table *t, const struct plot_cols *c, 
 			for (size_t r = 0; r < t->nrows; r++) {
 				char **row = t->rows[r];
 				double v;
-				int b;
+				int known = nb, b;
 
 				if (!keep[r])
 					continue;
 				v = strtod(plot_dim(row, c, s->where[w].dim, buf, sizeof(buf)), NULL);
-				for (b = 0; b < nb && strcmp(benches[b], row[c->bench]); b++)
-					;
-				if (pass == 1) {
-					keep[r] = b < nb && v == ext[b];
-					continue;
-				}
-				if (b == nb) {
-					if (nb == PLOT_MAX * 2) {
-						keep[r] = 0;
-						continue;
-					}
-					benches[nb] = row[c->bench];
-					ext[nb++] = v;
-				} else if (max ? v > ext[b] : v < ext[b]) {
+				b = plot_bench_slot(benches, &nb, row[c->bench]);
+				if (b < 0 || pass == 1)
+					keep[r] = b >= 0 && b < known && v == ext[b];
+				else if (b == known || (max ? v > ext[b] : v < ext[b]))
 					ext[b] = v;
-				}
 			}
 	}
 	for (size_t r = 0; r < t->nrows; r++)
@@ -342,7 +347,7 @@ static int plot_dim_used(const struct plot_spec *s, const char *dim)
 static int plot_extras(const struct csv_table *t, const struct plot_cols *c, const char *keep,
 		       const struct plot_spec *s, char extras[][32])
 {
-	char dims[PLOT_MAX_DIMS][32], buf[PLOT_LABEL], first[PLOT_LABEL];
+	char dims[PLOT_MAX_DIMS][32], buf[PLOT_LABEL];
 	int nd = 0, ne = 0, benches = 0;
 	const char *bench0 = NULL;
 
@@ -370,26 +375,25 @@ static int plot_extras(const struct csv_table *t, const struct plot_cols *c, con
 	if (benches && !plot_dim_used(s, "bench"))
 		snprintf(extras[ne++], 32, "bench");
 	for (int d = 0; d < nd; d++) {
-		int varies = 0;
+		static char firsts[PLOT_BENCHES][PLOT_LABEL];
+		const char *names[PLOT_BENCHES];
+		int nb = 0, varies;
 
 		if (plot_dim_used(s, dims[d]))
 			continue;
 		varies = plot_listed(s->label, dims[d]);
-		/* From each benchmark's first kept row, against its others. */
+		/* Each benchmark's first kept value against its others. */
 		for (size_t r = 0; r < t->nrows && !varies; r++) {
-			int seen = 0;
+			const char *v;
+			int known = nb, b;
 
-			if (!keep[r])
+			if (!keep[r] || (b = plot_bench_slot(names, &nb, t->rows[r][c->bench])) < 0)
 				continue;
-			for (size_t q = 0; q < r && !seen; q++)
-				seen = keep[q] && !strcmp(t->rows[q][c->bench], t->rows[r][c->bench]);
-			if (seen)
-				continue;
-			snprintf(first, sizeof(first), "%s", plot_dim(t->rows[r], c, dims[d], buf,
-								      sizeof(buf)));
-			for (size_t q = r + 1; q < t->nrows && !varies; q++)
-				varies = keep[q] && !strcmp(t->rows[q][c->bench], t->rows[r][c->bench]) &&
-					 strcmp(plot_dim(t->rows[q], c, dims[d], buf, sizeof(buf)), first);
+			v = plot_dim(t->rows[r], c, dims[d], buf, sizeof(buf));
+			if (b == known)
+				snprintf(firsts[b], sizeof(firsts[b]), "%s", v);
+			else
+				varies = strcmp(firsts[b], v) != 0;
 		}
 		if (varies && ne < PLOT_MAX_DIMS)
 			snprintf(extras[ne++], 32, "%.31s", dims[d]);
