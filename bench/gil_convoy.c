@@ -167,11 +167,6 @@ static int gil_convoy_task_init(struct bench_task *t)
 	return gil_bench_task_init(t, s->gil);
 }
 
-static void gil_convoy_task_fini(struct bench_task *t)
-{
-	gil_bench_task_fini(t);
-}
-
 /* Full-size transfers or a failure: SOCK_SEQPACKET moves whole
  * messages, and EINTR is retried. */
 static int gil_convoy_xfer(int fd, void *buf, size_t n, int out)
@@ -345,7 +340,7 @@ const struct bench_desc bench_gil_convoy = {
 	.setup = gil_convoy_setup,
 	.task_init = gil_convoy_task_init,
 	.run = gil_convoy_run,
-	.task_fini = gil_convoy_task_fini,
+	.task_fini = gil_bench_task_fini,
 	.check = gil_convoy_check,
 	.teardown = gil_convoy_teardown,
 };
@@ -370,7 +365,7 @@ const struct bench_desc bench_gil_interval = {
 	.setup = gil_interval_setup,
 	.task_init = gil_convoy_task_init,
 	.run = gil_convoy_run,
-	.task_fini = gil_convoy_task_fini,
+	.task_fini = gil_bench_task_fini,
 	.check = gil_convoy_check,
 	.teardown = gil_convoy_teardown,
 };

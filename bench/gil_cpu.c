@@ -125,11 +125,6 @@ static uint64_t gil_cpu_run(struct bench_task *t, uint64_t iters)
 	return iters * (uint64_t)s->n;
 }
 
-static void gil_cpu_task_fini(struct bench_task *t)
-{
-	gil_bench_task_fini(t);
-}
-
 static const char *gil_cpu_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
 {
 	struct gil_cpu_shared *s = st->priv;
@@ -188,7 +183,7 @@ static const struct bench_metric gil_cpu_metrics[] = {
 		.baseline_note = "each task alone, one after another: the sequential program", \
 		.setup = gil_cpu_setup, .task_init = gil_cpu_task_init,		\
 		.run = gil_cpu_run, .baseline = gil_cpu_run,			\
-		.task_fini = gil_cpu_task_fini, .check = gil_cpu_check,		\
+		.task_fini = gil_bench_task_fini, .check = gil_cpu_check,		\
 		.teardown = gil_cpu_teardown, __VA_ARGS__			\
 	}
 

@@ -104,11 +104,6 @@ static int gil_io_task_init(struct bench_task *t)
 	return gil_bench_task_init(t, ((struct gil_io_shared *)t->st->priv)->gil);
 }
 
-static void gil_io_task_fini(struct bench_task *t)
-{
-	gil_bench_task_fini(t);
-}
-
 static uint64_t gil_io_run(struct bench_task *t, uint64_t iters)
 {
 	struct gil_io_shared *s = t->st->priv;
@@ -192,7 +187,7 @@ const struct bench_desc bench_gil_io = {
 	.task_init = gil_io_task_init,
 	.run = gil_io_run,
 	.baseline = gil_io_run,
-	.task_fini = gil_io_task_fini,
+	.task_fini = gil_bench_task_fini,
 	.check = gil_io_check,
 	.teardown = gil_io_teardown,
 };
