@@ -194,7 +194,8 @@ static int selftest_setup_fail(struct bench_state *st)
  * and max are 1000 (its bucket is clipped to the exact maximum); and a
  * constant 5000 (one bucket).  Each task
  * reports its id + 1: combined by maximum it is the task count, by sum
- * n(n+1)/2.  Task k does (k + 1) x iters operations, so with 3 tasks
+ * n(n+1)/2, as the least and the most against their mean 1/2 and 3/2
+ * for 3 tasks.  Task k does (k + 1) x iters operations, so with 3 tasks
  * (1, 2 and 3 shares of 6: a fair share is 2) share_min is 0.5 and
  * share_max 1.5.
  */
@@ -206,6 +207,10 @@ static const struct bench_metric selftest_record_metrics[] = {
 	  .combine = BENCH_COMBINE_MAX },
 	{ .name = "id_sum", .unit = "tasks", .kind = BENCH_REPORTED, .slot = 1,
 	  .combine = BENCH_COMBINE_SUM },
+	{ .name = "id_share_min", .unit = "ratio", .kind = BENCH_REPORTED, .slot = 2,
+	  .combine = BENCH_COMBINE_SHARE_MIN },
+	{ .name = "id_share_max", .unit = "ratio", .kind = BENCH_REPORTED, .slot = 3,
+	  .combine = BENCH_COMBINE_SHARE_MAX },
 	{ .name = "share_min", .unit = "ratio", .kind = BENCH_SHARE_MIN, .per_iter = 1,
 	  .higher_is_better = 1 },
 	{ .name = "share_max", .unit = "ratio", .kind = BENCH_SHARE_MAX, .per_iter = 1 },
@@ -247,6 +252,8 @@ static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 	}
 	bench_report(t, 0, t->id + 1);
 	bench_report(t, 1, t->id + 1);
+	bench_report(t, 2, t->id + 1);
+	bench_report(t, 3, t->id + 1);
 	return n;
 }
 

@@ -75,11 +75,16 @@ enum bench_combine {
 	BENCH_COMBINE_SUM,
 	BENCH_COMBINE_MEAN,
 	BENCH_COMBINE_MAX,
+	/* The smallest (largest) value over their mean: how far the least
+	 * (most) served task is from a fair share, as share_min/share_max
+	 * are for operations; 1 when every task reported the same. */
+	BENCH_COMBINE_SHARE_MIN,
+	BENCH_COMBINE_SHARE_MAX,
 };
 
 /* Histograms (BENCH_LATENCY) and reported values a workload may use. */
 #define BENCH_MAX_HISTS 4
-#define BENCH_MAX_VALUES 4
+#define BENCH_MAX_VALUES 6
 
 struct bench_metric {
 	const char *name;	/* CSV `metric` column, e.g. "roundtrip"  */

@@ -446,6 +446,11 @@ static struct report_warning *report_warnings(const struct report *r, size_t *n)
 				break;
 			}
 			if (stats_summarize(v, report_values(e, m, v), &s) < 0) {
+				/* A reported value is left unreported where it does
+				 * not apply (a share of CPU-bound threads where there
+				 * are none): no row, and nothing to warn of. */
+				if (m->kind == BENCH_REPORTED)
+					continue;
 				/* The CSV has no row for it: say why, not nothing. */
 				x.kind = RW_NO_VALUE;
 				snprintf(x.text, sizeof(x.text), "%s: skipped, no finite value (did "

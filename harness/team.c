@@ -321,7 +321,7 @@ static void team_values(const struct team *tm, const struct team_round *rq, doub
 {
 	for (int v = 0; v < BENCH_MAX_VALUES; v++) {
 		enum bench_combine how = BENCH_COMBINE_SUM;
-		double acc = NAN;
+		double sum = 0, mn = INFINITY, mx = -INFINITY;
 		int n = 0;
 
 		for (const struct bench_metric *m = tm->cfg->desc->metrics; m->name; m++)
@@ -333,14 +333,27 @@ static void team_values(const struct team *tm, const struct team_round *rq, doub
 
 			if (!rec->reported[v])
 				continue;
-			if (n++ == 0)
-				acc = x;
-			else if (how == BENCH_COMBINE_MAX)
-				acc = x > acc ? x : acc;
-			else
-				acc += x;
+			n++;
+			sum += x;
+			mn = x < mn ? x : mn;
+			mx = x > mx ? x : mx;
 		}
-		out[v] = how == BENCH_COMBINE_MEAN && n ? acc / n : acc;
+		out[v] = NAN;
+		if (n == 0)
+			continue;
+		switch (how) {
+		case BENCH_COMBINE_SUM: out[v] = sum; break;
+		case BENCH_COMBINE_MEAN: out[v] = sum / n; break;
+		case BENCH_COMBINE_MAX: out[v] = mx; break;
+		case BENCH_COMBINE_SHARE_MIN:
+			if (sum > 0)
+				out[v] = mn / (sum / n);
+			break;
+		case BENCH_COMBINE_SHARE_MAX:
+			if (sum > 0)
+				out[v] = mx / (sum / n);
+			break;
+		}
 	}
 }
 

@@ -111,7 +111,8 @@ static double hist_row(const struct csv_table *t, const char *mode, const char *
  * constant 5000, and each task reports id + 1.  However the rounds were
  * sized, the merged distributions read p50 501 (500's bucket [500,501]),
  * p99 and max 1000 and 5000 flat; the most reported id is the task
- * count, their sum n(n+1)/2; task k does k + 1 shares of the work, so
+ * count, their sum n(n+1)/2, the least and the most against their
+ * mean 1/2 and 3/2; task k does k + 1 shares of the work, so
  * of 3 tasks the least did 1 / 2 of a fair share, the most 3 / 2.  And
  * histograms.csv holds the merged buckets, which sum to the recordings.
  */
@@ -137,6 +138,9 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "top_id"), 3.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "id_sum"), 6.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "id_sum"), 1.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "id_share_min"), 0.5, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "id_share_max"), 1.5, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "1", "id_share_max"), 1.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "share_min"), 0.5, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "share_max"), 1.5, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "share_min"), 1.0, 1e-9);
