@@ -260,10 +260,17 @@ static uint64_t gil_convoy_run(struct bench_task *t, uint64_t iters)
 
 		/* The echo says 0: with no CPU-bound thread the figure is 0,
 		 * not missing. */
-		bench_report(t, 0, t->id == 1 ? 0.0 : (double)(v1.instructions - v0.instructions) /
-						      secs);
-		if (t->id == 1)
+		double insns = (double)(v1.instructions - v0.instructions);
+
+		bench_report(t, 0, t->id == 1 ? 0.0 : insns / secs);
+		if (t->id == 1) {
 			bench_report(t, 1, (double)(g1.switches - g0.switches) / secs);
+		} else {
+			/* The CPU-bound threads' shares of the round's bytecodes:
+			 * the least and the most served against a fair share. */
+			bench_report(t, 3, insns);
+			bench_report(t, 4, insns);
+		}
 	}
 	return 0;
 }
@@ -307,6 +314,11 @@ static const struct bench_metric gil_convoy_metrics[] = {
 	  .slot = 0, .combine = BENCH_COMBINE_SUM, .higher_is_better = 1 },
 	{ .name = "handovers_per_sec", .unit = "1/s", .kind = BENCH_REPORTED, .per_iter = 1,
 	  .slot = 1, .combine = BENCH_COMBINE_MAX },
+	/* With no CPU-bound thread (cpu=0) nobody reports these: no row. */
+	{ .name = "cpu_share_min", .unit = "ratio", .kind = BENCH_REPORTED, .per_iter = 1,
+	  .slot = 3, .combine = BENCH_COMBINE_SHARE_MIN, .higher_is_better = 1 },
+	{ .name = "cpu_share_max", .unit = "ratio", .kind = BENCH_REPORTED, .per_iter = 1,
+	  .slot = 4, .combine = BENCH_COMBINE_SHARE_MAX },
 	GIL_BENCH_LOCK_ROWS,
 	{ .name = NULL },
 };

@@ -91,6 +91,12 @@ static void gil_expect_mechanism(const struct csv_table *t, int process)
 		if (strcmp(b, "gil.convoy") == 0 && strstr(p, "cpu=1") &&
 		    !strcmp(m, "cpu_bytecodes_per_sec"))
 			cr_assert_gt(gil_value(t, r), 0.0, "the CPU-bound thread ran nothing");
+		/* One CPU-bound thread has all of their bytecodes; none, no share. */
+		if (strcmp(b, "gil.convoy") == 0 && !strncmp(m, "cpu_share_", 10)) {
+			cr_assert(!strstr(p, "cpu=0"), "%s (%s): a share with no CPU thread", m, p);
+			if (strstr(p, "cpu=1"))
+				cr_assert_float_eq(gil_value(t, r), 1.0, 1e-9, "%s (%s)", m, p);
+		}
 	}
 }
 
