@@ -212,6 +212,24 @@ void gil__check(struct gil_vm *vm)
 /* ------------------------------------------------------------------ */
 /* GIL_NEW and GIL_IO_PRIORITY: mutex, conditions, drop requests       */
 
+static uint64_t gil_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* GIL_FLAG_CHECK, with mutex held: a waiter that timed out asks for a
+ * drop only when the lock has not changed hands for a whole interval of
+ * `us` (its wait began after the last hand-over and the clock the wait
+ * timed out on has passed its deadline since). */
+static void gil_check_request(struct gil *g, uint32_t us)
+{
+	if ((g->flags & GIL_FLAG_CHECK) && gil_clock_ns() - g->switch_ns < (uint64_t)us * 1000u)
+		gil_violation(g);
+}
+
 /* Ask the holder to drop at its next back-edge.  Called with mutex held
  * and the lock locked, so holder is set and stays until we unlock. */
 static void gil_request_drop(struct gil *g)
@@ -257,14 +275,16 @@ static void gil_take_cond(struct gil *g, struct gil_vm *vm, bool prio)
 	 * waits, so that a released lock goes to the returner. */
 	while (g->locked || (!prio && g->prio_waiters)) {
 		uint64_t saved = g->switch_number;
-		bool timed_out = gil_timed_wait(prio ? &g->prio_cond : &g->cond,
-						&g->mutex, gil_interval_us(g));
+		uint32_t us = gil_interval_us(g);
+		bool timed_out = gil_timed_wait(prio ? &g->prio_cond : &g->cond, &g->mutex, us);
 
 		/* A whole interval without a hand-over: the holder has had
 		 * its turn.  (Not when merely standing back for a returner:
 		 * then the lock may be free.) */
-		if (timed_out && g->locked && g->switch_number == saved)
+		if (timed_out && g->locked && g->switch_number == saved) {
+			gil_check_request(g, us);
 			gil_request_drop(g);
+		}
 	}
 	if (counted)
 		g->prio_waiters--;
@@ -278,6 +298,8 @@ static void gil_take_cond(struct gil *g, struct gil_vm *vm, bool prio)
 	if (g->last_holder != vm) {
 		g->last_holder = vm;
 		__atomic_store_n(&g->switch_number, g->switch_number + 1, __ATOMIC_RELAXED);
+		if (g->flags & GIL_FLAG_CHECK)
+			g->switch_ns = gil_clock_ns();
 	}
 	/* Broadcast, not CPython's signal: cheap (droppers are rare), and
 	 * it leaves no doubt that a dropper still asleep from an earlier

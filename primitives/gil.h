@@ -152,6 +152,11 @@ struct gil_vm_stats {
 	uint64_t takes;		/* lock acquisitions */
 	uint64_t forced_drops;	/* drops made on another thread's request */
 	uint64_t blocking_calls; /* blocking built-ins called */
+	/* GIL_NONE: the reference count this interpreter charges (its own,
+	 * or with GIL_FLAG_SHARED_OBJECTS the one every interpreter
+	 * shares), net of every increment and decrement so far; 0 under a
+	 * lock, which charges nothing. */
+	int64_t refcount;
 };
 
 /* What an interpreter is doing; for tests and observers. */

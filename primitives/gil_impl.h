@@ -59,6 +59,8 @@ struct gil {
 	/* GIL_FLAG_CHECK bookkeeping. */
 	uint32_t running CPU_ALIGNED;
 	uint32_t max_running;
+	uint64_t switch_ns;		/* CLOCK_MONOTONIC of the last hand-over;
+					 * under mutex */
 	uint64_t checks;
 	uint64_t violations;
 

@@ -238,6 +238,7 @@ void gil_vm_stats_get(const struct gil_vm *vm, struct gil_vm_stats *out)
 	out->takes = __atomic_load_n(&vm->takes, __ATOMIC_RELAXED);
 	out->forced_drops = __atomic_load_n(&vm->forced_drops, __ATOMIC_RELAXED);
 	out->blocking_calls = __atomic_load_n(&vm->blocking_calls, __ATOMIC_RELAXED);
+	out->refcount = (int64_t)__atomic_load_n(vm->refcnt, __ATOMIC_RELAXED);
 }
 
 int gil_vm_run(struct gil_vm *vm, const struct gil_code *code,

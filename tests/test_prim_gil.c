@@ -728,6 +728,49 @@ Test(gil, none_runs_threads_in_parallel, .timeout = 30)
 	}
 }
 
+/*
+ * What free-threading pays: under GIL_NONE every reference a bytecode
+ * takes or drops changes a count, under a lock none does.  CONST takes
+ * one and RETURN hands it to the caller, so each run of this program
+ * leaves +1 (on the interpreter's own count, or on the shared one).
+ */
+Test(gil, none_charges_reference_counts, .timeout = 10)
+{
+	static const int64_t k[] = { 7 };
+	static const struct gil_insn one_ref[] = { OP(CONST, 0), OP(RETURN, 0) };
+	static const struct gil_code c = {
+		.name = "one_ref", .insns = one_ref, .ninsns = 2, .consts = k, .nconsts = 1,
+	};
+	static const uint32_t flags[] = { 0, GIL_FLAG_SHARED_OBJECTS };
+
+	for (size_t i = 0; i < NPOLICIES; i++) {
+		for (int f = 0; f < 2; f++) {
+			enum gil_policy p = all_policies[i];
+			struct gil *g;
+			struct gil_vm *vm[2];
+			struct gil_vm_stats st;
+			int64_t r = 0;
+
+			if (f && p != GIL_NONE)
+				continue;
+			g = make_gil(p, 0, 0, flags[f]);
+			vm[0] = make_vm(g, NULL);
+			vm[1] = make_vm(g, NULL);
+			for (int run = 0; run < 3; run++) {
+				cr_assert_eq(gil_vm_run(vm[0], &c, NULL, &r), 0);
+				cr_assert_eq(r, 7);
+			}
+			cr_assert_eq(gil_vm_run(vm[1], &c, NULL, &r), 0);
+			gil_vm_stats_get(vm[0], &st);
+			cr_assert_eq(st.refcount, p != GIL_NONE ? 0 : f ? 4 : 3, "%s%s: count %lld",
+				     gil_policy_name(p), f ? " (shared)" : "", (long long)st.refcount);
+			gil_vm_destroy(vm[0]);
+			gil_vm_destroy(vm[1]);
+			cr_assert_eq(gil_destroy(g), 0);
+		}
+	}
+}
+
 /* The contrast: with a lock, a built-in that keeps it keeps the other
  * thread out for as long as it runs (20 ms here, each in turn). */
 Test(gil, lock_keeps_threads_apart, .timeout = 30)
