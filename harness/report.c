@@ -446,10 +446,13 @@ static struct report_warning *report_warnings(const struct report *r, size_t *n)
 				break;
 			}
 			if (stats_summarize(v, report_values(e, m, v), &s) < 0) {
-				/* A reported value is left unreported where it does
-				 * not apply (a share of CPU-bound threads where there
-				 * are none): no row, and nothing to warn of. */
-				if (m->kind == BENCH_REPORTED)
+				/* A reported value or a distribution is left out
+				 * where it does not apply (a share of CPU-bound
+				 * threads where there are none, the lock's hold times
+				 * where there is no lock): no row, nothing to warn of.
+				 * The family's tests check that every one of them has
+				 * its rows where it does apply. */
+				if (m->kind == BENCH_REPORTED || m->kind == BENCH_LATENCY)
 					continue;
 				/* The CSV has no row for it: say why, not nothing. */
 				x.kind = RW_NO_VALUE;
