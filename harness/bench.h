@@ -60,7 +60,9 @@ enum bench_metric_kind {
 	/* A value the workload measures itself and publishes with
 	 * bench_report(t, slot, v) in each measured round (resident memory
 	 * growth, a ratio, the most tasks seen inside at once), combined
-	 * over the tasks as `combine` says; unit as declared. */
+	 * over the tasks as `combine` says; unit as declared.  A value no
+	 * task reports (it does not apply to the configuration) gets no
+	 * row and no warning; so does a distribution that recorded nothing. */
 	BENCH_REPORTED,
 	/* Run time over baseline time, unit "ratio": with a baseline that
 	 * runs each task alone in turn (BENCH_BASELINE_EACH) doing the same
