@@ -702,7 +702,8 @@ static void report_json_entry(json_t *list, struct report_json_run *j)
 	}
 	if (stats_summarize(value, (size_t)reps, &sv) < 0 ||
 	    stats_summarize(real, (size_t)reps, &sr) < 0)
-		return;		/* no finite value: report_warn says so */
+		return;		/* no finite value, no row: report_warnings says
+				 * why, unless the value does not apply here */
 	if (!cpu_ok || stats_summarize(cpu, (size_t)reps, &sc) < 0)
 		sc = (struct stats_summary){ .mean = NAN, .median = NAN, .stddev = NAN, .cv = NAN };
 	for (int c = 0; c < j->r->ctrs.n; c++)
