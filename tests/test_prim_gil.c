@@ -442,6 +442,49 @@ Test(gil, io_priority_forces_switching, .timeout = 30)
 	forced_switching(GIL_IO_PRIORITY);
 }
 
+/*
+ * Three CPU-bound threads, so that a third one is still waiting while
+ * the lock changes hands between the other two: a waiter whose timed
+ * wait straddled a hand-over must not ask the new holder to drop (its
+ * interval has not passed); GIL_FLAG_CHECK counts every request made
+ * less than an interval after the last hand-over as a violation.
+ */
+static void drop_requests_wait(enum gil_policy p)
+{
+	const uint64_t want_switches = 200;
+	struct gil *g = make_gil(p, SHORT_INTERVAL_US, 0, GIL_FLAG_CHECK);
+	struct worker w[3];
+	struct gil_stats st;
+	bool ok;
+
+	for (int k = 0; k < 3; k++)
+		worker_start(&w[k], make_vm(g, NULL), &gil_code_cpu, INT64_MAX);
+	ok = CHECK_WITHIN(CHECK_WAKE_NS, gil_stats_now(g).switches >= want_switches);
+	for (int k = 0; k < 3; k++)
+		gil_vm_stop(w[k].vm);
+	for (int k = 0; k < 3; k++) {
+		worker_join(&w[k]);
+		cr_assert_eq(w[k].rc, -ECANCELED);
+		gil_vm_destroy(w[k].vm);
+	}
+	st = gil_stats_now(g);
+	cr_assert(ok, "%s: %llu hand-overs", gil_policy_name(p), (unsigned long long)st.switches);
+	cr_assert_gt(st.drop_requests, 0);
+	cr_assert_eq(st.violations, 0, "%s: %llu failed checks (a drop asked for too soon?)",
+		     gil_policy_name(p), (unsigned long long)st.violations);
+	cr_assert_eq(gil_destroy(g), 0);
+}
+
+Test(gil, new_drop_requests_wait_an_interval, .timeout = 60)
+{
+	drop_requests_wait(GIL_NEW);
+}
+
+Test(gil, io_priority_drop_requests_wait_an_interval, .timeout = 60)
+{
+	drop_requests_wait(GIL_IO_PRIORITY);
+}
+
 /* ------------------------------------------------------------------ */
 /* Stop                                                                */
 
