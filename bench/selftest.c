@@ -8,7 +8,9 @@
  * Hidden: not listed and never matched by a glob, only by name.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,6 +120,178 @@ const struct bench_desc bench_selftest_nap = {
 	.placements = "none", .hidden = 1, .params = selftest_nap_params,
 	.metrics = selftest_spin_metrics, .setup = selftest_spin_setup,
 	.run = selftest_nap_run, .check = selftest_spin_check,
+};
+
+/* ---- selftest.helper: work done by threads the workload starts ---------- */
+
+/*
+ * Every operation's work is `calls` system calls (getppid) made by a
+ * helper thread, not by the task: selftest.helper starts a thread per
+ * operation and joins it, as a Timer does; selftest.helper.pool hands
+ * each operation through a pipe to one thread started in task_init,
+ * and waits for its answer: 1 write and 1 read each side, so exactly
+ * calls + 4 system calls per operation.  syscalls_per_op must include
+ * the helper's, as perf stat over the process does.
+ */
+static const struct bench_param selftest_helper_params[] = {
+	{ .name = "calls", .def = "100", .help = "system calls the helper makes per operation",
+	  .min = 1, .max = 1000000 },
+	{ .name = NULL },
+};
+
+struct selftest_helper {
+	long calls;
+	uint64_t done;		/* helper calls made, all tasks (atomic) */
+	uint64_t ops[64];	/* per task */
+};
+
+static int selftest_helper_setup(struct bench_state *st)
+{
+	struct selftest_helper *s;
+
+	if (st->ntasks > 64)
+		return bench_skip(st, "selftest.helper counts at most 64 tasks");
+	if (!(s = bench_shared_alloc(st, sizeof(*s))))
+		return -ENOMEM;
+	s->calls = (long)bench_param_int(st, "calls");
+	st->priv = s;
+	return 0;
+}
+
+static void selftest_helper_calls(struct selftest_helper *s)
+{
+	for (long i = 0; i < s->calls; i++)
+		syscall(SYS_getppid);
+	__atomic_add_fetch(&s->done, (uint64_t)s->calls, __ATOMIC_RELAXED);
+}
+
+static void *selftest_helper_once(void *p)
+{
+	selftest_helper_calls(p);
+	return NULL;
+}
+
+static uint64_t selftest_helper_run(struct bench_task *t, uint64_t iters)
+{
+	struct selftest_helper *s = t->st->priv;
+	uint64_t i;
+
+	for (i = 0; i < iters; i++) {
+		pthread_t th;
+
+		if (pthread_create(&th, NULL, selftest_helper_once, s) != 0)
+			break;
+		pthread_join(th, NULL);
+	}
+	s->ops[t->id] += i;
+	return i;
+}
+
+static const char *selftest_helper_check(struct bench_state *st, uint64_t run_iters,
+					 uint64_t base_iters)
+{
+	const struct selftest_helper *s = st->priv;
+
+	(void)base_iters;
+	for (int i = 0; i < st->ntasks; i++)
+		if (s->ops[i] != run_iters)
+			return "a task did not run every operation";
+	if (s->done != run_iters * (uint64_t)st->ntasks * (uint64_t)s->calls)
+		return "a helper did not make its system calls";
+	return NULL;
+}
+
+/* The pool's helper: one per task, for the task's life. */
+struct selftest_pool {
+	int req[2], ans[2];	/* pipes: task -> helper, helper -> task */
+	pthread_t thread;
+	struct selftest_helper *s;
+};
+
+static void *selftest_pool_main(void *p)
+{
+	struct selftest_pool *pl = p;
+	char c;
+
+	/* One operation per byte; end of file ends it. */
+	while (read(pl->req[0], &c, 1) == 1) {
+		selftest_helper_calls(pl->s);
+		if (write(pl->ans[1], &c, 1) != 1)
+			break;
+	}
+	return NULL;
+}
+
+static int selftest_pool_init(struct bench_task *t)
+{
+	struct selftest_pool *pl = calloc(1, sizeof(*pl));
+	int r;
+
+	if (!pl)
+		return -ENOMEM;
+	pl->s = t->st->priv;
+	if (pipe(pl->req) < 0 || pipe(pl->ans) < 0) {
+		free(pl);	/* a test workload: the fds of a half-made pair leak */
+		return -errno;
+	}
+	if ((r = pthread_create(&pl->thread, NULL, selftest_pool_main, pl)) != 0) {
+		for (int i = 0; i < 2; i++) {
+			close(pl->req[i]);
+			close(pl->ans[i]);
+		}
+		free(pl);
+		return -r;
+	}
+	t->local = pl;
+	return 0;
+}
+
+static uint64_t selftest_pool_run(struct bench_task *t, uint64_t iters)
+{
+	struct selftest_pool *pl = t->local;
+	uint64_t i;
+	char c = 'x';
+
+	for (i = 0; i < iters; i++)
+		if (write(pl->req[1], &c, 1) != 1 || read(pl->ans[0], &c, 1) != 1)
+			break;
+	pl->s->ops[t->id] += i;
+	return i;
+}
+
+static void selftest_pool_fini(struct bench_task *t)
+{
+	struct selftest_pool *pl = t->local;
+
+	close(pl->req[1]);
+	pthread_join(pl->thread, NULL);
+	close(pl->req[0]);
+	close(pl->ans[0]);
+	close(pl->ans[1]);
+	free(pl);
+}
+
+static const struct bench_metric selftest_helper_metrics[] = {
+	{ .name = "op", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_selftest_helper = {
+	.name = "selftest.helper", .summary = "each operation's system calls are a new thread's",
+	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 0,
+	.placements = "none", .hidden = 1, .params = selftest_helper_params,
+	.metrics = selftest_helper_metrics, .setup = selftest_helper_setup,
+	.run = selftest_helper_run, .check = selftest_helper_check,
+};
+
+const struct bench_desc bench_selftest_helper_pool = {
+	.name = "selftest.helper.pool",
+	.summary = "each operation's system calls are a helper's, started in task_init",
+	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 0,
+	.placements = "none", .hidden = 1, .params = selftest_helper_params,
+	.metrics = selftest_helper_metrics, .setup = selftest_helper_setup,
+	.task_init = selftest_pool_init, .run = selftest_pool_run,
+	.task_fini = selftest_pool_fini, .check = selftest_helper_check,
 };
 
 /* ---- misbehaving workloads ------------------------------------------------- */

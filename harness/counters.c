@@ -225,7 +225,10 @@ int ctr_parse(const char *list, struct ctr_set *set, char *err, size_t errlen)
 		a->size = sizeof(*a);
 		a->read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
 		a->disabled = 0;
-		a->inherit = 0;
+		/* Every thread and process the counted thread starts from
+		 * now on is counted with it (a Timer's thread, a pool's
+		 * workers): their work is the operation's work. */
+		a->inherit = 1;
 		set->leader[set->n] = set->n;
 		if (set->kind[set->n] == CTR_PMU && ctr_in_group(name)) {
 			if (leader < 0)
@@ -255,18 +258,23 @@ static int ctr_grouped_read(const struct ctr_set *set, int i)
 	return (set->attr[i].read_format & PERF_FORMAT_GROUP) != 0;
 }
 
-/* pid 0, cpu -1: this thread, wherever it runs.  No fallback to user
- * space only when perf_event_paranoid forbids kernel counting: a context
- * switch happens in the kernel, so a user-only count would read 0 and
- * look measured.  The caller reports EACCES instead. */
-static int ctr_open_one(struct perf_event_attr *a, int group_fd)
+/* Thread tid (0: this one), cpu -1: wherever it runs.  No fallback to
+ * user space only when perf_event_paranoid forbids kernel counting: a
+ * context switch happens in the kernel, so a user-only count would read
+ * 0 and look measured.  The caller reports EACCES instead. */
+static int ctr_open_one(struct perf_event_attr *a, pid_t tid, int group_fd)
 {
-	int fd = (int)syscall(SYS_perf_event_open, a, 0, -1, group_fd, 0);
+	int fd = (int)syscall(SYS_perf_event_open, a, tid, -1, group_fd, 0);
 
 	return fd < 0 ? -errno : fd;
 }
 
 void ctr_task_open(const struct ctr_set *set, struct ctr_task *t)
+{
+	ctr_task_open_on(set, t, 0);
+}
+
+void ctr_task_open_on(const struct ctr_set *set, struct ctr_task *t, pid_t tid)
 {
 	for (int i = 0; i < set->n; i++) {
 		struct perf_event_attr a = set->attr[i];
@@ -277,7 +285,7 @@ void ctr_task_open(const struct ctr_set *set, struct ctr_task *t)
 		else if (lead != i && t->fd[lead] < 0)
 			fd = -t->err[lead];	/* no group without its leader */
 		else
-			fd = ctr_open_one(&a, lead != i ? t->fd[lead] : -1);
+			fd = ctr_open_one(&a, tid, lead != i ? t->fd[lead] : -1);
 		t->fd[i] = fd < 0 ? -1 : fd;
 		t->err[i] = fd < 0 ? -fd : 0;
 	}
@@ -325,8 +333,16 @@ void ctr_delta(const struct ctr_set *set, const struct ctr_sample *a,
 		double de = (double)(b->enabled[i] - a->enabled[i]);
 		double dr = (double)(b->running[i] - a->running[i]);
 
-		/* Not on the PMU at all in between: unknown, not zero. */
-		out[i] = a->ok[i] && b->ok[i] && dr > 0 ? dv * (de / dr) : NAN;
+		/* Not on the PMU at all while enabled: unknown, not zero.
+		 * Never enabled at all: a per-thread event's times only
+		 * advance while its thread runs, so that thread never ran
+		 * (a helper asleep through the round) and did nothing. */
+		if (!a->ok[i] || !b->ok[i])
+			out[i] = NAN;
+		else if (de == 0)
+			out[i] = dv;
+		else
+			out[i] = dr > 0 ? dv * (de / dr) : NAN;
 	}
 }
 

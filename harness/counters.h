@@ -10,7 +10,10 @@
  *
  * Each task opens its own counters on itself, kernel time included (a
  * futex wait is the point), and reads them before and after each counted
- * round.  A round's value is its own delta scaled by its own share of
+ * round.  Counters are inherited: every thread and process the task
+ * starts while they are open counts with it (a Timer's thread); helpers
+ * that exist before (started in setup or task_init) get counters of
+ * their own from the harness (harness/team.c).  A round's value is its own delta scaled by its own share of
  * time on the PMU, dcount * denabled / drunning, so a multiplexed event
  * is scaled for that round only.  Events that are compared with each
  * other (cycles and instructions) are opened as one group, so that they
@@ -25,6 +28,7 @@
 #include <perfmon/perf_event.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CTR_MAX 16
 #define CTR_NAME_MAX 96
@@ -73,10 +77,13 @@ struct ctr_sample {
  * opened each on its own, so one unsupported event does not lose the
  * others; a group member fails with its leader. */
 void ctr_task_open(const struct ctr_set *set, struct ctr_task *t);
+/* The same on thread tid of any process we may trace (a helper). */
+void ctr_task_open_on(const struct ctr_set *set, struct ctr_task *t, pid_t tid);
 void ctr_task_read(const struct ctr_set *set, const struct ctr_task *t, struct ctr_sample *s);
 /* Per counter, the count between two samples scaled by the time it was
  * on the PMU in between: dvalue * denabled / drunning; NaN when either
- * read failed or the event never ran in between. */
+ * read failed or the event was enabled but never on the PMU in between;
+ * dvalue when it was never enabled (its thread never ran). */
 void ctr_delta(const struct ctr_set *set, const struct ctr_sample *a,
 	       const struct ctr_sample *b, double *out);
 void ctr_task_close(const struct ctr_set *set, struct ctr_task *t);

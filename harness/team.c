@@ -3,6 +3,7 @@
  * configuration, one round at a time (see team.h).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
@@ -33,6 +34,7 @@ struct team_slot {
 	const char *skip_why;	/* bench_skip()'s reason (a literal: valid in
 				   every process of the runner) */
 	int cpu_seen;
+	pid_t tid;		/* the task's thread id: not a helper */
 	uint64_t t_start, t_end, ops;
 	double cpu_ns;
 	double ctr[CTR_MAX];
@@ -123,6 +125,7 @@ static void team_task_loop(struct team *tm, int id)
 	uint32_t seen = 0;
 	int r, counters_open = 0;
 
+	slot->tid = gettid();
 	r = topo_bind_self(slot->cpu);
 	if (r < 0)
 		team_task_fail(slot, r, "binding to its processor");
@@ -257,6 +260,176 @@ enum team_status team_start(struct team *tm, const struct runner_config *cfg,
 	return TEAM_OK;
 }
 
+/*
+ * Helpers: the threads and processes the workload started before the
+ * counted rounds (in setup or task_init: a pool's workers, a Python
+ * child and its threads) and that still live.  They are found once, at
+ * the first counted round, as every thread of the runner and of its
+ * descendant processes that is neither the runner's own thread nor a
+ * task, and each gets inherited counters of its own that the runner
+ * reads around every counted round.  What a task starts once its
+ * counters are open counts with it (inherit), so no helper is counted
+ * twice.
+ */
+static int team_is_task(const struct team *tm, pid_t tid)
+{
+	for (int i = 0; i < tm->spawned; i++)
+		if (tm->sh->slot[i].tid == tid)
+			return 1;
+	return 0;
+}
+
+/* The parent of process pid, from /proc/pid/stat, or -1. */
+static pid_t team_ppid(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int ppid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	/* "pid (comm) state ppid": comm may hold spaces and parentheses */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		sscanf(p + 1, " %*c %d", &ppid);
+	fclose(f);
+	return ppid;
+}
+
+/* Add every thread of process pid that is a helper. */
+static void team_add_threads(struct team *tm, pid_t pid, pid_t runner)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(d = opendir(path)))
+		return;
+	while ((de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+
+		if (tid <= 0 || tid == runner || team_is_task(tm, tid))
+			continue;
+		if (tm->nhelpers == TEAM_MAX_HELPERS) {
+			tm->helpers_overflow = 1;	/* some would go uncounted */
+			break;
+		}
+		tm->helper_tid[tm->nhelpers++] = tid;
+	}
+	closedir(d);
+}
+
+static void team_find_helpers(struct team *tm)
+{
+	pid_t runner = getpid(), procs[TEAM_MAX_HELPERS];
+	int nprocs = 0, grew = 1;
+	struct dirent *de;
+
+	tm->nhelpers = 0;
+	procs[nprocs++] = runner;
+	/* Descendants: the processes whose parent is one of ours, until
+	 * no pass finds another (a grandchild may come before its parent
+	 * in /proc). */
+	while (grew && !tm->helpers_overflow) {
+		DIR *d = opendir("/proc");
+
+		grew = 0;
+		if (!d)
+			break;
+		while ((de = readdir(d))) {
+			pid_t pid = (pid_t)atoi(de->d_name), pp;
+			int known = 0;
+
+			if (pid <= 0)
+				continue;
+			for (int k = 0; k < nprocs; k++)
+				known |= procs[k] == pid;
+			if (known || (pp = team_ppid(pid)) <= 0)
+				continue;
+			for (int k = 0; k < nprocs && !known; k++)
+				known = procs[k] == pp;
+			if (known && nprocs == TEAM_MAX_HELPERS) {
+				tm->helpers_overflow = 1;
+				break;
+			}
+			if (known) {
+				procs[nprocs++] = pid;
+				grew = 1;
+			}
+		}
+		closedir(d);
+	}
+	for (int k = 0; k < nprocs; k++)
+		team_add_threads(tm, procs[k], runner);
+}
+
+/* Open counters on every helper; a counter that some live helper could
+ * not open is unmeasured, as one a task could not open. */
+static void team_open_helpers(struct team *tm)
+{
+	const struct ctr_set *set = tm->cfg->ctrs;
+
+	team_find_helpers(tm);
+	for (int c = 0; tm->helpers_overflow && c < set->n; c++)
+		tm->helper_err[c] = EMFILE;
+	tm->helper_ctrs = calloc((size_t)(tm->nhelpers ? tm->nhelpers : 1),
+				 sizeof(*tm->helper_ctrs));
+	tm->helper_c0 = calloc((size_t)(tm->nhelpers ? tm->nhelpers : 1),
+			       sizeof(*tm->helper_c0));
+	if (!tm->helper_ctrs || !tm->helper_c0) {
+		for (int c = 0; c < set->n; c++)
+			tm->helper_err[c] = ENOMEM;
+		tm->nhelpers = 0;
+		return;
+	}
+	for (int h = 0; h < tm->nhelpers; h++) {
+		ctr_task_open_on(set, &tm->helper_ctrs[h], tm->helper_tid[h]);
+		for (int c = 0; c < set->n; c++) {
+			int err = tm->helper_ctrs[h].err[c];
+
+			/* ESRCH: it ended before we got to it */
+			if (err && err != ESRCH && !set->unavailable[c])
+				tm->helper_err[c] = err;
+		}
+	}
+	tm->helpers_open = 1;
+}
+
+static void team_read_helpers(struct team *tm, struct ctr_sample *s)
+{
+	for (int h = 0; h < tm->nhelpers; h++)
+		ctr_task_read(tm->cfg->ctrs, &tm->helper_ctrs[h], &s[h]);
+}
+
+/* Add what the helpers counted since team_read_helpers(c0) to sum. */
+static void team_add_helpers(struct team *tm, const struct ctr_sample *c0, double *sum)
+{
+	const struct ctr_set *set = tm->cfg->ctrs;
+
+	for (int h = 0; h < tm->nhelpers; h++) {
+		struct ctr_sample c1;
+		double d[CTR_MAX];
+
+		ctr_task_read(set, &tm->helper_ctrs[h], &c1);
+		ctr_delta(set, &c0[h], &c1, d);
+		for (int c = 0; c < set->n; c++)
+			if (tm->helper_ctrs[h].fd[c] >= 0)
+				sum[c] += d[c];	/* NaN stays NaN */
+	}
+}
+
+static void team_close_helpers(struct team *tm)
+{
+	for (int h = 0; h < tm->nhelpers; h++)
+		ctr_task_close(tm->cfg->ctrs, &tm->helper_ctrs[h]);
+	free(tm->helper_ctrs);
+	free(tm->helper_c0);
+	tm->helper_ctrs = NULL;
+	tm->helper_c0 = NULL;
+	tm->nhelpers = 0;
+}
+
 /* The id of a task process that has died (its status in *status), or -1. */
 static int team_dead_task(struct team *tm, int *status)
 {
@@ -366,6 +539,12 @@ enum team_status team_round(struct team *tm, const struct team_round *rq,
 	double ops[rq->n > 0 ? rq->n : 1];
 	uint32_t d;
 
+	/* The tasks' counters open at their first counted round; the
+	 * helpers' just before it, and are read around every one. */
+	if (rq->counting && !tm->helpers_open)
+		team_open_helpers(tm);
+	if (rq->counting)
+		team_read_helpers(tm, tm->helper_c0);
 	team_wake(tm, rq->phase, rq->counting, rq->iters, rq->first, rq->n, rq->recording);
 	while ((d = __atomic_load_n(&sh->done, __ATOMIC_ACQUIRE)) < (uint32_t)rq->n) {
 		/* 100 ms: wake now and then to look for a dead task process. */
@@ -406,6 +585,8 @@ enum team_status team_round(struct team *tm, const struct team_round *rq,
 		for (int c = 0; rq->counting && c < nctr; c++)
 			out->ctr[c] += s->ctr[c];	/* NaN stays NaN */
 	}
+	if (rq->counting)
+		team_add_helpers(tm, tm->helper_c0, out->ctr);
 	out->ns = clk_ns(t1 - t0);
 	out->jain = stats_jain_index(ops, (size_t)rq->n);
 	team_shares(ops, rq->n, &out->share_min, &out->share_max);
@@ -421,7 +602,7 @@ void team_report(const struct team *tm, int *cpus_seen, int *ctr_err)
 	for (int i = 0; i < tm->cfg->ntasks; i++)
 		cpus_seen[i] = tm->sh->slot[i].cpu_seen;
 	for (int c = 0; c < tm->cfg->ctrs->n; c++) {
-		ctr_err[c] = 0;
+		ctr_err[c] = tm->helper_err[c];
 		for (int i = 0; i < tm->cfg->ntasks; i++)
 			if (tm->sh->slot[i].ctr_err[c])
 				ctr_err[c] = tm->sh->slot[i].ctr_err[c];
@@ -447,6 +628,7 @@ void team_stop(struct team *tm, int failed)
 					;
 		}
 	}
+	team_close_helpers(tm);
 	if (tm->sh)
 		munmap(tm->sh, team_shared_size(tm->cfg->ntasks));
 	if (tm->hists)

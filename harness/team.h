@@ -7,7 +7,8 @@
  * round: the runner asks some or all tasks to run `iters` iterations of
  * run() or baseline(), a start gate releases them together, and the
  * round's time, CPU time, operations and (in counted rounds) counter
- * deltas come back.  Everything the tasks and the runner share lives in
+ * deltas come back: the tasks' own, with every thread and process they
+ * start, and those of the helpers the workload started before.  Everything the tasks and the runner share lives in
  * one MAP_SHARED mapping made before any fork, so the same code serves
  * threads and processes.
  */
@@ -70,6 +71,9 @@ enum team_status {
 	TEAM_SKIPPED,		/* a task's setup said -ENOTSUP: see reason */
 };
 
+/* Helper threads counted at most; with more, counters are unmeasured. */
+#define TEAM_MAX_HELPERS 256
+
 struct team_shared;
 struct team_arg;
 
@@ -83,6 +87,13 @@ struct team {
 	int spawned;
 	struct hist *hists;	/* [ntasks * nhist], shared */
 	int nhist;
+	/* Counted rounds: the threads the workload started before them
+	 * (team.c, team_find_helpers) and their counters. */
+	int helpers_open, nhelpers, helpers_overflow;
+	pid_t helper_tid[TEAM_MAX_HELPERS];
+	struct ctr_task *helper_ctrs;	/* [nhelpers] */
+	struct ctr_sample *helper_c0;	/* [nhelpers]: read before the round */
+	int helper_err[CTR_MAX];
 };
 
 /* MAP_SHARED anonymous memory, zeroed; NULL with errno on failure. */

@@ -1,16 +1,20 @@
 /*
  * tests/test_h_counters.c - harness/counters: names, groups, and the
  * per-round scaling of multiplexed counts, on samples made up for it,
- * and a real count of system calls where this machine can count them.
+ * and a real count of system calls where this machine can count them,
+ * the threads a workload starts included.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "harness/counters.h"
 #include "tests/check.h"
+#include "tests/h_util.h"
 
 Test(counters, names_and_groups, .timeout = 30)
 {
@@ -96,4 +100,53 @@ Test(counters, syscalls_counted_exactly, .timeout = 30)
 	/* 1000 getppid and the second read itself */
 	cr_assert_float_eq(out[0], 1001.0, 0.5, "%g", out[0]);
 	ctr_task_close(&s, &t);
+}
+
+/*
+ * The system calls of an operation made by a thread the workload
+ * started count as the operation's: a thread per operation (inherited
+ * counters) and one started in task_init (counters opened on the
+ * helper).  Each helper makes `calls` getppid per operation; the pool's
+ * hand-off adds exactly 4; a new thread adds its creation and exit (a
+ * dozen calls here, 40 allowed).  Without the helpers' calls a task
+ * counts a handful.
+ */
+Test(counters, helpers_threads_counted, .timeout = 240)
+{
+	static const struct { const char *bench; double lo, hi; } w[] = {
+		{ "selftest.helper", 100, 140 },
+		{ "selftest.helper.pool", 104, 105 },
+	};
+	static struct cli_run r;
+	char dir[64], out[128];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	for (size_t k = 0; k < sizeof(w) / sizeof(w[0]); k++) {
+		struct csv_table t;
+		int rows = 0;
+
+		CLI(&r, "run", (char *)w[k].bench, "--threads", "1,2", "--param", "calls=100", "--quick",
+		    "--counters", "syscalls,context-switches", "--out", out);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cli_read_csv(out, &t);
+		for (size_t i = 0; i < t.nrows; i++) {
+			const char *v = t.rows[i][cli_col(&t, "syscalls_per_op")];
+
+			if (!v[0]) {
+				cr_log_warn("syscalls cannot be counted here: nothing to check");
+				csv_table_free(&t);
+				cli_rmdir(dir);
+				return;
+			}
+			cr_assert(atof(v) >= w[k].lo && atof(v) <= w[k].hi,
+				  "%s %s tasks=%s: %s system calls per operation, not %g..%g",
+				  w[k].bench, t.rows[i][cli_col(&t, "mode")],
+				  t.rows[i][cli_col(&t, "threads")], v, w[k].lo, w[k].hi);
+			rows++;
+		}
+		cr_assert_eq(rows, 4, "%s: %d rows (2 modes x 2 task counts)", w[k].bench, rows);
+		csv_table_free(&t);
+	}
+	cli_rmdir(dir);
 }
