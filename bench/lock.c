@@ -39,9 +39,11 @@
  * how the lock shared itself out.  check(): no task did more than it was
  * asked, some task finished every round, and the count bumped inside the
  * lock equals the acquisitions of all tasks: a lost update means two
- * tasks held the lock at once.
+ * tasks held the lock at once; and the cs work, timed outside the lock
+ * in the latency rounds, lasts about cs_ns.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,7 +156,8 @@ static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
 				  "than processors (the next in line is off the processor while "
 				  "the others spin); policy=yield or fewer tasks measure it");
 	s->run = spin_run && spin ? spin_run : run;
-	s->cs_loops = bench_work_loops((double)bench_param_int(st, "cs_ns"));
+	s->cs_ns = (uint64_t)bench_param_int(st, "cs_ns");
+	s->cs_loops = bench_work_loops((double)s->cs_ns);
 	s->ncs_loops = bench_work_loops((double)bench_param_int(st, "ncs_ns"));
 	s->sample = (uint64_t)bench_param_int(st, "sample");
 	s->levels = 1;
@@ -170,12 +173,87 @@ static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
 	return 0;
 }
 
+/* Timings of the cs work per latency round: the shortest of them is
+ * the work's own length (preemption only ever adds). */
+#define LOCK_BENCH_CS_PROBES 8
+
+/*
+ * How long cs_loops of work and a bare clock pair take on this task's
+ * processor, the shortest seen kept: check() holds the difference
+ * against cs_ns.  Latency rounds only, outside the lock, so no timed
+ * round carries it.
+ */
+static void lock_bench_probe_cs(const struct lock_bench *s, struct lock_bench_count *me)
+{
+	for (int k = 0; k < LOCK_BENCH_CS_PROBES; k++) {
+		uint64_t t0 = bench_now_ns(), t1 = bench_now_ns();
+		uint64_t t2 = bench_now_ns(), t3;
+
+		bench_work(s->cs_loops);
+		t3 = bench_now_ns();
+		if (!me->tare_min_ns || t1 - t0 < me->tare_min_ns)
+			me->tare_min_ns = t1 - t0 ? t1 - t0 : 1;
+		if (!me->cs_min_ns || t3 - t2 < me->cs_min_ns)
+			me->cs_min_ns = t3 - t2 ? t3 - t2 : 1;
+	}
+}
+
 /* The policy's driver, chosen at setup: one indirect call per round. */
 static uint64_t lock_bench_run(struct bench_task *t, uint64_t iters)
 {
 	struct lock_bench *s = t->st->priv;
 
+	if (bench_recording(t) && s->cs_ns)
+		lock_bench_probe_cs(s, &s->task[t->id]);
 	return s->run(t, iters);
+}
+
+/*
+ * Below this a clock pair's jitter is the size of the work itself, and
+ * the loop count a handful: cs_ns is not checked.
+ */
+#define LOCK_BENCH_CS_CHECKED_NS 50
+
+/*
+ * Whether the critical sections lasted about cs_ns: each task's shortest
+ * timing of the cs work, less its shortest clock pair, within half and
+ * twice cs_ns.  Too short (a calibration that came out low) lets more
+ * acquisitions through than the lock could serialise (1e9 / cs_ns a
+ * second); too long makes every figure the work's.  The bounds are
+ * wide: a frequency step moves the loop by tens of per cent, a wrong
+ * calibration by multiples.
+ */
+static const char *lock_bench_check_cs(const struct bench_state *st, const struct lock_bench *s)
+{
+	static char why[160];
+	uint64_t best = UINT64_MAX;
+
+	if (s->cs_ns < LOCK_BENCH_CS_CHECKED_NS)
+		return NULL;
+	for (int i = 0; i < st->ntasks; i++) {
+		const struct lock_bench_count *c = &s->task[i];
+		uint64_t net;
+
+		if (!c->cs_min_ns)
+			continue;	/* a task that saw no latency round */
+		net = c->cs_min_ns > c->tare_min_ns ? c->cs_min_ns - c->tare_min_ns : 0;
+		if (2 * net < s->cs_ns) {
+			snprintf(why, sizeof(why), "the critical section's work took %llu ns in "
+				 "task %d, not about cs_ns=%llu: the calibrated work is wrong",
+				 (unsigned long long)net, i, (unsigned long long)s->cs_ns);
+			return why;
+		}
+		best = net < best ? net : best;
+	}
+	if (best == UINT64_MAX)
+		return "no task timed its critical section's work (no latency round)";
+	if (best > 2 * s->cs_ns) {
+		snprintf(why, sizeof(why), "the critical section's work took at least %llu ns, "
+			 "not about cs_ns=%llu: the calibrated work is wrong",
+			 (unsigned long long)best, (unsigned long long)s->cs_ns);
+		return why;
+	}
+	return NULL;
 }
 
 /*
@@ -203,7 +281,7 @@ static const char *lock_bench_check(struct bench_state *st, uint64_t run_iters,
 		       "two tasks held the lock at once";
 	if (s->protected_count > total)
 		return "the lock saw more acquisitions than the tasks counted";
-	return NULL;
+	return lock_bench_check_cs(st, s);
 }
 
 static void lock_bench_teardown(struct bench_state *st)

@@ -3,7 +3,6 @@
  * parameters, the clock, and saying "skipped".
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,41 +135,4 @@ void bench_report(struct bench_task *t, int slot, double value)
 	}
 	t->rec->value[slot] = value;
 	t->rec->reported[slot] = 1;
-}
-
-/* Iterations of bench_work() per nanosecond here; measured once per
- * process (the runner, before it spawns tasks, which inherit it). */
-static double bench_loops_per_ns;
-
-static double bench_work_rate(void)
-{
-	double best = 0;
-
-	/* The fastest of several 1 ms tries: a try that was interrupted or
-	 * met a slow clock only ever looks slower. */
-	for (int k = 0; k < 7; k++) {
-		uint64_t n = 1 << 16, t0, t1;
-
-		for (;;) {
-			t0 = clk_now();
-			bench_work(n);
-			t1 = clk_now();
-			if (clk_ns(t1 - t0) >= 1e6 || n >= (UINT64_C(1) << 40))
-				break;
-			n *= 2;
-		}
-		double rate = (double)n / clk_ns(t1 - t0);
-		if (rate > best)
-			best = rate;
-	}
-	return best;
-}
-
-uint64_t bench_work_loops(double ns)
-{
-	if (!(ns > 0))
-		return 0;
-	if (bench_loops_per_ns == 0)
-		bench_loops_per_ns = bench_work_rate();
-	return (uint64_t)llround(ns * bench_loops_per_ns);
 }

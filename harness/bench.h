@@ -268,9 +268,12 @@ void bench_report(struct bench_task *t, int slot, double value);
 /*
  * Calibrated work: bench_work(loops) spins a loop the compiler cannot
  * remove, and bench_work_loops(ns) says how many iterations take `ns`
- * nanoseconds on this machine (measured once per runner, the fastest of
- * several tries).  For critical and non-critical sections: work, not a
- * sleep.  Call bench_work_loops() from setup(), before tasks exist.
+ * nanoseconds on this machine (measured once per run, before the first
+ * configuration: the median of several tries that held their processor;
+ * recorded in env.csv as work_loops_per_ns; harness/work.h).  For
+ * critical and non-critical sections: work, not a sleep.  Call
+ * bench_work_loops() from setup(), before tasks exist.  A workload whose
+ * figures rest on the work's length checks it (bench/lock.c).
  */
 uint64_t bench_work_loops(double ns);
 static inline void bench_work(uint64_t loops)

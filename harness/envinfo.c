@@ -15,6 +15,7 @@
 #include "harness/csv.h"
 #include "harness/envinfo.h"
 #include "harness/topo.h"
+#include "harness/work.h"
 
 #ifndef CONTEND_GIT_REV
 #define CONTEND_GIT_REV "unknown"
@@ -117,6 +118,7 @@ void envinfo_collect(struct envinfo *e, const char *run_id, unsigned long long s
 	double load[3] = { -1, -1, -1 };
 	time_t now = time(NULL);
 	struct tm tm;
+	const struct work_calibration *wc;
 
 	memset(e, 0, sizeof(*e));
 	envinfo_set(e, "run_id", "%s", run_id);
@@ -162,6 +164,17 @@ void envinfo_collect(struct envinfo *e, const char *run_id, unsigned long long s
 	else
 		envinfo_set(e, "load_avg", "unknown");
 	envinfo_set(e, "virtualization", "%s", envinfo_virt(buf, sizeof(buf)));
+	/* After the load is read: the calibration is load.  Measured here,
+	 * once, in the process that forks every runner, so that one rate
+	 * serves the whole run and is the one recorded. */
+	wc = work_calibrate();
+	if (wc->loops_per_ns > 0)
+		envinfo_set(e, "work_loops_per_ns", "%.6g", wc->loops_per_ns);
+	else
+		envinfo_set(e, "work_loops_per_ns", "unknown");
+	envinfo_set(e, "work_calibration", "median of %d of %d tries of 1 ms that held their "
+		    "processor%s; quartiles %.2g %% apart", wc->kept ? wc->kept : wc->tries,
+		    wc->tries, wc->kept ? "" : " (none did: all tries used)", wc->spread * 100);
 	envinfo_set(e, "seed", "%llu", seed);
 }
 

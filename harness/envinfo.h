@@ -1,7 +1,8 @@
 /*
  * harness/envinfo.h - what makes numbers move, recorded beside them:
  * host, processor, topology, kernel, compiler and flags, git revision,
- * clock, frequency governor, turbo, SMT, ASLR, load, virtualisation.
+ * clock, frequency governor, turbo, SMT, ASLR, load, virtualisation,
+ * the calibrated work's rate (harness/work.h).
  * Written to env.csv, into the JSON context, and shown by `contend env`.
  */
 #ifndef CONTEND_ENVINFO_H
