@@ -162,6 +162,8 @@ static const struct bench_param gil_cpu_params[] = {
 static const struct bench_metric gil_cpu_metrics[] = {
 	{ .name = "time_vs_sequential", .unit = "ratio", .kind = BENCH_RATIO_TO_BASELINE,
 	  .per_iter = 1 },
+	{ .name = "cpu_time_vs_sequential", .unit = "ratio", .kind = BENCH_RATIO_TO_BASELINE_CPU,
+	  .per_iter = 1 },
 	{ .name = "loop_iterations_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC,
 	  .per_iter = 1, .higher_is_better = 1 },
 	{ .name = "bytecodes_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC,

@@ -294,6 +294,85 @@ const struct bench_desc bench_selftest_helper_pool = {
 	.task_fini = selftest_pool_fini, .check = selftest_helper_check,
 };
 
+/* ---- selftest.order: a ratio to a baseline, run in both orders ---------- */
+
+/*
+ * run() spins k_ns per operation (CPU time about its wall time),
+ * baseline() sleeps k_ns (almost none): the CPU-time ratio is far above
+ * the wall-time one.  run() reports whether the task's previous round
+ * was a run too: with the order alternated (ABBA) some measured rounds
+ * say 1; with the baseline always after the run, none would.
+ */
+static const struct bench_metric selftest_order_metrics[] = {
+	{ .name = "time_vs_baseline", .unit = "ratio", .kind = BENCH_RATIO_TO_BASELINE,
+	  .per_iter = 1 },
+	{ .name = "cpu_time_vs_baseline", .unit = "ratio", .kind = BENCH_RATIO_TO_BASELINE_CPU,
+	  .per_iter = 1 },
+	{ .name = "after_run", .unit = "rounds", .kind = BENCH_REPORTED, .slot = 0,
+	  .combine = BENCH_COMBINE_MAX },
+	{ .name = NULL },
+};
+
+struct selftest_order {
+	uint64_t k_ns;
+	int last_was_run[64];	/* per task: its previous round */
+};
+
+static int selftest_order_setup(struct bench_state *st)
+{
+	struct selftest_order *s;
+
+	if (st->ntasks > 64)
+		return bench_skip(st, "selftest.order counts at most 64 tasks");
+	if (!(s = bench_shared_alloc(st, sizeof(*s))))
+		return -ENOMEM;
+	s->k_ns = (uint64_t)bench_param_int(st, "k_ns");
+	st->priv = s;
+	return 0;
+}
+
+static uint64_t selftest_order_run(struct bench_task *t, uint64_t iters)
+{
+	struct selftest_order *s = t->st->priv;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		while (bench_now_ns() - t0 < s->k_ns)
+			;
+	}
+	bench_report(t, 0, s->last_was_run[t->id]);
+	s->last_was_run[t->id] = 1;
+	return iters;
+}
+
+static uint64_t selftest_order_baseline(struct bench_task *t, uint64_t iters)
+{
+	struct selftest_order *s = t->st->priv;
+	struct timespec ts = { (time_t)(s->k_ns / 1000000000u), (long)(s->k_ns % 1000000000u) };
+
+	for (uint64_t i = 0; i < iters; i++)
+		while (nanosleep(&ts, NULL) < 0)
+			;
+	s->last_was_run[t->id] = 0;
+	return iters;
+}
+
+static const struct bench_param selftest_order_params[] = {
+	{ .name = "k_ns", .def = "200000", .help = "nanoseconds each operation spins or sleeps",
+	  .min = 1, .max = 1000000000 },
+	{ .name = NULL },
+};
+
+const struct bench_desc bench_selftest_order = {
+	.name = "selftest.order", .summary = "spins against a baseline that sleeps, in both orders",
+	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 1,
+	.placements = "none", .hidden = 1, .params = selftest_order_params,
+	.metrics = selftest_order_metrics, .baseline_how = BENCH_BASELINE_EACH,
+	.setup = selftest_order_setup, .run = selftest_order_run,
+	.baseline = selftest_order_baseline,
+};
+
 /* ---- misbehaving workloads ------------------------------------------------- */
 
 static uint64_t selftest_hang_run(struct bench_task *t, uint64_t iters)

@@ -22,7 +22,11 @@
  *
  * A baseline round always follows a run() round at the same `iters`, in
  * the same tasks, so a baseline may match what that run did (the system
- * calls it made, say), kept in the task's own t->local.
+ * calls it made, say), kept in the task's own t->local.  Except for a
+ * workload with a ratio to its baseline (T_threads / T_seq): its
+ * measured repetitions alternate the order, run then baseline, baseline
+ * then run (ABBA), so that a host drifting in one direction does not
+ * put its drift into the ratio; its baseline must not rest on the run.
  */
 #ifndef CONTEND_BENCH_H
 #define CONTEND_BENCH_H
@@ -69,6 +73,10 @@ enum bench_metric_kind {
 	 * work, the time the tasks took together over the time they take
 	 * one after another (T_threads / T_seq). */
 	BENCH_RATIO_TO_BASELINE,
+	/* The same over the tasks' CPU time instead of wall time: what
+	 * the tasks spent on the processor together over alone, untouched
+	 * by the time a drifting host keeps them off it. */
+	BENCH_RATIO_TO_BASELINE_CPU,
 };
 
 /* How BENCH_REPORTED values of one round combine over the tasks that

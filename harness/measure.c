@@ -7,7 +7,9 @@
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/measure.h"
 #include "harness/team.h"
@@ -17,7 +19,7 @@ static size_t measure_doubles(const struct runner_config *cfg)
 {
 	size_t nr = (size_t)cfg->reps, nctr = (size_t)cfg->ctrs->n;
 
-	return nr * (8 + (size_t)bench_nvalues(cfg->desc) +
+	return nr * (12 + (size_t)bench_nvalues(cfg->desc) +
 		     (size_t)bench_nhists(cfg->desc) * BENCH_LAT_NSTATS) +
 	       RUNNER_COUNT_ROUNDS * (1 + 2 * nctr);
 }
@@ -43,7 +45,11 @@ void measure_arrays(struct measure_record *r, const struct runner_config *cfg,
 	a->base_cpu_ns = d + 5 * nr;
 	a->share_min = d + 6 * nr;
 	a->share_max = d + 7 * nr;
-	a->value = d + 8 * nr;
+	a->base_first = d + 8 * nr;
+	a->load1 = d + 9 * nr;
+	a->steal_ns = d + 10 * nr;
+	a->invol_switches = d + 11 * nr;
+	a->value = d + 12 * nr;
 	a->lat = a->value + nr * (size_t)bench_nvalues(cfg->desc);
 	a->ctr_ops = a->lat + nr * (size_t)bench_nhists(cfg->desc) * BENCH_LAT_NSTATS;
 	a->ctr_run = a->ctr_ops + RUNNER_COUNT_ROUNDS;
@@ -171,6 +177,33 @@ static uint64_t measure_rescale(uint64_t iters, double ns, double target)
 	return ns <= 4 * target ? iters : measure_scale(iters, ns, target);
 }
 
+/* A ratio to the baseline (T/S) is what a drifting host skews when
+ * one side always runs first: such workloads alternate the order. */
+static int measure_abba(const struct bench_desc *d)
+{
+	for (const struct bench_metric *m = d->metrics; d->baseline && m->name; m++)
+		if (m->kind == BENCH_RATIO_TO_BASELINE || m->kind == BENCH_RATIO_TO_BASELINE_CPU)
+			return 1;
+	return 0;
+}
+
+/* The time every processor of the machine had stolen by its host so
+ * far (/proc/stat, cpu line, 8th value), in ns; NaN where unknown. */
+static double measure_steal_ns(void)
+{
+	unsigned long long v[8];
+	FILE *f = fopen("/proc/stat", "r");
+	long hz = sysconf(_SC_CLK_TCK);
+	int n = 0;
+
+	if (!f)
+		return NAN;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	return n == 8 && hz > 0 ? (double)v[7] * 1e9 / (double)hz : NAN;
+}
+
 /* Calibrate, warm up, measure and count.  0, or -1 with r's status and
  * reason set. */
 static int measure_rounds(struct measure *m, struct measure_arrays *a)
@@ -219,11 +252,21 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 	r->iters = iters;
 
 	for (int rep = 0; rep < cfg->reps; rep++) {
+		/* ABBA: every other repetition runs its baseline first. */
+		int base_first = measure_abba(d) && rep % 2;
+		double load[1], steal0 = measure_steal_ns();
+
 		measure_stage(r, "repetition %d of %d", rep + 1, cfg->reps);
+		a->load1[rep] = getloadavg(load, 1) == 1 ? load[0] : NAN;
+		if (base_first && measure_baseline(m, iters, 0, &b) < 0)
+			return -1;
 		if (measure_run(m, iters, 0, &o) < 0)
 			return -1;
-		if (d->baseline && measure_baseline(m, iters, 0, &b) < 0)
+		if (d->baseline && !base_first && measure_baseline(m, iters, 0, &b) < 0)
 			return -1;
+		a->base_first[rep] = base_first;
+		a->steal_ns[rep] = measure_steal_ns() - steal0;
+		a->invol_switches[rep] = o.invol_switches;
 		a->run_ns[rep] = o.ns;
 		a->cpu_ns[rep] = o.cpu_ns;
 		a->ops[rep] = o.ops;

@@ -29,6 +29,11 @@ struct measure_record {
 struct measure_arrays {
 	double *run_ns, *cpu_ns, *ops, *jain, *base_ns, *base_cpu_ns;	/* [reps] */
 	double *share_min, *share_max;		/* [reps] */
+	/* [reps]: 1 when the baseline ran before the run (ABBA); what moves
+	 * figures between sittings, per repetition: the 1-minute load
+	 * average at its start, the machine's stolen time over it, and the
+	 * tasks' involuntary context switches in its run round. */
+	double *base_first, *load1, *steal_ns, *invol_switches;
 	double *value;				/* [reps * nvalues] */
 	double *lat;				/* [reps * nhists * BENCH_LAT_NSTATS] */
 	struct hist *hist;			/* [nhists]: every latency round merged */

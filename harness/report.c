@@ -103,6 +103,9 @@ size_t report_values(const struct report_entry *e, const struct bench_metric *m,
 		case BENCH_RATIO_TO_BASELINE:
 			out[i] = res->base_ns ? res->run_ns[i] / res->base_ns[i] : NAN;
 			break;
+		case BENCH_RATIO_TO_BASELINE_CPU:
+			out[i] = res->base_cpu_ns ? res->cpu_ns[i] / res->base_cpu_ns[i] : NAN;
+			break;
 		case BENCH_LATENCY:
 			break;	/* above */
 		}
@@ -177,7 +180,8 @@ static void report_key_fields(struct csv_writer *w, const struct report *r,
 static const char *const report_sample_columns[] = {
 	"run_id", "bench", "mode", "placement", "threads", "params", "metric",
 	"unit", "rep", "value", "ops", "events", "round_ns", "baseline_ns", "cpu_ns",
-	"bench_version", NULL,
+	"bench_version", "baseline_cpu_ns", "baseline_first", "load_avg_1min", "steal_ns",
+	"involuntary_switches", NULL,
 };
 
 static const char *const report_hist_columns[] = {
@@ -268,6 +272,27 @@ void report_csv(const struct report *r, const struct csv_table *before, struct c
 	}
 }
 
+/*
+ * The columns after bench_version, for repetition k (a latency round
+ * takes its timed repetition's): the baseline's CPU time, whether the
+ * baseline ran first, and what the machine was doing (load, stolen
+ * time, involuntary switches), so that compare can tell a machine that
+ * changed from code that did.  NaN is an empty cell.
+ */
+static void report_sample_context(struct csv_writer *w, const struct runner_result *res,
+				  const struct bench_metric *m, size_t k)
+{
+	(void)m;
+	csv_field_double(w, res->base_cpu_ns ? res->base_cpu_ns[k] : NAN);
+	if (res->base_ns && res->base_first)
+		csv_field_int(w, res->base_first[k] != 0);
+	else
+		csv_field_empty(w);
+	csv_field_double(w, res->load1 ? res->load1[k] : NAN);
+	csv_field_double(w, res->steal_ns ? res->steal_ns[k] : NAN);
+	csv_field_double(w, res->invol_switches ? res->invol_switches[k] : NAN);
+}
+
 void report_samples(const struct report *r, const struct csv_table *before,
 		    struct csv_writer *w)
 {
@@ -297,6 +322,7 @@ void report_samples(const struct report *r, const struct csv_table *before,
 				csv_field_double(w, res->base_ns ? res->base_ns[k] : NAN);
 				csv_field_double(w, res->cpu_ns[k]);
 				csv_field_str(w, e->desc->version ? e->desc->version : "unknown");
+				report_sample_context(w, res, m, k);
 				csv_row_end(w);
 			}
 		}

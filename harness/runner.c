@@ -132,6 +132,10 @@ static int runner_collect(const struct runner_config *cfg, struct measure_record
 	res->lat_rounds = r->status == RUNNER_OK ? r->lat_rounds : 0;
 	res->share_min = runner_copy(a.share_min, reps, &fail);
 	res->share_max = runner_copy(a.share_max, reps, &fail);
+	res->base_first = runner_copy(a.base_first, reps, &fail);
+	res->load1 = runner_copy(a.load1, reps, &fail);
+	res->steal_ns = runner_copy(a.steal_ns, reps, &fail);
+	res->invol_switches = runner_copy(a.invol_switches, reps, &fail);
 	res->value = runner_copy(a.value, reps * (size_t)res->nvalues, &fail);
 	res->lat = runner_copy(a.lat, reps * (size_t)res->nhists * BENCH_LAT_NSTATS, &fail);
 	res->hist = malloc(sizeof(struct hist) * (size_t)(res->nhists ? res->nhists : 1));
@@ -234,6 +238,10 @@ void runner_result_free(struct runner_result *res)
 	free(res->cpus_seen);
 	free(res->share_min);
 	free(res->share_max);
+	free(res->base_first);
+	free(res->load1);
+	free(res->steal_ns);
+	free(res->invol_switches);
 	free(res->value);
 	free(res->lat);
 	free(res->hist);

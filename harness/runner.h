@@ -60,6 +60,13 @@ struct runner_result {
 	double *base_ns, *base_cpu_ns;
 	/* [reps]: the smallest / largest task's share of the operations. */
 	double *share_min, *share_max;
+	/* [reps]: 1 when the baseline ran first (ABBA, for ratios to a
+	 * baseline); the 1-minute load average at the repetition's start,
+	 * the host's stolen time over it (all processors, ns) and the
+	 * tasks' involuntary switches in its run round: what moves a
+	 * figure between sittings, for compare to tell the machine from
+	 * the code. */
+	double *base_first, *load1, *steal_ns, *invol_switches;
 	/* [reps * nvalues]: BENCH_REPORTED values, NaN where none came. */
 	double *value;
 	int nvalues;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ struct team_slot {
 	pid_t tid;		/* the task's thread id: not a helper */
 	uint64_t t_start, t_end, ops;
 	double cpu_ns;
+	double invol_switches;	/* getrusage around the round, NaN unknown */
 	double ctr[CTR_MAX];
 	int ctr_err[CTR_MAX];
 	struct bench_rec rec;
@@ -104,6 +106,14 @@ static int team_any_failed(const struct team_shared *sh, int ntasks)
 	return 0;
 }
 
+/* Involuntary context switches of the calling thread so far. */
+static double team_invol(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_THREAD, &ru) == 0 ? (double)ru.ru_nivcsw : NAN;
+}
+
 /* CPU time of the calling thread (a forked task is one thread). */
 static double team_cpu_ns(void)
 {
@@ -138,7 +148,7 @@ static void team_task_loop(struct team *tm, int id)
 	for (;;) {
 		uint32_t round, participants;
 		uint64_t t0, t1, ops = 0;
-		double cpu0;
+		double cpu0, invol0;
 		int counting;
 
 		/* acquire: phase and iters were written before the round bump. */
@@ -157,6 +167,8 @@ static void team_task_loop(struct team *tm, int id)
 				slot->ctr_err[i] = ctrs.err[i];
 			counters_open = 1;
 		}
+		/* Before the gate: a system call nobody's time includes. */
+		invol0 = team_invol();
 		team_gate(sh, round);
 		/* Read after the gate, so that a task waiting there for its
 		 * partner (yielding: system calls) is not counted. */
@@ -176,6 +188,7 @@ static void team_task_loop(struct team *tm, int id)
 			ctr_delta(cfg->ctrs, &c0, &c1, slot->ctr);
 		}
 		slot->cpu_ns = team_cpu_ns() - cpu0;
+		slot->invol_switches = team_invol() - invol0;
 		slot->t_start = t0;
 		slot->t_end = t1;
 		slot->ops = ops;
@@ -582,6 +595,7 @@ enum team_status team_round(struct team *tm, const struct team_round *rq,
 		ops[i - rq->first] = (double)s->ops;
 		out->ops += (double)s->ops;
 		out->cpu_ns += s->cpu_ns;
+		out->invol_switches += s->invol_switches;
 		for (int c = 0; rq->counting && c < nctr; c++)
 			out->ctr[c] += s->ctr[c];	/* NaN stays NaN */
 	}

@@ -63,6 +63,9 @@ struct team_result {
 	 * NaN where none did. */
 	double value[BENCH_MAX_VALUES];
 	double ctr[CTR_MAX];	/* counting: summed deltas, NaN = unmeasured */
+	/* The tasks' involuntary context switches in the round (getrusage:
+	 * the task threads themselves), summed; NaN where unknown. */
+	double invol_switches;
 };
 
 enum team_status {

@@ -105,6 +105,11 @@ static void measure_check_output(const char *results, const char *samples)
 				  row[s_bench], row[s_metric]);
 			want = round / strtod(row[s_base], NULL);
 			break;
+		case BENCH_RATIO_TO_BASELINE_CPU:
+			/* CPU time over the baseline's CPU time, not wall time */
+			want = strtod(row[cli_col(&smp, "cpu_ns")], NULL) /
+			       strtod(row[cli_col(&smp, "baseline_cpu_ns")], NULL);
+			break;
 		case BENCH_FAIRNESS:
 		case BENCH_SHARE_MIN:
 		case BENCH_SHARE_MAX:
@@ -395,5 +400,61 @@ Test(measure, google_benchmark_compare_py_reads_us, .timeout = 180)
 		utest += strstr(line, "U Test") != NULL && strstr(line, "Repetitions: 9 vs 9");
 	cr_assert_eq(pclose(p), 0, "compare.py failed");
 	cr_assert_eq(utest, 2, "compare.py ran %d U tests (one per metric expected)", utest);
+	cli_rmdir(dir);
+}
+
+/*
+ * A ratio to a baseline (T/S) alternates its order, run then baseline,
+ * baseline then run, so that a drifting host does not lean one way: the
+ * samples say which came first, and the workload itself saw a run follow
+ * a run.  Beside the wall-time ratio, the CPU-time one (run spins,
+ * baseline sleeps: far above it), each sample recomputable from its
+ * columns; and every sample carries what moves figures between sittings.
+ */
+Test(measure, ratio_alternates_order_and_has_cpu_time, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], out[128], samples[128];
+	struct csv_table t;
+	int c_metric, c_rep, c_first, c_val, c_load, c_invol, c_steal, after_run = 0;
+	double wall[6] = { 0 }, cpu[6] = { 0 };
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	snprintf(samples, sizeof(samples), "%s/s.csv", dir);
+	CLI(&r, "run", "selftest.order", "--mode", "thread", "--reps", "5", "--min-time", "0.01",
+	    "--counters", "none", "--out", out, "--samples", samples);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	measure_check_output(out, samples);
+	cli_read_csv(samples, &t);
+	c_metric = cli_col(&t, "metric");
+	c_rep = cli_col(&t, "rep");
+	c_first = cli_col(&t, "baseline_first");
+	c_val = cli_col(&t, "value");
+	c_load = cli_col(&t, "load_avg_1min");
+	c_invol = cli_col(&t, "involuntary_switches");
+	c_steal = cli_col(&t, "steal_ns");
+	for (size_t i = 0; i < t.nrows; i++) {
+		char **row = t.rows[i];
+		int rep = atoi(row[c_rep]);
+
+		cr_assert(rep >= 1 && rep <= 5);
+		cr_assert_eq(atoi(row[c_first]), (rep - 1) % 2, "rep %d: baseline_first %s", rep,
+			     row[c_first]);
+		cr_assert(row[c_load][0] && row[c_invol][0], "line %zu: no load or switches",
+			  t.line[i]);
+		cr_assert(!row[c_steal][0] || strtod(row[c_steal], NULL) >= 0);
+		if (!strcmp(row[c_metric], "after_run"))
+			after_run += atoi(row[c_val]);
+		else if (!strcmp(row[c_metric], "time_vs_baseline"))
+			wall[rep] = strtod(row[c_val], NULL);
+		else if (!strcmp(row[c_metric], "cpu_time_vs_baseline"))
+			cpu[rep] = strtod(row[c_val], NULL);
+	}
+	cr_assert_gt(after_run, 0, "no run ever followed a run: one order only");
+	for (int k = 1; k <= 5; k++)
+		cr_assert_gt(cpu[k], wall[k], "rep %d: CPU-time ratio %g not above wall's %g", k,
+			     cpu[k], wall[k]);
+	csv_table_free(&t);
 	cli_rmdir(dir);
 }
