@@ -10,7 +10,9 @@
  * few cycles and one load of the round's stop flag); with more it is the
  * time per acquisition over all tasks, i.e. the hand-over.  fairness (Jain) and share_min/max say how
  * evenly the lock served the tasks; acquire_p50..max, the wait inside
- * acquire, timed in the latency rounds around every `sample`-th acquire.
+ * acquire, timed in the latency rounds around every `sample`-th acquire,
+ * net of two back-to-back clock readings (bench_clock_pair_ns(), env.csv's
+ * clock_pair_ns), which would otherwise be most of an uncontended one.
  *
  * The driver (bench/lock.h) is built per variant with the lock's static
  * inline functions in the loop.  contend's own spinners are built twice:
@@ -160,6 +162,7 @@ static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
 	s->cs_loops = bench_work_loops((double)s->cs_ns);
 	s->ncs_loops = bench_work_loops((double)bench_param_int(st, "ncs_ns"));
 	s->sample = (uint64_t)bench_param_int(st, "sample");
+	s->clock_pair_ns = bench_clock_pair_ns();
 	s->levels = 1;
 	err = ops->init(s->lock, shared, st->ntasks);
 	if (err == -ENOTSUP && shared)

@@ -44,6 +44,8 @@ struct lock_bench {
 	uint64_t cs_loops, ncs_loops;	/* bench_work() inside / outside */
 	uint64_t cs_ns;			/* what cs_loops should last */
 	uint64_t sample;		/* latency rounds: time every k-th acquire */
+	/* bench_clock_pair_ns() at setup: taken off every timed acquire. */
+	uint64_t clock_pair_ns;
 	uint64_t levels;		/* operations per iteration (py_rlock: depth) */
 	/* Incremented inside the lock only, with a plain load and store: a
 	 * lost update, i.e. two holders at once, leaves it short. */
@@ -59,6 +61,20 @@ struct lock_bench {
 static inline void *lock_bench_node(const struct lock_bench *s, int id)
 {
 	return s->node_size ? s->nodes + (size_t)id * s->node_size : NULL;
+}
+
+/*
+ * One timed acquire, t0 before it and t1 as it returned, net of the
+ * clock pair (what t1 - t0 reads around nothing).  A sample below the
+ * pair's median is an acquire shorter than the clock's own jitter (one
+ * step of a 10 ns clock, say): it reads 0.  Every quantile of the rows
+ * is then exactly the same quantile of t1 - t0 less pair_ns, or 0 where
+ * that quantile is within the pair: not resolved by this clock
+ * (clock_resolution_ns in env.csv says its step).
+ */
+static inline uint64_t lock_bench_acquire_ns(uint64_t t0, uint64_t t1, uint64_t pair_ns)
+{
+	return t1 - t0 > pair_ns ? t1 - t0 - pair_ns : 0;
 }
 
 /* Iterations between two looks at the stop word: often enough that a
@@ -81,8 +97,13 @@ static inline void *lock_bench_node(const struct lock_bench *s, int id)
  * all read 1, and a starved task would end the round alone, unopposed.
  *
  * bench_recording() is asked once per call; only the recording loop
- * reads the clock, around every `sample`-th acquire.  Returns the
- * operations: acquisitions times s->levels.
+ * reads the clock, around every `sample`-th acquire: t0 before it and
+ * t1 as it returns, the one reading the lock's holder makes (the instant
+ * it got the lock cannot be taken after the release).  The difference,
+ * less the clock pair's own cost (lock_bench_acquire_ns), goes into the
+ * histogram after the release: nothing of the recording lengthens the
+ * time the lock is held but that one reading.  Returns the operations:
+ * acquisitions times s->levels.
  */
 #define LOCK_BENCH_RUN(fn, prefix, lock_type)					\
 	uint64_t fn(struct bench_task *t, uint64_t iters)			\
@@ -107,17 +128,22 @@ static inline void *lock_bench_node(const struct lock_bench *s, int id)
 				    __atomic_load_n(&s->stop, __ATOMIC_RELAXED) == round) \
 					break;					\
 				if (--left == 0) {				\
-					uint64_t t0 = bench_now_ns();		\
+					uint64_t t0 = bench_now_ns(), t1;	\
 										\
 					prefix##_acquire(lock, node);		\
-					bench_record_ns(t, 0, bench_now_ns() - t0); \
+					t1 = bench_now_ns();			\
+					bench_work(cs);				\
+					s->protected_count++;			\
+					prefix##_release(lock, node);		\
+					bench_record_ns(t, 0, lock_bench_acquire_ns( \
+						t0, t1, s->clock_pair_ns));	\
 					left = k;				\
 				} else {					\
 					prefix##_acquire(lock, node);		\
+					bench_work(cs);				\
+					s->protected_count++;			\
+					prefix##_release(lock, node);		\
 				}						\
-				bench_work(cs);					\
-				s->protected_count++;				\
-				prefix##_release(lock, node);			\
 				bench_work(ncs);				\
 			}							\
 		} else {							\

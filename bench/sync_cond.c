@@ -7,7 +7,8 @@
  * notify_all(); with notify=one, N-1 notify(1) in turn, each after the
  * waiter released by the one before has run, so each release is timed
  * alone.  The notifier first waits until every waiter is inside wait()
- * (the condition's own count), stamps the clock under the lock and
+ * (the condition's own count) and really asleep on its word
+ * (bench/sync.h), stamps the clock under the lock and
  * notifies; a released waiter, back from wait() with the lock, records
  * how long after the stamp it runs (release_*: the notify, the
  * notifier's unlock and the waiter's wake-up and re-lock).  Released
@@ -36,6 +37,8 @@ struct sync_bench_cond_shared {
 	uint32_t open;		/* gate: the cycle the waiters may wait in */
 	uint64_t cycles;	/* cycles by task 0 */
 	uint64_t errors;	/* waits not released, notifies releasing the wrong count */
+	uint64_t unconfirmed;	/* notifies whose waiters were never seen asleep */
+	uint32_t *tid;		/* per task: its thread id, for the notifier's watch */
 	uint64_t wakes[];	/* per task */
 };
 
@@ -48,11 +51,29 @@ static int sync_bench_cond_setup(struct bench_state *st)
 	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
 	if (!s)
 		return -ENOMEM;
+	s->tid = bench_shared_alloc(st, sizeof(uint32_t) * (size_t)st->ntasks);
+	if (!s->tid)
+		return -ENOMEM;
 	sync_lock_init(&s->lock, sync_bench_shared(st));
 	sync_cond_init(&s->cond, &s->lock);
 	s->all = strcmp(bench_param_str(st, "notify"), "all") == 0;
 	st->priv = s;
 	return 0;
+}
+
+/* Waiters say who they are; the notifier checks it can watch them. */
+static int sync_bench_cond_task_init(struct bench_task *t)
+{
+	struct sync_bench_cond_shared *s = t->st->priv;
+
+	__atomic_store_n(&s->tid[t->id], sync_thread_id(), __ATOMIC_RELEASE);
+	return t->id == 0 ? sync_bench_watch_probe(t->st) : 0;
+}
+
+static void sync_bench_cond_task_fini(struct bench_task *t)
+{
+	sync_bench_watch_close(t->local);
+	t->local = NULL;
 }
 
 /* Stamp and notify (n waiters, or all of them) under the lock; counts an
@@ -74,17 +95,31 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 				     uint64_t iters, int rec, int shared)
 {
 	uint32_t nwait = (uint32_t)t->st->ntasks - 1, base;
-	uint64_t k = s->cycles, errors = 0;
+	uint64_t k = s->cycles, errors = 0, unconfirmed = 0;
 
+	/* Opened here, not in task_init: every waiter's id is out now. */
+	if (!t->local)
+		t->local = sync_bench_watch_open(s->tid, (int)nwait);
 	for (uint64_t i = 0; i < iters; i++, k++) {
 		/* An unlocked look (what sync_cond_waiting reads): once it
-		 * reads nwait only a notify can lower it, and only we notify. */
+		 * reads nwait only a notify can lower it, and only we notify.
+		 * Then every one asleep on `seq`: a notify wakes sleepers. */
 		sync_bench_spin_until(&s->cond.waiting, nwait);
+		/* After one failure, no more 2 s waits: the run fails. */
+		if (!t->local || s->unconfirmed || unconfirmed ||
+		    sync_bench_await_asleep(t->local, &s->cond.seq, (int)nwait, shared) < 0)
+			unconfirmed++;
 		base = (uint32_t)(nwait * k);
 		if (s->all) {
 			errors += sync_bench_cond_notify(s, rec, 1, (int)nwait);
 		} else {
 			for (uint32_t j = 1; j <= nwait; j++) {
+				/* Those not released yet slept through the
+				 * notifies before (each woke one): still
+				 * asleep, as the kernel's count says. */
+				while (j > 1 && sync_bench_futex_sleepers(&s->cond.seq, shared) !=
+						(int)(nwait - j + 1))
+					sched_yield();
 				errors += sync_bench_cond_notify(s, rec, 0, 1);
 				/* That waiter has read the stamp: the next may go. */
 				sync_bench_spin_until(&s->released, base + j);
@@ -94,6 +129,7 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 		sync_bench_gate_open(&s->open, (uint32_t)(k + 1), shared);
 	}
 	s->cycles = k;
+	s->unconfirmed += unconfirmed;
 	if (errors)
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
 }
@@ -146,6 +182,9 @@ static const char *sync_bench_cond_check(struct bench_state *st, uint64_t run_it
 		return "the notifier did not complete every cycle";
 	if (s->errors)
 		return "a notify released the wrong number of waiters, or a wait was not released";
+	if (s->unconfirmed)
+		return "a notify found a waiter not asleep on the condition after 2 s (a kernel "
+		       "whose /proc/<tid>/wchan shows no sleeper, or a bug)";
 	for (int i = 1; i < st->ntasks; i++)
 		if (s->wakes[i] != run_iters)
 			return "a waiter was not released once per cycle";
@@ -175,7 +214,9 @@ const struct bench_desc bench_sync_cond = {
 	.params = sync_bench_cond_params,
 	.metrics = sync_bench_cond_metrics,
 	.setup = sync_bench_cond_setup,
+	.task_init = sync_bench_cond_task_init,
 	.run = sync_bench_cond_run,
+	.task_fini = sync_bench_cond_task_fini,
 	.check = sync_bench_cond_check,
 };
 

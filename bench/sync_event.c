@@ -3,8 +3,10 @@
  * threading.Event / multiprocessing.Event broadcast costs.
  *
  * sync.event: task 0 sets, tasks 1..N-1 wait.  One cycle: the setter
- * waits until every waiter is inside wait() (the event's own count of
- * sleepers), stamps the clock, sets; each waiter, back from wait(),
+ * waits until every waiter is inside wait() (the event's own count),
+ * then until every one is really asleep on the event's word
+ * (bench/sync.h: the kernel's count of its sleepers, and each waiter
+ * off the run queue), stamps the clock, sets; each waiter, back from wait(),
  * records how long after the stamp it runs (wake_*); once all are back
  * the setter clears and opens the gate to the next cycle, at which the
  * waiters sleep meanwhile (bench/sync.h), so that no waiter can pass
@@ -27,6 +29,8 @@ struct sync_bench_event_shared {
 	uint32_t open;		/* gate: the cycle the waiters may wait for */
 	uint64_t cycles;	/* sets by task 0 */
 	uint64_t errors;	/* waits that did not return 0 */
+	uint64_t unconfirmed;	/* cycles whose waiters were never seen asleep */
+	uint32_t *tid;		/* per task: its thread id, for the setter's watch */
 	uint64_t wakes[];	/* per task: waits that returned */
 };
 
@@ -40,21 +44,46 @@ static int sync_bench_event_setup(struct bench_state *st)
 	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
 	if (!s)
 		return -ENOMEM;
+	s->tid = bench_shared_alloc(st, sizeof(uint32_t) * (size_t)st->ntasks);
+	if (!s->tid)
+		return -ENOMEM;
 	sync_event_init(&s->ev, sync_bench_shared(st));
 	st->priv = s;
 	return 0;
+}
+
+/* Waiters say who they are; the setter checks it can watch them. */
+static int sync_bench_event_task_init(struct bench_task *t)
+{
+	struct sync_bench_event_shared *s = t->st->priv;
+
+	__atomic_store_n(&s->tid[t->id], sync_thread_id(), __ATOMIC_RELEASE);
+	return t->id == 0 ? sync_bench_watch_probe(t->st) : 0;
+}
+
+static void sync_bench_event_task_fini(struct bench_task *t)
+{
+	sync_bench_watch_close(t->local);
+	t->local = NULL;
 }
 
 static void sync_bench_event_setter(struct bench_task *t, struct sync_bench_event_shared *s,
 				    uint64_t iters, int rec, int shared)
 {
 	uint32_t nwait = (uint32_t)t->st->ntasks - 1;
-	uint64_t k = s->cycles;
+	uint64_t k = s->cycles, unconfirmed = 0;
 
+	/* Opened here, not in task_init: every waiter's id is out now. */
+	if (!t->local)
+		t->local = sync_bench_watch_open(s->tid, (int)nwait);
 	for (uint64_t i = 0; i < iters; i++, k++) {
-		/* Every waiter counted inside wait(): the set wakes sleepers,
-		 * not tasks on their way in. */
+		/* Every waiter counted inside wait(), and asleep: the set
+		 * wakes sleepers, not tasks on their way in. */
 		sync_bench_spin_until(&s->ev.waiters, nwait);
+		/* After one failure, no more 2 s waits: the run fails. */
+		if (!t->local || s->unconfirmed || unconfirmed ||
+		    sync_bench_await_asleep(t->local, &s->ev.state, (int)nwait, shared) < 0)
+			unconfirmed++;
 		if (rec)
 			s->stamp_ns = bench_now_ns();
 		sync_event_set(&s->ev);		/* publishes stamp_ns */
@@ -63,6 +92,7 @@ static void sync_bench_event_setter(struct bench_task *t, struct sync_bench_even
 		sync_bench_gate_open(&s->open, (uint32_t)(k + 1), shared);
 	}
 	s->cycles = k;
+	s->unconfirmed += unconfirmed;
 }
 
 static void sync_bench_event_waiter(struct bench_task *t, struct sync_bench_event_shared *s,
@@ -109,6 +139,9 @@ static const char *sync_bench_event_check(struct bench_state *st, uint64_t run_i
 		return "the setter did not set the event every cycle";
 	if (s->errors)
 		return "a waiter's wait returned without the event set";
+	if (s->unconfirmed)
+		return "a set found a waiter not asleep on the event after 2 s (a kernel "
+		       "whose /proc/<tid>/wchan shows no sleeper, or a bug)";
 	for (int i = 1; i < st->ntasks; i++)
 		if (s->wakes[i] != run_iters)
 			return "a waiter did not wake once per set";
@@ -131,7 +164,9 @@ const struct bench_desc bench_sync_event = {
 	.oversubscribe = 1,
 	.metrics = sync_bench_event_metrics,
 	.setup = sync_bench_event_setup,
+	.task_init = sync_bench_event_task_init,
 	.run = sync_bench_event_run,
+	.task_fini = sync_bench_event_task_fini,
 	.check = sync_bench_event_check,
 };
 

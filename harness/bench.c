@@ -82,6 +82,11 @@ uint64_t bench_now_ns(void)
 	return (uint64_t)clk_ns(clk_now());
 }
 
+uint64_t bench_clock_pair_ns(void)
+{
+	return clk_get_info()->pair_ns;
+}
+
 int bench_skip(struct bench_state *st, const char *why)
 {
 	/* Tasks of one configuration may all say it at once. */

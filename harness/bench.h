@@ -247,6 +247,14 @@ long long bench_param_int(const struct bench_state *st, const char *key);
 uint64_t bench_now_ns(void);
 
 /*
+ * What two back-to-back bench_now_ns() readings differ by, in ns (their
+ * median, measured once at start and written to env.csv as
+ * clock_pair_ns): the part of any t1 - t0 that is the clock itself, for
+ * a workload to subtract from a short interval it times.
+ */
+uint64_t bench_clock_pair_ns(void);
+
+/*
  * Say why this configuration cannot run here (a lock that cannot live in
  * shared memory, say) and return -ENOTSUP, for setup() or task_init() to
  * return: the configuration is reported as skipped with this reason.

@@ -19,6 +19,10 @@ struct clk_info {
 	const char *source;	/* "tsc", "cntvct" or "clock_gettime" */
 	double ticks_per_ns;
 	double read_ns;		/* measured cost of one clk_now() */
+	/* The median of two back-to-back readings in whole ns, as a workload
+	 * gets them from bench_now_ns(): what any t1 - t0 it takes holds of
+	 * the clock itself (bench_clock_pair_ns()). */
+	uint64_t pair_ns;
 	double resolution_ns;	/* smallest non-zero step seen */
 	char note[160];		/* why a source was or was not used */
 };

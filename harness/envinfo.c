@@ -151,6 +151,7 @@ void envinfo_collect(struct envinfo *e, const char *run_id, unsigned long long s
 	envinfo_set(e, "clock_note", "%s", ci->note);
 	envinfo_set(e, "clock_read_ns", "%.2f", ci->read_ns);
 	envinfo_set(e, "clock_resolution_ns", "%.2f", ci->resolution_ns);
+	envinfo_set(e, "clock_pair_ns", "%llu", (unsigned long long)ci->pair_ns);
 	envinfo_set(e, "governor", "%s", envinfo_read_line(
 		"/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", buf, sizeof(buf)));
 	envinfo_set(e, "cpu_mhz", "%s", envinfo_cpuinfo("cpu MHz", buf, sizeof(buf)));

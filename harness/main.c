@@ -256,8 +256,10 @@ static int cmd_env(const struct cli_args *a)
 	}
 
 	const struct clk_info *ci = clk_get_info();
-	printf("\nclock\n  source %s: %s\n  read overhead %.1f ns, resolution %.2f ns\n",
-	       ci->source, ci->note, ci->read_ns, ci->resolution_ns);
+	printf("\nclock\n  source %s: %s\n  read overhead %.1f ns, resolution %.2f ns, "
+	       "two back-to-back reads %llu ns (median)\n",
+	       ci->source, ci->note, ci->read_ns, ci->resolution_ns,
+	       (unsigned long long)ci->pair_ns);
 
 	if (ctr_parse(CTR_DEFAULT, &set, err, sizeof(err)) < 0)
 		return bad_input("%s", err);

@@ -19,7 +19,7 @@ if (fmt eq "png") {
 }
 set encoding utf8
 about = ncpus > 0 ? sprintf("%s, %d processors. ", machine, ncpus) : ""
-set label 100 about . "Harness clock around each sampled acquire (its own cost included); threads; log-linear buckets, about 1 % wide." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Harness clock around each sampled acquire, less two back-to-back readings (clock_pair_ns); threads; log-linear buckets, about 1 % wide." at screen 0.01, screen 0.02 font ",9" noenhanced
 set xlabel "acquire latency (log scale)"
 set logscale x
 set format x "%.0s %cs"

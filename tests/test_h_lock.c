@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "harness/bench.h"
+#include "harness/clock.h"
+#include "harness/team.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
 
@@ -189,4 +191,137 @@ Test(lock, unshareable_locks_skip_in_processes, .timeout = 120)
 	}
 	lock_test_rows(out, threads, 1, " lock.mcs lock.clh" LOCK_TEST_FIFO_NODES LOCK_TEST_FIFO_SPIN);
 	cli_rmdir(dir);
+}
+
+/*
+ * The latency timing of the driver (bench/lock.h), on a clock and a lock
+ * of known cost: the test's clock moves LOCK_TEST_READ_NS per reading,
+ * its lock's acquire LOCK_TEST_ACQUIRE_NS, so a timed acquire is exactly
+ * LOCK_TEST_ACQUIRE_NS once the clock pair (two readings back to back,
+ * LOCK_TEST_READ_NS apart) is taken off; and the lock says what happened
+ * while it was held.  The driver is the real one, built here over these
+ * stand-ins for the harness's clock and histogram.
+ */
+enum { LOCK_TEST_READ_NS = 7, LOCK_TEST_ACQUIRE_NS = 1000, LOCK_TEST_ITERS = 40 };
+
+struct lock_test_fake {
+	int held;
+};
+
+static struct {
+	uint64_t clock;		/* ns */
+	int held;		/* the fake lock is held */
+	int reads, reads_held, records, records_held;
+	uint64_t recorded[LOCK_TEST_ITERS];
+} lock_test;
+
+static uint64_t lock_test_now_ns(void)
+{
+	lock_test.reads++;
+	lock_test.reads_held += lock_test.held;
+	lock_test.clock += LOCK_TEST_READ_NS;
+	return lock_test.clock;
+}
+
+static void lock_test_record_ns(struct bench_task *t, int slot, uint64_t ns)
+{
+	(void)t;
+	cr_assert_eq(slot, 0);
+	lock_test.records_held += lock_test.held;
+	if (lock_test.records < LOCK_TEST_ITERS)
+		lock_test.recorded[lock_test.records] = ns;
+	lock_test.records++;
+}
+
+static int lock_test_recording(const struct bench_task *t)
+{
+	(void)t;
+	return 1;
+}
+
+static inline void lock_test_fake_acquire(struct lock_test_fake *l, void *node)
+{
+	(void)node;
+	cr_assert(!l->held, "the fake lock was taken twice");
+	l->held = lock_test.held = 1;
+	lock_test.clock += LOCK_TEST_ACQUIRE_NS;
+}
+
+static inline void lock_test_fake_release(struct lock_test_fake *l, void *node)
+{
+	(void)node;
+	l->held = lock_test.held = 0;
+}
+
+#include "bench/lock.h"
+
+#define bench_now_ns lock_test_now_ns
+#define bench_record_ns lock_test_record_ns
+#define bench_recording lock_test_recording
+static LOCK_BENCH_RUN(lock_test_fake_run, lock_test_fake, struct lock_test_fake)
+#undef bench_now_ns
+#undef bench_record_ns
+#undef bench_recording
+
+Test(lock, acquire_latency_is_net_of_the_clock_and_recorded_after_release, .timeout = 30)
+{
+	struct lock_test_fake fake = { 0 };
+	struct lock_bench *s = aligned_alloc(CPU_CACHELINE, sizeof(*s) + sizeof(s->task[0]));
+	struct bench_state st = { .ntasks = 1 };
+	struct bench_task t = { .st = &st, .id = 0 };
+	uint64_t a, b;
+
+	cr_assert_not_null(s);
+	memset(s, 0, sizeof(*s) + sizeof(s->task[0]));
+	s->lock = &fake;
+	s->sample = 1;
+	s->levels = 1;
+	/* The pair as the harness measures it: two readings back to back. */
+	a = lock_test_now_ns();
+	b = lock_test_now_ns();
+	s->clock_pair_ns = b - a;
+	st.priv = s;
+	memset(&lock_test, 0, sizeof(lock_test));
+	cr_assert_eq(lock_test_fake_run(&t, LOCK_TEST_ITERS), LOCK_TEST_ITERS);
+	cr_assert_eq(s->protected_count, LOCK_TEST_ITERS);
+	cr_assert_eq(lock_test.records, LOCK_TEST_ITERS, "sample=1 times every acquire");
+	for (int i = 0; i < LOCK_TEST_ITERS; i++)
+		cr_assert_eq(lock_test.recorded[i], LOCK_TEST_ACQUIRE_NS,
+			     "acquire %d recorded %llu ns, the acquire took %d (the clock pair %llu)",
+			     i, (unsigned long long)lock_test.recorded[i], LOCK_TEST_ACQUIRE_NS,
+			     (unsigned long long)s->clock_pair_ns);
+	cr_assert_eq(lock_test.records_held, 0, "%d histogram records inside the lock",
+		     lock_test.records_held);
+	/* The one reading that must be there: the instant acquire returned. */
+	cr_assert_eq(lock_test.reads_held, LOCK_TEST_ITERS, "%d clock readings inside the lock "
+		     "for %d timed acquires", lock_test.reads_held, LOCK_TEST_ITERS);
+	free(s);
+}
+
+/* What the driver takes off is what the harness measured: setup copies
+ * bench_clock_pair_ns() (clk_init's median pair, env.csv's clock_pair_ns). */
+Test(lock, setup_takes_the_measured_clock_pair, .timeout = 30)
+{
+	static const char *const values[] = { "0", "0", "1", "yield" };
+	const struct bench_desc *d = NULL;
+	struct bench_state st = { .mode = BENCH_MODE_THREAD, .ntasks = 1, .ncpus = 1,
+				  .param_values = values };
+	struct lock_bench *s;
+
+	for (int i = 0; bench_registry[i]; i++)
+		if (strcmp(bench_registry[i]->name, "lock.tas") == 0)
+			d = bench_registry[i];
+	cr_assert_not_null(d);
+	for (int i = 0; i < 4; i++)
+		cr_assert_not_null(d->params[i].name, "lock.tas has %d parameters, not 4", i);
+	cr_assert_null(d->params[4].name, "lock.tas has more than 4 parameters");
+	cr_assert_str_eq(d->params[2].name, "sample");
+	st.desc = d;
+	clk_init();
+	cr_assert_eq(bench_clock_pair_ns(), clk_get_info()->pair_ns);
+	cr_assert_eq(d->setup(&st), 0);
+	s = st.priv;
+	cr_assert_eq(s->clock_pair_ns, bench_clock_pair_ns());
+	d->teardown(&st);
+	bench_shared_free_all(&st);
 }
