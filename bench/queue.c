@@ -23,8 +23,8 @@
  * no count says a slot is free: each has a state word, which the
  * consumer clears once it has copied the slot out, and a producer that
  * laps the slab waits for it.
- * A ring of 2^k slots holds 2^k - 1 items: its capacity is rounded up to
- * that.
+ * A ring holds exactly `capacity` items, as a Queue(capacity) does
+ * (primitives/ring_ck.h bounds ck's power-of-two ring).
  * The latency is enqueue -> dequeue of every `sample`-th item.
  *
  * check(): for every producer, the consumers received exactly the items
@@ -111,15 +111,6 @@ static const struct bench_metric qb_metrics[] = {
 	{ .name = NULL },
 };
 
-static unsigned qb_pow2_at_least(size_t n)
-{
-	unsigned p = 4;
-
-	while (p < n)
-		p *= 2;
-	return p;
-}
-
 /* The queue itself, in shared memory where it can be. */
 static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
 {
@@ -151,21 +142,17 @@ static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
 			return -ENOMEM;
 		return deque_init(s->q, s->capacity, 0, shared);
 	case QB_SPSC:
-	case QB_MPMC: {
-		/* A ring of 2^k slots holds 2^k - 1 items. */
-		unsigned slots = qb_pow2_at_least(s->capacity + 1);
-
+	case QB_MPMC:
 		if (s->capacity == 0)
 			return bench_skip(st, "a ring is bounded: capacity 0 (unbounded) does not apply");
 		if (s->kind == QB_SPSC && (s->producers != 1 || s->consumers != 1))
 			return bench_skip(st, "a single-producer single-consumer ring takes 2 tasks");
 		if (!(s->q = bench_shared_alloc(st, sizeof(struct ring_ck))) ||
-		    !(s->ring_buf = bench_shared_alloc(st, sizeof(ck_ring_buffer_t) * slots)))
+		    !(s->ring_buf = bench_shared_alloc(st, sizeof(ck_ring_buffer_t) *
+							    ring_ck_slots(s->capacity))))
 			return -ENOMEM;
-		ring_ck_init(s->q, slots);
-		s->capacity = slots - 1;	/* what it really holds */
+		ring_ck_init(s->q, s->capacity);
 		return 0;
-	}
 	}
 	return -EINVAL;
 }
