@@ -32,9 +32,9 @@
  * `load` paces the latency rounds.  0: producers run flat out, as in the
  * measured rounds, so a bounded queue stays full and an item waits for
  * the `capacity` items ahead of it: capacity x ns_per_item.  L > 0: each
- * producer puts on a fixed schedule, L % of the items per second this
- * configuration's flat-out rounds moved (as the consumers timed them),
- * shared among the producers; open loop, as load generators do: an item
+ * producer puts on a fixed schedule, L % of the median items per second
+ * of this configuration's flat-out rounds (its items_per_sec row), shared
+ * among the producers; open loop, as load generators do: an item
  * is stamped with the time it was due, not the time it went in, so a
  * producer that falls behind (a full queue, a stall) is charged for it
  * and no wait is left out (no coordinated omission).  That latency is
@@ -62,6 +62,9 @@ enum qb_kind { QB_FIFO, QB_LIFO, QB_PRIORITY, QB_DEQUE, QB_SPSC, QB_MPMC };
 
 #define QB_INDEX_BITS 40
 #define QB_UNBOUNDED_IN_FLIGHT 4096
+/* Flat-out rounds kept for the paced rate: more than calibration, warm-up
+ * and the repetitions of any run make. */
+#define QB_FLAT_ROUNDS 64
 /* A slot: its state word (0 free, 1 holds an item), the stamp, the
  * payload. */
 #define QB_SLOT_HEAD 16
@@ -107,9 +110,11 @@ struct qb_shared {
 	struct qb_cell *cells;		/* [consumers][producers] */
 	uint64_t claimed CPU_ALIGNED;	/* consumer tickets, all rounds */
 	/* Flat-out rounds of a paced configuration: consumers done with
-	 * this one; items and time of all so far, first start to last end. */
+	 * this one; the items and the items/s of the latest QB_FLAT_ROUNDS. */
 	uint64_t flat_done CPU_ALIGNED;
-	uint64_t flat_items, flat_ns;
+	uint64_t nflat;
+	uint64_t flat_items[QB_FLAT_ROUNDS];
+	double flat_rate[QB_FLAT_ROUNDS];
 };
 
 static const struct bench_param qb_params[] = {
@@ -297,24 +302,45 @@ static unsigned char *qb_slot(const struct qb_shared *s, uint64_t p, uint64_t id
 	return s->slab + ((size_t)p * s->slab_len + idx % s->slab_len) * s->slot_bytes;
 }
 
+static int qb_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
  * The time between two puts of one producer in a paced latency round:
- * load_pct % of the items/s of the flat-out rounds so far (all their
- * items over all their time), shared among the producers.  0: flat out.
+ * load_pct % of the median items/s of the flat-out rounds so far (the
+ * figure the items_per_sec row gives), shared among the producers; the
+ * calibration's first tiny rounds (under a quarter of the largest) left
+ * out.  0: flat out.
  */
 static double qb_pace_ns(const struct qb_shared *s)
 {
+	uint64_t n = s->nflat < QB_FLAT_ROUNDS ? s->nflat : QB_FLAT_ROUNDS, most = 0;
+	double rate[QB_FLAT_ROUNDS];
+	size_t k = 0;
+
 	if (!s->load_pct)
 		return 0;
-	if (!s->flat_ns)
+	if (!n)
 		abort();	/* the harness runs flat-out rounds first: a bug */
-	return (double)s->flat_ns * s->producers * 100 / ((double)s->flat_items * s->load_pct);
+	for (uint64_t i = 0; i < n; i++)
+		if (s->flat_items[i] > most)
+			most = s->flat_items[i];
+	for (uint64_t i = 0; i < n; i++)
+		if (s->flat_items[i] * 4 >= most)
+			rate[k++] = s->flat_rate[i];
+	qsort(rate, k, sizeof(*rate), qb_cmp_double);
+	return 1e9 * s->producers * 100 /
+	       ((k % 2 ? rate[k / 2] : (rate[k / 2 - 1] + rate[k / 2]) / 2) * (double)s->load_pct);
 }
 
 /*
  * The end of a consumer's flat-out round in a paced configuration: the
- * last consumer to finish adds the round's items and its time, from the
- * first task's start to now.  Every task wrote its start before its
+ * last consumer to finish keeps the round's items and items/s, timed
+ * from the first task's start to now.  Every task wrote its start before its
  * first put or get, which reached this consumer through the queue or
  * through flat_done (acquire-release).  Two clock reads a task a round:
  * none per item, so the rate is the flat-out rate.
@@ -331,8 +357,9 @@ static void qb_flat_end(struct qb_shared *s, uint64_t items)
 	for (int c = 0; c < s->consumers; c++)
 		if (__atomic_load_n(&s->cons[c].start_ns, __ATOMIC_RELAXED) < first)
 			first = __atomic_load_n(&s->cons[c].start_ns, __ATOMIC_RELAXED);
-	s->flat_items += items;
-	s->flat_ns += end - first;
+	s->flat_items[s->nflat % QB_FLAT_ROUNDS] = items;
+	s->flat_rate[s->nflat % QB_FLAT_ROUNDS] = (double)items * 1e9 / (double)(end - first + 1);
+	s->nflat++;
 	/* The next round starts after the harness's gate: no one adds now. */
 	__atomic_store_n(&s->flat_done, 0, __ATOMIC_RELAXED);
 }
