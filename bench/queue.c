@@ -23,9 +23,22 @@
  * no count says a slot is free: each has a state word, which the
  * consumer clears once it has copied the slot out, and a producer that
  * laps the slab waits for it.
- * A ring of 2^k slots holds 2^k - 1 items: its capacity is rounded up to
- * that.
- * The latency is enqueue -> dequeue of every `sample`-th item.
+ * A ring holds exactly `capacity` items, as a Queue(capacity) does
+ * (primitives/ring_ck.h bounds ck's power-of-two ring).
+ * The latency is put -> get of every `sample`-th item of a latency
+ * round, counted from the round's first (a round of fewer items times
+ * its last), so that every latency round times something.
+ *
+ * `load` paces the latency rounds.  0: producers run flat out, as in the
+ * measured rounds, so a bounded queue stays full and an item waits for
+ * the `capacity` items ahead of it: capacity x ns_per_item.  L > 0: each
+ * producer puts on a fixed schedule, L % of the median items per second
+ * of this configuration's flat-out rounds (its items_per_sec row), shared
+ * among the producers; open loop, as load generators do: an item
+ * is stamped with the time it was due, not the time it went in, so a
+ * producer that falls behind (a full queue, a stall) is charged for it
+ * and no wait is left out (no coordinated omission).  That latency is
+ * the hand-off at a stated load.
  *
  * check(): for every producer, the consumers received exactly the items
  * it made, each once: the count, the sum and the sum of squares of the
@@ -37,6 +50,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness/bench.h"
 #include "primitives/arch/cpu.h"
@@ -48,6 +62,9 @@ enum qb_kind { QB_FIFO, QB_LIFO, QB_PRIORITY, QB_DEQUE, QB_SPSC, QB_MPMC };
 
 #define QB_INDEX_BITS 40
 #define QB_UNBOUNDED_IN_FLIGHT 4096
+/* Flat-out rounds kept for the paced rate: more than calibration, warm-up
+ * and the repetitions of any run make. */
+#define QB_FLAT_ROUNDS 64
 /* A slot: its state word (0 free, 1 holds an item), the stamp, the
  * payload. */
 #define QB_SLOT_HEAD 16
@@ -60,19 +77,31 @@ struct qb_cell {
 /* A producer's own counters, a cache line each. */
 struct qb_producer {
 	uint64_t made;			/* items made, all rounds */
+	uint64_t start_ns;		/* when it began this flat-out round */
+	uint64_t lat_rounds;		/* latency rounds seen (selftest.queue_sparse) */
+	int ahead;			/* a paced round ended before its schedule */
 } CPU_ALIGNED;
 
 struct qb_consumer {
 	uint64_t target;		/* claims this consumer may take up to, all rounds */
 	uint64_t got;
+	uint64_t start_ns;		/* when it began this flat-out round */
 	int lost_this_round;		/* selftest.queue_loss */
 } CPU_ALIGNED;
 
+/* Hidden self-tests of the harness, on a FIFO. */
+enum qb_selftest {
+	QB_REAL,
+	QB_LOSE,	/* consumers forget one item a round: check must fail */
+	QB_SPARSE,	/* producers time items only in odd latency rounds */
+};
+
 struct qb_shared {
 	enum qb_kind kind;
-	int producers, consumers, lose;
+	int producers, consumers;
+	enum qb_selftest selftest;
 	size_t capacity, payload, slot_bytes;
-	uint64_t slab_len, sample;
+	uint64_t slab_len, sample, load_pct;
 	void *q;			/* struct queue, deque or ring_ck */
 	ck_ring_buffer_t *ring_buf;
 	unsigned char *slab;		/* [producers][slab_len][slot_bytes] */
@@ -80,6 +109,12 @@ struct qb_shared {
 	struct qb_consumer *cons;
 	struct qb_cell *cells;		/* [consumers][producers] */
 	uint64_t claimed CPU_ALIGNED;	/* consumer tickets, all rounds */
+	/* Flat-out rounds of a paced configuration: consumers done with
+	 * this one; the items and the items/s of the latest QB_FLAT_ROUNDS. */
+	uint64_t flat_done CPU_ALIGNED;
+	uint64_t nflat;
+	uint64_t flat_items[QB_FLAT_ROUNDS];
+	double flat_rate[QB_FLAT_ROUNDS];
 };
 
 static const struct bench_param qb_params[] = {
@@ -88,8 +123,11 @@ static const struct bench_param qb_params[] = {
 	  .min = 0, .max = 1 << 20 },
 	{ .name = "payload", .def = "8", .help = "bytes copied in and out with each item",
 	  .min = 8, .max = 4096 },
-	{ .name = "sample", .def = "1", .help = "latency rounds: time every k-th item",
-	  .min = 1, .max = 1000000 },
+	{ .name = "sample", .def = "1", .help = "latency rounds: time every k-th item of a round "
+	  "(a round of fewer items: its last)", .min = 1, .max = 1000000 },
+	{ .name = "load", .def = "0,50", .help = "latency rounds: producers put at this % of the "
+	  "flat-out items/s, latency from the time each item was due (0: flat out, queue full)",
+	  .min = 0, .max = 100 },
 	{ .name = NULL },
 };
 
@@ -98,8 +136,11 @@ static const struct bench_param qb_cooks_params[] = {
 	  .min = 0, .max = 1 << 20 },
 	{ .name = "payload", .def = "8", .help = "bytes copied in and out with each item",
 	  .min = 8, .max = 4096 },
-	{ .name = "sample", .def = "1", .help = "latency rounds: time every k-th item",
-	  .min = 1, .max = 1000000 },
+	{ .name = "sample", .def = "1", .help = "latency rounds: time every k-th item of a round "
+	  "(a round of fewer items: its last)", .min = 1, .max = 1000000 },
+	{ .name = "load", .def = "0", .help = "latency rounds: producers put at this % of the "
+	  "flat-out items/s, latency from the time each item was due (0: flat out, queue full)",
+	  .min = 0, .max = 100 },
 	{ .name = NULL },
 };
 
@@ -110,15 +151,6 @@ static const struct bench_metric qb_metrics[] = {
 	BENCH_LATENCY_ROWS("latency", 0),
 	{ .name = NULL },
 };
-
-static unsigned qb_pow2_at_least(size_t n)
-{
-	unsigned p = 4;
-
-	while (p < n)
-		p *= 2;
-	return p;
-}
 
 /* The queue itself, in shared memory where it can be. */
 static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
@@ -151,26 +183,23 @@ static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
 			return -ENOMEM;
 		return deque_init(s->q, s->capacity, 0, shared);
 	case QB_SPSC:
-	case QB_MPMC: {
-		/* A ring of 2^k slots holds 2^k - 1 items. */
-		unsigned slots = qb_pow2_at_least(s->capacity + 1);
-
+	case QB_MPMC:
 		if (s->capacity == 0)
 			return bench_skip(st, "a ring is bounded: capacity 0 (unbounded) does not apply");
 		if (s->kind == QB_SPSC && (s->producers != 1 || s->consumers != 1))
 			return bench_skip(st, "a single-producer single-consumer ring takes 2 tasks");
 		if (!(s->q = bench_shared_alloc(st, sizeof(struct ring_ck))) ||
-		    !(s->ring_buf = bench_shared_alloc(st, sizeof(ck_ring_buffer_t) * slots)))
+		    !(s->ring_buf = bench_shared_alloc(st, sizeof(ck_ring_buffer_t) *
+							    ring_ck_slots(s->capacity))))
 			return -ENOMEM;
-		ring_ck_init(s->q, slots);
-		s->capacity = slots - 1;	/* what it really holds */
+		ring_ck_init(s->q, s->capacity);
 		return 0;
-	}
 	}
 	return -EINVAL;
 }
 
-static int qb_setup(struct bench_state *st, enum qb_kind kind, int producers, int lose)
+static int qb_setup(struct bench_state *st, enum qb_kind kind, int producers,
+		    enum qb_selftest selftest)
 {
 	struct qb_shared *s = bench_shared_alloc(st, sizeof(*s));
 	size_t np, nc;
@@ -179,7 +208,7 @@ static int qb_setup(struct bench_state *st, enum qb_kind kind, int producers, in
 		return -ENOMEM;
 	st->priv = s;
 	s->kind = kind;
-	s->lose = lose;
+	s->selftest = selftest;
 	s->producers = producers ? producers : st->ntasks / 2;
 	s->consumers = st->ntasks - s->producers;
 	if (s->producers < 1 || s->consumers < 1)
@@ -187,6 +216,7 @@ static int qb_setup(struct bench_state *st, enum qb_kind kind, int producers, in
 	s->capacity = (size_t)bench_param_int(st, "capacity");
 	s->payload = (size_t)bench_param_int(st, "payload");
 	s->sample = (uint64_t)bench_param_int(st, "sample");
+	s->load_pct = (uint64_t)bench_param_int(st, "load");
 	np = (size_t)s->producers;
 	nc = (size_t)s->consumers;
 	int r = qb_make_queue(st, s);
@@ -272,19 +302,118 @@ static unsigned char *qb_slot(const struct qb_shared *s, uint64_t p, uint64_t id
 	return s->slab + ((size_t)p * s->slab_len + idx % s->slab_len) * s->slot_bytes;
 }
 
+static int qb_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The time between two puts of one producer in a paced latency round:
+ * load_pct % of the median items/s of the flat-out rounds so far (the
+ * figure the items_per_sec row gives), shared among the producers; the
+ * calibration's first tiny rounds (under a quarter of the largest) left
+ * out.  0: flat out.
+ */
+static double qb_pace_ns(const struct qb_shared *s)
+{
+	uint64_t n = s->nflat < QB_FLAT_ROUNDS ? s->nflat : QB_FLAT_ROUNDS, most = 0;
+	double rate[QB_FLAT_ROUNDS];
+	size_t k = 0;
+
+	if (!s->load_pct)
+		return 0;
+	if (!n)
+		abort();	/* the harness runs flat-out rounds first: a bug */
+	for (uint64_t i = 0; i < n; i++)
+		if (s->flat_items[i] > most)
+			most = s->flat_items[i];
+	for (uint64_t i = 0; i < n; i++)
+		if (s->flat_items[i] * 4 >= most)
+			rate[k++] = s->flat_rate[i];
+	qsort(rate, k, sizeof(*rate), qb_cmp_double);
+	return 1e9 * s->producers * 100 /
+	       ((k % 2 ? rate[k / 2] : (rate[k / 2 - 1] + rate[k / 2]) / 2) * (double)s->load_pct);
+}
+
+/*
+ * The end of a consumer's flat-out round in a paced configuration: the
+ * last consumer to finish keeps the round's items and items/s, timed
+ * from the first task's start to now.  Every task wrote its start before its
+ * first put or get, which reached this consumer through the queue or
+ * through flat_done (acquire-release).  Two clock reads a task a round:
+ * none per item, so the rate is the flat-out rate.
+ */
+static void qb_flat_end(struct qb_shared *s, uint64_t items)
+{
+	uint64_t end = bench_now_ns(), first = end;
+
+	if (__atomic_add_fetch(&s->flat_done, 1, __ATOMIC_ACQ_REL) != (uint64_t)s->consumers)
+		return;
+	for (int p = 0; p < s->producers; p++)
+		if (__atomic_load_n(&s->prod[p].start_ns, __ATOMIC_RELAXED) < first)
+			first = __atomic_load_n(&s->prod[p].start_ns, __ATOMIC_RELAXED);
+	for (int c = 0; c < s->consumers; c++)
+		if (__atomic_load_n(&s->cons[c].start_ns, __ATOMIC_RELAXED) < first)
+			first = __atomic_load_n(&s->cons[c].start_ns, __ATOMIC_RELAXED);
+	s->flat_items[s->nflat % QB_FLAT_ROUNDS] = items;
+	s->flat_rate[s->nflat % QB_FLAT_ROUNDS] = (double)items * 1e9 / (double)(end - first + 1);
+	s->nflat++;
+	/* The next round starts after the harness's gate: no one adds now. */
+	__atomic_store_n(&s->flat_done, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * Wait until the harness clock reads `due`: asleep while it is far (the
+ * processor goes to the others when tasks outnumber processors), then on
+ * the processor.  Never sched_yield(): on a busy machine a task that
+ * yields queues behind every other one for a time slice, and an open
+ * loop would charge that lateness to the queue.  QB_SLEEP_NS leaves the
+ * timer slack (50 us) and a wake-up to spare.
+ */
+#define QB_SLEEP_NS 200000
+static void qb_wait_until(uint64_t due)
+{
+	for (uint64_t now; (now = bench_now_ns()) < due;)
+		if (due - now > QB_SLEEP_NS) {
+			uint64_t ns = due - now - QB_SLEEP_NS / 2;
+			struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000),
+					       .tv_nsec = (long)(ns % 1000000000) };
+
+			nanosleep(&ts, NULL);	/* early on a signal: the loop looks again */
+		} else {
+			cpu_relax();
+		}
+}
+
 static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t iters)
 {
 	struct qb_producer *me = &s->prod[t->id];
 	int rec = bench_recording(t);
+	double pace_ns = rec ? qb_pace_ns(s) : 0;
+	uint64_t t0 = pace_ns > 0 ? bench_now_ns() : 0;
 	unsigned char src[4096];
 
+	if (!rec && s->load_pct)
+		__atomic_store_n(&me->start_ns, bench_now_ns(), __ATOMIC_RELAXED);
+	if (rec && s->selftest == QB_SPARSE && ++me->lat_rounds % 2 == 0)
+		rec = 0;
 	memset(src, t->id + 1, s->payload);
 	for (uint64_t i = 0; i < iters; i++) {
 		uint64_t idx = me->made++;
 		unsigned char *slot = qb_slot(s, (uint64_t)t->id, idx);
-		uint64_t stamp = 0;
+		uint64_t stamp = 0, due = 0;
+		/* Every sample-th of the round, or the last of a short round. */
+		int timed = rec && ((i + 1) % s->sample == 0 || (iters < s->sample && i + 1 == iters));
 
 		uint64_t *state = (uint64_t *)slot;
+
+		if (pace_ns > 0) {
+			/* Open loop: the schedule does not wait for the queue. */
+			due = t0 + (uint64_t)((double)i * pace_ns);
+			qb_wait_until(due);
+		}
 
 		/* Acquire: pairs with the consumer's release once it has
 		 * copied the slot's last item out; then it is ours to write. */
@@ -294,14 +423,18 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 			else
 				cpu_relax();
 		memcpy(slot + QB_SLOT_HEAD, src, s->payload);
-		if (rec && idx % s->sample == 0)
-			stamp = bench_now_ns() | 1;	/* never 0: 0 means "not timed" */
+		if (timed)	/* never 0: 0 means "not timed" */
+			stamp = (pace_ns > 0 ? due : bench_now_ns()) | 1;
 		memcpy(slot + 8, &stamp, 8);
 		/* Relaxed: the queue's own lock or fences publish the slot with
 		 * the item; only this producer reads the word as taken. */
 		__atomic_store_n(state, 1, __ATOMIC_RELAXED);
 		qb_put(s, (uint64_t)t->id << QB_INDEX_BITS | idx, idx);
 	}
+	/* Its last put waited for t0 + (iters - 1) pace: a round that ends
+	 * sooner was not paced (check() says so). */
+	if (pace_ns > 0 && bench_now_ns() - t0 < (uint64_t)((double)(iters - 1) * pace_ns))
+		me->ahead = 1;
 	if (t->id == 0 && s->kind <= QB_PRIORITY && queue_join(s->q, -1))
 		abort();
 	return 0;
@@ -312,8 +445,12 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 	int c = t->id - s->producers;
 	struct qb_consumer *me = &s->cons[c];
 	int rec = bench_recording(t);
+	int flat = !rec && s->load_pct;	/* a flat-out round a paced one needs */
 	unsigned char dst[4096];
 	uint64_t got = 0;
+
+	if (flat)
+		__atomic_store_n(&me->start_ns, bench_now_ns(), __ATOMIC_RELAXED);
 
 	me->target += iters * (uint64_t)s->producers;
 	me->lost_this_round = 0;
@@ -334,7 +471,7 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 		if (s->kind <= QB_PRIORITY && queue_task_done(s->q))
 			abort();
 		got++;
-		if (s->lose && !me->lost_this_round) {
+		if (s->selftest == QB_LOSE && !me->lost_this_round) {
 			me->lost_this_round = 1;	/* selftest: forget one a round */
 			continue;
 		}
@@ -346,6 +483,8 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 	 * the count stays the number of items claimed. */
 	__atomic_fetch_sub(&s->claimed, 1, __ATOMIC_RELAXED);
 	me->got += got;
+	if (flat)
+		qb_flat_end(s, iters * (uint64_t)s->producers);
 	return got;
 }
 
@@ -366,6 +505,8 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 
 		if (n != run_iters)
 			return "a producer did not make the items it was asked for";
+		if (s->prod[p].ahead)
+			return "a paced latency round ended before its schedule: the load was not applied";
 		for (uint64_t i = 0; i < n; i++) {
 			want += i;
 			wantsq += i * i;
@@ -399,19 +540,20 @@ static void qb_teardown(struct bench_state *st)
 		queue_destroy(s->q);
 }
 
-#define QB_SETUP(fn, kind, producers, lose)					\
+#define QB_SETUP(fn, kind, producers, selftest)				\
 	static int fn(struct bench_state *st)					\
 	{									\
-		return qb_setup(st, kind, producers, lose);			\
+		return qb_setup(st, kind, producers, selftest);			\
 	}
-QB_SETUP(qb_setup_fifo, QB_FIFO, 0, 0)
-QB_SETUP(qb_setup_lifo, QB_LIFO, 0, 0)
-QB_SETUP(qb_setup_priority, QB_PRIORITY, 0, 0)
-QB_SETUP(qb_setup_deque, QB_DEQUE, 0, 0)
-QB_SETUP(qb_setup_spsc, QB_SPSC, 0, 0)
-QB_SETUP(qb_setup_mpmc, QB_MPMC, 0, 0)
-QB_SETUP(qb_setup_cooks, QB_FIFO, 3, 0)
-QB_SETUP(qb_setup_loss, QB_FIFO, 0, 1)
+QB_SETUP(qb_setup_fifo, QB_FIFO, 0, QB_REAL)
+QB_SETUP(qb_setup_lifo, QB_LIFO, 0, QB_REAL)
+QB_SETUP(qb_setup_priority, QB_PRIORITY, 0, QB_REAL)
+QB_SETUP(qb_setup_deque, QB_DEQUE, 0, QB_REAL)
+QB_SETUP(qb_setup_spsc, QB_SPSC, 0, QB_REAL)
+QB_SETUP(qb_setup_mpmc, QB_MPMC, 0, QB_REAL)
+QB_SETUP(qb_setup_cooks, QB_FIFO, 3, QB_REAL)
+QB_SETUP(qb_setup_loss, QB_FIFO, 0, QB_LOSE)
+QB_SETUP(qb_setup_sparse, QB_FIFO, 0, QB_SPARSE)
 
 #define QB_DESC(var, nm, sum, setup_, tasks_, over_, params_, hidden_)		\
 	const struct bench_desc var = {						\
@@ -445,3 +587,6 @@ QB_DESC(bench_queue_cooks, "queue.cooks",
 QB_DESC(bench_selftest_queue_loss, "selftest.queue_loss",
 	"a FIFO run whose consumers forget one item a round: check must fail", qb_setup_loss,
 	2, 0, qb_params, 1);
+QB_DESC(bench_selftest_queue_sparse, "selftest.queue_sparse",
+	"a FIFO run that times items only in odd latency rounds: the report must warn",
+	qb_setup_sparse, 2, 0, qb_params, 1);

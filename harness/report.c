@@ -447,6 +447,7 @@ static struct report_warning *report_warnings(const struct report *r, size_t *n)
 			struct report_warning x = { .e = e, .m = m->name ? m : NULL };
 			struct stats_summary s;
 			char where[300];
+			size_t nv;
 
 			if (*n + 2 > cap) {
 				size_t nc = cap ? cap * 2 : 32;
@@ -471,7 +472,24 @@ static struct report_warning *report_warnings(const struct report *r, size_t *n)
 				}
 				break;
 			}
-			if (stats_summarize(v, report_values(e, m, v), &s) < 0) {
+			if (stats_summarize(v, (nv = report_values(e, m, v)), &s) < 0) {
+				size_t nfin = 0;
+
+				for (size_t k = 0; k < nv; k++)
+					nfin += isfinite(v[k]) != 0;
+				/* A distribution that recorded something in some
+				 * latency rounds and nothing in others applies but
+				 * was too sparsely timed to give a value per round:
+				 * its row cannot be computed, so say so. */
+				if (m->kind == BENCH_LATENCY && nfin > 0) {
+					x.kind = RW_NO_VALUE;
+					snprintf(x.text, sizeof(x.text), "%s: skipped, nothing was "
+						 "recorded in %zu of %zu latency rounds (did a sample= "
+						 "parameter time none of a round's operations?)", where,
+						 nv - nfin, nv);
+					w[(*n)++] = x;
+					continue;
+				}
 				/* A reported value or a distribution is left out
 				 * where it does not apply (a share of CPU-bound
 				 * threads where there are none, the lock's hold times

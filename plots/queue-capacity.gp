@@ -1,10 +1,11 @@
-# contend: chart=bars metric=items_per_sec group=capacity series=bench where=mode:thread,threads:min
+# contend: chart=bars metric=items_per_sec group=capacity series=bench where=mode:thread,threads:min,load:0
 #
 # plots/queue-capacity.gp - items per second against the queue's
 # capacity (0: unbounded), a bar per queue, at the fewest tasks each
 # queue ran (one producer, one consumer; the cooks scene at its 13);
 # log y.  A capacity of 1 makes every put wait for a get: a hand-off,
-# two wake-ups per item.
+# two wake-ups per item.  Every queue, ring included, holds exactly its
+# capacity.  Flat-out configurations (load=0) only.
 #
 # `contend plot DIR` passes datafile, fmt, nseries, subtitle, machine,
 # ncpus.

@@ -1,10 +1,12 @@
-# contend: chart=cdf metric=latency where=mode:thread,threads:min,capacity:max label=capacity,threads
+# contend: chart=cdf metric=latency where=mode:thread,threads:min,capacity:max,load:0 label=capacity,threads
 #
 # plots/queue-latency.gp - how long an item waited between put and get:
 # the cumulative distribution over the sampled items, at the fewest
 # tasks and the largest bounded capacity each queue ran, from
 # histograms.csv.  A full queue holds items longer: latency follows
-# capacity once producers outrun consumers.
+# capacity once producers outrun consumers: flat out (load=0), the
+# queue full, an item waits for capacity x ns_per_item.  The hand-off
+# at a stated load is in queue-load.png.
 #
 # `contend plot DIR` passes datafile (a block per series: bucket upper
 # edge in ns, fraction at or below), fmt, nseries, series, subtitle,

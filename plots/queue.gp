@@ -1,9 +1,10 @@
-# contend: chart=lines metric=items_per_sec x=threads panel=capacity where=mode:thread,bench:!cooks
+# contend: chart=lines metric=items_per_sec x=threads panel=capacity where=mode:thread,bench:!cooks,load:0
 #
 # plots/queue.gp - items moved producer to consumer per second against
 # the number of tasks (half produce, half consume), a line per queue, a
 # panel per capacity (0: unbounded); log y.  The dashed line marks the
-# processor count.  The cooks scene (3 producers, 10 consumers,
+# processor count.  Rows of the flat-out configurations (load=0: the paced
+# ones measure the same flat-out rounds).  The cooks scene (3 producers, 10 consumers,
 # Queue(10)) is drawn in queue-capacity.png.
 #
 # `contend plot DIR` passes datafile (blocks panel-major: x, median, low,

@@ -92,3 +92,104 @@ Test(queue, a_lost_item_fails_the_check, .timeout = 60)
 	cr_assert_eq(r.status, 1, "a lost item must fail the run: stderr: %s", r.err);
 	cr_assert(strstr(r.err, "check failed: items were lost"), "stderr: %s", r.err);
 }
+
+/* The latency_p50 median of bench at params, or NAN when there is no
+ * such row. */
+static double queue_p50(const struct csv_table *t, const char *bench, const char *params)
+{
+	int cb = cli_col(t, "bench"), cp = cli_col(t, "params"), cm = cli_col(t, "metric");
+
+	for (size_t r = 0; r < t->nrows; r++)
+		if (!strcmp(t->rows[r][cb], bench) && !strcmp(t->rows[r][cp], params) &&
+		    !strcmp(t->rows[r][cm], "latency_p50"))
+			return strtod(t->rows[r][cli_col(t, "median")], NULL);
+	return NAN;
+}
+
+/*
+ * load=L paces the latency rounds at L % of the flat-out rate: each
+ * producer's last put waits for its schedule, and check() fails a round
+ * that ended sooner (10 %: a round run flat out is ten times too
+ * short).  Flat-out and paced rows both come, each naming its load, as
+ * threads and as processes (the rate is kept in shared memory).
+ */
+Test(queue, paced_latency_rounds_keep_their_schedule, .timeout = 240)
+{
+	static const char *const benches[] = { "queue.fifo", "queue.ck_spsc", "queue.ck_mpmc" };
+	static const char *const modes[] = { "thread", "process" };
+	static struct cli_run r;
+
+	for (int m = 0; m < 2; m++) {
+		char dir[64], out[128];
+		struct csv_table t;
+
+		cli_tmpdir(dir, sizeof(dir));
+		snprintf(out, sizeof(out), "%s/r.csv", dir);
+		CLI(&r, "run", "queue.fifo", "queue.ck_spsc", "queue.ck_mpmc", "--mode",
+		    (char *)modes[m], "--threads", "2", "--param", "capacity=1,16", "--param",
+		    "load=0,10", "--reps", "2", "--min-time", "0.002", "--counters", "none", "--out",
+		    out);
+		cr_assert_eq(r.status, 0, "%s: stderr: %s", modes[m], r.err);
+		cli_read_csv(out, &t);
+		for (int b = 0; b < 3; b++)
+			for (int c = 0; c < 2; c++)
+				for (int l = 0; l < 2; l++) {
+					char params[96];
+
+					snprintf(params, sizeof(params), "capacity=%s;payload=8;sample=1;"
+						 "load=%s", c ? "16" : "1", l ? "10" : "0");
+					cr_assert(isfinite(queue_p50(&t, benches[b], params)),
+						  "%s %s %s: no latency_p50 row", modes[m], benches[b],
+						  params);
+				}
+		csv_table_free(&t);
+		cli_rmdir(dir);
+	}
+}
+
+/* A sample larger than a round's items still times each producer's last
+ * item of every latency round: the rows are there. */
+Test(queue, a_sample_larger_than_a_round_still_gives_latency_rows, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "queue.fifo", "--mode", "thread", "--threads", "2", "--param",
+	    "capacity=16", "--param", "sample=1000000", "--param", "load=0", "--reps", "2",
+	    "--min-time", "0.002", "--counters", "none", "--verbose", "--out", out);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cli_read_csv(out, &t);
+	cr_assert(isfinite(queue_p50(&t, "queue.fifo", "capacity=16;payload=8;sample=1000000;load=0")),
+		  "no latency_p50 row; stderr: %s", r.err);
+	cr_assert_null(strstr(r.err, "nothing was recorded"), "stderr: %s", r.err);
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
+/* A distribution recorded in some latency rounds and not in others
+ * cannot give a value per round: no row, and a warning that says why
+ * (selftest.queue_sparse times items only in odd latency rounds). */
+Test(queue, latency_rounds_that_recorded_nothing_are_a_warning, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "selftest.queue_sparse", "--param", "load=0", "--reps", "2", "--min-time",
+	    "0.002", "--counters", "none", "--verbose", "--out", out);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cli_read_csv(out, &t);
+	cr_assert(isnan(queue_p50(&t, "selftest.queue_sparse", "capacity=1;payload=8;sample=1;load=0")),
+		  "a row from half the rounds");
+	cr_assert(strstr(r.err, "latency_p50: skipped, nothing was recorded in 1 of 2 latency rounds"),
+		  "stderr: %s", r.err);
+	cr_assert(strstr(r.err, "latency_max: skipped, nothing was recorded in 1 of 2 latency rounds"),
+		  "stderr: %s", r.err);
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
