@@ -26,7 +26,7 @@ enum { GIL_BENCH_HIST_WAIT, GIL_BENCH_HIST_HOLD };
 	{ .name = "gil", .def = def_, .quick = quick_,				\
 	  .choices = "new|old|none|io_priority",				\
 	  .help = "new: CPython >= 3.2 (interval, drop request, forced switch); "	\
-		  "old: release and retake every check_ticks; none: no lock, "	\
+		  "old: release and retake when the process-wide ticker runs out; none: no lock, " \
 		  "atomic reference counts; io_priority: new, and a thread back "	\
 		  "from I/O goes first" }
 #define GIL_BENCH_PARAM_INTERVAL(def_, quick_)					\
@@ -35,7 +35,9 @@ enum { GIL_BENCH_HIST_WAIT, GIL_BENCH_HIST_HOLD };
 	  .min = 1, .max = 10000000 }
 #define GIL_BENCH_PARAM_TICKS							\
 	{ .name = "check_ticks", .def = "100",					\
-	  .help = "bytecodes between release and retake (sys.setcheckinterval), old", \
+	  .help = "the ticker's reset value (sys.setcheckinterval), old: it lets go once in " \
+		  "check_ticks + 1 ticks, and as in CPython 2.7 arithmetic, compares, calls " \
+		  "and back-edges tick (countdown: 3 an iteration)",		\
 	  .min = 1, .max = 1000000000 }
 
 /* The lock's wait and hold rows, for a metrics table. */

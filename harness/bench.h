@@ -189,6 +189,11 @@ struct bench_desc {
 	const char *version;
 	unsigned modes;		/* BENCH_MODE_* this workload supports */
 	int tasks;		/* fixed task count, or 0: from --threads */
+	/* The fewest iterations a round may hold (0: 1), whatever its
+	 * length: a workload whose rounds must each hold enough samples
+	 * for their quantiles (a round trip of two switch intervals) says
+	 * how many.  Rounds still last at least --min-time. */
+	uint64_t min_iters;
 	/* With tasks 0 and no --threads: also run 2 x the processors, where
 	 * spinning and sleeping waits part ways (over-subscription). */
 	int oversubscribe;

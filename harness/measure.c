@@ -152,13 +152,13 @@ static int measure_baseline(struct measure *m, uint64_t iters, int counting,
 }
 
 /* The count that would make a round of `ns` for `iters` last `target`,
- * kept within [1, MEASURE_MAX_ITERS]. */
-static uint64_t measure_scale(uint64_t iters, double ns, double target)
+ * kept within [least, MEASURE_MAX_ITERS] (least: the bench's min_iters). */
+static uint64_t measure_scale(uint64_t iters, double ns, double target, uint64_t least)
 {
 	double want = ceil((double)iters * target / (ns > 1 ? ns : 1));
 
-	if (!(want >= 1))
-		return 1;
+	if (!(want >= (double)least))
+		return least;
 	return want > (double)MEASURE_MAX_ITERS ? MEASURE_MAX_ITERS : (uint64_t)want;
 }
 
@@ -172,9 +172,9 @@ static uint64_t measure_scale(uint64_t iters, double ns, double target)
  * value is per operation of its own round, so rounds of different
  * lengths stay comparable; samples.csv records each round's operations.
  */
-static uint64_t measure_rescale(uint64_t iters, double ns, double target)
+static uint64_t measure_rescale(uint64_t iters, double ns, double target, uint64_t least)
 {
-	return ns <= 4 * target ? iters : measure_scale(iters, ns, target);
+	return ns <= 4 * target ? iters : measure_scale(iters, ns, target, least);
 }
 
 /* A ratio to the baseline (T/S) is what a drifting host skews when
@@ -213,7 +213,7 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 	struct measure_record *r = m->r;
 	int nctr = cfg->ctrs->n, nhist = bench_nhists(d), nval = bench_nvalues(d);
 	double target = cfg->min_time_s * 1e9;
-	uint64_t iters = 1;
+	uint64_t least = d->min_iters ? d->min_iters : 1, iters = least;
 	struct team_result o, b;
 
 	measure_stage(r, "calibrating", 0, 0);
@@ -241,7 +241,7 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 	 * or scheduler regime). */
 	measure_stage(r, "warming up", 0, 0);
 	for (int warm = 0; warm < 2; warm++) {
-		iters = measure_scale(iters, o.ns, target);
+		iters = measure_scale(iters, o.ns, target, least);
 		if (measure_run(m, iters, 0, &o) < 0)
 			return -1;
 		if (o.ns > target / 2 && o.ns < target * 2)
@@ -279,7 +279,7 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 			a->value[(size_t)rep * nval + v] = o.value[v];
 		r->reps = rep + 1;
 		r->iters = iters;
-		iters = measure_rescale(iters, o.ns, target);
+		iters = measure_rescale(iters, o.ns, target, least);
 	}
 	/* Latency rounds, as many as the measured ones, after them: the
 	 * timed rounds never carry the workload's clock reads. */
@@ -303,7 +303,7 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 			hist_add(&a->hist[h], &round[h]);
 		}
 		r->lat_rounds = rep + 1;
-		iters = measure_rescale(iters, o.ns, target);
+		iters = measure_rescale(iters, o.ns, target, least);
 	}
 	for (int k = 0; nctr && k < RUNNER_COUNT_ROUNDS; k++) {
 		measure_stage(r, "counting, round %d of %d", k + 1, RUNNER_COUNT_ROUNDS);
@@ -317,7 +317,7 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 			a->ctr_base[(size_t)k * nctr + c] = d->baseline ? b.ctr[c] : NAN;
 		}
 		r->ctr_rounds = k + 1;
-		iters = measure_rescale(iters, o.ns, target);
+		iters = measure_rescale(iters, o.ns, target, least);
 	}
 	team_report(&m->tm, a->cpus_seen, r->ctr_err);
 	return 0;

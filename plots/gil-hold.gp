@@ -3,8 +3,9 @@
 # plots/gil-hold.gp - how long a thread holds the global lock once it
 # has it: the cumulative distribution (and its tail) of hold times of
 # the CPU-bound threads, per policy, from histograms.csv.  `new` holds
-# about one interval at a time; `old` lets go every check_ticks
-# bytecodes and takes it straight back.
+# about one interval at a time; `old` lets go when the process-wide
+# ticker runs out (once in check_ticks + 1 ticks: 33.7 countdown
+# iterations at 100) and takes it straight back.
 #
 # `contend plot DIR` passes datafile (a block per series: bucket upper
 # edge in ns, fraction at or below), fmt, nseries, series, subtitle,

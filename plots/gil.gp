@@ -4,8 +4,10 @@
 # number of CPU-bound threads beside it, a line per lock policy (and per
 # mode: in process mode the CPU-bound work is in other processes, each
 # with its own lock), p50 and p99 in two panels; log y.  Under `new` one
-# CPU-bound thread lifts the round trip from microseconds to about an
-# interval or two: the echo, back from recv or send, waits for the lock.
+# CPU-bound thread lifts the round trip from microseconds to about two
+# intervals (10.4 ms at 5 ms, as CPython's): the echo, back from recv and
+# again from send, waits an interval for the lock.  A round's first trip
+# (one interval: the CPU-bound threads have just started) is left out.
 # gil.cpython.convoy draws the machine's real CPython beside them (its
 # lines are named cpython.convoy; gil.interval has no cpu axis and stays
 # out).
@@ -35,7 +37,7 @@ set offsets 0.25, 0.25, 0, 0
 set key noenhanced font ",10"
 set multiplot title sprintf("contend: the convoy effect, echo round trip beside CPU-bound work (median over rounds, 95%% CI)\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors. ", machine, ncpus) : ""
-set label 100 about . "Simulated interpreter, switch interval as in the row (default 5 ms). thread: one lock for all; process: a lock per process." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Simulated interpreter, switch interval as in the row (default 5 ms; new: about two intervals a trip). thread: one lock for all; process: a lock per process. Start-up trip left out." at screen 0.01, screen 0.02 font ",9" noenhanced
 left = 0.07
 right = 0.80
 w = (right - left) / npanels

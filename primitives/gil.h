@@ -29,14 +29,23 @@
  *                    by a thread other than the last holder.
  *   GIL_OLD          CPython < 3.2: a plain lock (a POSIX semaphore, as
  *                    CPython 2 used on Linux) that the holder releases and
- *                    immediately re-acquires every `check_ticks` bytecodes
- *                    (default 100, sys.setcheckinterval); no drop request,
- *                    no forced hand-over, so on several cores the releaser
- *                    usually takes it back before the woken waiter runs.
- *                    The tick check sits at back-edges here, so a hand-
- *                    over point comes at the first back-edge at or after
- *                    `check_ticks` bytecodes (CPython 2 tested at every
- *                    instruction; the countdown loop body is 9 bytecodes).
+ *                    immediately re-acquires when the ticker runs out; no
+ *                    drop request, no forced hand-over, so on several
+ *                    cores the releaser usually takes it back before the
+ *                    woken waiter runs.  The ticker is CPython 2.7's
+ *                    _Py_Ticker: one per process (per gil), not per
+ *                    thread, decremented by the opcodes that go back to
+ *                    the top of 2.7's eval loop (arithmetic, compare,
+ *                    call, a backward jump), not by those on its fast
+ *                    path (loads, stores, pop, conditional and forward
+ *                    jumps); when it goes below 0 it is reset to
+ *                    `check_ticks` (default 100, sys.setcheckinterval)
+ *                    and the lock is released and retaken: once in
+ *                    check_ticks + 1 ticks.  countdown ticks 3 times an
+ *                    iteration, so at 100 it lets go once in 33.7
+ *                    iterations, as python2.7 does (perf counts its
+ *                    sem_post).  The list of ticking opcodes is in
+ *                    primitives/gil_eval.h.
  *   GIL_NONE         no global lock: threads run bytecode in parallel.
  *                    What free-threading pays instead is charged on every
  *                    reference a bytecode takes or drops: one atomic
@@ -109,7 +118,7 @@ enum gil_policy {
 struct gil_config {
 	enum gil_policy policy;
 	uint32_t interval_us;	/* NEW, IO_PRIORITY; 0: the default */
-	uint32_t check_ticks;	/* OLD; 0: the default */
+	uint32_t check_ticks;	/* OLD: the ticker's reset value; 0: the default */
 	uint32_t flags;
 };
 

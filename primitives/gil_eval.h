@@ -8,7 +8,25 @@
  *                       for every value pushed, -1 for every value
  *                       consumed or overwritten, each one atomic; 0 for
  *                       none, so the lock policies pay nothing for it.
- * Both are undefined again at the end.
+ *   GIL_EVAL_TICKS      1 for GIL_OLD: count down the gil's process-wide
+ *                       ticker as CPython 2.7 does, and release and
+ *                       retake the lock when it runs out; 0 for the
+ *                       other policies, which pay nothing for it.
+ * All are undefined again at the end.
+ *
+ * CPython 2.7 decrements its ticker for the opcodes that go back to the
+ * top of its eval loop (DISPATCH, `continue`), not for those that jump
+ * straight to the next opcode (FAST_DISPATCH, `goto fast_next_opcode`).
+ * Here, as there: CONST (LOAD_CONST), LOAD (LOAD_FAST), STORE
+ * (STORE_FAST), POP (POP_TOP), JUMP_IF_FALSE (POP_JUMP_IF_FALSE on a
+ * bool) and a forward JUMP (JUMP_FORWARD) take the fast path; ADD, SUB
+ * (BINARY_ and INPLACE_ arithmetic), CMP (COMPARE_OP: with computed
+ * gotos, the default build, it does not PREDICT the jump after it),
+ * CALL (CALL_FUNCTION) and a backward JUMP (JUMP_ABSOLUTE) tick.  So
+ * countdown's 9-bytecode loop ticks 3 times an iteration, and with
+ * check_ticks 100 the lock is released once in 101 ticks (2.7 tests
+ * --ticker < 0): once in 33.7 iterations, as perf counts sem_post in
+ * python2.7 here.
  *
  * The function runs c on vm from its first instruction with the lock
  * held (the arguments are in vm->locals), stores the returned value in
@@ -38,7 +56,7 @@ static int GIL_EVAL_NAME(struct gil_vm *vm, const struct gil_code *c, int64_t *r
 	uint64_t *const refcnt = vm->refcnt;
 	const uint64_t base = vm->instructions;
 	uint64_t n = 0;			/* bytecodes dispatched in this run */
-	uint64_t tick_at = vm->gil->policy == GIL_OLD ? vm->gil->check_ticks : UINT64_MAX;
+	int64_t *const ticker = &vm->gil->ticker;
 	int64_t x, y;
 	int rc = 0;
 
@@ -50,14 +68,25 @@ static int GIL_EVAL_NAME(struct gil_vm *vm, const struct gil_code *c, int64_t *r
 #define GIL_DECREF() do { if (GIL_EVAL_ATOMIC_RC) \
 	__atomic_fetch_sub(refcnt, 1, __ATOMIC_RELEASE); } while (0)
 #define GIL_DISPATCH() do { n++; goto *ops[ip->op]; } while (0)
-	/* Go to `to`; at a back-edge, poll the breaker and the ticks. */
-#define GIL_JUMP_TO(to) do {						\
-	if ((to) <= ip && __builtin_expect(				\
-		(__atomic_load_n(&vm->breaker, __ATOMIC_RELAXED) != 0) |	\
-		(n >= tick_at), 0)) {					\
-		rc = gil_vm_break(vm, base, n, &tick_at);		\
-		if (rc)							\
-			goto out;					\
+	/* GIL_OLD, after a ticking opcode: the ticker is the gil's, and
+	 * only the lock's holder touches it (the semaphore orders the
+	 * holders), so a plain decrement, as 2.7's volatile int. */
+#define GIL_TICK() do {							\
+	if (GIL_EVAL_TICKS && __builtin_expect(--*ticker < 0, 0))	\
+		gil_vm_tick(vm, ticker, base + n);			\
+} while (0)
+	/* Go to `to`; at a back-edge, poll the breaker, and tick if the
+	 * jump is one that ticks. */
+#define GIL_JUMP_TO(to, ticks) do {					\
+	if ((to) <= ip) {						\
+		if (__builtin_expect(					\
+			__atomic_load_n(&vm->breaker, __ATOMIC_RELAXED) != 0, 0)) { \
+			rc = gil_vm_break(vm, base, n);			\
+			if (rc)						\
+				goto out;				\
+		}							\
+		if (ticks)						\
+			GIL_TICK();					\
 	}								\
 	ip = (to);							\
 } while (0)
@@ -87,6 +116,7 @@ op_add:
 	GIL_DECREF();
 	GIL_INCREF();
 	ip++;
+	GIL_TICK();
 	GIL_DISPATCH();
 op_sub:
 	y = *--sp;
@@ -96,6 +126,7 @@ op_sub:
 	GIL_DECREF();
 	GIL_INCREF();
 	ip++;
+	GIL_TICK();
 	GIL_DISPATCH();
 op_cmp:
 	y = *--sp;
@@ -113,17 +144,19 @@ op_cmp:
 	GIL_DECREF();
 	GIL_INCREF();
 	ip++;
+	GIL_TICK();	/* COMPARE_OP */
 	GIL_DISPATCH();
 op_jump:
+	/* Backward: JUMP_ABSOLUTE, which ticks; forward: JUMP_FORWARD. */
 	to = code + ip->a;
-	GIL_JUMP_TO(to);
+	GIL_JUMP_TO(to, 1);
 	GIL_DISPATCH();
 op_jump_if_false:
 	x = *--sp;
 	GIL_DECREF();
 	if (x == 0) {
 		to = code + ip->a;
-		GIL_JUMP_TO(to);
+		GIL_JUMP_TO(to, 0);
 	} else {
 		ip++;
 	}
@@ -136,6 +169,7 @@ op_call:
 	sp++;
 	GIL_INCREF();
 	ip++;
+	GIL_TICK();
 	GIL_DISPATCH();
 op_pop:
 	--sp;
@@ -151,8 +185,10 @@ out:
 #undef GIL_INCREF
 #undef GIL_DECREF
 #undef GIL_DISPATCH
+#undef GIL_TICK
 #undef GIL_JUMP_TO
 }
 
 #undef GIL_EVAL_NAME
 #undef GIL_EVAL_ATOMIC_RC
+#undef GIL_EVAL_TICKS

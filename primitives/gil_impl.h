@@ -47,6 +47,12 @@ struct gil {
 	 * read by anyone: relaxed atomics, so a reader gets a torn-free
 	 * value without taking the lock. */
 	uint32_t owner CPU_ALIGNED;
+	/* GIL_OLD: CPython 2.7's _Py_Ticker, one for the process (a gil),
+	 * not one per thread: whoever holds the lock counts it down, and a
+	 * thread that takes the lock goes on from where the last holder
+	 * left it.  Starts at 0, as 2.7's does ("so that we hit a tick
+	 * first thing"). */
+	int64_t ticker;
 	uint64_t switch_number;
 	uint64_t drop_requests;		/* under mutex */
 	uint64_t forced_drops;

@@ -3,13 +3,14 @@
  * the recv/send built-ins and the programs of primitives/gil.h.
  *
  * The eval loop is a stack machine with computed-goto dispatch, as
- * CPython's is.  Its only contact with the lock is at back-edges, where
- * it polls the interpreter's eval breaker (one relaxed load) and, for
- * GIL_OLD, compares its bytecode count with the next tick check; both
- * are false almost always, and the slow path is out of line.  The loop
- * is built twice from one inline function: once without and once with
- * GIL_NONE's atomic reference counts, so the lock policies pay nothing
- * for them.
+ * CPython's is.  Its contact with the lock is at back-edges, where it
+ * polls the interpreter's eval breaker (one relaxed load), and, for
+ * GIL_OLD only, after every opcode that ticks CPython 2.7's ticker (see
+ * primitives/gil_eval.h); both are false almost always, and the slow
+ * paths are out of line.  The loop is built three times from one
+ * template: plain (new, io_priority), with the ticker (old), and with
+ * GIL_NONE's atomic reference counts, so that no policy pays for
+ * another's mechanism.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -125,10 +126,10 @@ out:
 
 /*
  * The back-edge slow path: publish the count, then handle what the
- * breaker or the tick check asks.  Returns -ECANCELED to stop the run.
+ * breaker asks.  Returns -ECANCELED to stop the run.
  */
 static __attribute__((noinline)) int gil_vm_break(struct gil_vm *vm, uint64_t base,
-						  uint64_t n, uint64_t *tick_at)
+						  uint64_t n)
 {
 	uint32_t b = __atomic_load_n(&vm->breaker, __ATOMIC_RELAXED);
 
@@ -139,13 +140,23 @@ static __attribute__((noinline)) int gil_vm_break(struct gil_vm *vm, uint64_t ba
 		return -ECANCELED;
 	if (b & GIL__BREAK_DROP)
 		gil__yield(vm);
-	if (n >= *tick_at) {
-		/* CPython 2: "give another thread a chance", nothing more. */
-		gil__drop(vm);
-		gil__take(vm, false);
-		*tick_at = n + vm->gil->check_ticks;
-	}
 	return 0;
+}
+
+/*
+ * GIL_OLD: the process-wide ticker (the gil's) ran out, `count`
+ * bytecodes into the run.  As CPython 2.7: reset it to the check
+ * interval, then "give another thread a chance" (release and retake),
+ * nothing more.  The next holder counts on from the reset value,
+ * whoever it is.
+ */
+static __attribute__((noinline)) void gil_vm_tick(struct gil_vm *vm, int64_t *ticker,
+						  uint64_t count)
+{
+	__atomic_store_n(&vm->instructions, count, __ATOMIC_RELAXED);
+	*ticker = vm->gil->check_ticks;
+	gil__drop(vm);
+	gil__take(vm, false);
 }
 
 static int64_t gil_vm_call(struct gil_vm *vm, const struct gil_builtin *bi,
@@ -165,13 +176,19 @@ static int64_t gil_vm_call(struct gil_vm *vm, const struct gil_builtin *bi,
 	return r;
 }
 
-/* The eval loop twice (a function with computed gotos is never
- * inlined, so the two copies come from a template). */
+/* The eval loop three times (a function with computed gotos is never
+ * inlined, so the copies come from a template). */
 #define GIL_EVAL_NAME gil_vm_eval_locked
 #define GIL_EVAL_ATOMIC_RC 0
+#define GIL_EVAL_TICKS 0
+#include "primitives/gil_eval.h"
+#define GIL_EVAL_NAME gil_vm_eval_old
+#define GIL_EVAL_ATOMIC_RC 0
+#define GIL_EVAL_TICKS 1
 #include "primitives/gil_eval.h"
 #define GIL_EVAL_NAME gil_vm_eval_free
 #define GIL_EVAL_ATOMIC_RC 1
+#define GIL_EVAL_TICKS 0
 #include "primitives/gil_eval.h"
 
 /* ------------------------------------------------------------------ */
@@ -259,6 +276,8 @@ int gil_vm_run(struct gil_vm *vm, const struct gil_code *code,
 	gil__take(vm, false);
 	if (vm->gil->policy == GIL_NONE)
 		rc = gil_vm_eval_free(vm, code, result ? result : &ignored);
+	else if (vm->gil->policy == GIL_OLD)
+		rc = gil_vm_eval_old(vm, code, result ? result : &ignored);
 	else
 		rc = gil_vm_eval_locked(vm, code, result ? result : &ignored);
 	gil__drop(vm);

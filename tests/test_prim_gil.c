@@ -353,34 +353,94 @@ Test(gil, programs_threads_every_policy, .timeout = 120)
  * the first back-edge at or after every check_ticks bytecodes, so its
  * number of takes follows from countdown's 9-bytecode loop exactly.
  */
-Test(gil, old_retakes_every_check_ticks, .timeout = 30)
+/*
+ * CPython 2.7's ticker: `ticks` ticking opcodes on a fresh gil (the
+ * ticker starts at 0) run it out at the first, then once every
+ * check_ticks + 1: the releases (and retakes) that makes.
+ */
+static uint64_t old_expiries(uint64_t ticks, uint64_t check_ticks)
 {
-	/* Multiples of the loop's 9 bytecodes too: a check due exactly at
-	 * a back-edge must happen there. */
-	static const uint32_t ticks[] = { 1, 7, 9, 27, 100, 1000 };
+	return ticks ? 1 + (ticks - 1) / (check_ticks + 1) : 0;
+}
+
+Test(gil, old_ticks_as_cpython27, .timeout = 30)
+{
+	/* countdown ticks 3 times an iteration (COMPARE_OP, INPLACE_SUBTRACT,
+	 * JUMP_ABSOLUTE) and once more at its last test; cpu(n) 4 times
+	 * (COMPARE_OP, two BINARY_ADDs, JUMP_ABSOLUTE) and once more.  Loads,
+	 * stores and the conditional jump are 2.7's fast path: no tick. */
+	static const uint32_t ticks[] = { 1, 2, 3, 7, 9, 27, 100, 1000 };
 	const int64_t n = 5000;
 
 	for (size_t i = 0; i < sizeof(ticks) / sizeof(ticks[0]); i++) {
-		struct gil *g = make_gil(GIL_OLD, 0, ticks[i], 0);
+		for (int prog = 0; prog < 2; prog++) {
+			const struct gil_code *code = prog ? &gil_code_cpu : &gil_code_countdown;
+			uint64_t per = prog ? 4 : 3;
+			struct gil *g = make_gil(GIL_OLD, 0, ticks[i], 0);
+			struct gil_vm *vm = make_vm(g, NULL);
+			uint64_t expect = 1 + old_expiries(per * (uint64_t)n + 1, ticks[i]);
+			int64_t r;
+
+			cr_assert_eq(gil_vm_run(vm, code, &n, &r), 0);
+			cr_assert_eq(r, prog ? cpu_result(n) : 0);
+			cr_assert_eq(vm_takes(vm), expect, "%s, check_ticks %u: %llu takes",
+				     code->name, ticks[i], (unsigned long long)vm_takes(vm));
+			cr_assert_eq(gil_stats_now(g).takes, expect);
+			/* Alone, it only ever takes it from itself. */
+			cr_assert_eq(gil_stats_now(g).switches, 1);
+			gil_vm_destroy(vm);
+			gil_destroy(g);
+		}
+	}
+	/* The known answer at the default: 10100 iterations, 30301 ticks,
+	 * 301 releases, one in 33.6 iterations (python2.7 here: one
+	 * sem_post in 33.6; a tick per back-edge made it one in 12). */
+	{
+		struct gil *g = make_gil(GIL_OLD, 0, 0, 0);
 		struct gil_vm *vm = make_vm(g, NULL);
-		uint64_t expect = 1, tick_at = ticks[i];
+		const int64_t iters = 10100;
 		int64_t r;
 
-		/* The k-th loop's jump back is bytecode 9k of the run. */
-		for (uint64_t k = 1; k <= (uint64_t)n; k++) {
-			if (9 * k >= tick_at) {
-				expect++;
-				tick_at = 9 * k + ticks[i];
-			}
-		}
-		cr_assert_eq(gil_vm_run(vm, &gil_code_countdown, &n, &r), 0);
-		cr_assert_eq(vm_takes(vm), expect, "check_ticks %u", ticks[i]);
-		cr_assert_eq(gil_stats_now(g).takes, expect);
-		/* Alone, it only ever takes it from itself. */
-		cr_assert_eq(gil_stats_now(g).switches, 1);
+		cr_assert_eq(gil_vm_run(vm, &gil_code_countdown, &iters, &r), 0);
+		cr_assert_eq(vm_takes(vm), 1 + 301);
 		gil_vm_destroy(vm);
 		gil_destroy(g);
 	}
+}
+
+/* The ticker is the process's, not a thread's: a second interpreter on
+ * the same lock counts on from where the first left it (2.7: "used to
+ * be per thread, now just a pair o' globals").  Two countdown(10) runs,
+ * 31 ticks each: the first runs the fresh ticker out at once (reset to
+ * 100, then 30 ticks: 70 left); the second's 31 ticks do not reach 0.
+ * A ticker per thread or per run would release in both. */
+Test(gil, old_ticker_is_process_wide, .timeout = 30)
+{
+	struct gil *g = make_gil(GIL_OLD, 0, 100, 0);
+	struct gil_vm *a = make_vm(g, NULL), *b = make_vm(g, NULL);
+	const int64_t n = 10;
+	int64_t r;
+
+	cr_assert_eq(gil_vm_run(a, &gil_code_countdown, &n, &r), 0);
+	cr_assert_eq(gil_vm_run(b, &gil_code_countdown, &n, &r), 0);
+	cr_assert_eq(vm_takes(a), 2, "first interpreter: %llu takes",
+		     (unsigned long long)vm_takes(a));
+	cr_assert_eq(vm_takes(b), 1, "second interpreter: %llu takes (its own ticker?)",
+		     (unsigned long long)vm_takes(b));
+	/* 39 left: a third interpreter's countdown(13), 40 ticks, runs it
+	 * out at its very last (2.7 releases below 0, not at 0). */
+	{
+		struct gil_vm *c = make_vm(g, NULL);
+		const int64_t m = 13;
+
+		cr_assert_eq(gil_vm_run(c, &gil_code_countdown, &m, &r), 0);
+		cr_assert_eq(vm_takes(c), 2, "third interpreter: %llu takes",
+			     (unsigned long long)vm_takes(c));
+		gil_vm_destroy(c);
+	}
+	gil_vm_destroy(a);
+	gil_vm_destroy(b);
+	gil_destroy(g);
 }
 
 /* ------------------------------------------------------------------ */
