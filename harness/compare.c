@@ -159,7 +159,7 @@ static int compare_read(const char *path, struct csv_table *t)
 		fprintf(stderr, "contend: %s:%zu: malformed CSV\n", path, line);
 	else if (ret < 0)
 		fprintf(stderr, "contend: cannot read %s: %s (give a run folder or a results "
-			"file)\n", path, strerror(-ret));
+			"file)\n", path, csv_read_strerror(ret));
 	return ret;
 }
 

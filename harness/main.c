@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -372,6 +373,8 @@ static int cmd_run(const struct cli_args *a)
 #define SWEEP_MAX_ARGS 64
 /* A longer plan line is almost surely a file that is not a plan. */
 #define SWEEP_LINE_MAX 4096
+/* 4 MiB: every plan line at its longest, with room for comments. */
+#define SWEEP_PLAN_MAX (4 << 20)
 
 struct sweep_line {
 	char *text;		/* the line as written */
@@ -441,6 +444,34 @@ static int sweep_add(struct sweep_line *l, const char *text, int lineno, const c
 }
 
 /*
+ * A plan file for reading, or NULL with errno: a regular file only,
+ * opened without waiting (a FIFO would block in open() for ever), else
+ * ENOTSUP; larger than SWEEP_PLAN_MAX, EFBIG (the line limits below
+ * then bound what one getline() can take).
+ */
+static FILE *sweep_plan_open(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), e;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, st) < 0)
+		e = errno;
+	else if (!S_ISREG(st->st_mode))
+		e = ENOTSUP;
+	else if (st->st_size > SWEEP_PLAN_MAX)
+		e = EFBIG;
+	else if ((f = fdopen(fd, "r")))
+		return f;
+	else
+		e = errno;
+	close(fd);
+	errno = e;
+	return NULL;
+}
+
+/*
  * The plan: a preset (quick, full) or a plan file, one line of `run`
  * arguments per configuration group.  Every line is read whole: one
  * too long for the buffer, a NUL byte or too many lines is an error.
@@ -470,10 +501,12 @@ static int sweep_plan(const char *preset, struct sweep_line *lines, int *n, char
 			 "file of 'run' argument lines)", preset);
 		return -EINVAL;
 	}
-	f = fopen(preset, "r");
+	f = sweep_plan_open(preset, &st);
 	if (!f) {
 		snprintf(err, errlen, "--preset %.300s: not quick or full, and not a readable plan "
-			 "file (%s)", preset, strerror(errno));
+			 "file (%s)", preset, errno == ENOTSUP ? "not a regular file: a FIFO, device "
+			 "or socket is never read" : errno == EFBIG ? "larger than the 4 MiB a plan may be" :
+			 strerror(errno));
 		return -EINVAL;
 	}
 	r = 0;
@@ -607,7 +640,7 @@ static int sweep_load_before(const char *dir, struct report *r, struct sweep_bef
 			return -1;
 		}
 		if (ret < 0) {
-			snprintf(err, errlen, "cannot read %.300s: %s", path, strerror(-ret));
+			snprintf(err, errlen, "cannot read %.300s: %s", path, csv_read_strerror(ret));
 			return -1;
 		}
 		if (report_same_header(r, files[i].t, files[i].samples) < 0) {

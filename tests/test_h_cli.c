@@ -662,3 +662,60 @@ Test(cli, warnings_summarised, .timeout = 120)
 	csv_table_free(&t);
 	cli_rmdir(dir);
 }
+
+/*
+ * Inputs that are not regular files: a FIFO (no writer: open() blocked
+ * for ever) and /dev/zero (read without end) as --preset, as a resumed
+ * folder's plan.txt, results.csv, samples.csv or histograms.csv, and as
+ * compare's results or samples.  Each is one line and exit 2, at once;
+ * each command is killed after 20 s, so a hang fails the case that hung.
+ */
+static void cli_expect_bad_soon(const char *needle, char *const argv[])
+{
+	static struct cli_run r;
+	const struct cli_how how = { .sig = SIGKILL, .after_ms = 20000 };
+
+	cli_exec_how(&r, &how, argv);
+	cr_assert_neq(r.status, 128 + SIGKILL, "%s %s %s hung: %s", argv[1], argv[2], argv[3],
+		      r.err);
+	cli_expect_bad(&r, needle);
+}
+#define CLI_BAD_SOON(needle, ...) \
+	cli_expect_bad_soon((needle), (char *const[]){ (char *)cli_bin(), __VA_ARGS__, NULL })
+
+Test(cli, special_files_as_inputs, .timeout = 240)
+{
+	static struct cli_run r;
+	static const char *const files[] = {
+		"plan.txt", "results.csv", "samples.csv", "histograms.csv",
+	};
+	char dir[64], plan[128], fifo[128], run[128], copy[128], path[192], cmd[512];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	snprintf(copy, sizeof(copy), "%s/copy", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	CLI_BAD_SOON("not a regular file", "sweep", "--preset", fifo, "--out", run);
+	CLI_BAD_SOON("not a regular file", "sweep", "--preset", "/dev/zero", "--out", run);
+	CLI_BAD_SOON("not a regular file", "sweep", "--preset", "/dev/null", "--out", run);
+	CLI_BAD_SOON("not a regular file", "compare", fifo, fifo);
+	CLI_BAD_SOON("not a regular file", "compare", "/dev/zero", "/dev/zero");
+
+	/* A real run folder, then each of its inputs in turn a FIFO. */
+	cli_write_str(plan, "selftest.spin --param k_ns=1000,2000 --threads 1 --mode thread\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--quick", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -a '%s' '%s'", copy, run, copy);
+		cr_assert_eq(system(cmd), 0);
+		snprintf(path, sizeof(path), "%s/%s", copy, files[i]);
+		cr_assert_eq(unlink(path), 0, "%s: %s", path, strerror(errno));
+		cr_assert_eq(mkfifo(path, 0600), 0);
+		CLI_BAD_SOON("not a regular file", "sweep", "--resume", copy, "--counters", "none");
+		if (i == 1 || i == 2)
+			CLI_BAD_SOON("not a regular file", "compare", run, copy);
+	}
+	cli_rmdir(dir);
+}
