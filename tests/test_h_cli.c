@@ -914,6 +914,11 @@ Test(cli, resumed_sweep_equals_a_whole_one, .timeout = 300)
 	/* the cut configuration and the interrupted one, nothing else */
 	cr_assert(strstr(r.err, "[1/1] selftest.spin"), "%s", r.err);
 	cr_assert(strstr(r.err, "k_ns=100000000"), "%s", r.err);
+	/* Resuming the finished sweep runs nothing and loses nothing: its
+	 * warnings.csv was deleted, since this part has no warnings. */
+	CLI(&r, "sweep", "--resume", part);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "] selftest") == NULL, "%s", r.err);
 
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
 		size_t nw, np;
