@@ -936,5 +936,11 @@ Test(cli, resumed_sweep_equals_a_whole_one, .timeout = 300)
 	}
 	cli_one_run_id(part);
 	cli_expect_no_temp(part);
+	/* A folder with rows of two runs cannot be continued as one. */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "sed -i '2s/^[^,]*,/other-run,/' '%s/samples.csv'", part);
+	cr_assert_eq(system(cmd), 0);
+	CLI(&r, "sweep", "--resume", part);
+	cli_expect_bad(&r, "the folder holds two runs");
 	cli_rmdir(dir);
 }
