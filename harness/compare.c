@@ -159,7 +159,7 @@ static int compare_read(const char *path, struct csv_table *t)
 		fprintf(stderr, "contend: %s:%zu: malformed CSV\n", path, line);
 	else if (ret < 0)
 		fprintf(stderr, "contend: cannot read %s: %s (give a run folder or a results "
-			"file)\n", path, strerror(-ret));
+			"file)\n", path, csv_read_strerror(ret));
 	return ret;
 }
 
@@ -219,8 +219,15 @@ static int compare_load(const char *arg, struct compare_run *r)
 	if (!(r->val = malloc(sizeof(double) * (r->smp.nrows + 1))) ||
 	    !(r->samples = compare_index(&r->smp, r->skcol, 1, &r->nsamples)))
 		goto nomem;
+	/* An empty value is one contend could not measure (a distribution
+	 * that recorded nothing, such as the lock's hold times under
+	 * gil=none): results.csv has no row for it, so it is never compared,
+	 * but its file is contend's own and must be read.  Any other text
+	 * that is not a number is bad data. */
 	for (size_t i = 0; i < r->smp.nrows; i++)
-		if (compare_number(r->spath, &r->smp, i, r->value, &r->val[i]) < 0)
+		if (!r->smp.rows[i][r->value][0])
+			r->val[i] = NAN;
+		else if (compare_number(r->spath, &r->smp, i, r->value, &r->val[i]) < 0)
 			return -EINVAL;
 	r->have_samples = 1;
 	return 0;
@@ -249,13 +256,16 @@ static void compare_free(struct compare_run *r)
 /*
  * The samples of `key` into out (at most max); returns how many.
  * *cursor walks r->samples in key order along with the merge, so the
- * whole join reads each sample once.
+ * whole join reads each sample once.  *hole gets the line of an empty
+ * value among them, or 0: a row results.csv holds was measured in every
+ * repetition, so an empty sample of it is bad data.
  */
 static size_t compare_samples(const struct compare_run *r, const char *key, size_t *cursor,
-			      double *out, size_t max, const char **version)
+			      double *out, size_t max, const char **version, size_t *hole)
 {
 	size_t n = 0;
 
+	*hole = 0;
 	*version = NULL;
 	if (!r->have_samples)
 		return 0;
@@ -265,6 +275,8 @@ static size_t compare_samples(const struct compare_run *r, const char *key, size
 		const struct compare_row *g = &r->samples[*cursor];
 
 		for (size_t row = g->row; row < g->row + g->count; row++) {
+			if (isnan(r->val[row]) && !*hole)
+				*hole = r->smp.line[row];
 			if (n < max)
 				out[n++] = r->val[row];
 			if (r->version >= 0)
@@ -347,7 +359,7 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 		char **nr = n.res.rows[rn];
 		const char *key = n.rows[j].key, *vb, *vn, *verdict = "same";
 		double mb = b.med[rb], mn = n.med[rn], change, p = NAN, sign;
-		size_t cb, cn;
+		size_t cb, cn, hb, hn;
 		int worse, significant, beyond;
 
 		i++;
@@ -358,8 +370,15 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 		change = compare_change(mb, mn);
 		worse = sign * change > threshold_pct;
 		beyond = fabs(change) > threshold_pct;
-		cb = compare_samples(&b, key, &cb_cur, sb, MAXS, &vb);
-		cn = compare_samples(&n, key, &cn_cur, sn, MAXS, &vn);
+		cb = compare_samples(&b, key, &cb_cur, sb, MAXS, &vb, &hb);
+		cn = compare_samples(&n, key, &cn_cur, sn, MAXS, &vn, &hn);
+		if (hb || hn) {
+			fprintf(stderr, "contend: %s:%zu: an empty value of %s, which results.csv "
+				"holds as measured: not a contend samples file\n",
+				hb ? b.spath : n.spath, hb ? hb : hn, nr[n.kcol[K_METRIC]]);
+			status = 2;
+			goto out;
+		}
 		if (cb >= 2 && cn >= 2) {
 			p = stats_mann_whitney_p(sb, cb, sn, cn);
 			significant = p < COMPARE_P;

@@ -425,7 +425,14 @@ void csv_abort(struct csv_writer *w)
 
 /* ---- reading ---- */
 
-/* The whole file, with one spare byte at the end; 0 or -errno. */
+/*
+ * The whole file, with one spare byte at the end; 0 or -errno.  Only a
+ * regular file is read: the open does not wait (a FIFO would block in
+ * open() until a writer came, forever), anything else is -ENOTSUP, a
+ * folder -EISDIR, and no more than CSV_READ_MAX bytes are taken (-EFBIG),
+ * so that neither a FIFO nor /dev/zero nor a runaway file can hang the
+ * program or eat its memory.
+ */
 static int csv_slurp(const char *path, char **out, size_t *len_out)
 {
 	struct stat st;
@@ -433,22 +440,33 @@ static int csv_slurp(const char *path, char **out, size_t *len_out)
 	char *buf = NULL;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* The size is only a hint (the file may grow, or be a pipe); +2
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -ENOTSUP;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	if ((uintmax_t)st.st_size > CSV_READ_MAX) {
+		close(fd);
+		return -EFBIG;
+	}
+	/* The size is only a hint (the file may grow, or be in /proc); +2
 	 * leaves room for the spare byte and for the read that sees EOF. */
-	cap = fstat(fd, &st) == 0 && st.st_size > 0 &&
-	      (uintmax_t)st.st_size < SIZE_MAX / 2 ? (size_t)st.st_size + 2 : 4096;
+	cap = st.st_size > 0 ? (size_t)st.st_size + 2 : 4096;
 	buf = malloc(cap);
 	if (!buf)
 		err = -ENOMEM;
 	while (!err) {
 		if (len + 1 == cap) {
-			char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+			char *nb = cap <= CSV_READ_MAX ? realloc(buf, cap * 2) : NULL;
 
 			if (!nb) {
-				err = -ENOMEM;
+				err = cap <= CSV_READ_MAX ? -ENOMEM : -EFBIG;
 				break;
 			}
 			buf = nb;
@@ -464,6 +482,8 @@ static int csv_slurp(const char *path, char **out, size_t *len_out)
 		if (r == 0)
 			break;
 		len += (size_t)r;
+		if (len > CSV_READ_MAX)
+			err = -EFBIG;	/* grew past the limit while we read */
 	}
 	close(fd);
 	if (err) {
@@ -473,6 +493,20 @@ static int csv_slurp(const char *path, char **out, size_t *len_out)
 	*out = buf;
 	*len_out = len;
 	return 0;
+}
+
+const char *csv_read_strerror(int err)
+{
+	switch (err) {
+	case -ENOTSUP:
+		return "not a regular file (a FIFO, device or socket is never read)";
+	case -EISDIR:
+		return "it is a folder; name a file";
+	case -EFBIG:
+		return "larger than the " CSV_READ_MAX_TEXT " an input may be";
+	default:
+		return strerror(-err);
+	}
 }
 
 struct csv_cells {

@@ -10,7 +10,8 @@
  * locale.  A writer is used by one thread at a time; different writers
  * share nothing.
  *
- * The reader loads a whole file for `contend plot` and `contend compare`.
+ * The reader loads a whole file for `contend plot`, `contend compare` and
+ * `sweep --resume`: a regular file of at most CSV_READ_MAX bytes.
  */
 #ifndef CONTEND_CSV_H
 #define CONTEND_CSV_H
@@ -118,6 +119,10 @@ struct csv_table {
  * first record is the header.  Blank lines are skipped; a UTF-8 BOM at
  * the start is ignored.
  *
+ * Only a regular file is read, and opened without waiting: a FIFO, device
+ * or socket is -ENOTSUP (a FIFO would block in open(), /dev/zero never
+ * ends), a folder -EISDIR, a file over CSV_READ_MAX bytes -EFBIG.
+ *
  * Returns 0, -errno for I/O (-ENOENT, ...), -ENOMEM, or -EINVAL for
  * malformed input: no header, an unterminated quote, a quote inside an
  * unquoted field or text after a closing quote, a NUL byte, a record whose
@@ -128,6 +133,16 @@ struct csv_table {
  * left empty (zeroed) and need not be freed.
  */
 int csv_read(const char *path, struct csv_table *t, size_t *line_out);
+
+/* 512 MiB: far more than any run folder's file, and the reader needs
+ * about three times a file's size in memory; an input past it is refused
+ * rather than read until memory runs out. */
+#define CSV_READ_MAX ((size_t)512 << 20)
+#define CSV_READ_MAX_TEXT "512 MiB"
+
+/* csv_read's errors other than -EINVAL, as a person would put them
+ * ("not a regular file ...", "larger than ..."), else strerror. */
+const char *csv_read_strerror(int err);
 
 /* Index of the first column called name, or -1. */
 int csv_table_col(const struct csv_table *t, const char *name);

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -27,6 +28,7 @@
 #include "harness/envinfo.h"
 #include "harness/plot.h"
 #include "harness/report.h"
+#include "harness/resume.h"
 #include "harness/runner.h"
 #include "harness/topo.h"
 
@@ -374,6 +376,8 @@ static int cmd_run(const struct cli_args *a)
 #define SWEEP_MAX_ARGS 64
 /* A longer plan line is almost surely a file that is not a plan. */
 #define SWEEP_LINE_MAX 4096
+/* 4 MiB: every plan line at its longest, with room for comments. */
+#define SWEEP_PLAN_MAX (4 << 20)
 
 struct sweep_line {
 	char *text;		/* the line as written */
@@ -443,6 +447,34 @@ static int sweep_add(struct sweep_line *l, const char *text, int lineno, const c
 }
 
 /*
+ * A plan file for reading, or NULL with errno: a regular file only,
+ * opened without waiting (a FIFO would block in open() for ever), else
+ * ENOTSUP; larger than SWEEP_PLAN_MAX, EFBIG (the line limits below
+ * then bound what one getline() can take).
+ */
+static FILE *sweep_plan_open(const char *path, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), e;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, st) < 0)
+		e = errno;
+	else if (!S_ISREG(st->st_mode))
+		e = ENOTSUP;
+	else if (st->st_size > SWEEP_PLAN_MAX)
+		e = EFBIG;
+	else if ((f = fdopen(fd, "r")))
+		return f;
+	else
+		e = errno;
+	close(fd);
+	errno = e;
+	return NULL;
+}
+
+/*
  * The plan: a preset (quick, full) or a plan file, one line of `run`
  * arguments per configuration group.  Every line is read whole: one
  * too long for the buffer, a NUL byte or too many lines is an error.
@@ -472,10 +504,12 @@ static int sweep_plan(const char *preset, struct sweep_line *lines, int *n, char
 			 "file of 'run' argument lines)", preset);
 		return -EINVAL;
 	}
-	f = fopen(preset, "r");
+	f = sweep_plan_open(preset, &st);
 	if (!f) {
 		snprintf(err, errlen, "--preset %.300s: not quick or full, and not a readable plan "
-			 "file (%s)", preset, strerror(errno));
+			 "file (%s)", preset, errno == ENOTSUP ? "not a regular file: a FIFO, device "
+			 "or socket is never read" : errno == EFBIG ? "larger than the 4 MiB a plan may be" :
+			 strerror(errno));
 		return -EINVAL;
 	}
 	r = 0;
@@ -573,54 +607,6 @@ static int sweep_take_folder(const struct cli_args *a, char *run_id, size_t idle
 	return -1;
 }
 
-/* The earlier part of a resumed run: its results and samples, and its
- * run id.  0, or -1 with err set. */
-struct sweep_before {
-	struct csv_table res, smp, hist;
-};
-
-static int sweep_load_before(const char *dir, struct report *r, struct sweep_before *b,
-			     char *err, size_t errlen)
-{
-	char path[PATH_MAX + 32];
-	struct csv_table env = { 0 };
-	size_t line = 0;
-	int ret;
-
-	snprintf(path, sizeof(path), "%s/env.csv", dir);
-	if (csv_read(path, &env, &line) == 0) {
-		for (size_t i = 0; i < env.nrows; i++)
-			if (env.ncols == 2 && strcmp(env.rows[i][0], "run_id") == 0)
-				snprintf(r->run_id, sizeof(r->run_id), "%s", env.rows[i][1]);
-		csv_table_free(&env);
-	}
-	struct { const char *name; struct csv_table *t; int samples; } files[] = {
-		{ "results.csv", &b->res, REPORT_FILE_RESULTS },
-		{ "samples.csv", &b->smp, REPORT_FILE_SAMPLES },
-		{ "histograms.csv", &b->hist, REPORT_FILE_HISTOGRAMS },
-	};
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
-		ret = csv_read(path, files[i].t, &line);
-		if (ret == -ENOENT)
-			continue;	/* stopped before anything completed */
-		if (ret == -EINVAL) {
-			snprintf(err, errlen, "%.300s:%zu: malformed CSV", path, line);
-			return -1;
-		}
-		if (ret < 0) {
-			snprintf(err, errlen, "cannot read %.300s: %s", path, strerror(-ret));
-			return -1;
-		}
-		if (report_same_header(r, files[i].t, files[i].samples) < 0) {
-			snprintf(err, errlen, "%.300s: other columns than this sweep writes (was it run "
-				 "with other --counters?)", path);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Drop from the plans what the earlier part of the run completed. */
 static void sweep_drop_done(struct engine_plan **plans, int n, const struct csv_table *res)
 {
@@ -689,7 +675,7 @@ static int cmd_sweep(const struct cli_args *a)
 	struct engine_defaults d = {
 		.reps = a->reps, .min_time = a->min_time, .timeout = a->timeout, .quick = a->quick,
 	};
-	struct sweep_before before = { 0 };
+	struct resume_before before = { 0 };
 	struct outset o = { .n = 0 };
 	char err[700], dir[PATH_MAX], path[PATH_MAX + 32], planfile[PATH_MAX + 32];
 	char *plan_counters = NULL;
@@ -759,10 +745,14 @@ static int cmd_sweep(const struct cli_args *a)
 	make_run_id(r.run_id, sizeof(r.run_id));
 	if (a->resume) {
 		snprintf(dir, sizeof(dir), "%s", a->resume);
-		if (sweep_load_before(dir, &r, &before, err, sizeof(err)) < 0) {
-			status = bad_input("--resume %s: %s", dir, err);
+		if ((ret = resume_load(dir, &r, &before, err, sizeof(err))) < 0) {
+			status = ret == -EINVAL ? bad_input("--resume %s: %s", dir, err) : 1;
 			goto out;
 		}
+		if (before.cut)
+			fprintf(stderr, "contend: notice: --resume %s: %zu configuration%s with "
+				"incomplete rows (a file cut short?) run%s again\n", dir, before.cut,
+				before.cut == 1 ? "" : "s", before.cut == 1 ? "s" : "");
 		sweep_drop_done(plans, nlines, &before.res);
 	} else if (sweep_take_folder(a, r.run_id, sizeof(r.run_id), dir, sizeof(dir), err,
 				     sizeof(err)) < 0) {
@@ -787,11 +777,15 @@ static int cmd_sweep(const struct cli_args *a)
 		}
 		snprintf(o.stale[idx[f]], sizeof(o.stale[0]), "%s", path);
 	}
-	/* A resumed run keeps the plan and the machine it started with. */
+	/* A resumed run keeps the plan and the machine it started with;
+	 * where env.csv was lost, the machine as the resume finds it. */
 	if (a->resume) {
 		out_drop(&o, idx[F_PLAN]);
-		out_drop(&o, idx[F_ENV]);
-		o.stale[idx[F_PLAN]][0] = o.stale[idx[F_ENV]][0] = '\0';
+		o.stale[idx[F_PLAN]][0] = '\0';
+		if (before.have_env) {
+			out_drop(&o, idx[F_ENV]);
+			o.stale[idx[F_ENV]][0] = '\0';
+		}
 	}
 	fprintf(stderr, "contend: sweep %s %s %s (%d plan line%s)\n", r.run_id,
 		a->resume ? "resumed in" : "into", dir, nlines, nlines == 1 ? "" : "s");
@@ -821,8 +815,11 @@ static int cmd_sweep(const struct cli_args *a)
 		else
 			out_drop(&o, idx[outcome[k].f]);
 	}
-	if (nwarn)
-		report_warnings_csv(&r, o.w[idx[F_WARN]]);
+	/* The earlier part's warnings stay: a resumed sweep's warnings.csv
+	 * is a whole sweep's. */
+	if (nwarn || before.warn.nrows)
+		report_warnings_csv(&r, before.warn.header ? &before.warn : NULL,
+				    o.w[idx[F_WARN]]);
 	else
 		out_drop(&o, idx[F_WARN]);
 	if (out_commit_all(&o))
@@ -838,9 +835,7 @@ out:
 	}
 	sweep_lines_free(lines, nlines);
 	free(plan_counters);
-	csv_table_free(&before.res);
-	csv_table_free(&before.smp);
-	csv_table_free(&before.hist);
+	resume_free(&before);
 	report_free(&r);
 	return status;
 }

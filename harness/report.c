@@ -189,12 +189,19 @@ static const char *const report_hist_columns[] = {
 	"bucket_lo_ns", "bucket_hi_ns", "count", NULL,
 };
 
+static const char *const report_warn_columns[] = {
+	"run_id", "bench", "mode", "placement", "threads", "params", "metric",
+	"warning", "value", "detail", NULL,
+};
+
 /* Column c of results.csv (the fixed ones, then a counter each), of
- * samples.csv or of histograms.csv (REPORT_FILE_*); NULL past the end. */
+ * samples.csv, histograms.csv or warnings.csv (REPORT_FILE_*); NULL past
+ * the end. */
 static const char *report_column(const struct report *r, int samples, size_t c)
 {
 	size_t fixed = 0;
 	const char *const *cols = samples == REPORT_FILE_HISTOGRAMS ? report_hist_columns
+				  : samples == REPORT_FILE_WARNINGS ? report_warn_columns
 				  : samples ? report_sample_columns : report_columns;
 
 	while (cols[fixed])
@@ -531,18 +538,13 @@ static struct report_warning *report_warnings(const struct report *r, size_t *n)
 	return w;
 }
 
-void report_warnings_csv(const struct report *r, struct csv_writer *w)
+void report_warnings_csv(const struct report *r, const struct csv_table *before,
+			 struct csv_writer *w)
 {
 	size_t n;
 	struct report_warning *list = report_warnings(r, &n);
 
-	for (int i = 0; i < 6; i++)
-		csv_field_str(w, report_columns[i]);
-	csv_field_str(w, "metric");
-	csv_field_str(w, "warning");
-	csv_field_str(w, "value");
-	csv_field_str(w, "detail");
-	csv_row_end(w);
+	report_header(r, REPORT_FILE_WARNINGS, before, w);
 	for (size_t i = 0; i < n; i++) {
 		report_key_fields(w, r, list[i].e);
 		csv_field_str(w, list[i].m ? list[i].m->name : "");

@@ -69,14 +69,16 @@ void report_samples(const struct report *r, const struct csv_table *before,
 void report_histograms(const struct report *r, const struct csv_table *before,
 		       struct csv_writer *w);
 /* Which file report_same_header checks. */
-enum { REPORT_FILE_RESULTS, REPORT_FILE_SAMPLES, REPORT_FILE_HISTOGRAMS };
+enum { REPORT_FILE_RESULTS, REPORT_FILE_SAMPLES, REPORT_FILE_HISTOGRAMS, REPORT_FILE_WARNINGS };
 /* The header report_csv or report_samples would write, for checking
  * that an earlier part of a run can be joined: 0 when t's matches. */
 int report_same_header(const struct report *r, const struct csv_table *t, int samples);
 /* The configurations that ended with status s (failed, interrupted or
  * skipped), with the reason. */
 void report_outcomes(const struct report *r, enum runner_status s, struct csv_writer *w);
-void report_warnings_csv(const struct report *r, struct csv_writer *w);
+/* warnings.csv; `before` as for report_csv. */
+void report_warnings_csv(const struct report *r, const struct csv_table *before,
+			 struct csv_writer *w);
 /* Google Benchmark's schema: one iteration entry per repetition, then
  * the aggregates.  0 or -ENOMEM. */
 int report_json(const struct report *r, const struct envinfo *env, struct csv_writer *w);

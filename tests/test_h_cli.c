@@ -662,3 +662,285 @@ Test(cli, warnings_summarised, .timeout = 120)
 	csv_table_free(&t);
 	cli_rmdir(dir);
 }
+
+/*
+ * Inputs that are not regular files: a FIFO (no writer: open() blocked
+ * for ever) and /dev/zero (read without end) as --preset, as a resumed
+ * folder's plan.txt, results.csv, samples.csv or histograms.csv, and as
+ * compare's results or samples.  Each is one line and exit 2, at once;
+ * each command is killed after 20 s, so a hang fails the case that hung.
+ */
+static void cli_expect_bad_soon(const char *needle, char *const argv[])
+{
+	static struct cli_run r;
+	const struct cli_how how = { .sig = SIGKILL, .after_ms = 20000 };
+
+	cli_exec_how(&r, &how, argv);
+	cr_assert_neq(r.status, 128 + SIGKILL, "%s %s %s hung: %s", argv[1], argv[2], argv[3],
+		      r.err);
+	cli_expect_bad(&r, needle);
+}
+#define CLI_BAD_SOON(needle, ...) \
+	cli_expect_bad_soon((needle), (char *const[]){ (char *)cli_bin(), __VA_ARGS__, NULL })
+
+Test(cli, special_files_as_inputs, .timeout = 240)
+{
+	static struct cli_run r;
+	static const char *const files[] = {
+		"plan.txt", "results.csv", "samples.csv", "histograms.csv",
+	};
+	char dir[64], plan[128], fifo[128], run[128], copy[128], path[192], cmd[512];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	snprintf(copy, sizeof(copy), "%s/copy", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	CLI_BAD_SOON("not a regular file", "sweep", "--preset", fifo, "--out", run);
+	CLI_BAD_SOON("not a regular file", "sweep", "--preset", "/dev/zero", "--out", run);
+	CLI_BAD_SOON("not a regular file", "sweep", "--preset", "/dev/null", "--out", run);
+	CLI_BAD_SOON("not a regular file", "compare", fifo, fifo);
+	CLI_BAD_SOON("not a regular file", "compare", "/dev/zero", "/dev/zero");
+
+	/* A real run folder, then each of its inputs in turn a FIFO. */
+	cli_write_str(plan, "selftest.spin --param k_ns=1000,2000 --threads 1 --mode thread\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--quick", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -a '%s' '%s'", copy, run, copy);
+		cr_assert_eq(system(cmd), 0);
+		snprintf(path, sizeof(path), "%s/%s", copy, files[i]);
+		cr_assert_eq(unlink(path), 0, "%s: %s", path, strerror(errno));
+		cr_assert_eq(mkfifo(path, 0600), 0);
+		CLI_BAD_SOON("not a regular file", "sweep", "--resume", copy, "--counters", "none");
+		if (i == 1 || i == 2)
+			CLI_BAD_SOON("not a regular file", "compare", run, copy);
+	}
+	cli_rmdir(dir);
+}
+
+/*
+ * Start `contend argv...` and stop it with SIGINT as soon as its
+ * progress names `marker` (a configuration that has just started):
+ * everything before it has completed, nothing after it has.  Returns the
+ * exit status.
+ */
+static int cli_interrupt_at(const char *marker, char *const argv[])
+{
+	char bin[4096], buf[1 << 16];
+	size_t len = 0;
+	int fd[2], st, sent = 0;
+	pid_t pid;
+
+	cr_assert_not_null(realpath(cli_bin(), bin));
+	cr_assert_eq(pipe(fd), 0);
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd[1], 2);
+		close(fd[0]);
+		close(fd[1]);
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(126);
+		execv(bin, argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	for (;;) {
+		ssize_t n = read(fd[0], buf + len, sizeof(buf) - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (!sent && strstr(buf, marker)) {
+			kill(pid, SIGINT);
+			sent = 1;
+		}
+		if (len == sizeof(buf) - 1)
+			len = 0;	/* the marker is long past */
+	}
+	close(fd[0]);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(sent, "'%s' never started: %s", marker, buf);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int cli_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The rows of a run folder's file as sorted "key|metric[|more]" lines,
+ * where more is column `extra` (or nothing for NULL); only rows whose
+ * column `only` is `value` when `only` is given; each line once with
+ * `unique`. */
+static char *cli_row_set(const char *dir, const char *file, const char *extra, const char *only,
+			 const char *value, int unique, size_t *nrows)
+{
+	static const char *const key[] = {
+		"bench", "mode", "placement", "threads", "params", "metric",
+	};
+	char path[256], **v;
+	struct csv_table t;
+	size_t n = 0, off = 0, total = 1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	cli_read_csv(path, &t);
+	v = calloc(t.nrows + 1, sizeof(*v));
+	cr_assert_not_null(v);
+	for (size_t i = 0; i < t.nrows; i++) {
+		char line[1024];
+		size_t o = 0;
+
+		if (only && strcmp(t.rows[i][cli_col(&t, only)], value))
+			continue;
+		for (int k = 0; k < 6; k++)
+			o += (size_t)snprintf(line + o, sizeof(line) - o, "%s|",
+					      t.rows[i][cli_col(&t, key[k])]);
+		if (extra)
+			snprintf(line + o, sizeof(line) - o, "%s", t.rows[i][cli_col(&t, extra)]);
+		v[n] = strdup(line);
+		total += strlen(line) + 1;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), cli_cmp_str);
+	char *s = malloc(total);
+	cr_assert_not_null(s);
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!unique || i == 0 || strcmp(v[i - 1], v[i]))
+			off += (size_t)sprintf(s + off, "%s\n", v[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	csv_table_free(&t);
+	*nrows = n;
+	return s;
+}
+
+/* Every row of every file of dir has the run id of its env.csv. */
+static void cli_one_run_id(const char *dir)
+{
+	static const char *const files[] = {
+		"results.csv", "samples.csv", "histograms.csv", "warnings.csv",
+	};
+	char path[256], id[128] = "";
+	struct csv_table t;
+
+	snprintf(path, sizeof(path), "%s/env.csv", dir);
+	cli_read_csv(path, &t);
+	for (size_t i = 0; i < t.nrows; i++)
+		if (strcmp(t.rows[i][0], "run_id") == 0)
+			snprintf(id, sizeof(id), "%s", t.rows[i][1]);
+	csv_table_free(&t);
+	cr_assert(id[0], "%s has no run id", path);
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[f]);
+		cli_read_csv(path, &t);
+		for (size_t i = 0; i < t.nrows; i++)
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "run_id")], id, "%s:%zu", path,
+					 t.line[i]);
+		csv_table_free(&t);
+	}
+}
+
+/* Cut a file at a line boundary: its last `drop` lines go. */
+static void cli_cut_lines(const char *path, int drop)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "head -n -%d '%s' > '%s.cut' && mv '%s.cut' '%s'", drop, path,
+		 path, path, path);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/*
+ * A resumed sweep equals a whole one.  A sweep interrupted when its last
+ * configuration starts, its folder damaged as an audit did (results.csv
+ * cut at a line boundary inside a configuration's rows, env.csv gone),
+ * resumed: the same rows of results, samples and histograms as an
+ * uninterrupted sweep of the same plan, each once; the warnings of both
+ * parts (with 3 repetitions every configuration has its few_reps
+ * warning, once); one run id in every file.  Before: warnings.csv held
+ * the resumed part's only, the cut configuration counted as done (a row
+ * short), and the resumed rows got a second run id.
+ */
+Test(cli, resumed_sweep_equals_a_whole_one, .timeout = 300)
+{
+	static struct cli_run r;
+	/* histograms: which distributions, since the buckets differ from
+	 * run to run */
+	static const struct { const char *file, *extra, *only, *value; int unique; } sets[] = {
+		{ "results.csv", NULL, NULL, NULL, 0 },
+		{ "samples.csv", "rep", NULL, NULL, 0 },
+		{ "histograms.csv", NULL, NULL, NULL, 1 },
+		{ "warnings.csv", "warning", "warning", "few_reps", 0 },
+	};
+	char dir[64], plan[128], whole[128], part[128], path[192];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(whole, sizeof(whole), "%s/whole", dir);
+	snprintf(part, sizeof(part), "%s/part", dir);
+	/* Empty distributions (gil=none), latency rows and histograms (the
+	 * convoy), three short configurations, and a last one of about a
+	 * second that the interruption catches. */
+	cli_write_str(plan, "gil.cpu --param gil=none --threads 2 --mode thread\n"
+		       "gil.convoy --param gil=none --param cpu=0,1\n"
+		       "selftest.spin --param k_ns=1000,2000,3000 --threads 1 --mode thread\n"
+		       "selftest.spin --param k_ns=100000000 --threads 1 --mode thread\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", whole, "--reps", "3", "--quick",
+	    "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	int st = cli_interrupt_at("k_ns=100000000 ...", (char *const[]){
+		(char *)cli_bin(), "sweep", "--preset", plan, "--out", part, "--reps", "3",
+		"--quick", "--counters", "none", NULL });
+	cr_assert_eq(st, 128 + SIGINT, "the sweep was not interrupted (status %d)", st);
+
+	/* The damage: the last configuration's last row, and env.csv. */
+	snprintf(path, sizeof(path), "%s/results.csv", part);
+	cli_cut_lines(path, 1);
+	snprintf(path, sizeof(path), "%s/env.csv", part);
+	cr_assert_eq(unlink(path), 0);
+
+	CLI(&r, "sweep", "--resume", part);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "1 configuration with incomplete rows"), "%s", r.err);
+	/* the cut configuration and the interrupted one, nothing else */
+	cr_assert(strstr(r.err, "[1/1] selftest.spin"), "%s", r.err);
+	cr_assert(strstr(r.err, "k_ns=100000000"), "%s", r.err);
+	/* Resuming the finished sweep runs nothing and loses nothing: its
+	 * warnings.csv was deleted, since this part has no warnings. */
+	CLI(&r, "sweep", "--resume", part);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "] selftest") == NULL, "%s", r.err);
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		size_t nw, np;
+		char *w, *p;
+
+		w = cli_row_set(whole, sets[i].file, sets[i].extra, sets[i].only, sets[i].value,
+				sets[i].unique, &nw);
+		p = cli_row_set(part, sets[i].file, sets[i].extra, sets[i].only, sets[i].value,
+				sets[i].unique, &np);
+		cr_assert_gt(nw, 0, "%s: no rows to compare", sets[i].file);
+		cr_assert_str_eq(p, w, "%s of the resumed sweep differs from a whole one's",
+				 sets[i].file);
+		free(w);
+		free(p);
+	}
+	cli_one_run_id(part);
+	cli_expect_no_temp(part);
+	/* A folder with rows of two runs cannot be continued as one. */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "sed -i '2s/^[^,]*,/other-run,/' '%s/samples.csv'", part);
+	cr_assert_eq(system(cmd), 0);
+	CLI(&r, "sweep", "--resume", part);
+	cli_expect_bad(&r, "the folder holds two runs");
+	cli_rmdir(dir);
+}

@@ -14,6 +14,7 @@
 #include "harness/compare.h"
 #include "harness/report.h"
 #include "tests/check.h"
+#include "tests/h_util.h"
 
 /* One configuration of a made-up run: its median and interval in
  * results.csv, and n samples spread evenly over centre +- spread / 2. */
@@ -312,5 +313,81 @@ Test(compare, samples_in_any_order, .timeout = 30)
 	}
 	cr_assert_eq(fx_compare("base", "slow"), 1, "the futex slowdown was missed");
 	cr_assert_eq(fx_compare("base", "base"), 0);
+	fx_end();
+}
+
+/*
+ * compare reads contend's own run folders.  A sweep of benchmarks whose
+ * distributions record nothing in some configurations (the lock's wait
+ * and hold times under gil=none, the CPU-bound threads' shares beside no
+ * CPU-bound thread) keeps empty values in samples.csv for rows that
+ * results.csv leaves out; compare exited 2 on every such folder.  Three
+ * repetitions cannot reach p < 0.01, so a second run of the same sweep
+ * is never a regression whatever the machine does: exit 0, every row
+ * compared, none missing.
+ */
+Test(compare, reads_its_own_sweep, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[2][128], smp[160];
+	struct csv_table t;
+	int empty = 0;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	cli_write_str(plan, "gil.cpu --param gil=none --threads 2 --mode thread --quick\n"
+		       "gil.convoy --param gil=new --param cpu=0 --quick\n");
+	for (int i = 0; i < 2; i++) {
+		snprintf(run[i], sizeof(run[i]), "%s/run%d", dir, i);
+		CLI(&r, "sweep", "--preset", plan, "--out", run[i], "--reps", "3", "--counters",
+		    "none");
+		cr_assert_eq(r.status, 0, "sweep %d: %s", i, r.err);
+	}
+	/* The case itself: unmeasured values are there, as empty fields. */
+	snprintf(smp, sizeof(smp), "%s/samples.csv", run[0]);
+	cli_read_csv(smp, &t);
+	for (size_t i = 0; i < t.nrows; i++)
+		empty += t.rows[i][cli_col(&t, "value")][0] == '\0';
+	csv_table_free(&t);
+	cr_assert_gt(empty, 0, "no unmeasured value in %s: the case is not tested", smp);
+
+	CLI(&r, "compare", run[0], run[0]);
+	cr_assert_eq(r.status, 0, "a run against itself: %s", r.err);
+	cr_assert(strstr(r.err, "0 missing in NEW, 0 new"), "%s", r.err);
+	CLI(&r, "compare", run[0], run[1]);
+	cr_assert_eq(r.status, 0, "two runs of one sweep: %s", r.err);
+	cr_assert(strstr(r.err, "0 missing in NEW, 0 new"), "%s", r.err);
+	CLI(&r, "compare", run[1], run[0]);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cli_rmdir(dir);
+}
+
+/* Only a value contend could not measure may be empty, and results.csv
+ * has no row for it: an empty sample of a row it holds is bad data. */
+Test(compare, empty_sample_of_a_compared_row_is_bad, .timeout = 30)
+{
+	const struct fx_row base[] = { FX_NS(100, 4) };
+	static const char head[] = "run_id,bench,mode,placement,threads,params,metric,unit,rep,"
+				   "value,ops,bench_version\n";
+	char text[1024];
+
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	fx_run("other", base, 1, "aaaa");
+	/* an unmeasured distribution beside the compared row: read */
+	snprintf(text, sizeof(text), "%sr,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,"
+		 "ns,1,100,1000,aaaa\nr,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,ns,"
+		 "2,101,1000,aaaa\nr,ctx.thread.futex,thread,same-core,2,ws_kb=0,hold_p50,ns,1,,"
+		 "1000,aaaa\n", head);
+	fx_file("other", "samples.csv", text);
+	cr_assert_eq(fx_compare("base", "other"), 0);
+	cr_assert_eq(fx_compare("other", "base"), 0);
+	/* a hole in the compared row: not read as anything */
+	snprintf(text, sizeof(text), "%sr,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,"
+		 "ns,1,,1000,aaaa\nr,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,ns,2,"
+		 "101,1000,aaaa\n", head);
+	fx_file("other", "samples.csv", text);
+	cr_assert_eq(fx_compare("base", "other"), 2);
+	cr_assert_eq(fx_compare("other", "base"), 2);
 	fx_end();
 }

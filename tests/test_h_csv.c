@@ -363,6 +363,44 @@ Test(h_csv, read_missing_file, .timeout = 30)
 	rm_dir(d);
 }
 
+/*
+ * Only regular files are read, and none past CSV_READ_MAX: a FIFO with no
+ * writer blocked in open() for ever, /dev/zero was read until memory ran
+ * out.  The time-out is what catches a hang.
+ */
+Test(h_csv, read_only_regular_files, .timeout = 20)
+{
+	struct csv_table t;
+	char *d = tdir(), fifo[512], big[512], ok[512], link[512];
+	int fd;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo.csv", d);
+	snprintf(big, sizeof(big), "%s/big.csv", d);
+	snprintf(ok, sizeof(ok), "%s/ok.csv", d);
+	snprintf(link, sizeof(link), "%s/link.csv", d);
+
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	cr_assert_eq(csv_read(fifo, &t, NULL), -ENOTSUP);
+	cr_assert_eq(csv_read("/dev/zero", &t, NULL), -ENOTSUP);
+	cr_assert_eq(csv_read("/dev/null", &t, NULL), -ENOTSUP);
+	cr_assert_str_eq(csv_read_strerror(-ENOTSUP),
+			 "not a regular file (a FIFO, device or socket is never read)");
+	/* A sparse file one byte past the limit: refused before a read. */
+	fd = open(big, O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, (off_t)CSV_READ_MAX + 1), 0);
+	close(fd);
+	cr_assert_eq(csv_read(big, &t, NULL), -EFBIG);
+	cr_assert(strstr(csv_read_strerror(-EFBIG), "512 MiB"));
+	/* A regular file, and a link to one, are read as before. */
+	spit(ok, "a,b\n1,2\n", 8);
+	cr_assert_eq(symlink(ok, link), 0);
+	cr_assert_eq(csv_read(link, &t, NULL), 0);
+	cr_assert_eq(t.nrows, 1);
+	csv_table_free(&t);
+	rm_dir(d);
+}
+
 Test(h_csv, commit_leaves_only_final_file, .timeout = 30)
 {
 	char *d = tdir(), names[512];
