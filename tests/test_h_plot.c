@@ -191,7 +191,7 @@ Test(plot, a_stop_signal_stops_it, .timeout = 60)
 		/* (in name order: fam-a, then fam-z) */
 		snprintf(path, sizeof(path), "%s/plots/fam-a.gp", dir);
 		cli_write_str(path, "# contend: metric=tput group=bench series=threads\n"
-				    "set print '-'\npause 20\nprint 'drawn'\n");
+				    "set print '-'\npause 100\nprint 'drawn'\n");
 		snprintf(path, sizeof(path), "%s/plots/fam-z.gp", dir);
 		cli_write_str(path, "# contend: metric=tput group=bench series=threads\n"
 				    "set print '-'\nprint 'drawn'\n");
