@@ -381,7 +381,11 @@ const struct bench_desc bench_gil_convoy = {
 };
 
 static const struct bench_param gil_interval_params[] = {
-	GIL_BENCH_PARAM_POLICY("new,io_priority", "new"),
+	/* Only the locks with a switch interval: under old or none the
+	 * interval swept would change nothing measured. */
+	{ .name = "gil", .def = "new,io_priority", .quick = "new", .choices = "new|io_priority",
+	  .help = "new or io_priority, the locks that have a switch interval to sweep; old "
+		  "switches every check_ticks and none has no lock: see gil.convoy" },
 	GIL_BENCH_PARAM_INTERVAL("10,100,1000,5000,10000,100000", "100,5000"),
 	GIL_BENCH_PARAM_TICKS,
 	GIL_CONVOY_PARAMS_IO,

@@ -114,30 +114,85 @@ struct gil_py_task {
 	FILE *out;		/* its stdout */
 };
 
+/* Why gil_py_find() found none: the skip reason. */
+static char gil_py_why[512];
+
+/*
+ * Run `p -c 'import socket, threading'`, its standard error caught (a
+ * broken interpreter must not write into the progress line): 0 if it
+ * ran and exited 0, else -1 with why, its last line of complaint in it.
+ */
+static int gil_py_try(const char *p, char *why, size_t len)
+{
+	char *argv[] = { (char *)p, "-c", "import socket, threading", NULL };
+	char out[4096], last[160] = "";
+	posix_spawn_file_actions_t fa;
+	int fds[2], status = -1, r;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return snprintf(why, len, "%s", strerror(errno)), -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	r = posix_spawnp(&pid, p, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (r != 0) {
+		close(fds[0]);
+		snprintf(why, len, "cannot run it: %s", strerror(r));
+		return -1;
+	}
+	while ((n = read(fds[0], out + got, sizeof(out) - 1 - got)) != 0) {
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0 && (got += (size_t)n) == sizeof(out) - 1)
+			got = 0;	/* keep reading to the end; the tail is enough */
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			break;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	out[got] = '\0';
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+		if (line[strspn(line, " \t\r")])
+			snprintf(last, sizeof(last), ": %s", line);
+	for (char *c = last; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';	/* one line, no terminal controls */
+	if (WIFSIGNALED(status))
+		snprintf(why, len, "'import socket, threading' was killed by %s%s",
+			 strsignal(WTERMSIG(status)), last);
+	else
+		snprintf(why, len, "'import socket, threading' exited with status %d%s",
+			 WEXITSTATUS(status), last);
+	return -1;
+}
+
 /* The python3 to run: $CONTEND_PYTHON if set (and then only it: a
  * user who names one means that one), else /usr/bin/python3, else
- * "python3" on the PATH; NULL if none answers. */
+ * "python3" on the PATH; NULL if none answers, with gil_py_why set. */
 static const char *gil_py_find(void)
 {
 	static const char *const tries[] = { "/usr/bin/python3", "python3" };
 	const char *env = getenv("CONTEND_PYTHON");
+	char why[300];
 
-	for (int i = -1; i < 2; i++) {
-		const char *p = i < 0 ? env : tries[i];
-		char *argv[] = { (char *)p, "-c", "import socket, threading", NULL };
-		pid_t pid;
-		int status = -1;
-
-		if (!p || !p[0] || (i >= 0 && env && env[0]))
-			continue;
-		if (posix_spawnp(&pid, p, NULL, NULL, argv, environ) != 0)
-			continue;
-		while (waitpid(pid, &status, 0) < 0)
-			if (errno != EINTR)
-				break;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			return p;
+	if (env && env[0]) {
+		if (gil_py_try(env, why, sizeof(why)) == 0)
+			return env;
+		snprintf(gil_py_why, sizeof(gil_py_why), "CONTEND_PYTHON=%.100s: %s (name a "
+			 "python3, or unset it)", env, why);
+		return NULL;
 	}
+	for (int i = 0; i < 2; i++)
+		if (gil_py_try(tries[i], why, sizeof(why)) == 0)
+			return tries[i];
+	snprintf(gil_py_why, sizeof(gil_py_why), "no python3 that imports socket and threading "
+		 "(install python3, or set CONTEND_PYTHON)");
 	return NULL;
 }
 
@@ -150,8 +205,7 @@ static int gil_py_setup_common(struct bench_state *st, int convoy)
 	st->priv = s;
 	s->sv[0] = s->sv[1] = -1;
 	if (!(s->python = gil_py_find()))
-		return bench_skip(st, "no python3 that imports socket and threading (install "
-				  "python3, or set CONTEND_PYTHON)");
+		return bench_skip(st, gil_py_why);
 	if (convoy) {
 		s->cpu = (int)bench_param_int(st, "cpu");
 		s->msg = (size_t)bench_param_int(st, "msg_bytes");

@@ -310,6 +310,11 @@ static int cli_option(const struct cli_opt *o, const char *v, struct cli_args *a
 int cli_parse(enum cli_cmd cmd, int argc, char **argv, struct cli_args *a,
 	      char *err, size_t errlen)
 {
+	/* The value each option was given, to refuse a second one: the
+	 * last silently winning hides a typo in a long line.  --param is
+	 * repeatable (one key each), and a flag given twice loses nothing. */
+	const char *given[CLI_NOPTS] = { 0 };
+
 	a->cmd = cmd;
 	for (int i = 0; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL, *eq;
@@ -352,6 +357,13 @@ int cli_parse(enum cli_cmd cmd, int argc, char **argv, struct cli_args *a,
 			snprintf(err, errlen, "--%s takes no value", o->name);
 			return -EINVAL;
 		}
+		if (o->arg && o->id != OPT_PARAM && given[o - cli_opts]) {
+			snprintf(err, errlen, "--%s is given twice ('%s', then '%s'); give it once%s",
+				 o->name, given[o - cli_opts], val, o->id == OPT_THREADS ||
+				 o->id == OPT_PLACEMENT ? ", as one list" : "");
+			return -EINVAL;
+		}
+		given[o - cli_opts] = val;
 		if (cli_option(o, val, a, err, errlen) < 0)
 			return -EINVAL;
 	}

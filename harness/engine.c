@@ -145,8 +145,8 @@ static const char *engine_value(struct engine_plan *p, const struct bench_desc *
 
 	if (bp->min >= bp->max) {	/* free text */
 		if (bp->choices && !engine_is_choice(bp->choices, v)) {
-			engine_fail(p, "--param %s=%s: %s takes one of %s", bp->name, v, d->name,
-				    bp->choices);
+			engine_fail(p, "--param %s=%s: %s takes one of %s (%s)", bp->name, v,
+				    d->name, bp->choices, bp->help);
 			return NULL;
 		}
 		return v;
@@ -432,12 +432,28 @@ static int engine_select_all(struct engine_plan *p, const struct cli_args *a,
 					   "(see 'contend list --long')", a->param[q].key);
 	}
 	if (a->mode) {
-		int any = 0;
-		for (int i = 0; i < nsel; i++)
+		const char *how = a->mode == BENCH_MODE_THREAD ? "thread" : "process";
+		char left[200] = "";
+		int any = 0, out = 0;
+		size_t off = 0;
+
+		for (int i = 0; i < nsel; i++) {
 			any |= (sel[i]->modes & a->mode) != 0;
+			if (sel[i]->modes & a->mode)
+				continue;
+			/* Left out by --mode: said, never silently gone. */
+			if (off < sizeof(left))
+				off += (size_t)snprintf(left + off, sizeof(left) - off, "%s%s",
+							out ? ", " : "", sel[i]->name);
+			out++;
+		}
 		if (!any)
 			return engine_fail(p, "--mode %s: none of the selected benchmarks runs that way",
-					   a->mode == BENCH_MODE_THREAD ? "thread" : "process");
+					   how);
+		if (out)
+			engine_note(p, "--mode %s: %d selected benchmark%s no %s mode, left out: %s%s",
+				    how, out, out == 1 ? " has" : "s have", how, left,
+				    off >= sizeof(left) ? "..." : "");
 	}
 	return nsel;
 }
@@ -460,6 +476,15 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 	p->min_time = a->min_time > 0 ? a->min_time : d->min_time > 0 ? d->min_time :
 		      quick ? 0.02 : 0.1;
 	p->budget = engine_budget(a->timeout > 0 ? a->timeout : d->timeout, p->reps, p->min_time);
+	if (p->budget < p->reps * p->min_time) {
+		/* Not even the measured repetitions fit: it could only fail
+		 * every configuration. */
+		engine_fail(p, "--timeout %g: shorter than the %d repetitions of %g s it must "
+			    "allow (%g s, before calibration and warm-up); give more, or leave it "
+			    "out (default: %.2g s)", p->budget, p->reps, p->min_time,
+			    p->reps * p->min_time, engine_budget(0, p->reps, p->min_time));
+		goto out;
+	}
 	if ((nsel = engine_select_all(p, a, sel)) < 0 || engine_threads(a, threads, &nthreads) < 0)
 		goto out;
 	for (int i = 0; i < nsel; i++) {

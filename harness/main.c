@@ -26,6 +26,7 @@
 #include "harness/compare.h"
 #include "harness/engine.h"
 #include "harness/envinfo.h"
+#include "harness/parse.h"
 #include "harness/plot.h"
 #include "harness/report.h"
 #include "harness/resume.h"
@@ -37,13 +38,16 @@
 static int bad_input(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad_input(const char *fmt, ...)
 {
+	/* The message echoes what was given (a name, a plan line, a file's
+	 * header): bytes a terminal would hide or act on, a byte-order mark
+	 * among them, are shown escaped. */
+	char msg[2048], shown[4 * sizeof(msg)];
 	va_list ap;
 
-	fputs("contend: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "contend: %s\n", parse_escape(msg, shown, sizeof(shown)));
 	return EXIT_BAD_INPUT;
 }
 
@@ -635,23 +639,13 @@ static void sweep_drop_done(struct engine_plan **plans, int n, const struct csv_
 }
 
 /* plan.txt: the plan lines with the sweep's own options folded in, so
- * that --resume reruns exactly what was asked. */
-static void sweep_plan_text(struct csv_writer *w, const struct sweep_line *lines, int n,
-			    const struct cli_args *a, const char *counters)
+ * that --resume reruns exactly what was asked.  A line's own --reps (or
+ * --min-time, --timeout, --quick) is what it ran with, and is not given
+ * twice. */
+static void sweep_plan_text(struct csv_writer *w, const struct sweep_line *lines,
+			    const struct cli_args *la, int n, const struct cli_args *a,
+			    const char *counters)
 {
-	char extra[200] = "";
-	int off = 0;
-
-	if (a->reps)
-		off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --reps %d", a->reps);
-	if (a->min_time > 0)
-		off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --min-time %.17g",
-				a->min_time);
-	if (a->timeout > 0)
-		off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --timeout %.17g",
-				a->timeout);
-	if (a->quick)
-		snprintf(extra + off, sizeof(extra) - (size_t)off, " --quick");
 	static const char head[] = "# contend sweep plan: one line of 'run' arguments per "
 				   "configuration group\n# counters: ";
 
@@ -659,6 +653,20 @@ static void sweep_plan_text(struct csv_writer *w, const struct sweep_line *lines
 	csv_write_raw(w, counters, strlen(counters));
 	csv_write_raw(w, "\n", 1);
 	for (int i = 0; i < n; i++) {
+		char extra[200] = "";
+		int off = 0;
+
+		if (a->reps && !la[i].reps)
+			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --reps %d",
+					a->reps);
+		if (a->min_time > 0 && !(la[i].min_time > 0))
+			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --min-time %.17g",
+					a->min_time);
+		if (a->timeout > 0 && !(la[i].timeout > 0))
+			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --timeout %.17g",
+					a->timeout);
+		if (a->quick && !la[i].quick)
+			snprintf(extra + off, sizeof(extra) - (size_t)off, " --quick");
 		csv_write_raw(w, lines[i].text, strlen(lines[i].text));
 		csv_write_raw(w, extra, strlen(extra));
 		csv_write_raw(w, "\n", 1);
@@ -699,6 +707,11 @@ static int cmd_sweep(const struct cli_args *a)
 		if (access(planfile, R_OK) < 0)
 			return bad_input("--resume %s: not a run folder of contend sweep (no readable "
 					 "plan.txt: %s)", a->resume, strerror(errno));
+		struct stat st;
+
+		if (stat(planfile, &st) == 0 && S_ISDIR(st.st_mode))
+			return bad_input("--resume %s: its plan.txt is a folder, not the plan file "
+					 "the sweep wrote there", a->resume);
 		if (!a->preset)
 			preset = planfile;
 	}
@@ -805,7 +818,7 @@ static int cmd_sweep(const struct cli_args *a)
 	if (o.w[idx[F_ENV]])
 		envinfo_csv(&e, o.w[idx[F_ENV]]);
 	if (o.w[idx[F_PLAN]])
-		sweep_plan_text(o.w[idx[F_PLAN]], lines, nlines, a, counters);
+		sweep_plan_text(o.w[idx[F_PLAN]], lines, la, nlines, a, counters);
 	struct { int f; enum runner_status s; } outcome[] = {
 		{ F_FAILED, RUNNER_FAILED }, { F_SKIPPED, RUNNER_SKIPPED },
 	};

@@ -187,3 +187,61 @@ int parse_seconds(const char *s, double *out, char *err, size_t errlen)
 	*out = v;
 	return 0;
 }
+
+/* The length of the valid UTF-8 sequence at s (1 for ASCII), its code
+ * point in *cp; 0 for a byte that starts none (overlong forms and
+ * surrogates included). */
+static size_t parse_utf8(const unsigned char *s, unsigned *cp)
+{
+	static const unsigned least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+	unsigned c = n == 1 ? s[0] : s[0] & (0x7fu >> n);
+
+	if (!n || s[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* the NUL at the end included */
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Characters a terminal does not show as themselves: controls (C0, DEL,
+ * C1), the soft hyphen, zero-width and direction marks, and the
+ * byte-order mark. */
+static int parse_invisible(unsigned c)
+{
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == 0xad ||
+	       (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	       (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+}
+
+char *parse_escape(const char *src, char *dst, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0;
+
+	if (!len)
+		return dst;
+	while (*s) {
+		unsigned c = 0;
+		size_t n = parse_utf8(s, &c), k = n ? n : 1;
+		int hide = !n || parse_invisible(c);
+
+		if (o + (hide ? 4 * k : k) >= len)
+			break;		/* cut at a whole character */
+		for (size_t i = 0; i < k; i++) {
+			if (hide)
+				o += (size_t)snprintf(dst + o, len - o, "\\x%02x", s[i]);
+			else
+				dst[o++] = (char)s[i];
+		}
+		s += k;
+	}
+	dst[o] = '\0';
+	return dst;
+}

@@ -42,6 +42,15 @@ int parse_split(const char *s, char sep, const char *what, char ***items, size_t
 		char *err, size_t errlen);
 void parse_split_free(char **items, size_t n);
 
+/*
+ * src as a message may show it: bytes that are not UTF-8, and
+ * characters a terminal would not show as themselves (controls, a
+ * byte-order mark, zero-width and direction marks), as \xNN per byte;
+ * everything else as is.  Cut at a whole character to fit len bytes;
+ * returns dst.
+ */
+char *parse_escape(const char *src, char *dst, size_t len);
+
 /* A positive finite number of seconds, like "0.5" or "2". */
 int parse_seconds(const char *s, double *out, char *err, size_t errlen);
 

@@ -37,8 +37,16 @@
 #ifndef CONTEND_PLOT_H
 #define CONTEND_PLOT_H
 
-/* Returns the process exit status: 0, 1 (gnuplot failed), 2 (bad input:
- * unreadable or malformed CSV, no gnuplot). */
+/*
+ * Returns the process exit status: 0, 1 (gnuplot failed, a bad chart
+ * script), 2 (bad input, one line, before any chart is drawn: an
+ * unreadable or malformed results.csv or histograms.csv, a value that
+ * is not a number, a chart path that is a folder or a link to nothing,
+ * a folder that cannot be written; and no gnuplot), or 128 + the signal
+ * when SIGINT, SIGTERM or SIGHUP stopped it (the chart being drawn is
+ * left out, whole charts before it stay).  A chart with no data (a
+ * counter column of a run swept with --counters none) is a notice.
+ */
 int plot_render(const char *dir);
 
 #endif

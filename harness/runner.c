@@ -175,6 +175,9 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 		return -ENOMEM;
 	r->status = RUNNER_FAILED;
 	snprintf(r->reason, sizeof(r->reason), "runner exited without a result");
+	/* Until the runner names its first stage: a budget that ends
+	 * before it does must still say where. */
+	snprintf(r->stage, sizeof(r->stage), "starting the runner");
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {

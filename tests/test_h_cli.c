@@ -109,9 +109,9 @@ Test(cli, messages_say_what_is_wrong, .timeout = 60)
 	CLI(&r, "run", "--help");
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.out, "DESIGN.md") == NULL, "--help cites a file users do not have");
-	CLI(&r, "run", "selftest.hang", "--quick", "--timeout", "1e-3", "--counters", "none");
+	CLI(&r, "run", "selftest.hang", "--quick", "--timeout", "1", "--counters", "none");
 	cr_assert_eq(r.status, 1);
-	cr_assert(strstr(r.err, "time budget of 0.001 s"), "%s", r.err);
+	cr_assert(strstr(r.err, "time budget of 1 s"), "%s", r.err);
 }
 
 /* Output paths that need a place made for them. */
@@ -942,5 +942,174 @@ Test(cli, resumed_sweep_equals_a_whole_one, .timeout = 300)
 	cr_assert_eq(system(cmd), 0);
 	CLI(&r, "sweep", "--resume", part);
 	cli_expect_bad(&r, "the folder holds two runs");
+	cli_rmdir(dir);
+}
+
+/* What an audit's probes found accepted or muddled: each is one line
+ * naming the problem, exit 2, before any work. */
+Test(cli, audit_probes_refused_in_one_line, .timeout = 120)
+{
+	static const struct {
+		char *argv[10];
+		const char *needle, *absent;
+	} cases[] = {
+		/* An option given twice: the last value used to win. */
+		{ .argv = { "run", "selftest.spin", "--reps", "3", "--reps", "4" },
+		  .needle = "--reps is given twice" },
+		{ .argv = { "run", "selftest.spin", "--mode", "thread", "--mode", "process" },
+		  .needle = "--mode is given twice" },
+		{ .argv = { "compare", "a", "b", "--threshold", "3", "--threshold=5" },
+		  .needle = "--threshold is given twice" },
+		{ .argv = { "run", "selftest.spin", "--threads", "1", "--threads", "2" },
+		  .needle = "--threads is given twice" },
+		{ .argv = { "sweep", "--min-time", "0.1", "--min-time", "0.2" },
+		  .needle = "--min-time is given twice" },
+		/* An interval that old (or none) would ignore. */
+		{ .argv = { "run", "gil.interval", "--param", "gil=old" }, .needle = "switch interval" },
+		{ .argv = { "run", "gil.interval", "--param", "gil=new,none" },
+		  .needle = "gil=none" },
+		/* A budget nothing fits in: it failed every configuration,
+		 * "while " and a blank where the stage goes. */
+		{ .argv = { "run", "selftest.spin", "--timeout", "1e-9" },
+		  .needle = "--timeout 1e-09: shorter than",
+		  .absent = "while" },
+		{ .argv = { "run", "selftest.spin", "--quick", "--timeout", "0.05" },
+		  .needle = "--timeout 0.05" },
+		/* Bytes a terminal hides or acts on, and a byte-order mark. */
+		{ .argv = { "run", "lock.mu\x01tex\x1b[2J" }, .needle = "'lock.mu\\x01tex\\x1b[2J'" },
+		{ .argv = { "run", "\xef\xbb\xbflock.mutex" }, .needle = "'\\xef\\xbb\\xbflock.mutex'" },
+		{ .argv = { "run", "lock.\xff" }, .needle = "'lock.\\xff'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct cli_run r;
+
+		cli_exec_how(&r, NULL, (char *const[]){ (char *)cli_bin(), cases[i].argv[0],
+			     cases[i].argv[1], cases[i].argv[2], cases[i].argv[3],
+			     cases[i].argv[4], cases[i].argv[5], cases[i].argv[6], NULL });
+		cli_expect_bad(&r, cases[i].needle);
+		if (cases[i].absent)
+			cr_assert(!strstr(r.err, cases[i].absent), "%s", r.err);
+		for (const char *c = r.err; *c; c++)
+			cr_assert(*c == '\n' || (unsigned char)*c >= 0x20, "case %zu: a raw byte "
+				  "0x%02x in: %s", i, (unsigned char)*c, r.err);
+	}
+}
+
+/* --resume D where D/plan.txt is a folder: the message is about the run
+ * folder, not --preset (which was not given). */
+Test(cli, resume_with_a_folder_for_a_plan, .timeout = 30)
+{
+	static struct cli_run r;
+	char dir[64], path[128];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/plan.txt", dir);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	CLI(&r, "sweep", "--resume", dir);
+	cli_expect_bad(&r, "plan.txt is a folder");
+	cr_assert(!strstr(r.err, "--preset"), "%s", r.err);
+	cli_rmdir(dir);
+}
+
+/* A plan line's own --reps and the sweep's: plan.txt keeps the line's
+ * once (it had both, and --resume took the sweep's). */
+Test(cli, plan_txt_gives_each_option_once, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[128], path[160], text[1024];
+	FILE *f;
+	size_t n;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cli_write_str(plan, "selftest.spin --threads 1 --mode thread --reps 2 --param k_ns=1000\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none", "--reps", "3",
+	    "--min-time", "0.01");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(path, sizeof(path), "%s/plan.txt", run);
+	cr_assert_not_null(f = fopen(path, "r"));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	cr_assert(strstr(text, "--reps 2 --param k_ns=1000 --min-time 0.01\n"), "%s", text);
+	cr_assert(!strstr(text, "--reps 3"), "%s", text);
+	/* and a resume reads it back */
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	unlink(path);
+	CLI(&r, "sweep", "--resume", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cli_rmdir(dir);
+}
+
+/* compare of two runs with no configuration in common: exit 2 (README),
+ * not 1 as if the code had regressed. */
+Test(cli, compare_of_runs_sharing_nothing_is_exit_2, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], a[128], b[128];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(a, sizeof(a), "%s/a.csv", dir);
+	snprintf(b, sizeof(b), "%s/b.csv", dir);
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=1000", "--threads", "1", "--mode",
+	    "thread", "--reps", "2", "--min-time", "0.01", "--counters", "none", "--out", a);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=2000", "--threads", "1", "--mode",
+	    "thread", "--reps", "2", "--min-time", "0.01", "--counters", "none", "--out", b);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	CLI(&r, "compare", a, b);
+	cr_assert_eq(r.status, 2, "status %d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "share no configuration"), "%s", r.err);
+	cli_rmdir(dir);
+}
+
+/* Benchmarks --mode leaves out are named in a notice, not gone without
+ * a word. */
+Test(cli, mode_names_what_it_leaves_out, .timeout = 120)
+{
+	static struct cli_run r;
+
+	CLI(&r, "run", "ctx.thread.futex", "ctx.process.futex", "--mode", "process", "--reps",
+	    "2", "--min-time", "0.01", "--counters", "none", "--placement", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "notice: --mode process: 1 selected benchmark has no process "
+			 "mode, left out: ctx.thread.futex"), "%s", r.err);
+}
+
+/* CONTEND_PYTHON naming a missing, non-executable or broken file: the
+ * configuration is skipped with the path and the cause, and nothing the
+ * broken interpreter says lands in the progress line. */
+Test(cli, a_bad_contend_python_is_named, .timeout = 120)
+{
+	char dir[64], noexec[128], broken[128];
+	const char *paths[] = { "/nonexistent/python3", noexec, broken };
+	const char *causes[] = { "No such file", "Permission denied",
+				 "exited with status 3: Fatal Python error: init" };
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(noexec, sizeof(noexec), "%s/noexec", dir);
+	snprintf(broken, sizeof(broken), "%s/broken", dir);
+	cli_write_str(noexec, "#!/bin/sh\nexit 0\n");
+	cli_write_str(broken, "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\n"
+			      "echo 'Fatal Python error: init' >&2\nexit 3\n");
+	cr_assert_eq(chmod(noexec, 0644), 0);
+	cr_assert_eq(chmod(broken, 0755), 0);
+	for (int i = 0; i < 3; i++) {
+		static struct cli_run r;
+
+		setenv("CONTEND_PYTHON", paths[i], 1);
+		CLI(&r, "run", "gil.cpython.cpu", "--quick", "--reps", "1", "--counters", "none");
+		unsetenv("CONTEND_PYTHON");
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_assert(strstr(r.err, "skipped: CONTEND_PYTHON=") && strstr(r.err, paths[i]) &&
+			  strstr(r.err, causes[i]), "%s", r.err);
+		for (const char *l = r.err; *l; l = strchr(l, '\n') + 1) {
+			cr_assert(strncmp(l, "contend: ", 9) == 0, "a line not contend's: %s", r.err);
+			if (!strchr(l, '\n'))
+				break;
+		}
+	}
 	cli_rmdir(dir);
 }

@@ -6,10 +6,14 @@
  * text to compare; the data file is compared byte for byte against a
  * hand-made pivot of a hand-made results.csv and histograms.csv.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/check.h"
 #include "tests/h_util.h"
@@ -147,4 +151,186 @@ Test(plot, a_bad_spec_is_named, .timeout = 60)
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.err, "fam.gp") && strstr(r.err, "# contend:"), "%s", r.err);
 	cli_rmdir(dir);
+}
+
+/* A run folder of plot_results (and plot_hist, unless hist is NULL) in
+ * dir/run, its charts in dir/plots; the run's path into run. */
+static void plot_folder(const char *dir, const char *results, const char *hist, char *run,
+			size_t len)
+{
+	char path[256];
+
+	snprintf(run, len, "%s/run", dir);
+	snprintf(path, sizeof(path), "%s/plots", dir);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	setenv("CONTEND_PLOTS_DIR", path, 1);
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	cli_write_str(path, results);
+	if (hist) {
+		snprintf(path, sizeof(path), "%s/histograms.csv", run);
+		cli_write_str(path, hist);
+	}
+}
+
+/* SIGTERM or Ctrl-C while gnuplot draws: gnuplot is stopped, no image is
+ * left half made, and plot says so and exits 128 + the signal (it used
+ * to ignore SIGTERM and draw on). */
+Test(plot, a_stop_signal_stops_it, .timeout = 60)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+	for (int i = 0; i < 3; i++) {
+		static struct cli_run r;
+		char dir[64], run[128], path[256];
+		struct cli_how how = { .sig = sigs[i], .after_ms = 300 };
+		struct stat st;
+
+		cli_tmpdir(dir, sizeof(dir));
+		plot_folder(dir, plot_results, NULL, run, sizeof(run));
+		/* (in name order: fam-a, then fam-z) */
+		snprintf(path, sizeof(path), "%s/plots/fam-a.gp", dir);
+		cli_write_str(path, "# contend: metric=tput group=bench series=threads\n"
+				    "set print '-'\npause 100\nprint 'drawn'\n");
+		snprintf(path, sizeof(path), "%s/plots/fam-z.gp", dir);
+		cli_write_str(path, "# contend: metric=tput group=bench series=threads\n"
+				    "set print '-'\nprint 'drawn'\n");
+		CLI_HOW(&r, &how, "plot", run);
+		cr_assert_eq(r.status, 128 + sigs[i], "signal %d: status %d: %s", sigs[i], r.status,
+			     r.err);
+		cr_assert(strstr(r.err, "stopped by"), "%s", r.err);
+		cr_assert_eq(cli_lines(r.err), 1, "%s", r.err);
+		cli_expect_no_temp(run);
+		snprintf(path, sizeof(path), "%s/fam-a.png", run);
+		cr_assert_neq(stat(path, &st), 0, "an image of a stopped chart");
+		snprintf(path, sizeof(path), "%s/fam-z.png", run);
+		cr_assert_neq(stat(path, &st), 0, "a chart drawn after the stop");
+		cli_rmdir(dir);
+	}
+}
+
+/* A damaged histograms.csv or a value that is not a number is bad input:
+ * FILE:LINE, exit 2, nothing drawn (it used to be a notice and exit 0). */
+Test(plot, damaged_data_is_bad_input, .timeout = 60)
+{
+	static const char hist_head[] =
+		"run_id,bench,mode,placement,threads,params,metric,bucket_lo_ns,bucket_hi_ns,"
+		"count\n";
+	static const struct {
+		const char *results, *hist, *needle;
+	} cases[] = {
+		/* cut in the middle of a row */
+		{ plot_results, "run_id,bench,mode,placement,threads,params,metric,bucket_lo_ns,"
+				"bucket_hi_ns,count\nr1,fam.a,thread,none,2,k=0,wait,5,5,7\n"
+				"r1,fam.a,thread,none,1,k=0,wa", "histograms.csv:3:" },
+		/* garbage */
+		{ plot_results, "\x89PNG\r\n\x1a\n\x01\x02,\x03\"\x04\n", "histograms.csv:" },
+		/* a count that is not a number, a negative or fractional count */
+		{ plot_results, NULL, "histograms.csv:3: count 'many'" },
+		{ plot_results, NULL, "histograms.csv:3: count '-3'" },
+		{ plot_results, NULL, "histograms.csv:3: count '2.5'" },
+		/* a bucket edge that is not a number */
+		{ plot_results, NULL, "histograms.csv:3: bucket_hi_ns 'x'" },
+		/* a median that is not a number */
+		{ "run_id,bench,mode,placement,threads,params,metric,unit,median,ci95_lo,ci95_hi\n"
+		  "r1,fam.a,thread,none,1,k=0,tput,ops/s,100,90,110\n"
+		  "r1,fam.a,thread,none,2,k=0,tput,ops/s,fast,45,55\n", "", "results.csv:3: median" },
+		{ "run_id,bench,mode,placement,threads,params,metric,unit,median,ci95_lo,ci95_hi\n"
+		  "r1,fam.a,thread,none,1,k=0,tput,ops/s,100,90,1e999\n", "", "results.csv:2: ci95_hi" },
+	};
+	static const char *const rows[] = { "many", "-3", "2.5" };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct cli_run r;
+		char dir[64], run[128], hist[512];
+
+		if (!cases[i].hist && i < 5)
+			snprintf(hist, sizeof(hist), "%sr1,fam.a,thread,none,2,k=0,wait,5,5,7\n"
+				 "r1,fam.a,thread,none,1,k=0,wait,0,10,%s\n", hist_head, rows[i - 2]);
+		else if (!cases[i].hist)
+			snprintf(hist, sizeof(hist), "%sr1,fam.a,thread,none,2,k=0,wait,5,5,7\n"
+				 "r1,fam.a,thread,none,1,k=0,wait,0,x,1\n", hist_head);
+		else
+			snprintf(hist, sizeof(hist), "%s", cases[i].hist[0] ? cases[i].hist : plot_hist);
+		cli_tmpdir(dir, sizeof(dir));
+		plot_folder(dir, cases[i].results, hist, run, sizeof(run));
+		plot_script(dir, "plots/fam", "metric=tput group=bench series=threads");
+		plot_script(dir, "plots/fam-cdf", "chart=cdf metric=wait");
+		CLI(&r, "plot", run);
+		cli_expect_bad(&r, cases[i].needle);
+		cr_assert_eq(cli_count_files(run), 2, "case %zu: charts drawn from bad data", i);
+		cli_rmdir(dir);
+	}
+}
+
+/* A run swept with --counters none has no counter columns: a chart of
+ * one is a notice and no chart, the others are drawn, exit 0 (it was
+ * exit 1). */
+Test(plot, a_chart_of_a_counter_not_counted_is_a_notice, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], run[128];
+
+	cli_tmpdir(dir, sizeof(dir));
+	plot_folder(dir, "run_id,bench,mode,placement,threads,params,metric,unit,median,ci95_lo,"
+			 "ci95_hi\nr1,fam.a,thread,none,1,k=0,tput,ops/s,100,90,110\n", NULL, run,
+		    sizeof(run));
+	plot_script(dir, "plots/fam", "metric=tput group=bench series=threads");
+	plot_script(dir, "plots/fam-switches", "metric=tput column=ctx_switches_per_op "
+					       "group=bench series=threads");
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "notice: fam-switches") && strstr(r.err, "ctx_switches_per_op"),
+		  "%s", r.err);
+	cr_assert(strstr(r.out, "fam.png"), "%s", r.out);
+	cli_rmdir(dir);
+}
+
+/* Where the charts cannot go (a dangling link or a folder at a chart's
+ * path, a read-only folder): one line naming it, exit 2, before any
+ * chart is drawn.  The link was reported as "gnuplot is not installed";
+ * the read-only folder as seven lines after the first charts. */
+Test(plot, charts_that_cannot_be_written_are_refused_first, .timeout = 60)
+{
+	static const char *const what[] = { "link", "folder", "read-only" };
+
+	for (int i = 0; i < 3; i++) {
+		static struct cli_run r;
+		char dir[64], run[256], path[512];
+
+		cli_tmpdir(dir, sizeof(dir));
+		plot_folder(dir, plot_results, plot_hist, run, sizeof(run));
+		plot_script(dir, "plots/fam", "metric=tput group=bench series=threads");
+		plot_script(dir, "plots/fam-z", "metric=tput group=bench series=threads");
+		snprintf(path, sizeof(path), "%s/fam-z.png", run);
+		if (i == 0) {
+			cr_assert_eq(symlink("/nonexistent/contend-chart.png", path), 0);
+		} else if (i == 1) {
+			cr_assert_eq(mkdir(path, 0755), 0);
+		} else {
+			char tmp[128];
+
+			snprintf(tmp, sizeof(tmp), "%s/ro", dir);
+			cr_assert_eq(mkdir(tmp, 0755), 0);
+			if (mount("tmpfs", tmp, "tmpfs", 0, "size=64k") < 0) {
+				cr_log_warn("cannot mount a tmpfs (%s): read-only not checked",
+					    strerror(errno));
+				cli_rmdir(dir);
+				continue;
+			}
+			snprintf(path, sizeof(path), "%s/results.csv", tmp);
+			cli_write_str(path, plot_results);
+			cr_assert_eq(mount(NULL, tmp, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
+			snprintf(run, sizeof(run), "%s", tmp);
+		}
+		CLI(&r, "plot", run);
+		cli_expect_bad(&r, i == 0 ? "fam-z.png is a link to nothing" :
+			       i == 1 ? "fam-z.png is a folder" : "cannot write charts into");
+		cr_assert(!strstr(r.err, "gnuplot"), "%s: %s", what[i], r.err);
+		snprintf(path, sizeof(path), "%s/fam.dat", run);
+		cr_assert_neq(access(path, F_OK), 0, "%s: a chart drawn before the refusal", what[i]);
+		if (i == 2)
+			umount(run);
+		cli_rmdir(dir);
+	}
 }
