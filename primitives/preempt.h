@@ -56,6 +56,13 @@ uint64_t prim_preempt_seed(void);
 /* How many points in the calling thread yielded or spun so far: lets a
  * test prove that the library it runs against has its points in. */
 uint64_t prim_preempt_taken(void);
+/*
+ * The point every atomic operation of primitives/ passes first
+ * (primitives/atomic.h), and how many of them the calling thread passed
+ * so far, taken or not.
+ */
+void prim_preempt_atomic(void);
+uint64_t prim_preempt_atomics(void);
 #define PRIM_TEST_PREEMPT() prim_preempt_point()
 #else
 #define PRIM_TEST_PREEMPT() ((void)0)
