@@ -22,9 +22,9 @@
  * __ATOMIC_* orders are the same numbers.
  *
  * The point comes after the operands are evaluated and before the
- * operation; it touches nothing but thread-local state.  A
- * window between an atomic and a futex call is covered too: the futex
- * calls of primitives/futex.h are points of their own.
+ * operation; it touches nothing but thread-local state.  A window between
+ * an atomic and a futex call is covered too: the futex calls of
+ * primitives/futex.h are points of their own.
  *
  * Concurrency Kit's operations (lock_ck.h, ring_ck.h) are ck's inline
  * code and cannot be wrapped; tests/test_prim_preempt.c fails when any
