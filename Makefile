@@ -104,6 +104,8 @@ $(BUILD)/libcontend-prim-preempt.a: $(PRIM_PREEMPT_OBJ)
 	$(AR) rcs $@ $^
 
 $(patsubst %,$(BUILD)/%.o,$(TPRIM_SRC)): CFLAGS += -DPRIM_PREEMPT
+# It reads primitives/ to prove that every atomic there is a point.
+$(BUILD)/tests/test_prim_preempt.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\"
 
 $(BUILD)/tests/prim-tests: $(TPRIM_OBJ) $(BUILD)/libcontend-prim-preempt.a
 	@mkdir -p $(@D)

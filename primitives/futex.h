@@ -18,6 +18,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "primitives/preempt.h"
+
+/*
+ * A futex call is an atomic step of the protocol around it (the kernel
+ * compares the word and sleeps, or wakes, atomically), so in the test
+ * build it is a preemption point like every atomic of primitives/atomic.h:
+ * a window between an atomic and the sleep or the wake-up gets one.
+ */
+#ifdef PRIM_PREEMPT
+#define FUTEX_POINT()	prim_preempt_atomic()
+#else
+#define FUTEX_POINT()	((void)0)
+#endif
+
 /*
  * Sleep while *word == expected.  `rel` is a relative CLOCK_MONOTONIC
  * timeout or NULL for none.  Returns 0 when woken (possibly spuriously),
@@ -28,6 +42,7 @@ static inline int futex_wait(uint32_t *word, uint32_t expected,
 {
 	int op = FUTEX_WAIT | (shared ? 0 : FUTEX_PRIVATE_FLAG);
 
+	FUTEX_POINT();
 	if (syscall(SYS_futex, word, op, expected, rel, NULL, 0) == 0)
 		return 0;
 	return -errno;
@@ -42,6 +57,7 @@ static inline int futex_wait_until(uint32_t *word, uint32_t expected,
 {
 	int op = FUTEX_WAIT_BITSET | (shared ? 0 : FUTEX_PRIVATE_FLAG);
 
+	FUTEX_POINT();
 	if (syscall(SYS_futex, word, op, expected, abs, NULL,
 		    FUTEX_BITSET_MATCH_ANY) == 0)
 		return 0;
@@ -52,7 +68,10 @@ static inline int futex_wait_until(uint32_t *word, uint32_t expected,
 static inline int futex_wake(uint32_t *word, int n, int shared)
 {
 	int op = FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG);
-	long r = syscall(SYS_futex, word, op, n, NULL, NULL, 0);
+	long r;
+
+	FUTEX_POINT();
+	r = syscall(SYS_futex, word, op, n, NULL, NULL, 0);
 
 	return r < 0 ? -errno : (int)r;
 }

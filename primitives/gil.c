@@ -115,7 +115,7 @@ int gil_destroy(struct gil *g)
 {
 	/* Acquire: pairs with gil_vm_destroy's release, so that the last
 	 * interpreter's use of the gil happens before the frees below. */
-	if (__atomic_load_n(&g->vms, __ATOMIC_ACQUIRE) != 0)
+	if (prim_atomic_load_n(&g->vms, __ATOMIC_ACQUIRE) != 0)
 		return -EBUSY;
 	sem_destroy(&g->sem);
 	pthread_cond_destroy(&g->switch_cond);
@@ -135,30 +135,30 @@ enum gil_policy gil_policy_of(const struct gil *g)
 void gil_set_interval_us(struct gil *g, uint32_t us)
 {
 	/* Relaxed: the next wait uses whichever value it sees. */
-	__atomic_store_n(&g->interval_us, us ? us : 1, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&g->interval_us, us ? us : 1, __ATOMIC_RELAXED);
 }
 
 uint32_t gil_interval_us(const struct gil *g)
 {
-	return __atomic_load_n(&g->interval_us, __ATOMIC_RELAXED);
+	return prim_atomic_load_n(&g->interval_us, __ATOMIC_RELAXED);
 }
 
 uint32_t gil_owner(const struct gil *g)
 {
-	return __atomic_load_n(&g->owner, __ATOMIC_RELAXED);
+	return prim_atomic_load_n(&g->owner, __ATOMIC_RELAXED);
 }
 
 void gil_stats_get(const struct gil *g, struct gil_stats *out)
 {
 	/* Relaxed throughout: counters for a report, each one untorn. */
-	out->switches = __atomic_load_n(&g->switch_number, __ATOMIC_RELAXED);
-	out->drop_requests = __atomic_load_n(&g->drop_requests, __ATOMIC_RELAXED);
-	out->forced_drops = __atomic_load_n(&g->forced_drops, __ATOMIC_RELAXED);
-	out->takes = __atomic_load_n(&g->takes, __ATOMIC_RELAXED);
-	out->checks = __atomic_load_n(&g->checks, __ATOMIC_RELAXED);
-	out->violations = __atomic_load_n(&g->violations, __ATOMIC_RELAXED);
-	out->running = __atomic_load_n(&g->running, __ATOMIC_RELAXED);
-	out->max_running = __atomic_load_n(&g->max_running, __ATOMIC_RELAXED);
+	out->switches = prim_atomic_load_n(&g->switch_number, __ATOMIC_RELAXED);
+	out->drop_requests = prim_atomic_load_n(&g->drop_requests, __ATOMIC_RELAXED);
+	out->forced_drops = prim_atomic_load_n(&g->forced_drops, __ATOMIC_RELAXED);
+	out->takes = prim_atomic_load_n(&g->takes, __ATOMIC_RELAXED);
+	out->checks = prim_atomic_load_n(&g->checks, __ATOMIC_RELAXED);
+	out->violations = prim_atomic_load_n(&g->violations, __ATOMIC_RELAXED);
+	out->running = prim_atomic_load_n(&g->running, __ATOMIC_RELAXED);
+	out->max_running = prim_atomic_load_n(&g->max_running, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------------ */
@@ -167,7 +167,7 @@ void gil_stats_get(const struct gil *g, struct gil_stats *out)
 static void gil_violation(struct gil *g)
 {
 	/* Relaxed: a tally the test reads after joining every thread. */
-	__atomic_fetch_add(&g->violations, 1, __ATOMIC_RELAXED);
+	prim_atomic_fetch_add(&g->violations, 1, __ATOMIC_RELAXED);
 }
 
 /* vm enters bytecode: with a lock, nobody else may be inside. */
@@ -180,32 +180,32 @@ static void gil_check_enter(struct gil_vm *vm)
 		return;
 	/* Relaxed: the count is itself the thing under test; a lock that
 	 * excludes orders these RMWs, one that fails shows up in `prev`. */
-	prev = __atomic_fetch_add(&g->running, 1, __ATOMIC_RELAXED);
+	prev = prim_atomic_fetch_add(&g->running, 1, __ATOMIC_RELAXED);
 	if (g->policy != GIL_NONE && prev != 0)
 		gil_violation(g);
 	now = prev + 1;
-	max = __atomic_load_n(&g->max_running, __ATOMIC_RELAXED);
+	max = prim_atomic_load_n(&g->max_running, __ATOMIC_RELAXED);
 	while (now > max &&
-	       !__atomic_compare_exchange_n(&g->max_running, &max, now, true,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	       !prim_atomic_compare_exchange_n(&g->max_running, &max, now, true,
+					       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
 
 static void gil_check_leave(struct gil_vm *vm)
 {
 	if (vm->gil->flags & GIL_FLAG_CHECK)
-		__atomic_fetch_sub(&vm->gil->running, 1, __ATOMIC_RELAXED);
+		prim_atomic_fetch_sub(&vm->gil->running, 1, __ATOMIC_RELAXED);
 }
 
 void gil__check(struct gil_vm *vm)
 {
 	struct gil *g = vm->gil;
 
-	__atomic_fetch_add(&g->checks, 1, __ATOMIC_RELAXED);
+	prim_atomic_fetch_add(&g->checks, 1, __ATOMIC_RELAXED);
 	if (g->policy == GIL_NONE)
 		return;
-	if (__atomic_load_n(&g->owner, __ATOMIC_RELAXED) != vm->id ||
-	    __atomic_load_n(&g->running, __ATOMIC_RELAXED) != 1)
+	if (prim_atomic_load_n(&g->owner, __ATOMIC_RELAXED) != vm->id ||
+	    prim_atomic_load_n(&g->running, __ATOMIC_RELAXED) != 1)
 		gil_violation(g);
 }
 
@@ -236,8 +236,8 @@ static void gil_request_drop(struct gil *g)
 {
 	/* Relaxed: the holder only needs to see the bit eventually; what it
 	 * does about it goes through mutex again. */
-	__atomic_fetch_or(&g->holder->breaker, GIL__BREAK_DROP, __ATOMIC_RELAXED);
-	__atomic_store_n(&g->drop_requests, g->drop_requests + 1, __ATOMIC_RELAXED);
+	prim_atomic_fetch_or(&g->holder->breaker, GIL__BREAK_DROP, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&g->drop_requests, g->drop_requests + 1, __ATOMIC_RELAXED);
 }
 
 /* pthread_cond_timedwait for `us` microseconds from now; true if it
@@ -294,10 +294,10 @@ static void gil_take_cond(struct gil *g, struct gil_vm *vm, bool prio)
 	gil_must(pthread_mutex_lock(&g->switch_mutex), "lock switch");
 	g->locked = 1;
 	g->holder = vm;
-	__atomic_store_n(&g->owner, vm->id, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&g->owner, vm->id, __ATOMIC_RELAXED);
 	if (g->last_holder != vm) {
 		g->last_holder = vm;
-		__atomic_store_n(&g->switch_number, g->switch_number + 1, __ATOMIC_RELAXED);
+		prim_atomic_store_n(&g->switch_number, g->switch_number + 1, __ATOMIC_RELAXED);
 		if (g->flags & GIL_FLAG_CHECK)
 			g->switch_ns = gil_clock_ns();
 	}
@@ -329,12 +329,12 @@ static void gil_drop_cond(struct gil *g, struct gil_vm *vm)
 	/* Only this thread clears its DROP bit, and a waiter set it while
 	 * we held the lock, so the bit read here is the request of a
 	 * waiter that is still waiting: it will take the lock. */
-	if (__atomic_load_n(&vm->breaker, __ATOMIC_RELAXED) & GIL__BREAK_DROP) {
+	if (prim_atomic_load_n(&vm->breaker, __ATOMIC_RELAXED) & GIL__BREAK_DROP) {
 		gil__bump(&vm->forced_drops);
 		/* Relaxed RMW: droppers of different threads may overlap. */
-		__atomic_fetch_add(&g->forced_drops, 1, __ATOMIC_RELAXED);
+		prim_atomic_fetch_add(&g->forced_drops, 1, __ATOMIC_RELAXED);
 		gil_must(pthread_mutex_lock(&g->switch_mutex), "lock switch");
-		__atomic_fetch_and(&vm->breaker, ~GIL__BREAK_DROP, __ATOMIC_RELAXED);
+		prim_atomic_fetch_and(&vm->breaker, ~GIL__BREAK_DROP, __ATOMIC_RELAXED);
 		/* A loop, where CPython waits once: a spurious wake-up must
 		 * not let the dropper back in before the hand-over. */
 		while (g->last_holder == vm)
@@ -355,10 +355,10 @@ static void gil_take_sem(struct gil *g, struct gil_vm *vm)
 	}
 	/* The semaphore excludes: last_holder and the counters below are
 	 * touched by the holder only, ordered by sem_post/sem_wait. */
-	__atomic_store_n(&g->owner, vm->id, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&g->owner, vm->id, __ATOMIC_RELAXED);
 	if (g->last_holder != vm) {
 		g->last_holder = vm;
-		__atomic_store_n(&g->switch_number, g->switch_number + 1, __ATOMIC_RELAXED);
+		prim_atomic_store_n(&g->switch_number, g->switch_number + 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -389,7 +389,7 @@ void gil__take(struct gil_vm *vm, bool after_io)
 	else
 		gil_take_cond(g, vm, after_io && g->policy == GIL_IO_PRIORITY);
 	/* Holder-only writes from here to the drop. */
-	__atomic_store_n(&g->takes, g->takes + 1, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&g->takes, g->takes + 1, __ATOMIC_RELAXED);
 	gil__bump(&vm->takes);
 	if (vm->timed) {
 		t1 = vm->hooks.now_ns();
@@ -412,7 +412,7 @@ void gil__drop(struct gil_vm *vm)
 		vm->hooks.on_hold(vm->hooks.ctx, vm->hooks.now_ns() - vm->hold_start_ns);
 	/* Cleared before the release: once released, the word is the next
 	 * holder's to set. */
-	__atomic_store_n(&g->owner, 0, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&g->owner, 0, __ATOMIC_RELAXED);
 	if (g->policy == GIL_OLD)
 		gil_drop_sem(g);
 	else
@@ -422,13 +422,13 @@ void gil__drop(struct gil_vm *vm)
 void gil__yield(struct gil_vm *vm)
 {
 	struct gil *g = vm->gil;
-	uint64_t before = __atomic_load_n(&g->switch_number, __ATOMIC_RELAXED);
+	uint64_t before = prim_atomic_load_n(&g->switch_number, __ATOMIC_RELAXED);
 
 	gil__drop(vm);
 	gil__take(vm, false);
 	/* Forced switching: another thread took the lock in between (one
 	 * switch) and we took it from that thread (another). */
 	if ((g->flags & GIL_FLAG_CHECK) && g->policy != GIL_OLD &&
-	    __atomic_load_n(&g->switch_number, __ATOMIC_RELAXED) < before + 2)
+	    prim_atomic_load_n(&g->switch_number, __ATOMIC_RELAXED) < before + 2)
 		gil_violation(g);
 }

@@ -64,9 +64,9 @@ static int GIL_EVAL_NAME(struct gil_vm *vm, const struct gil_code *c, int64_t *r
 	 * release (the last one would free the object and must follow the
 	 * owner's writes), as reference counting needs. */
 #define GIL_INCREF() do { if (GIL_EVAL_ATOMIC_RC) \
-	__atomic_fetch_add(refcnt, 1, __ATOMIC_RELAXED); } while (0)
+	prim_atomic_fetch_add(refcnt, 1, __ATOMIC_RELAXED); } while (0)
 #define GIL_DECREF() do { if (GIL_EVAL_ATOMIC_RC) \
-	__atomic_fetch_sub(refcnt, 1, __ATOMIC_RELEASE); } while (0)
+	prim_atomic_fetch_sub(refcnt, 1, __ATOMIC_RELEASE); } while (0)
 #define GIL_DISPATCH() do { n++; goto *ops[ip->op]; } while (0)
 	/* GIL_OLD, after a ticking opcode: the ticker is the gil's, and
 	 * only the lock's holder touches it (the semaphore orders the
@@ -80,7 +80,7 @@ static int GIL_EVAL_NAME(struct gil_vm *vm, const struct gil_code *c, int64_t *r
 #define GIL_JUMP_TO(to, ticks) do {					\
 	if ((to) <= ip) {						\
 		if (__builtin_expect(					\
-			__atomic_load_n(&vm->breaker, __ATOMIC_RELAXED) != 0, 0)) { \
+			prim_atomic_load_n(&vm->breaker, __ATOMIC_RELAXED) != 0, 0)) { \
 			rc = gil_vm_break(vm, base, n);			\
 			if (rc)						\
 				goto out;				\
@@ -180,7 +180,7 @@ op_return:
 	/* The reference goes to the caller: no count changes. */
 	*result = *--sp;
 out:
-	__atomic_store_n(&vm->instructions, base + n, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&vm->instructions, base + n, __ATOMIC_RELAXED);
 	return rc;
 #undef GIL_INCREF
 #undef GIL_DECREF

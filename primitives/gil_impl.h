@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "primitives/arch/cpu.h"
+#include "primitives/atomic.h"
 #include "primitives/gil.h"
 
 /* Bits of an interpreter's eval breaker: any bit set sends the next
@@ -116,7 +117,7 @@ void gil__check(struct gil_vm *vm);
 static inline void gil__set_state(struct gil_vm *vm, enum gil_vm_state s)
 {
 	/* Relaxed: a report for observers, ordering nothing. */
-	__atomic_store_n(&vm->state, (uint32_t)s, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&vm->state, (uint32_t)s, __ATOMIC_RELAXED);
 }
 
 /* Add 1 to a counter that only the calling thread writes. */
@@ -124,7 +125,7 @@ static inline void gil__bump(uint64_t *c)
 {
 	/* Relaxed load and store, no RMW: there is one writer, and readers
 	 * only need an untorn value. */
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	prim_atomic_store_n(c, prim_atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
 #endif

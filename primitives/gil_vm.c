@@ -131,9 +131,9 @@ out:
 static __attribute__((noinline)) int gil_vm_break(struct gil_vm *vm, uint64_t base,
 						  uint64_t n)
 {
-	uint32_t b = __atomic_load_n(&vm->breaker, __ATOMIC_RELAXED);
+	uint32_t b = prim_atomic_load_n(&vm->breaker, __ATOMIC_RELAXED);
 
-	__atomic_store_n(&vm->instructions, base + n, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&vm->instructions, base + n, __ATOMIC_RELAXED);
 	if (b & GIL__BREAK_CHECK)
 		gil__check(vm);
 	if (b & GIL__BREAK_STOP)
@@ -153,7 +153,7 @@ static __attribute__((noinline)) int gil_vm_break(struct gil_vm *vm, uint64_t ba
 static __attribute__((noinline)) void gil_vm_tick(struct gil_vm *vm, int64_t *ticker,
 						  uint64_t count)
 {
-	__atomic_store_n(&vm->instructions, count, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&vm->instructions, count, __ATOMIC_RELAXED);
 	*ticker = vm->gil->check_ticks;
 	gil__drop(vm);
 	gil__take(vm, false);
@@ -166,7 +166,7 @@ static int64_t gil_vm_call(struct gil_vm *vm, const struct gil_builtin *bi,
 
 	if (!bi->blocking)
 		return bi->fn(vm, args);
-	__atomic_store_n(&vm->instructions, count, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&vm->instructions, count, __ATOMIC_RELAXED);
 	gil__bump(&vm->blocking_calls);
 	/* Py_BEGIN_ALLOW_THREADS ... Py_END_ALLOW_THREADS */
 	gil__drop(vm);
@@ -204,8 +204,8 @@ int gil_vm_create(struct gil_vm **out, struct gil *g, const struct gil_hooks *ho
 	memset(vm, 0, sizeof(*vm));
 	vm->gil = g;
 	/* Relaxed: ids need only be unique. */
-	vm->id = __atomic_add_fetch(&g->next_id, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&g->vms, 1, __ATOMIC_RELAXED);
+	vm->id = prim_atomic_add_fetch(&g->next_id, 1, __ATOMIC_RELAXED);
+	prim_atomic_fetch_add(&g->vms, 1, __ATOMIC_RELAXED);
 	vm->refcnt = (g->flags & GIL_FLAG_SHARED_OBJECTS) ? &g->shared_refcnt : &vm->own_refcnt;
 	if (g->flags & GIL_FLAG_CHECK)
 		vm->breaker = GIL__BREAK_CHECK;
@@ -224,7 +224,7 @@ void gil_vm_destroy(struct gil_vm *vm)
 	free(vm);
 	/* Release: everything this interpreter did to the gil happens
 	 * before a gil_destroy that sees the count drop. */
-	__atomic_fetch_sub(&g->vms, 1, __ATOMIC_RELEASE);
+	prim_atomic_fetch_sub(&g->vms, 1, __ATOMIC_RELEASE);
 }
 
 uint32_t gil_vm_id(const struct gil_vm *vm)
@@ -241,21 +241,21 @@ void gil_vm_stop(struct gil_vm *vm)
 {
 	/* Relaxed: the run sees it at a back-edge sooner or later, and the
 	 * caller learns the outcome from gil_vm_run's return. */
-	__atomic_fetch_or(&vm->breaker, GIL__BREAK_STOP, __ATOMIC_RELAXED);
+	prim_atomic_fetch_or(&vm->breaker, GIL__BREAK_STOP, __ATOMIC_RELAXED);
 }
 
 enum gil_vm_state gil_vm_state(const struct gil_vm *vm)
 {
-	return (enum gil_vm_state)__atomic_load_n(&vm->state, __ATOMIC_RELAXED);
+	return (enum gil_vm_state)prim_atomic_load_n(&vm->state, __ATOMIC_RELAXED);
 }
 
 void gil_vm_stats_get(const struct gil_vm *vm, struct gil_vm_stats *out)
 {
-	out->instructions = __atomic_load_n(&vm->instructions, __ATOMIC_RELAXED);
-	out->takes = __atomic_load_n(&vm->takes, __ATOMIC_RELAXED);
-	out->forced_drops = __atomic_load_n(&vm->forced_drops, __ATOMIC_RELAXED);
-	out->blocking_calls = __atomic_load_n(&vm->blocking_calls, __ATOMIC_RELAXED);
-	out->refcount = (int64_t)__atomic_load_n(vm->refcnt, __ATOMIC_RELAXED);
+	out->instructions = prim_atomic_load_n(&vm->instructions, __ATOMIC_RELAXED);
+	out->takes = prim_atomic_load_n(&vm->takes, __ATOMIC_RELAXED);
+	out->forced_drops = prim_atomic_load_n(&vm->forced_drops, __ATOMIC_RELAXED);
+	out->blocking_calls = prim_atomic_load_n(&vm->blocking_calls, __ATOMIC_RELAXED);
+	out->refcount = (int64_t)prim_atomic_load_n(vm->refcnt, __ATOMIC_RELAXED);
 }
 
 int gil_vm_run(struct gil_vm *vm, const struct gil_code *code,
@@ -266,7 +266,7 @@ int gil_vm_run(struct gil_vm *vm, const struct gil_code *code,
 
 	if (gil_code_verify(code) < 0)
 		return -EINVAL;
-	if (__atomic_load_n(&vm->breaker, __ATOMIC_RELAXED) & GIL__BREAK_STOP) {
+	if (prim_atomic_load_n(&vm->breaker, __ATOMIC_RELAXED) & GIL__BREAK_STOP) {
 		rc = -ECANCELED;
 		goto out;
 	}
@@ -284,7 +284,7 @@ int gil_vm_run(struct gil_vm *vm, const struct gil_code *code,
 	gil__set_state(vm, GIL_VM_IDLE);
 out:
 	if (rc == -ECANCELED)
-		__atomic_fetch_and(&vm->breaker, ~GIL__BREAK_STOP, __ATOMIC_RELAXED);
+		prim_atomic_fetch_and(&vm->breaker, ~GIL__BREAK_STOP, __ATOMIC_RELAXED);
 	return rc;
 }
 

@@ -57,8 +57,8 @@ static inline int lock_clh_init(struct lock_clh *lock, int shared,
 	if (shared)
 		return -ENOTSUP;
 	/* Relaxed: init happens before the lock is handed to other tasks. */
-	atomic_store_explicit(&lock->spare.busy, 0, memory_order_relaxed);
-	atomic_store_explicit(&lock->tail, &lock->spare, memory_order_relaxed);
+	prim_atomic_store_n(&lock->spare.busy, 0, memory_order_relaxed);
+	prim_atomic_store_n(&lock->tail, &lock->spare, memory_order_relaxed);
 	return 0;
 }
 
@@ -67,7 +67,7 @@ static inline void lock_clh_node_init(struct lock_clh_node *node)
 	node->mine = &node->first;
 	node->pred = NULL;
 	/* Relaxed: the node is private until its first acquire publishes it. */
-	atomic_store_explicit(&node->first.busy, 0, memory_order_relaxed);
+	prim_atomic_store_n(&node->first.busy, 0, memory_order_relaxed);
 }
 
 static inline void lock_clh_acquire(struct lock_clh *lock,
@@ -77,7 +77,7 @@ static inline void lock_clh_acquire(struct lock_clh *lock,
 	unsigned spins = 0;
 
 	/* Relaxed: published to our successor by the exchange below. */
-	atomic_store_explicit(&q->busy, 1, memory_order_relaxed);
+	prim_atomic_store_n(&q->busy, 1, memory_order_relaxed);
 	PRIM_TEST_PREEMPT();
 	/*
 	 * Acq_rel: release makes busy == 1 visible to the acquirer that
@@ -86,11 +86,11 @@ static inline void lock_clh_acquire(struct lock_clh *lock,
 	 * visible to us, so we cannot read a stale 0 left over from the
 	 * qnode's previous trip through the queue.
 	 */
-	pred = atomic_exchange_explicit(&lock->tail, q, memory_order_acq_rel);
+	pred = prim_atomic_exchange_n(&lock->tail, q, memory_order_acq_rel);
 	/* In line: the predecessor may release before we first look. */
 	PRIM_TEST_PREEMPT();
 	/* Acquire: pairs with the predecessor's release in lock_clh_release. */
-	while (atomic_load_explicit(&pred->busy, memory_order_acquire))
+	while (prim_atomic_load_n(&pred->busy, memory_order_acquire))
 		lock_relax(&spins);
 	node->pred = pred;
 }
@@ -104,7 +104,7 @@ static inline void lock_clh_release(struct lock_clh *lock,
 	 * on our qnode.  From here on that qnode is the successor's to read,
 	 * so we adopt the predecessor's, which nobody watches any more.
 	 */
-	atomic_store_explicit(&node->mine->busy, 0, memory_order_release);
+	prim_atomic_store_n(&node->mine->busy, 0, memory_order_release);
 	/* The successor runs on while we still hold the old qnode pointer. */
 	PRIM_TEST_PREEMPT();
 	node->mine = node->pred;

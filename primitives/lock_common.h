@@ -1,7 +1,8 @@
 /*
  * primitives/lock_common.h - what every hand-written lock of the zoo
- * shares: the spin-wait step, the ThreadSanitizer annotations and the
- * test build's preemption points (primitives/preempt.h).
+ * shares: the spin-wait step, the ThreadSanitizer annotations, the
+ * atomics (primitives/atomic.h) and the test build's preemption points
+ * (primitives/preempt.h).
  *
  * Included by the per-variant headers (lock_tas.h, lock_mcs.h, ...);
  * users include primitives/lock.h or one per-variant header instead.
@@ -12,6 +13,7 @@
 #include <sched.h>
 
 #include "primitives/arch/cpu.h"
+#include "primitives/atomic.h"
 #include "primitives/preempt.h"
 
 /*

@@ -19,13 +19,14 @@
 #include <stdlib.h>
 
 #include "primitives/arch/cpu.h"
+#include "primitives/atomic.h"
 #include "primitives/futex.h"
 #include "primitives/preempt.h"
 
 /*
- * The word is a plain uint32_t accessed only through __atomic builtins,
- * because futex(2) takes a uint32_t * and an _Atomic object would need a
- * cast to be passed there.
+ * The word is a plain uint32_t accessed only through the atomics of
+ * primitives/atomic.h, because futex(2) takes a uint32_t * and an _Atomic
+ * object would need a cast to be passed there.
  */
 struct lock_futex {
 	uint32_t word;			/* 0 free, 1 locked, 2 locked + waiters */
@@ -38,7 +39,7 @@ static inline int lock_futex_init(struct lock_futex *lock, int shared,
 	(void)max_tasks;
 	lock->shared = !!shared;
 	/* Relaxed: init happens before the lock is handed to other tasks. */
-	__atomic_store_n(&lock->word, 0, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&lock->word, 0, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -52,8 +53,8 @@ static inline void lock_futex_acquire(struct lock_futex *lock, void *node)
 	 * after it.  Relaxed on failure: c is then only the state we react
 	 * to; the exchange below is what takes the lock.
 	 */
-	if (__atomic_compare_exchange_n(&lock->word, &c, 1, 0,
-					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	if (prim_atomic_compare_exchange_n(&lock->word, &c, 1, 0,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
 	/* The holder may release before we announce ourselves. */
 	PRIM_TEST_PREEMPT();
@@ -65,7 +66,7 @@ static inline void lock_futex_acquire(struct lock_futex *lock, void *node)
 	 * exchange that returns 0 takes the lock.
 	 */
 	if (c != 2)
-		c = __atomic_exchange_n(&lock->word, 2, __ATOMIC_ACQUIRE);
+		c = prim_atomic_exchange_n(&lock->word, 2, __ATOMIC_ACQUIRE);
 	while (c != 0) {
 		/*
 		 * Returns at once (-EAGAIN) if the word is no longer 2, and
@@ -73,7 +74,7 @@ static inline void lock_futex_acquire(struct lock_futex *lock, void *node)
 		 * simply retries, so the result needs no inspection.
 		 */
 		futex_wait(&lock->word, 2, NULL, lock->shared);
-		c = __atomic_exchange_n(&lock->word, 2, __ATOMIC_ACQUIRE);
+		c = prim_atomic_exchange_n(&lock->word, 2, __ATOMIC_ACQUIRE);
 	}
 }
 
@@ -89,7 +90,7 @@ static inline void lock_futex_release(struct lock_futex *lock, void *node)
 	 * Release: the critical section is visible to the next owner.  The
 	 * old value 1 means nobody can be asleep: done without a syscall.
 	 */
-	if (__atomic_fetch_sub(&lock->word, 1, __ATOMIC_RELEASE) == 1)
+	if (prim_atomic_fetch_sub(&lock->word, 1, __ATOMIC_RELEASE) == 1)
 		return;
 	/* The word says 1 here: a newcomer's CAS fails and it sleeps. */
 	PRIM_TEST_PREEMPT();
@@ -99,7 +100,7 @@ static inline void lock_futex_release(struct lock_futex *lock, void *node)
 	 * extend the release sequence of the fetch_sub above, and a task
 	 * that takes the lock by reading this 0 must see our writes.
 	 */
-	__atomic_store_n(&lock->word, 0, __ATOMIC_RELEASE);
+	prim_atomic_store_n(&lock->word, 0, __ATOMIC_RELEASE);
 	/* Errors ignored, as glibc does: EFAULT only means the lock is gone
 	 * already, which its next owner was entitled to do. */
 	(void)futex_wake(&lock->word, 1, shared);

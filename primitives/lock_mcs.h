@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "primitives/lock_common.h"
@@ -40,7 +41,7 @@ static inline int lock_mcs_init(struct lock_mcs *lock, int shared,
 	if (shared)
 		return -ENOTSUP;
 	/* Relaxed: init happens before the lock is handed to other tasks. */
-	atomic_store_explicit(&lock->tail, NULL, memory_order_relaxed);
+	prim_atomic_store_n(&lock->tail, NULL, memory_order_relaxed);
 	return 0;
 }
 
@@ -56,8 +57,8 @@ static inline void lock_mcs_acquire(struct lock_mcs *lock,
 	 * the release store into pred->next (for the predecessor, which
 	 * clears node->waiting); nobody can see the node before that.
 	 */
-	atomic_store_explicit(&node->next, NULL, memory_order_relaxed);
-	atomic_store_explicit(&node->waiting, 1, memory_order_relaxed);
+	prim_atomic_store_n(&node->next, NULL, memory_order_relaxed);
+	prim_atomic_store_n(&node->waiting, 1, memory_order_relaxed);
 	PRIM_TEST_PREEMPT();
 	/*
 	 * Acq_rel: release publishes the initialised node to the acquirer
@@ -67,7 +68,7 @@ static inline void lock_mcs_acquire(struct lock_mcs *lock,
 	 * with the releasing CAS in lock_mcs_release, so the last holder's
 	 * critical section is visible as we take the lock straight away.
 	 */
-	pred = atomic_exchange_explicit(&lock->tail, node, memory_order_acq_rel);
+	pred = prim_atomic_exchange_n(&lock->tail, node, memory_order_acq_rel);
 	if (!pred)
 		return;
 	/* In line but not linked: a releasing predecessor waits for us. */
@@ -76,11 +77,11 @@ static inline void lock_mcs_acquire(struct lock_mcs *lock,
 	 * Release: pred's owner must see node->waiting == 1 before it can
 	 * find us and clear it.
 	 */
-	atomic_store_explicit(&pred->next, node, memory_order_release);
+	prim_atomic_store_n(&pred->next, node, memory_order_release);
 	/* Linked: the predecessor may hand over before we look. */
 	PRIM_TEST_PREEMPT();
 	/* Acquire: pairs with the predecessor's release hand-over. */
-	while (atomic_load_explicit(&node->waiting, memory_order_acquire))
+	while (prim_atomic_load_n(&node->waiting, memory_order_acquire))
 		lock_relax(&spins);
 }
 
@@ -91,7 +92,7 @@ static inline void lock_mcs_release(struct lock_mcs *lock,
 	unsigned spins = 0;
 
 	/* Acquire: we are about to write into the successor's node. */
-	succ = atomic_load_explicit(&node->next, memory_order_acquire);
+	succ = prim_atomic_load_n(&node->next, memory_order_acquire);
 	/* A successor may swap itself in after we looked. */
 	PRIM_TEST_PREEMPT();
 	if (!succ) {
@@ -101,8 +102,8 @@ static inline void lock_mcs_release(struct lock_mcs *lock,
 		 * next acquirer, whose exchange reads this NULL.  Relaxed on
 		 * failure: we learn only that someone swapped in behind us.
 		 */
-		if (atomic_compare_exchange_strong_explicit(&lock->tail,
-				&expected, NULL, memory_order_release,
+		if (prim_atomic_compare_exchange_n(&lock->tail, &expected,
+				NULL, false, memory_order_release,
 				memory_order_relaxed))
 			return;
 		/*
@@ -110,12 +111,12 @@ static inline void lock_mcs_release(struct lock_mcs *lock,
 		 * wait for the link (it is one store away, unless that task
 		 * was preempted in between).  Acquire as above.
 		 */
-		while (!(succ = atomic_load_explicit(&node->next,
-						     memory_order_acquire)))
+		while (!(succ = prim_atomic_load_n(&node->next,
+						   memory_order_acquire)))
 			lock_relax(&spins);
 	}
 	/* Release: hand the lock and the critical section's writes over. */
-	atomic_store_explicit(&succ->waiting, 0, memory_order_release);
+	prim_atomic_store_n(&succ->waiting, 0, memory_order_release);
 }
 
 static inline void lock_mcs_destroy(struct lock_mcs *lock)

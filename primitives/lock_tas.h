@@ -43,7 +43,7 @@ static inline int lock_tas_init(struct lock_tas *lock, int shared,
 	(void)shared;
 	(void)max_tasks;
 	/* Relaxed: init happens before the lock is handed to other tasks. */
-	atomic_store_explicit(&lock->held, 0, memory_order_relaxed);
+	prim_atomic_store_n(&lock->held, 0, memory_order_relaxed);
 	return 0;
 }
 
@@ -58,7 +58,7 @@ static inline void lock_tas_acquire(struct lock_tas *lock, void *node)
 	 * exchange needs no ordering; using acquire for both is free on x86
 	 * and keeps the loop one instruction.
 	 */
-	while (atomic_exchange_explicit(&lock->held, 1, memory_order_acquire))
+	while (prim_atomic_exchange_n(&lock->held, 1, memory_order_acquire))
 		lock_relax(&spins);
 }
 
@@ -66,7 +66,7 @@ static inline void lock_tas_release(struct lock_tas *lock, void *node)
 {
 	(void)node;
 	/* Release: the critical section's writes become visible first. */
-	atomic_store_explicit(&lock->held, 0, memory_order_release);
+	prim_atomic_store_n(&lock->held, 0, memory_order_release);
 }
 
 static inline void lock_tas_destroy(struct lock_tas *lock)
@@ -80,7 +80,7 @@ static inline int lock_ttas_init(struct lock_ttas *lock, int shared,
 	(void)shared;
 	(void)max_tasks;
 	/* Relaxed: init happens before the lock is handed to other tasks. */
-	atomic_store_explicit(&lock->held, 0, memory_order_relaxed);
+	prim_atomic_store_n(&lock->held, 0, memory_order_relaxed);
 	return 0;
 }
 
@@ -96,13 +96,13 @@ static inline void lock_ttas_acquire(struct lock_ttas *lock, void *node)
 		 * instead of stealing it from the holder.  Relaxed: the
 		 * value is only a hint; the exchange below decides.
 		 */
-		while (atomic_load_explicit(&lock->held, memory_order_relaxed))
+		while (prim_atomic_load_n(&lock->held, memory_order_relaxed))
 			lock_relax(&spins);
 		/* Seen free: another waiter may take it before our swap. */
 		PRIM_TEST_PREEMPT();
 		/* Acquire on success, as in lock_tas_acquire. */
-		if (!atomic_exchange_explicit(&lock->held, 1,
-					      memory_order_acquire))
+		if (!prim_atomic_exchange_n(&lock->held, 1,
+					    memory_order_acquire))
 			return;
 		/*
 		 * Lost a race.  Back-off delays are random in [1, bound] so
@@ -128,7 +128,7 @@ static inline void lock_ttas_release(struct lock_ttas *lock, void *node)
 {
 	(void)node;
 	/* Release: the critical section's writes become visible first. */
-	atomic_store_explicit(&lock->held, 0, memory_order_release);
+	prim_atomic_store_n(&lock->held, 0, memory_order_release);
 }
 
 static inline void lock_ttas_destroy(struct lock_ttas *lock)

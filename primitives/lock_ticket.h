@@ -28,8 +28,8 @@ static inline int lock_ticket_init(struct lock_ticket *lock, int shared,
 	(void)shared;
 	(void)max_tasks;
 	/* Relaxed: init happens before the lock is handed to other tasks. */
-	atomic_store_explicit(&lock->next, 0, memory_order_relaxed);
-	atomic_store_explicit(&lock->owner, 0, memory_order_relaxed);
+	prim_atomic_store_n(&lock->next, 0, memory_order_relaxed);
+	prim_atomic_store_n(&lock->owner, 0, memory_order_relaxed);
 	return 0;
 }
 
@@ -43,10 +43,10 @@ static inline void lock_ticket_acquire(struct lock_ticket *lock, void *node)
 	 * taken by the acquire load below that sees owner == me, which pairs
 	 * with the release store of the previous holder.
 	 */
-	me = atomic_fetch_add_explicit(&lock->next, 1, memory_order_relaxed);
+	me = prim_atomic_fetch_add(&lock->next, 1, memory_order_relaxed);
 	/* Holding a ticket: our turn may come and go by before we look. */
 	PRIM_TEST_PREEMPT();
-	while (atomic_load_explicit(&lock->owner, memory_order_acquire) != me)
+	while (prim_atomic_load_n(&lock->owner, memory_order_acquire) != me)
 		lock_relax(&spins);
 }
 
@@ -56,11 +56,11 @@ static inline void lock_ticket_release(struct lock_ticket *lock, void *node)
 
 	(void)node;
 	/* Relaxed read: only the holder ever writes owner, and we hold it. */
-	me = atomic_load_explicit(&lock->owner, memory_order_relaxed);
+	me = prim_atomic_load_n(&lock->owner, memory_order_relaxed);
 	/* New tickets are drawn while we hand over. */
 	PRIM_TEST_PREEMPT();
 	/* Release: the critical section is visible before the next ticket. */
-	atomic_store_explicit(&lock->owner, me + 1, memory_order_release);
+	prim_atomic_store_n(&lock->owner, me + 1, memory_order_release);
 }
 
 static inline void lock_ticket_destroy(struct lock_ticket *lock)

@@ -33,6 +33,7 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "primitives/atomic.h"
 #include "primitives/futex.h"
 #include "primitives/preempt.h"
 #include "primitives/sync.h"
@@ -76,7 +77,7 @@ int sync_cond_init_rlock(struct sync_cond *c, struct sync_rlock *rlock)
 int sync_cond_destroy(struct sync_cond *c)
 {
 	/* Relaxed: a report on an object the caller says is idle. */
-	return __atomic_load_n(&c->waiting, __ATOMIC_RELAXED) ? -EBUSY : 0;
+	return prim_atomic_load_n(&c->waiting, __ATOMIC_RELAXED) ? -EBUSY : 0;
 }
 
 /* Give the lock up entirely; returns what restore needs. */
@@ -104,9 +105,9 @@ static void sync_cond_relock(struct sync_cond *c, struct sync_lock *l,
  */
 static void sync_cond_waiting_add(struct sync_cond *c, uint32_t d)
 {
-	uint32_t w = __atomic_load_n(&c->waiting, __ATOMIC_RELAXED);
+	uint32_t w = prim_atomic_load_n(&c->waiting, __ATOMIC_RELAXED);
 
-	__atomic_store_n(&c->waiting, w + d, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&c->waiting, w + d, __ATOMIC_RELAXED);
 }
 
 static int sync_cond_wait_until(struct sync_cond *c, const struct timespec *abs)
@@ -124,7 +125,7 @@ static int sync_cond_wait_until(struct sync_cond *c, const struct timespec *abs)
 		/* Relaxed: read under the lock, and notify bumps it under
 		 * the lock, so a notify after our unlock changes the word
 		 * the kernel compares against `seen`. */
-		seen = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
+		seen = prim_atomic_load_n(&c->seq, __ATOMIC_RELAXED);
 		depth = sync_cond_unlock(c, l);
 		/* The window `seen` closes: a notify between the unlock and
 		 * the sleep. */
@@ -181,7 +182,7 @@ static int sync_cond_release(struct sync_cond *c, uint32_t n, bool all)
 	if (!sync__lock_is_mine(sync_cond_lock(c)))
 		return -EPERM;
 	/* Relaxed: we hold the lock, under which `waiting` changes. */
-	free = __atomic_load_n(&c->waiting, __ATOMIC_RELAXED) - c->grants;
+	free = prim_atomic_load_n(&c->waiting, __ATOMIC_RELAXED) - c->grants;
 	k = n < free ? n : free;
 	if (k == 0 && c->grants == 0)
 		return 0;
@@ -191,8 +192,9 @@ static int sync_cond_release(struct sync_cond *c, uint32_t n, bool all)
 	}
 	/* Relaxed: the lock orders this against waiters' reads of `seen`;
 	 * the futex compares the value, not an ordering. */
-	__atomic_store_n(&c->seq, __atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
+	prim_atomic_store_n(&c->seq,
+			    prim_atomic_load_n(&c->seq, __ATOMIC_RELAXED) + 1,
+			    __ATOMIC_RELAXED);
 	/* Waiters between unlock and sleep now find `seq` moved. */
 	PRIM_TEST_PREEMPT();
 	/*
@@ -223,5 +225,5 @@ int sync_cond_notify_all(struct sync_cond *c)
 uint32_t sync_cond_waiting(const struct sync_cond *c)
 {
 	/* Relaxed: a snapshot; exact when the caller holds the lock. */
-	return __atomic_load_n(&c->waiting, __ATOMIC_RELAXED);
+	return prim_atomic_load_n(&c->waiting, __ATOMIC_RELAXED);
 }

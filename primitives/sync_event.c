@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <limits.h>
 
+#include "primitives/atomic.h"
 #include "primitives/futex.h"
 #include "primitives/preempt.h"
 #include "primitives/sync.h"
@@ -44,13 +45,13 @@ int sync_event_init(struct sync_event *e, int shared)
 int sync_event_destroy(struct sync_event *e)
 {
 	/* Relaxed: a report on an object the caller says is idle. */
-	return __atomic_load_n(&e->waiters, __ATOMIC_RELAXED) ? -EBUSY : 0;
+	return prim_atomic_load_n(&e->waiters, __ATOMIC_RELAXED) ? -EBUSY : 0;
 }
 
 void sync_event_set(struct sync_event *e)
 {
 	/* Relaxed: the CAS below re-reads the word. */
-	uint32_t s = __atomic_load_n(&e->state, __ATOMIC_RELAXED);
+	uint32_t s = prim_atomic_load_n(&e->state, __ATOMIC_RELAXED);
 	uint32_t shared = e->shared;	/* read while the event surely lives */
 
 	do {
@@ -65,7 +66,7 @@ void sync_event_set(struct sync_event *e)
 		 * setter's writes.  No Dekker pair any more: the sleeper
 		 * bit and the flag live in this one word, so this CAS and
 		 * a waiter's are ordered by the word's modification order. */
-	} while (!__atomic_compare_exchange_n(&e->state, &s,
+	} while (!prim_atomic_compare_exchange_n(&e->state, &s,
 			((s & ~SYNC_EVENT_SLEEPERS) + SYNC_EVENT_GEN) | SYNC_EVENT_FLAG,
 			true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 	/* From here on the event may be gone: only `s`, `shared` and the
@@ -81,13 +82,14 @@ void sync_event_clear(struct sync_event *e)
 	/* Relaxed: clearing publishes nothing; waiters rely only on set's
 	 * release, which this RMW cannot undo (it continues set's release
 	 * sequence, and the generation stays). */
-	__atomic_fetch_and(&e->state, ~SYNC_EVENT_FLAG, __ATOMIC_RELAXED);
+	prim_atomic_fetch_and(&e->state, ~SYNC_EVENT_FLAG, __ATOMIC_RELAXED);
 }
 
 bool sync_event_is_set(const struct sync_event *e)
 {
 	/* Acquire: seeing the flag means seeing what the setter wrote. */
-	return __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) & SYNC_EVENT_FLAG;
+	return prim_atomic_load_n(&e->state, __ATOMIC_ACQUIRE) &
+	       SYNC_EVENT_FLAG;
 }
 
 /* Whether `cur` shows a set() since the clear word `seen` was read. */
@@ -105,19 +107,19 @@ int sync_event_wait(struct sync_event *e, int64_t timeout_ns)
 	int ret;
 
 	/* Acquire: as is_set. */
-	seen = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	seen = prim_atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 	if (seen & SYNC_EVENT_FLAG)
 		return 0;
 	if (timeout_ns == 0)
 		return -ETIMEDOUT;
 	abs = sync__deadline(timeout_ns, &buf);
 	/* Relaxed: only destroy() reads it, as a report. */
-	__atomic_fetch_add(&e->waiters, 1, __ATOMIC_RELAXED);
+	prim_atomic_fetch_add(&e->waiters, 1, __ATOMIC_RELAXED);
 	/* A set() and a clear() may both pass between the two looks. */
 	PRIM_TEST_PREEMPT();
 	/* Acquire (here and below): a word showing a set() must also show
 	 * the setter's writes. */
-	cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	cur = prim_atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 	for (;;) {
 		if (sync_event_was_set(cur, seen)) {
 			ret = 0;
@@ -126,10 +128,10 @@ int sync_event_wait(struct sync_event *e, int64_t timeout_ns)
 		/* Announce a sleeper in the word itself.  A failed CAS
 		 * reloads `cur` (acquire on failure too). */
 		if (!(cur & SYNC_EVENT_SLEEPERS) &&
-		    !__atomic_compare_exchange_n(&e->state, &cur,
-						 cur | SYNC_EVENT_SLEEPERS, true,
-						 __ATOMIC_ACQUIRE,
-						 __ATOMIC_ACQUIRE))
+		    !prim_atomic_compare_exchange_n(&e->state, &cur,
+						    cur | SYNC_EVENT_SLEEPERS,
+						    true, __ATOMIC_ACQUIRE,
+						    __ATOMIC_ACQUIRE))
 			continue;
 		cur |= SYNC_EVENT_SLEEPERS;
 		/* The window the sleeper bit closes: a set() between our
@@ -139,17 +141,17 @@ int sync_event_wait(struct sync_event *e, int64_t timeout_ns)
 		 * after our CAS either changed the word (-EAGAIN) or will
 		 * see the bit and wake us. */
 		if (futex_wait_until(&e->state, cur, abs, e->shared) == -ETIMEDOUT) {
-			cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+			cur = prim_atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 			ret = sync_event_was_set(cur, seen) ? 0 : -ETIMEDOUT;
 			break;
 		}
 		/* Woken: a clear() may come before we look (the generation
 		 * must still tell that a set() happened). */
 		PRIM_TEST_PREEMPT();
-		cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+		cur = prim_atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 	}
 	/* Relaxed: as the increment.  The waiter's own object is alive
 	 * until it returns. */
-	__atomic_fetch_sub(&e->waiters, 1, __ATOMIC_RELAXED);
+	prim_atomic_fetch_sub(&e->waiters, 1, __ATOMIC_RELAXED);
 	return ret;
 }

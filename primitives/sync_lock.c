@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "primitives/atomic.h"
 #include "primitives/futex.h"
 #include "primitives/preempt.h"
 #include "primitives/sync.h"
@@ -62,7 +63,7 @@ int sync_lock_init(struct sync_lock *l, int shared)
 int sync_lock_destroy(struct sync_lock *l)
 {
 	/* Relaxed: a report on a lock the caller claims nobody uses. */
-	return __atomic_load_n(&l->state, __ATOMIC_RELAXED) ? -EBUSY : 0;
+	return prim_atomic_load_n(&l->state, __ATOMIC_RELAXED) ? -EBUSY : 0;
 }
 
 int sync__lock_acquire_until(struct sync_lock *l, const struct timespec *abs,
@@ -73,8 +74,8 @@ int sync__lock_acquire_until(struct sync_lock *l, const struct timespec *abs,
 	/* Acquire on success: the holder's critical section must see every
 	 * write made before the previous release.  Relaxed on failure: we
 	 * learn only the state, and act on it with another RMW below. */
-	if (__atomic_compare_exchange_n(&l->state, &c, SYNC_LOCK_HELD, false,
-					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	if (prim_atomic_compare_exchange_n(&l->state, &c, SYNC_LOCK_HELD, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		goto got;
 	if (poll)
 		return -ETIMEDOUT;
@@ -84,8 +85,8 @@ int sync__lock_acquire_until(struct sync_lock *l, const struct timespec *abs,
 	 * knows to wake; if the exchange finds it free we own it (acquire,
 	 * as above), at the price of one possibly needless wake later. */
 	if (c != SYNC_LOCK_SLEEPERS)
-		c = __atomic_exchange_n(&l->state, SYNC_LOCK_SLEEPERS,
-					__ATOMIC_ACQUIRE);
+		c = prim_atomic_exchange_n(&l->state, SYNC_LOCK_SLEEPERS,
+					   __ATOMIC_ACQUIRE);
 	while (c != SYNC_LOCK_FREE) {
 		int r = futex_wait_until(&l->state, SYNC_LOCK_SLEEPERS, abs,
 					 l->shared);
@@ -95,14 +96,14 @@ int sync__lock_acquire_until(struct sync_lock *l, const struct timespec *abs,
 		/* Woken: a newcomer may take the lock before we retry. */
 		PRIM_TEST_PREEMPT();
 		/* Woken, spurious, EINTR or the word moved: try again. */
-		c = __atomic_exchange_n(&l->state, SYNC_LOCK_SLEEPERS,
-					__ATOMIC_ACQUIRE);
+		c = prim_atomic_exchange_n(&l->state, SYNC_LOCK_SLEEPERS,
+					   __ATOMIC_ACQUIRE);
 	}
 got:
 	/* Relaxed: only this thread writes its own tid here while holding
 	 * the lock, and only this thread compares the word with its tid;
 	 * the state word's acquire/release orders it against other holders. */
-	__atomic_store_n(&l->owner, sync_thread_id(), __ATOMIC_RELAXED);
+	prim_atomic_store_n(&l->owner, sync_thread_id(), __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -131,12 +132,12 @@ int sync_lock_release(struct sync_lock *l)
 
 	/* Relaxed: an early answer for the common misuse; the exchange
 	 * below is what decides. */
-	if (__atomic_load_n(&l->state, __ATOMIC_RELAXED) == SYNC_LOCK_FREE)
+	if (prim_atomic_load_n(&l->state, __ATOMIC_RELAXED) == SYNC_LOCK_FREE)
 		return -EPERM;
 	/* Clear the owner before the word goes free, so that the next
 	 * holder's store cannot be overwritten by ours.  Relaxed: ordered
 	 * before the release exchange, which publishes it. */
-	__atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
+	prim_atomic_store_n(&l->owner, 0, __ATOMIC_RELAXED);
 	/* Read before the exchange: once the word is free the next owner
 	 * may free the lock, so only the wake (which the kernel allows on a
 	 * stale address) may follow it. */
@@ -145,7 +146,7 @@ int sync_lock_release(struct sync_lock *l)
 	PRIM_TEST_PREEMPT();
 	/* Release: the critical section's writes happen before the next
 	 * acquirer's acquire. */
-	c = __atomic_exchange_n(&l->state, SYNC_LOCK_FREE, __ATOMIC_RELEASE);
+	c = prim_atomic_exchange_n(&l->state, SYNC_LOCK_FREE, __ATOMIC_RELEASE);
 	/* Free: a newcomer may take it, and free it, before the wake. */
 	PRIM_TEST_PREEMPT();
 	if (c == SYNC_LOCK_SLEEPERS)
@@ -157,14 +158,16 @@ int sync_lock_release(struct sync_lock *l)
 bool sync_lock_locked(const struct sync_lock *l)
 {
 	/* Relaxed: a snapshot that may be stale as soon as it is read. */
-	return __atomic_load_n(&l->state, __ATOMIC_RELAXED) != SYNC_LOCK_FREE;
+	return prim_atomic_load_n(&l->state, __ATOMIC_RELAXED) !=
+	       SYNC_LOCK_FREE;
 }
 
 bool sync__lock_is_mine(const struct sync_lock *l)
 {
 	/* Relaxed: the word can only equal our tid if we stored it while
 	 * holding the lock; any other value means "not ours" either way. */
-	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == sync_thread_id();
+	return prim_atomic_load_n(&l->owner, __ATOMIC_RELAXED) ==
+	       sync_thread_id();
 }
 
 /* ------------------------------------------------------------------ */

@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "primitives/atomic.h"
 #include "primitives/futex.h"
 #include "primitives/preempt.h"
 #include "primitives/sync.h"
@@ -56,14 +57,14 @@ int sync_sem_init(struct sync_sem *s, uint32_t value, int shared)
 int sync_sem_destroy(struct sync_sem *s)
 {
 	/* Relaxed: a report on an object the caller says is idle. */
-	return __atomic_load_n(&s->waiters, __ATOMIC_RELAXED) ? -EBUSY : 0;
+	return prim_atomic_load_n(&s->waiters, __ATOMIC_RELAXED) ? -EBUSY : 0;
 }
 
 /* One attempt to take a permit: true on success. */
 static bool sync_sem_take(struct sync_sem *s)
 {
 	/* Relaxed: the CAS below re-reads the word anyway. */
-	uint32_t v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
+	uint32_t v = prim_atomic_load_n(&s->state, __ATOMIC_RELAXED);
 
 	while (v >= SYNC_SEM_PERMIT) {
 		/* Another taker or a release may come between look and CAS. */
@@ -71,10 +72,10 @@ static bool sync_sem_take(struct sync_sem *s)
 		/* Acquire: what the releaser wrote before giving the permit
 		 * back is visible to the taker, as with a lock.  The sleeper
 		 * bit is kept: other waiters may still sleep. */
-		if (__atomic_compare_exchange_n(&s->state, &v,
-						v - SYNC_SEM_PERMIT, true,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		if (prim_atomic_compare_exchange_n(&s->state, &v,
+						   v - SYNC_SEM_PERMIT, true,
+						   __ATOMIC_ACQUIRE,
+						   __ATOMIC_RELAXED))
 			return true;
 	}
 	return false;
@@ -85,7 +86,7 @@ static bool sync_sem_take(struct sync_sem *s)
 static void sync_sem_leave(struct sync_sem *s)
 {
 	/* Relaxed: a guess; the CASes below check it. */
-	uint32_t w = __atomic_load_n(&s->waiters, __ATOMIC_RELAXED);
+	uint32_t w = prim_atomic_load_n(&s->waiters, __ATOMIC_RELAXED);
 
 	for (;;) {
 		uint32_t v;
@@ -95,30 +96,30 @@ static void sync_sem_leave(struct sync_sem *s)
 		PRIM_TEST_PREEMPT();
 		if (w > 1) {
 			/* Release: pairs with an entrant's acquire, as below. */
-			if (__atomic_compare_exchange_n(&s->waiters, &w, w - 1,
-							true, __ATOMIC_RELEASE,
-							__ATOMIC_RELAXED))
+			if (prim_atomic_compare_exchange_n(&s->waiters, &w,
+					w - 1, true, __ATOMIC_RELEASE,
+					__ATOMIC_RELAXED))
 				return;
 			continue;
 		}
 		/* Relaxed: ordered before the CAS below by its release. */
-		__atomic_fetch_and(&s->state, ~SYNC_SEM_SLEEPERS,
-				   __ATOMIC_RELAXED);
+		prim_atomic_fetch_and(&s->state, ~SYNC_SEM_SLEEPERS,
+				      __ATOMIC_RELAXED);
 		/* The window the retry below exists for: a waiter entering
 		 * and sleeping on the bit just cleared, a release skipping
 		 * its wake-up. */
 		PRIM_TEST_PREEMPT();
 		/* Release: an entrant whose increment reads this 0 also
 		 * sees the cleared bit, and so sets it before sleeping. */
-		if (__atomic_compare_exchange_n(&s->waiters, &w, 0, false,
-						__ATOMIC_RELEASE,
-						__ATOMIC_RELAXED))
+		if (prim_atomic_compare_exchange_n(&s->waiters, &w, 0, false,
+						   __ATOMIC_RELEASE,
+						   __ATOMIC_RELAXED))
 			return;
 		/* Someone entered after our guess: undo the clear, and
 		 * deliver the wake-ups a release may have skipped.
 		 * Relaxed: the word's value is all we need. */
-		v = __atomic_fetch_or(&s->state, SYNC_SEM_SLEEPERS,
-				      __ATOMIC_RELAXED) / SYNC_SEM_PERMIT;
+		v = prim_atomic_fetch_or(&s->state, SYNC_SEM_SLEEPERS,
+					 __ATOMIC_RELAXED) / SYNC_SEM_PERMIT;
 		if (v)	/* at most INT32_MAX: init's bound */
 			futex_wake(&s->state, (int)v, s->shared);
 	}
@@ -135,7 +136,7 @@ static int sync_sem_acquire_until(struct sync_sem *s,
 	if (poll)
 		return -ETIMEDOUT;
 	/* Acquire: pairs with the last leaver's release (see leave). */
-	__atomic_fetch_add(&s->waiters, 1, __ATOMIC_ACQUIRE);
+	prim_atomic_fetch_add(&s->waiters, 1, __ATOMIC_ACQUIRE);
 	for (;;) {
 		if (sync_sem_take(s)) {
 			ret = 0;
@@ -148,7 +149,7 @@ static int sync_sem_acquire_until(struct sync_sem *s,
 			break;
 		}
 		/* Relaxed: the CAS and the kernel's compare check it. */
-		v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
+		v = prim_atomic_load_n(&s->state, __ATOMIC_RELAXED);
 		if (v >= SYNC_SEM_PERMIT)
 			continue;
 		/* A release between this look and the CAS fails the CAS. */
@@ -157,10 +158,10 @@ static int sync_sem_acquire_until(struct sync_sem *s,
 		 * this CAS sees the bit.  Relaxed: only the word's value
 		 * matters here, the permit is taken with acquire. */
 		if (!(v & SYNC_SEM_SLEEPERS) &&
-		    !__atomic_compare_exchange_n(&s->state, &v,
-						 v | SYNC_SEM_SLEEPERS, false,
-						 __ATOMIC_RELAXED,
-						 __ATOMIC_RELAXED))
+		    !prim_atomic_compare_exchange_n(&s->state, &v,
+						    v | SYNC_SEM_SLEEPERS,
+						    false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED))
 			continue;
 		/* No permit and the bit set: the word is exactly the bit.
 		 * A release since then changed it (-EAGAIN) or will see the
@@ -195,7 +196,7 @@ int sync_sem_acquire_timeout(struct sync_sem *s, int64_t timeout_ns)
 int sync_sem_release(struct sync_sem *s)
 {
 	/* Relaxed: the CAS below re-reads the word anyway. */
-	uint32_t v = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
+	uint32_t v = prim_atomic_load_n(&s->state, __ATOMIC_RELAXED);
 	/* Read while the semaphore surely lives. */
 	uint32_t shared = s->shared, initial = s->initial;
 
@@ -207,10 +208,10 @@ int sync_sem_release(struct sync_sem *s)
 		/* Release: publishes the caller's writes to the taker.  No
 		 * Dekker pair: the sleeper bit lives in this word, so this
 		 * CAS and a waiter's are ordered by its modification order. */
-	} while (!__atomic_compare_exchange_n(&s->state, &v,
-					      v + SYNC_SEM_PERMIT, true,
-					      __ATOMIC_RELEASE,
-					      __ATOMIC_RELAXED));
+	} while (!prim_atomic_compare_exchange_n(&s->state, &v,
+						 v + SYNC_SEM_PERMIT, true,
+						 __ATOMIC_RELEASE,
+						 __ATOMIC_RELAXED));
 	/* From here on the semaphore may be gone: only locals are used.
 	 * A taker may get the permit, return and free it right here. */
 	PRIM_TEST_PREEMPT();
@@ -222,5 +223,6 @@ int sync_sem_release(struct sync_sem *s)
 uint32_t sync_sem_value(const struct sync_sem *s)
 {
 	/* Relaxed: a snapshot. */
-	return __atomic_load_n(&s->state, __ATOMIC_RELAXED) / SYNC_SEM_PERMIT;
+	return prim_atomic_load_n(&s->state, __ATOMIC_RELAXED) /
+	       SYNC_SEM_PERMIT;
 }

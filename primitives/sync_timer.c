@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <pthread.h>
 
+#include "primitives/atomic.h"
 #include "primitives/futex.h"
 #include "primitives/preempt.h"
 #include "primitives/sync.h"
@@ -50,11 +51,12 @@ static void *sync_timer_main(void *p)
 	uint32_t s;
 
 	/* Relaxed: only this thread compares it with its own id. */
-	__atomic_store_n(&t->tid, sync_thread_id(), __ATOMIC_RELAXED);
+	prim_atomic_store_n(&t->tid, sync_thread_id(), __ATOMIC_RELAXED);
 	/* Relaxed loads and swap: who wins is decided by the single order
 	 * of RMWs on `state`; no data rides on it (fn, arg and the
 	 * deadline were published by pthread_create). */
-	while (__atomic_load_n(&t->state, __ATOMIC_RELAXED) == SYNC_TIMER_WAITING) {
+	while (prim_atomic_load_n(&t->state, __ATOMIC_RELAXED) ==
+	       SYNC_TIMER_WAITING) {
 		if (futex_wait_until(&t->state, SYNC_TIMER_WAITING,
 				     &t->deadline, 0) != -ETIMEDOUT)
 			continue;	/* cancelled, spurious or EINTR */
@@ -62,14 +64,15 @@ static void *sync_timer_main(void *p)
 		 * deadline and our swap; the swap alone decides. */
 		PRIM_TEST_PREEMPT();
 		s = SYNC_TIMER_WAITING;
-		if (__atomic_compare_exchange_n(&t->state, &s, SYNC_TIMER_FIRED,
-						false, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
+		if (prim_atomic_compare_exchange_n(&t->state, &s,
+						   SYNC_TIMER_FIRED, false,
+						   __ATOMIC_RELAXED,
+						   __ATOMIC_RELAXED))
 			t->fn(t->arg);
 		break;
 	}
 	/* Release: join's acquire then sees everything fn did. */
-	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+	prim_atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
 	futex_wake(&t->done, INT_MAX, 0);
 	return NULL;
 }
@@ -84,8 +87,8 @@ int sync_timer_start(struct sync_timer *t)
 	sync__deadline(t->delay_ns, &t->deadline);
 	/* Relaxed: atomicity alone settles a race with an early cancel;
 	 * if cancel won, the thread starts and ends at once. */
-	__atomic_compare_exchange_n(&t->state, &s, SYNC_TIMER_WAITING, false,
-				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	prim_atomic_compare_exchange_n(&t->state, &s, SYNC_TIMER_WAITING, false,
+				       __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	/* An early cancel() from another thread may come in here. */
 	PRIM_TEST_PREEMPT();
 	err = pthread_create(&t->thread, NULL, sync_timer_main, t);
@@ -93,9 +96,9 @@ int sync_timer_start(struct sync_timer *t)
 		/* No thread: back to idle unless a cancel came meanwhile.
 		 * Relaxed: as above. */
 		s = SYNC_TIMER_WAITING;
-		__atomic_compare_exchange_n(&t->state, &s, SYNC_TIMER_IDLE,
-					    false, __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED);
+		prim_atomic_compare_exchange_n(&t->state, &s, SYNC_TIMER_IDLE,
+					       false, __ATOMIC_RELAXED,
+					       __ATOMIC_RELAXED);
 		return -err;
 	}
 	t->started = 1;
@@ -105,7 +108,7 @@ int sync_timer_start(struct sync_timer *t)
 int sync_timer_cancel(struct sync_timer *t)
 {
 	/* Relaxed: as in sync_timer_main, the RMW order decides alone. */
-	uint32_t s = __atomic_load_n(&t->state, __ATOMIC_RELAXED);
+	uint32_t s = prim_atomic_load_n(&t->state, __ATOMIC_RELAXED);
 
 	for (;;) {
 		if (s == SYNC_TIMER_CANCELLED)
@@ -114,10 +117,10 @@ int sync_timer_cancel(struct sync_timer *t)
 			return 0;
 		/* The timer thread's swap may land between look and CAS. */
 		PRIM_TEST_PREEMPT();
-		if (__atomic_compare_exchange_n(&t->state, &s,
-						SYNC_TIMER_CANCELLED, false,
-						__ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
+		if (prim_atomic_compare_exchange_n(&t->state, &s,
+						   SYNC_TIMER_CANCELLED, false,
+						   __ATOMIC_RELAXED,
+						   __ATOMIC_RELAXED))
 			break;
 	}
 	if (s == SYNC_TIMER_WAITING)
@@ -129,7 +132,8 @@ int sync_timer_cancel(struct sync_timer *t)
  * 0 or the timer thread's id, never its own. */
 static int sync__timer_is_self(struct sync_timer *t)
 {
-	return __atomic_load_n(&t->tid, __ATOMIC_RELAXED) == sync_thread_id();
+	return prim_atomic_load_n(&t->tid, __ATOMIC_RELAXED) ==
+	       sync_thread_id();
 }
 
 int sync_timer_join(struct sync_timer *t, int64_t timeout_ns)
@@ -148,10 +152,10 @@ int sync_timer_join(struct sync_timer *t, int64_t timeout_ns)
 		return 0;
 	abs = sync__deadline(timeout_ns, &buf);
 	/* Acquire: pairs with the thread's release of `done`. */
-	while (!__atomic_load_n(&t->done, __ATOMIC_ACQUIRE)) {
+	while (!prim_atomic_load_n(&t->done, __ATOMIC_ACQUIRE)) {
 		if (timeout_ns == 0 ||
 		    futex_wait_until(&t->done, 0, abs, 0) == -ETIMEDOUT) {
-			if (__atomic_load_n(&t->done, __ATOMIC_ACQUIRE))
+			if (prim_atomic_load_n(&t->done, __ATOMIC_ACQUIRE))
 				break;
 			return -ETIMEDOUT;
 		}

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE		/* CPU_SET in prim_util.h */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -644,8 +645,17 @@ static void io_releases(enum gil_policy p)
 	gil_vm_stats_get(echo.vm, &es);
 	/* A recv and a send per round, and the recv that met end of file. */
 	cr_assert_eq(es.blocking_calls, 2 * ECHO_ROUNDS + 1);
-	if (has_lock(p))
-		cr_assert_eq(es.takes, 1 + es.blocking_calls);
+	/* One take at the start and one after each blocking call, plus one
+	 * per forced drop: a slow round (preemption points, a busy machine)
+	 * may outlast the interval.  A forced drop may also coincide with a
+	 * blocking call's, hence a range. */
+	if (has_lock(p)) {
+		cr_assert_geq(es.takes, 1 + es.blocking_calls);
+		cr_assert_leq(es.takes, 1 + es.blocking_calls + es.forced_drops,
+			      "%s: %" PRIu64 " takes, %" PRIu64 " blocking calls, "
+			      "%" PRIu64 " forced drops", gil_policy_name(p),
+			      es.takes, es.blocking_calls, es.forced_drops);
+	}
 	cr_assert_eq(gil_stats_now(g).violations, 0);
 	gil_vm_destroy(echo.vm);
 	gil_vm_destroy(cpu.vm);

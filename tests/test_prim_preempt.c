@@ -13,14 +13,17 @@
  * built with points: a prim leg linked to the production library would
  * still pass every other test while exercising none of the windows.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "primitives/lock_mcs.h"
 #include "primitives/preempt.h"
 #include "primitives/sync.h"
 #include "tests/check.h"
@@ -147,4 +150,132 @@ Test(prim_preempt, seed_comes_from_the_runner, .timeout = 10)
 	want = strtoull(s, &end, 10);
 	cr_assert(!errno && !*end, "%s=%s", PRIM_PREEMPT_SEED_ENV, s);
 	cr_assert_eq(prim_preempt_seed(), want);
+}
+
+/*
+ * Every atomic of the library is a point (primitives/atomic.h): an MCS
+ * acquire of a free lock is three atomics (two stores, the exchange that
+ * finds no predecessor) and its release two (the load of next and the
+ * CAS that empties the queue), so one round passes exactly five.
+ */
+Test(prim_preempt, every_atomic_is_a_point, .timeout = 10)
+{
+	static struct lock_mcs lock;
+	static struct lock_mcs_node node;
+	uint64_t before;
+
+	cr_assert_eq(lock_mcs_init(&lock, 0, 1), 0);
+	before = prim_preempt_atomics();
+	lock_mcs_acquire(&lock, &node);
+	lock_mcs_release(&lock, &node);
+	cr_assert_eq(prim_preempt_atomics() - before, 5,
+		     "an MCS round passed %" PRIu64 " atomic points, not 5",
+		     prim_preempt_atomics() - before);
+}
+
+/* Whether text[i] starts an identifier (is not in the middle of one). */
+static int preempt_test_word_start(const char *text, size_t i)
+{
+	char c = i ? text[i - 1] : ' ';
+
+	return !(c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		 (c >= 'A' && c <= 'Z'));
+}
+
+/*
+ * The first atomic in `text` that bypasses primitives/atomic.h (a GCC
+ * __atomic builtin or a C11 atomic_*() function, outside comments and
+ * strings), or NULL.
+ */
+static const char *preempt_test_bare_atomic(char *text)
+{
+	/* Blank out comments and literals, keeping the rest in place. */
+	for (char *c = text; *c; c++) {
+		if (c[0] == '/' && c[1] == '*') {
+			char *e = strstr(c + 2, "*/");
+			char *end = e ? e + 2 : c + strlen(c);
+
+			memset(c, ' ', (size_t)(end - c));
+			c = end - 1;
+		} else if (c[0] == '/' && c[1] == '/') {
+			while (*c && *c != '\n')
+				*c++ = ' ';
+			c--;
+		} else if (*c == '"' || *c == '\'') {
+			char q = *c;
+
+			for (c++; *c && *c != q; c++)
+				if (*c == '\\' && c[1])
+					*c++ = ' ';
+			if (!*c)
+				break;
+		}
+	}
+	for (size_t i = 0; text[i]; i++) {
+		size_t j = i;
+
+		if (!preempt_test_word_start(text, i))
+			continue;
+		if (!strncmp(text + i, "__atomic_", 9))
+			return text + i;
+		if (strncmp(text + i, "atomic_", 7))
+			continue;
+		/* A C11 call (atomic_load_explicit(...)), not a type. */
+		while (!preempt_test_word_start(text, ++j))
+			;
+		/* text[j - 1] is the first character after the name. */
+		while (text[j - 1] == ' ' || text[j - 1] == '\t')
+			j++;
+		if (text[j - 1] == '(')
+			return text + i;
+	}
+	return NULL;
+}
+
+/*
+ * No file of primitives/ bypasses the wrappers, so no atomic of a protocol
+ * escapes the points.  Exempt: the wrappers themselves, the points' own
+ * counters, and the Concurrency Kit adapters, whose atomics are ck's.
+ */
+Test(prim_preempt, no_atomic_bypasses_the_points, .timeout = 10)
+{
+	static const char *const exempt[] = {
+		"atomic.h", "preempt.c", "lock_ck.h", "ring_ck.h",
+	};
+	const char *dir = CONTEND_SOURCE_DIR "/primitives";
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int files = 0;
+
+	cr_assert(d, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name), len;
+		char path[1024], *text;
+		const char *bare;
+		int skip = 0;
+		FILE *f;
+
+		if (n < 3 || (strcmp(de->d_name + n - 2, ".c") &&
+			      strcmp(de->d_name + n - 2, ".h")))
+			continue;
+		for (size_t i = 0; i < sizeof(exempt) / sizeof(exempt[0]); i++)
+			skip |= !strcmp(de->d_name, exempt[i]);
+		if (skip)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "r");
+		cr_assert(f, "%s: %s", path, strerror(errno));
+		text = calloc(1, 1 << 20);
+		cr_assert(text);
+		len = fread(text, 1, (1 << 20) - 1, f);
+		fclose(f);
+		cr_assert_lt(len, (size_t)(1 << 20) - 1, "%s: too long", path);
+		bare = preempt_test_bare_atomic(text);
+		cr_expect(!bare, "%s: a bare atomic, not a primitives/atomic.h "
+			  "wrapper: %.40s", path, bare);
+		free(text);
+		files++;
+	}
+	closedir(d);
+	cr_assert_gt(files, 10, "read only %d files of %s", files, dir);
 }
