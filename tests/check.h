@@ -12,6 +12,7 @@
  *   cr_assert_eq/neq/lt/leq/gt/geq(a, b, ...)
  *   cr_assert_null(p, ...)  cr_assert_not_null(p, ...)
  *   cr_assert_str_eq(a, b, ...)  cr_assert_float_eq(a, b, eps, ...)
+ *   cr_assert_fail(...)  cr_skip_test(...)
  *   cr_expect*  (same as cr_assert*, fatal in the shim)
  *   cr_log_info(...)
  *
@@ -154,6 +155,8 @@ void check_hook_start(void) __attribute__((weak));
 void check_hook_failed(const char *test) __attribute__((weak));
 void check_fail(const char *file, int line, const char *expr, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 4, 5)));
+void check_skip(const char *file, int line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
 
 #define Test(suite, name, ...)						\
 	static void suite##_##name##_impl(void);			\
@@ -173,6 +176,9 @@ void check_fail(const char *file, int line, const char *expr, const char *fmt, .
  * from the expression. */
 #define cr_assert(c, ...) \
 	do { if (!(c)) check_fail(__FILE__, __LINE__, #c, " " __VA_ARGS__); } while (0)
+#define cr_assert_fail(...) check_fail(__FILE__, __LINE__, "cr_assert_fail", " " __VA_ARGS__)
+/* A skipped test ends its forked child with success and says why. */
+#define cr_skip_test(...) check_skip(__FILE__, __LINE__, __VA_ARGS__)
 #define cr_assert_not(c, ...) cr_assert(!(c), __VA_ARGS__)
 #define cr_assert_eq(a, b, ...)  cr_assert((a) == (b), __VA_ARGS__)
 #define cr_assert_neq(a, b, ...) cr_assert((a) != (b), __VA_ARGS__)

@@ -43,6 +43,18 @@ void check_fail(const char *file, int line, const char *expr, const char *fmt, .
 	_exit(1);
 }
 
+void check_skip(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: skipped: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	_exit(0);
+}
+
 static double check_now_s(void)
 {
 	struct timespec ts;
