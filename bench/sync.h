@@ -163,6 +163,23 @@ static inline void sync_bench_watch_close(struct sync_bench_watch *w)
 	free(w);
 }
 
+/*
+ * The watched workloads' task_init and task_fini: a task says who it
+ * is (tid[id], read by the task that opens the watch); task 0 checks it
+ * can watch; the watch a task opened goes with it.
+ */
+static inline int sync_bench_watch_task_init(struct bench_task *t, uint32_t *tid)
+{
+	__atomic_store_n(&tid[t->id], sync_thread_id(), __ATOMIC_RELEASE);
+	return t->id == 0 ? sync_bench_watch_probe(t->st) : 0;
+}
+
+static inline void sync_bench_watch_task_fini(struct bench_task *t)
+{
+	sync_bench_watch_close(t->local);
+	t->local = NULL;
+}
+
 /* Whether every watched waiter is off the run queue, blocked. */
 static inline int sync_bench_all_blocked(const struct sync_bench_watch *w)
 {

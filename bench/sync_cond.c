@@ -66,14 +66,7 @@ static int sync_bench_cond_task_init(struct bench_task *t)
 {
 	struct sync_bench_cond_shared *s = t->st->priv;
 
-	__atomic_store_n(&s->tid[t->id], sync_thread_id(), __ATOMIC_RELEASE);
-	return t->id == 0 ? sync_bench_watch_probe(t->st) : 0;
-}
-
-static void sync_bench_cond_task_fini(struct bench_task *t)
-{
-	sync_bench_watch_close(t->local);
-	t->local = NULL;
+	return sync_bench_watch_task_init(t, s->tid);
 }
 
 /* Stamp and notify (n waiters, or all of them) under the lock; counts an
@@ -216,7 +209,7 @@ const struct bench_desc bench_sync_cond = {
 	.setup = sync_bench_cond_setup,
 	.task_init = sync_bench_cond_task_init,
 	.run = sync_bench_cond_run,
-	.task_fini = sync_bench_cond_task_fini,
+	.task_fini = sync_bench_watch_task_fini,
 	.check = sync_bench_cond_check,
 };
 

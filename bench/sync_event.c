@@ -57,14 +57,7 @@ static int sync_bench_event_task_init(struct bench_task *t)
 {
 	struct sync_bench_event_shared *s = t->st->priv;
 
-	__atomic_store_n(&s->tid[t->id], sync_thread_id(), __ATOMIC_RELEASE);
-	return t->id == 0 ? sync_bench_watch_probe(t->st) : 0;
-}
-
-static void sync_bench_event_task_fini(struct bench_task *t)
-{
-	sync_bench_watch_close(t->local);
-	t->local = NULL;
+	return sync_bench_watch_task_init(t, s->tid);
 }
 
 static void sync_bench_event_setter(struct bench_task *t, struct sync_bench_event_shared *s,
@@ -166,7 +159,7 @@ const struct bench_desc bench_sync_event = {
 	.setup = sync_bench_event_setup,
 	.task_init = sync_bench_event_task_init,
 	.run = sync_bench_event_run,
-	.task_fini = sync_bench_event_task_fini,
+	.task_fini = sync_bench_watch_task_fini,
 	.check = sync_bench_event_check,
 };
 
