@@ -4,9 +4,10 @@
  * figure for every metric, in threads and in processes; both policies of
  * contend's spinners run; a lock that cannot be process-shared (mcs, a
  * zoo lock whose init refuses shared memory) is reported skipped with its
- * reason, not failed and not a zero.  Tiny settings: these prove the
- * family works, bench/lock.c's check() proves the work was done.  Which
- * locks are which comes from the zoo's list, primitives/lock_list.h.
+ * reason, not failed and not a zero; every lock of the zoo is
+ * benchmarked.  Tiny settings: these prove the family works,
+ * bench/lock.c's check() proves the work was done.  Which locks are
+ * which comes from the zoo's list, primitives/lock_list.h.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -385,3 +386,70 @@ Test(lock, setup_takes_the_measured_clock_pair, .timeout = 30)
 	bench_shared_free_all(&st);
 }
 
+/* The registered benchmark called `name`, NULL if none; fails on two. */
+static const struct bench_desc *lock_test_registered(const char *name)
+{
+	const struct bench_desc *d = NULL;
+
+	for (int i = 0; bench_registry[i]; i++)
+		if (strcmp(bench_registry[i]->name, name) == 0) {
+			cr_assert_null(d, "%s is registered twice", name);
+			d = bench_registry[i];
+		}
+	return d;
+}
+
+/*
+ * Every lock of the zoo is benchmarked: bench_registry holds lock.<name>
+ * for each lock_zoo entry, and its setup drives that very lock (the ops
+ * it keeps are the zoo's); and every lock.* benchmark is a lock of the
+ * zoo or one of Python's two.  bench/list.h takes the lock lines from
+ * primitives/lock_list.h, so a lock that is not benchmarked is a list.h
+ * or bench/lock.c that stopped doing so.
+ */
+Test(lock, every_zoo_lock_is_benchmarked, .timeout = 30)
+{
+	int nlock = 0, nzoo = 0;
+
+	clk_init();
+	for (const struct lock_ops *const *z = lock_zoo; *z; z++, nzoo++) {
+		char name[64], values[8][32];
+		const char *value[8];
+		const struct bench_desc *d;
+		struct bench_state st = { .mode = BENCH_MODE_THREAD, .ntasks = 1, .ncpus = 1,
+					  .param_values = value };
+		const struct lock_bench *s;
+		int n;
+
+		snprintf(name, sizeof(name), "lock.%s", (*z)->name);
+		d = lock_test_registered(name);
+		cr_assert_not_null(d, "%s of the zoo is not benchmarked: no %s in bench_registry",
+				   (*z)->name, name);
+		/* Each parameter at its default's first value. */
+		for (n = 0; d->params[n].name; n++) {
+			cr_assert_lt(n, 8, "%s: more parameters than the test has room for", name);
+			snprintf(values[n], sizeof(values[n]), "%.*s",
+				 (int)strcspn(d->params[n].def, ","), d->params[n].def);
+			value[n] = values[n];
+		}
+		st.desc = d;
+		cr_assert_eq(d->setup(&st), 0, "%s: setup failed", name);
+		s = st.priv;
+		cr_assert_eq(s->ops, *z, "%s drives lock %s, not %s", name, s->ops->name,
+			     (*z)->name);
+		d->teardown(&st);
+		bench_shared_free_all(&st);
+	}
+	for (int i = 0; bench_registry[i]; i++) {
+		const char *name = bench_registry[i]->name;
+
+		if (strncmp(name, "lock.", 5) != 0)
+			continue;
+		nlock++;
+		cr_assert(lock_find(name + 5) || strcmp(name, "lock.py_lock") == 0 ||
+			  strcmp(name, "lock.py_rlock") == 0,
+			  "%s is neither a lock of the zoo nor Python's", name);
+	}
+	cr_assert_eq(nlock, nzoo + 2, "%d lock.* benchmarks for %d locks of the zoo and "
+		     "Python's two", nlock, nzoo);
+}
