@@ -43,7 +43,7 @@
 #error "include primitives/lock.h before primitives/lock_list.h"
 #endif
 #ifndef LOCK_VARIANT
-#error "define LOCK_VARIANT(name, lock_type, node_bytes, node_init, fifo, wait, shared, summary) first"
+#error "define LOCK_VARIANT(name, lock_type, node_bytes, node_init, fifo, wait, shared, summary)"
 #endif
 
 /* The C library's locks. */

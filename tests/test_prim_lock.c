@@ -16,7 +16,8 @@
  * the pair of tests of each variant is generated from the zoo's own list,
  * primitives/lock_list.h: exactly the tests the zoo has.  Process mode
  * either runs and checks, or, for exactly the variants whose queues link
- * private nodes, is refused with -ENOTSUP; each test asserts which.
+ * private nodes (the list's shared column says private), is refused with
+ * -ENOTSUP; each test asserts which.
  * Further tests cover the registry, the node API of the queue locks,
  * ck_hclh's clusters, the futex lock's sleeping path and the per-variant
  * inline API.
