@@ -19,7 +19,7 @@
  * policy=yield (the zoo's default, sched_yield() every
  * LOCK_SPIN_YIELD_AFTER pauses) here, policy=spin (never yields) in
  * bench/lock_spin.c; every other lock has one fixed policy so that its
- * rows still say how it waits (bench/lock.h, LOCK_BENCH_WAIT_*).  Tasks
+ * rows still say how it waits (the wait column of lock_list.h).  Tasks
  * run up to twice the processors by default: where sleeping and spinning
  * waits part ways; the tasks are left to the scheduler (placement none)
  * by default, since no placement that pins can put two tasks on every
@@ -311,16 +311,15 @@ static void lock_bench_teardown(struct bench_state *st)
 #define LOCK_BENCH_SPIN_FN_adaptive(v)	NULL
 #define LOCK_BENCH_SPIN_FN_spin(v)	NULL
 
-#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, flags, summary)	\
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared,	\
+		     summary)							\
 	static LOCK_BENCH_RUN(lock_bench_##v##_run, lock_##v, lock_type)	\
 	static int lock_bench_##v##_setup(struct bench_state *st)		\
 	{									\
 		return lock_bench_setup(st, &lock_##v##_ops, lock_bench_##v##_run, \
-			LOCK_BENCH_CAT(LOCK_BENCH_SPIN_FN_, LOCK_BENCH_WAIT_##v)(v)); \
+					LOCK_BENCH_SPIN_FN_##wait(v));		\
 	}									\
-	LOCK_BENCH_DESC(v, summary,						\
-			LOCK_BENCH_CAT(lock_bench_params_, LOCK_BENCH_WAIT_##v),	\
-			lock_bench_metrics)
+	LOCK_BENCH_DESC(v, summary, lock_bench_params_##wait, lock_bench_metrics)
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT
 

@@ -169,47 +169,20 @@ static inline uint64_t lock_bench_acquire_ns(uint64_t t0, uint64_t t1, uint64_t 
 	}
 
 /*
- * What each lock of the zoo does while it waits: the `policy` of its
- * rows.  `axis` marks contend's own spinners, built twice (policy yield
- * or spin, see LOCK_SPIN_YIELD_AFTER); the others have one fixed policy:
- * sleep (blocks in the kernel), adaptive (spins a bounded while, then
- * sleeps) or spin (never yields: pthread's and ck's spinlocks).  A new
- * lock in primitives/lock_list.h needs its line here (the build says so).
+ * The never-yielding build of spinner v (bench/lock_spin.c), by its wait
+ * column in primitives/lock_list.h: declared for axis locks only.  The
+ * other locks have one fixed policy, the column's token (sleep, adaptive
+ * or spin), so that their rows still say how they wait.
  */
-#define LOCK_BENCH_WAIT_mutex		sleep
-#define LOCK_BENCH_WAIT_mutex_adaptive	adaptive
-#define LOCK_BENCH_WAIT_spin		spin
-#define LOCK_BENCH_WAIT_tas		axis
-#define LOCK_BENCH_WAIT_ttas		axis
-#define LOCK_BENCH_WAIT_ticket		axis
-#define LOCK_BENCH_WAIT_mcs		axis
-#define LOCK_BENCH_WAIT_clh		axis
-#define LOCK_BENCH_WAIT_futex		sleep
-#define LOCK_BENCH_WAIT_rwlock		sleep
-#define LOCK_BENCH_WAIT_sem		sleep
-#define LOCK_BENCH_WAIT_ck_fas		spin
-#define LOCK_BENCH_WAIT_ck_cas		spin
-#define LOCK_BENCH_WAIT_ck_dec		spin
-#define LOCK_BENCH_WAIT_ck_ticket	spin
-#define LOCK_BENCH_WAIT_ck_mcs		spin
-#define LOCK_BENCH_WAIT_ck_clh		spin
-#define LOCK_BENCH_WAIT_ck_anderson	spin
-#define LOCK_BENCH_WAIT_ck_hclh		spin
-
-/* a##b after both are expanded (LOCK_BENCH_WAIT_<v> to its policy). */
-#define LOCK_BENCH__CAT(a, b)	a##b
-#define LOCK_BENCH_CAT(a, b)	LOCK_BENCH__CAT(a, b)
-
-/* The never-yielding build of spinner v (bench/lock_spin.c), by policy:
- * declared for axis locks only. */
 #define LOCK_BENCH_SPIN_DECL_axis(v) \
 	uint64_t lock_bench_##v##_spin_run(struct bench_task *t, uint64_t iters);
 #define LOCK_BENCH_SPIN_DECL_sleep(v)
 #define LOCK_BENCH_SPIN_DECL_adaptive(v)
 #define LOCK_BENCH_SPIN_DECL_spin(v)
 
-#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, flags, summary) \
-	LOCK_BENCH_CAT(LOCK_BENCH_SPIN_DECL_, LOCK_BENCH_WAIT_##v)(v)
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared, \
+		     summary) \
+	LOCK_BENCH_SPIN_DECL_##wait(v)
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT
 

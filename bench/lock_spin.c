@@ -23,7 +23,8 @@
 #define LOCK_BENCH_SPIN_RUN_adaptive(v, lock_type)
 #define LOCK_BENCH_SPIN_RUN_spin(v, lock_type)
 
-#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, flags, summary) \
-	LOCK_BENCH_CAT(LOCK_BENCH_SPIN_RUN_, LOCK_BENCH_WAIT_##v)(v, lock_type)
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared, \
+		     summary) \
+	LOCK_BENCH_SPIN_RUN_##wait(v, lock_type)
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT

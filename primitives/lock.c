@@ -13,7 +13,8 @@
 #undef LOCK_VARIANT
 
 const struct lock_ops *const lock_zoo[] = {
-#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, flags, summary) \
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared, \
+		     summary) \
 	&lock_##v##_ops,
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT

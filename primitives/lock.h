@@ -13,9 +13,9 @@
  *               ck_clh, ck_anderson, ck_hclh (Concurrency Kit)
  *
  * The list itself, in zoo order, is primitives/lock_list.h: an X-macro
- * from which the externs below, the operation tables, lock_zoo[] and the
- * per-variant tests all come (and a benchmark compiled once per variant
- * can come too).
+ * that also includes the headers above, and from which the externs
+ * below, the operation tables, lock_zoo[], the per-variant tests and the
+ * lock.* benchmarks all come.
  *
  * Two ways in:
  *
@@ -47,14 +47,8 @@
 
 #include <stddef.h>
 
+/* The variants' own headers come with primitives/lock_list.h, below. */
 #include "primitives/lock_common.h"
-#include "primitives/lock_pthread.h"
-#include "primitives/lock_tas.h"
-#include "primitives/lock_ticket.h"
-#include "primitives/lock_mcs.h"
-#include "primitives/lock_clh.h"
-#include "primitives/lock_futex.h"
-#include "primitives/lock_ck.h"
 
 /* What a lock does while it waits: lock_ops.flags. */
 #define LOCK_FIFO	0x1u	/* waiters queue and are served in turn, so a
@@ -64,6 +58,13 @@
 				   (LOCK_SPIN_YIELD_AFTER, lock_common.h) */
 /* contend's own spinners yield only when built with a non-zero threshold. */
 #define LOCK_SPINNER_FLAGS	(LOCK_SPIN_YIELD_AFTER ? LOCK_YIELDS : 0u)
+
+/* The flags that lock_list.h's wait column implies, by its token.  A
+ * token not here stops the build at LOCK__WAIT_FLAGS_<token>. */
+#define LOCK__WAIT_FLAGS_sleep		LOCK_SLEEPS
+#define LOCK__WAIT_FLAGS_adaptive	LOCK_SLEEPS
+#define LOCK__WAIT_FLAGS_spin		0u
+#define LOCK__WAIT_FLAGS_axis		LOCK_SPINNER_FLAGS
 
 struct lock_ops {
 	const char *name;	/* unique in lock_zoo: "mutex", "mcs", "ck_fas" */
@@ -98,7 +99,8 @@ extern const struct lock_ops *const lock_zoo[];
 const struct lock_ops *lock_find(const char *name);
 
 /* lock_<name>_ops for every variant of the list. */
-#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, flags, summary) \
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared, \
+		     summary) \
 	extern const struct lock_ops lock_##v##_ops;
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT
@@ -111,8 +113,8 @@ const struct lock_ops *lock_find(const char *name);
  * cast function pointer would be undefined behaviour.  The arguments are
  * lock_list.h's columns.
  */
-#define LOCK_OPS_DEFINE(v, lock_type, node_bytes, node_init_, flags_,	\
-			summary_)					\
+#define LOCK_OPS_DEFINE(v, lock_type, node_bytes, node_init_, fifo_,	\
+			wait_, shared_, summary_)			\
 	LOCK__NODE_ADAPTER_##node_init_(v)				\
 	static int lock_##v##_op_init(void *lock, int shared, int max_tasks) \
 	{								\
@@ -135,7 +137,7 @@ const struct lock_ops *lock_find(const char *name);
 		.summary = summary_,					\
 		.size = sizeof(lock_type),				\
 		.node_size = node_bytes,				\
-		.flags = flags_,					\
+		.flags = fifo_ | LOCK__WAIT_FLAGS_##wait_,		\
 		.init = lock_##v##_op_init,				\
 		.node_init = LOCK__NODE_INIT_##node_init_(v),		\
 		.acquire = lock_##v##_op_acquire,			\

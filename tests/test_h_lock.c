@@ -4,10 +4,13 @@
  * figure for every metric, in threads and in processes; both policies of
  * contend's spinners run; a lock that cannot be process-shared (mcs, a
  * zoo lock whose init refuses shared memory) is reported skipped with its
- * reason, not failed and not a zero.  Tiny settings: these prove the
- * family works, bench/lock.c's check() proves the work was done.
+ * reason, not failed and not a zero; every lock of the zoo is
+ * benchmarked.  Tiny settings: these prove the family works,
+ * bench/lock.c's check() proves the work was done.  Which locks are
+ * which comes from the zoo's list, primitives/lock_list.h.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +18,73 @@
 #include "harness/bench.h"
 #include "harness/clock.h"
 #include "harness/team.h"
+#include "primitives/lock.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
+
+/* What the tests below need of each line of primitives/lock_list.h. */
+struct lock_test_listed {
+	const char *bench;	/* "lock.<name>" */
+	unsigned fifo;		/* LOCK_FIFO or 0 */
+	const char *wait;	/* "sleep", "adaptive", "spin" or "axis" */
+	bool unshareable;	/* the shared column says private */
+};
+
+#define LOCK_TEST_UNSHAREABLE_shared	false
+#define LOCK_TEST_UNSHAREABLE_private	true
+
+static const struct lock_test_listed lock_test_list[] = {
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo_, wait_, shared_, \
+		     summary)							\
+	{ .bench = "lock." #v, .fifo = fifo_, .wait = #wait_,			\
+	  .unshareable = LOCK_TEST_UNSHAREABLE_##shared_ },
+#include "primitives/lock_list.h"
+#undef LOCK_VARIANT
+};
+
+#define LOCK_TEST_NLISTED (sizeof(lock_test_list) / sizeof(lock_test_list[0]))
+
+/*
+ * A FIFO lock that never yields (wait spin: Concurrency Kit's): with as
+ * many tasks as processors it needs the processors to itself, or the
+ * next in line is preempted and the others spin out their time slices (a
+ * round can then take minutes).  Tests run beside other tests, so those
+ * run at 1 task here; their mutual exclusion under contention is
+ * tests/test_prim_lock.c's.
+ */
+static bool lock_test_fifo_spinner(const struct lock_test_listed *l)
+{
+	return l->fifo && strcmp(l->wait, "spin") == 0;
+}
+
+/* The FIFO spinners that run in processes: the unshareable ones skip there anyway. */
+static bool lock_test_shareable_fifo_spinner(const struct lock_test_listed *l)
+{
+	return lock_test_fifo_spinner(l) && !l->unshareable;
+}
+
+/* No rows in processes: skipped, or not run (the FIFO spinners). */
+static bool lock_test_no_process_rows(const struct lock_test_listed *l)
+{
+	return l->unshareable || lock_test_fifo_spinner(l);
+}
+
+/*
+ * The benchmarks of the listed locks that `in` picks, as the set
+ * lock_test_rows and lock_test_run look names up in:
+ * " lock.a lock.b ", each name between spaces.
+ */
+static void lock_test_set(char *buf, size_t size, bool (*in)(const struct lock_test_listed *))
+{
+	size_t len = (size_t)snprintf(buf, size, " ");
+
+	for (size_t i = 0; i < LOCK_TEST_NLISTED; i++) {
+		if (!in(&lock_test_list[i]))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s ", lock_test_list[i].bench);
+		cr_assert_lt(len, size, "the set of locks does not fit %zu bytes", size);
+	}
+}
 
 /*
  * Every row of `csv` is finite, and every lock.* benchmark of the
@@ -63,18 +131,6 @@ static void lock_test_rows(const char *csv, const char *const threads[], int nth
 	csv_table_free(&t);
 }
 
-/*
- * Concurrency Kit's FIFO locks never yield: with as many tasks as
- * processors they need the processors to themselves, or the next in
- * line is preempted and the others spin out their time slices (a round
- * can then take minutes).  Tests run beside other tests, so those run
- * at 1 task here; their mutual exclusion under contention is
- * tests/test_prim_lock.c's.  The shareable ones are named here; the
- * node locks among them skip in processes anyway.
- */
-#define LOCK_TEST_FIFO_SPIN " lock.ck_ticket lock.ck_anderson "
-#define LOCK_TEST_FIFO_NODES " lock.ck_mcs lock.ck_clh lock.ck_hclh "
-
 /* `contend run` of every lock.* benchmark but those in `except`, with
  * the options that follow. */
 static void lock_test_run(struct cli_run *r, const char *except, const char *const opts[])
@@ -102,8 +158,9 @@ Test(lock, every_lock_runs_in_threads, .timeout = 120)
 {
 	static struct cli_run r;
 	static const char *const one[] = { "1" }, *const two[] = { "2" };
-	char dir[64], out[128];
+	char dir[64], out[128], fifo_spin[512];
 
+	lock_test_set(fifo_spin, sizeof(fifo_spin), lock_test_fifo_spinner);
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	/* Placement none: runs wherever the machine has room for 2 tasks. */
@@ -112,13 +169,13 @@ Test(lock, every_lock_runs_in_threads, .timeout = 120)
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cr_assert_null(strstr(r.err, "skipped:"), "stderr: %s", r.err);
 	lock_test_rows(out, one, 1, NULL);
-	lock_test_run(&r, LOCK_TEST_FIFO_SPIN LOCK_TEST_FIFO_NODES,
+	lock_test_run(&r, fifo_spin,
 		      (const char *const[]){ "--quick", "--reps", "2", "--min-time", "0.002",
 					     "--threads", "2", "--mode", "thread", "--placement",
 					     "none", "--counters", "none", "--out", out, NULL });
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cr_assert_null(strstr(r.err, "skipped:"), "stderr: %s", r.err);
-	lock_test_rows(out, two, 1, LOCK_TEST_FIFO_SPIN LOCK_TEST_FIFO_NODES);
+	lock_test_rows(out, two, 1, fifo_spin);
 	cli_rmdir(dir);
 }
 
@@ -133,7 +190,7 @@ Test(lock, spinners_run_as_pure_spinners, .timeout = 120)
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	/* 1 task: a FIFO spinner that never yields needs the processors to
-	 * itself to run contended (see LOCK_TEST_FIFO_SPIN). */
+	 * itself to run contended (see lock_test_fifo_spinner). */
 	CLI(&r, "run", "lock.tas", "lock.ticket", "lock.mcs", "--param", "policy=yield,spin",
 	    "--param", "cs_ns=100", "--reps", "2", "--min-time", "0.002", "--threads", "1",
 	    "--mode", "thread", "--placement", "none", "--counters", "none", "--out", out);
@@ -167,29 +224,31 @@ Test(lock, unshareable_locks_skip_in_processes, .timeout = 120)
 {
 	static struct cli_run r;
 	static const char *const threads[] = { "2" };
-	static const char *const unshared[] = { "lock.mcs", "lock.clh", "lock.ck_mcs",
-						"lock.ck_clh", "lock.ck_hclh" };
-	char dir[64], out[128], line[128];
+	char dir[64], out[128], line[128], fifo_spin[512], absent[512];
 
+	lock_test_set(fifo_spin, sizeof(fifo_spin), lock_test_shareable_fifo_spinner);
+	lock_test_set(absent, sizeof(absent), lock_test_no_process_rows);
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
-	lock_test_run(&r, LOCK_TEST_FIFO_SPIN,
+	lock_test_run(&r, fifo_spin,
 		      (const char *const[]){ "--quick", "--reps", "2", "--min-time", "0.002",
 					     "--threads", "2", "--mode", "process", "--placement",
 					     "none", "--counters", "none", "--out", out, NULL });
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-	for (size_t i = 0; i < sizeof(unshared) / sizeof(unshared[0]); i++) {
-		const char *at;
+	for (size_t i = 0; i < LOCK_TEST_NLISTED; i++) {
+		const char *name = lock_test_list[i].bench, *at;
 
-		snprintf(line, sizeof(line), "] %s process ", unshared[i]);
+		if (!lock_test_list[i].unshareable)
+			continue;
+		snprintf(line, sizeof(line), "] %s process ", name);
 		at = strstr(r.err, line);
-		cr_assert_not_null(at, "%s not reported; stderr: %s", unshared[i], r.err);
+		cr_assert_not_null(at, "%s not reported; stderr: %s", name, r.err);
 		at = strstr(at, " ... ");
 		cr_assert_not_null(at);
 		cr_assert_eq(strncmp(at, " ... skipped: not process-shareable", 35), 0,
-			     "%s: %.120s", unshared[i], at);
+			     "%s: %.120s", name, at);
 	}
-	lock_test_rows(out, threads, 1, " lock.mcs lock.clh" LOCK_TEST_FIFO_NODES LOCK_TEST_FIFO_SPIN);
+	lock_test_rows(out, threads, 1, absent);
 	cli_rmdir(dir);
 }
 
@@ -324,4 +383,72 @@ Test(lock, setup_takes_the_measured_clock_pair, .timeout = 30)
 	cr_assert_eq(s->clock_pair_ns, bench_clock_pair_ns());
 	d->teardown(&st);
 	bench_shared_free_all(&st);
+}
+
+/* The registered benchmark called `name`, NULL if none; fails on two. */
+static const struct bench_desc *lock_test_registered(const char *name)
+{
+	const struct bench_desc *d = NULL;
+
+	for (int i = 0; bench_registry[i]; i++)
+		if (strcmp(bench_registry[i]->name, name) == 0) {
+			cr_assert_null(d, "%s is registered twice", name);
+			d = bench_registry[i];
+		}
+	return d;
+}
+
+/*
+ * Every lock of the zoo is benchmarked: bench_registry holds lock.<name>
+ * for each lock_zoo entry, and its setup drives that very lock (the ops
+ * it keeps are the zoo's); and every lock.* benchmark is a lock of the
+ * zoo or one of Python's two.  bench/list.h takes the lock lines from
+ * primitives/lock_list.h, so a lock that is not benchmarked is a list.h
+ * or bench/lock.c that stopped doing so.
+ */
+Test(lock, every_zoo_lock_is_benchmarked, .timeout = 30)
+{
+	int nlock = 0, nzoo = 0;
+
+	clk_init();
+	for (const struct lock_ops *const *z = lock_zoo; *z; z++, nzoo++) {
+		char name[64], values[8][32];
+		const char *value[8];
+		const struct bench_desc *d;
+		struct bench_state st = { .mode = BENCH_MODE_THREAD, .ntasks = 1, .ncpus = 1,
+					  .param_values = value };
+		const struct lock_bench *s;
+		int n;
+
+		snprintf(name, sizeof(name), "lock.%s", (*z)->name);
+		d = lock_test_registered(name);
+		cr_assert_not_null(d, "%s of the zoo is not benchmarked: no %s in bench_registry",
+				   (*z)->name, name);
+		/* Each parameter at its default's first value. */
+		for (n = 0; d->params[n].name; n++) {
+			cr_assert_lt(n, 8, "%s: more parameters than the test has room for", name);
+			snprintf(values[n], sizeof(values[n]), "%.*s",
+				 (int)strcspn(d->params[n].def, ","), d->params[n].def);
+			value[n] = values[n];
+		}
+		st.desc = d;
+		cr_assert_eq(d->setup(&st), 0, "%s: setup failed", name);
+		s = st.priv;
+		cr_assert_eq(s->ops, *z, "%s drives lock %s, not %s", name, s->ops->name,
+			     (*z)->name);
+		d->teardown(&st);
+		bench_shared_free_all(&st);
+	}
+	for (int i = 0; bench_registry[i]; i++) {
+		const char *name = bench_registry[i]->name;
+
+		if (strncmp(name, "lock.", 5) != 0)
+			continue;
+		nlock++;
+		cr_assert(lock_find(name + 5) || strcmp(name, "lock.py_lock") == 0 ||
+			  strcmp(name, "lock.py_rlock") == 0,
+			  "%s is neither a lock of the zoo nor Python's", name);
+	}
+	cr_assert_eq(nlock, nzoo + 2, "%d lock.* benchmarks for %d locks of the zoo and "
+		     "Python's two", nlock, nzoo);
 }

@@ -16,7 +16,8 @@
  * the pair of tests of each variant is generated from the zoo's own list,
  * primitives/lock_list.h: exactly the tests the zoo has.  Process mode
  * either runs and checks, or, for exactly the variants whose queues link
- * private nodes, is refused with -ENOTSUP; each test asserts which.
+ * private nodes (the list's shared column says private), is refused with
+ * -ENOTSUP; each test asserts which.
  * Further tests cover the registry, the node API of the queue locks,
  * ck_hclh's clusters, the futex lock's sleeping path and the per-variant
  * inline API.
@@ -468,30 +469,21 @@ static int lock_test_processes(const struct lock_ops *ops)
 }
 
 /*
- * The variants that cannot be process-shared: their queues link the
- * acquirers' own nodes, which may live in private memory.  Every other
- * variant must run in process mode.
+ * The list's shared column as what init(shared) must return: private
+ * variants (their queues link the acquirers' own nodes, which may live
+ * in private memory) refuse with -ENOTSUP; every other one must run in
+ * process mode.
  */
-static const char *const lock_test_unshareable[] = {
-	"mcs", "clh", "ck_mcs", "ck_clh", "ck_hclh",
-};
+#define LOCK_TEST_SHARED_INIT_shared	0
+#define LOCK_TEST_SHARED_INIT_private	(-ENOTSUP)
 
-static bool lock_test_is_unshareable(const char *name)
-{
-	for (size_t i = 0; i < sizeof(lock_test_unshareable) /
-			       sizeof(*lock_test_unshareable); i++)
-		if (!strcmp(name, lock_test_unshareable[i]))
-			return true;
-	return false;
-}
-
-/* Process mode: it ran and passed its checks, or it is one of the
- * unshareable variants and init refused; nothing else. */
-static void lock_test_processes_or_refused(const struct lock_ops *ops)
+/* Process mode: it ran and passed its checks, or it is unshareable by
+ * the list and init refused; nothing else. */
+static void lock_test_processes_or_refused(const struct lock_ops *ops, int want)
 {
 	int err = lock_test_processes(ops);
 
-	if (lock_test_is_unshareable(ops->name))
+	if (want == -ENOTSUP)
 		cr_assert_eq(err, -ENOTSUP, "%s: init(shared) = %d, but its "
 			     "queue links private nodes", ops->name, err);
 	else
@@ -500,14 +492,16 @@ static void lock_test_processes_or_refused(const struct lock_ops *ops)
 }
 
 /* Both contention runs of every variant, from the zoo's own list. */
-#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, flags, summary) \
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared, \
+		     summary)						\
 	Test(lock_zoo, threads_##v, .timeout = LOCK_TEST_TIMEOUT)	\
 	{								\
 		lock_test_threads(&lock_##v##_ops);			\
 	}								\
 	Test(lock_zoo, processes_##v, .timeout = LOCK_TEST_TIMEOUT)	\
 	{								\
-		lock_test_processes_or_refused(&lock_##v##_ops);	\
+		lock_test_processes_or_refused(&lock_##v##_ops,		\
+			LOCK_TEST_SHARED_INIT_##shared);		\
 	}
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT
@@ -516,7 +510,8 @@ static void lock_test_processes_or_refused(const struct lock_ops *ops)
 Test(lock_zoo, is_the_list, .timeout = 10)
 {
 	static const struct lock_ops *const listed[] = {
-#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, flags, summary) \
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared, \
+		     summary) \
 		&lock_##v##_ops,
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT
@@ -583,11 +578,20 @@ Test(lock_find, unknown_is_null, .timeout = 10)
 /*
  * Exactly the locks whose queues link the acquirers' own nodes refuse to
  * be process-shared, with -ENOTSUP; every other one accepts: the refused
- * ones, in zoo order, are exactly this list.
+ * ones, in zoo order, are exactly the list's private ones.
  */
 Test(lock_shared, enotsup_exactly_the_node_linked_queues, .timeout = 10)
 {
-	char refused[256] = "";
+	static const char *const unshareable[] = {
+#define LOCK_TEST_PRIVATE_shared(v)
+#define LOCK_TEST_PRIVATE_private(v)	#v,
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared, \
+		     summary) \
+		LOCK_TEST_PRIVATE_##shared(v)
+#include "primitives/lock_list.h"
+#undef LOCK_VARIANT
+	};
+	char refused[256] = "", want[256] = "";
 
 	for (const struct lock_ops *const *p = lock_zoo; *p; p++) {
 		const struct lock_ops *o = *p;
@@ -609,12 +613,11 @@ Test(lock_shared, enotsup_exactly_the_node_linked_queues, .timeout = 10)
 			o->destroy(lock);
 		munmap(lock, bytes);
 	}
-	cr_assert_str_eq(refused, "mcs clh ck_mcs ck_clh ck_hclh",
-			 "refused process-shared use: %s", refused);
-	for (size_t i = 0; i < sizeof(lock_test_unshareable) /
-			       sizeof(*lock_test_unshareable); i++)
-		cr_assert_not_null(lock_find(lock_test_unshareable[i]), "%s",
-				   lock_test_unshareable[i]);
+	for (size_t i = 0; i < sizeof(unshareable) / sizeof(*unshareable); i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 "%s%s", want[0] ? " " : "", unshareable[i]);
+	cr_assert_str_eq(refused, want, "refused process-shared use: %s; "
+			 "lock_list.h's private ones: %s", refused, want);
 }
 
 Test(lock_ck_anderson, max_tasks_bounds, .timeout = 10)
