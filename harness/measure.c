@@ -28,8 +28,8 @@ size_t measure_layout(struct runner_result *res, const struct runner_config *cfg
 	/* Each array at the next multiple of its type's alignment. */
 #define MEASURE_PLACE(type, name, count) {					\
 		size_t n = (count);						\
-		off = (off + _Alignof(type) - 1) / _Alignof(type) * _Alignof(type);	\
-		res->name = mem && n ? (type *)((char *)mem + off) : NULL;		\
+		off = (off + _Alignof(type) - 1) / _Alignof(type) * _Alignof(type); \
+		res->name = mem && n ? (type *)((char *)mem + off) : NULL;	\
 		off += sizeof(type) * n;					\
 	}
 	RUNNER_ARRAYS(MEASURE_PLACE)

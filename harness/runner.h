@@ -58,9 +58,9 @@ enum runner_status {
  * array of no elements).
  */
 #define RUNNER_ARRAYS(X)							\
-	/* [reps] per measured round: its time, the CPU time of its	\
-	 * tasks (summed), the operations they reported, Jain's index	\
-	 * over them; and its baseline's time and CPU time. */		\
+	/* [reps] per measured round: its time, the CPU time of its		\
+	 * tasks (summed), the operations they reported, Jain's index		\
+	 * over them; and its baseline's time and CPU time. */			\
 	X(double, run_ns, reps)							\
 	X(double, cpu_ns, reps)							\
 	X(double, ops, reps)							\
@@ -70,8 +70,8 @@ enum runner_status {
 	/* [reps]: the smallest / largest task's share of the operations. */	\
 	X(double, share_min, reps)						\
 	X(double, share_max, reps)						\
-	/* [reps]: 1 when the baseline ran first (ABBA, for ratios to a	\
-	 * baseline); the 1-minute load average at the repetition's	\
+	/* [reps]: 1 when the baseline ran first (ABBA, for ratios to a		\
+	 * baseline); the 1-minute load average at the repetition's		\
 	 * start, the host's stolen time over it (all processors, ns) and	\
 	 * the tasks' involuntary switches in its run round: what moves a	\
 	 * figure between sittings, for compare to tell the machine from	\
@@ -82,20 +82,20 @@ enum runner_status {
 	X(double, invol_switches, reps)						\
 	/* BENCH_REPORTED values, NaN where none came. */			\
 	X(double, value, reps * nval)						\
-	/* Latency rounds (as many as measured ones, after them): per	\
+	/* Latency rounds (as many as measured ones, after them): per		\
 	 * round and histogram, BENCH_LAT_NSTATS figures; and each		\
 	 * histogram over every round. */					\
 	X(double, lat, reps * nhist * BENCH_LAT_NSTATS)				\
 	X(struct hist, hist, nhist)						\
-	/* Counters come from separate counted rounds after the timed	\
+	/* Counters come from separate counted rounds after the timed		\
 	 * ones, so that perf events never slow down a timed round; each	\
-	 * counted run round is followed by a counted baseline round.	\
-	 * Operations of each, then per round and counter the count	\
-	 * summed over tasks (NaN = unmeasured), and its baseline's. */	\
+	 * counted run round is followed by a counted baseline round.		\
+	 * Operations of each, then per round and counter the count		\
+	 * summed over tasks (NaN = unmeasured), and its baseline's. */		\
 	X(double, ctr_ops, RUNNER_COUNT_ROUNDS)					\
 	X(double, ctr_run, RUNNER_COUNT_ROUNDS * nctr)				\
 	X(double, ctr_base, base * RUNNER_COUNT_ROUNDS * nctr)			\
-	/* The processor each task ended on. */				\
+	/* The processor each task ended on. */					\
 	X(int, cpus_seen, ntasks)
 
 struct runner_result {
