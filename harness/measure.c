@@ -14,48 +14,34 @@
 #include "harness/measure.h"
 #include "harness/team.h"
 
-/* The record's arrays, in order: doubles, then histograms, then ints. */
-static size_t measure_doubles(const struct runner_config *cfg)
+size_t measure_layout(struct runner_result *res, const struct runner_config *cfg, void *mem)
 {
-	size_t nr = (size_t)cfg->reps, nctr = (size_t)cfg->ctrs->n;
+	/* The names RUNNER_ARRAYS counts in. */
+	size_t reps = (size_t)cfg->reps, nval = (size_t)bench_nvalues(cfg->desc);
+	size_t nhist = (size_t)bench_nhists(cfg->desc), nctr = (size_t)cfg->ctrs->n;
+	size_t ntasks = (size_t)cfg->ntasks, base = cfg->desc->baseline != NULL;
+	size_t off = 0;
 
-	return nr * (12 + (size_t)bench_nvalues(cfg->desc) +
-		     (size_t)bench_nhists(cfg->desc) * BENCH_LAT_NSTATS) +
-	       RUNNER_COUNT_ROUNDS * (1 + 2 * nctr);
+	res->nvalues = (int)nval;
+	res->nhists = (int)nhist;
+	res->arrays = mem;
+	/* Each array at the next multiple of its type's alignment. */
+#define MEASURE_PLACE(type, name, count) {					\
+		size_t n = (count);						\
+		off = (off + _Alignof(type) - 1) / _Alignof(type) * _Alignof(type); \
+		res->name = mem && n ? (type *)((char *)mem + off) : NULL;	\
+		off += sizeof(type) * n;					\
+	}
+	RUNNER_ARRAYS(MEASURE_PLACE)
+#undef MEASURE_PLACE
+	return off;
 }
 
 size_t measure_record_size(const struct runner_config *cfg)
 {
-	return sizeof(struct measure_record) + sizeof(double) * measure_doubles(cfg) +
-	       sizeof(struct hist) * (size_t)bench_nhists(cfg->desc) +
-	       sizeof(int) * (size_t)cfg->ntasks;
-}
+	struct runner_result res;
 
-void measure_arrays(struct measure_record *r, const struct runner_config *cfg,
-		    struct measure_arrays *a)
-{
-	double *d = (double *)(r + 1);
-	size_t nr = (size_t)cfg->reps, cr = RUNNER_COUNT_ROUNDS * (size_t)cfg->ctrs->n;
-
-	a->run_ns = d;
-	a->cpu_ns = d + nr;
-	a->ops = d + 2 * nr;
-	a->jain = d + 3 * nr;
-	a->base_ns = d + 4 * nr;
-	a->base_cpu_ns = d + 5 * nr;
-	a->share_min = d + 6 * nr;
-	a->share_max = d + 7 * nr;
-	a->base_first = d + 8 * nr;
-	a->load1 = d + 9 * nr;
-	a->steal_ns = d + 10 * nr;
-	a->invol_switches = d + 11 * nr;
-	a->value = d + 12 * nr;
-	a->lat = a->value + nr * (size_t)bench_nvalues(cfg->desc);
-	a->ctr_ops = a->lat + nr * (size_t)bench_nhists(cfg->desc) * BENCH_LAT_NSTATS;
-	a->ctr_run = a->ctr_ops + RUNNER_COUNT_ROUNDS;
-	a->ctr_base = a->ctr_run + cr;
-	a->hist = (struct hist *)(d + measure_doubles(cfg));
-	a->cpus_seen = (int *)(a->hist + bench_nhists(cfg->desc));
+	return sizeof(struct measure_record) + measure_layout(&res, cfg, NULL);
 }
 
 /* Beyond this a round of a real workload would last hours. */
@@ -79,11 +65,11 @@ static int measure_stop(struct measure *m, enum team_status st, const char *why)
 	struct measure_record *r = m->r;
 
 	if (st == TEAM_SKIPPED) {
-		r->status = RUNNER_SKIPPED;
-		snprintf(r->reason, sizeof(r->reason), "%s", why);
+		r->res.status = RUNNER_SKIPPED;
+		snprintf(r->res.reason, sizeof(r->res.reason), "%s", why);
 	} else {
-		r->status = RUNNER_FAILED;
-		snprintf(r->reason, sizeof(r->reason), "%.180s while %.60s", why, r->stage);
+		r->res.status = RUNNER_FAILED;
+		snprintf(r->res.reason, sizeof(r->res.reason), "%.180s while %.60s", why, r->stage);
 	}
 	return -1;
 }
@@ -206,11 +192,12 @@ static double measure_steal_ns(void)
 
 /* Calibrate, warm up, measure and count.  0, or -1 with r's status and
  * reason set. */
-static int measure_rounds(struct measure *m, struct measure_arrays *a)
+static int measure_rounds(struct measure *m)
 {
 	const struct runner_config *cfg = m->cfg;
 	const struct bench_desc *d = cfg->desc;
 	struct measure_record *r = m->r;
+	struct runner_result *a = &r->res;
 	int nctr = cfg->ctrs->n, nhist = bench_nhists(d), nval = bench_nvalues(d);
 	double target = cfg->min_time_s * 1e9;
 	uint64_t least = d->min_iters ? d->min_iters : 1, iters = least;
@@ -227,10 +214,10 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 		if (round > 0 && o.ns >= target / 4)
 			break;
 		if (iters >= MEASURE_MAX_ITERS) {
-			snprintf(r->reason, sizeof(r->reason), "%llu iterations took only %.0f ns: "
+			snprintf(r->res.reason, sizeof(r->res.reason), "%llu iterations took only %.0f ns: "
 				 "run() does not seem to do its iterations",
 				 (unsigned long long)iters, o.ns);
-			r->status = RUNNER_FAILED;
+			r->res.status = RUNNER_FAILED;
 			return -1;
 		}
 		if (round > 0 || o.ns < target / 4)
@@ -249,7 +236,7 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 	}
 	if (d->baseline && measure_baseline(m, iters, 0, &b) < 0)
 		return -1;
-	r->iters = iters;
+	r->res.iters = iters;
 
 	for (int rep = 0; rep < cfg->reps; rep++) {
 		/* ABBA: every other repetition runs its baseline first. */
@@ -271,14 +258,16 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 		a->cpu_ns[rep] = o.cpu_ns;
 		a->ops[rep] = o.ops;
 		a->jain[rep] = o.jain;
-		a->base_ns[rep] = d->baseline ? b.ns : NAN;
-		a->base_cpu_ns[rep] = d->baseline ? b.cpu_ns : NAN;
 		a->share_min[rep] = o.share_min;
 		a->share_max[rep] = o.share_max;
+		if (d->baseline) {
+			a->base_ns[rep] = b.ns;
+			a->base_cpu_ns[rep] = b.cpu_ns;
+		}
 		for (int v = 0; v < nval; v++)
 			a->value[(size_t)rep * nval + v] = o.value[v];
-		r->reps = rep + 1;
-		r->iters = iters;
+		r->res.reps = rep + 1;
+		r->res.iters = iters;
 		iters = measure_rescale(iters, o.ns, target, least);
 	}
 	/* Latency rounds, as many as the measured ones, after them: the
@@ -302,7 +291,7 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 			out[BENCH_LAT_MAX] = hist_quantile(&round[h], 1.0);
 			hist_add(&a->hist[h], &round[h]);
 		}
-		r->lat_rounds = rep + 1;
+		r->res.lat_rounds = rep + 1;
 		iters = measure_rescale(iters, o.ns, target, least);
 	}
 	for (int k = 0; nctr && k < RUNNER_COUNT_ROUNDS; k++) {
@@ -314,12 +303,13 @@ static int measure_rounds(struct measure *m, struct measure_arrays *a)
 		a->ctr_ops[k] = o.ops;
 		for (int c = 0; c < nctr; c++) {
 			a->ctr_run[(size_t)k * nctr + c] = o.ctr[c];
-			a->ctr_base[(size_t)k * nctr + c] = d->baseline ? b.ctr[c] : NAN;
+			if (d->baseline)
+				a->ctr_base[(size_t)k * nctr + c] = b.ctr[c];
 		}
-		r->ctr_rounds = k + 1;
+		r->res.ctr_rounds = k + 1;
 		iters = measure_rescale(iters, o.ns, target, least);
 	}
-	team_report(&m->tm, a->cpus_seen, r->ctr_err);
+	team_report(&m->tm, a->cpus_seen, r->res.ctr_err);
 	return 0;
 }
 
@@ -353,37 +343,35 @@ void measure_config(const struct runner_config *cfg, struct measure_record *r)
 		.ncpus = measure_ncpus(cfg), .param_values = cfg->param_values,
 	};
 	struct measure m = { .cfg = cfg, .r = r };
-	struct measure_arrays a;
 	const char *why;
 	char reason[200];
 	int ret;
 
-	measure_arrays(r, cfg, &a);
 	measure_stage(r, "setup", 0, 0);
 	if (d->setup && (ret = d->setup(&st)) < 0) {
 		if (ret == -ENOTSUP) {
-			r->status = RUNNER_SKIPPED;
-			snprintf(r->reason, sizeof(r->reason), "%s", st.skip_reason ? st.skip_reason
+			r->res.status = RUNNER_SKIPPED;
+			snprintf(r->res.reason, sizeof(r->res.reason), "%s", st.skip_reason ? st.skip_reason
 				 : "not supported here (setup said so)");
 		} else {
-			r->status = RUNNER_FAILED;
-			snprintf(r->reason, sizeof(r->reason), "setup failed: %s", strerror(-ret));
+			r->res.status = RUNNER_FAILED;
+			snprintf(r->res.reason, sizeof(r->res.reason), "setup failed: %s", strerror(-ret));
 		}
 		goto out;	/* nothing to tear down */
 	}
 	measure_stage(r, "spawning tasks", 0, 0);
 	if (team_start(&m.tm, cfg, &st, reason, sizeof(reason)) != TEAM_OK) {
-		r->status = RUNNER_FAILED;
-		snprintf(r->reason, sizeof(r->reason), "%s", reason);
-	} else if (measure_rounds(&m, &a) == 0) {
-		r->status = RUNNER_OK;
+		r->res.status = RUNNER_FAILED;
+		snprintf(r->res.reason, sizeof(r->res.reason), "%s", reason);
+	} else if (measure_rounds(&m) == 0) {
+		r->res.status = RUNNER_OK;
 	}
 	measure_stage(r, "stopping tasks", 0, 0);
-	team_stop(&m.tm, r->status != RUNNER_OK);
+	team_stop(&m.tm, r->res.status != RUNNER_OK);
 	measure_stage(r, "checking", 0, 0);
-	if (r->status == RUNNER_OK && d->check && (why = d->check(&st, m.run_total, m.base_total))) {
-		snprintf(r->reason, sizeof(r->reason), "check failed: %s", why);
-		r->status = RUNNER_FAILED;
+	if (r->res.status == RUNNER_OK && d->check && (why = d->check(&st, m.run_total, m.base_total))) {
+		snprintf(r->res.reason, sizeof(r->res.reason), "check failed: %s", why);
+		r->res.status = RUNNER_FAILED;
 	}
 	measure_stage(r, "teardown", 0, 0);
 	if (d->teardown)

@@ -197,28 +197,28 @@ static const char *const report_warn_columns[] = {
 /* Column c of results.csv (the fixed ones, then a counter each), of
  * samples.csv, histograms.csv or warnings.csv (REPORT_FILE_*); NULL past
  * the end. */
-static const char *report_column(const struct report *r, int samples, size_t c)
+static const char *report_column(const struct report *r, enum report_file file, size_t c)
 {
 	size_t fixed = 0;
-	const char *const *cols = samples == REPORT_FILE_HISTOGRAMS ? report_hist_columns
-				  : samples == REPORT_FILE_WARNINGS ? report_warn_columns
-				  : samples ? report_sample_columns : report_columns;
+	const char *const *cols = file == REPORT_FILE_HISTOGRAMS ? report_hist_columns
+				  : file == REPORT_FILE_WARNINGS ? report_warn_columns
+				  : file == REPORT_FILE_SAMPLES ? report_sample_columns : report_columns;
 
 	while (cols[fixed])
 		fixed++;
 	if (c < fixed)
 		return cols[c];
-	if (!samples && c - fixed < (size_t)r->ctrs.n)
+	if (file == REPORT_FILE_RESULTS && c - fixed < (size_t)r->ctrs.n)
 		return r->ctrs.column[c - fixed];
 	return NULL;
 }
 
-static void report_header(const struct report *r, int samples, const struct csv_table *before,
-			  struct csv_writer *w)
+static void report_header(const struct report *r, enum report_file file,
+			  const struct csv_table *before, struct csv_writer *w)
 {
 	const char *col;
 
-	for (size_t c = 0; (col = report_column(r, samples, c)); c++)
+	for (size_t c = 0; (col = report_column(r, file, c)); c++)
 		csv_field_str(w, col);
 	csv_row_end(w);
 	for (size_t i = 0; before && i < before->nrows; i++) {
@@ -228,12 +228,12 @@ static void report_header(const struct report *r, int samples, const struct csv_
 	}
 }
 
-int report_same_header(const struct report *r, const struct csv_table *t, int samples)
+int report_same_header(const struct report *r, const struct csv_table *t, enum report_file file)
 {
 	size_t c = 0;
 	const char *col;
 
-	for (; (col = report_column(r, samples, c)); c++)
+	for (; (col = report_column(r, file, c)); c++)
 		if (c >= t->ncols || strcmp(t->header[c], col))
 			return -1;
 	return c == t->ncols ? 0 : -1;
@@ -241,7 +241,7 @@ int report_same_header(const struct report *r, const struct csv_table *t, int sa
 
 void report_csv(const struct report *r, const struct csv_table *before, struct csv_writer *w)
 {
-	report_header(r, 0, before, w);
+	report_header(r, REPORT_FILE_RESULTS, before, w);
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->e[i];
@@ -306,7 +306,7 @@ void report_samples(const struct report *r, const struct csv_table *before,
 	/* The raw round times beside each value (report_sample_columns),
 	 * so that anyone can recompute it: value = round_ns / events, or
 	 * (round_ns - baseline_ns) / events for a net cost. */
-	report_header(r, 1, before, w);
+	report_header(r, REPORT_FILE_SAMPLES, before, w);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->e[i];
 		const struct runner_result *res = &e->res;

@@ -1,9 +1,9 @@
 /*
  * harness/report.h - from raw repetitions to what people read: the tidy
- * results CSV (one row per configuration and metric, DESIGN.md's
- * columns), the raw samples, Google Benchmark's JSON, the failed and
- * skipped configurations, and the warnings.  The only place that turns
- * samples into statistics.
+ * results CSV (one row per configuration and metric, in the columns
+ * README.md describes), the raw samples, Google Benchmark's JSON, the
+ * failed and skipped configurations, and the warnings.  The only place
+ * that turns samples into statistics.
  *
  * Each writer puts one file's content into a writer the caller opened
  * (csv_open) before the run, so that a destination that cannot be
@@ -69,10 +69,12 @@ void report_samples(const struct report *r, const struct csv_table *before,
 void report_histograms(const struct report *r, const struct csv_table *before,
 		       struct csv_writer *w);
 /* Which file report_same_header checks. */
-enum { REPORT_FILE_RESULTS, REPORT_FILE_SAMPLES, REPORT_FILE_HISTOGRAMS, REPORT_FILE_WARNINGS };
-/* The header report_csv or report_samples would write, for checking
- * that an earlier part of a run can be joined: 0 when t's matches. */
-int report_same_header(const struct report *r, const struct csv_table *t, int samples);
+enum report_file {
+	REPORT_FILE_RESULTS, REPORT_FILE_SAMPLES, REPORT_FILE_HISTOGRAMS, REPORT_FILE_WARNINGS,
+};
+/* The header the writer of `file` would write, for checking that an
+ * earlier part of a run can be joined: 0 when t's matches. */
+int report_same_header(const struct report *r, const struct csv_table *t, enum report_file file);
 /* The configurations that ended with status s (failed, interrupted or
  * skipped), with the reason. */
 void report_outcomes(const struct report *r, enum runner_status s, struct csv_writer *w);

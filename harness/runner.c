@@ -97,69 +97,24 @@ static int runner_wait(pid_t pid, double budget_s, int *status)
 	return ret;
 }
 
-/* A copy of n doubles, or NULL (with *fail set) when out of memory. */
-static double *runner_copy(const double *src, size_t n, int *fail)
-{
-	double *d = malloc(n ? n * sizeof(*d) : 1);
-
-	if (!d)
-		*fail = 1;
-	else if (n)
-		memcpy(d, src, n * sizeof(*d));
-	return d;
-}
-
-/* Bring the child's record into res; 0 or -ENOMEM. */
+/* Bring the child's record into res, its arrays copied in one piece; 0
+ * or -ENOMEM. */
 static int runner_collect(const struct runner_config *cfg, struct measure_record *r,
 			  struct runner_result *res)
 {
-	int nctr = cfg->ctrs->n, fail = 0, has_base = cfg->desc->baseline != NULL;
-	size_t reps = (size_t)cfg->reps, cr = RUNNER_COUNT_ROUNDS * (size_t)nctr;
-	struct measure_arrays a;
+	size_t bytes = measure_layout(res, cfg, NULL);
+	void *mem = malloc(bytes ? bytes : 1);
 
-	res->status = r->status;
-	snprintf(res->reason, sizeof(res->reason), "%s", r->reason);
-	res->iters = r->iters;
-	res->reps = r->status == RUNNER_OK ? r->reps : 0;
-	res->ctr_rounds = r->status == RUNNER_OK ? r->ctr_rounds : 0;
-	for (int c = 0; c < nctr; c++) {
-		res->ctr_err[c] = r->ctr_err[c];
-		res->ctr_ok[c] = r->ctr_err[c] == 0 && res->ctr_rounds > 0;
-	}
-	measure_arrays(r, cfg, &a);
-	res->nvalues = bench_nvalues(cfg->desc);
-	res->nhists = bench_nhists(cfg->desc);
-	res->lat_rounds = r->status == RUNNER_OK ? r->lat_rounds : 0;
-	res->share_min = runner_copy(a.share_min, reps, &fail);
-	res->share_max = runner_copy(a.share_max, reps, &fail);
-	res->base_first = runner_copy(a.base_first, reps, &fail);
-	res->load1 = runner_copy(a.load1, reps, &fail);
-	res->steal_ns = runner_copy(a.steal_ns, reps, &fail);
-	res->invol_switches = runner_copy(a.invol_switches, reps, &fail);
-	res->value = runner_copy(a.value, reps * (size_t)res->nvalues, &fail);
-	res->lat = runner_copy(a.lat, reps * (size_t)res->nhists * BENCH_LAT_NSTATS, &fail);
-	res->hist = malloc(sizeof(struct hist) * (size_t)(res->nhists ? res->nhists : 1));
-	if (!res->hist)
-		fail = 1;
-	else if (res->nhists)
-		memcpy(res->hist, a.hist, sizeof(struct hist) * (size_t)res->nhists);
-	res->run_ns = runner_copy(a.run_ns, reps, &fail);
-	res->cpu_ns = runner_copy(a.cpu_ns, reps, &fail);
-	res->ops = runner_copy(a.ops, reps, &fail);
-	res->jain = runner_copy(a.jain, reps, &fail);
-	res->ctr_ops = runner_copy(a.ctr_ops, RUNNER_COUNT_ROUNDS, &fail);
-	res->ctr_run = runner_copy(a.ctr_run, cr, &fail);
-	if (has_base) {
-		res->base_ns = runner_copy(a.base_ns, reps, &fail);
-		res->base_cpu_ns = runner_copy(a.base_cpu_ns, reps, &fail);
-		res->ctr_base = runner_copy(a.ctr_base, cr, &fail);
-	}
-	res->cpus_seen = malloc(sizeof(int) * (size_t)cfg->ntasks);
-	if (fail || !res->cpus_seen) {
-		runner_result_free(res);
+	if (!mem)
 		return -ENOMEM;
-	}
-	memcpy(res->cpus_seen, a.cpus_seen, sizeof(int) * (size_t)cfg->ntasks);
+	memcpy(mem, r + 1, bytes);
+	*res = r->res;
+	measure_layout(res, cfg, mem);
+	/* A failed runner may have completed rounds: they are not results. */
+	if (res->status != RUNNER_OK)
+		res->reps = res->lat_rounds = res->ctr_rounds = 0;
+	for (int c = 0; c < cfg->ctrs->n; c++)
+		res->ctr_ok[c] = res->ctr_err[c] == 0 && res->ctr_rounds > 0;
 	return 0;
 }
 
@@ -173,8 +128,11 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 	memset(res, 0, sizeof(*res));
 	if (!r)
 		return -ENOMEM;
-	r->status = RUNNER_FAILED;
-	snprintf(r->reason, sizeof(r->reason), "runner exited without a result");
+	/* The child fills it in place: the mapping lies at the same
+	 * address in both processes. */
+	measure_layout(&r->res, cfg, r + 1);
+	r->res.status = RUNNER_FAILED;
+	snprintf(r->res.reason, sizeof(r->res.reason), "runner exited without a result");
 	/* Until the runner names its first stage: a budget that ends
 	 * before it does must still say where. */
 	snprintf(r->stage, sizeof(r->stage), "starting the runner");
@@ -183,7 +141,7 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 	if (pid < 0) {
 		/* Out of processes for now (EAGAIN): this configuration
 		 * fails, the sweep goes on. */
-		snprintf(r->reason, sizeof(r->reason), "cannot start its runner process: %s",
+		snprintf(r->res.reason, sizeof(r->res.reason), "cannot start its runner process: %s",
 			 strerror(errno));
 		goto collect;
 	}
@@ -206,17 +164,18 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 		if (w == 2) {
-			r->status = RUNNER_INTERRUPTED;
-			snprintf(r->reason, sizeof(r->reason), "interrupted while %s", r->stage);
+			r->res.status = RUNNER_INTERRUPTED;
+			snprintf(r->res.reason, sizeof(r->res.reason), "interrupted while %s",
+				 r->stage);
 		} else {
-			r->status = RUNNER_FAILED;
-			snprintf(r->reason, sizeof(r->reason),
+			r->res.status = RUNNER_FAILED;
+			snprintf(r->res.reason, sizeof(r->res.reason),
 				 "exceeded its time budget of %.3g s while %s (raise --timeout?)",
 				 cfg->budget_s, r->stage);
 		}
 	} else if (WIFSIGNALED(status)) {
-		r->status = RUNNER_FAILED;
-		snprintf(r->reason, sizeof(r->reason), "crashed with %s while %s",
+		r->res.status = RUNNER_FAILED;
+		snprintf(r->res.reason, sizeof(r->res.reason), "crashed with %s while %s",
 			 strsignal(WTERMSIG(status)), r->stage);
 	}
 	/* Sweep up any task process that outlived the runner. */
@@ -229,24 +188,6 @@ collect:
 
 void runner_result_free(struct runner_result *res)
 {
-	free(res->run_ns);
-	free(res->cpu_ns);
-	free(res->ops);
-	free(res->jain);
-	free(res->base_ns);
-	free(res->base_cpu_ns);
-	free(res->ctr_ops);
-	free(res->ctr_run);
-	free(res->ctr_base);
-	free(res->cpus_seen);
-	free(res->share_min);
-	free(res->share_max);
-	free(res->base_first);
-	free(res->load1);
-	free(res->steal_ns);
-	free(res->invol_switches);
-	free(res->value);
-	free(res->lat);
-	free(res->hist);
+	free(res->arrays);
 	memset(res, 0, sizeof(*res));
 }

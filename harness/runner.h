@@ -48,44 +48,71 @@ enum runner_status {
 	RUNNER_INTERRUPTED,	/* stopped by a signal: not a result */
 };
 
+/*
+ * The arrays of a result, the one list of them: the record the runner
+ * child fills in shared memory and the copy the parent keeps are laid out
+ * from it (measure_layout), and copied and freed in one piece.
+ * X(type, name, count), count in: reps (measured rounds asked), nval
+ * (BENCH_REPORTED values), nhist (histograms), nctr (counters), ntasks,
+ * base (1 with a baseline, else 0: its arrays are then NULL, as is any
+ * array of no elements).
+ */
+#define RUNNER_ARRAYS(X)							\
+	/* [reps] per measured round: its time, the CPU time of its		\
+	 * tasks (summed), the operations they reported, Jain's index		\
+	 * over them; and its baseline's time and CPU time. */			\
+	X(double, run_ns, reps)							\
+	X(double, cpu_ns, reps)							\
+	X(double, ops, reps)							\
+	X(double, jain, reps)							\
+	X(double, base_ns, base * reps)						\
+	X(double, base_cpu_ns, base * reps)					\
+	/* [reps]: the smallest / largest task's share of the operations. */	\
+	X(double, share_min, reps)						\
+	X(double, share_max, reps)						\
+	/* [reps]: 1 when the baseline ran first (ABBA, for ratios to a		\
+	 * baseline); the 1-minute load average at the repetition's		\
+	 * start, the host's stolen time over it (all processors, ns) and	\
+	 * the tasks' involuntary switches in its run round: what moves a	\
+	 * figure between sittings, for compare to tell the machine from	\
+	 * the code. */								\
+	X(double, base_first, reps)						\
+	X(double, load1, reps)							\
+	X(double, steal_ns, reps)						\
+	X(double, invol_switches, reps)						\
+	/* BENCH_REPORTED values, NaN where none came. */			\
+	X(double, value, reps * nval)						\
+	/* Latency rounds (as many as measured ones, after them): per		\
+	 * round and histogram, BENCH_LAT_NSTATS figures; and each		\
+	 * histogram over every round. */					\
+	X(double, lat, reps * nhist * BENCH_LAT_NSTATS)				\
+	X(struct hist, hist, nhist)						\
+	/* Counters come from separate counted rounds after the timed		\
+	 * ones, so that perf events never slow down a timed round; each	\
+	 * counted run round is followed by a counted baseline round.		\
+	 * Operations of each, then per round and counter the count		\
+	 * summed over tasks (NaN = unmeasured), and its baseline's. */		\
+	X(double, ctr_ops, RUNNER_COUNT_ROUNDS)					\
+	X(double, ctr_run, RUNNER_COUNT_ROUNDS * nctr)				\
+	X(double, ctr_base, base * RUNNER_COUNT_ROUNDS * nctr)			\
+	/* The processor each task ended on. */					\
+	X(int, cpus_seen, ntasks)
+
 struct runner_result {
 	enum runner_status status;
 	char reason[256];
 	uint64_t iters;		/* iterations of the last measured round (rounds may shrink) */
 	int reps;		/* measured rounds completed */
-	/* [reps] per measured round: its time, the CPU time of its tasks
-	 * (summed), the operations they reported, Jain's index over them;
-	 * and its baseline's time and CPU time (NULL without a baseline). */
-	double *run_ns, *cpu_ns, *ops, *jain;
-	double *base_ns, *base_cpu_ns;
-	/* [reps]: the smallest / largest task's share of the operations. */
-	double *share_min, *share_max;
-	/* [reps]: 1 when the baseline ran first (ABBA, for ratios to a
-	 * baseline); the 1-minute load average at the repetition's start,
-	 * the host's stolen time over it (all processors, ns) and the
-	 * tasks' involuntary switches in its run round: what moves a
-	 * figure between sittings, for compare to tell the machine from
-	 * the code. */
-	double *base_first, *load1, *steal_ns, *invol_switches;
-	/* [reps * nvalues]: BENCH_REPORTED values, NaN where none came. */
-	double *value;
-	int nvalues;
-	/* Latency rounds (as many as measured ones, after them): per round
-	 * and histogram, BENCH_LAT_NSTATS figures [lat_rounds * nhists *
-	 * BENCH_LAT_NSTATS]; and each histogram over every round. */
-	int lat_rounds, nhists;
-	double *lat;
-	struct hist *hist;	/* [nhists] */
-	/* Counters come from separate counted rounds after the timed ones,
-	 * so that perf events never slow down a timed round.  Each counted
-	 * run round is followed by a counted baseline round. */
-	int ctr_rounds;
-	double *ctr_ops;	/* [ctr_rounds] operations in each counted round */
-	double *ctr_run;	/* [ctr_rounds * nctr], summed over tasks; NaN = unmeasured */
-	double *ctr_base;	/* the same for its baseline round; NULL without one */
+	int lat_rounds;		/* latency rounds completed */
+	int ctr_rounds;		/* counted rounds completed */
+	int nvalues, nhists;
 	int ctr_ok[CTR_MAX];	/* 1 if the counter was measured in every task */
 	int ctr_err[CTR_MAX];	/* errno of the failure otherwise */
-	int *cpus_seen;		/* [ntasks] processor each task ended on */
+	/* Each array of RUNNER_ARRAYS, all in the one block `arrays`. */
+#define RUNNER_ARRAY_FIELD(type, name, count) type *name;
+	RUNNER_ARRAYS(RUNNER_ARRAY_FIELD)
+#undef RUNNER_ARRAY_FIELD
+	void *arrays;
 };
 
 /* The signal that stopped the run (SIGINT, SIGTERM or SIGHUP), or 0; set

@@ -149,7 +149,7 @@ static void team_task_loop(struct team *tm, int id)
 		uint32_t round, participants;
 		uint64_t t0, t1, ops = 0;
 		double cpu0, invol0;
-		int counting;
+		int counting, blocked;
 
 		/* acquire: phase and iters were written before the round bump. */
 		while ((round = __atomic_load_n(&slot->round, __ATOMIC_ACQUIRE)) == seen)
@@ -170,16 +170,20 @@ static void team_task_loop(struct team *tm, int id)
 		/* Before the gate: a system call nobody's time includes. */
 		invol0 = team_invol();
 		team_gate(sh, round);
+		/* If any task failed its setup, nobody runs: its partners
+		 * would wait for it for ever.  Its err was written before it
+		 * reached the gate, and the gate orders that write before us.
+		 * Looked at before the clocks start: it reads every task's
+		 * slot, a cache line another processor last wrote, which no
+		 * round's time or CPU time should carry. */
+		blocked = team_any_failed(sh, cfg->ntasks);
 		/* Read after the gate, so that a task waiting there for its
 		 * partner (yielding: system calls) is not counted. */
 		cpu0 = team_cpu_ns();
 		if (counting)
 			ctr_task_read(cfg->ctrs, &ctrs, &c0);
 		t0 = clk_now();
-		/* If any task failed its setup, nobody runs: its partners
-		 * would wait for it for ever.  Its err was written before it
-		 * reached the gate, and the gate orders that write before us. */
-		if (!team_any_failed(sh, cfg->ntasks))
+		if (!blocked)
 			ops = sh->phase == TEAM_BASELINE ? cfg->desc->baseline(&t, sh->iters)
 							 : cfg->desc->run(&t, sh->iters);
 		t1 = clk_now();

@@ -38,14 +38,135 @@ static int measure_close(double a, double b)
 	return fabs(a - b) <= 1e-7 * fmax(fabs(a), fabs(b)) + 1e-12;
 }
 
+/* Field `col` of row r of t, by its column's name. */
+static const char *measure_field(const struct csv_table *t, size_t r, const char *col)
+{
+	return t->rows[r][cli_col(t, col)];
+}
+
+static double measure_num(const struct csv_table *t, size_t r, const char *col)
+{
+	return strtod(measure_field(t, r, col), NULL);
+}
+
 /* "bench|mode|placement|threads|params|metric" of row r. */
 static void measure_key(const struct csv_table *t, size_t r, char *buf, size_t len)
 {
 	static const char *const k[] = { "bench", "mode", "placement", "threads", "params", "metric" };
 	size_t off = 0;
 
-	for (int i = 0; i < 6; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s|", t->rows[r][cli_col(t, k[i])]);
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s|", measure_field(t, r, k[i]));
+}
+
+/* Sample i of smp from its round times, by its metric's kind. */
+static void measure_check_sample(const struct csv_table *smp, size_t i)
+{
+	const char *bench = measure_field(smp, i, "bench"), *metric = measure_field(smp, i, "metric");
+	const char *base = measure_field(smp, i, "baseline_ns");
+	const struct bench_metric *m = measure_metric(bench, metric);
+	double v = measure_num(smp, i, "value"), ev = measure_num(smp, i, "events");
+	double round = measure_num(smp, i, "round_ns"), want = NAN;
+
+	/* A value a task reports, a share or a latency is not per event:
+	 * only the time kinds divide by the events. */
+	if (m->kind == BENCH_NS_PER_OP || m->kind == BENCH_NS_NET_PER_OP ||
+	    m->kind == BENCH_OPS_PER_SEC)
+		cr_assert_gt(ev, 0, "%s %s: no events", bench, metric);
+	switch (m->kind) {
+	case BENCH_NS_PER_OP:
+		want = round / ev;
+		break;
+	case BENCH_NS_NET_PER_OP:
+		cr_assert(base[0], "%s %s: a net value without its baseline", bench, metric);
+		want = (round - strtod(base, NULL)) / ev;
+		break;
+	case BENCH_OPS_PER_SEC:
+		want = ev / (round * 1e-9);
+		break;
+	case BENCH_RATIO_TO_BASELINE:
+		cr_assert(base[0], "%s %s: a ratio without its baseline", bench, metric);
+		want = round / strtod(base, NULL);
+		break;
+	case BENCH_RATIO_TO_BASELINE_CPU:
+		/* CPU time over the baseline's CPU time, not wall time */
+		want = measure_num(smp, i, "cpu_ns") / measure_num(smp, i, "baseline_cpu_ns");
+		break;
+	case BENCH_FAIRNESS:
+	case BENCH_SHARE_MIN:
+	case BENCH_SHARE_MAX:
+	case BENCH_LATENCY:
+	case BENCH_REPORTED:
+		return;		/* not a function of the round's time */
+	}
+	/* A net value is a small difference of two large times, each printed
+	 * to 9 digits: it can be only as exact as they are. */
+	if (m->kind == BENCH_NS_NET_PER_OP)
+		cr_assert(fabs(v - want) <= 1e-8 * (round + strtod(base, NULL)) / ev +
+					      1e-7 * fabs(want),
+			  "%s %s line %zu: value %.9g, round times give %.9g", bench, metric,
+			  smp->line[i], v, want);
+	else
+		cr_assert(measure_close(v, want), "%s %s line %zu: value %.9g, round times give %.9g",
+			  bench, metric, smp->line[i], v, want);
+}
+
+/* Row r of res: the exact statistics of its samples in smp. */
+static void measure_check_row(const struct csv_table *res, size_t r, const struct csv_table *smp)
+{
+	char key[1024], skey[1024];
+	double *v = malloc(sizeof(*v) * (smp->nrows ? smp->nrows : 1));
+	size_t n = 0;
+	struct stats_summary s;
+
+	cr_assert(v);
+	measure_key(res, r, key, sizeof(key));
+	for (size_t i = 0; i < smp->nrows; i++) {
+		measure_key(smp, i, skey, sizeof(skey));
+		if (strcmp(key, skey) == 0)
+			v[n++] = measure_num(smp, i, "value");
+	}
+	cr_assert_eq((long)n, strtol(measure_field(res, r, "reps"), NULL, 10), "%s: samples", key);
+	cr_assert_eq(stats_summarize(v, n, &s), 0);
+	cr_assert(measure_close(measure_num(res, r, "median"), s.median),
+		  "%s: median %s, samples give %.9g", key, measure_field(res, r, "median"), s.median);
+	cr_assert(measure_close(measure_num(res, r, "ci95_lo"), s.ci95_lo), "%s", key);
+	cr_assert(measure_close(measure_num(res, r, "ci95_hi"), s.ci95_hi), "%s", key);
+	free(v);
+}
+
+/* "bench|mode|placement|threads|params" of row r: its configuration. */
+static void measure_config_key(const struct csv_table *t, size_t r, char *buf, size_t len)
+{
+	measure_key(t, r, buf, len);
+	*strrchr(buf, '|') = '\0';
+	*strrchr(buf, '|') = '\0';
+}
+
+/* A throughput row r of res is 1e9 / the time row of the same
+ * configuration when both have one event per operation (medians of an
+ * odd number of samples: the same sample). */
+static void measure_check_reciprocal(const struct csv_table *res, size_t r)
+{
+	const struct bench_metric *m = measure_metric(measure_field(res, r, "bench"),
+						      measure_field(res, r, "metric"));
+	char a[1024], b[1024];
+
+	if (m->kind != BENCH_OPS_PER_SEC || strtol(measure_field(res, r, "reps"), NULL, 10) % 2 == 0)
+		return;
+	measure_config_key(res, r, a, sizeof(a));
+	for (size_t q = 0; q < res->nrows; q++) {
+		const struct bench_metric *o = measure_metric(measure_field(res, q, "bench"),
+							      measure_field(res, q, "metric"));
+
+		measure_config_key(res, q, b, sizeof(b));
+		if (o->kind != BENCH_NS_PER_OP || o->per_iter != m->per_iter || strcmp(a, b))
+			continue;
+		cr_assert(measure_close(measure_num(res, r, "median"),
+					1e9 / measure_num(res, q, "median")),
+			  "%s: ops/s %s is not 1e9 / %s ns", a, measure_field(res, r, "median"),
+			  measure_field(res, q, "median"));
+	}
 }
 
 /*
@@ -57,124 +178,18 @@ static void measure_key(const struct csv_table *t, size_t r, char *buf, size_t l
 static void measure_check_output(const char *results, const char *samples)
 {
 	struct csv_table res, smp;
-	int s_val, s_ev, s_round, s_base, s_metric, s_bench, r_med, r_reps, r_metric, r_lo, r_hi;
 
 	cli_read_csv(results, &res);
 	cli_read_csv(samples, &smp);
 	for (int i = 0; report_columns[i]; i++)
 		cr_assert_str_eq(res.header[i], report_columns[i], "column %d", i);
-	s_val = cli_col(&smp, "value");
-	s_ev = cli_col(&smp, "events");
-	s_round = cli_col(&smp, "round_ns");
-	s_base = cli_col(&smp, "baseline_ns");
-	s_metric = cli_col(&smp, "metric");
-	s_bench = cli_col(&smp, "bench");
-	r_med = cli_col(&res, "median");
-	r_reps = cli_col(&res, "reps");
-	r_metric = cli_col(&res, "metric");
-	r_lo = cli_col(&res, "ci95_lo");
-	r_hi = cli_col(&res, "ci95_hi");
 	cr_assert_gt(res.nrows, 0);
-
-	/* Each sample from its round times, by the metric's kind. */
-	for (size_t i = 0; i < smp.nrows; i++) {
-		char **row = smp.rows[i];
-		const struct bench_metric *m = measure_metric(row[s_bench], row[s_metric]);
-		double v = strtod(row[s_val], NULL), ev = strtod(row[s_ev], NULL);
-		double round = strtod(row[s_round], NULL), want = NAN;
-
-		/* A value a task reports, a share or a latency is not per
-		 * event: only the time kinds divide by the events. */
-		if (m->kind == BENCH_NS_PER_OP || m->kind == BENCH_NS_NET_PER_OP ||
-		    m->kind == BENCH_OPS_PER_SEC)
-			cr_assert_gt(ev, 0, "%s %s: no events", row[s_bench], row[s_metric]);
-		switch (m->kind) {
-		case BENCH_NS_PER_OP:
-			want = round / ev;
-			break;
-		case BENCH_NS_NET_PER_OP:
-			cr_assert(row[s_base][0], "%s %s: a net value without its baseline",
-				  row[s_bench], row[s_metric]);
-			want = (round - strtod(row[s_base], NULL)) / ev;
-			break;
-		case BENCH_OPS_PER_SEC:
-			want = ev / (round * 1e-9);
-			break;
-		case BENCH_RATIO_TO_BASELINE:
-			cr_assert(row[s_base][0], "%s %s: a ratio without its baseline",
-				  row[s_bench], row[s_metric]);
-			want = round / strtod(row[s_base], NULL);
-			break;
-		case BENCH_RATIO_TO_BASELINE_CPU:
-			/* CPU time over the baseline's CPU time, not wall time */
-			want = strtod(row[cli_col(&smp, "cpu_ns")], NULL) /
-			       strtod(row[cli_col(&smp, "baseline_cpu_ns")], NULL);
-			break;
-		case BENCH_FAIRNESS:
-		case BENCH_SHARE_MIN:
-		case BENCH_SHARE_MAX:
-		case BENCH_LATENCY:
-		case BENCH_REPORTED:
-			continue;	/* not a function of the round's time */
-		}
-		/* A net value is a small difference of two large times, each
-		 * printed to 9 digits: it can be only as exact as they are. */
-		if (m->kind == BENCH_NS_NET_PER_OP)
-			cr_assert(fabs(v - want) <= 1e-8 * (round + strtod(row[s_base], NULL)) / ev +
-						      1e-7 * fabs(want),
-				  "%s %s line %zu: value %.9g, round times give %.9g", row[s_bench],
-				  row[s_metric], smp.line[i], v, want);
-		else
-			cr_assert(measure_close(v, want),
-				  "%s %s line %zu: value %.9g, round times give %.9g", row[s_bench],
-				  row[s_metric], smp.line[i], v, want);
-	}
-	/* Each row from its samples. */
-	for (size_t r = 0; r < res.nrows; r++) {
-		char key[1024], skey[1024];
-		double v[1000];
-		size_t n = 0;
-		struct stats_summary s;
-
-		measure_key(&res, r, key, sizeof(key));
-		for (size_t i = 0; i < smp.nrows && n < 1000; i++) {
-			measure_key(&smp, i, skey, sizeof(skey));
-			if (strcmp(key, skey) == 0)
-				v[n++] = strtod(smp.rows[i][s_val], NULL);
-		}
-		cr_assert_eq((long)n, strtol(res.rows[r][r_reps], NULL, 10), "%s: samples", key);
-		cr_assert_eq(stats_summarize(v, n, &s), 0);
-		cr_assert(measure_close(strtod(res.rows[r][r_med], NULL), s.median),
-			  "%s: median %s, samples give %.9g", key, res.rows[r][r_med], s.median);
-		cr_assert(measure_close(strtod(res.rows[r][r_lo], NULL), s.ci95_lo), "%s", key);
-		cr_assert(measure_close(strtod(res.rows[r][r_hi], NULL), s.ci95_hi), "%s", key);
-	}
-	/* Throughput and time of one configuration are reciprocal (medians
-	 * of an odd number of samples: the same sample). */
-	for (size_t r = 0; r < res.nrows; r++) {
-		const struct bench_metric *m = measure_metric(res.rows[r][cli_col(&res, "bench")],
-							      res.rows[r][r_metric]);
-		if (m->kind != BENCH_OPS_PER_SEC || strtol(res.rows[r][r_reps], NULL, 10) % 2 == 0)
-			continue;
-		for (size_t q = 0; q < res.nrows; q++) {
-			const struct bench_metric *o = measure_metric(
-				res.rows[q][cli_col(&res, "bench")], res.rows[q][r_metric]);
-			char a[1024], b[1024];
-
-			measure_key(&res, r, a, sizeof(a));
-			measure_key(&res, q, b, sizeof(b));
-			*strrchr(a, '|') = '\0';
-			*strrchr(b, '|') = '\0';
-			*strrchr(a, '|') = '\0';
-			*strrchr(b, '|') = '\0';
-			if (o->kind != BENCH_NS_PER_OP || o->per_iter != m->per_iter || strcmp(a, b))
-				continue;
-			cr_assert(measure_close(strtod(res.rows[r][r_med], NULL),
-						1e9 / strtod(res.rows[q][r_med], NULL)),
-				  "%s: ops/s %s is not 1e9 / %s ns", a, res.rows[r][r_med],
-				  res.rows[q][r_med]);
-		}
-	}
+	for (size_t i = 0; i < smp.nrows; i++)
+		measure_check_sample(&smp, i);
+	for (size_t r = 0; r < res.nrows; r++)
+		measure_check_row(&res, r, &smp);
+	for (size_t r = 0; r < res.nrows; r++)
+		measure_check_reciprocal(&res, r);
 	csv_table_free(&res);
 	csv_table_free(&smp);
 }
