@@ -31,7 +31,9 @@ TPRIM_OBJ := $(patsubst %,$(BUILD)/%.o,$(TPRIM_SRC) tests/check_shim.c)
 # preemption points (primitives/preempt.h); build/contend and the harness
 # tests keep the library without them.
 PRIM_PREEMPT_OBJ := $(patsubst %,$(BUILD)/preempt/%.o,$(PRIM_SRC))
-THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/check_shim.c)
+# tests/h_util.c holds the harness tests' helpers, no tests of its own.
+THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/h_util.c \
+	tests/check_shim.c)
 # Criterion cannot start under TSan; that build uses tests/check.h's shim.
 TESTLIB   ?= -lcriterion
 TESTS     := $(BUILD)/tests/prim-tests $(BUILD)/tests/harness-tests
