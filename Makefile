@@ -14,7 +14,12 @@ OPT     ?= -O2 -g
 SAN     ?=
 CFLAGS  += -std=gnu17 $(OPT) -Wall -Wextra -pthread -I. -MMD -MP $(SAN)
 LDFLAGS += -pthread $(SAN)
-LDLIBS  += -lhwloc -lpfm -ljansson -lck -lev -lm
+# The libraries come from scripts/packages.txt, the one list of packages
+# (the link and into columns there), in the order it gives them.
+PACKAGES := scripts/packages.txt
+PKG_LDLIBS  := $(shell awk '/^[a-z0-9]/ && $$4 == "all" { print $$3 }' $(PACKAGES))
+PKG_TESTLIB := $(shell awk '/^[a-z0-9]/ && $$4 == "tests" { print $$3 }' $(PACKAGES))
+LDLIBS  += $(PKG_LDLIBS)
 
 PRIM_SRC  := $(wildcard primitives/*.c) primitives/arch/coro_switch.S
 HARN_SRC  := $(filter-out harness/main.c,$(wildcard harness/*.c))
@@ -35,7 +40,7 @@ PRIM_PREEMPT_OBJ := $(patsubst %,$(BUILD)/preempt/%.o,$(PRIM_SRC))
 THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/h_util.c \
 	tests/check_shim.c)
 # Criterion cannot start under TSan; that build uses tests/check.h's shim.
-TESTLIB   ?= -lcriterion
+TESTLIB   ?= $(PKG_TESTLIB)
 TESTS     := $(BUILD)/tests/prim-tests $(BUILD)/tests/harness-tests
 
 DEPS_STAMP := build/.deps-stamp
@@ -50,11 +55,11 @@ RUN_TESTS = timeout --kill-after=30 1500
 .PHONY: all deps test-deps run test tests test-prim test-harness test-san clean FORCE
 all: $(BUILD)/contend
 
-$(DEPS_STAMP): scripts/install-deps
+$(DEPS_STAMP): scripts/install-deps $(PACKAGES)
 	scripts/install-deps
 	@mkdir -p $(@D) && touch $@
 
-$(TEST_DEPS_STAMP): scripts/install-deps
+$(TEST_DEPS_STAMP): scripts/install-deps $(PACKAGES)
 	scripts/install-deps --tests
 	@mkdir -p $(@D) && touch $@
 
