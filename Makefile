@@ -52,7 +52,7 @@ CRITERION_FLAGS ?= --jobs 2
 # instead of hanging it.
 RUN_TESTS = timeout --kill-after=30 1500
 
-.PHONY: all deps test-deps run test tests test-prim test-harness test-san clean FORCE
+.PHONY: all deps test-deps run test tests tests-tsan test-prim test-harness test-san clean FORCE
 all: $(BUILD)/contend
 
 $(DEPS_STAMP): scripts/install-deps $(PACKAGES)
@@ -135,15 +135,23 @@ test-harness: $(BUILD)/contend $(BUILD)/tests/harness-tests
 		$(RUN_TESTS) $(BUILD)/tests/harness-tests $(CRITERION_FLAGS)
 
 # Sanitizer builds live in their own folders so that their objects never
-# mix with the optimised ones.  TSan wants -O1 at least and PIE.
+# mix with the optimised ones.  TSan wants -O1 at least and PIE.  Each
+# build is these variables on a sub-make's command line; test-san runs
+# them, tests-tsan only builds the TSan one (scripts/mutate uses it, so
+# that it builds exactly what test-san tests).
+TSAN_BUILD = BUILD=build/tsan OPT="-O1 -g" \
+	SAN="-fsanitize=thread -fno-omit-frame-pointer -DCONTEND_TEST_SHIM" \
+	TESTLIB= CRITERION_FLAGS= TSAN_OPTIONS="halt_on_error=1"
+ASAN_BUILD = BUILD=build/asan OPT="-O1 -g" \
+	SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+
+tests-tsan:
+	$(MAKE) --no-print-directory $(TSAN_BUILD) tests
+
 test-san:
-	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" \
-		SAN="-fsanitize=thread -fno-omit-frame-pointer -DCONTEND_TEST_SHIM" \
-		TESTLIB= CRITERION_FLAGS= TSAN_OPTIONS="halt_on_error=1" test-prim test-harness
+	$(MAKE) --no-print-directory $(TSAN_BUILD) test-prim test-harness
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
-		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-		test-prim test-harness
+	$(MAKE) --no-print-directory $(ASAN_BUILD) test-prim test-harness
 
 test: test-deps
 	$(MAKE) --no-print-directory tests
