@@ -114,6 +114,11 @@ $(patsubst %,$(BUILD)/%.o,$(TPRIM_SRC)): CFLAGS += -DPRIM_PREEMPT
 # It reads primitives/ to prove that every atomic there is a point.
 $(BUILD)/tests/test_prim_preempt.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\"
 
+# It checks the README's table and this link line against the package list.
+$(BUILD)/tests/test_h_deps.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\" \
+	-DCONTEND_LDLIBS='"$(LDLIBS)"' -DCONTEND_TESTLIB='"$(TESTLIB)"'
+$(BUILD)/tests/test_h_deps.c.o: Makefile $(PACKAGES)
+
 $(BUILD)/tests/prim-tests: $(TPRIM_OBJ) $(BUILD)/libcontend-prim-preempt.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(TESTLIB) -o $@
