@@ -14,7 +14,12 @@ OPT     ?= -O2 -g
 SAN     ?=
 CFLAGS  += -std=gnu17 $(OPT) -Wall -Wextra -pthread -I. -MMD -MP $(SAN)
 LDFLAGS += -pthread $(SAN)
-LDLIBS  += -lhwloc -lpfm -ljansson -lck -lev -lm
+# The libraries come from scripts/packages.txt, the one list of packages
+# (the link and into columns there), in the order it gives them.
+PACKAGES := scripts/packages.txt
+PKG_LDLIBS  := $(shell awk '/^[a-z0-9]/ && $$4 == "all" { print $$3 }' $(PACKAGES))
+PKG_TESTLIB := $(shell awk '/^[a-z0-9]/ && $$4 == "tests" { print $$3 }' $(PACKAGES))
+LDLIBS  += $(PKG_LDLIBS)
 
 PRIM_SRC  := $(wildcard primitives/*.c) primitives/arch/coro_switch.S
 HARN_SRC  := $(filter-out harness/main.c,$(wildcard harness/*.c))
@@ -31,9 +36,11 @@ TPRIM_OBJ := $(patsubst %,$(BUILD)/%.o,$(TPRIM_SRC) tests/check_shim.c)
 # preemption points (primitives/preempt.h); build/contend and the harness
 # tests keep the library without them.
 PRIM_PREEMPT_OBJ := $(patsubst %,$(BUILD)/preempt/%.o,$(PRIM_SRC))
-THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/check_shim.c)
+# tests/h_util.c holds the harness tests' helpers, no tests of its own.
+THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/h_util.c \
+	tests/check_shim.c)
 # Criterion cannot start under TSan; that build uses tests/check.h's shim.
-TESTLIB   ?= -lcriterion
+TESTLIB   ?= $(PKG_TESTLIB)
 TESTS     := $(BUILD)/tests/prim-tests $(BUILD)/tests/harness-tests
 
 DEPS_STAMP := build/.deps-stamp
@@ -45,14 +52,14 @@ CRITERION_FLAGS ?= --jobs 2
 # instead of hanging it.
 RUN_TESTS = timeout --kill-after=30 1500
 
-.PHONY: all deps test-deps run test tests test-prim test-harness test-san clean FORCE
+.PHONY: all deps test-deps run test tests tests-tsan test-prim test-harness test-san clean FORCE
 all: $(BUILD)/contend
 
-$(DEPS_STAMP): scripts/install-deps
+$(DEPS_STAMP): scripts/install-deps $(PACKAGES)
 	scripts/install-deps
 	@mkdir -p $(@D) && touch $@
 
-$(TEST_DEPS_STAMP): scripts/install-deps
+$(TEST_DEPS_STAMP): scripts/install-deps $(PACKAGES)
 	scripts/install-deps --tests
 	@mkdir -p $(@D) && touch $@
 
@@ -107,6 +114,11 @@ $(patsubst %,$(BUILD)/%.o,$(TPRIM_SRC)): CFLAGS += -DPRIM_PREEMPT
 # It reads primitives/ to prove that every atomic there is a point.
 $(BUILD)/tests/test_prim_preempt.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\"
 
+# It checks the README's table and this link line against the package list.
+$(BUILD)/tests/test_h_deps.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\" \
+	-DCONTEND_LDLIBS='"$(LDLIBS)"' -DCONTEND_TESTLIB='"$(TESTLIB)"'
+$(BUILD)/tests/test_h_deps.c.o: Makefile $(PACKAGES)
+
 $(BUILD)/tests/prim-tests: $(TPRIM_OBJ) $(BUILD)/libcontend-prim-preempt.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(TESTLIB) -o $@
@@ -128,15 +140,23 @@ test-harness: $(BUILD)/contend $(BUILD)/tests/harness-tests
 		$(RUN_TESTS) $(BUILD)/tests/harness-tests $(CRITERION_FLAGS)
 
 # Sanitizer builds live in their own folders so that their objects never
-# mix with the optimised ones.  TSan wants -O1 at least and PIE.
+# mix with the optimised ones.  TSan wants -O1 at least and PIE.  Each
+# build is these variables on a sub-make's command line; test-san runs
+# them, tests-tsan only builds the TSan one (scripts/mutate uses it, so
+# that it builds exactly what test-san tests).
+TSAN_BUILD = BUILD=build/tsan OPT="-O1 -g" \
+	SAN="-fsanitize=thread -fno-omit-frame-pointer -DCONTEND_TEST_SHIM" \
+	TESTLIB= CRITERION_FLAGS= TSAN_OPTIONS="halt_on_error=1"
+ASAN_BUILD = BUILD=build/asan OPT="-O1 -g" \
+	SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+
+tests-tsan:
+	$(MAKE) --no-print-directory $(TSAN_BUILD) tests
+
 test-san:
-	$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" \
-		SAN="-fsanitize=thread -fno-omit-frame-pointer -DCONTEND_TEST_SHIM" \
-		TESTLIB= CRITERION_FLAGS= TSAN_OPTIONS="halt_on_error=1" test-prim test-harness
+	$(MAKE) --no-print-directory $(TSAN_BUILD) test-prim test-harness
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
-		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-		test-prim test-harness
+	$(MAKE) --no-print-directory $(ASAN_BUILD) test-prim test-harness
 
 test: test-deps
 	$(MAKE) --no-print-directory tests

@@ -1,6 +1,6 @@
 /*
  * tests/h_util.h - running the contend binary from a test, as a user
- * would, and reading what it wrote.  The helpers (tests/test_h_util.c)
+ * would, and reading what it wrote.  The helpers (tests/h_util.c)
  * fail the calling test on any surprise.
  */
 #ifndef CONTEND_TESTS_H_UTIL_H

@@ -19,15 +19,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +31,7 @@
 #include "primitives/sync.h"
 #include "tests/check.h"
 #include "tests/prim_util.h"
+#include "tests/sync_free_race.h"
 
 #define LOCK_THREADS 4
 #define LOCK_ITERS 100000
@@ -50,14 +47,7 @@
 #define CHURN_THREADS 8
 #define CHURN_BOUND 2
 #define CHURN_ITERS 3000
-#define FREE_ROUNDS 20000	/* enough to hit a nanosecond window now and then */
-#define FREE_DELAY_SPINS 256	/* spread of the delay before release(), in pauses */
 #define ENTRANT_ROUNDS 10000	/* stagings of an entrant beside the last leaver */
-
-static int64_t now_ns(void)
-{
-	return check_now_ns();
-}
 
 /*
  * What a contention run reports as it goes: `*progress` counts work done
@@ -85,33 +75,17 @@ static void run_watch_wait(const struct run_watch *w)
 		      (unsigned long long)w->target);
 }
 
-/* Fork n children running fn(arg, i) and _exit with its result, each
- * dying with the test; watch them; assert that every child exited 0. */
+/* Fork n children running fn(arg, i), watch them, and assert that every
+ * child exited 0. */
 static void run_procs(int n, int (*fn)(void *arg, int i), void *arg,
 		      const struct run_watch *watch)
 {
-	pid_t pids[16], parent = getpid();
-	int status;
+	pid_t pids[16];
 
 	cr_assert_leq(n, 16);
-	fflush(NULL);
-	for (int i = 0; i < n; i++) {
-		pids[i] = fork();
-		cr_assert_geq(pids[i], 0);
-		if (pids[i] == 0) {
-			/* A failed or timed-out test takes us along. */
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != parent)
-				_exit(3);
-			_exit(fn(arg, i));
-		}
-	}
+	fork_procs(pids, n, fn, arg);
 	run_watch_wait(watch);
-	for (int i = 0; i < n; i++) {
-		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
-		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			  "child %d failed", i);
-	}
+	reap_procs(pids, n);
 }
 
 static void run_threads(int n, void *(*fn)(void *), void *arg,
@@ -125,18 +99,6 @@ static void run_threads(int n, void *(*fn)(void *), void *arg,
 	run_watch_wait(watch);
 	for (int i = 0; i < n; i++)
 		cr_assert_eq(pthread_join(th[i], NULL), 0);
-}
-
-/* Raise a waiter's flag, after its results are written. */
-static void flag_raise(uint32_t *flag)
-{
-	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
-}
-
-/* Acquire: pairs with flag_raise, so the results are visible. */
-static bool flag_up(const uint32_t *flag)
-{
-	return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -492,77 +454,49 @@ Test(sync_sem, release_wakes_sleeper, .timeout = 60)
 	cr_assert_eq(sync_sem_value(&sp.s), 0);
 }
 
-/*
- * A waiter frees the semaphore the moment its acquire returns, while the
- * release() that fed it may still be running (glibc's sem_post bug,
- * sourceware 12674; POSIX allows destroying a sem_t once sem_wait
- * returned): release() must touch nothing of the semaphore once the permit
- * is published, or ASan reports a heap-use-after-free and TSan a race with
- * free().  Odd rounds block in acquire(); even rounds poll try(), so the
- * waiter often takes the permit within nanoseconds of release()'s CAS; a
- * varying delay before release() moves the race around.
- */
-struct sem_free {
-	struct sync_sem *slot;		/* the next semaphore, or NULL */
-	uint32_t done;			/* rounds the waiter has finished */
-	uint32_t failed;		/* acquires or destroys that did not return 0 */
-};
-
-static void *sem_free_waiter(void *p)
+/* The waiter frees the semaphore as soon as its acquire returned, while
+ * release() may still run (tests/sync_free_race.h).  Bound 1, emptied at
+ * once, so that release() is legal. */
+static void sem_free_init(void *s, int shared)
 {
-	struct sem_free *sf = p;
+	sync_sem_init(s, 1, shared);
+	cr_assert_eq(sync_sem_try(s), 0);
+}
 
-	for (uint32_t i = 0; i < FREE_ROUNDS; i++) {
-		struct sync_sem *s;
-		int rc;
+static int sem_free_acquire(void *s)
+{
+	return sync_sem_acquire(s);
+}
 
-		/* Acquire: the semaphore's initialisation comes with it. */
-		while (!(s = __atomic_exchange_n(&sf->slot, NULL,
-						 __ATOMIC_ACQUIRE)))
-			sched_yield();
-		if (i % 2) {
-			rc = sync_sem_acquire(s);
-		} else {
-			for (uint32_t spin = 1; (rc = sync_sem_try(s)) == -EAGAIN;
-			     spin++)
-				if (spin % 256 == 0)
-					sched_yield();	/* releaser preempted */
-		}
-		if (rc || sync_sem_destroy(s))
-			sf->failed++;
-		free(s);
-		/* Release: the main thread reads `failed` after the last. */
-		__atomic_store_n(&sf->done, i + 1, __ATOMIC_RELEASE);
-	}
-	return NULL;
+static int sem_free_try(void *s)
+{
+	return sync_sem_try(s);
+}
+
+static int sem_free_release(void *s)
+{
+	return sync_sem_release(s);
+}
+
+static int sem_free_destroy(void *s)
+{
+	return sync_sem_destroy(s);
 }
 
 Test(sync_sem, waiter_frees_after_acquire, .timeout = 60)
 {
-	struct sem_free sf = { .slot = NULL, .done = 0, .failed = 0 };
-	pthread_t th;
+	static const struct free_race_ops sem = {
+		.size = sizeof(struct sync_sem),
+		.release_name = "release()",
+		.init = sem_free_init,
+		.wait = sem_free_acquire,
+		.poll = sem_free_try,
+		.poll_again = -EAGAIN,
+		.release = sem_free_release,
+		.destroy = sem_free_destroy,
+	};
 
-	cr_assert_eq(pthread_create(&th, NULL, sem_free_waiter, &sf), 0);
-	for (uint32_t i = 0; i < FREE_ROUNDS; i++) {
-		struct sync_sem *s = malloc(sizeof(*s));
-
-		cr_assert_not_null(s);
-		/* Bound 1, emptied here, so that release() is legal. */
-		sync_sem_init(s, 1, (i / 2) % 2);	/* both futex kinds */
-		cr_assert_eq(sync_sem_try(s), 0);
-		/* Release: hands over the initialised semaphore. */
-		__atomic_store_n(&sf.slot, s, __ATOMIC_RELEASE);
-		for (uint32_t d = i * 7919 % FREE_DELAY_SPINS; d > 0; d--)
-			cpu_relax();
-		/* s may be freed inside this call. */
-		cr_assert_eq(sync_sem_release(s), 0);
-		/* Acquire: pairs with the waiter's store of `done`. */
-		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
-				__atomic_load_n(&sf.done, __ATOMIC_ACQUIRE) == i + 1),
-			  "round %u: release() did not feed the waiter", i);
-	}
-	pthread_join(th, NULL);
-	cr_assert_eq(sf.failed, 0);
+	free_race_run(&sem);
 }
 
 /*

@@ -26,12 +26,8 @@
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +35,7 @@
 #include "primitives/sync.h"
 #include "tests/check.h"
 #include "tests/prim_util.h"
+#include "tests/sync_free_race.h"
 
 #define WAITERS 6
 #define NOTIFY_N 2
@@ -51,17 +48,10 @@
 #define BUFFER_ITEMS 10000
 #define CHURN_THREADS 4
 #define CHURN_WAITS 2000
-#define FREE_ROUNDS 20000	/* enough to hit a nanosecond window now and then */
-#define FREE_DELAY_SPINS 256	/* spread of the delay before set(), in pauses */
 #define TIMER_RACE_ROUNDS 3000	/* cancels racing expiry */
 /* Spread of the delay before such a cancel, in pauses: from well before
  * the timer thread's fire decision to well after it. */
 #define TIMER_RACE_SPINS 2048
-
-static int64_t now_ns(void)
-{
-	return check_now_ns();
-}
 
 static void sleep_ns(int64_t ns)
 {
@@ -71,61 +61,12 @@ static void sleep_ns(int64_t ns)
 		;
 }
 
-/* Fork n children running fn(arg, i), each dying with the test. */
-static void fork_procs(pid_t *pids, int n, int (*fn)(void *arg, int i),
-		       void *arg)
-{
-	pid_t parent = getpid();
-
-	fflush(NULL);
-	for (int i = 0; i < n; i++) {
-		pids[i] = fork();
-		cr_assert_geq(pids[i], 0);
-		if (pids[i] == 0) {
-			/* A failed or timed-out test takes us along. */
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != parent)
-				_exit(3);
-			_exit(fn(arg, i));
-		}
-	}
-}
-
-/* Flags raised by waiters when their call returned: how many are up. */
-static int flags_up(const uint32_t *flags, int n)
-{
-	int up = 0;
-
-	for (int i = 0; i < n; i++)
-		/* Acquire: pairs with the waiter's release, so what it
-		 * wrote before (its return value) is visible. */
-		up += __atomic_load_n(&flags[i], __ATOMIC_ACQUIRE) != 0;
-	return up;
-}
-
-/* Raise a waiter's flag, after its results are written. */
-static void flag_raise(uint32_t *flag)
-{
-	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
-}
-
 /* Assert that all n flags go up within CHECK_WAKE_NS. */
 #define ASSERT_ALL_WOKEN(flags, n, what)				\
 	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, flags_up((flags), (n)) == (n)), \
 		  "%s released %d of %d waiters within %lld s: a lost "	\
 		  "wake-up", (what), flags_up((flags), (n)), (n),	\
 		  CHECK_WAKE_NS / 1000000000)
-
-static void reap_procs(pid_t *pids, int n)
-{
-	int status;
-
-	for (int i = 0; i < n; i++) {
-		cr_assert_eq(waitpid(pids[i], &status, 0), pids[i]);
-		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			  "child %d failed", i);
-	}
-}
 
 /* ------------------------------------------------------------------ */
 /* Event                                                               */
@@ -357,74 +298,49 @@ Test(sync_event, set_clear_churn_loses_no_waiter, .timeout = 60)
 	cr_assert_eq(sync_event_destroy(&ec.e), 0);
 }
 
-/*
- * A waiter frees the event the moment its wait returns, while the set()
- * that released it may still be running (the sem_post bug of glibc,
- * sourceware 12674): set() must touch nothing of the event once the flag
- * is published, or ASan reports a heap-use-after-free and TSan a race with
- * free().  Odd rounds block in wait(); even rounds poll it, so the waiter
- * often sees the flag within nanoseconds of set()'s CAS; a varying delay
- * before set() moves the race around.  A stale futex_wake() landing on a
- * later event at the same address is only a spurious wake-up.
- */
-struct event_free {
-	struct sync_event *slot;	/* the next event to wait on, or NULL */
-	uint32_t done;			/* rounds the waiter has finished */
-	uint32_t failed;		/* waits or destroys that did not return 0 */
-};
-
-static void *event_free_waiter(void *p)
+/* The waiter frees the event as soon as its wait returned, while set()
+ * may still run (tests/sync_free_race.h).  A stale futex_wake() landing on
+ * a later event at the same address is only a spurious wake-up. */
+static void event_free_init(void *e, int shared)
 {
-	struct event_free *ef = p;
+	sync_event_init(e, shared);
+}
 
-	for (uint32_t i = 0; i < FREE_ROUNDS; i++) {
-		struct sync_event *e;
-		int rc;
+static int event_free_wait(void *e)
+{
+	return sync_event_wait(e, -1);
+}
 
-		/* Acquire: the event's initialisation comes with it. */
-		while (!(e = __atomic_exchange_n(&ef->slot, NULL,
-						 __ATOMIC_ACQUIRE)))
-			sched_yield();
-		if (i % 2) {
-			rc = sync_event_wait(e, -1);
-		} else {
-			for (uint32_t spin = 1;
-			     (rc = sync_event_wait(e, 0)) == -ETIMEDOUT; spin++)
-				if (spin % 256 == 0)
-					sched_yield();	/* setter preempted */
-		}
-		if (rc || sync_event_destroy(e))
-			ef->failed++;
-		free(e);
-		/* Release: the main thread reads `failed` after the last. */
-		__atomic_store_n(&ef->done, i + 1, __ATOMIC_RELEASE);
-	}
-	return NULL;
+static int event_free_poll(void *e)
+{
+	return sync_event_wait(e, 0);
+}
+
+static int event_free_set(void *e)
+{
+	sync_event_set(e);
+	return 0;
+}
+
+static int event_free_destroy(void *e)
+{
+	return sync_event_destroy(e);
 }
 
 Test(sync_event, waiter_frees_after_wait, .timeout = 60)
 {
-	struct event_free ef = { .slot = NULL, .done = 0, .failed = 0 };
-	pthread_t th;
+	static const struct free_race_ops event = {
+		.size = sizeof(struct sync_event),
+		.release_name = "set()",
+		.init = event_free_init,
+		.wait = event_free_wait,
+		.poll = event_free_poll,
+		.poll_again = -ETIMEDOUT,
+		.release = event_free_set,
+		.destroy = event_free_destroy,
+	};
 
-	cr_assert_eq(pthread_create(&th, NULL, event_free_waiter, &ef), 0);
-	for (uint32_t i = 0; i < FREE_ROUNDS; i++) {
-		struct sync_event *e = malloc(sizeof(*e));
-
-		cr_assert_not_null(e);
-		sync_event_init(e, (i / 2) % 2);	/* both futex kinds */
-		/* Release: hands over the initialised event. */
-		__atomic_store_n(&ef.slot, e, __ATOMIC_RELEASE);
-		for (uint32_t d = i * 7919 % FREE_DELAY_SPINS; d > 0; d--)
-			cpu_relax();
-		sync_event_set(e);	/* e may be freed inside this call */
-		/* Acquire: pairs with the waiter's store of `done`. */
-		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
-				__atomic_load_n(&ef.done, __ATOMIC_ACQUIRE) == i + 1),
-			  "round %u: set() did not release the waiter", i);
-	}
-	pthread_join(th, NULL);
-	cr_assert_eq(ef.failed, 0);
+	free_race_run(&event);
 }
 
 /* ------------------------------------------------------------------ */

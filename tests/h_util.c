@@ -1,5 +1,5 @@
 /*
- * tests/test_h_util.c - the helpers of tests/h_util.h.
+ * tests/h_util.c - the helpers of tests/h_util.h (no tests of its own).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
