@@ -29,6 +29,15 @@
 
 #include "bench/gil.h"
 
+/* What each interpreter reports of its lock in a round (harness/bench.h,
+ * BENCH_FIGURES), per second of its own run: a mean over the tasks. */
+#define GIL_CPU_FIGURES(VALUE, HIST)						\
+	VALUE(GIL_CPU_HANDOVERS_PER_SEC, .name = "handovers_per_sec", .unit = "1/s",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)			\
+	VALUE(GIL_CPU_DROP_REQUESTS_PER_SEC, .name = "drop_requests_per_sec",	\
+	      .unit = "1/s", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
+BENCH_FIGURES_AFTER(GIL_CPU, GIL_CPU_FIGURES, GIL_BENCH);
+
 struct gil_cpu_shared {
 	struct gil *gil;	/* thread mode; NULL in process mode */
 	int64_t n;
@@ -118,9 +127,11 @@ static uint64_t gil_cpu_run(struct bench_task *t, uint64_t iters)
 	if (errors)
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
 	if (t1 > t0) {
-		bench_report(t, 0, (double)(g1.switches - g0.switches) * 1e9 / (double)(t1 - t0));
-		bench_report(t, 1, (double)(g1.drop_requests - g0.drop_requests) * 1e9 /
-				   (double)(t1 - t0));
+		bench_report(t, GIL_CPU_HANDOVERS_PER_SEC,
+			     (double)(g1.switches - g0.switches) * 1e9 / (double)(t1 - t0));
+		bench_report(t, GIL_CPU_DROP_REQUESTS_PER_SEC,
+			     (double)(g1.drop_requests - g0.drop_requests) * 1e9 /
+			     (double)(t1 - t0));
 	}
 	return iters * (uint64_t)s->n;
 }
@@ -168,11 +179,8 @@ static const struct bench_metric gil_cpu_metrics[] = {
 	  .per_iter = 1, .higher_is_better = 1 },
 	{ .name = "bytecodes_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC,
 	  .per_iter = 9, .higher_is_better = 1 },
-	{ .name = "handovers_per_sec", .unit = "1/s", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = 0, .combine = BENCH_COMBINE_MEAN },
-	{ .name = "drop_requests_per_sec", .unit = "1/s", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = 1, .combine = BENCH_COMBINE_MEAN },
-	GIL_BENCH_LOCK_ROWS,
+	BENCH_FIGURE_ROWS(GIL_CPU_FIGURES)
+	BENCH_FIGURE_ROWS(GIL_BENCH_FIGURES)
 	{ .name = NULL },
 };
 

@@ -108,7 +108,7 @@ static const struct bench_param lock_bench_params_py_rlock[] = {
 	  .per_iter = 1, .higher_is_better = 1 },				\
 	{ .name = "share_max", .unit = "ratio", .kind = BENCH_SHARE_MAX,	\
 	  .per_iter = 1 },							\
-	BENCH_LATENCY_ROWS("acquire", 0),					\
+	BENCH_FIGURE_ROWS(LOCK_BENCH_FIGURES)					\
 	{ .name = NULL }
 
 static const struct bench_metric lock_bench_metrics[] = {

@@ -69,6 +69,12 @@ enum qb_kind { QB_FIFO, QB_LIFO, QB_PRIORITY, QB_DEQUE, QB_SPSC, QB_MPMC };
  * payload. */
 #define QB_SLOT_HEAD 16
 
+/* What the consumers feed besides their operations (harness/bench.h,
+ * BENCH_FIGURES): each timed item's way through the queue. */
+#define QB_FIGURES(VALUE, HIST)							\
+	HIST(QB_HIST_LATENCY, "latency")
+BENCH_FIGURES(QB, QB_FIGURES);
+
 /* What one consumer received from one producer. */
 struct qb_cell {
 	uint64_t count, sum, sumsq;
@@ -148,7 +154,7 @@ static const struct bench_metric qb_metrics[] = {
 	{ .name = "items_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
 	  .higher_is_better = 1 },
 	{ .name = "ns_per_item", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
-	BENCH_LATENCY_ROWS("latency", 0),
+	BENCH_FIGURE_ROWS(QB_FIGURES)
 	{ .name = NULL },
 };
 
@@ -467,7 +473,8 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 		/* Release: our copies of the slot happen before its reuse. */
 		__atomic_store_n((uint64_t *)slot, 0, __ATOMIC_RELEASE);
 		if (rec && stamp)
-			bench_record_ns(t, 0, bench_now_ns() - (stamp & ~UINT64_C(1)));
+			bench_record_ns(t, QB_HIST_LATENCY,
+					bench_now_ns() - (stamp & ~UINT64_C(1)));
 		if (s->kind <= QB_PRIORITY && queue_task_done(s->q))
 			abort();
 		got++;
