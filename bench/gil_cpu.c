@@ -184,10 +184,11 @@ static const struct bench_metric gil_cpu_metrics[] = {
 	{ .name = NULL },
 };
 
-/* gil.cpu and gil.cores: the same workload, other tasks and placements. */
-#define GIL_CPU_DESC(var, name_, summary_, ...)					\
+/* gil.cpu and gil.cores: the same workload, other tasks and placements
+ * (the fields given, each by name). */
+#define GIL_CPU_DESC(var, ...)							\
 	const struct bench_desc var = {						\
-		.name = name_, .summary = summary_, .version = BENCH_VERSION,	\
+		.version = BENCH_VERSION,					\
 		.params = gil_cpu_params, .metrics = gil_cpu_metrics,		\
 		.baseline_how = BENCH_BASELINE_EACH,				\
 		.baseline_note = "each task alone, one after another: the sequential program", \
@@ -197,13 +198,13 @@ static const struct bench_metric gil_cpu_metrics[] = {
 		.teardown = gil_cpu_teardown, __VA_ARGS__			\
 	}
 
-GIL_CPU_DESC(bench_gil_cpu, "gil.cpu",
-	     "T CPU-bound interpreters under one global lock (threads) or one each "
-	     "(processes), against the same work run sequentially",
+GIL_CPU_DESC(bench_gil_cpu, .name = "gil.cpu",
+	     .summary = "T CPU-bound interpreters under one global lock (threads) or one each "
+			"(processes), against the same work run sequentially",
 	     .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS);
 
-GIL_CPU_DESC(bench_gil_cores, "gil.cores",
-	     "2 CPU-bound threads under one global lock, on one processor and on two",
+GIL_CPU_DESC(bench_gil_cores, .name = "gil.cores",
+	     .summary = "2 CPU-bound threads under one global lock, on one processor and on two",
 	     .modes = BENCH_MODE_THREAD, .tasks = 2, .placements = "same-core,cross-core");
 
 /* ---- gil.native ---------------------------------------------------------- */

@@ -524,22 +524,28 @@ static int selftest_setup_skip(struct bench_state *st)
 	return bench_skip(st, "selftest.skip never runs anywhere");
 }
 
-#define SELFTEST_DESC(var, nm, sum, ...)					\
+/* A misbehaving workload: one task, hidden; the fields given (name,
+ * summary, run and what misbehaves) named. */
+#define SELFTEST_DESC(var, ...)							\
 	const struct bench_desc var = {						\
-		.name = nm, .summary = sum, .version = BENCH_VERSION,		\
+		.version = BENCH_VERSION,					\
 		.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 1,	\
 		.placements = "none", .hidden = 1,				\
 		.metrics = selftest_metrics, __VA_ARGS__			\
 	}
 
-SELFTEST_DESC(bench_selftest_hang, "selftest.hang", "never returns", .run = selftest_hang_run);
-SELFTEST_DESC(bench_selftest_crash, "selftest.crash", "aborts", .run = selftest_crash_run);
-SELFTEST_DESC(bench_selftest_lie, "selftest.lie", "fails its own check", .run = selftest_lie_run,
-	      .check = selftest_lie_check);
-SELFTEST_DESC(bench_selftest_setup, "selftest.setup", "setup fails",
+SELFTEST_DESC(bench_selftest_hang, .name = "selftest.hang", .summary = "never returns",
+	      .run = selftest_hang_run);
+SELFTEST_DESC(bench_selftest_crash, .name = "selftest.crash", .summary = "aborts",
+	      .run = selftest_crash_run);
+SELFTEST_DESC(bench_selftest_lie, .name = "selftest.lie", .summary = "fails its own check",
+	      .run = selftest_lie_run, .check = selftest_lie_check);
+SELFTEST_DESC(bench_selftest_setup, .name = "selftest.setup", .summary = "setup fails",
 	      .run = selftest_lie_run, .setup = selftest_setup_fail);
-SELFTEST_DESC(bench_selftest_idle, "selftest.idle", "does no work", .run = selftest_idle_run);
-SELFTEST_DESC(bench_selftest_skip, "selftest.skip", "setup says it cannot run here",
+SELFTEST_DESC(bench_selftest_idle, .name = "selftest.idle", .summary = "does no work",
+	      .run = selftest_idle_run);
+SELFTEST_DESC(bench_selftest_skip, .name = "selftest.skip",
+	      .summary = "setup says it cannot run here",
 	      .run = selftest_lie_run, .setup = selftest_setup_skip);
 const struct bench_desc bench_selftest_record = {
 	.name = "selftest.record", .summary = "records known latencies and reports known values",
