@@ -109,6 +109,11 @@ static int64_t gil_convoy_running(struct gil_vm *vm, const int64_t *args)
 static int64_t gil_convoy_arrived(struct gil_vm *vm, const int64_t *args)
 {
 	(void)vm;
+	/* Release, for the client's acquire loads of started and ready: it
+	 * publishes the count alone (the client reads nothing else this
+	 * interpreter wrote) and puts all this interpreter did to get here,
+	 * its first take of the lock included, before the client's first
+	 * request, as "arrived" claims. */
 	__atomic_fetch_add((uint32_t *)(uintptr_t)args[0], 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -228,6 +233,8 @@ static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared
 	uint32_t round;
 
 	memset(buf, 'x', s->msg);
+	/* Relaxed: only this task writes done.  Acquire: pairs with the
+	 * release in arrived(), see there. */
 	round = __atomic_load_n(&s->done, __ATOMIC_RELAXED) + 1;
 	while (__atomic_load_n(&s->started, __ATOMIC_ACQUIRE) < (uint32_t)s->cpu * round ||
 	       __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) < round)
@@ -259,8 +266,10 @@ static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared
 	if (t_last > t_first)
 		bench_report(t, GIL_CONVOY_REQUESTS_PER_SEC,
 			     (double)i * 1e9 / (double)(t_last - t_first));
-	/* Release: the counts above are the round's before the CPU-bound
-	 * loops see it end (the harness orders them for check() anyway). */
+	/* Release, but no load acquires it, so it publishes nothing: the
+	 * CPU-bound loops read done relaxed in running() and read nothing
+	 * after it, and the counts above reach check() through the
+	 * harness's end of the round, which orders them. */
 	__atomic_store_n(&s->done, round, __ATOMIC_RELEASE);
 	return i;
 }
