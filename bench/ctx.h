@@ -182,16 +182,11 @@ static inline uint64_t ctx_futex_exchange(uint32_t *turn, int me, uint64_t iters
 	return waits;
 }
 
-/* The one descriptor of a ctx workload. */
-#define CTX_DESC(var, nm, sum, modes_, ntasks, places, metrics_, setup_, init_, run_,	\
-		 base_, fini_, check_, teardown_, how, note)				\
-	const struct bench_desc var = {							\
-		.name = nm, .summary = sum, .version = BENCH_VERSION,			\
-		.modes = modes_, .tasks = ntasks, .placements = places,			\
-		.params = CTX_PARAMS, .metrics = metrics_,				\
-		.baseline_how = how, .baseline_note = note,				\
-		.setup = setup_, .task_init = init_, .run = run_, .baseline = base_,	\
-		.task_fini = fini_, .check = check_, .teardown = teardown_,		\
+/* The one descriptor of a ctx workload: what every ctx workload has (its
+ * version, the ws_kb parameter), and the fields given, each by name. */
+#define CTX_DESC(var, ...)							\
+	const struct bench_desc var = {						\
+		.version = BENCH_VERSION, .params = CTX_PARAMS, __VA_ARGS__	\
 	}
 
 #endif

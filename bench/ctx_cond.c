@@ -98,9 +98,12 @@ static const char *ctx_cond_check(struct bench_state *st, uint64_t run_iters, ui
 	return ctx_tally_check(&s->tally, 2, run_iters, base_iters);
 }
 
-CTX_DESC(bench_ctx_thread_cond, "ctx.thread.cond",
-	 "two threads pass a token through a mutex and two condition variables",
-	 BENCH_MODE_THREAD, 2, "same-core,cross-core", ctx_cond_metrics, ctx_cond_setup,
-	 ctx_local_init, ctx_cond_run, ctx_cond_baseline, ctx_local_fini, ctx_cond_check,
-	 ctx_cond_teardown, BENCH_BASELINE_TOGETHER,
-	 "the bare futex exchange of ctx.thread.futex between the same two threads");
+CTX_DESC(bench_ctx_thread_cond, .name = "ctx.thread.cond",
+	 .summary = "two threads pass a token through a mutex and two condition variables",
+	 .modes = BENCH_MODE_THREAD, .tasks = 2, .placements = "same-core,cross-core",
+	 .metrics = ctx_cond_metrics, .setup = ctx_cond_setup, .task_init = ctx_local_init,
+	 .run = ctx_cond_run, .baseline = ctx_cond_baseline, .task_fini = ctx_local_fini,
+	 .check = ctx_cond_check, .teardown = ctx_cond_teardown,
+	 .baseline_how = BENCH_BASELINE_TOGETHER,
+	 .baseline_note = "the bare futex exchange of ctx.thread.futex between the same two "
+			  "threads");

@@ -173,15 +173,20 @@ static const char *ctx_coro_check(struct bench_state *st, uint64_t run_iters, ui
 	return NULL;
 }
 
-#define CTX_CORO_DESC(var, nm, sum, initfn, runfn)					\
-	CTX_DESC(var, nm, sum, BENCH_MODE_THREAD, 1, "same-core", CTX_METRICS,		\
-		 ctx_coro_setup, initfn, runfn, ctx_coro_baseline, ctx_coro_task_fini,	\
-		 ctx_coro_check, NULL, BENCH_BASELINE_EACH,				\
-		 "the coroutine body's work done through two plain calls")
+/* Both coroutine switches: one thread, the same baseline; the fields
+ * given (name, summary, task_init, run) named. */
+#define CTX_CORO_DESC(var, ...)							\
+	CTX_DESC(var, .modes = BENCH_MODE_THREAD, .tasks = 1, .placements = "same-core",	\
+		 .metrics = CTX_METRICS, .setup = ctx_coro_setup,			\
+		 .baseline = ctx_coro_baseline, .task_fini = ctx_coro_task_fini,	\
+		 .check = ctx_coro_check, .baseline_how = BENCH_BASELINE_EACH,		\
+		 .baseline_note = "the coroutine body's work done through two plain calls", \
+		 __VA_ARGS__)
 
-CTX_CORO_DESC(bench_ctx_coro_asm, "ctx.coro.asm",
-	      "a thread switches to a coroutine and back with contend's own assembly switch",
-	      ctx_coro_asm_init, ctx_coro_asm_run);
-CTX_CORO_DESC(bench_ctx_coro_ucontext, "ctx.coro.ucontext",
-	      "a thread switches to a coroutine and back with swapcontext",
-	      ctx_coro_uc_init, ctx_coro_uc_run);
+CTX_CORO_DESC(bench_ctx_coro_asm, .name = "ctx.coro.asm",
+	      .summary = "a thread switches to a coroutine and back with contend's own "
+			 "assembly switch",
+	      .task_init = ctx_coro_asm_init, .run = ctx_coro_asm_run);
+CTX_CORO_DESC(bench_ctx_coro_ucontext, .name = "ctx.coro.ucontext",
+	      .summary = "a thread switches to a coroutine and back with swapcontext",
+	      .task_init = ctx_coro_uc_init, .run = ctx_coro_uc_run);

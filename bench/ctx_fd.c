@@ -146,16 +146,22 @@ static const char *ctx_fd_check(struct bench_state *st, uint64_t run_iters, uint
 	return ctx_tally_check(&s->tally, 2, run_iters, base_iters);
 }
 
-#define CTX_FD_DESC(var, nm, sum, mode, setupfn)					\
-	CTX_DESC(var, nm, sum, mode, 2, "same-core,cross-core", CTX_METRICS, setupfn,	\
-		 ctx_local_init, ctx_fd_run, ctx_fd_baseline, ctx_local_fini, ctx_fd_check,	\
-		 ctx_fd_teardown, BENCH_BASELINE_EACH, CTX_KERNEL_BASELINE)
+/* The pipe and eventfd exchanges: one driver, the kernel baseline; the
+ * fields given (name, summary, modes, setup) named. */
+#define CTX_FD_DESC(var, ...)							\
+	CTX_DESC(var, .tasks = 2, .placements = "same-core,cross-core",		\
+		 .metrics = CTX_METRICS, .task_init = ctx_local_init, .run = ctx_fd_run,	\
+		 .baseline = ctx_fd_baseline, .task_fini = ctx_local_fini,		\
+		 .check = ctx_fd_check, .teardown = ctx_fd_teardown,			\
+		 .baseline_how = BENCH_BASELINE_EACH, .baseline_note = CTX_KERNEL_BASELINE,	\
+		 __VA_ARGS__)
 
-CTX_FD_DESC(bench_ctx_thread_pipe, "ctx.thread.pipe",
-	    "two threads pass a token over a pair of pipes", BENCH_MODE_THREAD, ctx_pipe_setup);
-CTX_FD_DESC(bench_ctx_process_pipe, "ctx.process.pipe",
-	    "two processes pass a token over a pair of pipes (perf bench sched pipe)",
-	    BENCH_MODE_PROCESS, ctx_pipe_setup);
-CTX_FD_DESC(bench_ctx_thread_eventfd, "ctx.thread.eventfd",
-	    "two threads pass a token through a pair of eventfds", BENCH_MODE_THREAD,
-	    ctx_eventfd_setup);
+CTX_FD_DESC(bench_ctx_thread_pipe, .name = "ctx.thread.pipe",
+	    .summary = "two threads pass a token over a pair of pipes",
+	    .modes = BENCH_MODE_THREAD, .setup = ctx_pipe_setup);
+CTX_FD_DESC(bench_ctx_process_pipe, .name = "ctx.process.pipe",
+	    .summary = "two processes pass a token over a pair of pipes (perf bench sched pipe)",
+	    .modes = BENCH_MODE_PROCESS, .setup = ctx_pipe_setup);
+CTX_FD_DESC(bench_ctx_thread_eventfd, .name = "ctx.thread.eventfd",
+	    .summary = "two threads pass a token through a pair of eventfds",
+	    .modes = BENCH_MODE_THREAD, .setup = ctx_eventfd_setup);

@@ -70,13 +70,19 @@ static const char *ctx_futex_check(struct bench_state *st, uint64_t run_iters, u
 	return ctx_tally_check(&s->tally, 2, run_iters, base_iters);
 }
 
-CTX_DESC(bench_ctx_thread_futex, "ctx.thread.futex",
-	 "two threads pass a token through a private futex", BENCH_MODE_THREAD, 2,
-	 "same-core,cross-core", CTX_METRICS, ctx_futex_setup, ctx_local_init, ctx_futex_run,
-	 ctx_futex_baseline, ctx_local_fini, ctx_futex_check, NULL, BENCH_BASELINE_EACH,
-	 CTX_KERNEL_BASELINE);
-CTX_DESC(bench_ctx_process_futex, "ctx.process.futex",
-	 "two processes pass a token through a futex in shared memory", BENCH_MODE_PROCESS, 2,
-	 "same-core,cross-core", CTX_METRICS, ctx_futex_setup, ctx_local_init, ctx_futex_run,
-	 ctx_futex_baseline, ctx_local_fini, ctx_futex_check, NULL, BENCH_BASELINE_EACH,
-	 CTX_KERNEL_BASELINE);
+/* Threads and processes: one driver, the kernel baseline; the fields
+ * given (name, summary, modes) named. */
+#define CTX_FUTEX_DESC(var, ...)						\
+	CTX_DESC(var, .tasks = 2, .placements = "same-core,cross-core",		\
+		 .metrics = CTX_METRICS, .setup = ctx_futex_setup,			\
+		 .task_init = ctx_local_init, .run = ctx_futex_run,			\
+		 .baseline = ctx_futex_baseline, .task_fini = ctx_local_fini,		\
+		 .check = ctx_futex_check, .baseline_how = BENCH_BASELINE_EACH,		\
+		 .baseline_note = CTX_KERNEL_BASELINE, __VA_ARGS__)
+
+CTX_FUTEX_DESC(bench_ctx_thread_futex, .name = "ctx.thread.futex",
+	       .summary = "two threads pass a token through a private futex",
+	       .modes = BENCH_MODE_THREAD);
+CTX_FUTEX_DESC(bench_ctx_process_futex, .name = "ctx.process.futex",
+	       .summary = "two processes pass a token through a futex in shared memory",
+	       .modes = BENCH_MODE_PROCESS);

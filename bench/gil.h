@@ -18,8 +18,15 @@
 #include "harness/bench.h"
 #include "primitives/gil.h"
 
-/* Histograms: the lock's wait (asking to having it) and hold. */
-enum { GIL_BENCH_HIST_WAIT, GIL_BENCH_HIST_HOLD };
+/* The lock's figures (harness/bench.h, BENCH_FIGURES), recorded by the
+ * hooks below in every gil.* workload that has the lock: its wait
+ * (asking to having it) and its hold.  A workload's own figures come
+ * after them (BENCH_FIGURES_AFTER(..., GIL_BENCH)), its table holds
+ * their rows with BENCH_FIGURE_ROWS(GIL_BENCH_FIGURES). */
+#define GIL_BENCH_FIGURES(VALUE, HIST)						\
+	HIST(GIL_BENCH_HIST_WAIT, "gil_wait")					\
+	HIST(GIL_BENCH_HIST_HOLD, "gil_hold")
+BENCH_FIGURES(GIL_BENCH, GIL_BENCH_FIGURES);
 
 /* The lock's parameters, first in every gil.* table. */
 #define GIL_BENCH_PARAM_POLICY(def_, quick_)					\
@@ -39,11 +46,6 @@ enum { GIL_BENCH_HIST_WAIT, GIL_BENCH_HIST_HOLD };
 		  "check_ticks + 1 ticks, and as in CPython 2.7 arithmetic, compares, calls " \
 		  "and back-edges tick (countdown: 3 an iteration)",		\
 	  .min = 1, .max = 1000000000 }
-
-/* The lock's wait and hold rows, for a metrics table. */
-#define GIL_BENCH_LOCK_ROWS							\
-	BENCH_LATENCY_ROWS("gil_wait", GIL_BENCH_HIST_WAIT),			\
-	BENCH_LATENCY_ROWS("gil_hold", GIL_BENCH_HIST_HOLD)
 
 /* Per process: the shared lock (thread mode: made in setup, in the
  * bench's shared state; process mode: each task's own, in its local). */

@@ -39,7 +39,31 @@
 
 #include "bench/gil.h"
 
-#define GIL_CONVOY_HIST_RTT 2
+/*
+ * What the tasks feed besides their operations (harness/bench.h,
+ * BENCH_FIGURES), numbered after the lock's wait and hold, whose rows
+ * follow these in the table.
+ */
+#define GIL_CONVOY_FIGURES(VALUE, HIST)						\
+	/* The client's own clock from its first request to its last	\
+	 * answer: a round's span would add the interpreters' way in (a	\
+	 * whole interval, once a round, for the echo's first take). */	\
+	VALUE(GIL_CONVOY_REQUESTS_PER_SEC, .name = "requests_per_sec", .unit = "ops/s",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_SUM, .higher_is_better = 1)	\
+	HIST(GIL_CONVOY_HIST_RTT, "rtt")					\
+	VALUE(GIL_CONVOY_CPU_BYTECODES_PER_SEC, .name = "cpu_bytecodes_per_sec",	\
+	      .unit = "ops/s", .per_iter = 1, .combine = BENCH_COMBINE_SUM,	\
+	      .higher_is_better = 1)						\
+	VALUE(GIL_CONVOY_HANDOVERS_PER_SEC, .name = "handovers_per_sec", .unit = "1/s",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_MAX)			\
+	/* With no CPU-bound thread (cpu=0) nobody reports these: no row. */	\
+	VALUE(GIL_CONVOY_CPU_SHARE_MIN, .name = "cpu_share_min", .unit = "ratio",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_SHARE_MIN,		\
+	      .higher_is_better = 1)						\
+	VALUE(GIL_CONVOY_CPU_SHARE_MAX, .name = "cpu_share_max", .unit = "ratio",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_SHARE_MAX)
+BENCH_FIGURES_AFTER(GIL_CONVOY, GIL_CONVOY_FIGURES, GIL_BENCH);
+
 #define GIL_CONVOY_MAX_CPU 4
 /* Trips a round holds at least (bench_desc.min_iters): enough for a
  * median of the steady state.  At 5 ms a round of them lasts 0.2 s. */
@@ -85,6 +109,11 @@ static int64_t gil_convoy_running(struct gil_vm *vm, const int64_t *args)
 static int64_t gil_convoy_arrived(struct gil_vm *vm, const int64_t *args)
 {
 	(void)vm;
+	/* Release, for the client's acquire loads of started and ready: it
+	 * publishes the count alone (the client reads nothing else this
+	 * interpreter wrote) and puts all this interpreter did to get here,
+	 * its first take of the lock included, before the client's first
+	 * request, as "arrived" claims. */
 	__atomic_fetch_add((uint32_t *)(uintptr_t)args[0], 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -204,6 +233,8 @@ static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared
 	uint32_t round;
 
 	memset(buf, 'x', s->msg);
+	/* Relaxed: only this task writes done.  Acquire: pairs with the
+	 * release in arrived(), see there. */
 	round = __atomic_load_n(&s->done, __ATOMIC_RELAXED) + 1;
 	while (__atomic_load_n(&s->started, __ATOMIC_ACQUIRE) < (uint32_t)s->cpu * round ||
 	       __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) < round)
@@ -233,9 +264,12 @@ static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared
 	if (errors)
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
 	if (t_last > t_first)
-		bench_report(t, 2, (double)i * 1e9 / (double)(t_last - t_first));
-	/* Release: the counts above are the round's before the CPU-bound
-	 * loops see it end (the harness orders them for check() anyway). */
+		bench_report(t, GIL_CONVOY_REQUESTS_PER_SEC,
+			     (double)i * 1e9 / (double)(t_last - t_first));
+	/* Release, but no load acquires it, so it publishes nothing: the
+	 * CPU-bound loops read done relaxed in running() and read nothing
+	 * after it, and the counts above reach check() through the
+	 * harness's end of the round, which orders them. */
 	__atomic_store_n(&s->done, round, __ATOMIC_RELEASE);
 	return i;
 }
@@ -284,14 +318,15 @@ static uint64_t gil_convoy_run(struct bench_task *t, uint64_t iters)
 		 * not missing. */
 		double insns = (double)(v1.instructions - v0.instructions);
 
-		bench_report(t, 0, t->id == 1 ? 0.0 : insns / secs);
+		bench_report(t, GIL_CONVOY_CPU_BYTECODES_PER_SEC, t->id == 1 ? 0.0 : insns / secs);
 		if (t->id == 1) {
-			bench_report(t, 1, (double)(g1.switches - g0.switches) / secs);
+			bench_report(t, GIL_CONVOY_HANDOVERS_PER_SEC,
+				     (double)(g1.switches - g0.switches) / secs);
 		} else {
 			/* The CPU-bound threads' shares of the round's bytecodes:
 			 * the least and the most served against a fair share. */
-			bench_report(t, 3, insns);
-			bench_report(t, 4, insns);
+			bench_report(t, GIL_CONVOY_CPU_SHARE_MIN, insns);
+			bench_report(t, GIL_CONVOY_CPU_SHARE_MAX, insns);
 		}
 	}
 	return 0;
@@ -326,22 +361,8 @@ static void gil_convoy_teardown(struct bench_state *st)
 }
 
 static const struct bench_metric gil_convoy_metrics[] = {
-	/* The client's own clock from its first request to its last answer:
-	 * a round's span would add the interpreters' way in (a whole
-	 * interval, once a round, for the echo's first take). */
-	{ .name = "requests_per_sec", .unit = "ops/s", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = 2, .combine = BENCH_COMBINE_SUM, .higher_is_better = 1 },
-	BENCH_LATENCY_ROWS("rtt", GIL_CONVOY_HIST_RTT),
-	{ .name = "cpu_bytecodes_per_sec", .unit = "ops/s", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = 0, .combine = BENCH_COMBINE_SUM, .higher_is_better = 1 },
-	{ .name = "handovers_per_sec", .unit = "1/s", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = 1, .combine = BENCH_COMBINE_MAX },
-	/* With no CPU-bound thread (cpu=0) nobody reports these: no row. */
-	{ .name = "cpu_share_min", .unit = "ratio", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = 3, .combine = BENCH_COMBINE_SHARE_MIN, .higher_is_better = 1 },
-	{ .name = "cpu_share_max", .unit = "ratio", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = 4, .combine = BENCH_COMBINE_SHARE_MAX },
-	GIL_BENCH_LOCK_ROWS,
+	BENCH_FIGURE_ROWS(GIL_CONVOY_FIGURES)
+	BENCH_FIGURE_ROWS(GIL_BENCH_FIGURES)
 	{ .name = NULL },
 };
 

@@ -29,6 +29,15 @@
 
 #include "bench/gil.h"
 
+/* What each interpreter reports of its lock in a round (harness/bench.h,
+ * BENCH_FIGURES), per second of its own run: a mean over the tasks. */
+#define GIL_CPU_FIGURES(VALUE, HIST)						\
+	VALUE(GIL_CPU_HANDOVERS_PER_SEC, .name = "handovers_per_sec", .unit = "1/s",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)			\
+	VALUE(GIL_CPU_DROP_REQUESTS_PER_SEC, .name = "drop_requests_per_sec",	\
+	      .unit = "1/s", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
+BENCH_FIGURES_AFTER(GIL_CPU, GIL_CPU_FIGURES, GIL_BENCH);
+
 struct gil_cpu_shared {
 	struct gil *gil;	/* thread mode; NULL in process mode */
 	int64_t n;
@@ -118,9 +127,11 @@ static uint64_t gil_cpu_run(struct bench_task *t, uint64_t iters)
 	if (errors)
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
 	if (t1 > t0) {
-		bench_report(t, 0, (double)(g1.switches - g0.switches) * 1e9 / (double)(t1 - t0));
-		bench_report(t, 1, (double)(g1.drop_requests - g0.drop_requests) * 1e9 /
-				   (double)(t1 - t0));
+		bench_report(t, GIL_CPU_HANDOVERS_PER_SEC,
+			     (double)(g1.switches - g0.switches) * 1e9 / (double)(t1 - t0));
+		bench_report(t, GIL_CPU_DROP_REQUESTS_PER_SEC,
+			     (double)(g1.drop_requests - g0.drop_requests) * 1e9 /
+			     (double)(t1 - t0));
 	}
 	return iters * (uint64_t)s->n;
 }
@@ -168,18 +179,16 @@ static const struct bench_metric gil_cpu_metrics[] = {
 	  .per_iter = 1, .higher_is_better = 1 },
 	{ .name = "bytecodes_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC,
 	  .per_iter = 9, .higher_is_better = 1 },
-	{ .name = "handovers_per_sec", .unit = "1/s", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = 0, .combine = BENCH_COMBINE_MEAN },
-	{ .name = "drop_requests_per_sec", .unit = "1/s", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = 1, .combine = BENCH_COMBINE_MEAN },
-	GIL_BENCH_LOCK_ROWS,
+	BENCH_FIGURE_ROWS(GIL_CPU_FIGURES)
+	BENCH_FIGURE_ROWS(GIL_BENCH_FIGURES)
 	{ .name = NULL },
 };
 
-/* gil.cpu and gil.cores: the same workload, other tasks and placements. */
-#define GIL_CPU_DESC(var, name_, summary_, ...)					\
+/* gil.cpu and gil.cores: the same workload, other tasks and placements
+ * (the fields given, each by name). */
+#define GIL_CPU_DESC(var, ...)							\
 	const struct bench_desc var = {						\
-		.name = name_, .summary = summary_, .version = BENCH_VERSION,	\
+		.version = BENCH_VERSION,					\
 		.params = gil_cpu_params, .metrics = gil_cpu_metrics,		\
 		.baseline_how = BENCH_BASELINE_EACH,				\
 		.baseline_note = "each task alone, one after another: the sequential program", \
@@ -189,13 +198,13 @@ static const struct bench_metric gil_cpu_metrics[] = {
 		.teardown = gil_cpu_teardown, __VA_ARGS__			\
 	}
 
-GIL_CPU_DESC(bench_gil_cpu, "gil.cpu",
-	     "T CPU-bound interpreters under one global lock (threads) or one each "
-	     "(processes), against the same work run sequentially",
+GIL_CPU_DESC(bench_gil_cpu, .name = "gil.cpu",
+	     .summary = "T CPU-bound interpreters under one global lock (threads) or one each "
+			"(processes), against the same work run sequentially",
 	     .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS);
 
-GIL_CPU_DESC(bench_gil_cores, "gil.cores",
-	     "2 CPU-bound threads under one global lock, on one processor and on two",
+GIL_CPU_DESC(bench_gil_cores, .name = "gil.cores",
+	     .summary = "2 CPU-bound threads under one global lock, on one processor and on two",
 	     .modes = BENCH_MODE_THREAD, .tasks = 2, .placements = "same-core,cross-core");
 
 /* ---- gil.native ---------------------------------------------------------- */

@@ -43,9 +43,14 @@
 
 #include "harness/bench.h"
 
-#define GIL_PY_HIST_RTT 0
-/* gil.cpython.convoy's reported value: requests per second. */
-#define GIL_PY_VAL_RPS 0
+/* What gil.cpython.convoy's client feeds besides its operations
+ * (harness/bench.h, BENCH_FIGURES). */
+#define GIL_PY_FIGURES(VALUE, HIST)						\
+	/* The client's clock, first request to last answer, as gil.convoy's. */	\
+	VALUE(GIL_PY_REQUESTS_PER_SEC, .name = "requests_per_sec", .unit = "ops/s",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_SUM, .higher_is_better = 1)	\
+	HIST(GIL_PY_HIST_RTT, "rtt")
+BENCH_FIGURES(GIL_PY, GIL_PY_FIGURES);
 /* As gil.convoy's GIL_CONVOY_MIN_TRIPS. */
 #define GIL_PY_MIN_TRIPS 20
 
@@ -407,7 +412,8 @@ static uint64_t gil_py_convoy_run(struct bench_task *t, uint64_t iters)
 	}
 	t_last = bench_now_ns();
 	if (t_last > t_first)
-		bench_report(t, GIL_PY_VAL_RPS, (double)i * 1e9 / (double)(t_last - t_first));
+		bench_report(t, GIL_PY_REQUESTS_PER_SEC,
+			     (double)i * 1e9 / (double)(t_last - t_first));
 	if (gil_py_cmd(t->local, "stop") < 0)
 		s->errors++;
 	s->trips += i;
@@ -488,10 +494,7 @@ static const struct bench_param gil_py_convoy_params[] = {
 };
 
 static const struct bench_metric gil_py_convoy_metrics[] = {
-	/* The client's clock, first request to last answer, as gil.convoy's. */
-	{ .name = "requests_per_sec", .unit = "ops/s", .kind = BENCH_REPORTED, .per_iter = 1,
-	  .slot = GIL_PY_VAL_RPS, .combine = BENCH_COMBINE_SUM, .higher_is_better = 1 },
-	BENCH_LATENCY_ROWS("rtt", GIL_PY_HIST_RTT),
+	BENCH_FIGURE_ROWS(GIL_PY_FIGURES)
 	{ .name = NULL },
 };
 

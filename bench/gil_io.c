@@ -167,7 +167,7 @@ static const struct bench_metric gil_io_metrics[] = {
 	  .per_iter = 1 },
 	{ .name = "waits_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
 	  .higher_is_better = 1 },
-	GIL_BENCH_LOCK_ROWS,
+	BENCH_FIGURE_ROWS(GIL_BENCH_FIGURES)
 	{ .name = NULL },
 };
 

@@ -108,7 +108,7 @@ static const struct bench_param lock_bench_params_py_rlock[] = {
 	  .per_iter = 1, .higher_is_better = 1 },				\
 	{ .name = "share_max", .unit = "ratio", .kind = BENCH_SHARE_MAX,	\
 	  .per_iter = 1 },							\
-	BENCH_LATENCY_ROWS("acquire", 0),					\
+	BENCH_FIGURE_ROWS(LOCK_BENCH_FIGURES)					\
 	{ .name = NULL }
 
 static const struct bench_metric lock_bench_metrics[] = {
@@ -294,13 +294,15 @@ static void lock_bench_teardown(struct bench_state *st)
 	s->ops->destroy(s->lock);
 }
 
-#define LOCK_BENCH_DESC(v, sum, params_, metrics_)				\
+/* Lock v's descriptor: what every lock.* workload has, and the fields
+ * given (summary, params, metrics), each by name. */
+#define LOCK_BENCH_DESC(v, ...)							\
 	const struct bench_desc bench_lock_##v = {				\
-		.name = "lock." #v, .summary = sum, .version = BENCH_VERSION,	\
+		.name = "lock." #v, .version = BENCH_VERSION,			\
 		.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,		\
 		.oversubscribe = 1, .placements = "none",			\
 		.quick_modes = BENCH_MODE_THREAD,				\
-		.params = params_, .metrics = metrics_,				\
+		__VA_ARGS__,							\
 		.setup = lock_bench_##v##_setup, .run = lock_bench_run,		\
 		.check = lock_bench_check, .teardown = lock_bench_teardown,	\
 	};
@@ -312,14 +314,15 @@ static void lock_bench_teardown(struct bench_state *st)
 #define LOCK_BENCH_SPIN_FN_spin(v)	NULL
 
 #define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared,	\
-		     summary)							\
+		     summary_)							\
 	static LOCK_BENCH_RUN(lock_bench_##v##_run, lock_##v, lock_type)	\
 	static int lock_bench_##v##_setup(struct bench_state *st)		\
 	{									\
 		return lock_bench_setup(st, &lock_##v##_ops, lock_bench_##v##_run, \
 					LOCK_BENCH_SPIN_FN_##wait(v));		\
 	}									\
-	LOCK_BENCH_DESC(v, summary, lock_bench_params_##wait, lock_bench_metrics)
+	LOCK_BENCH_DESC(v, .summary = summary_,					\
+			.params = lock_bench_params_##wait, .metrics = lock_bench_metrics)
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT
 
@@ -426,7 +429,9 @@ static int lock_bench_py_rlock_setup(struct bench_state *st)
 	return 0;
 }
 
-LOCK_BENCH_DESC(py_lock, "Python threading.Lock (primitives/sync.h): futex, sleeps when taken",
-		lock_bench_params_sleep, lock_bench_metrics)
-LOCK_BENCH_DESC(py_rlock, "Python threading.RLock, `depth` nested levels per iteration",
-		lock_bench_params_py_rlock, lock_bench_metrics_py_rlock)
+LOCK_BENCH_DESC(py_lock,
+		.summary = "Python threading.Lock (primitives/sync.h): futex, sleeps when taken",
+		.params = lock_bench_params_sleep, .metrics = lock_bench_metrics)
+LOCK_BENCH_DESC(py_rlock,
+		.summary = "Python threading.RLock, `depth` nested levels per iteration",
+		.params = lock_bench_params_py_rlock, .metrics = lock_bench_metrics_py_rlock)

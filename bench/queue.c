@@ -69,6 +69,12 @@ enum qb_kind { QB_FIFO, QB_LIFO, QB_PRIORITY, QB_DEQUE, QB_SPSC, QB_MPMC };
  * payload. */
 #define QB_SLOT_HEAD 16
 
+/* What the consumers feed besides their operations (harness/bench.h,
+ * BENCH_FIGURES): each timed item's way through the queue. */
+#define QB_FIGURES(VALUE, HIST)							\
+	HIST(QB_HIST_LATENCY, "latency")
+BENCH_FIGURES(QB, QB_FIGURES);
+
 /* What one consumer received from one producer. */
 struct qb_cell {
 	uint64_t count, sum, sumsq;
@@ -148,7 +154,7 @@ static const struct bench_metric qb_metrics[] = {
 	{ .name = "items_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
 	  .higher_is_better = 1 },
 	{ .name = "ns_per_item", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
-	BENCH_LATENCY_ROWS("latency", 0),
+	BENCH_FIGURE_ROWS(QB_FIGURES)
 	{ .name = NULL },
 };
 
@@ -467,7 +473,8 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 		/* Release: our copies of the slot happen before its reuse. */
 		__atomic_store_n((uint64_t *)slot, 0, __ATOMIC_RELEASE);
 		if (rec && stamp)
-			bench_record_ns(t, 0, bench_now_ns() - (stamp & ~UINT64_C(1)));
+			bench_record_ns(t, QB_HIST_LATENCY,
+					bench_now_ns() - (stamp & ~UINT64_C(1)));
 		if (s->kind <= QB_PRIORITY && queue_task_done(s->q))
 			abort();
 		got++;
@@ -555,38 +562,43 @@ QB_SETUP(qb_setup_cooks, QB_FIFO, 3, QB_REAL)
 QB_SETUP(qb_setup_loss, QB_FIFO, 0, QB_LOSE)
 QB_SETUP(qb_setup_sparse, QB_FIFO, 0, QB_SPARSE)
 
-#define QB_DESC(var, nm, sum, setup_, tasks_, over_, params_, hidden_)		\
+/* Every queue.* workload: one driver, the queue picked by its setup.
+ * Each names its name, summary, setup and params, and its tasks,
+ * oversubscribe or hidden where they are not 0. */
+#define QB_DESC(var, ...)							\
 	const struct bench_desc var = {						\
-		.name = nm, .summary = sum, .version = BENCH_VERSION,		\
+		.version = BENCH_VERSION,					\
 		.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,		\
-		.tasks = tasks_, .oversubscribe = over_, .hidden = hidden_,	\
-		.placements = "none", .params = params_, .metrics = qb_metrics,	\
-		.setup = setup_, .run = qb_run, .check = qb_check,		\
-		.teardown = qb_teardown,					\
+		.placements = "none", .metrics = qb_metrics,			\
+		.run = qb_run, .check = qb_check, .teardown = qb_teardown,	\
+		__VA_ARGS__							\
 	}
 
-QB_DESC(bench_queue_fifo, "queue.fifo", "queue.Queue: bounded, blocking, task_done and join",
-	qb_setup_fifo, 0, 1, qb_params, 0);
-QB_DESC(bench_queue_lifo, "queue.lifo", "queue.LifoQueue: last in, first out", qb_setup_lifo,
-	0, 1, qb_params, 0);
-QB_DESC(bench_queue_priority, "queue.priority",
-	"queue.PriorityQueue: a binary heap over 1024 priorities", qb_setup_priority, 0, 1,
-	qb_params, 0);
-QB_DESC(bench_queue_deque, "queue.deque",
-	"collections.deque: append / popleft under one lock, both sides poll", qb_setup_deque,
-	0, 1, qb_params, 0);
-QB_DESC(bench_queue_ck_spsc, "queue.ck_spsc",
-	"Concurrency Kit ring, one producer and one consumer: lock-free peer", qb_setup_spsc,
-	2, 0, qb_params, 0);
-QB_DESC(bench_queue_ck_mpmc, "queue.ck_mpmc",
-	"Concurrency Kit ring, many producers and consumers: lock-free peer", qb_setup_mpmc,
-	0, 1, qb_params, 0);
-QB_DESC(bench_queue_cooks, "queue.cooks",
-	"the lesson's scene: 3 cooks and 10 customers over Queue(10)", qb_setup_cooks, 13, 0,
-	qb_cooks_params, 0);
-QB_DESC(bench_selftest_queue_loss, "selftest.queue_loss",
-	"a FIFO run whose consumers forget one item a round: check must fail", qb_setup_loss,
-	2, 0, qb_params, 1);
-QB_DESC(bench_selftest_queue_sparse, "selftest.queue_sparse",
-	"a FIFO run that times items only in odd latency rounds: the report must warn",
-	qb_setup_sparse, 2, 0, qb_params, 1);
+QB_DESC(bench_queue_fifo, .name = "queue.fifo",
+	.summary = "queue.Queue: bounded, blocking, task_done and join",
+	.setup = qb_setup_fifo, .oversubscribe = 1, .params = qb_params);
+QB_DESC(bench_queue_lifo, .name = "queue.lifo",
+	.summary = "queue.LifoQueue: last in, first out",
+	.setup = qb_setup_lifo, .oversubscribe = 1, .params = qb_params);
+QB_DESC(bench_queue_priority, .name = "queue.priority",
+	.summary = "queue.PriorityQueue: a binary heap over 1024 priorities",
+	.setup = qb_setup_priority, .oversubscribe = 1, .params = qb_params);
+QB_DESC(bench_queue_deque, .name = "queue.deque",
+	.summary = "collections.deque: append / popleft under one lock, both sides poll",
+	.setup = qb_setup_deque, .oversubscribe = 1, .params = qb_params);
+QB_DESC(bench_queue_ck_spsc, .name = "queue.ck_spsc",
+	.summary = "Concurrency Kit ring, one producer and one consumer: lock-free peer",
+	.setup = qb_setup_spsc, .tasks = 2, .params = qb_params);
+QB_DESC(bench_queue_ck_mpmc, .name = "queue.ck_mpmc",
+	.summary = "Concurrency Kit ring, many producers and consumers: lock-free peer",
+	.setup = qb_setup_mpmc, .oversubscribe = 1, .params = qb_params);
+QB_DESC(bench_queue_cooks, .name = "queue.cooks",
+	.summary = "the lesson's scene: 3 cooks and 10 customers over Queue(10)",
+	.setup = qb_setup_cooks, .tasks = 13, .params = qb_cooks_params);
+QB_DESC(bench_selftest_queue_loss, .name = "selftest.queue_loss",
+	.summary = "a FIFO run whose consumers forget one item a round: check must fail",
+	.setup = qb_setup_loss, .tasks = 2, .params = qb_params, .hidden = 1);
+QB_DESC(bench_selftest_queue_sparse, .name = "selftest.queue_sparse",
+	.summary = "a FIFO run that times items only in odd latency rounds: the report must "
+		   "warn",
+	.setup = qb_setup_sparse, .tasks = 2, .params = qb_params, .hidden = 1);

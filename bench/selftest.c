@@ -303,13 +303,17 @@ const struct bench_desc bench_selftest_helper_pool = {
  * was a run too: with the order alternated (ABBA) some measured rounds
  * say 1; with the baseline always after the run, none would.
  */
+#define SELFTEST_ORDER_FIGURES(VALUE, HIST)					\
+	VALUE(SELFTEST_ORDER_AFTER_RUN, .name = "after_run", .unit = "rounds",	\
+	      .combine = BENCH_COMBINE_MAX)
+BENCH_FIGURES(SELFTEST_ORDER, SELFTEST_ORDER_FIGURES);
+
 static const struct bench_metric selftest_order_metrics[] = {
 	{ .name = "time_vs_baseline", .unit = "ratio", .kind = BENCH_RATIO_TO_BASELINE,
 	  .per_iter = 1 },
 	{ .name = "cpu_time_vs_baseline", .unit = "ratio", .kind = BENCH_RATIO_TO_BASELINE_CPU,
 	  .per_iter = 1 },
-	{ .name = "after_run", .unit = "rounds", .kind = BENCH_REPORTED, .slot = 0,
-	  .combine = BENCH_COMBINE_MAX },
+	BENCH_FIGURE_ROWS(SELFTEST_ORDER_FIGURES)
 	{ .name = NULL },
 };
 
@@ -341,7 +345,7 @@ static uint64_t selftest_order_run(struct bench_task *t, uint64_t iters)
 		while (bench_now_ns() - t0 < s->k_ns)
 			;
 	}
-	bench_report(t, 0, s->last_was_run[t->id]);
+	bench_report(t, SELFTEST_ORDER_AFTER_RUN, s->last_was_run[t->id]);
 	s->last_was_run[t->id] = 1;
 	return iters;
 }
@@ -441,7 +445,7 @@ static int selftest_setup_fail(struct bench_state *st)
 
 /*
  * Each operation records the ten values 100, 200, ..., 1000 into
- * histogram 0 and 5000 into histogram 1, so every latency round's merged
+ * spread and 5000 into flat, so every latency round's merged
  * distribution is known exactly however many operations it had: p50 is
  * the 5n-th of 10n values, 500 (its bucket [500, 501] reads 501); p99
  * and max are 1000 (its bucket is clipped to the exact maximum); and a
@@ -452,18 +456,22 @@ static int selftest_setup_fail(struct bench_state *st)
  * (1, 2 and 3 shares of 6: a fair share is 2) share_min is 0.5 and
  * share_max 1.5.
  */
+#define SELFTEST_RECORD_FIGURES(VALUE, HIST)					\
+	HIST(SELFTEST_RECORD_HIST_SPREAD, "spread")				\
+	HIST(SELFTEST_RECORD_HIST_FLAT, "flat")					\
+	VALUE(SELFTEST_RECORD_TOP_ID, .name = "top_id", .unit = "tasks",	\
+	      .combine = BENCH_COMBINE_MAX)					\
+	VALUE(SELFTEST_RECORD_ID_SUM, .name = "id_sum", .unit = "tasks",	\
+	      .combine = BENCH_COMBINE_SUM)					\
+	VALUE(SELFTEST_RECORD_ID_SHARE_MIN, .name = "id_share_min", .unit = "ratio", \
+	      .combine = BENCH_COMBINE_SHARE_MIN)				\
+	VALUE(SELFTEST_RECORD_ID_SHARE_MAX, .name = "id_share_max", .unit = "ratio", \
+	      .combine = BENCH_COMBINE_SHARE_MAX)
+BENCH_FIGURES(SELFTEST_RECORD, SELFTEST_RECORD_FIGURES);
+
 static const struct bench_metric selftest_record_metrics[] = {
 	{ .name = "op", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
-	BENCH_LATENCY_ROWS("spread", 0),
-	BENCH_LATENCY_ROWS("flat", 1),
-	{ .name = "top_id", .unit = "tasks", .kind = BENCH_REPORTED, .slot = 0,
-	  .combine = BENCH_COMBINE_MAX },
-	{ .name = "id_sum", .unit = "tasks", .kind = BENCH_REPORTED, .slot = 1,
-	  .combine = BENCH_COMBINE_SUM },
-	{ .name = "id_share_min", .unit = "ratio", .kind = BENCH_REPORTED, .slot = 2,
-	  .combine = BENCH_COMBINE_SHARE_MIN },
-	{ .name = "id_share_max", .unit = "ratio", .kind = BENCH_REPORTED, .slot = 3,
-	  .combine = BENCH_COMBINE_SHARE_MAX },
+	BENCH_FIGURE_ROWS(SELFTEST_RECORD_FIGURES)
 	{ .name = "share_min", .unit = "ratio", .kind = BENCH_SHARE_MIN, .per_iter = 1,
 	  .higher_is_better = 1 },
 	{ .name = "share_max", .unit = "ratio", .kind = BENCH_SHARE_MAX, .per_iter = 1 },
@@ -498,15 +506,15 @@ static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 	for (uint64_t i = 0; i < n; i++) {
 		if (rec) {
 			for (uint64_t v = 100; v <= 1000; v += 100)
-				bench_record_ns(t, 0, v);
-			bench_record_ns(t, 1, 5000);
+				bench_record_ns(t, SELFTEST_RECORD_HIST_SPREAD, v);
+			bench_record_ns(t, SELFTEST_RECORD_HIST_FLAT, 5000);
 		}
 		bench_work(s->loops);
 	}
-	bench_report(t, 0, t->id + 1);
-	bench_report(t, 1, t->id + 1);
-	bench_report(t, 2, t->id + 1);
-	bench_report(t, 3, t->id + 1);
+	bench_report(t, SELFTEST_RECORD_TOP_ID, t->id + 1);
+	bench_report(t, SELFTEST_RECORD_ID_SUM, t->id + 1);
+	bench_report(t, SELFTEST_RECORD_ID_SHARE_MIN, t->id + 1);
+	bench_report(t, SELFTEST_RECORD_ID_SHARE_MAX, t->id + 1);
 	return n;
 }
 
@@ -516,22 +524,28 @@ static int selftest_setup_skip(struct bench_state *st)
 	return bench_skip(st, "selftest.skip never runs anywhere");
 }
 
-#define SELFTEST_DESC(var, nm, sum, ...)					\
+/* A misbehaving workload: one task, hidden; the fields given (name,
+ * summary, run and what misbehaves) named. */
+#define SELFTEST_DESC(var, ...)							\
 	const struct bench_desc var = {						\
-		.name = nm, .summary = sum, .version = BENCH_VERSION,		\
+		.version = BENCH_VERSION,					\
 		.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 1,	\
 		.placements = "none", .hidden = 1,				\
 		.metrics = selftest_metrics, __VA_ARGS__			\
 	}
 
-SELFTEST_DESC(bench_selftest_hang, "selftest.hang", "never returns", .run = selftest_hang_run);
-SELFTEST_DESC(bench_selftest_crash, "selftest.crash", "aborts", .run = selftest_crash_run);
-SELFTEST_DESC(bench_selftest_lie, "selftest.lie", "fails its own check", .run = selftest_lie_run,
-	      .check = selftest_lie_check);
-SELFTEST_DESC(bench_selftest_setup, "selftest.setup", "setup fails",
+SELFTEST_DESC(bench_selftest_hang, .name = "selftest.hang", .summary = "never returns",
+	      .run = selftest_hang_run);
+SELFTEST_DESC(bench_selftest_crash, .name = "selftest.crash", .summary = "aborts",
+	      .run = selftest_crash_run);
+SELFTEST_DESC(bench_selftest_lie, .name = "selftest.lie", .summary = "fails its own check",
+	      .run = selftest_lie_run, .check = selftest_lie_check);
+SELFTEST_DESC(bench_selftest_setup, .name = "selftest.setup", .summary = "setup fails",
 	      .run = selftest_lie_run, .setup = selftest_setup_fail);
-SELFTEST_DESC(bench_selftest_idle, "selftest.idle", "does no work", .run = selftest_idle_run);
-SELFTEST_DESC(bench_selftest_skip, "selftest.skip", "setup says it cannot run here",
+SELFTEST_DESC(bench_selftest_idle, .name = "selftest.idle", .summary = "does no work",
+	      .run = selftest_idle_run);
+SELFTEST_DESC(bench_selftest_skip, .name = "selftest.skip",
+	      .summary = "setup says it cannot run here",
 	      .run = selftest_lie_run, .setup = selftest_setup_skip);
 const struct bench_desc bench_selftest_record = {
 	.name = "selftest.record", .summary = "records known latencies and reports known values",

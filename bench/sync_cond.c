@@ -28,6 +28,12 @@
 
 #include "bench/sync.h"
 
+/* sync.cond's figure besides its cycles (harness/bench.h, BENCH_FIGURES):
+ * notify to each released waiter running, timed by the waiter. */
+#define SYNC_BENCH_COND_FIGURES(VALUE, HIST)					\
+	HIST(SYNC_BENCH_COND_HIST_RELEASE, "release")
+BENCH_FIGURES(SYNC_BENCH_COND, SYNC_BENCH_COND_FIGURES);
+
 struct sync_bench_cond_shared {
 	struct sync_lock lock;	/* the condition finds it by offset: same mapping */
 	struct sync_cond cond;
@@ -140,7 +146,8 @@ static void sync_bench_cond_waiter(struct bench_task *t, struct sync_bench_cond_
 		if (sync_cond_wait(&s->cond, -1) != 0)
 			errors++;
 		if (rec)
-			bench_record_ns(t, 0, sync_bench_since(s->stamp_ns));
+			bench_record_ns(t, SYNC_BENCH_COND_HIST_RELEASE,
+					sync_bench_since(s->stamp_ns));
 		/* Release: our read of the stamp happens before the next is
 		 * written (the notifier sees this count first). */
 		__atomic_fetch_add(&s->released, 1, __ATOMIC_RELEASE);
@@ -193,7 +200,7 @@ static const struct bench_param sync_bench_cond_params[] = {
 };
 
 static const struct bench_metric sync_bench_cond_metrics[] = {
-	BENCH_LATENCY_ROWS("release", 0),
+	BENCH_FIGURE_ROWS(SYNC_BENCH_COND_FIGURES)
 	{ .name = "cycle", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
 	{ .name = NULL },
 };
@@ -214,6 +221,13 @@ const struct bench_desc bench_sync_cond = {
 };
 
 /* ---- sync.cond.wait_for -------------------------------------------------- */
+
+/* What each consumer reports of a round (harness/bench.h, BENCH_FIGURES):
+ * the bumps it saw over the wake-ups it took, a mean over consumers. */
+#define SYNC_BENCH_COND_WF_FIGURES(VALUE, HIST)					\
+	VALUE(SYNC_BENCH_COND_WF_BUMPS_PER_WAKE, .name = "bumps_per_wake",	\
+	      .unit = "ratio", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
+BENCH_FIGURES(SYNC_BENCH_COND_WF, SYNC_BENCH_COND_WF_FIGURES);
 
 struct sync_bench_cond_wf_shared {
 	struct sync_lock lock;
@@ -280,7 +294,7 @@ static uint64_t sync_bench_cond_wf_run(struct bench_task *t, uint64_t iters)
 		sync_lock_release(&s->lock);
 		wakes++;
 	}
-	bench_report(t, 0, (double)iters / (double)wakes);
+	bench_report(t, SYNC_BENCH_COND_WF_BUMPS_PER_WAKE, (double)iters / (double)wakes);
 	s->seen[t->id] = look.seen;
 	if (errors || empty) {
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
@@ -310,8 +324,7 @@ static const char *sync_bench_cond_wf_check(struct bench_state *st, uint64_t run
 static const struct bench_metric sync_bench_cond_wf_metrics[] = {
 	{ .name = "bump", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
 	  .higher_is_better = 1 },
-	{ .name = "bumps_per_wake", .unit = "ratio", .kind = BENCH_REPORTED, .per_iter = 1, .slot = 0,
-	  .combine = BENCH_COMBINE_MEAN },
+	BENCH_FIGURE_ROWS(SYNC_BENCH_COND_WF_FIGURES)
 	{ .name = NULL },
 };
 

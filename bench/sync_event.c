@@ -22,6 +22,12 @@
 
 #include "bench/sync.h"
 
+/* sync.event's figure besides its cycles (harness/bench.h, BENCH_FIGURES):
+ * set to each waiter running, timed by the waiter. */
+#define SYNC_BENCH_EVENT_FIGURES(VALUE, HIST)					\
+	HIST(SYNC_BENCH_EVENT_HIST_WAKE, "wake")
+BENCH_FIGURES(SYNC_BENCH_EVENT, SYNC_BENCH_EVENT_FIGURES);
+
 struct sync_bench_event_shared {
 	struct sync_event ev;
 	uint64_t stamp_ns;	/* set by task 0 just before set(), when recording */
@@ -98,7 +104,8 @@ static void sync_bench_event_waiter(struct bench_task *t, struct sync_bench_even
 		if (sync_event_wait(&s->ev, -1) != 0)
 			errors++;
 		if (rec)
-			bench_record_ns(t, 0, sync_bench_since(s->stamp_ns));
+			bench_record_ns(t, SYNC_BENCH_EVENT_HIST_WAKE,
+					sync_bench_since(s->stamp_ns));
 		w++;
 		/* Release: our read of stamp_ns happens before the setter,
 		 * seeing the count, writes the next one. */
@@ -144,7 +151,7 @@ static const char *sync_bench_event_check(struct bench_state *st, uint64_t run_i
 }
 
 static const struct bench_metric sync_bench_event_metrics[] = {
-	BENCH_LATENCY_ROWS("wake", 0),
+	BENCH_FIGURE_ROWS(SYNC_BENCH_EVENT_FIGURES)
 	{ .name = "cycle", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
 	{ .name = NULL },
 };

@@ -25,6 +25,13 @@
 
 #include "bench/sync.h"
 
+/* What each task reports of a round (harness/bench.h, BENCH_FIGURES): the
+ * most tasks it saw inside at once, the largest over the tasks. */
+#define SYNC_BENCH_SEM_FIGURES(VALUE, HIST)					\
+	VALUE(SYNC_BENCH_SEM_MAX_INSIDE, .name = "max_inside", .unit = "tasks",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_MAX)
+BENCH_FIGURES(SYNC_BENCH_SEM, SYNC_BENCH_SEM_FIGURES);
+
 struct sync_bench_sem {
 	struct sync_sem sem;
 	uint32_t permits;	/* as initialised: the bound check() holds to */
@@ -82,7 +89,7 @@ static uint64_t sync_bench_sem_run(struct bench_task *t, uint64_t iters)
 		if (sync_sem_release(&s->sem) != 0)
 			errors++;
 	}
-	bench_report(t, 0, max);
+	bench_report(t, SYNC_BENCH_SEM_MAX_INSIDE, max);
 	for (uint32_t m = __atomic_load_n(&s->max_ever, __ATOMIC_RELAXED);
 	     m < max && !__atomic_compare_exchange_n(&s->max_ever, &m, max, 1,
 						     __ATOMIC_RELAXED, __ATOMIC_RELAXED);)
@@ -114,8 +121,7 @@ static const char *sync_bench_sem_check(struct bench_state *st, uint64_t run_ite
 static const struct bench_metric sync_bench_sem_metrics[] = {
 	{ .name = "admit", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
 	  .higher_is_better = 1 },
-	{ .name = "max_inside", .unit = "tasks", .kind = BENCH_REPORTED, .per_iter = 1, .slot = 0,
-	  .combine = BENCH_COMBINE_MAX },
+	BENCH_FIGURE_ROWS(SYNC_BENCH_SEM_FIGURES)
 	{ .name = NULL },
 };
 

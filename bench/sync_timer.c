@@ -21,6 +21,12 @@
 
 #include "bench/sync.h"
 
+/* sync.timer's figure besides its cycles (harness/bench.h, BENCH_FIGURES):
+ * how late the timer's function ran after its due time. */
+#define SYNC_BENCH_TIMER_FIGURES(VALUE, HIST)					\
+	HIST(SYNC_BENCH_TIMER_HIST_LATENESS, "lateness")
+BENCH_FIGURES(SYNC_BENCH_TIMER, SYNC_BENCH_TIMER_FIGURES);
+
 struct sync_bench_timer {
 	struct sync_event fired;	/* set by the timer's function */
 	int64_t delay_ns;
@@ -72,7 +78,8 @@ static uint64_t sync_bench_timer_run(struct bench_task *t, uint64_t iters)
 		}
 		if (sync_event_wait(&s->fired, -1) != 0)
 			errors++;
-		bench_record_ns(t, 0, s->fire_ns > due ? s->fire_ns - due : 0);
+		bench_record_ns(t, SYNC_BENCH_TIMER_HIST_LATENESS,
+				s->fire_ns > due ? s->fire_ns - due : 0);
 		if (sync_timer_join(&tm, -1) != 0 || sync_timer_destroy(&tm) != 0)
 			errors++;
 	}
@@ -104,7 +111,7 @@ static const struct bench_param sync_bench_timer_params[] = {
 };
 
 static const struct bench_metric sync_bench_timer_metrics[] = {
-	BENCH_LATENCY_ROWS("lateness", 0),
+	BENCH_FIGURE_ROWS(SYNC_BENCH_TIMER_FIGURES)
 	{ .name = "cycle", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
 	{ .name = NULL },
 };
@@ -128,6 +135,12 @@ const struct bench_desc bench_sync_timer = {
  * a waiting timer (or one whose thread has not started waiting yet). */
 #define SYNC_BENCH_TIMER_FAR_NS (60 * INT64_C(1000000000))
 
+/* sync.timer.cancel's figure besides its cycles (harness/bench.h,
+ * BENCH_FIGURES): one cancel of a waiting timer. */
+#define SYNC_BENCH_TIMER_CANCEL_FIGURES(VALUE, HIST)				\
+	HIST(SYNC_BENCH_TIMER_CANCEL_HIST_CANCEL, "cancel")
+BENCH_FIGURES(SYNC_BENCH_TIMER_CANCEL, SYNC_BENCH_TIMER_CANCEL_FIGURES);
+
 static uint64_t sync_bench_timer_cancel_run(struct bench_task *t, uint64_t iters)
 {
 	struct sync_bench_timer *s = t->st->priv;
@@ -149,7 +162,8 @@ static uint64_t sync_bench_timer_cancel_run(struct bench_task *t, uint64_t iters
 			t0 = bench_now_ns();
 		won = sync_timer_cancel(&tm);
 		if (rec)
-			bench_record_ns(t, 0, sync_bench_since(t0));
+			bench_record_ns(t, SYNC_BENCH_TIMER_CANCEL_HIST_CANCEL,
+					sync_bench_since(t0));
 		if (won != 1)
 			errors++;
 		if (sync_timer_join(&tm, -1) != 0 || sync_timer_destroy(&tm) != 0)
@@ -176,7 +190,7 @@ static const char *sync_bench_timer_cancel_check(struct bench_state *st, uint64_
 }
 
 static const struct bench_metric sync_bench_timer_cancel_metrics[] = {
-	BENCH_LATENCY_ROWS("cancel", 0),
+	BENCH_FIGURE_ROWS(SYNC_BENCH_TIMER_CANCEL_FIGURES)
 	{ .name = "cycle", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
 	{ .name = NULL },
 };

@@ -55,16 +55,18 @@ enum bench_metric_kind {
 	/*
 	 * A distribution the tasks record with bench_record_ns() in the
 	 * latency rounds (see bench_recording); histogram number `slot`,
-	 * figure `stat` of it.  BENCH_LATENCY_ROWS makes the four rows of
-	 * one distribution, <name>_p50, _p99, _p999 and _max: each is a
-	 * value per latency round (the tasks' histograms merged), so it gets
-	 * every statistic a repeated metric gets.  Unit "ns".
+	 * figure `stat` of it.  A HIST entry of a figure list (below) makes
+	 * the four rows of one distribution, <name>_p50, _p99, _p999 and
+	 * _max: each is a value per latency round (the tasks' histograms
+	 * merged), so it gets every statistic a repeated metric gets.  Unit
+	 * "ns".
 	 */
 	BENCH_LATENCY,
 	/* A value the workload measures itself and publishes with
 	 * bench_report(t, slot, v) in each measured round (resident memory
 	 * growth, a ratio, the most tasks seen inside at once), combined
-	 * over the tasks as `combine` says; unit as declared.  A value no
+	 * over the tasks as `combine` says; unit as declared; its row is a
+	 * VALUE entry of a figure list (below).  A value no
 	 * task reports (it does not apply to the configuration) gets no
 	 * row and no warning; so does a distribution that recorded nothing. */
 	BENCH_REPORTED,
@@ -111,16 +113,68 @@ struct bench_metric {
 /* Which figure of a latency round's merged histogram a row gives. */
 enum { BENCH_LAT_P50, BENCH_LAT_P99, BENCH_LAT_P999, BENCH_LAT_MAX, BENCH_LAT_NSTATS };
 
-/* The four rows of one latency distribution, for a metrics table:
- * BENCH_LATENCY_ROWS("acquire", 0) gives acquire_p50 ... acquire_max. */
+/*
+ * Figures: the values a workload reports (BENCH_REPORTED) and the
+ * distributions it records (BENCH_LATENCY) are fed by name, never by a
+ * slot number that must match a row further down.  A workload lists
+ * them once, each with the metric row(s) it feeds, in a macro of two
+ * parameters:
+ *
+ *	#define SYNC_SEM_FIGURES(VALUE, HIST)				\
+ *		VALUE(SYNC_SEM_MAX_INSIDE, .name = "max_inside",	\
+ *		      .unit = "tasks", .combine = BENCH_COMBINE_MAX)	\
+ *		HIST(SYNC_SEM_WAIT, "wait")
+ *	BENCH_FIGURES(SYNC_SEM, SYNC_SEM_FIGURES);
+ *
+ * VALUE(name, fields...) is a BENCH_REPORTED row, its fields named;
+ * HIST(name, "row") the four rows row_p50 ... row_max.  BENCH_FIGURES
+ * makes each name an enum constant, values and histograms numbered
+ * apart from 0, and fails to compile when they are more than
+ * BENCH_MAX_VALUES or BENCH_MAX_HISTS.  run() feeds them with
+ * bench_report(t, SYNC_SEM_MAX_INSIDE, v) and
+ * bench_record_ns(t, SYNC_SEM_WAIT, ns); the metrics table takes the
+ * rows, in the list's order, with BENCH_FIGURE_ROWS(SYNC_SEM_FIGURES)
+ * (no comma after it).  So the number a call feeds and the number its
+ * row reads are one enum constant: they cannot drift apart, and a call
+ * that names no declared figure does not compile.
+ *
+ * BENCH_FIGURES_AFTER(SET, LIST, PREV) numbers SET's figures after
+ * those of an earlier set PREV that the same tables hold too (the gil.*
+ * lock's wait and hold, recorded by shared code under fixed numbers).
+ * SET_NVALUES and SET_NHISTS are the slots in use after SET.
+ */
+#define BENCH_FIGURES(set, list)	BENCH_FIGURES_AFTER(set, list, BENCH__NO)
+#define BENCH_FIGURES_AFTER(set, list, prev)					\
+	enum {									\
+		set##__VALUE_BEFORE = prev##_NVALUES - 1,			\
+		list(BENCH__FIGURE_ENUM, BENCH__FIGURE_NONE)			\
+		set##_NVALUES							\
+	};									\
+	enum {									\
+		set##__HIST_BEFORE = prev##_NHISTS - 1,				\
+		list(BENCH__FIGURE_NONE, BENCH__FIGURE_ENUM)			\
+		set##_NHISTS							\
+	};									\
+	_Static_assert(set##_NVALUES <= BENCH_MAX_VALUES,			\
+		       #set ": more reported values than BENCH_MAX_VALUES");	\
+	_Static_assert(set##_NHISTS <= BENCH_MAX_HISTS,				\
+		       #set ": more histograms than BENCH_MAX_HISTS")
+#define BENCH_FIGURE_ROWS(list)	list(BENCH__VALUE_ROW, BENCH__HIST_ROWS)
+
+/* Internal to the figure lists above. */
+enum { BENCH__NO_NVALUES = 0, BENCH__NO_NHISTS = 0 };
+#define BENCH__FIGURE_ENUM(name_, ...)	name_,
+#define BENCH__FIGURE_NONE(name_, ...)
+#define BENCH__VALUE_ROW(slot_, ...)					\
+	{ .kind = BENCH_REPORTED, .slot = slot_, __VA_ARGS__ },
 #define BENCH__LAT_ROW(name_, suffix_, slot_, stat_)			\
 	{ .name = name_ suffix_, .unit = "ns", .kind = BENCH_LATENCY,	\
 	  .per_iter = 1, .slot = slot_, .stat = stat_ }
-#define BENCH_LATENCY_ROWS(name_, slot_)				\
+#define BENCH__HIST_ROWS(slot_, name_)					\
 	BENCH__LAT_ROW(name_, "_p50", slot_, BENCH_LAT_P50),		\
 	BENCH__LAT_ROW(name_, "_p99", slot_, BENCH_LAT_P99),		\
 	BENCH__LAT_ROW(name_, "_p999", slot_, BENCH_LAT_P999),		\
-	BENCH__LAT_ROW(name_, "_max", slot_, BENCH_LAT_MAX)
+	BENCH__LAT_ROW(name_, "_max", slot_, BENCH_LAT_MAX),
 
 /* Who runs baseline() (bench_desc.baseline_how). */
 enum bench_baseline_how {
@@ -280,9 +334,11 @@ int bench_skip(struct bench_state *st, const char *why);
  * recording is a no-op.
  */
 int bench_recording(const struct bench_task *t);
+/* `slot`: a HIST name of the workload's figure list (BENCH_FIGURES). */
 void bench_record_ns(struct bench_task *t, int slot, uint64_t ns);
 
-/* Publish this task's value for BENCH_REPORTED metric `slot` in the
+/* Publish this task's value for the BENCH_REPORTED metric `slot` (a
+ * VALUE name of the workload's figure list, BENCH_FIGURES) in the
  * current round (the last call of the round counts). */
 void bench_report(struct bench_task *t, int slot, double value);
 
