@@ -43,7 +43,10 @@
  * check(): for every producer, the consumers received exactly the items
  * it made, each once: the count, the sum and the sum of squares of the
  * indices all match (a lost or doubled item changes the count; a lost
- * one swapped for a doubled one changes the sums).
+ * one swapped for a doubled one changes the sums); and the operations
+ * run() returned, which the harness turns into items_per_sec, are
+ * exactly those items (counted by the consumers, never by the
+ * producers too).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -115,6 +118,9 @@ struct qb_shared {
 	struct qb_consumer *cons;
 	struct qb_cell *cells;		/* [consumers][producers] */
 	uint64_t claimed CPU_ALIGNED;	/* consumer tickets, all rounds */
+	/* The operations run() returned to the harness, all rounds and
+	 * tasks: what items_per_sec counts, held to the items received. */
+	uint64_t ops CPU_ALIGNED;
 	/* Flat-out rounds of a paced configuration: consumers done with
 	 * this one; the items and the items/s of the latest QB_FLAT_ROUNDS. */
 	uint64_t flat_done CPU_ALIGNED;
@@ -495,11 +501,17 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 	return got;
 }
 
+/* An item is one operation, counted once, by the consumer that got it:
+ * a producer returns 0.  Every return passes through here, so check()
+ * can hold the harness's count to the items received. */
 static uint64_t qb_run(struct bench_task *t, uint64_t iters)
 {
 	struct qb_shared *s = t->st->priv;
+	uint64_t ops = t->id < s->producers ? qb_produce(t, s, iters) : qb_consume(t, s, iters);
 
-	return t->id < s->producers ? qb_produce(t, s, iters) : qb_consume(t, s, iters);
+	/* Relaxed: check() reads it after the harness has ended the tasks. */
+	__atomic_fetch_add(&s->ops, ops, __ATOMIC_RELAXED);
+	return ops;
 }
 
 static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
@@ -532,6 +544,11 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 		if (sum != want || sumsq != wantsq)
 			return "the items received are not the items made (one lost, another twice)";
 	}
+	/* Every item made was received once (above), so the harness's
+	 * operations must be those items, no more: a producer that counted
+	 * its puts as well would double items_per_sec. */
+	if (s->ops != run_iters * (uint64_t)s->producers)
+		return "the operations run() reported are not the items received, once each";
 	return NULL;
 }
 

@@ -1,7 +1,8 @@
 /*
  * tests/test_h_queue.c - the queue.* family end to end: every workload
  * runs as threads and as processes, passes its exactly-once check (the
- * run exits 0 only then) and gives every metric a finite row; the
+ * run exits 0 only then), counts each item it moved exactly once (its
+ * operations in samples.csv) and gives every metric a finite row; the
  * kinds that grow run unbounded in thread mode and are skipped, with the
  * reason, in process mode; and a run that loses one item a round
  * (selftest.queue_loss) fails its check, saying so.  Tiny settings.
@@ -15,18 +16,67 @@
 #include "tests/check.h"
 #include "tests/h_util.h"
 
+/*
+ * items_per_sec counts each item once, by the consumer that got it: the
+ * last measured round of every configuration that ran (its iterations
+ * are the "ok (N iterations" of the progress line) moved N items per
+ * producer, and its `ops` in samples.csv must be exactly that many
+ * (the first half of the tasks produce; queue.cooks has 3 cooks).  A
+ * count, not a time: a producer that counted its puts too doubles it.
+ */
+static void queue_expect_items(const char *err, const struct csv_table *smp, int reps)
+{
+	int cb = cli_col(smp, "bench"), cmo = cli_col(smp, "mode"), cth = cli_col(smp, "threads");
+	int cp = cli_col(smp, "params"), cm = cli_col(smp, "metric"), crep = cli_col(smp, "rep");
+	int co = cli_col(smp, "ops"), seen = 0;
+
+	for (const char *l = err; (l = strstr(l, "contend: [")); l++) {
+		char bench[64], mode[16], place[32], params[256];
+		unsigned long long iters, want;
+		int tasks, found = 0;
+
+		if (sscanf(l, "contend: [%*d/%*d] %63s %15s %31s tasks=%d %255s ... ok (%llu "
+			   "iterations", bench, mode, place, &tasks, params, &iters) != 6)
+			continue;	/* skipped, or not a progress line */
+		want = iters * (unsigned long long)(strcmp(bench, "queue.cooks") ? tasks / 2 : 3);
+		for (size_t r = 0; r < smp->nrows; r++) {
+			char **row = smp->rows[r];
+
+			if (strcmp(row[cb], bench) || strcmp(row[cmo], mode) ||
+			    atoi(row[cth]) != tasks || strcmp(row[cp], params) ||
+			    strcmp(row[cm], "items_per_sec") || atoi(row[crep]) != reps)
+				continue;
+			found = 1;
+			cr_assert_eq(strtoull(row[co], NULL, 10), want,
+				     "%s %s tasks=%d %s: %s operations in a round of %llu items "
+				     "(%llu iterations): an item counted twice, or not at all",
+				     bench, mode, tasks, params, row[co], want, iters);
+		}
+		cr_assert(found, "%s %s tasks=%d %s: no items_per_sec sample of rep %d", bench,
+			  mode, tasks, params, reps);
+		seen++;
+	}
+	cr_assert_gt(seen, 0, "no configuration ran: %s", err);
+}
+
 static void queue_run(const char *mode, const char *capacity, struct csv_table *t,
 		      struct cli_run *r)
 {
-	char dir[64], out[128], param[64];
+	char dir[64], out[128], samples[128], param[64];
+	struct csv_table smp;
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	snprintf(samples, sizeof(samples), "%s/s.csv", dir);
 	snprintf(param, sizeof(param), "capacity=%s", capacity);
 	CLI(r, "run", "queue.*", "--mode", (char *)mode, "--threads", "2,4", "--param", param,
-	    "--reps", "2", "--min-time", "0.002", "--counters", "none", "--out", out);
+	    "--reps", "2", "--min-time", "0.002", "--counters", "none", "--out", out,
+	    "--samples", samples);
 	cr_assert_eq(r->status, 0, "queue.* --mode %s: stderr: %s", mode, r->err);
 	cli_read_csv(out, t);
+	cli_read_csv(samples, &smp);
+	queue_expect_items(r->err, &smp, 2);
+	csv_table_free(&smp);
 	cli_rmdir(dir);
 }
 
