@@ -27,7 +27,10 @@
  *
  * check(): the client made every round trip (and one start-up trip a
  * round), the echo answered each with the bytes it got, no system call
- * failed.
+ * failed, and each round's timed window (requests_per_sec's) held
+ * exactly its counted trips: the echo counts the requests it receives,
+ * and where the window opens it has had every request up to the
+ * start-up trip's, where it closes the window's trips more.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -88,7 +91,14 @@ struct gil_convoy_shared {
 	 * would make a round look calm) and no round trip pays the echo's
 	 * first take of the lock (a whole interval, once a round). */
 	uint32_t started, ready;
+	/* Requests the echo has received, all rounds: counted by the echo
+	 * between its recv and its send, so an answer the client has is
+	 * counted.  The client reads it where its timed window opens and
+	 * closes: the window must hold exactly the trips it counts, and
+	 * never the start-up trip. */
+	uint32_t received;
 	uint64_t trips, echoed, errors;
+	uint64_t windows_off;	/* rounds whose window held other trips */
 	uint64_t startups;	/* the rounds' start-up trips, not in trips */
 	struct gil_code echo, spin;	/* the programs, built in setup */
 	struct gil_builtin io[3];
@@ -105,15 +115,16 @@ static int64_t gil_convoy_running(struct gil_vm *vm, const int64_t *args)
 }
 
 /* arrived(addr): count this interpreter in, from inside its program (so
- * holding the lock once already), for the client to wait for. */
+ * holding the lock once already), for the client to wait for; the echo
+ * also counts each request it has received with it (received). */
 static int64_t gil_convoy_arrived(struct gil_vm *vm, const int64_t *args)
 {
 	(void)vm;
-	/* Release, for the client's acquire loads of started and ready: it
-	 * publishes the count alone (the client reads nothing else this
-	 * interpreter wrote) and puts all this interpreter did to get here,
-	 * its first take of the lock included, before the client's first
-	 * request, as "arrived" claims. */
+	/* Release, for the client's acquire loads of started, ready and
+	 * received: it publishes the count alone (the client reads nothing
+	 * else this interpreter wrote) and puts all this interpreter did to
+	 * get here, its first take of the lock included, before the
+	 * client's first request, as "arrived" claims. */
 	__atomic_fetch_add((uint32_t *)(uintptr_t)args[0], 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -135,19 +146,21 @@ static const struct gil_insn gil_convoy_spin_insns[] = {
 	/* 12 */ GIL_BENCH_I(LOAD, 3), GIL_BENCH_I(RETURN, 0),
 };
 
-/* Locals: fd, n, ready, k, m.  Built-ins: recv, send, arrived.
- * arrived(ready); while k < n: m = recv(fd); send(fd, m); k += 1;
- * return k.  n is the round's trips plus its start-up trip. */
+/* Locals: fd, n, ready, received, k, m.  Built-ins: recv, send,
+ * arrived.  arrived(ready); while k < n: m = recv(fd);
+ * arrived(received); send(fd, m); k += 1; return k.  n is the round's
+ * trips plus its start-up trip. */
 static const struct gil_insn gil_convoy_echo_insns[] = {
 	/* 0 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_CALL(2, 1), GIL_BENCH_I(POP, 0),
-	/* 3 */ GIL_BENCH_I(LOAD, 3), GIL_BENCH_I(LOAD, 1), GIL_BENCH_I(CMP, GIL_CMP_LT),
-	/* 6 */ GIL_BENCH_I(JUMP_IF_FALSE, 19),
-	/* 7 */ GIL_BENCH_I(LOAD, 0), GIL_BENCH_CALL(0, 1), GIL_BENCH_I(STORE, 4),
-	/* 10 */ GIL_BENCH_I(LOAD, 0), GIL_BENCH_I(LOAD, 4), GIL_BENCH_CALL(1, 2),
-	/* 13 */ GIL_BENCH_I(POP, 0),
-	/* 14 */ GIL_BENCH_I(LOAD, 3), GIL_BENCH_I(CONST, 1), GIL_BENCH_I(ADD, 0),
-	/* 17 */ GIL_BENCH_I(STORE, 3), GIL_BENCH_I(JUMP, 3),
-	/* 19 */ GIL_BENCH_I(LOAD, 3), GIL_BENCH_I(RETURN, 0),
+	/* 3 */ GIL_BENCH_I(LOAD, 4), GIL_BENCH_I(LOAD, 1), GIL_BENCH_I(CMP, GIL_CMP_LT),
+	/* 6 */ GIL_BENCH_I(JUMP_IF_FALSE, 22),
+	/* 7 */ GIL_BENCH_I(LOAD, 0), GIL_BENCH_CALL(0, 1), GIL_BENCH_I(STORE, 5),
+	/* 10 */ GIL_BENCH_I(LOAD, 3), GIL_BENCH_CALL(2, 1), GIL_BENCH_I(POP, 0),
+	/* 13 */ GIL_BENCH_I(LOAD, 0), GIL_BENCH_I(LOAD, 5), GIL_BENCH_CALL(1, 2),
+	/* 16 */ GIL_BENCH_I(POP, 0),
+	/* 17 */ GIL_BENCH_I(LOAD, 4), GIL_BENCH_I(CONST, 1), GIL_BENCH_I(ADD, 0),
+	/* 20 */ GIL_BENCH_I(STORE, 4), GIL_BENCH_I(JUMP, 3),
+	/* 22 */ GIL_BENCH_I(LOAD, 4), GIL_BENCH_I(RETURN, 0),
 };
 
 static const int64_t gil_convoy_consts[] = { 0, 1 };
@@ -176,7 +189,7 @@ static int gil_convoy_setup_cpu(struct bench_state *st, int cpu)
 		.name = "echo_n", .insns = gil_convoy_echo_insns,
 		.ninsns = sizeof(gil_convoy_echo_insns) / sizeof(gil_convoy_echo_insns[0]),
 		.consts = gil_convoy_consts, .nconsts = 2, .builtins = s->io, .nbuiltins = 3,
-		.nargs = 3, .nlocals = 5,
+		.nargs = 4, .nlocals = 6,
 	};
 	s->spin = (struct gil_code){
 		.name = "spin_while_running", .insns = gil_convoy_spin_insns,
@@ -224,13 +237,25 @@ static int gil_convoy_xfer(int fd, void *buf, size_t n, int out)
 	}
 }
 
+/* An edge of the client's timed window: the requests the echo has
+ * received so far, then the time.  Acquire: pairs with the echo's
+ * release in arrived(), so that a request whose answer the client has
+ * is in the count. */
+static uint32_t gil_convoy_edge(struct gil_convoy_shared *s, uint64_t *ns)
+{
+	uint32_t heard = __atomic_load_n(&s->received, __ATOMIC_ACQUIRE);
+
+	*ns = bench_now_ns();
+	return heard;
+}
+
 static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared *s,
 				  uint64_t iters)
 {
 	unsigned char buf[GIL_IO_BUF_BYTES];
 	int rec = bench_recording(t);
 	uint64_t errors = 0, i, t_first, t_last;
-	uint32_t round;
+	uint32_t round, heard_first, heard_last;
 
 	memset(buf, 'x', s->msg);
 	/* Relaxed: only this task writes done.  Acquire: pairs with the
@@ -247,7 +272,7 @@ static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared
 		errors++;
 	else
 		s->startups++;
-	t_first = bench_now_ns();
+	heard_first = gil_convoy_edge(s, &t_first);
 	for (i = 0; !errors && i < iters; i++) {
 		uint64_t t0 = rec && i % s->sample == 0 ? bench_now_ns() : 0;
 
@@ -259,7 +284,14 @@ static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared
 		if (t0)
 			bench_record_ns(t, GIL_CONVOY_HIST_RTT, bench_now_ns() - t0);
 	}
-	t_last = bench_now_ns();
+	heard_last = gil_convoy_edge(s, &t_last);
+	/* The window opens once the echo has had every request before it,
+	 * this round's start-up trip the last (it pays the interpreters'
+	 * arrival and the echo's first take of the lock), and holds the i
+	 * trips it counts: no more, no fewer.  Counts, not times. */
+	if (!errors && (heard_first != (uint32_t)(s->trips + s->startups) ||
+			heard_last - heard_first != (uint32_t)i))
+		s->windows_off++;
 	s->trips += i;
 	if (errors)
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
@@ -280,7 +312,7 @@ static uint64_t gil_convoy_run(struct bench_task *t, uint64_t iters)
 	struct gil_bench_task *g = t->local;
 	struct gil_vm_stats v0, v1;
 	struct gil_stats g0, g1;
-	int64_t args[3], result = 0;
+	int64_t args[4], result = 0;
 	uint64_t t0, t1;
 
 	if (t->id == 0)
@@ -296,6 +328,7 @@ static uint64_t gil_convoy_run(struct bench_task *t, uint64_t iters)
 		args[0] = s->sv[1];
 		args[1] = (int64_t)iters + 1;	/* and the start-up trip */
 		args[2] = (int64_t)(uintptr_t)&s->ready;
+		args[3] = (int64_t)(uintptr_t)&s->received;
 		if (gil_vm_run(g->vm, &s->echo, args, &result) != 0 || result != args[1])
 			__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
 		else
@@ -344,6 +377,9 @@ static const char *gil_convoy_check(struct bench_state *st, uint64_t run_iters,
 		return "the client did not make every round trip";
 	if (s->echoed != run_iters + s->startups)
 		return "the echo did not answer every request";
+	if (s->windows_off)
+		return "the client's timed window did not hold exactly its counted trips (the "
+		       "start-up trip in it, say): requests_per_sec is not their rate";
 	return NULL;
 }
 
