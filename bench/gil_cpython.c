@@ -7,7 +7,8 @@
  * python3 on the PATH) runs as a child process for the configuration,
  * fed one command per round on its standard input; the round is timed
  * by the harness, around the command and its answer, like every other
- * round.  sys.setswitchinterval follows interval_us.  No python3 here:
+ * round.  sys.setswitchinterval follows interval_us, as python3 reads
+ * it back.  No python3 here:
  * the configurations are skipped, with the reason.
  *
  * gil.cpython.cpu: `threads` Python threads each running countdown(n)
@@ -26,7 +27,8 @@
  * commands (starting and joining the CPU-bound threads: 5.5 ms at
  * cpu=1, 33 ms at cpu=2 here).
  *
- * check(): Python answered every command, with the work it was given.
+ * check(): Python answered every command, with the work it was given,
+ * and its own sys.getswitchinterval() is interval_us, to the microsecond.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,7 +58,11 @@ BENCH_FIGURES(GIL_PY, GIL_PY_FIGURES);
 
 /* The Python side: one command a line, one answer a line.  The echo
  * thread serves fd 3 for as long as the process lives; CPU-bound threads
- * start with `start` and end with `stop`. */
+ * start with `start` and end with `stop`.  `interval` answers with the
+ * switch interval CPython keeps, read back in microseconds, for check()
+ * to hold to interval_us: CPython keeps whole microseconds, truncating
+ * 1e6 x the seconds given (493 / 1e6 would keep 492), so it is given
+ * half a microsecond more. */
 static const char gil_py_script[] =
 	"import os, socket, sys, threading\n"
 	"def countdown(n):\n"
@@ -84,7 +90,8 @@ static const char gil_py_script[] =
 	"    cmd, *a = line.split()\n"
 	"    a = [int(x) for x in a]\n"
 	"    if cmd == 'interval':\n"
-	"        sys.setswitchinterval(a[0] / 1e6)\n"
+	"        sys.setswitchinterval((a[0] + 0.5) / 1e6)\n"
+	"        a = [round(sys.getswitchinterval() * 1e6)]\n"
 	"    elif cmd == 'threads':\n"
 	"        ts = [threading.Thread(target=work, args=(a[1], a[2])) for _ in range(a[0])]\n"
 	"        for t in ts: t.start()\n"
@@ -108,6 +115,9 @@ struct gil_py_shared {
 	size_t msg;
 	uint64_t sample;
 	uint64_t answered;	/* commands Python answered as asked */
+	/* sys.getswitchinterval() in us, as python3 answered `interval`;
+	 * -1 before it did. */
+	long long interval_seen_us;
 	uint64_t trips, startups, errors;
 };
 
@@ -209,6 +219,7 @@ static int gil_py_setup_common(struct bench_state *st, int convoy)
 		return -ENOMEM;
 	st->priv = s;
 	s->sv[0] = s->sv[1] = -1;
+	s->interval_seen_us = -1;
 	if (!(s->python = gil_py_find()))
 		return bench_skip(st, gil_py_why);
 	if (convoy) {
@@ -234,12 +245,13 @@ static int gil_py_setup_convoy(struct bench_state *st)
 	return gil_py_setup_common(st, 1);
 }
 
-/* Send one command and read its answer, "ok <command>"; 0 or -EIO. */
-static int gil_py_cmd(struct gil_py_task *p, const char *cmd)
+/* Send one command and read its answer, "ok <command> ..."; 0 or -EIO.
+ * answer: NULL, or where the answer's line goes (256 bytes). */
+static int gil_py_cmd_answer(struct gil_py_task *p, const char *cmd, char *answer)
 {
-	char line[256];
+	char buf[256], *line = answer ? answer : buf;
 	size_t n = strcspn(cmd, " ");
-	int len = snprintf(line, sizeof(line), "%s\n", cmd);
+	int len = snprintf(line, sizeof(buf), "%s\n", cmd);
 
 	for (int off = 0; off < len;) {
 		ssize_t w = send(p->in, line + off, (size_t)(len - off), MSG_NOSIGNAL);
@@ -250,9 +262,14 @@ static int gil_py_cmd(struct gil_py_task *p, const char *cmd)
 			return -EIO;
 		off += (int)w;
 	}
-	if (!fgets(line, sizeof(line), p->out))
+	if (!fgets(line, sizeof(buf), p->out))
 		return -EIO;
 	return strncmp(line, "ok ", 3) == 0 && strncmp(line + 3, cmd, n) == 0 ? 0 : -EIO;
+}
+
+static int gil_py_cmd(struct gil_py_task *p, const char *cmd)
+{
+	return gil_py_cmd_answer(p, cmd, NULL);
 }
 
 static void gil_py_task_fini(struct bench_task *t);
@@ -265,7 +282,7 @@ static int gil_py_task_init(struct bench_task *t)
 	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, r = 0;
 	char *argv[] = { (char *)s->python, "-c", (char *)gil_py_script,
 			 s->sv[1] >= 0 ? "echo" : NULL, NULL };
-	char cmd[64];
+	char cmd[64], answer[256];
 
 	if (!p)
 		return -ENOMEM;
@@ -296,9 +313,12 @@ static int gil_py_task_init(struct bench_task *t)
 		return -ENOMEM;
 	}
 	snprintf(cmd, sizeof(cmd), "interval %lld", bench_param_int(t->st, "interval_us"));
-	if ((r = gil_py_cmd(p, cmd)) < 0)
+	if ((r = gil_py_cmd_answer(p, cmd, answer)) < 0 ||
+	    sscanf(answer, "ok interval %lld", &s->interval_seen_us) != 1) {
 		gil_py_task_fini(t);	/* the harness calls no fini after a failed init */
-	return r;
+		return r < 0 ? r : -EIO;
+	}
+	return 0;
 fail:
 	for (int i = 0; i < 2; i++) {
 		if (to[i] >= 0)
@@ -325,6 +345,18 @@ static void gil_py_task_fini(struct bench_task *t)
 		;
 	free(p);
 	t->local = NULL;
+}
+
+/* NULL if python3 ran with the switch interval the row names (its own
+ * reading, in whole microseconds), else why not. */
+static const char *gil_py_check_interval(const struct bench_state *st)
+{
+	const struct gil_py_shared *s = st->priv;
+
+	if (s->interval_seen_us != bench_param_int(st, "interval_us"))
+		return "python3's sys.getswitchinterval() is not interval_us: it ran with another "
+		       "switch interval than the row says";
+	return NULL;
 }
 
 static uint64_t gil_py_cpu_run_how(struct bench_task *t, uint64_t iters, const char *how)
@@ -358,6 +390,8 @@ static const char *gil_py_cpu_check(struct bench_state *st, uint64_t run_iters,
 
 	if (s->errors)
 		return "python3 did not answer a command (it died, or said something else)";
+	if (gil_py_check_interval(st))
+		return gil_py_check_interval(st);
 	return s->answered == run_iters + base_iters ? NULL
 						      : "python3 did not run every countdown";
 }
@@ -428,6 +462,8 @@ static const char *gil_py_convoy_check(struct bench_state *st, uint64_t run_iter
 	(void)base_iters;
 	if (s->errors)
 		return "python3 did not answer a command or a request";
+	if (gil_py_check_interval(st))
+		return gil_py_check_interval(st);
 	return s->trips == run_iters && s->startups > 0 ? NULL
 		: "the client did not make every round trip";
 }

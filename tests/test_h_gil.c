@@ -285,3 +285,62 @@ Test(gil, cpython_convoy_times_trips_not_commands, .timeout = 300)
 	if (!found)
 		cr_skip_test("no python3 here (gil.cpython.convoy skipped)");
 }
+
+/* Run the gil.cpython.* workloads at two switch intervals (cpu=0: no
+ * CPU-bound thread to wait out, so the convoy's rounds stay short);
+ * python3 from $PYTHONPATH's point of view as the caller left it. */
+static void gil_cpython_run(struct cli_run *r)
+{
+	CLI(r, "run", "gil.cpython.cpu", "gil.cpython.convoy", "--param", "interval_us=100,5000",
+	    "--param", "n=1000", "--param", "cpu=0", "--reps", "2", "--min-time", "0.002",
+	    "--counters", "none", "--out", "/dev/null");
+}
+
+/*
+ * interval_us reaches CPython in microseconds: python3 answers the
+ * `interval` command with its own sys.getswitchinterval(), and check()
+ * holds it to the row's interval_us, to the microsecond (the run exits
+ * 0 only then).  Two values, so that a constant answer cannot pass.
+ */
+Test(gil, cpython_runs_with_the_interval_the_row_names, .timeout = 300)
+{
+	static struct cli_run r;
+	int ok = 0;
+
+	gil_cpython_run(&r);
+	if (strstr(r.err, "... skipped: "))
+		cr_skip_test("no python3 here (gil.cpython.* skipped)");
+
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	for (const char *p = r.err; (p = strstr(p, "... ok (")); p++)
+		ok++;
+	cr_assert_eq(ok, 4, "two workloads at two intervals: %s", r.err);
+}
+
+/* And the check sees a python3 that keeps another interval: here a
+ * sitecustomize on PYTHONPATH makes sys.setswitchinterval keep a
+ * thousandth of what it is given (seconds taken for milliseconds). */
+Test(gil, cpython_with_another_interval_fails_the_check, .timeout = 300)
+{
+	static struct cli_run r;
+	char dir[64], path[128];
+	FILE *f;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/sitecustomize.py", dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs("import sys\n"
+	      "_set = sys.setswitchinterval\n"
+	      "sys.setswitchinterval = lambda s: _set(s / 1000)\n", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(setenv("PYTHONPATH", dir, 1), 0);
+	gil_cpython_run(&r);
+	cli_rmdir(dir);
+	if (strstr(r.err, "... skipped: "))
+		cr_skip_test("no python3 here (gil.cpython.* skipped)");
+	cr_assert_eq(r.status, 1, "a switch interval 1000 x too short passed: stderr: %s", r.err);
+	cr_assert(strstr(r.err, "check failed: python3's sys.getswitchinterval() is not "
+			 "interval_us"), "stderr: %s", r.err);
+	cr_assert_null(strstr(r.err, "... ok"), "a configuration passed: %s", r.err);
+}
