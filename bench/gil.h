@@ -164,6 +164,48 @@ static inline struct gil *gil_bench_lock(const struct bench_task *t)
 	return gil_vm_gil(((const struct gil_bench_task *)t->local)->vm);
 }
 
+/*
+ * time_vs_sequential holds the tasks' run against the sequential program:
+ * a baseline that runs each task alone, one after another
+ * (BENCH_BASELINE_EACH).  Such a baseline counts itself in and out here,
+ * and check() holds the most tasks ever inside at once to 1: a baseline
+ * run together (behind the gate, as run() is) fails its configuration
+ * instead of reading ~1 for processes, whatever the timing.  In shared
+ * memory (the tasks may be processes); relaxed: the read-modify-writes
+ * of one word are totally ordered, and the count is all that is read.
+ */
+struct gil_bench_alone {
+	uint32_t inside, most;
+};
+
+static inline void gil_bench_alone_enter(struct gil_bench_alone *a)
+{
+	uint32_t n = __atomic_add_fetch(&a->inside, 1, __ATOMIC_RELAXED);
+	uint32_t m = __atomic_load_n(&a->most, __ATOMIC_RELAXED);
+
+	while (n > m && !__atomic_compare_exchange_n(&a->most, &m, n, 1, __ATOMIC_RELAXED,
+						     __ATOMIC_RELAXED))
+		;
+}
+
+static inline void gil_bench_alone_leave(struct gil_bench_alone *a)
+{
+	__atomic_sub_fetch(&a->inside, 1, __ATOMIC_RELAXED);
+}
+
+/* For check(): NULL if no two tasks were ever in the baseline at once
+ * and, when it ran (base_iters), one was. */
+static inline const char *gil_bench_alone_check(const struct gil_bench_alone *a,
+						uint64_t base_iters)
+{
+	if (a->most > 1)
+		return "the baseline ran tasks at once: time_vs_sequential is not against the "
+		       "sequential program (each task alone, one after another)";
+	if (base_iters && a->most != 1)
+		return "the baseline never counted itself in";
+	return NULL;
+}
+
 /* One instruction of a program built here (the programs of
  * primitives/gil.h are built the same way). */
 #define GIL_BENCH_I(op_, a_)		{ .op = GIL_OP_##op_, .a = (a_) }

@@ -22,7 +22,8 @@
  * can see how much of a "Python" second is interpretation.
  *
  * check(): every task's interpreter executed exactly the bytecodes the
- * rounds asked for, and every countdown returned 0.
+ * rounds asked for, every countdown returned 0, and no two tasks were
+ * ever in the baseline at once (it is the sequential program).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -42,6 +43,7 @@ struct gil_cpu_shared {
 	struct gil *gil;	/* thread mode; NULL in process mode */
 	int64_t n;
 	uint64_t errors;	/* runs that failed or did not return iters */
+	struct gil_bench_alone alone;	/* the baseline: one task at a time */
 	/* per task: bytecodes its interpreter ran; from ntasks on, runs */
 	uint64_t insns[];
 };
@@ -136,6 +138,19 @@ static uint64_t gil_cpu_run(struct bench_task *t, uint64_t iters)
 	return iters * (uint64_t)s->n;
 }
 
+/* The sequential program: the same countdowns, each task alone (the
+ * harness runs them in turn), counted in and out to show it. */
+static uint64_t gil_cpu_baseline(struct bench_task *t, uint64_t iters)
+{
+	struct gil_cpu_shared *s = t->st->priv;
+	uint64_t ops;
+
+	gil_bench_alone_enter(&s->alone);
+	ops = gil_cpu_run(t, iters);
+	gil_bench_alone_leave(&s->alone);
+	return ops;
+}
+
 static const char *gil_cpu_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
 {
 	struct gil_cpu_shared *s = st->priv;
@@ -143,6 +158,8 @@ static const char *gil_cpu_check(struct bench_state *st, uint64_t run_iters, uin
 
 	if (s->errors)
 		return "an interpreter run failed or did not count every countdown";
+	if (gil_bench_alone_check(&s->alone, base_iters))
+		return gil_bench_alone_check(&s->alone, base_iters);
 	/* Each run adds its last test and return: 6 a run. */
 	for (int i = 0; i < st->ntasks; i++)
 		if (s->insns[i] != gil_cpu_insns_of(n, (uint64_t)s->n) - 6 +
@@ -193,7 +210,7 @@ static const struct bench_metric gil_cpu_metrics[] = {
 		.baseline_how = BENCH_BASELINE_EACH,				\
 		.baseline_note = "each task alone, one after another: the sequential program", \
 		.setup = gil_cpu_setup, .task_init = gil_cpu_task_init,		\
-		.run = gil_cpu_run, .baseline = gil_cpu_run,			\
+		.run = gil_cpu_run, .baseline = gil_cpu_baseline,		\
 		.task_fini = gil_bench_task_fini, .check = gil_cpu_check,		\
 		.teardown = gil_cpu_teardown, __VA_ARGS__			\
 	}

@@ -11,7 +11,8 @@
  * as 1 / T until the lock's share of the time catches up.
  *
  * check(): every interpreter made every wait and ran exactly the
- * bytecodes its loops take.
+ * bytecodes its loops take, and no two tasks were ever in the baseline
+ * at once (it is the sequential program).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +26,7 @@ struct gil_io_shared {
 	int64_t io_us, work;
 	uint64_t errors;
 	struct gil_code code;
+	struct gil_bench_alone alone;	/* the baseline: one task at a time */
 	/* per task: waits made; from ntasks on, bytecodes run; from
 	 * 2 ntasks on, runs (rounds it took part in) */
 	uint64_t count[];
@@ -124,6 +126,19 @@ static uint64_t gil_io_run(struct bench_task *t, uint64_t iters)
 	return iters;
 }
 
+/* The sequential program: the same loops, each task alone (the harness
+ * runs them in turn), counted in and out to show it. */
+static uint64_t gil_io_baseline(struct bench_task *t, uint64_t iters)
+{
+	struct gil_io_shared *s = t->st->priv;
+	uint64_t ops;
+
+	gil_bench_alone_enter(&s->alone);
+	ops = gil_io_run(t, iters);
+	gil_bench_alone_leave(&s->alone);
+	return ops;
+}
+
 static const char *gil_io_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
 {
 	struct gil_io_shared *s = st->priv;
@@ -132,6 +147,8 @@ static const char *gil_io_check(struct bench_state *st, uint64_t run_iters, uint
 
 	if (s->errors)
 		return "an interpreter run failed or returned another count";
+	if (gil_bench_alone_check(&s->alone, base_iters))
+		return gil_bench_alone_check(&s->alone, base_iters);
 	for (int i = 0; i < st->ntasks; i++) {
 		if (s->count[i] != n)
 			return "an interpreter did not make every wait";
@@ -186,7 +203,7 @@ const struct bench_desc bench_gil_io = {
 	.setup = gil_io_setup,
 	.task_init = gil_io_task_init,
 	.run = gil_io_run,
-	.baseline = gil_io_run,
+	.baseline = gil_io_baseline,
 	.task_fini = gil_bench_task_fini,
 	.check = gil_io_check,
 	.teardown = gil_io_teardown,

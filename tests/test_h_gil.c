@@ -344,3 +344,36 @@ Test(gil, cpython_with_another_interval_fails_the_check, .timeout = 300)
 			 "interval_us"), "stderr: %s", r.err);
 	cr_assert_null(strstr(r.err, "... ok"), "a configuration passed: %s", r.err);
 }
+
+/*
+ * A ratio to the sequential program (time_vs_sequential, T_threads /
+ * T_seq) needs a baseline that is the sequential program: each task
+ * alone, one after another (BENCH_BASELINE_EACH), as harness/bench.h
+ * says of BENCH_RATIO_TO_BASELINE.  A baseline run together makes T_seq
+ * the parallel time, so the ratio reads ~1 for processes, not 1 / T.
+ * Every workload of the registry, hidden ones too, so that a new one
+ * cannot get it wrong; gil.cpu and gil.io also count their baseline's
+ * tasks in and out, and their check() fails a run where two were in at
+ * once (every_workload_as_threads and _as_processes run them).
+ */
+Test(gil, a_ratio_to_sequential_has_a_sequential_baseline, .timeout = 10)
+{
+	int seen = 0;
+
+	for (int i = 0; bench_registry[i]; i++) {
+		const struct bench_desc *d = bench_registry[i];
+
+		for (const struct bench_metric *m = d->metrics; m->name; m++) {
+			if (m->kind != BENCH_RATIO_TO_BASELINE &&
+			    m->kind != BENCH_RATIO_TO_BASELINE_CPU)
+				continue;
+			seen++;
+			cr_assert_not_null(d->baseline, "%s %s: a ratio to no baseline", d->name,
+					   m->name);
+			cr_assert_eq(d->baseline_how, BENCH_BASELINE_EACH, "%s %s: its baseline runs "
+				     "the tasks together, not each alone in turn: not T_seq",
+				     d->name, m->name);
+		}
+	}
+	cr_assert_gt(seen, 0, "no ratio to a baseline in the registry");
+}
