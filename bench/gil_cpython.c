@@ -8,8 +8,8 @@
  * fed one command per round on its standard input; the round is timed
  * by the harness, around the command and its answer, like every other
  * round.  sys.setswitchinterval follows interval_us, as python3 reads
- * it back.  No python3 here:
- * the configurations are skipped, with the reason.
+ * it back.  No python3 here: the configurations are skipped, with the
+ * reason.
  *
  * gil.cpython.cpu: `threads` Python threads each running countdown(n)
  * `iters` times, against (the baseline) the same countdowns one after
