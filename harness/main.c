@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "harness/compare.h"
 #include "harness/engine.h"
 #include "harness/envinfo.h"
+#include "harness/outset.h"
 #include "harness/parse.h"
 #include "harness/plot.h"
 #include "harness/report.h"
@@ -69,125 +69,6 @@ static unsigned long long pick_seed(const struct cli_args *a)
 {
 	return a->seed_given ? a->seed
 			     : ((unsigned long long)time(NULL) << 20) ^ (unsigned long long)getpid();
-}
-
-/* ---- outputs: checked before any work, committed together ------------- */
-
-#define OUT_MAX 8
-
-struct outset {
-	struct csv_writer *w[OUT_MAX];
-	char what[OUT_MAX][PATH_MAX + 32];	/* "--out FILE" or a path, for messages */
-	char stale[OUT_MAX][PATH_MAX + 32];	/* an old file to remove if w is dropped */
-	int n;
-};
-
-/* Why a destination cannot be written, as a person would put it. */
-static const char *out_why(int err)
-{
-	switch (err) {
-	case ENOENT:
-		return "no such folder (or a link to nothing)";
-	case EISDIR:
-		return "it is a folder; name a file";
-	case ENAMETOOLONG:
-		return "the name is too long (contend first writes .NAME.tmp.XXXXXX beside it)";
-	case EBADF:
-		return "standard output is closed";
-	case ENOTSUP:
-		return "it is a socket or block device, not a file";
-	case EINVAL:
-		return "an empty name";
-	default:
-		return strerror(err);
-	}
-}
-
-/* Open a destination; its index, or -1 with the one-line reason in err. */
-static int out_open(struct outset *o, const char *path, const char *what, char *err,
-		    size_t errlen)
-{
-	struct csv_writer *w = csv_open(path);
-
-	if (!w) {
-		snprintf(err, errlen, "%s: cannot write there: %s", what, out_why(errno));
-		return -1;
-	}
-	o->w[o->n] = w;
-	snprintf(o->what[o->n], sizeof(o->what[0]), "%s", what);
-	o->stale[o->n][0] = '\0';
-	return o->n++;
-}
-
-static void out_abort_all(struct outset *o)
-{
-	for (int i = 0; i < o->n; i++)
-		if (o->w[i])
-			csv_abort(o->w[i]);
-	o->n = 0;
-}
-
-/* An output with nothing to say (no failures): not written, and an old
- * one of a resumed run removed when the others are published. */
-static void out_drop(struct outset *o, int i)
-{
-	csv_abort(o->w[i]);
-	o->w[i] = NULL;
-}
-
-/* Every file or none: finish all, and publish only if all finished.
- * 0, or 1 after saying what could not be written. */
-static int out_commit_all(struct outset *o)
-{
-	int bad = -1, ret = 0;
-
-	for (int i = 0; i < o->n && bad < 0; i++)
-		if (o->w[i] && (ret = csv_finish(o->w[i])) < 0)
-			bad = i;
-	if (bad >= 0) {
-		fprintf(stderr, "contend: cannot write %s: %s; no result file was written\n",
-			o->what[bad], strerror(-ret));
-		out_abort_all(o);
-		return 1;
-	}
-	for (int i = 0; i < o->n; i++) {
-		if (!o->w[i]) {
-			if (o->stale[i][0])
-				unlink(o->stale[i]);
-			continue;
-		}
-		if ((ret = csv_publish(o->w[i])) < 0) {
-			fprintf(stderr, "contend: cannot write %s: %s\n", o->what[i], strerror(-ret));
-			bad = i;
-		}
-	}
-	o->n = 0;
-	return bad >= 0;
-}
-
-/* Do two destinations name one file?  Before either exists, by folder
- * and name; after, by inode. */
-static int same_destination(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	char da[PATH_MAX], db[PATH_MAX], ca[PATH_MAX], cb[PATH_MAX];
-	char *ra, *rb;
-	int same;
-
-	if (strcmp(a, b) == 0)
-		return 1;
-	if (strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
-		return 0;
-	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	snprintf(ca, sizeof(ca), "%s", a);
-	snprintf(cb, sizeof(cb), "%s", b);
-	ra = realpath(dirname(ca), da);
-	rb = realpath(dirname(cb), db);
-	snprintf(ca, sizeof(ca), "%s", a);
-	snprintf(cb, sizeof(cb), "%s", b);
-	same = ra && rb && strcmp(da, db) == 0 && strcmp(basename(ca), basename(cb)) == 0;
-	return same;
 }
 
 /* ---- list, env ------------------------------------------------------------ */
@@ -319,7 +200,7 @@ static int cmd_run(const struct cli_args *a)
 		return bad_input("%s", err);
 	if ((ret = engine_plan(a, &d, &plan, err, sizeof(err))) < 0)
 		return ret == -EINVAL ? bad_input("%s", err) : 1;
-	if (a->samples && same_destination(out, a->samples)) {
+	if (a->samples && outset_same_destination(out, a->samples)) {
 		engine_plan_free(plan);
 		return bad_input("--out and --samples name the same file (%s); give two names",
 				 a->samples);
@@ -327,24 +208,24 @@ static int cmd_run(const struct cli_args *a)
 	/* Every destination is checked, and its temporary file made, before
 	 * the first configuration runs. */
 	snprintf(what, sizeof(what), "--out %s", out);
-	iout = out_open(&o, out, what, err, sizeof(err));
+	iout = outset_open(&o, out, what, err, sizeof(err));
 	if (iout >= 0 && a->samples) {
 		snprintf(what, sizeof(what), "--samples %s", a->samples);
-		isamples = out_open(&o, a->samples, what, err, sizeof(err));
+		isamples = outset_open(&o, a->samples, what, err, sizeof(err));
 	}
-	if (a->histograms && (same_destination(out, a->histograms) ||
-			      (a->samples && same_destination(a->samples, a->histograms)))) {
-		out_abort_all(&o);
+	if (a->histograms && (outset_same_destination(out, a->histograms) ||
+			      (a->samples && outset_same_destination(a->samples, a->histograms)))) {
+		outset_abort_all(&o);
 		engine_plan_free(plan);
 		return bad_input("--histograms %s names the same file as --out or --samples; give "
 				 "each its own name", a->histograms);
 	}
 	if (iout >= 0 && (!a->samples || isamples >= 0) && a->histograms) {
 		snprintf(what, sizeof(what), "--histograms %s", a->histograms);
-		ihist = out_open(&o, a->histograms, what, err, sizeof(err));
+		ihist = outset_open(&o, a->histograms, what, err, sizeof(err));
 	}
 	if (iout < 0 || (a->samples && isamples < 0) || (a->histograms && ihist < 0)) {
-		out_abort_all(&o);
+		outset_abort_all(&o);
 		engine_plan_free(plan);
 		return bad_input("%s", err);
 	}
@@ -358,7 +239,7 @@ static int cmd_run(const struct cli_args *a)
 		/* Out of memory building the document: write nothing rather
 		 * than an empty file. */
 		fprintf(stderr, "contend: out of memory writing the JSON; no result file written\n");
-		out_abort_all(&o);
+		outset_abort_all(&o);
 		report_free(&r);
 		return 1;
 	}
@@ -368,7 +249,7 @@ static int cmd_run(const struct cli_args *a)
 		report_samples(&r, NULL, o.w[isamples]);
 	if (ihist >= 0)
 		report_histograms(&r, NULL, o.w[ihist]);
-	if (out_commit_all(&o))
+	if (outset_commit_all(&o))
 		status = 1;
 	report_free(&r);
 	return status;
@@ -781,8 +662,8 @@ static int cmd_sweep(const struct cli_args *a)
 
 		snprintf(path, sizeof(path), "%s/%s", dir, fname[f]);
 		snprintf(what, sizeof(what), "%s", path);
-		if ((idx[f] = out_open(&o, path, what, err, sizeof(err))) < 0) {
-			out_abort_all(&o);
+		if ((idx[f] = outset_open(&o, path, what, err, sizeof(err))) < 0) {
+			outset_abort_all(&o);
 			if (made_dir)
 				rmdir(dir);
 			status = bad_input("%s", err);
@@ -793,10 +674,10 @@ static int cmd_sweep(const struct cli_args *a)
 	/* A resumed run keeps the plan and the machine it started with;
 	 * where env.csv was lost, the machine as the resume finds it. */
 	if (a->resume) {
-		out_drop(&o, idx[F_PLAN]);
+		outset_drop(&o, idx[F_PLAN]);
 		o.stale[idx[F_PLAN]][0] = '\0';
 		if (before.have_env) {
-			out_drop(&o, idx[F_ENV]);
+			outset_drop(&o, idx[F_ENV]);
 			o.stale[idx[F_ENV]][0] = '\0';
 		}
 	}
@@ -826,7 +707,7 @@ static int cmd_sweep(const struct cli_args *a)
 		if (report_count(&r, outcome[k].s))
 			report_outcomes(&r, outcome[k].s, o.w[idx[outcome[k].f]]);
 		else
-			out_drop(&o, idx[outcome[k].f]);
+			outset_drop(&o, idx[outcome[k].f]);
 	}
 	/* The earlier part's warnings stay: a resumed sweep's warnings.csv
 	 * is a whole sweep's. */
@@ -834,8 +715,8 @@ static int cmd_sweep(const struct cli_args *a)
 		report_warnings_csv(&r, before.warn.header ? &before.warn : NULL,
 				    o.w[idx[F_WARN]]);
 	else
-		out_drop(&o, idx[F_WARN]);
-	if (out_commit_all(&o))
+		outset_drop(&o, idx[F_WARN]);
+	if (outset_commit_all(&o))
 		status = 1;
 	else if (!a->out && !a->resume)
 		sweep_link_latest(dir);
