@@ -116,7 +116,7 @@ static int cmd_run(const struct cli_args *a)
 	static struct report r;
 	static struct envinfo e;
 	struct engine_defaults d = { 0 };
-	struct engine_plan *plan;
+	struct engine_plan *plan = NULL;
 	struct outset o = { .n = 0 };
 	char err[600], what[PATH_MAX + 16];
 	const char *out = a->out ? a->out : "-";
@@ -126,12 +126,14 @@ static int cmd_run(const struct cli_args *a)
 
 	if (ctr_parse(a->counters ? a->counters : CTR_DEFAULT, &r.ctrs, err, sizeof(err)) < 0)
 		return cmd_bad_input("%s", err);
-	if ((ret = engine_plan(a, &d, &plan, err, sizeof(err))) < 0)
-		return ret == -EINVAL ? cmd_bad_input("%s", err) : 1;
+	if ((ret = engine_plan(a, &d, &plan, err, sizeof(err))) < 0) {
+		status = ret == -EINVAL ? cmd_bad_input("%s", err) : 1;
+		goto out;
+	}
 	if (a->samples && outset_same_destination(out, a->samples)) {
-		engine_plan_free(plan);
-		return cmd_bad_input("--out and --samples name the same file (%s); give two names",
-				 a->samples);
+		status = cmd_bad_input("--out and --samples name the same file (%s); give two "
+				       "names", a->samples);
+		goto out;
 	}
 	/* Every destination is checked, and its temporary file made, before
 	 * the first configuration runs. */
@@ -143,33 +145,29 @@ static int cmd_run(const struct cli_args *a)
 	}
 	if (a->histograms && (outset_same_destination(out, a->histograms) ||
 			      (a->samples && outset_same_destination(a->samples, a->histograms)))) {
-		outset_abort_all(&o);
-		engine_plan_free(plan);
-		return cmd_bad_input("--histograms %s names the same file as --out or --samples; give "
-				 "each its own name", a->histograms);
+		status = cmd_bad_input("--histograms %s names the same file as --out or --samples; "
+				       "give each its own name", a->histograms);
+		goto out;
 	}
 	if (iout >= 0 && (!a->samples || isamples >= 0) && a->histograms) {
 		snprintf(what, sizeof(what), "--histograms %s", a->histograms);
 		ihist = outset_open(&o, a->histograms, what, err, sizeof(err));
 	}
 	if (iout < 0 || (a->samples && isamples < 0) || (a->histograms && ihist < 0)) {
-		outset_abort_all(&o);
-		engine_plan_free(plan);
-		return cmd_bad_input("%s", err);
+		status = cmd_bad_input("%s", err);
+		goto out;
 	}
 	cmd_run_id(r.run_id, sizeof(r.run_id));
 	envinfo_collect(&e, r.run_id, seed);	/* the machine before we load it */
 	ret = engine_exec(plan, &r, seed);
-	engine_plan_free(plan);
 	report_warn(&r, a->verbose, NULL);
 	status = cmd_finish_status(ret, &r);
 	if (json && report_json(&r, &e, o.w[iout]) < 0) {
 		/* Out of memory building the document: write nothing rather
 		 * than an empty file. */
 		fprintf(stderr, "contend: out of memory writing the JSON; no result file written\n");
-		outset_abort_all(&o);
-		report_free(&r);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	if (!json)
 		report_csv(&r, NULL, o.w[iout]);
@@ -179,6 +177,10 @@ static int cmd_run(const struct cli_args *a)
 		report_histograms(&r, NULL, o.w[ihist]);
 	if (outset_commit_all(&o))
 		status = 1;
+out:
+	/* After a commit the set is empty and this drops nothing. */
+	outset_abort_all(&o);
+	engine_plan_free(plan);
 	report_free(&r);
 	return status;
 }
