@@ -19,6 +19,8 @@
 #include "harness/outset.h"
 #include "harness/plot.h"
 #include "harness/report.h"
+#include "harness/report_json.h"
+#include "harness/report_warn.h"
 #include "harness/runner.h"
 #include "harness/topo.h"
 

@@ -19,6 +19,7 @@
 #include "harness/envinfo.h"
 #include "harness/outset.h"
 #include "harness/report.h"
+#include "harness/report_warn.h"
 #include "harness/resume.h"
 #include "harness/runner.h"
 
