@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
@@ -27,6 +26,7 @@
 #include "harness/csv.h"
 #include "harness/parse.h"
 #include "harness/plot.h"
+#include "harness/plot_spec.h"
 #include "harness/runner.h"
 
 #ifndef CONTEND_SOURCE_DIR
@@ -38,22 +38,6 @@
 #define PLOT_LABEL 160
 /* Dimensions a row can vary in: the key columns and its parameters. */
 #define PLOT_MAX_DIMS 24
-#define PLOT_MAX_WHERE 8
-
-enum plot_chart { PLOT_BARS, PLOT_LINES, PLOT_CDF };
-
-struct plot_where {
-	char dim[32], value[64];
-};
-
-struct plot_spec {
-	enum plot_chart chart;
-	char metric[128];	/* fnmatch patterns, '|' between */
-	char series[32], group[32], x[32], panel[32], column[48];
-	char label[128];	/* dimensions always named in the labels */
-	struct plot_where where[PLOT_MAX_WHERE];
-	int nwhere, linear;
-};
 
 /*
  * The columns a chart reads, by name: the key of a row, and its value
@@ -113,81 +97,6 @@ static void plot_scripts_dir(char *buf, size_t len)
 	snprintf(buf, len, "plots");
 }
 
-static int plot_parse_where(struct plot_spec *s, const char *list)
-{
-	char buf[256], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char *colon = strchr(t, ':');
-
-		if (!colon || colon == t || s->nwhere == PLOT_MAX_WHERE)
-			return -EINVAL;
-		*colon = '\0';
-		snprintf(s->where[s->nwhere].dim, sizeof(s->where[0].dim), "%s", t);
-		snprintf(s->where[s->nwhere].value, sizeof(s->where[0].value), "%s", colon + 1);
-		s->nwhere++;
-	}
-	return 0;
-}
-
-/* The script's `# contend:` line, in its first ten lines; -EINVAL if it
- * has none or it does not parse, -errno if unreadable. */
-static int plot_read_spec(const char *script, struct plot_spec *s)
-{
-	FILE *f = fopen(script, "r");
-	char line[512];
-	int found = 0, bad = 0;
-
-	if (!f)
-		return -errno;
-	memset(s, 0, sizeof(*s));
-	snprintf(s->series, sizeof(s->series), "bench");
-	snprintf(s->group, sizeof(s->group), "placement");
-	snprintf(s->x, sizeof(s->x), "threads");
-	snprintf(s->column, sizeof(s->column), "median");
-	for (int i = 0; i < 10 && fgets(line, sizeof(line), f); i++) {
-		char *p = strstr(line, "# contend:"), *save = NULL;
-
-		if (!p)
-			continue;
-		for (char *t = strtok_r(p + 10, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
-			char *eq = strchr(t, '=');
-			const char *v = eq ? eq + 1 : "";
-			size_t k = eq ? (size_t)(eq - t) : strlen(t);
-
-#define PLOT_KEY(name) (k == sizeof(name) - 1 && strncmp(t, name, k) == 0)
-			if (PLOT_KEY("metric"))
-				found = snprintf(s->metric, sizeof(s->metric), "%s", v) > 0;
-			else if (PLOT_KEY("chart"))
-				s->chart = !strcmp(v, "lines") ? PLOT_LINES
-					 : !strcmp(v, "cdf") ? PLOT_CDF
-					 : !strcmp(v, "bars") ? PLOT_BARS : (bad = 1, PLOT_BARS);
-			else if (PLOT_KEY("series"))
-				snprintf(s->series, sizeof(s->series), "%s", v);
-			else if (PLOT_KEY("group"))
-				snprintf(s->group, sizeof(s->group), "%s", v);
-			else if (PLOT_KEY("x"))
-				snprintf(s->x, sizeof(s->x), "%s", v);
-			else if (PLOT_KEY("panel"))
-				snprintf(s->panel, sizeof(s->panel), "%s", v);
-			else if (PLOT_KEY("label"))
-				snprintf(s->label, sizeof(s->label), "%s", v);
-			else if (PLOT_KEY("column"))
-				snprintf(s->column, sizeof(s->column), "%s", v);
-			else if (PLOT_KEY("where"))
-				bad |= plot_parse_where(s, v) < 0;
-			else if (PLOT_KEY("scale"))
-				s->linear = strcmp(v, "linear") == 0;
-			else
-				bad = 1;
-#undef PLOT_KEY
-		}
-	}
-	fclose(f);
-	return found && !bad ? 0 : -EINVAL;
-}
-
 /* Value of dimension `dim` in row r: a key column, "bench" without its
  * family, "stat" (the metric's last word: p50 of wake_p50), or the
  * value of parameter `dim` ("" if the row has none).  May use buf. */
@@ -217,22 +126,6 @@ static const char *plot_dim(char **row, const struct plot_cols *c, const char *d
 		}
 	}
 	return "";
-}
-
-static int plot_metric_matches(const char *patterns, const char *metric)
-{
-	char buf[128], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", patterns);
-	for (char *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save))
-		if (fnmatch(t, metric, 0) == 0)
-			return 1;
-	return 0;
-}
-
-static int plot_is_extreme(const char *v)
-{
-	return !strcmp(v, "max") || !strcmp(v, "min");
 }
 
 /* Benchmarks one chart tells apart (their figures per benchmark). */
@@ -322,22 +215,6 @@ static int plot_listed(const char *list, const char *w)
 	for (const char *p = list; *p; p += strcspn(p, ","), p += *p == ',')
 		if (strcspn(p, ",") == n && strncmp(p, w, n) == 0)
 			return 1;
-	return 0;
-}
-
-static int plot_dim_used(const struct plot_spec *s, const char *dim)
-{
-	if (!strcmp(dim, s->series) || (s->panel[0] && !strcmp(dim, s->panel)))
-		return 1;
-	if (s->chart == PLOT_BARS && !strcmp(dim, s->group))
-		return 1;
-	if (s->chart == PLOT_LINES && !strcmp(dim, s->x))
-		return 1;
-	if (!strcmp(dim, "stat") || !strcmp(dim, "metric"))
-		return !strcmp(s->series, "stat") || !strcmp(s->series, "metric") ||
-		       (s->chart == PLOT_BARS &&
-			(!strcmp(s->group, "stat") || !strcmp(s->group, "metric"))) ||
-		       !strcmp(s->panel, "stat") || !strcmp(s->panel, "metric");
 	return 0;
 }
 
