@@ -164,7 +164,7 @@ static int cmd_run(const struct cli_args *a)
 	ret = engine_exec(plan, &r, seed);
 	report_warn(&r, a->verbose, NULL);
 	status = cmd_finish_status(ret, &r);
-	if (json && report_json(&r, &e, o.w[iout]) < 0) {
+	if (json && report_json(&r, &e, o.f[iout]) < 0) {
 		/* Out of memory building the document: write nothing rather
 		 * than an empty file. */
 		fprintf(stderr, "contend: out of memory writing the JSON; no result file written\n");

@@ -39,12 +39,17 @@ static const char *outset_why(int err)
 int outset_open(struct outset *o, const char *path, const char *what, char *err,
 		size_t errlen)
 {
-	struct csv_writer *w = csv_open(path);
+	struct outfile *f = outfile_open(path);
+	struct csv_writer *w = f ? csv_writer_new(f) : NULL;
 
 	if (!w) {
-		snprintf(err, errlen, "%s: cannot write there: %s", what, outset_why(errno));
+		int e = errno;
+
+		outfile_abort(f);
+		snprintf(err, errlen, "%s: cannot write there: %s", what, outset_why(e));
 		return -1;
 	}
+	o->f[o->n] = f;
 	o->w[o->n] = w;
 	snprintf(o->what[o->n], sizeof(o->what[0]), "%s", what);
 	o->stale[o->n][0] = '\0';
@@ -54,8 +59,10 @@ int outset_open(struct outset *o, const char *path, const char *what, char *err,
 void outset_abort_all(struct outset *o)
 {
 	for (int i = 0; i < o->n; i++)
-		if (o->w[i])
-			csv_abort(o->w[i]);
+		if (o->f[i]) {
+			outfile_abort(o->f[i]);
+			csv_writer_free(o->w[i]);
+		}
 	o->n = 0;
 }
 
@@ -63,7 +70,9 @@ void outset_abort_all(struct outset *o)
  * one of a resumed run removed when the others are published. */
 void outset_drop(struct outset *o, int i)
 {
-	csv_abort(o->w[i]);
+	outfile_abort(o->f[i]);
+	csv_writer_free(o->w[i]);
+	o->f[i] = NULL;
 	o->w[i] = NULL;
 }
 
@@ -74,7 +83,7 @@ int outset_commit_all(struct outset *o)
 	int bad = -1, ret = 0;
 
 	for (int i = 0; i < o->n && bad < 0; i++)
-		if (o->w[i] && (ret = csv_finish(o->w[i])) < 0)
+		if (o->f[i] && (ret = outfile_finish(o->f[i])) < 0)
 			bad = i;
 	if (bad >= 0) {
 		fprintf(stderr, "contend: cannot write %s: %s; no result file was written\n",
@@ -83,12 +92,13 @@ int outset_commit_all(struct outset *o)
 		return 1;
 	}
 	for (int i = 0; i < o->n; i++) {
-		if (!o->w[i]) {
+		if (!o->f[i]) {
 			if (o->stale[i][0])
 				unlink(o->stale[i]);
 			continue;
 		}
-		if ((ret = csv_publish(o->w[i])) < 0) {
+		csv_writer_free(o->w[i]);
+		if ((ret = outfile_publish(o->f[i])) < 0) {
 			fprintf(stderr, "contend: cannot write %s: %s\n", o->what[i], strerror(-ret));
 			bad = i;
 		}

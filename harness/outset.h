@@ -10,13 +10,15 @@
 #include <limits.h>
 
 #include "harness/csv.h"
+#include "harness/outfile.h"
 
 #define OUT_MAX 8
 
 struct outset {
-	struct csv_writer *w[OUT_MAX];
+	struct outfile *f[OUT_MAX];		/* each destination: raw bytes (JSON, plan.txt) */
+	struct csv_writer *w[OUT_MAX];		/* ... or CSV rows, written into f */
 	char what[OUT_MAX][PATH_MAX + 32];	/* "--out FILE" or a path, for messages */
-	char stale[OUT_MAX][PATH_MAX + 32];	/* an old file to remove if w is dropped */
+	char stale[OUT_MAX][PATH_MAX + 32];	/* an old file to remove if f is dropped */
 	int n;
 };
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness/csv.h"
+#include "harness/outfile.h"
 #include "harness/parse.h"
 #include "harness/plot.h"
 #include "harness/plot_gnuplot.h"
@@ -113,7 +114,7 @@ static enum plot_outcome plot_one(const char *dir, const char *name, const char 
 	int dropped = 0, ret = 0;
 	long n;
 	FILE *f;
-	struct csv_writer *w;
+	struct outfile *w;
 
 	if (plot_find_cols(t, s, s->chart == PLOT_CDF, &c, &missing) < 0) {
 		/* The key columns were checked when the file was read: what
@@ -158,14 +159,14 @@ static enum plot_outcome plot_one(const char *dir, const char *name, const char 
 	}
 	plot_write_dat(f, s, &ax, pts, n);
 	free(pts);
-	if (fclose(f) != 0 || !(w = csv_open(dat))) {
+	if (fclose(f) != 0 || !(w = outfile_open(dat))) {
 		fprintf(stderr, "contend: cannot write %s: %s\n", dat, strerror(errno));
 		free(text);
 		return PLOT_FAILED;
 	}
-	csv_write_raw(w, text, len);
+	outfile_write(w, text, len);
 	free(text);
-	if ((ret = csv_commit(w)) < 0) {
+	if ((ret = outfile_commit(w)) < 0) {
 		fprintf(stderr, "contend: cannot write %s: %s\n", dat, strerror(-ret));
 		return PLOT_FAILED;
 	}
@@ -242,7 +243,7 @@ static int plot_check_numbers(const struct csv_table *t, const char *path, int c
 }
 
 /*
- * The destinations of one chart, checked as csv_open() checks them
+ * The destinations of one chart, checked as outfile_open() checks them
  * (a folder, a dangling link, no room for the temporary name, a
  * read-only place) and not kept.  0, or -1 after one line.
  */
@@ -252,12 +253,12 @@ static int plot_check_outputs(const char *dir, const char *name)
 
 	for (int k = 0; k < 3; k++) {
 		char path[PATH_MAX + 200], shown[PATH_MAX * 2];
-		struct csv_writer *w;
+		struct outfile *w;
 		int err;
 
 		snprintf(path, sizeof(path), "%.3800s/%.150s.%s", dir, name, ext[k]);
-		if ((w = csv_open(path))) {
-			csv_abort(w);
+		if ((w = outfile_open(path))) {
+			outfile_abort(w);
 			continue;
 		}
 		err = errno;

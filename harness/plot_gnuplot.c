@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/csv.h"
+#include "harness/outfile.h"
 #include "harness/plot_gnuplot.h"
 #include "harness/runner.h"
 
@@ -63,7 +63,7 @@ int plot_gnuplot(const char *script, const char *dat, const char *fmt, const cha
 	static char expr[2 * PATH_MAX + 6 * PLOT_MAX * PLOT_LABEL + PLOT_MAX * PLOT_MAX * 4 + 1024];
 	static char series[2 * PLOT_MAX * PLOT_LABEL], groups[2 * PLOT_MAX * PLOT_LABEL];
 	char buf[65536];
-	struct csv_writer *w;
+	struct outfile *w;
 	sigset_t stop, old;
 	size_t total = 0;
 	int fds[2], status, ret = 0;
@@ -76,11 +76,11 @@ int plot_gnuplot(const char *script, const char *dat, const char *fmt, const cha
 		 "groups='%s'; panels='%s'; members='%s'; subtitle='%s'; machine='%s'; unit='%s'; "
 		 "ncpus=%d", dat, fmt, ax->ns, ax->ng, ax->ng, series, groups, groups, ax->members,
 		 pv->subtitle, pv->machine, pv->unit, pv->ncpus);
-	if (!(w = csv_open(out)))
+	if (!(w = outfile_open(out)))
 		return -errno;
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		ret = -errno;
-		csv_abort(w);
+		outfile_abort(w);
 		return ret;
 	}
 	fflush(NULL);
@@ -89,7 +89,7 @@ int plot_gnuplot(const char *script, const char *dat, const char *fmt, const cha
 		ret = -errno;
 		close(fds[0]);
 		close(fds[1]);
-		csv_abort(w);
+		outfile_abort(w);
 		return ret;
 	}
 	if (pid == 0) {
@@ -122,7 +122,7 @@ int plot_gnuplot(const char *script, const char *dat, const char *fmt, const cha
 		if (n <= 0)
 			break;
 		total += (size_t)n;
-		if (csv_write_raw(w, buf, (size_t)n) < 0)
+		if (outfile_write(w, buf, (size_t)n) < 0)
 			break;		/* the commit below reports it */
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -131,20 +131,20 @@ int plot_gnuplot(const char *script, const char *dat, const char *fmt, const cha
 		kill(pid, SIGKILL);	/* a renderer: nothing of its own to save */
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
-			csv_abort(w);
+			outfile_abort(w);
 			return -errno;
 		}
 	if (runner_interrupted) {
-		csv_abort(w);
+		outfile_abort(w);
 		return PLOT_GP_STOPPED;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		csv_abort(w);
+		outfile_abort(w);
 		return PLOT_GP_MISSING;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || total == 0) {
-		csv_abort(w);
+		outfile_abort(w);
 		return PLOT_GP_FAILED;
 	}
-	return csv_commit(w);
+	return outfile_commit(w);
 }

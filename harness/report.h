@@ -7,7 +7,7 @@
  * samples into statistics.
  *
  * Each writer puts one file's content into a writer the caller opened
- * (csv_open) before the run, so that a destination that cannot be
+ * (outset.h) before the run, so that a destination that cannot be
  * written is refused before any work, and commits it when every file is
  * ready, so that a run's files appear together or not at all.
  */
@@ -56,7 +56,7 @@ size_t report_count(const struct report *r, enum runner_status s);
  * returns how many.  The one definition of every metric kind. */
 size_t report_values(const struct report_entry *e, const struct bench_metric *m, double *out);
 
-/* File contents, into w (errors surface at csv_finish/csv_commit).
+/* File contents, into w (errors surface when its outfile is committed).
  * `before`: rows of an earlier part of the same run (a resumed sweep),
  * with this file's header, copied first as they are; NULL for none. */
 void report_csv(const struct report *r, const struct csv_table *before, struct csv_writer *w);

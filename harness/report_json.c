@@ -160,7 +160,7 @@ static void report_json_entry(json_t *list, struct report_json_run *j)
 	j->instance++;
 }
 
-int report_json(const struct report *r, const struct envinfo *env, struct csv_writer *w)
+int report_json(const struct report *r, const struct envinfo *env, struct outfile *f)
 {
 	json_t *root = json_object(), *list = json_array();
 	char *text;
@@ -200,8 +200,8 @@ int report_json(const struct report *r, const struct envinfo *env, struct csv_wr
 	json_decref(root);
 	if (!text)
 		return -ENOMEM;
-	csv_write_raw(w, text, strlen(text));
-	csv_write_raw(w, "\n", 1);
+	outfile_write(f, text, strlen(text));
+	outfile_write(f, "\n", 1);
 	free(text);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "harness/cmd.h"
 #include "harness/engine.h"
 #include "harness/envinfo.h"
+#include "harness/outfile.h"
 #include "harness/outset.h"
 #include "harness/report.h"
 #include "harness/report_warn.h"
@@ -289,16 +290,16 @@ static void sweep_drop_done(struct engine_plan **plans, int n, const struct csv_
  * that --resume reruns exactly what was asked.  A line's own --reps (or
  * --min-time, --timeout, --quick) is what it ran with, and is not given
  * twice. */
-static void sweep_plan_text(struct csv_writer *w, const struct sweep_line *lines,
+static void sweep_plan_text(struct outfile *f, const struct sweep_line *lines,
 			    const struct cli_args *la, int n, const struct cli_args *a,
 			    const char *counters)
 {
 	static const char head[] = "# contend sweep plan: one line of 'run' arguments per "
 				   "configuration group\n# counters: ";
 
-	csv_write_raw(w, head, sizeof(head) - 1);
-	csv_write_raw(w, counters, strlen(counters));
-	csv_write_raw(w, "\n", 1);
+	outfile_write(f, head, sizeof(head) - 1);
+	outfile_write(f, counters, strlen(counters));
+	outfile_write(f, "\n", 1);
 	for (int i = 0; i < n; i++) {
 		char extra[200] = "";
 		int off = 0;
@@ -314,9 +315,9 @@ static void sweep_plan_text(struct csv_writer *w, const struct sweep_line *lines
 					a->timeout);
 		if (a->quick && !la[i].quick)
 			snprintf(extra + off, sizeof(extra) - (size_t)off, " --quick");
-		csv_write_raw(w, lines[i].text, strlen(lines[i].text));
-		csv_write_raw(w, extra, strlen(extra));
-		csv_write_raw(w, "\n", 1);
+		outfile_write(f, lines[i].text, strlen(lines[i].text));
+		outfile_write(f, extra, strlen(extra));
+		outfile_write(f, "\n", 1);
 	}
 }
 
@@ -464,8 +465,8 @@ int cmd_sweep(const struct cli_args *a)
 	report_histograms(&r, before.hist.header ? &before.hist : NULL, o.w[idx[F_HIST]]);
 	if (o.w[idx[F_ENV]])
 		envinfo_csv(&e, o.w[idx[F_ENV]]);
-	if (o.w[idx[F_PLAN]])
-		sweep_plan_text(o.w[idx[F_PLAN]], lines, la, nlines, a, counters);
+	if (o.f[idx[F_PLAN]])
+		sweep_plan_text(o.f[idx[F_PLAN]], lines, la, nlines, a, counters);
 	struct { int f; enum runner_status s; } outcome[] = {
 		{ F_FAILED, RUNNER_FAILED }, { F_SKIPPED, RUNNER_SKIPPED },
 	};
