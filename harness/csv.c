@@ -1,8 +1,9 @@
 /*
- * harness/csv.c - RFC 4180 writer (temp file + rename, own buffer) and
- * whole-file reader.  See csv.h for the contracts.
+ * harness/csv.c - the CSV format (RFC 4180): fields and rows written
+ * into an outfile, and the whole-file reader.  See csv.h for the
+ * contracts.
  */
-#define _GNU_SOURCE		/* mkostemp, O_CLOEXEC, newlocale/uselocale */
+#define _GNU_SOURCE		/* newlocale/uselocale */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -17,212 +18,41 @@
 
 #include "harness/csv.h"
 
-/*
- * 64 KiB: a few hundred result rows, so a sweep costs a handful of
- * write() calls, and small enough to sit in a heap block without concern.
- */
-#define CSV_BUF_SIZE (64 * 1024)
-/* What mkostemp() replaces: six X's, required verbatim. */
-#define CSV_TMP_SUFFIX ".tmp.XXXXXX"
-/* 0666 & ~022: the mode of a new file under the usual umask, used if
- * /proc cannot tell us the real umask. */
-#define CSV_FALLBACK_MODE 0644
-
-/* Where a writer's bytes go. */
-enum csv_dest {
-	CSV_DEST_FILE,		/* a temporary file renamed onto a regular file */
-	CSV_DEST_STDOUT,	/* fd 1, which we neither own nor close */
-	CSV_DEST_STREAM,	/* a character device or FIFO we opened: written
-				   through, since it cannot be replaced */
-};
-
 struct csv_writer {
-	int fd;
-	int err;		/* first error, as a positive errno */
-	enum csv_dest dest;
-	int finished;		/* csv_finish() done: only publish or abort left */
+	struct outfile *out;
 	size_t nfields;		/* fields in the current row */
 	size_t row_bytes;	/* bytes of the current row written so far */
-	size_t len;		/* bytes waiting in buf */
-	size_t dirlen;		/* length of path's directory part, with its '/' */
 	locale_t c_numeric;	/* "C" decimal point for %g */
-	char *path, *tmp;
-	char buf[CSV_BUF_SIZE];
 };
-
-/* Write buf out; returns 0 or a positive errno (also remembered). */
-static int csv_writer_flush(struct csv_writer *w)
-{
-	size_t off = 0;
-
-	if (w->err)
-		return w->err;
-	/* Rows on stdout go after what the program printed with stdio. */
-	if (w->dest == CSV_DEST_STDOUT && w->len)
-		fflush(stdout);
-	while (off < w->len) {
-		ssize_t r = write(w->fd, w->buf + off, w->len - off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			w->err = r < 0 ? errno : EIO;
-			break;
-		}
-		off += (size_t)r;
-	}
-	w->len = 0;
-	return w->err;
-}
 
 static void csv_writer_put(struct csv_writer *w, const char *s, size_t n)
 {
 	w->row_bytes += n;
-	while (n && !w->err) {
-		size_t room = CSV_BUF_SIZE - w->len, c = n < room ? n : room;
-
-		memcpy(w->buf + w->len, s, c);
-		w->len += c;
-		s += c;
-		n -= c;
-		if (w->len == CSV_BUF_SIZE)
-			csv_writer_flush(w);
-	}
+	outfile_write(w->out, s, n);
 }
 
-static void csv_writer_free(struct csv_writer *w)
+struct csv_writer *csv_writer_new(struct outfile *out)
 {
-	if (w->c_numeric)
-		freelocale(w->c_numeric);
-	free(w->path);
-	free(w->tmp);
-	free(w);
-}
+	struct csv_writer *w = calloc(1, sizeof(*w));
 
-/* Is fd 1 open for writing?  0, or a positive errno. */
-static int csv_stdout_writable(void)
-{
-	int fl = fcntl(STDOUT_FILENO, F_GETFL);
-
-	if (fl < 0)
-		return errno;
-	return (fl & O_ACCMODE) == O_RDONLY ? EBADF : 0;
-}
-
-/* Does st describe the file fd 1 writes to (--out /dev/stdout, say)? */
-static int csv_is_stdout(const struct stat *st)
-{
-	struct stat o;
-
-	return fstat(STDOUT_FILENO, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
-}
-
-/*
- * Decide where path's bytes go, as described in csv.h.  0 with w->dest
- * (and for a stream w->fd) set, and *target set to the regular file that
- * a temporary file will replace (path itself, or what a symbolic link
- * names); or a positive errno.
- */
-static int csv_resolve(struct csv_writer *w, const char *path, char **target)
-{
-	struct stat st, lst;
-
-	*target = NULL;
-	if (stat(path, &st) < 0) {
-		if (errno != ENOENT)
-			return errno;
-		/* A dangling link: writing would replace the link itself. */
-		if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-			return ENOENT;
-		return (*target = strdup(path)) ? 0 : ENOMEM;
-	}
-	if (S_ISDIR(st.st_mode))
-		return EISDIR;
-	if (csv_is_stdout(&st)) {
-		w->dest = CSV_DEST_STDOUT;
-		w->fd = STDOUT_FILENO;
-		return csv_stdout_writable();
-	}
-	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
-		/* Blocks until a FIFO has a reader, as any writer would. */
-		w->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-		if (w->fd < 0)
-			return errno;
-		w->dest = CSV_DEST_STREAM;
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode))
-		return ENOTSUP;	/* a socket or block device: never replaced */
-	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-		return (*target = realpath(path, NULL)) ? 0 : errno;
-	return (*target = strdup(path)) ? 0 : ENOMEM;
-}
-
-struct csv_writer *csv_open(const char *path)
-{
-	struct csv_writer *w;
-	char *target = NULL;
-	int e;
-
-	if (!path || !*path) {
-		errno = EINVAL;
-		return NULL;
-	}
-	w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	w->fd = -1;
+	w->out = out;
 	w->c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-	if (!w->c_numeric)
-		goto err;
-
-	if (strcmp(path, "-") == 0) {
-		w->dest = CSV_DEST_STDOUT;
-		w->fd = STDOUT_FILENO;
-		if ((errno = csv_stdout_writable()))
-			goto err;
-		return w;
+	if (!w->c_numeric) {
+		free(w);
+		errno = ENOMEM;
+		return NULL;
 	}
-	const char *slash = strrchr(path, '/');
-	if (slash && slash[1] == '\0') {
-		errno = EISDIR;		/* "dir/": names no file */
-		goto err;
-	}
-	if ((errno = csv_resolve(w, path, &target)))
-		goto err;
-	if (w->dest != CSV_DEST_FILE)
-		return w;
-
-	slash = strrchr(target, '/');
-	const char *base = slash ? slash + 1 : target;
-	w->dirlen = (size_t)(base - target);
-	w->path = target;
-	target = NULL;
-	/* "<dir/>" "." "<base>" ".tmp.XXXXXX" NUL */
-	w->tmp = malloc(w->dirlen + 1 + strlen(base) + sizeof(CSV_TMP_SUFFIX));
-	if (!w->tmp)
-		goto err;
-	memcpy(w->tmp, w->path, w->dirlen);
-	sprintf(w->tmp + w->dirlen, ".%s%s", base, CSV_TMP_SUFFIX);
-	/* Close-on-exec: workers spawned while we write must not hold it.
-	 * ENAMETOOLONG here: the name leaves no room for the temporary one. */
-	w->fd = mkostemp(w->tmp, O_CLOEXEC);
-	if (w->fd < 0)
-		goto err;
 	return w;
-err:
-	e = errno;
-	free(target);
-	if (w->dest == CSV_DEST_STREAM && w->fd >= 0)
-		close(w->fd);
-	csv_writer_free(w);
-	errno = e;
-	return NULL;
 }
 
-const char *csv_temp_path(const struct csv_writer *w)
+void csv_writer_free(struct csv_writer *w)
 {
-	return w && w->dest == CSV_DEST_FILE ? w->tmp : NULL;
+	if (!w)
+		return;
+	freelocale(w->c_numeric);
+	free(w);
 }
 
 static void csv_field_begin(struct csv_writer *w)
@@ -306,121 +136,7 @@ void csv_row_end(struct csv_writer *w)
 	csv_writer_put(w, "\n", 1);
 	w->nfields = 0;
 	w->row_bytes = 0;
-	/* On a terminal, pipe or device, each row shows up as soon as it is
-	 * done. */
-	if (w->dest != CSV_DEST_FILE)
-		csv_writer_flush(w);
-}
-
-int csv_write_raw(struct csv_writer *w, const char *data, size_t n)
-{
-	csv_writer_put(w, data, n);
-	return -w->err;
-}
-
-/* 0666 & ~umask, read without umask()'s race (it sets the mask). */
-static mode_t csv_new_file_mode(void)
-{
-	char b[4096];
-	ssize_t n;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return CSV_FALLBACK_MODE;
-	n = read(fd, b, sizeof(b) - 1);
-	close(fd);
-	if (n <= 0)
-		return CSV_FALLBACK_MODE;
-	b[n] = '\0';
-	const char *u = strstr(b, "\nUmask:");
-	if (!u)
-		return CSV_FALLBACK_MODE;
-	return 0666 & ~(mode_t)strtoul(u + 7, NULL, 8);
-}
-
-/* Make the rename itself durable.  Best effort: the data is already
- * safe in the file, and some file systems refuse fsync on a directory. */
-static void csv_dir_sync(const struct csv_writer *w)
-{
-	char *dir = w->dirlen ? strndup(w->path, w->dirlen) : strdup(".");
-	int fd;
-
-	if (!dir)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return;
-	(void)fsync(fd);
-	close(fd);
-}
-
-int csv_finish(struct csv_writer *w)
-{
-	int err;
-
-	if (!w)
-		return -EINVAL;
-	if (w->finished)
-		return -w->err;
-	w->finished = 1;
-	err = csv_writer_flush(w);
-	if (w->dest == CSV_DEST_STDOUT)
-		return -err;
-	if (w->dest == CSV_DEST_FILE) {
-		if (!err && fchmod(w->fd, csv_new_file_mode()) < 0)
-			err = errno;
-		if (!err && fsync(w->fd) < 0)
-			err = errno;
-	}
-	/* Linux closes the fd even when close() fails; never retry it. */
-	if (close(w->fd) < 0 && !err)
-		err = errno;
-	w->fd = -1;
-	if (err && w->dest == CSV_DEST_FILE) {
-		unlink(w->tmp);
-		free(w->tmp);
-		w->tmp = NULL;
-	}
-	w->err = err;
-	return -err;
-}
-
-int csv_publish(struct csv_writer *w)
-{
-	int err;
-
-	if (!w)
-		return -EINVAL;
-	err = -csv_finish(w);
-	if (!err && w->dest == CSV_DEST_FILE) {
-		if (rename(w->tmp, w->path) < 0) {
-			err = errno;
-			unlink(w->tmp);
-		} else {
-			csv_dir_sync(w);
-		}
-	}
-	csv_writer_free(w);
-	return -err;
-}
-
-int csv_commit(struct csv_writer *w)
-{
-	return csv_publish(w);
-}
-
-void csv_abort(struct csv_writer *w)
-{
-	if (!w)
-		return;
-	/* On stdout the unfinished row (all that can still be buffered,
-	 * since rows are flushed as they end) is dropped. */
-	if (w->dest != CSV_DEST_STDOUT && w->fd >= 0)
-		close(w->fd);
-	if (w->dest == CSV_DEST_FILE && w->tmp)
-		unlink(w->tmp);
-	csv_writer_free(w);
+	outfile_record_end(w->out);
 }
 
 /* ---- reading ---- */
@@ -734,3 +450,4 @@ void csv_table_free(struct csv_table *t)
 	free(t->text);
 	*t = (struct csv_table){ 0 };
 }
+

@@ -1,14 +1,11 @@
 /*
  * harness/csv.h - the one CSV writer and reader of contend (RFC 4180).
  *
- * The writer never leaves a half-written file: rows go to a hidden
- * temporary file beside the destination and csv_commit() renames it into
- * place (a device, FIFO or stdout is written through instead: nothing
- * that is not a regular file is ever renamed over).  It buffers in its own memory, not in stdio, so a process forked
- * while a writer is open cannot flush the same rows twice when it exits.
- * Numbers are written with a "C" decimal point whatever the program's
- * locale.  A writer is used by one thread at a time; different writers
- * share nothing.
+ * The writer formats fields and rows into an outfile (outfile.h), which
+ * the caller opened and publishes: a CSV file appears whole or not at
+ * all.  Numbers are written with a "C" decimal point whatever the
+ * program's locale.  A writer is used by one thread at a time;
+ * different writers share nothing.
  *
  * The reader loads a whole file for `contend plot`, `contend compare` and
  * `sweep --resume`: a regular file of at most CSV_READ_MAX bytes.
@@ -19,38 +16,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/outfile.h"
+
 struct csv_writer;
 
-/*
- * Open for writing.  Where the bytes go depends on what path names:
- *
- *   "-", or the file fd 1 writes to (/dev/stdout, /proc/self/fd/1)
- *        fd 1 directly, no temporary file; whatever the program printed
- *        with stdio before is flushed first so the order holds.  Fails
- *        with EBADF when fd 1 is closed or read-only.
- *   a character device or a FIFO (/dev/null, a named pipe)
- *        opened and written through: such a file is never replaced.  A
- *        FIFO's open waits for a reader, as any writer's does.
- *   a regular file, or a name that does not exist yet
- *        rows go to "<dir>/.<base>.tmp.XXXXXX" in the destination's
- *        directory (mkostemp, close-on-exec); csv_commit() fsyncs it,
- *        gives it the mode a new file would get (0666 & ~umask) and
- *        rename()s it onto path.  A symbolic link to a regular file keeps
- *        being a link: the file it names is the one replaced.
- *
- * The checks happen here, before any row is made, so that a caller can
- * refuse a bad destination before doing any work.  NULL with errno set:
- * EINVAL (NULL or empty path), EISDIR (a directory, or a name ending in
- * '/'), ENOENT (no such directory, or a dangling link), ENAMETOOLONG (no
- * room for the temporary name), EACCES, EROFS, EBADF (stdout closed),
- * ENOTSUP (a socket or block device), ENOMEM, ...
- */
-struct csv_writer *csv_open(const char *path);
+/* A CSV writer into out, which stays the caller's to publish or abort
+ * (the writer never closes it); NULL with errno ENOMEM. */
+struct csv_writer *csv_writer_new(struct outfile *out);
+/* Free w (NULL is harmless); before or after out is published. */
+void csv_writer_free(struct csv_writer *w);
 
 /*
  * One field each, appended to the current row.  Write errors (disk
- * full, ...) are remembered and reported by csv_commit(); after one, the
- * field and row calls do nothing.
+ * full, ...) are remembered by the outfile and reported when it is
+ * committed; after one, the field and row calls write nothing.
  */
 /* RFC 4180 quoting: quoted when the field has , " CR or LF, or a leading
  * or trailing space or tab; inner quotes doubled.  NULL is an empty field. */
@@ -64,40 +43,6 @@ void csv_field_empty(struct csv_writer *w);
  * not a blank line (which readers, this one included, skip).  On stdout
  * each finished row is written out at once. */
 void csv_row_end(struct csv_writer *w);
-
-/*
- * Append n bytes exactly as given: no quoting, no separator, not a field.
- * For a whole pre-formatted document (a JSON report) that wants the same
- * temp-file-and-rename; the caller owns its format.  Returns 0, or the
- * first write error so far as -errno (csv_commit() has the final word).
- */
-int csv_write_raw(struct csv_writer *w, const char *data, size_t n);
-
-/*
- * Commit in two steps, so that a caller writing several files can make
- * them all appear or none: csv_finish() flushes, fsyncs and closes the
- * temporary file (for stdout or a device: flushes and closes), leaving
- * the destination untouched; csv_publish() renames it into place (then
- * fsyncs the directory, best effort) and frees w.  csv_commit() is both.
- * Each returns 0 or -errno (the first write error, or the failing
- * step's); after an error the temporary file is gone and the destination
- * untouched, and w still needs csv_publish() or csv_abort() to be freed
- * (csv_commit() frees it in every case).
- */
-int csv_finish(struct csv_writer *w);
-int csv_publish(struct csv_writer *w);
-int csv_commit(struct csv_writer *w);
-
-/* Remove the temporary file (the destination is untouched) and free w;
- * also after csv_finish(). */
-void csv_abort(struct csv_writer *w);
-
-/*
- * The temporary file's path, or NULL when writing through (stdout, a
- * device): for a signal handler that wants to unlink() it (async-signal-safe) before the
- * process dies.  Valid until csv_commit()/csv_abort().
- */
-const char *csv_temp_path(const struct csv_writer *w);
 
 /*
  * A whole file in memory.  header[c] and rows[r][c] (r < nrows,

@@ -1,201 +1,35 @@
 /*
- * harness/main.c - `contend`: one table of commands, and the commands
- * that run benchmarks (run, sweep) with their outputs.
- *
- * Exit status: 0 success; 1 some configuration failed (the rest are
- * written), or an output could not be written in the end; 2 bad input
- * (one line on stderr, nothing written, nothing run); 128 + the signal
- * when SIGINT, SIGTERM or SIGHUP stopped a run (what completed is
- * written).
+ * harness/main.c - `contend`: one table of commands, and the small
+ * commands (list, env, run, plot, compare); sweep has sweep.c.  cmd.h
+ * says the exit statuses.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "harness/cli.h"
 #include "harness/clock.h"
+#include "harness/cmd.h"
 #include "harness/compare.h"
 #include "harness/engine.h"
 #include "harness/envinfo.h"
-#include "harness/parse.h"
+#include "harness/outset.h"
 #include "harness/plot.h"
 #include "harness/report.h"
-#include "harness/resume.h"
+#include "harness/report_json.h"
+#include "harness/report_warn.h"
 #include "harness/runner.h"
 #include "harness/topo.h"
-
-#define EXIT_BAD_INPUT 2
-
-static int bad_input(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_input(const char *fmt, ...)
-{
-	/* The message echoes what was given (a name, a plan line, a file's
-	 * header): bytes a terminal would hide or act on, a byte-order mark
-	 * among them, are shown escaped. */
-	char msg[2048], shown[4 * sizeof(msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "contend: %s\n", parse_escape(msg, shown, sizeof(shown)));
-	return EXIT_BAD_INPUT;
-}
-
-static void make_run_id(char *buf, size_t len)
-{
-	char host[64];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gethostname(host, sizeof(host));
-	host[sizeof(host) - 1] = '\0';
-	host[strcspn(host, ".")] = '\0';
-	localtime_r(&now, &tm);
-	snprintf(buf, len, "%04d%02d%02d-%02d%02d%02d-%.24s", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, host);
-}
-
-static unsigned long long pick_seed(const struct cli_args *a)
-{
-	return a->seed_given ? a->seed
-			     : ((unsigned long long)time(NULL) << 20) ^ (unsigned long long)getpid();
-}
-
-/* ---- outputs: checked before any work, committed together ------------- */
-
-#define OUT_MAX 8
-
-struct outset {
-	struct csv_writer *w[OUT_MAX];
-	char what[OUT_MAX][PATH_MAX + 32];	/* "--out FILE" or a path, for messages */
-	char stale[OUT_MAX][PATH_MAX + 32];	/* an old file to remove if w is dropped */
-	int n;
-};
-
-/* Why a destination cannot be written, as a person would put it. */
-static const char *out_why(int err)
-{
-	switch (err) {
-	case ENOENT:
-		return "no such folder (or a link to nothing)";
-	case EISDIR:
-		return "it is a folder; name a file";
-	case ENAMETOOLONG:
-		return "the name is too long (contend first writes .NAME.tmp.XXXXXX beside it)";
-	case EBADF:
-		return "standard output is closed";
-	case ENOTSUP:
-		return "it is a socket or block device, not a file";
-	case EINVAL:
-		return "an empty name";
-	default:
-		return strerror(err);
-	}
-}
-
-/* Open a destination; its index, or -1 with the one-line reason in err. */
-static int out_open(struct outset *o, const char *path, const char *what, char *err,
-		    size_t errlen)
-{
-	struct csv_writer *w = csv_open(path);
-
-	if (!w) {
-		snprintf(err, errlen, "%s: cannot write there: %s", what, out_why(errno));
-		return -1;
-	}
-	o->w[o->n] = w;
-	snprintf(o->what[o->n], sizeof(o->what[0]), "%s", what);
-	o->stale[o->n][0] = '\0';
-	return o->n++;
-}
-
-static void out_abort_all(struct outset *o)
-{
-	for (int i = 0; i < o->n; i++)
-		if (o->w[i])
-			csv_abort(o->w[i]);
-	o->n = 0;
-}
-
-/* An output with nothing to say (no failures): not written, and an old
- * one of a resumed run removed when the others are published. */
-static void out_drop(struct outset *o, int i)
-{
-	csv_abort(o->w[i]);
-	o->w[i] = NULL;
-}
-
-/* Every file or none: finish all, and publish only if all finished.
- * 0, or 1 after saying what could not be written. */
-static int out_commit_all(struct outset *o)
-{
-	int bad = -1, ret = 0;
-
-	for (int i = 0; i < o->n && bad < 0; i++)
-		if (o->w[i] && (ret = csv_finish(o->w[i])) < 0)
-			bad = i;
-	if (bad >= 0) {
-		fprintf(stderr, "contend: cannot write %s: %s; no result file was written\n",
-			o->what[bad], strerror(-ret));
-		out_abort_all(o);
-		return 1;
-	}
-	for (int i = 0; i < o->n; i++) {
-		if (!o->w[i]) {
-			if (o->stale[i][0])
-				unlink(o->stale[i]);
-			continue;
-		}
-		if ((ret = csv_publish(o->w[i])) < 0) {
-			fprintf(stderr, "contend: cannot write %s: %s\n", o->what[i], strerror(-ret));
-			bad = i;
-		}
-	}
-	o->n = 0;
-	return bad >= 0;
-}
-
-/* Do two destinations name one file?  Before either exists, by folder
- * and name; after, by inode. */
-static int same_destination(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	char da[PATH_MAX], db[PATH_MAX], ca[PATH_MAX], cb[PATH_MAX];
-	char *ra, *rb;
-	int same;
-
-	if (strcmp(a, b) == 0)
-		return 1;
-	if (strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
-		return 0;
-	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	snprintf(ca, sizeof(ca), "%s", a);
-	snprintf(cb, sizeof(cb), "%s", b);
-	ra = realpath(dirname(ca), da);
-	rb = realpath(dirname(cb), db);
-	snprintf(ca, sizeof(ca), "%s", a);
-	snprintf(cb, sizeof(cb), "%s", b);
-	same = ra && rb && strcmp(da, db) == 0 && strcmp(basename(ca), basename(cb)) == 0;
-	return same;
-}
 
 /* ---- list, env ------------------------------------------------------------ */
 
 static int cmd_list(const struct cli_args *a)
 {
 	if (a->npos)
-		return bad_input("list takes no arguments");
+		return cmd_bad_input("list takes no arguments");
 	for (int i = 0; bench_registry[i]; i++) {
 		const struct bench_desc *d = bench_registry[i];
 
@@ -235,7 +69,7 @@ static int cmd_env(const struct cli_args *a)
 	char why[CTR_MAX][CTR_NAME_MAX * 2], err[300], tree[8192];
 
 	if (a->npos)
-		return bad_input("env takes no arguments");
+		return cmd_bad_input("env takes no arguments");
 	envinfo_collect(&e, "-", 0);
 	printf("machine\n");
 	for (int i = 0; i < e.n; i++)
@@ -268,7 +102,7 @@ static int cmd_env(const struct cli_args *a)
 	       (unsigned long long)ci->pair_ns);
 
 	if (ctr_parse(CTR_DEFAULT, &set, err, sizeof(err)) < 0)
-		return bad_input("%s", err);
+		return cmd_bad_input("%s", err);
 	int ok = ctr_probe(&set, why);
 	printf("\ncounters (libpfm4 + perf_event_open, kernel time included): %d of %d work here\n",
 	       ok, set.n);
@@ -279,88 +113,63 @@ static int cmd_env(const struct cli_args *a)
 
 /* ---- run ------------------------------------------------------------------ */
 
-/* engine_exec's outcome as an exit status: what completed is written in
- * every case. */
-static int finish_status(int engine_ret, const struct report *r)
-{
-	size_t failed = report_count(r, RUNNER_FAILED), skipped = report_count(r, RUNNER_SKIPPED);
-
-	if (skipped)
-		fprintf(stderr, "contend: %zu configurations skipped (not possible here; reasons "
-			"above)\n", skipped);
-	if (engine_ret < 0)
-		return 1;
-	if (engine_ret == 1) {
-		fprintf(stderr, "contend: stopped by %s; %zu completed configurations written\n",
-			strsignal(runner_interrupted), report_count(r, RUNNER_OK));
-		return 128 + runner_interrupted;
-	}
-	if (failed) {
-		fprintf(stderr, "contend: %zu configurations failed (reasons above)\n", failed);
-		return 1;
-	}
-	return 0;
-}
-
 static int cmd_run(const struct cli_args *a)
 {
 	static struct report r;
 	static struct envinfo e;
 	struct engine_defaults d = { 0 };
-	struct engine_plan *plan;
+	struct engine_plan *plan = NULL;
 	struct outset o = { .n = 0 };
 	char err[600], what[PATH_MAX + 16];
 	const char *out = a->out ? a->out : "-";
-	unsigned long long seed = pick_seed(a);
+	unsigned long long seed = cmd_seed(a);
 	int ret, status, iout, isamples = -1, ihist = -1;
 	int json = a->format && !strcmp(a->format, "json");
 
 	if (ctr_parse(a->counters ? a->counters : CTR_DEFAULT, &r.ctrs, err, sizeof(err)) < 0)
-		return bad_input("%s", err);
-	if ((ret = engine_plan(a, &d, &plan, err, sizeof(err))) < 0)
-		return ret == -EINVAL ? bad_input("%s", err) : 1;
-	if (a->samples && same_destination(out, a->samples)) {
-		engine_plan_free(plan);
-		return bad_input("--out and --samples name the same file (%s); give two names",
-				 a->samples);
+		return cmd_bad_input("%s", err);
+	if ((ret = engine_plan(a, &d, &plan, err, sizeof(err))) < 0) {
+		status = ret == -EINVAL ? cmd_bad_input("%s", err) : 1;
+		goto out;
+	}
+	if (a->samples && outset_same_destination(out, a->samples)) {
+		status = cmd_bad_input("--out and --samples name the same file (%s); give two "
+				       "names", a->samples);
+		goto out;
 	}
 	/* Every destination is checked, and its temporary file made, before
 	 * the first configuration runs. */
 	snprintf(what, sizeof(what), "--out %s", out);
-	iout = out_open(&o, out, what, err, sizeof(err));
+	iout = outset_open(&o, out, what, err, sizeof(err));
 	if (iout >= 0 && a->samples) {
 		snprintf(what, sizeof(what), "--samples %s", a->samples);
-		isamples = out_open(&o, a->samples, what, err, sizeof(err));
+		isamples = outset_open(&o, a->samples, what, err, sizeof(err));
 	}
-	if (a->histograms && (same_destination(out, a->histograms) ||
-			      (a->samples && same_destination(a->samples, a->histograms)))) {
-		out_abort_all(&o);
-		engine_plan_free(plan);
-		return bad_input("--histograms %s names the same file as --out or --samples; give "
-				 "each its own name", a->histograms);
+	if (a->histograms && (outset_same_destination(out, a->histograms) ||
+			      (a->samples && outset_same_destination(a->samples, a->histograms)))) {
+		status = cmd_bad_input("--histograms %s names the same file as --out or --samples; "
+				       "give each its own name", a->histograms);
+		goto out;
 	}
 	if (iout >= 0 && (!a->samples || isamples >= 0) && a->histograms) {
 		snprintf(what, sizeof(what), "--histograms %s", a->histograms);
-		ihist = out_open(&o, a->histograms, what, err, sizeof(err));
+		ihist = outset_open(&o, a->histograms, what, err, sizeof(err));
 	}
 	if (iout < 0 || (a->samples && isamples < 0) || (a->histograms && ihist < 0)) {
-		out_abort_all(&o);
-		engine_plan_free(plan);
-		return bad_input("%s", err);
+		status = cmd_bad_input("%s", err);
+		goto out;
 	}
-	make_run_id(r.run_id, sizeof(r.run_id));
+	cmd_run_id(r.run_id, sizeof(r.run_id));
 	envinfo_collect(&e, r.run_id, seed);	/* the machine before we load it */
 	ret = engine_exec(plan, &r, seed);
-	engine_plan_free(plan);
 	report_warn(&r, a->verbose, NULL);
-	status = finish_status(ret, &r);
-	if (json && report_json(&r, &e, o.w[iout]) < 0) {
+	status = cmd_finish_status(ret, &r);
+	if (json && report_json(&r, &e, o.f[iout]) < 0) {
 		/* Out of memory building the document: write nothing rather
 		 * than an empty file. */
 		fprintf(stderr, "contend: out of memory writing the JSON; no result file written\n");
-		out_abort_all(&o);
-		report_free(&r);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	if (!json)
 		report_csv(&r, NULL, o.w[iout]);
@@ -368,487 +177,12 @@ static int cmd_run(const struct cli_args *a)
 		report_samples(&r, NULL, o.w[isamples]);
 	if (ihist >= 0)
 		report_histograms(&r, NULL, o.w[ihist]);
-	if (out_commit_all(&o))
+	if (outset_commit_all(&o))
 		status = 1;
-	report_free(&r);
-	return status;
-}
-
-/* ---- sweep ---------------------------------------------------------------- */
-
-#define SWEEP_MAX_LINES 256
-#define SWEEP_MAX_ARGS 64
-/* A longer plan line is almost surely a file that is not a plan. */
-#define SWEEP_LINE_MAX 4096
-/* 4 MiB: every plan line at its longest, with room for comments. */
-#define SWEEP_PLAN_MAX (4 << 20)
-
-struct sweep_line {
-	char *text;		/* the line as written */
-	char *words;		/* its split copy, which argv points into */
-	char *argv[SWEEP_MAX_ARGS];
-	int argc;
-	int lineno;
-};
-
-/* Split on blanks; single quotes group (as a shell would for 'ctx.*'). */
-static int sweep_split(struct sweep_line *l)
-{
-	char *p = l->words;
-
-	l->argc = 0;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#')
-			return 0;
-		if (l->argc == SWEEP_MAX_ARGS)
-			return -E2BIG;
-		if (*p == '\'') {
-			char *end = strchr(p + 1, '\'');
-			if (!end)
-				return -EINVAL;
-			*end = '\0';
-			l->argv[l->argc++] = p + 1;
-			p = end + 1;
-		} else {
-			l->argv[l->argc++] = p;
-			p += strcspn(p, " \t");
-			if (*p)
-				*p++ = '\0';
-		}
-	}
-}
-
-static void sweep_lines_free(struct sweep_line *lines, int n)
-{
-	for (int i = 0; i < n; i++) {
-		free(lines[i].text);
-		free(lines[i].words);
-	}
-}
-
-/* Add one plan line; 1 if it holds arguments, 0 for a blank or comment,
- * -1 with err set. */
-static int sweep_add(struct sweep_line *l, const char *text, int lineno, const char *src,
-		     char *err, size_t errlen)
-{
-	int r;
-
-	l->text = strdup(text);
-	l->words = strdup(text);
-	l->lineno = lineno;
-	if (!l->text || !l->words) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if ((r = sweep_split(l)) < 0) {
-		snprintf(err, errlen, "%s:%d: %s", src, lineno, r == -E2BIG ?
-			 "more than 64 words on one line" : "unbalanced quote");
-		return -1;
-	}
-	return l->argc > 0;
-}
-
-/*
- * A plan file for reading, or NULL with errno: a regular file only,
- * opened without waiting (a FIFO would block in open() for ever), else
- * ENOTSUP; larger than SWEEP_PLAN_MAX, EFBIG (the line limits below
- * then bound what one getline() can take).
- */
-static FILE *sweep_plan_open(const char *path, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), e;
-	FILE *f;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, st) < 0)
-		e = errno;
-	else if (!S_ISREG(st->st_mode))
-		e = ENOTSUP;
-	else if (st->st_size > SWEEP_PLAN_MAX)
-		e = EFBIG;
-	else if ((f = fdopen(fd, "r")))
-		return f;
-	else
-		e = errno;
-	close(fd);
-	errno = e;
-	return NULL;
-}
-
-/*
- * The plan: a preset (quick, full) or a plan file, one line of `run`
- * arguments per configuration group.  Every line is read whole: one
- * too long for the buffer, a NUL byte or too many lines is an error.
- * *counters gets a "# counters: LIST" comment's list (plan.txt records
- * the sweep's), or NULL.
- */
-static int sweep_plan(const char *preset, struct sweep_line *lines, int *n, char **counters,
-		      char *err, size_t errlen)
-{
-	struct stat st;
-	FILE *f;
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int lineno = 0, r;
-
-	*n = 0;
-	*counters = NULL;
-	if (strcmp(preset, "quick") == 0 || strcmp(preset, "full") == 0) {
-		r = sweep_add(&lines[0], strcmp(preset, "quick") == 0 ? "'*' --quick" : "'*'", 0,
-			      preset, err, errlen);
-		*n = r > 0;
-		return r < 0 ? -EINVAL : 0;
-	}
-	if (stat(preset, &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "--preset %.300s: is a folder, not a plan file (quick, full, or a "
-			 "file of 'run' argument lines)", preset);
-		return -EINVAL;
-	}
-	f = sweep_plan_open(preset, &st);
-	if (!f) {
-		snprintf(err, errlen, "--preset %.300s: not quick or full, and not a readable plan "
-			 "file (%s)", preset, errno == ENOTSUP ? "not a regular file: a FIFO, device "
-			 "or socket is never read" : errno == EFBIG ? "larger than the 4 MiB a plan may be" :
-			 strerror(errno));
-		return -EINVAL;
-	}
-	r = 0;
-	while (r == 0 && (len = getline(&buf, &cap, f)) >= 0) {
-		lineno++;
-		if (memchr(buf, '\0', (size_t)len)) {
-			snprintf(err, errlen, "%.300s:%d: a NUL byte: not a plan file", preset, lineno);
-			r = -EINVAL;
-		} else if (len > SWEEP_LINE_MAX) {
-			snprintf(err, errlen, "%.300s:%d: line longer than %d characters", preset, lineno,
-				 SWEEP_LINE_MAX);
-			r = -EINVAL;
-		} else if (*n == SWEEP_MAX_LINES) {
-			snprintf(err, errlen, "%.300s: more than %d plan lines", preset, SWEEP_MAX_LINES);
-			r = -EINVAL;
-		} else {
-			buf[strcspn(buf, "\r\n")] = '\0';
-			if (strncmp(buf, "# counters: ", 12) == 0 && !*counters)
-				*counters = strdup(buf + 12);
-			int got = sweep_add(&lines[*n], buf, lineno, preset, err, errlen);
-			if (got < 0)
-				r = -EINVAL;
-			else if (got)
-				(*n)++;
-			else
-				sweep_lines_free(&lines[*n], 1);
-		}
-	}
-	if (r == 0 && ferror(f)) {
-		snprintf(err, errlen, "%.300s: %s", preset, strerror(errno));
-		r = -EINVAL;
-	}
-	free(buf);
-	fclose(f);
-	if (r == 0 && *n == 0) {
-		snprintf(err, errlen, "%.300s: the plan has no lines (each line holds 'run' arguments, "
-			 "e.g. 'ctx.*' --quick)", preset);
-		r = -EINVAL;
-	}
-	return r;
-}
-
-/* results/latest -> this run, replaced atomically. */
-static void sweep_link_latest(const char *dir)
-{
-	char parent[PATH_MAX], tmp[PATH_MAX + 16], link[PATH_MAX + 8];
-	const char *base = strrchr(dir, '/');
-
-	snprintf(parent, sizeof(parent), "%.*s", base ? (int)(base - dir) : 1, base ? dir : ".");
-	snprintf(tmp, sizeof(tmp), "%s/.latest.tmp", parent);
-	snprintf(link, sizeof(link), "%s/latest", parent);
-	unlink(tmp);
-	if (symlink(base ? base + 1 : dir, tmp) == 0 && rename(tmp, link) < 0)
-		unlink(tmp);
-}
-
-/*
- * Take a run folder for this sweep alone.  Without --out: results/<id>,
- * and results/<id>-2, -3, ... when a sweep started in the same second
- * took it (ids stay unique and sortable by time); the id is the folder's
- * name.  With --out DIR: DIR, which must not exist yet.  0, or -1 with err.
- */
-static int sweep_take_folder(const struct cli_args *a, char *run_id, size_t idlen, char *dir,
-			     size_t dirlen, char *err, size_t errlen)
-{
-	char base[64];
-
-	if (a->out) {
-		snprintf(dir, dirlen, "%s", a->out);
-		if (mkdir(dir, 0777) == 0)
-			return 0;
-		if (errno == EEXIST)
-			snprintf(err, errlen, "--out %.300s: exists already; give a new folder, or "
-				 "--resume %.300s to finish the sweep it holds", dir, dir);
-		else
-			snprintf(err, errlen, "--out %.300s: cannot create the run folder: %s", dir,
-				 strerror(errno));
-		return -1;
-	}
-	snprintf(base, sizeof(base), "%s", run_id);
-	if (mkdir("results", 0777) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create results/: %s", strerror(errno));
-		return -1;
-	}
-	for (int k = 1; k < 1000; k++) {
-		if (k > 1)
-			snprintf(run_id, idlen, "%.48s-%d", base, k);
-		snprintf(dir, dirlen, "results/%s", run_id);
-		if (mkdir(dir, 0777) == 0)
-			return 0;
-		if (errno != EEXIST)
-			break;
-	}
-	snprintf(err, errlen, "cannot create a run folder under results/: %s", strerror(errno));
-	return -1;
-}
-
-/* Drop from the plans what the earlier part of the run completed. */
-static void sweep_drop_done(struct engine_plan **plans, int n, const struct csv_table *res)
-{
-	int c[5];
-	static const char *const key[] = { "bench", "mode", "placement", "threads", "params" };
-
-	for (int k = 0; k < 5; k++)
-		if ((c[k] = csv_table_col(res, key[k])) < 0)
-			return;
-	for (int p = 0; p < n; p++)
-		for (int j = 0; j < engine_plan_size(plans[p]); j++) {
-			char want[600], have[600];
-
-			engine_job_key(plans[p], j, want, sizeof(want));
-			for (size_t i = 0; i < res->nrows; i++) {
-				char **row = res->rows[i];
-
-				snprintf(have, sizeof(have), "%s %s %s %s %s", row[c[0]], row[c[1]],
-					 row[c[2]], row[c[3]], row[c[4]]);
-				if (strcmp(want, have) == 0) {
-					engine_plan_drop(plans[p], j);
-					break;
-				}
-			}
-		}
-}
-
-/* plan.txt: the plan lines with the sweep's own options folded in, so
- * that --resume reruns exactly what was asked.  A line's own --reps (or
- * --min-time, --timeout, --quick) is what it ran with, and is not given
- * twice. */
-static void sweep_plan_text(struct csv_writer *w, const struct sweep_line *lines,
-			    const struct cli_args *la, int n, const struct cli_args *a,
-			    const char *counters)
-{
-	static const char head[] = "# contend sweep plan: one line of 'run' arguments per "
-				   "configuration group\n# counters: ";
-
-	csv_write_raw(w, head, sizeof(head) - 1);
-	csv_write_raw(w, counters, strlen(counters));
-	csv_write_raw(w, "\n", 1);
-	for (int i = 0; i < n; i++) {
-		char extra[200] = "";
-		int off = 0;
-
-		if (a->reps && !la[i].reps)
-			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --reps %d",
-					a->reps);
-		if (a->min_time > 0 && !(la[i].min_time > 0))
-			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --min-time %.17g",
-					a->min_time);
-		if (a->timeout > 0 && !(la[i].timeout > 0))
-			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --timeout %.17g",
-					a->timeout);
-		if (a->quick && !la[i].quick)
-			snprintf(extra + off, sizeof(extra) - (size_t)off, " --quick");
-		csv_write_raw(w, lines[i].text, strlen(lines[i].text));
-		csv_write_raw(w, extra, strlen(extra));
-		csv_write_raw(w, "\n", 1);
-	}
-}
-
-static int cmd_sweep(const struct cli_args *a)
-{
-	static struct sweep_line lines[SWEEP_MAX_LINES];
-	static struct report r;
-	static struct cli_args la[SWEEP_MAX_LINES];
-	static struct engine_plan *plans[SWEEP_MAX_LINES];
-	static struct envinfo e;
-	struct engine_defaults d = {
-		.reps = a->reps, .min_time = a->min_time, .timeout = a->timeout, .quick = a->quick,
-	};
-	struct resume_before before = { 0 };
-	struct outset o = { .n = 0 };
-	char err[700], dir[PATH_MAX], path[PATH_MAX + 32], planfile[PATH_MAX + 32];
-	char *plan_counters = NULL;
-	const char *preset = a->preset ? a->preset : "quick", *counters;
-	unsigned long long seed = pick_seed(a);
-	int nlines = 0, ret = 0, status = EXIT_BAD_INPUT, ia, ib, made_dir = 0;
-	enum { F_RESULTS, F_SAMPLES, F_HIST, F_ENV, F_PLAN, F_FAILED, F_SKIPPED, F_WARN, F_N };
-	static const char *const fname[F_N] = {
-		"results.csv", "samples.csv", "histograms.csv", "env.csv", "plan.txt",
-		"failures.csv", "skipped.csv", "warnings.csv",
-	};
-	int idx[F_N];
-
-	if (a->npos)
-		return bad_input("sweep takes no benchmark names: put them in a plan file "
-				 "(--preset PLANFILE)");
-	if (a->resume && a->out)
-		return bad_input("--resume DIR names the run folder; --out is not needed with it");
-	if (a->resume) {
-		snprintf(planfile, sizeof(planfile), "%s/plan.txt", a->resume);
-		if (access(planfile, R_OK) < 0)
-			return bad_input("--resume %s: not a run folder of contend sweep (no readable "
-					 "plan.txt: %s)", a->resume, strerror(errno));
-		struct stat st;
-
-		if (stat(planfile, &st) == 0 && S_ISDIR(st.st_mode))
-			return bad_input("--resume %s: its plan.txt is a folder, not the plan file "
-					 "the sweep wrote there", a->resume);
-		if (!a->preset)
-			preset = planfile;
-	}
-	if (sweep_plan(preset, lines, &nlines, &plan_counters, err, sizeof(err)) < 0) {
-		status = bad_input("%s", err);
-		goto out;
-	}
-	counters = a->counters ? a->counters : plan_counters ? plan_counters : CTR_DEFAULT;
-	if (ctr_parse(counters, &r.ctrs, err, sizeof(err)) < 0) {
-		status = bad_input("%s", err);
-		goto out;
-	}
-	/* Check every line before running any, so a typo on line 9 does not
-	 * waste the eight before it. */
-	for (int i = 0; i < nlines; i++) {
-		char why[500];
-
-		if (cli_parse(CLI_RUN, lines[i].argc, lines[i].argv, &la[i], why, sizeof(why)) < 0) {
-			status = bad_input("plan line %d: %s", lines[i].lineno, why);
-			goto out;
-		}
-		if (la[i].out || la[i].format || la[i].samples || la[i].counters ||
-		    la[i].seed_given || la[i].help || la[i].verbose) {
-			status = bad_input("plan line %d: --out, --format, --samples, --counters, "
-					   "--seed, --verbose and --help belong to the sweep, not "
-					   "to a line", lines[i].lineno);
-			goto out;
-		}
-		if ((ret = engine_plan(&la[i], &d, &plans[i], why, sizeof(why))) < 0) {
-			status = ret == -EINVAL ? bad_input("plan line %d: %s", lines[i].lineno, why) : 1;
-			goto out;
-		}
-	}
-	if (engine_find_duplicate(plans, nlines, &ia, &ib, err, sizeof(err))) {
-		if (ia == ib)
-			status = bad_input("plan line %d runs %s twice", lines[ia].lineno, err);
-		else
-			status = bad_input("plan lines %d and %d both run %s; each configuration "
-					   "belongs to one line", lines[ia].lineno,
-					   lines[ib].lineno, err);
-		goto out;
-	}
-
-	make_run_id(r.run_id, sizeof(r.run_id));
-	if (a->resume) {
-		snprintf(dir, sizeof(dir), "%s", a->resume);
-		if ((ret = resume_load(dir, &r, &before, err, sizeof(err))) < 0) {
-			status = ret == -EINVAL ? bad_input("--resume %s: %s", dir, err) : 1;
-			goto out;
-		}
-		if (before.cut)
-			fprintf(stderr, "contend: notice: --resume %s: %zu configuration%s with "
-				"incomplete rows (a file cut short?) run%s again\n", dir, before.cut,
-				before.cut == 1 ? "" : "s", before.cut == 1 ? "s" : "");
-		sweep_drop_done(plans, nlines, &before.res);
-	} else if (sweep_take_folder(a, r.run_id, sizeof(r.run_id), dir, sizeof(dir), err,
-				     sizeof(err)) < 0) {
-		status = bad_input("%s", err);
-		goto out;
-	} else {
-		made_dir = 1;
-	}
-	/* Every file the run may write, opened now: a folder we cannot
-	 * write to is refused before any work. */
-	for (int f = 0; f < F_N; f++) {
-		char what[PATH_MAX + 40];
-
-		snprintf(path, sizeof(path), "%s/%s", dir, fname[f]);
-		snprintf(what, sizeof(what), "%s", path);
-		if ((idx[f] = out_open(&o, path, what, err, sizeof(err))) < 0) {
-			out_abort_all(&o);
-			if (made_dir)
-				rmdir(dir);
-			status = bad_input("%s", err);
-			goto out;
-		}
-		snprintf(o.stale[idx[f]], sizeof(o.stale[0]), "%s", path);
-	}
-	/* A resumed run keeps the plan and the machine it started with;
-	 * where env.csv was lost, the machine as the resume finds it. */
-	if (a->resume) {
-		out_drop(&o, idx[F_PLAN]);
-		o.stale[idx[F_PLAN]][0] = '\0';
-		if (before.have_env) {
-			out_drop(&o, idx[F_ENV]);
-			o.stale[idx[F_ENV]][0] = '\0';
-		}
-	}
-	fprintf(stderr, "contend: sweep %s %s %s (%d plan line%s)\n", r.run_id,
-		a->resume ? "resumed in" : "into", dir, nlines, nlines == 1 ? "" : "s");
-	/* The machine as the sweep found it (load, frequency) before we
-	 * loaded it ourselves. */
-	envinfo_collect(&e, r.run_id, seed);
-	ret = 0;
-	for (int i = 0; i < nlines && ret == 0; i++)
-		ret = engine_exec(plans[i], &r, seed + (unsigned long long)i);
-
-	snprintf(path, sizeof(path), "%s/warnings.csv", dir);
-	size_t nwarn = report_warn(&r, a->verbose, path);
-	status = finish_status(ret, &r);
-	report_csv(&r, before.res.header ? &before.res : NULL, o.w[idx[F_RESULTS]]);
-	report_samples(&r, before.smp.header ? &before.smp : NULL, o.w[idx[F_SAMPLES]]);
-	report_histograms(&r, before.hist.header ? &before.hist : NULL, o.w[idx[F_HIST]]);
-	if (o.w[idx[F_ENV]])
-		envinfo_csv(&e, o.w[idx[F_ENV]]);
-	if (o.w[idx[F_PLAN]])
-		sweep_plan_text(o.w[idx[F_PLAN]], lines, la, nlines, a, counters);
-	struct { int f; enum runner_status s; } outcome[] = {
-		{ F_FAILED, RUNNER_FAILED }, { F_SKIPPED, RUNNER_SKIPPED },
-	};
-	for (size_t k = 0; k < 2; k++) {
-		if (report_count(&r, outcome[k].s))
-			report_outcomes(&r, outcome[k].s, o.w[idx[outcome[k].f]]);
-		else
-			out_drop(&o, idx[outcome[k].f]);
-	}
-	/* The earlier part's warnings stay: a resumed sweep's warnings.csv
-	 * is a whole sweep's. */
-	if (nwarn || before.warn.nrows)
-		report_warnings_csv(&r, before.warn.header ? &before.warn : NULL,
-				    o.w[idx[F_WARN]]);
-	else
-		out_drop(&o, idx[F_WARN]);
-	if (out_commit_all(&o))
-		status = 1;
-	else if (!a->out && !a->resume)
-		sweep_link_latest(dir);
-	printf("%s\n", dir);
 out:
-	for (int i = 0; i < nlines; i++) {
-		engine_plan_free(plans[i]);
-		plans[i] = NULL;
-		cli_args_free(&la[i]);
-	}
-	sweep_lines_free(lines, nlines);
-	free(plan_counters);
-	resume_free(&before);
+	/* After a commit the set is empty and this drops nothing. */
+	outset_abort_all(&o);
+	engine_plan_free(plan);
 	report_free(&r);
 	return status;
 }
@@ -858,14 +192,14 @@ out:
 static int cmd_plot(const struct cli_args *a)
 {
 	if (a->npos != 1)
-		return bad_input("plot takes one run folder, e.g. contend plot results/latest");
+		return cmd_bad_input("plot takes one run folder, e.g. contend plot results/latest");
 	return plot_render(a->pos[0]);
 }
 
 static int cmd_compare(const struct cli_args *a)
 {
 	if (a->npos != 2)
-		return bad_input("compare takes two runs: contend compare BASE NEW");
+		return cmd_bad_input("compare takes two runs: contend compare BASE NEW");
 	return compare_runs(a->pos[0], a->pos[1], a->threshold > 0 ? a->threshold : 5.0);
 }
 
@@ -930,7 +264,7 @@ int main(int argc, char **argv)
 
 	command_names(names, sizeof(names));
 	if (argc < 2)
-		return bad_input("no command given (expected %s; see contend --help)", names);
+		return cmd_bad_input("no command given (expected %s; see contend --help)", names);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
 		return stdout_status(0);
@@ -939,16 +273,16 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			c = &commands[i];
 	if (!c)
-		return bad_input("unknown command '%s' (expected %s)", argv[1], names);
+		return cmd_bad_input("unknown command '%s' (expected %s)", argv[1], names);
 	if (cli_parse(c->cmd, argc - 2, argv + 2, &a, err, sizeof(err)) < 0)
-		return bad_input("%s", err);
+		return cmd_bad_input("%s", err);
 	if (a.help) {
 		cli_help(c->cmd, c->usage, c->what, stdout);
 		return stdout_status(0);
 	}
 	if (c->needs_machine) {
 		if ((ret = topo_init()) < 0)
-			return bad_input("hwloc cannot read this machine's topology: %s",
+			return cmd_bad_input("hwloc cannot read this machine's topology: %s",
 					 strerror(-ret));
 		clk_init();
 	}

@@ -1,12 +1,13 @@
 /*
  * harness/report.h - from raw repetitions to what people read: the tidy
  * results CSV (one row per configuration and metric, in the columns
- * README.md describes), the raw samples, Google Benchmark's JSON, the
- * failed and skipped configurations, and the warnings.  The only place
- * that turns samples into statistics.
+ * README.md describes), the raw samples, the histograms, and the failed
+ * and skipped configurations; report_warn.h has the warnings and
+ * report_json.h Google Benchmark's JSON.  The only place that turns
+ * samples into statistics.
  *
  * Each writer puts one file's content into a writer the caller opened
- * (csv_open) before the run, so that a destination that cannot be
+ * (outset.h) before the run, so that a destination that cannot be
  * written is refused before any work, and commits it when every file is
  * ready, so that a run's files appear together or not at all.
  */
@@ -55,7 +56,7 @@ size_t report_count(const struct report *r, enum runner_status s);
  * returns how many.  The one definition of every metric kind. */
 size_t report_values(const struct report_entry *e, const struct bench_metric *m, double *out);
 
-/* File contents, into w (errors surface at csv_finish/csv_commit).
+/* File contents, into w (errors surface when its outfile is committed).
  * `before`: rows of an earlier part of the same run (a resumed sweep),
  * with this file's header, copied first as they are; NULL for none. */
 void report_csv(const struct report *r, const struct csv_table *before, struct csv_writer *w);
@@ -78,21 +79,20 @@ int report_same_header(const struct report *r, const struct csv_table *t, enum r
 /* The configurations that ended with status s (failed, interrupted or
  * skipped), with the reason. */
 void report_outcomes(const struct report *r, enum runner_status s, struct csv_writer *w);
-/* warnings.csv; `before` as for report_csv. */
-void report_warnings_csv(const struct report *r, const struct csv_table *before,
-			 struct csv_writer *w);
-/* Google Benchmark's schema: one iteration entry per repetition, then
- * the aggregates.  0 or -ENOMEM. */
-int report_json(const struct report *r, const struct envinfo *env, struct csv_writer *w);
 
 /*
- * On stderr: a notice for each counter that could not be counted, and
- * the warnings (noisy rows, net costs not distinguishable from zero, too
- * few repetitions, metrics without a finite value): one line each with
- * `verbose`, else a summary naming the worst few and `details` (where
- * the full list is, e.g. "run-folder/warnings.csv"; NULL: "--verbose").
- * Returns how many warnings there are.
+ * For the report's other writers (report_warn.c, report_json.c): the
+ * six key fields of e's rows; a file's header (then `before`'s rows);
+ * CPU nanoseconds per event of m in repetition i; the median of counter
+ * c per event of m (NaN: not counted).
  */
-size_t report_warn(const struct report *r, int verbose, const char *details);
+void report_key_fields(struct csv_writer *w, const struct report *r,
+		       const struct report_entry *e);
+void report_header(const struct report *r, enum report_file file,
+		   const struct csv_table *before, struct csv_writer *w);
+double report_cpu_per_event(const struct report_entry *e, const struct bench_metric *m,
+			    int i);
+double report_counter_per_op(const struct report *r, const struct report_entry *e,
+			     const struct bench_metric *m, int c);
 
 #endif

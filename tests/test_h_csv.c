@@ -1,8 +1,8 @@
 /*
- * tests/test_h_csv.c - harness/csv: exact bytes of every quoting case,
- * writer -> reader round trips, malformed input with its line number, and
- * the temp-file-and-rename discipline (checked by listing a fresh
- * directory).
+ * tests/test_h_csv.c - harness/csv and harness/outfile: exact bytes of
+ * every quoting case, writer -> reader round trips, malformed input with
+ * its line number, and the outfile's temp-file-and-rename discipline
+ * (checked by listing a fresh directory).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +21,7 @@
 
 #include "tests/check.h"
 #include "harness/csv.h"
+#include "harness/outfile.h"
 
 /* A fresh empty directory, which the test removes with rm_dir() when it
  * passes (a failing test leaves it for inspection). */
@@ -108,6 +109,41 @@ static void rm_dir(const char *dir)
 	cr_assert_eq(rmdir(dir), 0);
 }
 
+/*
+ * A CSV file as the harness makes one (outset.c): an outfile with a CSV
+ * writer on it.  One at a time: t_out is the file of the last t_open.
+ */
+static struct outfile *t_out;
+
+static struct csv_writer *t_open(const char *path)
+{
+	struct csv_writer *w;
+
+	if (!(t_out = outfile_open(path)))
+		return NULL;
+	w = csv_writer_new(t_out);
+	cr_assert_not_null(w);
+	return w;
+}
+
+static int t_commit(struct csv_writer *w)
+{
+	csv_writer_free(w);
+	return outfile_commit(t_out);
+}
+
+static int t_publish(struct csv_writer *w)
+{
+	csv_writer_free(w);
+	return outfile_publish(t_out);
+}
+
+static void t_abort(struct csv_writer *w)
+{
+	csv_writer_free(w);
+	outfile_abort(t_out);
+}
+
 static void write_fields(struct csv_writer *w, const char *const *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -118,7 +154,7 @@ static void write_fields(struct csv_writer *w, const char *const *f, size_t n)
 Test(h_csv, quoting_exact_bytes, .timeout = 30)
 {
 	char *d = tdir(), *p = tpath(d, "q.csv");
-	struct csv_writer *w = csv_open(p);
+	struct csv_writer *w = t_open(p);
 	const char *f[] = {
 		"plain", "a,b", "say \"hi\"", "x\ry", "x\ny", " lead", "trail ",
 		"\ttab", "", "in side", "\"",
@@ -129,7 +165,7 @@ Test(h_csv, quoting_exact_bytes, .timeout = 30)
 	csv_field_str(w, NULL);		/* NULL: empty */
 	csv_field_empty(w);
 	csv_row_end(w);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 
 	char *got = slurp(p, NULL);
 	const char *want =
@@ -144,7 +180,7 @@ Test(h_csv, quoting_exact_bytes, .timeout = 30)
 Test(h_csv, numbers_order_and_nan, .timeout = 30)
 {
 	char *d = tdir(), *p = tpath(d, "n.csv");
-	struct csv_writer *w = csv_open(p);
+	struct csv_writer *w = t_open(p);
 	struct csv_table t;
 
 	cr_assert_not_null(w);
@@ -160,7 +196,7 @@ Test(h_csv, numbers_order_and_nan, .timeout = 30)
 	csv_field_double(w, 1.0 / 3.0);		/* 9 significant digits */
 	csv_field_empty(w);
 	csv_row_end(w);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 
 	char *got = slurp(p, NULL);
 	cr_assert_str_eq(got, "z,a,m,nan,inf,u,neg,third,e\n"
@@ -195,14 +231,14 @@ Test(h_csv, round_trip_tricky_fields, .timeout = 30)
 		{ "", "", "", "" },
 	};
 	const size_t nr = sizeof(f) / sizeof(f[0]);
-	struct csv_writer *w = csv_open(p);
+	struct csv_writer *w = t_open(p);
 	struct csv_table t;
 	size_t line = 0;
 
 	cr_assert_not_null(w);
 	for (size_t r = 0; r < nr; r++)
 		write_fields(w, f[r], 4);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 
 	cr_assert_eq(csv_read(p, &t, &line), 0);
 	cr_assert_eq(t.ncols, 4);
@@ -220,7 +256,7 @@ Test(h_csv, round_trip_tricky_fields, .timeout = 30)
 Test(h_csv, round_trip_single_empty_column, .timeout = 30)
 {
 	char *d = tdir(), *p = tpath(d, "one.csv");
-	struct csv_writer *w = csv_open(p);
+	struct csv_writer *w = t_open(p);
 	struct csv_table t;
 
 	cr_assert_not_null(w);
@@ -232,7 +268,7 @@ Test(h_csv, round_trip_single_empty_column, .timeout = 30)
 	csv_row_end(w);
 	csv_field_str(w, "x");
 	csv_row_end(w);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 
 	char *got = slurp(p, NULL);
 	cr_assert_str_eq(got, "only\n\"\"\n\"\"\nx\n");
@@ -251,7 +287,7 @@ Test(h_csv, round_trip_single_empty_column, .timeout = 30)
 Test(h_csv, round_trip_large, .timeout = 30)
 {
 	char *d = tdir(), *p = tpath(d, "big.csv");
-	struct csv_writer *w = csv_open(p);
+	struct csv_writer *w = t_open(p);
 	struct csv_table t;
 	char s[64];
 
@@ -265,7 +301,7 @@ Test(h_csv, round_trip_large, .timeout = 30)
 		csv_field_str(w, s);
 		csv_row_end(w);
 	}
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 	cr_assert_eq(csv_read(p, &t, NULL), 0);
 	cr_assert_eq(t.nrows, 20000);
 	for (int i = 0; i < 20000; i++) {
@@ -409,7 +445,7 @@ Test(h_csv, commit_leaves_only_final_file, .timeout = 30)
 	struct stat st;
 
 	umask(022);
-	w = csv_open(p);
+	w = t_open(p);
 	cr_assert_not_null(w);
 	csv_field_str(w, "h");
 	csv_row_end(w);
@@ -417,11 +453,11 @@ Test(h_csv, commit_leaves_only_final_file, .timeout = 30)
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);
 	cr_assert_eq(strncmp(names, ".out.csv.tmp.", 13), 0);
 	cr_assert_eq(strlen(names), strlen(".out.csv.tmp.XXXXXX"));
-	cr_assert_not_null(csv_temp_path(w));
-	cr_assert_str_eq(strrchr(csv_temp_path(w), '/') + 1, names);
+	cr_assert_not_null(outfile_temp_path(t_out));
+	cr_assert_str_eq(strrchr(outfile_temp_path(t_out), '/') + 1, names);
 	cr_assert_neq(access(p, F_OK), 0);
 
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);
 	cr_assert_str_eq(names, "out.csv");
 	/* Mode of a new file, not mkstemp's 0600. */
@@ -430,12 +466,12 @@ Test(h_csv, commit_leaves_only_final_file, .timeout = 30)
 
 	/* Replacing an existing file: new content, still one entry. */
 	umask(077);
-	w = csv_open(p);
+	w = t_open(p);
 	cr_assert_not_null(w);
 	csv_field_str(w, "second");
 	csv_row_end(w);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 2);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);
 	char *got = slurp(p, NULL);
 	cr_assert_str_eq(got, "second\n");
@@ -449,21 +485,21 @@ Test(h_csv, abort_leaves_nothing, .timeout = 30)
 {
 	char *d = tdir(), names[512];
 	char *p = tpath(d, "out.csv");
-	struct csv_writer *w = csv_open(p);
+	struct csv_writer *w = t_open(p);
 
 	cr_assert_not_null(w);
 	csv_field_str(w, "x");
 	csv_row_end(w);
-	csv_abort(w);
+	t_abort(w);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 0);
 
 	/* And an existing destination is left as it was. */
 	spit(p, "old\n", 4);
-	w = csv_open(p);
+	w = t_open(p);
 	cr_assert_not_null(w);
 	csv_field_str(w, "new");
 	csv_row_end(w);
-	csv_abort(w);
+	t_abort(w);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);
 	char *got = slurp(p, NULL);
 	cr_assert_str_eq(got, "old\n");
@@ -476,13 +512,13 @@ Test(h_csv, commit_failure_removes_temp, .timeout = 30)
 {
 	char *d = tdir(), names[512];
 	char *p = tpath(d, "out.csv");
-	struct csv_writer *w = csv_open(p);
+	struct csv_writer *w = t_open(p);
 
 	cr_assert_not_null(w);
 	csv_field_str(w, "x");
 	csv_row_end(w);
 	cr_assert_eq(mkdir(p, 0755), 0);	/* appears under our feet */
-	cr_assert_eq(csv_commit(w), -EISDIR);
+	cr_assert_eq(t_commit(w), -EISDIR);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);
 	cr_assert_str_eq(names, "out.csv");
 	rm_dir(d);
@@ -493,16 +529,16 @@ Test(h_csv, open_errors, .timeout = 30)
 	char *d = tdir();
 
 	errno = 0;
-	cr_assert_null(csv_open(tpath(d, "no/such/dir/out.csv")));
+	cr_assert_null(t_open(tpath(d, "no/such/dir/out.csv")));
 	cr_assert_eq(errno, ENOENT);
 	errno = 0;
-	cr_assert_null(csv_open(d));
+	cr_assert_null(t_open(d));
 	cr_assert_eq(errno, EISDIR);
 	errno = 0;
-	cr_assert_null(csv_open(tpath(d, "sub/")));
+	cr_assert_null(t_open(tpath(d, "sub/")));
 	cr_assert_eq(errno, EISDIR);
 	errno = 0;
-	cr_assert_null(csv_open(""));
+	cr_assert_null(t_open(""));
 	cr_assert_eq(errno, EINVAL);
 	rm_dir(d);
 }
@@ -518,13 +554,13 @@ Test(h_csv, write_error_reported_by_commit, .timeout = 30)
 
 	signal(SIGXFSZ, SIG_IGN);	/* get EFBIG instead of being killed */
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	w = csv_open(p);
+	w = t_open(p);
 	cr_assert_not_null(w);
 	for (int i = 0; i < 20000; i++) {
 		csv_field_str(w, "0123456789");
 		csv_row_end(w);
 	}
-	cr_assert_eq(csv_commit(w), -EFBIG);
+	cr_assert_eq(t_commit(w), -EFBIG);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 0);
 	rm_dir(d);
 }
@@ -535,11 +571,11 @@ Test(h_csv, raw_document, .timeout = 30)
 	char *d = tdir(), names[512];
 	char *p = tpath(d, "r.json");
 	const char doc[] = "{\n  \"a\": \"x,\\\"y\"\n}";
-	struct csv_writer *w = csv_open(p);
+	struct outfile *f = outfile_open(p);
 
-	cr_assert_not_null(w);
-	cr_assert_eq(csv_write_raw(w, doc, sizeof(doc) - 1), 0);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_not_null(f);
+	cr_assert_eq(outfile_write(f, doc, sizeof(doc) - 1), 0);
+	cr_assert_eq(outfile_commit(f), 0);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);
 	char *got = slurp(p, NULL);
 	cr_assert_str_eq(got, doc);
@@ -562,14 +598,14 @@ Test(h_csv, stdout_writer, .timeout = 30)
 	close(fd);
 
 	printf("before\n");
-	struct csv_writer *w = csv_open("-");
+	struct csv_writer *w = t_open("-");
 	cr_assert_not_null(w);
-	cr_assert_null(csv_temp_path(w));
+	cr_assert_null(outfile_temp_path(t_out));
 	csv_field_str(w, "a b");
 	csv_field_double(w, 2.5);
 	csv_row_end(w);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);	/* no temp */
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 
 	fflush(stdout);
 	cr_assert_eq(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
@@ -602,12 +638,12 @@ Test(h_csv, fifo_written_through, .timeout = 30)
 		_exit(0);
 	}
 	close(fds[1]);
-	struct csv_writer *w = csv_open(p);
+	struct csv_writer *w = t_open(p);
 	cr_assert_not_null(w);
-	cr_assert_null(csv_temp_path(w));
+	cr_assert_null(outfile_temp_path(t_out));
 	csv_field_str(w, "through");
 	csv_row_end(w);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 	cr_assert_gt(read(fds[0], buf, sizeof(buf) - 1), 0);
 	cr_assert_str_eq(buf, "through\n");
 	waitpid(pid, NULL, 0);
@@ -620,13 +656,13 @@ Test(h_csv, fifo_written_through, .timeout = 30)
 Test(h_csv, device_written_through, .timeout = 30)
 {
 	struct stat st;
-	struct csv_writer *w = csv_open("/dev/null");
+	struct csv_writer *w = t_open("/dev/null");
 
 	cr_assert_not_null(w);
-	cr_assert_null(csv_temp_path(w));
+	cr_assert_null(outfile_temp_path(t_out));
 	csv_field_str(w, "gone");
 	csv_row_end(w);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 	cr_assert_eq(lstat("/dev/null", &st), 0);
 	cr_assert(S_ISCHR(st.st_mode));
 }
@@ -644,11 +680,11 @@ Test(h_csv, symlink_keeps_being_a_link, .timeout = 30)
 	snprintf(link, sizeof(link), "%s", tpath(d, "link.csv"));
 	spit(target, "old\n", 4);
 	cr_assert_eq(symlink("real.csv", link), 0);
-	w = csv_open(link);
+	w = t_open(link);
 	cr_assert_not_null(w);
 	csv_field_str(w, "new");
 	csv_row_end(w);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 	cr_assert_eq(lstat(link, &st), 0);
 	cr_assert(S_ISLNK(st.st_mode), "the link was replaced by a file");
 	char *got = slurp(target, NULL);
@@ -658,7 +694,7 @@ Test(h_csv, symlink_keeps_being_a_link, .timeout = 30)
 
 	cr_assert_eq(symlink("nowhere.csv", tpath(d, "dangling.csv")), 0);
 	errno = 0;
-	cr_assert_null(csv_open(tpath(d, "dangling.csv")));
+	cr_assert_null(t_open(tpath(d, "dangling.csv")));
 	cr_assert_eq(errno, ENOENT);
 	rm_dir(d);
 }
@@ -675,12 +711,12 @@ Test(h_csv, dev_stdout_is_stdout, .timeout = 30)
 	fflush(stdout);
 	cr_assert_eq(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
 	close(fd);
-	struct csv_writer *w = csv_open("/dev/stdout");
+	struct csv_writer *w = t_open("/dev/stdout");
 	cr_assert_not_null(w);
-	cr_assert_null(csv_temp_path(w), "/dev/stdout must not get a temporary file");
+	cr_assert_null(outfile_temp_path(t_out), "/dev/stdout must not get a temporary file");
 	csv_field_str(w, "x");
 	csv_row_end(w);
-	cr_assert_eq(csv_commit(w), 0);
+	cr_assert_eq(t_commit(w), 0);
 	cr_assert_eq(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
 	close(saved);
 	char *got = slurp(p, NULL);
@@ -699,7 +735,7 @@ Test(h_csv, closed_stdout_and_long_names, .timeout = 30)
 	fflush(stdout);
 	close(STDOUT_FILENO);
 	errno = 0;
-	struct csv_writer *w = csv_open("-");
+	struct csv_writer *w = t_open("-");
 	int e = errno;
 	cr_assert_eq(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
 	close(saved);
@@ -709,12 +745,12 @@ Test(h_csv, closed_stdout_and_long_names, .timeout = 30)
 	memset(name, 'n', 250);
 	name[250] = '\0';
 	errno = 0;
-	cr_assert_null(csv_open(tpath(d, name)));
+	cr_assert_null(t_open(tpath(d, name)));
 	cr_assert_eq(errno, ENAMETOOLONG);
 	rm_dir(d);
 }
 
-/* csv_finish keeps the destination untouched until csv_publish. */
+/* outfile_finish keeps the destination untouched until outfile_publish. */
 Test(h_csv, finish_then_publish, .timeout = 30)
 {
 	char *d = tdir(), names[512];
@@ -722,26 +758,26 @@ Test(h_csv, finish_then_publish, .timeout = 30)
 	struct csv_writer *w;
 
 	spit(p, "old\n", 4);
-	w = csv_open(p);
+	w = t_open(p);
 	cr_assert_not_null(w);
 	csv_field_str(w, "new");
 	csv_row_end(w);
-	cr_assert_eq(csv_finish(w), 0);
+	cr_assert_eq(outfile_finish(t_out), 0);
 	char *got = slurp(p, NULL);
 	cr_assert_str_eq(got, "old\n");
 	free(got);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 2);	/* and its temp */
-	cr_assert_eq(csv_publish(w), 0);
+	cr_assert_eq(t_publish(w), 0);
 	got = slurp(p, NULL);
 	cr_assert_str_eq(got, "new\n");
 	free(got);
 	/* Finished but dropped: nothing changes, nothing stays. */
-	w = csv_open(p);
+	w = t_open(p);
 	cr_assert_not_null(w);
 	csv_field_str(w, "dropped");
 	csv_row_end(w);
-	cr_assert_eq(csv_finish(w), 0);
-	csv_abort(w);
+	cr_assert_eq(outfile_finish(t_out), 0);
+	t_abort(w);
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);
 	got = slurp(p, NULL);
 	cr_assert_str_eq(got, "new\n");
