@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness/measure.h"
+#include "harness/registry.h"
 #include "harness/team.h"
 
 size_t measure_layout(struct runner_result *res, const struct runner_config *cfg, void *mem)
@@ -347,6 +348,13 @@ void measure_config(const struct runner_config *cfg, struct measure_record *r)
 	char reason[200];
 	int ret;
 
+	/* A figure the descriptor cannot mean (a ratio summed over the
+	 * tasks, say) would be written as if measured: fail instead. */
+	if (registry_desc_problem(d, reason, sizeof(reason))) {
+		r->res.status = RUNNER_FAILED;
+		snprintf(r->res.reason, sizeof(r->res.reason), "bad descriptor: %s", reason);
+		goto out;
+	}
 	measure_stage(r, "setup", 0, 0);
 	if (d->setup && (ret = d->setup(&st)) < 0) {
 		if (ret == -ENOTSUP) {
