@@ -24,6 +24,7 @@
 
 #include "harness/csv.h"
 #include "harness/report.h"
+#include "harness/runner.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
 
@@ -298,6 +299,71 @@ Test(cli, failures_cost_one_configuration, .timeout = 120)
 	cr_assert_eq(t.nrows, 2, "the healthy benchmark's rows must survive");
 	csv_table_free(&t);
 	cli_rmdir(dir);
+}
+
+/*
+ * Every process a configuration starts is gone when it ends, the runner
+ * the watchdog killed included: after each configuration the parent
+ * checks it has no child left (runner_child_left) and says "contend:
+ * BUG" if it has, which no run may say (tests/h_util.c).  Runners that
+ * time out, in both modes, then configurations that run: none may find
+ * a runner of an earlier one, defunct or alive.
+ */
+Test(cli, no_runner_outlives_its_configuration, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+	const char *p;
+	int budget = 0;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "selftest.hang", "selftest.spin", "--param", "k_ns=100000", "--quick",
+	    "--timeout", "1", "--counters", "none", "--seed", "1", "--out", out);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	for (p = r.err; (p = strstr(p, "exceeded its time budget")); p++)
+		budget++;
+	cr_assert_eq(budget, 2, "both hangs, and only they, time out: %s", r.err);
+	cr_assert_null(strstr(r.err, "harness bug"), "%s", r.err);
+	cli_read_csv(out, &t);
+	cr_assert_gt(t.nrows, 0, "the configurations after a time-out ran: %s", r.err);
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
+/* The check itself: nothing when there is no child; an exited child
+ * nobody waited for, by pid, and left for its parent to reap; a running
+ * one, by pid. */
+Test(cli, child_left_check_sees_defunct_and_running, .timeout = 30)
+{
+	siginfo_t si;
+	int defunct = -1;
+	pid_t pid;
+
+	cr_assert_eq(runner_child_left(&defunct), 0, "a child before any");
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	/* WNOWAIT: until it is a zombie, without reaping it */
+	cr_assert_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	cr_assert_eq(runner_child_left(&defunct), pid);
+	cr_assert_eq(defunct, 1);
+	cr_assert_eq(waitpid(pid, NULL, WNOHANG), pid, "the check reaped it");
+	cr_assert_eq(runner_child_left(&defunct), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	cr_assert_eq(runner_child_left(&defunct), pid);
+	cr_assert_eq(defunct, 0);
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	cr_assert_eq(runner_child_left(&defunct), 0);
 }
 
 /* A task that cannot start, or dies, must not leave its partner waiting
