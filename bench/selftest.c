@@ -9,7 +9,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -530,6 +533,44 @@ static int selftest_setup_skip(struct bench_state *st)
 	return bench_skip(st, "selftest.skip never runs anywhere");
 }
 
+/* Starts what it never stops: a thread that sleeps for ever, or a child
+ * process nobody waits for (one that has exited, or one still running).
+ * The runner must notice it after teardown and fail the configuration. */
+static void *selftest_leak_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;	/* not reached */
+}
+
+static int selftest_leak_setup(struct bench_state *st)
+{
+	const char *what = bench_param_str(st, "what");
+	pthread_t th;
+	pid_t pid;
+
+	if (strcmp(what, "thread") == 0)
+		return -pthread_create(&th, NULL, selftest_leak_thread, NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* gone with the runner */
+		if (strcmp(what, "zombie") == 0)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	return 0;
+}
+
+static const struct bench_param selftest_leak_params[] = {
+	{ .name = "what", .def = "thread", .help = "what setup starts and never stops",
+	  .choices = "thread|child|zombie" },
+	{ .name = NULL },
+};
+
 /* A misbehaving workload: one task, hidden; the fields given (name,
  * summary, run and what misbehaves) named. */
 #define SELFTEST_DESC(var, ...)							\
@@ -553,6 +594,10 @@ SELFTEST_DESC(bench_selftest_idle, .name = "selftest.idle", .summary = "does no 
 SELFTEST_DESC(bench_selftest_skip, .name = "selftest.skip",
 	      .summary = "setup says it cannot run here",
 	      .run = selftest_lie_run, .setup = selftest_setup_skip);
+SELFTEST_DESC(bench_selftest_leak, .name = "selftest.leak",
+	      .summary = "setup starts a thread or a process it never stops",
+	      .params = selftest_leak_params, .run = selftest_lie_run,
+	      .setup = selftest_leak_setup);
 const struct bench_desc bench_selftest_record = {
 	.name = "selftest.record", .summary = "records known latencies and reports known values",
 	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
