@@ -332,6 +332,56 @@ Test(cli, no_runner_outlives_its_configuration, .timeout = 120)
 	cli_rmdir(dir);
 }
 
+/*
+ * And inside the runner: what a workload starts and never stops (a
+ * thread, a child still running, one that exited and was never waited
+ * for) fails its configuration with what was left, in both modes, and
+ * the run goes on.
+ */
+Test(cli, what_a_workload_starts_is_gone_when_it_ends, .timeout = 120)
+{
+	static const struct {
+		const char *what, *reason;
+	} left[] = {
+		{ "thread", "left 1 thread running after teardown" },
+		{ "child", "still running) after teardown" },
+		{ "zombie", "never waited for) after teardown" },
+	};
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "selftest.leak", "selftest.spin", "--param", "what=thread,child,zombie",
+	    "--param", "k_ns=100000", "--quick", "--timeout", "30", "--counters", "none", "--out", out);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+		static const char *const modes[] = { "thread", "process" };
+
+		for (int m = 0; m < 2; m++) {
+			char head[128];
+			const char *at;
+
+			snprintf(head, sizeof(head), "selftest.leak %s none tasks=1 what=%s ... ",
+				 modes[m], left[i].what);
+			at = strstr(r.err, head);
+			cr_assert_not_null(at, "no line for %s: %s", head, r.err);
+			at += strlen(head);
+			cr_assert_eq(strncmp(at, "FAILED", 6), 0, "%s: %.200s", head, at);
+			cr_assert(strstr(at, left[i].reason) &&
+				  strstr(at, left[i].reason) < strchr(at, '\n'),
+				  "%s: not '%s': %.200s", head, left[i].reason, at);
+		}
+	}
+	cli_read_csv(out, &t);
+	cr_assert_gt(t.nrows, 0, "selftest.spin ran after them: %s", r.err);
+	for (size_t i = 0; i < t.nrows; i++)
+		cr_assert_str_eq(t.rows[i][cli_col(&t, "bench")], "selftest.spin");
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
 /* The check itself: nothing when there is no child; an exited child
  * nobody waited for, by pid, and left for its parent to reap; a running
  * one, by pid. */
