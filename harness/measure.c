@@ -386,7 +386,7 @@ static const char *measure_leftovers(const struct measure_tids *before, char *bu
 			 (int)pid, defunct ? "never waited for" : "still running");
 		return buf;
 	}
-	for (int tries = 0; tries < 100; tries++) {
+	for (int tries = 0; MEASURE_CHECKS_THREADS && tries < 100; tries++) {
 		struct timespec ms = { 0, 1000000 };
 
 		if (measure_tids_read(&now) < 0)
@@ -403,6 +403,8 @@ static const char *measure_leftovers(const struct measure_tids *before, char *bu
 			return NULL;
 		nanosleep(&ms, NULL);
 	}
+	if (!extra)
+		return NULL;
 	snprintf(buf, len, "the workload left %d thread%s running after teardown", extra,
 		 extra == 1 ? "" : "s");
 	return buf;
