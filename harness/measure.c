@@ -369,11 +369,12 @@ static int measure_tids_read(struct measure_tids *t)
 
 /*
  * Every process and thread a workload starts is gone once it is torn
- * down (issue 17): a thread left running would share the processors
- * with the next configuration's tasks in this runner's place, a child
- * would outlive it.  NULL, or what is left, in buf.  A joined thread
- * may stay listed for a moment while the kernel lets it go: a thread
- * counts as left only when still there after 100 ms.
+ * down (issue 17): what is left means its stop path is broken (teardown
+ * does not stop what setup started), which the runner's exit would
+ * otherwise hide, and in a longer-lived host would pile up, one per
+ * configuration.  NULL, or what is left, in buf.  A joined thread may
+ * stay listed for a moment while the kernel lets it go: a thread counts
+ * as left only when still there after 100 ms.
  */
 static const char *measure_leftovers(const struct measure_tids *before, char *buf, size_t len)
 {
