@@ -9,7 +9,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -454,7 +457,10 @@ static int selftest_setup_fail(struct bench_state *st)
  * n(n+1)/2, as the least and the most against their mean 1/2 and 3/2
  * for 3 tasks.  Task k does (k + 1) x iters operations, so with 3 tasks
  * (1, 2 and 3 shares of 6: a fair share is 2) share_min is 0.5 and
- * share_max 1.5.
+ * share_max 1.5.  And ncpus is bench_state.ncpus as the tasks see it:
+ * the distinct processors the placement pinned them to (1 for
+ * same-core, however many tasks), or those the runner may use when they
+ * are left unpinned.
  */
 #define SELFTEST_RECORD_FIGURES(VALUE, HIST)					\
 	HIST(SELFTEST_RECORD_HIST_SPREAD, "spread")				\
@@ -466,7 +472,9 @@ static int selftest_setup_fail(struct bench_state *st)
 	VALUE(SELFTEST_RECORD_ID_SHARE_MIN, .name = "id_share_min", .unit = "ratio", \
 	      .combine = BENCH_COMBINE_SHARE_MIN)				\
 	VALUE(SELFTEST_RECORD_ID_SHARE_MAX, .name = "id_share_max", .unit = "ratio", \
-	      .combine = BENCH_COMBINE_SHARE_MAX)
+	      .combine = BENCH_COMBINE_SHARE_MAX)					\
+	VALUE(SELFTEST_RECORD_NCPUS, .name = "ncpus", .unit = "processors",	\
+	      .combine = BENCH_COMBINE_MAX)
 BENCH_FIGURES(SELFTEST_RECORD, SELFTEST_RECORD_FIGURES);
 
 static const struct bench_metric selftest_record_metrics[] = {
@@ -515,6 +523,7 @@ static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 	bench_report(t, SELFTEST_RECORD_ID_SUM, t->id + 1);
 	bench_report(t, SELFTEST_RECORD_ID_SHARE_MIN, t->id + 1);
 	bench_report(t, SELFTEST_RECORD_ID_SHARE_MAX, t->id + 1);
+	bench_report(t, SELFTEST_RECORD_NCPUS, t->st->ncpus);
 	return n;
 }
 
@@ -523,6 +532,44 @@ static int selftest_setup_skip(struct bench_state *st)
 {
 	return bench_skip(st, "selftest.skip never runs anywhere");
 }
+
+/* Starts what it never stops: a thread that sleeps for ever, or a child
+ * process nobody waits for (one that has exited, or one still running).
+ * The runner must notice it after teardown and fail the configuration. */
+static void *selftest_leak_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;	/* not reached */
+}
+
+static int selftest_leak_setup(struct bench_state *st)
+{
+	const char *what = bench_param_str(st, "what");
+	pthread_t th;
+	pid_t pid;
+
+	if (strcmp(what, "thread") == 0)
+		return -pthread_create(&th, NULL, selftest_leak_thread, NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* gone with the runner */
+		if (strcmp(what, "zombie") == 0)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	return 0;
+}
+
+static const struct bench_param selftest_leak_params[] = {
+	{ .name = "what", .def = "thread", .help = "what setup starts and never stops",
+	  .choices = "thread|child|zombie" },
+	{ .name = NULL },
+};
 
 /* A misbehaving workload: one task, hidden; the fields given (name,
  * summary, run and what misbehaves) named. */
@@ -547,6 +594,10 @@ SELFTEST_DESC(bench_selftest_idle, .name = "selftest.idle", .summary = "does no 
 SELFTEST_DESC(bench_selftest_skip, .name = "selftest.skip",
 	      .summary = "setup says it cannot run here",
 	      .run = selftest_lie_run, .setup = selftest_setup_skip);
+SELFTEST_DESC(bench_selftest_leak, .name = "selftest.leak",
+	      .summary = "setup starts a thread or a process it never stops",
+	      .params = selftest_leak_params, .run = selftest_lie_run,
+	      .setup = selftest_leak_setup);
 const struct bench_desc bench_selftest_record = {
 	.name = "selftest.record", .summary = "records known latencies and reports known values",
 	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,

@@ -32,6 +32,23 @@ size_t measure_layout(struct runner_result *res, const struct runner_config *cfg
 /* The bytes of a record with its arrays. */
 size_t measure_record_size(const struct runner_config *cfg);
 
+/*
+ * Whether the runner checks, after teardown, that the workload left no
+ * thread running (it always checks for child processes).  Not under
+ * ThreadSanitizer, which starts a thread of its own in the runner at
+ * the first pthread_create, after the runner has noted its threads.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define MEASURE_CHECKS_THREADS 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MEASURE_CHECKS_THREADS 0
+#endif
+#endif
+#ifndef MEASURE_CHECKS_THREADS
+#define MEASURE_CHECKS_THREADS 1
+#endif
+
 /* Everything the runner child does; the outcome is in r. */
 void measure_config(const struct runner_config *cfg, struct measure_record *r);
 

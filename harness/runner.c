@@ -97,6 +97,33 @@ static int runner_wait(pid_t pid, double budget_s, int *status)
 	return ret;
 }
 
+pid_t runner_child_left(int *defunct)
+{
+	siginfo_t si;
+	char path[64], buf[64];
+	FILE *f;
+	int pid = -1;
+
+	/* WNOWAIT: look, do not reap, so that the caller can say which. */
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		if (errno != EINTR)
+			return 0;	/* ECHILD: none at all */
+	*defunct = si.si_pid != 0;
+	if (*defunct)
+		return si.si_pid;
+	/* Only live ones: name one, where the kernel lists them (the main
+	 * thread forks every runner). */
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && sscanf(buf, "%d", &pid) != 1)
+			pid = -1;
+		fclose(f);
+	}
+	return pid;
+}
+
 /* Bring the child's record into res, its arrays copied in one piece; 0
  * or -ENOMEM. */
 static int runner_collect(const struct runner_config *cfg, struct measure_record *r,
@@ -122,8 +149,8 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 {
 	size_t size = measure_record_size(cfg);
 	struct measure_record *r = team_map(size);
-	int status = 0, w, ret;
-	pid_t pid;
+	int status = 0, w, ret, defunct;
+	pid_t pid, left;
 
 	memset(res, 0, sizeof(*res));
 	if (!r)
@@ -181,6 +208,23 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 	/* Sweep up any task process that outlived the runner. */
 	kill(-pid, SIGKILL);
 collect:
+	/* The runner was this process's one child and is reaped by now: a
+	 * child still here is a runner not waited for (a zombie for the rest
+	 * of the sweep, one per configuration) or one still running beside
+	 * the next.  A harness bug: said loudly, and this configuration's
+	 * figures are not trusted. */
+	if ((left = runner_child_left(&defunct)) != 0) {
+		fprintf(stderr, "\ncontend: BUG: %s: a child process (pid %d, %s) is left after the "
+			"configuration\n", cfg->desc->name, (int)left, defunct ? "defunct" : "running");
+		if (defunct)
+			waitpid(left, NULL, WNOHANG);	/* report it once */
+		if (r->res.status != RUNNER_INTERRUPTED) {
+			r->res.status = RUNNER_FAILED;
+			snprintf(r->res.reason, sizeof(r->res.reason), "harness bug: a child process "
+				 "(pid %d, %s) was left after the configuration", (int)left,
+				 defunct ? "defunct" : "running");
+		}
+	}
 	ret = runner_collect(cfg, r, res);
 	munmap(r, size);
 	return ret;

@@ -21,6 +21,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "harness/bench.h"
 #include "harness/counters.h"
@@ -126,5 +127,15 @@ void runner_install_signals(void);
  * could not be kept. */
 int runner_run(const struct runner_config *cfg, struct runner_result *res);
 void runner_result_free(struct runner_result *res);
+
+/*
+ * Every process a configuration starts is gone when it ends: runner_run
+ * checks after each that the calling process has no child left, and the
+ * runner after teardown that the workload left none (harness/measure.c).
+ * This is that check: 0 when it has none; else the pid of one, *defunct 1
+ * for one that exited and was never waited for (left unreaped), 0 for
+ * one still running (-1 when its pid cannot be read).  Reaps nothing.
+ */
+pid_t runner_child_left(int *defunct);
 
 #endif

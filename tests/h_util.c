@@ -107,6 +107,9 @@ void cli_exec_how(struct cli_run *r, const struct cli_how *how, char *const argv
 	cli_slurp(fe, r->err, sizeof(r->err));
 	cr_assert_neq(r->status, 127, "cannot run %s (set CONTEND_BIN)", cli_bin());
 	cr_assert_neq(r->status, 126, "could not prepare the child: %s", strerror(errno));
+	/* What the product says of a broken invariant of its own (a runner
+	 * left unreaped, say): no run of any test may say it. */
+	cr_assert_null(strstr(r->err, "contend: BUG"), "%s", r->err);
 }
 
 int cli_lines(const char *s)

@@ -27,7 +27,8 @@ struct cli_how {
 
 const char *cli_bin(void);
 /* Run contend with argv (NULL-terminated, argv[0] ignored).  It dies with
- * the test (PR_SET_PDEATHSIG), so a test that times out leaves nothing. */
+ * the test (PR_SET_PDEATHSIG), so a test that times out leaves nothing.
+ * Fails the test when contend reports a bug of its own ("contend: BUG"). */
 void cli_exec_how(struct cli_run *r, const struct cli_how *how, char *const argv[]);
 #define CLI(r, ...) cli_exec_how((r), NULL, (char *const[]){ (char *)cli_bin(), __VA_ARGS__, NULL })
 #define CLI_HOW(r, how, ...) \

@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 #include "harness/csv.h"
+#include "harness/measure.h"
 #include "harness/report.h"
+#include "harness/runner.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
 
@@ -298,6 +300,142 @@ Test(cli, failures_cost_one_configuration, .timeout = 120)
 	cr_assert_eq(t.nrows, 2, "the healthy benchmark's rows must survive");
 	csv_table_free(&t);
 	cli_rmdir(dir);
+}
+
+/*
+ * Every process a configuration starts is gone when it ends, the runner
+ * the watchdog killed included: after each configuration the parent
+ * checks it has no child left (runner_child_left) and says "contend:
+ * BUG" if it has, which no run may say (tests/h_util.c).  Runners that
+ * time out, in both modes, then configurations that run: none may find
+ * a runner of an earlier one, defunct or alive.
+ */
+Test(cli, no_runner_outlives_its_configuration, .timeout = 120)
+{
+	static struct cli_run r;
+	int hangs = 0, spins = 0;
+
+	/* The budget is 1 s for all: on a loaded machine a spin may
+	 * overrun it too, which is fine; a runner left behind is not. */
+	CLI(&r, "run", "selftest.hang", "selftest.spin", "--param", "k_ns=100000", "--quick",
+	    "--timeout", "1", "--counters", "none", "--seed", "1");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	for (const char *l = r.err; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		const char *eol = strchr(l, '\n'), *at;
+
+		if (!eol)
+			break;
+		if (strncmp(l, "contend: [", 10))
+			continue;	/* only a configuration's own line */
+		if ((at = strstr(l, "selftest.hang ")) && at < eol) {
+			hangs++;
+			at = strstr(l, "FAILED after");
+			cr_assert(at && at < eol && strstr(at, "exceeded its time budget") &&
+				  strstr(at, "exceeded its time budget") < eol, "%.*s", (int)(eol - l), l);
+		} else if ((at = strstr(l, "selftest.spin ")) && at < eol) {
+			spins++;
+			at = strstr(l, " ... ");
+			cr_assert(at && at < eol &&
+				  (!strncmp(at, " ... ok", 7) ||
+				   !strncmp(at, " ... FAILED after", 17)), "%.*s", (int)(eol - l), l);
+			cr_assert(!strstr(at, "harness bug") || strstr(at, "harness bug") > eol,
+				  "%.*s", (int)(eol - l), l);
+		}
+	}
+	cr_assert_eq(hangs, 2, "both modes' hangs: %s", r.err);
+	cr_assert_eq(spins, 4, "every configuration after them ran: %s", r.err);
+	cr_assert_null(strstr(r.err, "harness bug"), "%s", r.err);
+}
+
+/*
+ * And inside the runner: what a workload starts and never stops (a
+ * thread, a child still running, one that exited and was never waited
+ * for) fails its configuration with what was left, in both modes, and
+ * the run goes on.
+ */
+Test(cli, what_a_workload_starts_is_gone_when_it_ends, .timeout = 120)
+{
+	static const struct {
+		const char *what, *reason;
+	} left[] = {
+		{ "thread", "left 1 thread running after teardown" },
+		{ "child", "still running) after teardown" },
+		{ "zombie", "never waited for) after teardown" },
+	};
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "selftest.leak", "selftest.spin", "--param", "what=thread,child,zombie",
+	    "--param", "k_ns=100000", "--quick", "--timeout", "30", "--counters", "none", "--out", out);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+		static const char *const modes[] = { "thread", "process" };
+
+		for (int m = 0; m < 2; m++) {
+			char head[128];
+			const char *at;
+
+			if (!MEASURE_CHECKS_THREADS && !strcmp(left[i].what, "thread"))
+				continue;	/* not checked under TSan */
+
+			snprintf(head, sizeof(head), "selftest.leak %s none tasks=1 what=%s ... ",
+				 modes[m], left[i].what);
+			at = strstr(r.err, head);
+			cr_assert_not_null(at, "no line for %s: %s", head, r.err);
+			at += strlen(head);
+			cr_assert_eq(strncmp(at, "FAILED", 6), 0, "%s: %.200s", head, at);
+			cr_assert(strstr(at, left[i].reason) &&
+				  strstr(at, left[i].reason) < strchr(at, '\n'),
+				  "%s: not '%s': %.200s", head, left[i].reason, at);
+		}
+	}
+	cli_read_csv(out, &t);
+	cr_assert_gt(t.nrows, 0, "selftest.spin ran after them: %s", r.err);
+	for (size_t i = 0; i < t.nrows; i++)
+		cr_assert(!strcmp(t.rows[i][cli_col(&t, "bench")], "selftest.spin") ||
+			  (!MEASURE_CHECKS_THREADS &&
+			   !strcmp(t.rows[i][cli_col(&t, "params")], "what=thread")),
+			  "%s %s has rows", t.rows[i][cli_col(&t, "bench")],
+			  t.rows[i][cli_col(&t, "params")]);
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
+/* The check itself: nothing when there is no child; an exited child
+ * nobody waited for, by pid, and left for its parent to reap; a running
+ * one, by pid. */
+Test(cli, child_left_check_sees_defunct_and_running, .timeout = 30)
+{
+	siginfo_t si;
+	int defunct = -1;
+	pid_t pid;
+
+	cr_assert_eq(runner_child_left(&defunct), 0, "a child before any");
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	/* WNOWAIT: until it is a zombie, without reaping it */
+	cr_assert_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	cr_assert_eq(runner_child_left(&defunct), pid);
+	cr_assert_eq(defunct, 1);
+	cr_assert_eq(waitpid(pid, NULL, WNOHANG), pid, "the check reaped it");
+	cr_assert_eq(runner_child_left(&defunct), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	cr_assert_eq(runner_child_left(&defunct), pid);
+	cr_assert_eq(defunct, 0);
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	cr_assert_eq(runner_child_left(&defunct), 0);
 }
 
 /* A task that cannot start, or dies, must not leave its partner waiting

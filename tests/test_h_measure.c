@@ -8,7 +8,9 @@
  * threshold here: the one bound on a time is the known cost below it and
  * three times it above, which no machine misses.
  */
+#define _GNU_SOURCE
 #include <jansson.h>
+#include <sched.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "harness/bench.h"
+#include "harness/registry.h"
 #include "harness/report.h"
 #include "harness/stats.h"
 #include "tests/check.h"
@@ -472,4 +475,134 @@ Test(measure, ratio_alternates_order_and_has_cpu_time, .timeout = 120)
 			     cpu[k], wall[k]);
 	csv_table_free(&t);
 	cli_rmdir(dir);
+}
+
+/*
+ * A figure's unit says how the tasks' values of it combine: amounts add
+ * up (events per second, counts), levels do not (a ratio, a time per
+ * event: consumers that each wake once per bump are at 1 together, not
+ * at N).  Every workload's descriptor holds to it (the runner fails a
+ * configuration of one that does not), and the check itself tells a
+ * summed ratio, an unknown unit and a derived kind in a wrong unit from
+ * a good descriptor.
+ */
+Test(measure, every_figure_combines_as_its_unit_allows, .timeout = 30)
+{
+	static const struct {
+		struct bench_metric m;
+		const char *problem;	/* a word of it; NULL: fine */
+	} cases[] = {
+		{ { .name = "per_wake", .unit = "ratio", .kind = BENCH_REPORTED,
+		    .combine = BENCH_COMBINE_SUM }, "summed" },
+		{ { .name = "wait", .unit = "ns", .kind = BENCH_REPORTED }, "summed" },
+		{ { .name = "per_wake", .unit = "ratio", .kind = BENCH_REPORTED,
+		    .combine = BENCH_COMBINE_MEAN }, NULL },
+		{ { .name = "rate", .unit = "ops/s", .kind = BENCH_REPORTED,
+		    .combine = BENCH_COMBINE_SUM }, NULL },
+		{ { .name = "cpu_share", .unit = "ops/s", .kind = BENCH_REPORTED,
+		    .combine = BENCH_COMBINE_SHARE_MIN }, "share" },
+		{ { .name = "odd", .unit = "furlongs", .kind = BENCH_REPORTED,
+		    .combine = BENCH_COMBINE_MAX }, "furlongs" },
+		{ { .name = "op", .unit = "ops/s", .kind = BENCH_NS_PER_OP, .per_iter = 1 }, "ns" },
+		{ { .name = "jain", .unit = "ns", .kind = BENCH_FAIRNESS, .per_iter = 1 }, "ratio" },
+		{ { .name = "far", .unit = "tasks", .kind = BENCH_REPORTED, .slot = BENCH_MAX_VALUES,
+		    .combine = BENCH_COMBINE_MAX }, "slot" },
+	};
+	char why[300];
+	int n = 0;
+
+	for (int i = 0; bench_registry[i]; i++, n++)
+		cr_assert_null(registry_desc_problem(bench_registry[i], why, sizeof(why)), "%s", why);
+	cr_assert_gt(n, 20, "the registry is nearly empty");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct bench_metric ms[] = { cases[i].m, { .name = NULL } };
+		const struct bench_desc d = { .name = "fake", .metrics = ms };
+		const char *p = registry_desc_problem(&d, why, sizeof(why));
+
+		if (!cases[i].problem) {
+			cr_assert_null(p, "%s: %s", cases[i].m.name, why);
+			continue;
+		}
+		cr_assert_not_null(p, "%s (%s): accepted", cases[i].m.name, cases[i].m.unit);
+		cr_assert(strstr(p, cases[i].problem), "%s: '%s' not in: %s", cases[i].m.name,
+			  cases[i].problem, p);
+	}
+}
+
+/* The distinct processors of row r's `cpus` column ("0 1 1"). */
+static int measure_distinct_cpus(const char *list)
+{
+	int seen[1024] = { 0 }, n = 0;
+	char *end;
+
+	for (const char *p = list; *p; p = end) {
+		long c = strtol(p, &end, 10);
+
+		cr_assert(end != p && c >= 0 && c < 1024, "cpus '%s'", list);
+		n += !seen[c]++;
+	}
+	return n;
+}
+
+/*
+ * bench_state.ncpus is the processors the tasks may run on together:
+ * the distinct ones a placement pins them to (same-core: 1, however many
+ * tasks), or the runner's when they are unpinned.  selftest.record
+ * reports what its tasks see; the rows' cpus column (read with
+ * sched_getcpu) says independently where pinned tasks were.  And what
+ * rests on it: a FIFO lock whose waiters never yield, two tasks on one
+ * processor, is skipped with its reason rather than run into a
+ * livelock.
+ */
+Test(measure, ncpus_is_the_distinct_processors, .timeout = 180)
+{
+	static struct cli_run r;
+	static const char *const threads[] = { "2", "3" };
+	cpu_set_t aff;
+	int own;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(aff), &aff), 0);
+	own = CPU_COUNT(&aff);
+	for (int k = 0; k < 2; k++) {
+		char dir[64], out[128];
+		struct csv_table t;
+		int seen = 0, same = 0;
+
+		cli_tmpdir(dir, sizeof(dir));
+		snprintf(out, sizeof(out), "%s/r.csv", dir);
+		/* compact needs a processor per task: only with two */
+		CLI(&r, "run", "selftest.record", "--threads", (char *)threads[k], "--placement",
+		    k == 0 && own >= 2 ? "same-core,compact,none" : "same-core,none", "--reps", "1",
+		    "--min-time", "0.01", "--counters", "none", "--out", out);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cli_read_csv(out, &t);
+		for (size_t i = 0; i < t.nrows; i++) {
+			const char *pl = measure_field(&t, i, "placement");
+			double v = measure_num(&t, i, "median");
+
+			if (strcmp(measure_field(&t, i, "metric"), "ncpus"))
+				continue;
+			seen++;
+			if (!strcmp(pl, "none")) {
+				cr_assert_eq(v, own, "unpinned: ncpus %g, the runner may use %d", v, own);
+				continue;
+			}
+			cr_assert_eq(v, measure_distinct_cpus(measure_field(&t, i, "cpus")),
+				     "%s, %s tasks: ncpus %g, tasks ran on %s", pl, threads[k], v,
+				     measure_field(&t, i, "cpus"));
+			if (!strcmp(pl, "same-core")) {
+				cr_assert_eq(v, 1, "same-core, %s tasks: ncpus %g", threads[k], v);
+				same++;
+			}
+		}
+		cr_assert_geq(seen, 4, "%d ncpus rows", seen);
+		cr_assert_eq(same, 2, "both modes' same-core rows");
+		csv_table_free(&t);
+		cli_rmdir(dir);
+	}
+	CLI(&r, "run", "lock.ticket", "--placement", "same-core", "--threads", "2", "--param",
+	    "policy=spin", "--quick", "--timeout", "20", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "skipped: a FIFO spinner that never yields livelocks"), "%s", r.err);
+	cr_assert_eq(cli_lines(r.out), 1, "a skipped configuration has no rows: %s", r.out);
 }
