@@ -458,22 +458,23 @@ Test(lock, every_zoo_lock_is_benchmarked, .timeout = 30)
 
 /*
  * The setup of benchmark `d` in one task, as threads, each parameter at
- * its default's first value but `key`, which is `value`: the state in
- * *st (priv is the struct lock_bench).  vals must outlive it.
+ * its default's first value but those `set` names (pairs of name and
+ * value, NULL-terminated): the state in *st (priv is the struct
+ * lock_bench).  vals must outlive it.
  */
 static void lock_probe_setup(const struct bench_desc *d, struct bench_state *st,
-			     char vals[][32], const char **val, const char *key, const char *value)
+			     char vals[][32], const char **val, const char *const set[])
 {
 	int n;
 
 	memset(st, 0, sizeof(*st));
 	for (n = 0; d->params[n].name; n++) {
 		cr_assert_lt(n, 8, "%s: more parameters than the probe has room for", d->name);
-		if (strcmp(d->params[n].name, key) == 0)
-			snprintf(vals[n], 32, "%s", value);
-		else
-			snprintf(vals[n], 32, "%.*s", (int)strcspn(d->params[n].def, ","),
-				 d->params[n].def);
+		snprintf(vals[n], 32, "%.*s", (int)strcspn(d->params[n].def, ","),
+			 d->params[n].def);
+		for (int k = 0; set[k]; k += 2)
+			if (strcmp(d->params[n].name, set[k]) == 0)
+				snprintf(vals[n], 32, "%s", set[k + 1]);
 		val[n] = vals[n];
 	}
 	st->desc = d;
@@ -481,7 +482,7 @@ static void lock_probe_setup(const struct bench_desc *d, struct bench_state *st,
 	st->ntasks = st->ncpus = 1;
 	st->param_values = val;
 	clk_init();
-	cr_assert_eq(d->setup(st), 0, "%s %s=%s: setup failed", d->name, key, value);
+	cr_assert_eq(d->setup(st), 0, "%s %s=%s: setup failed", d->name, set[0], set[1]);
 }
 
 /* One latency round of `iters` in the one task of *st: how many acquires
@@ -581,7 +582,8 @@ static void lock_probe_sample(char *const bench[], int n)
 			struct bench_state st;
 			uint64_t ops, timed;
 
-			lock_probe_setup(d, &st, vals, val, "sample", v[k].k);
+			lock_probe_setup(d, &st, vals, val,
+					 (const char *const[]){ "sample", v[k].k, NULL });
 			timed = lock_probe_round(&st, 100, &ops);
 			cr_assert_eq(timed, v[k].timed, "%s sample=%s: %llu of 100 acquires timed, "
 				     "not %llu", bench[b], v[k].k, (unsigned long long)timed,
@@ -610,7 +612,8 @@ static void lock_probe_depth(char *const bench[], int n)
 			struct bench_state st;
 			uint64_t ops;
 
-			lock_probe_setup(d, &st, vals, val, "depth", depth[k]);
+			lock_probe_setup(d, &st, vals, val,
+					 (const char *const[]){ "depth", depth[k], NULL });
 			lock_probe_round(&st, 100, &ops);
 			cr_assert_eq(ops, 100 * strtoull(depth[k], NULL, 10),
 				     "%s depth=%s: 100 iterations made %llu operations", bench[b],
@@ -727,4 +730,51 @@ Test(lock, every_parameter_reaches_its_workload, .timeout = 240)
 					 sizeof(lock_probes) / sizeof(lock_probes[0]));
 
 	cr_assert_gt(pairs, 0);
+}
+
+/*
+ * check() knows which section's work is which: lock.tas set up with
+ * 2 us in one section and none in the other, then its loop counts
+ * crossed (the work of one parameter run in the other section, as when
+ * a parameter does not reach its section), fails its check naming the
+ * parameter whose section is wrong; uncrossed, it passes.
+ */
+static const char *lock_probe_crossed(const char *cs, const char *ncs, int cross)
+{
+	const struct bench_desc *d = lock_probe_desc("lock.tas");
+	static char why[300];
+	char vals[8][32];
+	const char *val[8], *w;
+	struct bench_state st;
+	struct lock_bench *s;
+	uint64_t ops, loops;
+
+	lock_probe_setup(d, &st, vals, val, (const char *const[]){ "cs_ns", cs, "ncs_ns", ncs, NULL });
+	s = st.priv;
+	if (cross) {
+		loops = s->cs_loops;
+		s->cs_loops = s->ncs_loops;
+		s->ncs_loops = loops;
+	}
+	lock_probe_round(&st, 50, &ops);
+	w = d->check(&st, 50, 0);
+	snprintf(why, sizeof(why), "%s", w ? w : "");
+	d->teardown(&st);
+	bench_shared_free_all(&st);
+	return why[0] ? why : NULL;
+}
+
+Test(lock, check_knows_each_sections_work, .timeout = 60)
+{
+	const char *why;
+
+	why = lock_probe_crossed("2000", "0", 0);
+	cr_assert_null(why, "cs_ns=2000 ncs_ns=0 refused: %s", why);
+	why = lock_probe_crossed("0", "2000", 0);
+	cr_assert_null(why, "cs_ns=0 ncs_ns=2000 refused: %s", why);
+	why = lock_probe_crossed("2000", "0", 1);
+	cr_assert_not_null(why, "cs_ns=2000 ncs_ns=0 run as the other way round passed");
+	why = lock_probe_crossed("0", "2000", 1);
+	cr_assert_not_null(why, "cs_ns=0 ncs_ns=2000 run as the other way round passed");
+	cr_assert(strstr(why, "cs_ns"), "%s", why);
 }
