@@ -734,12 +734,16 @@ Test(lock, every_parameter_reaches_its_workload, .timeout = 240)
 
 /*
  * check() knows which section's work is which: lock.tas set up with
- * 2 us in one section and none in the other, then its loop counts
- * crossed (the work of one parameter run in the other section, as when
- * a parameter does not reach its section), fails its check naming the
- * parameter whose section is wrong; uncrossed, it passes.
+ * 2 us of work in one section and none in the other passes its check;
+ * with its loop counts crossed, or with one section running the other's
+ * loop count too (the ncs from cs_ns, blind-17), as when a parameter
+ * does not reach its section, it fails, naming a parameter.
  */
-static const char *lock_probe_crossed(const char *cs, const char *ncs, int cross)
+enum lock_probe_wrong { LOCK_PROBE_RIGHT, LOCK_PROBE_CROSSED, LOCK_PROBE_NCS_AS_CS,
+			LOCK_PROBE_CS_AS_NCS };
+
+static const char *lock_probe_sections_check(const char *cs, const char *ncs,
+					     enum lock_probe_wrong wrong)
 {
 	const struct bench_desc *d = lock_probe_desc("lock.tas");
 	static char why[300];
@@ -747,15 +751,16 @@ static const char *lock_probe_crossed(const char *cs, const char *ncs, int cross
 	const char *val[8], *w;
 	struct bench_state st;
 	struct lock_bench *s;
-	uint64_t ops, loops;
+	uint64_t ops, cs_loops;
 
-	lock_probe_setup(d, &st, vals, val, (const char *const[]){ "cs_ns", cs, "ncs_ns", ncs, NULL });
+	lock_probe_setup(d, &st, vals, val,
+			 (const char *const[]){ "cs_ns", cs, "ncs_ns", ncs, NULL });
 	s = st.priv;
-	if (cross) {
-		loops = s->cs_loops;
+	cs_loops = s->cs_loops;
+	if (wrong == LOCK_PROBE_CROSSED || wrong == LOCK_PROBE_CS_AS_NCS)
 		s->cs_loops = s->ncs_loops;
-		s->ncs_loops = loops;
-	}
+	if (wrong == LOCK_PROBE_CROSSED || wrong == LOCK_PROBE_NCS_AS_CS)
+		s->ncs_loops = cs_loops;
 	lock_probe_round(&st, 50, &ops);
 	w = d->check(&st, 50, 0);
 	snprintf(why, sizeof(why), "%s", w ? w : "");
@@ -766,15 +771,28 @@ static const char *lock_probe_crossed(const char *cs, const char *ncs, int cross
 
 Test(lock, check_knows_each_sections_work, .timeout = 60)
 {
-	const char *why;
+	static const struct {
+		const char *cs, *ncs;
+		enum lock_probe_wrong wrong;
+		const char *named;	/* in the reason, or NULL: passes */
+	} c[] = {
+		{ "2000", "0", LOCK_PROBE_RIGHT, NULL },
+		{ "0", "2000", LOCK_PROBE_RIGHT, NULL },
+		{ "2000", "0", LOCK_PROBE_CROSSED, "cs_ns" },
+		{ "0", "2000", LOCK_PROBE_CROSSED, "cs_ns" },
+		{ "2000", "0", LOCK_PROBE_NCS_AS_CS, "ncs_ns=0" },
+		{ "0", "2000", LOCK_PROBE_CS_AS_NCS, "cs_ns=0" },
+	};
 
-	why = lock_probe_crossed("2000", "0", 0);
-	cr_assert_null(why, "cs_ns=2000 ncs_ns=0 refused: %s", why);
-	why = lock_probe_crossed("0", "2000", 0);
-	cr_assert_null(why, "cs_ns=0 ncs_ns=2000 refused: %s", why);
-	why = lock_probe_crossed("2000", "0", 1);
-	cr_assert_not_null(why, "cs_ns=2000 ncs_ns=0 run as the other way round passed");
-	why = lock_probe_crossed("0", "2000", 1);
-	cr_assert_not_null(why, "cs_ns=0 ncs_ns=2000 run as the other way round passed");
-	cr_assert(strstr(why, "cs_ns"), "%s", why);
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		const char *why = lock_probe_sections_check(c[k].cs, c[k].ncs, c[k].wrong);
+
+		if (!c[k].named) {
+			cr_assert_null(why, "cs_ns=%s ncs_ns=%s refused: %s", c[k].cs, c[k].ncs, why);
+			continue;
+		}
+		cr_assert_not_null(why, "cs_ns=%s ncs_ns=%s, case %zu: work in the wrong section "
+				   "passed", c[k].cs, c[k].ncs, k);
+		cr_assert(strstr(why, c[k].named), "case %zu: %s", k, why);
+	}
 }
