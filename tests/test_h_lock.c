@@ -697,9 +697,10 @@ static void lock_probe_policy(char *const bench[], int n)
 			}
 			snprintf(skip, sizeof(skip), "] %s thread none tasks=2 ", bench[b]);
 			if (!seen && strcmp(value, "policy=spin") == 0) {
-				const char *at = strstr(r.err, skip);
+				const char *at = strstr(r.err, skip), *said;
 
-				while (at && strncmp(strstr(at, " ... "), " ... skipped: a FIFO spinner", 28))
+				while (at && (!(said = strstr(at, " ... ")) ||
+					      strncmp(said, " ... skipped: a FIFO spinner", 28)))
 					at = strstr(at + 1, skip);
 				cr_assert_not_null(at, "%s %s: neither rows nor skipped as a FIFO "
 						   "spinner; stderr: %s", bench[b], value, r.err);
