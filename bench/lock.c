@@ -234,8 +234,8 @@ static uint64_t lock_bench_run(struct bench_task *t, uint64_t iters)
 #define LOCK_BENCH_CS_CHECKED_NS 50
 
 /*
- * Whether one section's work (`what`: "cs_ns" or "ncs_ns", want_ns
- * long; min_ns(c): a task's shortest timing of it) lasted about want_ns:
+ * Whether one section's work (the critical one, or with `ncs` the
+ * other; `what` names its parameter, want_ns its value) lasted about it:
  * each task's shortest timing, less its shortest clock pair, within half
  * and twice want_ns; a section under LOCK_BENCH_CS_CHECKED_NS, at most
  * twice that.  The cs work too short (a calibration that came out low)
