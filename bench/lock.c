@@ -41,8 +41,10 @@
  * how the lock shared itself out.  check(): no task did more than it was
  * asked, some task finished every round, and the count bumped inside the
  * lock equals the acquisitions of all tasks: a lost update means two
- * tasks held the lock at once; and the cs work, timed outside the lock
- * in the latency rounds, lasts about cs_ns.
+ * tasks held the lock at once; the cs and the ncs work, each timed
+ * outside the lock in the latency rounds, last about cs_ns and ncs_ns
+ * (so that each parameter is seen to reach its section); py_rlock's
+ * RLock was taken `depth` levels per acquisition.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -160,7 +162,8 @@ static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
 	s->run = spin_run && spin ? spin_run : run;
 	s->cs_ns = (uint64_t)bench_param_int(st, "cs_ns");
 	s->cs_loops = bench_work_loops((double)s->cs_ns);
-	s->ncs_loops = bench_work_loops((double)bench_param_int(st, "ncs_ns"));
+	s->ncs_ns = (uint64_t)bench_param_int(st, "ncs_ns");
+	s->ncs_loops = bench_work_loops((double)s->ncs_ns);
 	s->sample = (uint64_t)bench_param_int(st, "sample");
 	s->clock_pair_ns = bench_clock_pair_ns();
 	s->levels = 1;
@@ -176,28 +179,40 @@ static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
 	return 0;
 }
 
-/* Timings of the cs work per latency round: the shortest of them is
- * the work's own length (preemption only ever adds). */
+/* Timings of each section's work per latency round: the shortest of
+ * them is the work's own length (preemption only ever adds). */
 #define LOCK_BENCH_CS_PROBES 8
 
+/* The shortest of *min_ns and ns, where 0 is none yet; a timing that
+ * reads 0 is kept as 1, so that it still says "timed". */
+static void lock_bench_keep_min(uint64_t *min_ns, uint64_t ns)
+{
+	ns = ns ? ns : 1;
+	if (!*min_ns || ns < *min_ns)
+		*min_ns = ns;
+}
+
 /*
- * How long cs_loops of work and a bare clock pair take on this task's
- * processor, the shortest seen kept: check() holds the difference
- * against cs_ns.  Latency rounds only, outside the lock, so no timed
- * round carries it.
+ * How long cs_loops and ncs_loops of work and a bare clock pair take on
+ * this task's processor, the shortest seen kept: check() holds each
+ * difference against cs_ns and ncs_ns.  Latency rounds only, outside
+ * the lock, so no timed round carries it.
  */
-static void lock_bench_probe_cs(const struct lock_bench *s, struct lock_bench_count *me)
+static void lock_bench_probe_work(const struct lock_bench *s, struct lock_bench_count *me)
 {
 	for (int k = 0; k < LOCK_BENCH_CS_PROBES; k++) {
 		uint64_t t0 = bench_now_ns(), t1 = bench_now_ns();
-		uint64_t t2 = bench_now_ns(), t3;
+		uint64_t t2, t3;
 
+		lock_bench_keep_min(&me->tare_min_ns, t1 - t0);
+		t2 = bench_now_ns();
 		bench_work(s->cs_loops);
 		t3 = bench_now_ns();
-		if (!me->tare_min_ns || t1 - t0 < me->tare_min_ns)
-			me->tare_min_ns = t1 - t0 ? t1 - t0 : 1;
-		if (!me->cs_min_ns || t3 - t2 < me->cs_min_ns)
-			me->cs_min_ns = t3 - t2 ? t3 - t2 : 1;
+		lock_bench_keep_min(&me->cs_min_ns, t3 - t2);
+		t2 = bench_now_ns();
+		bench_work(s->ncs_loops);
+		t3 = bench_now_ns();
+		lock_bench_keep_min(&me->ncs_min_ns, t3 - t2);
 	}
 }
 
@@ -206,54 +221,63 @@ static uint64_t lock_bench_run(struct bench_task *t, uint64_t iters)
 {
 	struct lock_bench *s = t->st->priv;
 
-	if (bench_recording(t) && s->cs_ns)
-		lock_bench_probe_cs(s, &s->task[t->id]);
+	if (bench_recording(t))
+		lock_bench_probe_work(s, &s->task[t->id]);
 	return s->run(t, iters);
 }
 
 /*
  * Below this a clock pair's jitter is the size of the work itself, and
- * the loop count a handful: cs_ns is not checked.
+ * the loop count a handful: a section this short is only held to lasting
+ * at most twice this, i.e. to being short.
  */
 #define LOCK_BENCH_CS_CHECKED_NS 50
 
 /*
- * Whether the critical sections lasted about cs_ns: each task's shortest
- * timing of the cs work, less its shortest clock pair, within half and
- * twice cs_ns.  Too short (a calibration that came out low) lets more
- * acquisitions through than the lock could serialise (1e9 / cs_ns a
- * second); too long makes every figure the work's.  The bounds are
+ * Whether one section's work (the critical one, or with `ncs` the
+ * other; `what` names its parameter, want_ns its value) lasted about it:
+ * each task's shortest timing, less its shortest clock pair, within half
+ * and twice want_ns; a section under LOCK_BENCH_CS_CHECKED_NS, at most
+ * twice that.  The cs work too short (a calibration that came out low)
+ * lets more acquisitions through than the lock could serialise (1e9 /
+ * cs_ns a second); either too long makes every figure the work's, and
+ * work that is not the length its parameter says (the other section's,
+ * say) makes the row a configuration it does not name.  The bounds are
  * wide: a frequency step moves the loop by tens of per cent, a wrong
- * calibration by multiples.
+ * calibration or a wrong parameter by multiples.
  */
-static const char *lock_bench_check_cs(const struct bench_state *st, const struct lock_bench *s)
+static const char *lock_bench_check_work(const struct bench_state *st, const char *what,
+					 uint64_t want_ns, int ncs)
 {
-	static char why[160];
+	static char why[200];
+	const struct lock_bench *s = st->priv;
 	uint64_t best = UINT64_MAX;
+	uint64_t most = want_ns < LOCK_BENCH_CS_CHECKED_NS ? 2 * LOCK_BENCH_CS_CHECKED_NS
+							   : 2 * want_ns;
 
-	if (s->cs_ns < LOCK_BENCH_CS_CHECKED_NS)
-		return NULL;
 	for (int i = 0; i < st->ntasks; i++) {
 		const struct lock_bench_count *c = &s->task[i];
-		uint64_t net;
+		uint64_t min = ncs ? c->ncs_min_ns : c->cs_min_ns, net;
 
-		if (!c->cs_min_ns)
+		if (!min)
 			continue;	/* a task that saw no latency round */
-		net = c->cs_min_ns > c->tare_min_ns ? c->cs_min_ns - c->tare_min_ns : 0;
-		if (2 * net < s->cs_ns) {
-			snprintf(why, sizeof(why), "the critical section's work took %llu ns in "
-				 "task %d, not about cs_ns=%llu: the calibrated work is wrong",
-				 (unsigned long long)net, i, (unsigned long long)s->cs_ns);
+		net = min > c->tare_min_ns ? min - c->tare_min_ns : 0;
+		if (want_ns >= LOCK_BENCH_CS_CHECKED_NS && 2 * net < want_ns) {
+			snprintf(why, sizeof(why), "the %s work took %llu ns in task %d, not "
+				 "about %s=%llu: the calibrated work is wrong, or not the %s",
+				 ncs ? "non-critical section's" : "critical section's",
+				 (unsigned long long)net, i, what, (unsigned long long)want_ns, what);
 			return why;
 		}
 		best = net < best ? net : best;
 	}
 	if (best == UINT64_MAX)
-		return "no task timed its critical section's work (no latency round)";
-	if (best > 2 * s->cs_ns) {
-		snprintf(why, sizeof(why), "the critical section's work took at least %llu ns, "
-			 "not about cs_ns=%llu: the calibrated work is wrong",
-			 (unsigned long long)best, (unsigned long long)s->cs_ns);
+		return "no task timed its sections' work (no latency round)";
+	if (best > most) {
+		snprintf(why, sizeof(why), "the %s work took at least %llu ns, not about "
+			 "%s=%llu: the calibrated work is wrong, or not the %s",
+			 ncs ? "non-critical section's" : "critical section's",
+			 (unsigned long long)best, what, (unsigned long long)want_ns, what);
 		return why;
 	}
 	return NULL;
@@ -270,6 +294,7 @@ static const char *lock_bench_check(struct bench_state *st, uint64_t run_iters,
 {
 	const struct lock_bench *s = st->priv;
 	uint64_t total = 0;
+	const char *why;
 
 	(void)base_iters;
 	for (int i = 0; i < st->ntasks; i++) {
@@ -284,7 +309,8 @@ static const char *lock_bench_check(struct bench_state *st, uint64_t run_iters,
 		       "two tasks held the lock at once";
 	if (s->protected_count > total)
 		return "the lock saw more acquisitions than the tasks counted";
-	return lock_bench_check_cs(st, s);
+	why = lock_bench_check_work(st, "cs_ns", s->cs_ns, 0);
+	return why ? why : lock_bench_check_work(st, "ncs_ns", s->ncs_ns, 1);
 }
 
 static void lock_bench_teardown(struct bench_state *st)
@@ -295,7 +321,7 @@ static void lock_bench_teardown(struct bench_state *st)
 }
 
 /* Lock v's descriptor: what every lock.* workload has, and the fields
- * given (summary, params, metrics), each by name. */
+ * given (summary, params, metrics, check), each by name. */
 #define LOCK_BENCH_DESC(v, ...)							\
 	const struct bench_desc bench_lock_##v = {				\
 		.name = "lock." #v, .version = BENCH_VERSION,			\
@@ -304,7 +330,7 @@ static void lock_bench_teardown(struct bench_state *st)
 		.quick_modes = BENCH_MODE_THREAD,				\
 		__VA_ARGS__,							\
 		.setup = lock_bench_##v##_setup, .run = lock_bench_run,		\
-		.check = lock_bench_check, .teardown = lock_bench_teardown,	\
+		.teardown = lock_bench_teardown,				\
 	};
 
 /* The never-yield driver of lock v by its policy: only axis locks have one. */
@@ -322,7 +348,8 @@ static void lock_bench_teardown(struct bench_state *st)
 					LOCK_BENCH_SPIN_FN_##wait(v));		\
 	}									\
 	LOCK_BENCH_DESC(v, .summary = summary_,					\
-			.params = lock_bench_params_##wait, .metrics = lock_bench_metrics)
+			.params = lock_bench_params_##wait, .metrics = lock_bench_metrics, \
+			.check = lock_bench_check)
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT
 
@@ -340,6 +367,10 @@ struct lock_bench_py_lock {
 struct lock_bench_py_rlock {
 	struct sync_rlock r;
 	uint32_t depth;		/* set at setup, read-only after */
+	/* Levels acquired, all tasks, bumped by the holder only: check()
+	 * holds it to depth levels per acquisition, so that the depth a row
+	 * names is the depth the lock was taken to. */
+	uint64_t levels_taken;
 } CPU_ALIGNED;
 
 static inline void lock_bench_py_lock_acquire(struct lock_bench_py_lock *lock, void *node)
@@ -359,9 +390,11 @@ static inline void lock_bench_py_lock_release(struct lock_bench_py_lock *lock, v
 static inline void lock_bench_py_rlock_acquire(struct lock_bench_py_rlock *lock, void *node)
 {
 	(void)node;
-	for (uint32_t d = 0; d < lock->depth; d++)
+	for (uint32_t d = 0; d < lock->depth; d++) {
 		if (sync_rlock_acquire(&lock->r))
 			abort();
+		lock->levels_taken++;	/* held: the RLock orders it */
+	}
 }
 
 static inline void lock_bench_py_rlock_release(struct lock_bench_py_rlock *lock, void *node)
@@ -429,9 +462,25 @@ static int lock_bench_py_rlock_setup(struct bench_state *st)
 	return 0;
 }
 
+/* The driver's check, and the RLock taken `depth` levels per acquisition. */
+static const char *lock_bench_py_rlock_check(struct bench_state *st, uint64_t run_iters,
+					     uint64_t base_iters)
+{
+	const struct lock_bench *s = st->priv;
+	const struct lock_bench_py_rlock *r = s->lock;
+	const char *why = lock_bench_check(st, run_iters, base_iters);
+
+	if (!why && r->levels_taken != s->protected_count * s->levels)
+		why = "the RLock was not taken `depth` levels deep per acquisition "
+		      "(its operations count levels that did not happen)";
+	return why;
+}
+
 LOCK_BENCH_DESC(py_lock,
 		.summary = "Python threading.Lock (primitives/sync.h): futex, sleeps when taken",
-		.params = lock_bench_params_sleep, .metrics = lock_bench_metrics)
+		.params = lock_bench_params_sleep, .metrics = lock_bench_metrics,
+		.check = lock_bench_check)
 LOCK_BENCH_DESC(py_rlock,
 		.summary = "Python threading.RLock, `depth` nested levels per iteration",
-		.params = lock_bench_params_py_rlock, .metrics = lock_bench_metrics_py_rlock)
+		.params = lock_bench_params_py_rlock, .metrics = lock_bench_metrics_py_rlock,
+		.check = lock_bench_py_rlock_check)

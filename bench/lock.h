@@ -23,9 +23,10 @@
 struct lock_bench_count {
 	uint64_t acquired;	/* acquisitions (iterations) */
 	uint32_t rounds;	/* run() calls so far: this round's number */
-	/* The shortest cs work and clock pair this task timed (latency
-	 * rounds, outside the lock; lock_bench_check), 0 before any. */
-	uint64_t cs_min_ns, tare_min_ns;
+	/* The shortest cs work, ncs work and clock pair this task timed
+	 * (latency rounds, outside the lock; lock_bench_check), 0 before
+	 * any. */
+	uint64_t cs_min_ns, ncs_min_ns, tare_min_ns;
 } CPU_ALIGNED;
 
 /*
@@ -42,7 +43,7 @@ struct lock_bench {
 	 * per run(), not per operation. */
 	uint64_t (*run)(struct bench_task *t, uint64_t iters);
 	uint64_t cs_loops, ncs_loops;	/* bench_work() inside / outside */
-	uint64_t cs_ns;			/* what cs_loops should last */
+	uint64_t cs_ns, ncs_ns;		/* what cs_loops, ncs_loops should last */
 	uint64_t sample;		/* latency rounds: time every k-th acquire */
 	/* bench_clock_pair_ns() at setup: taken off every timed acquire. */
 	uint64_t clock_pair_ns;

@@ -11,7 +11,8 @@
  * (bench/sync.h), stamps the clock under the lock and
  * notifies; a released waiter, back from wait() with the lock, records
  * how long after the stamp it runs (release_*: the notify, the
- * notifier's unlock and the waiter's wake-up and re-lock).  Released
+ * notifier's unlock and the waiter's wake-up and re-lock;
+ * waiters_per_notify: 1 or N-1, which of the two ran).  Released
  * waiters then sleep at a gate until the cycle ends (bench/sync.h), so
  * none can take a notify meant for another.
  *
@@ -28,10 +29,15 @@
 
 #include "bench/sync.h"
 
-/* sync.cond's figure besides its cycles (harness/bench.h, BENCH_FIGURES):
- * notify to each released waiter running, timed by the waiter. */
+/* sync.cond's figures besides its cycles (harness/bench.h, BENCH_FIGURES):
+ * notify to each released waiter running, timed by the waiter; and how
+ * many waiters each notify call released, from the notifier's count of
+ * its calls and the waiters' count of their releases: 1 with notify=one,
+ * N-1 with notify=all, a known answer that says which the row ran. */
 #define SYNC_BENCH_COND_FIGURES(VALUE, HIST)					\
-	HIST(SYNC_BENCH_COND_HIST_RELEASE, "release")
+	HIST(SYNC_BENCH_COND_HIST_RELEASE, "release")				\
+	VALUE(SYNC_BENCH_COND_WAITERS_PER_NOTIFY, .name = "waiters_per_notify",	\
+	      .unit = "waiters", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
 BENCH_FIGURES(SYNC_BENCH_COND, SYNC_BENCH_COND_FIGURES);
 
 struct sync_bench_cond_shared {
@@ -94,7 +100,8 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 				     uint64_t iters, int rec, int shared)
 {
 	uint32_t nwait = (uint32_t)t->st->ntasks - 1, base;
-	uint64_t k = s->cycles, errors = 0, unconfirmed = 0;
+	uint64_t k = s->cycles, errors = 0, unconfirmed = 0, calls = 0;
+	uint32_t released0 = __atomic_load_n(&s->released, __ATOMIC_ACQUIRE);
 
 	/* Opened here, not in task_init: every waiter's id is out now. */
 	if (!t->local)
@@ -111,6 +118,7 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 		base = (uint32_t)(nwait * k);
 		if (s->all) {
 			errors += sync_bench_cond_notify(s, rec, 1, (int)nwait);
+			calls++;
 		} else {
 			for (uint32_t j = 1; j <= nwait; j++) {
 				/* Those not released yet slept through the
@@ -120,6 +128,7 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 						(int)(nwait - j + 1))
 					sched_yield();
 				errors += sync_bench_cond_notify(s, rec, 0, 1);
+				calls++;
 				/* That waiter has read the stamp: the next may go. */
 				sync_bench_spin_until(&s->released, base + j);
 			}
@@ -131,6 +140,12 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 	s->unconfirmed += unconfirmed;
 	if (errors)
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
+	/* Releases counted by the waiters themselves (mod 2^32, as the
+	 * count runs), not what the notifies returned. */
+	if (calls)
+		bench_report(t, SYNC_BENCH_COND_WAITERS_PER_NOTIFY,
+			     (double)(uint32_t)(__atomic_load_n(&s->released, __ATOMIC_ACQUIRE) -
+						released0) / (double)calls);
 }
 
 static void sync_bench_cond_waiter(struct bench_task *t, struct sync_bench_cond_shared *s,

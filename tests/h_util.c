@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/bench.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
 
@@ -211,4 +213,84 @@ int cli_col(const struct csv_table *t, const char *name)
 
 	cr_assert_geq(c, 0, "no column %s", name);
 	return c;
+}
+
+/* The probe of `d`'s parameter `param`, or NULL. */
+static const struct cli_param_probe *cli_probe_of(const struct bench_desc *d, const char *param,
+						  const struct cli_param_probe *probes, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (fnmatch(probes[k].bench, d->name, 0) == 0 && strcmp(probes[k].param, param) == 0)
+			return &probes[k];
+	return NULL;
+}
+
+int cli_param_probes_run(const char *family, const struct cli_param_probe *probes, size_t n)
+{
+	int pairs = 0;
+
+	for (int i = 0; bench_registry[i]; i++) {
+		const struct bench_desc *d = bench_registry[i];
+
+		if (fnmatch(family, d->name, 0) != 0)
+			continue;
+		for (const struct bench_param *p = d->params; p && p->name; p++) {
+			cr_assert_not_null(cli_probe_of(d, p->name, probes, n),
+					   "%s: parameter %s has no probe showing that it reaches "
+					   "the workload", d->name, p->name);
+			pairs++;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		char *bench[CLI_PROBE_MAX_BENCH + 1];
+		int nb = 0;
+
+		cr_assert_eq(fnmatch(family, probes[k].bench, 0), 0,
+			     "probe %s %s is outside the family %s", probes[k].bench,
+			     probes[k].param, family);
+		for (int i = 0; bench_registry[i]; i++) {
+			const struct bench_desc *d = bench_registry[i];
+
+			if (fnmatch(family, d->name, 0) != 0 ||
+			    cli_probe_of(d, probes[k].param, probes, n) != &probes[k])
+				continue;
+			cr_assert_lt(nb, CLI_PROBE_MAX_BENCH, "more than %d benchmarks for one probe",
+				     CLI_PROBE_MAX_BENCH);
+			for (const struct bench_param *p = d->params; p && p->name; p++)
+				if (strcmp(p->name, probes[k].param) == 0)
+					bench[nb++] = (char *)d->name;
+		}
+		cr_assert_gt(nb, 0, "probe %s %s: no benchmark of the registry has that "
+			     "parameter (a stale probe)", probes[k].bench, probes[k].param);
+		bench[nb] = NULL;
+		probes[k].probe(bench, nb);
+	}
+	return pairs;
+}
+
+void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_how *how,
+		     char *const bench[], const char *const opts[])
+{
+	char dir[64], out[128], *argv[CLI_PROBE_MAX_BENCH + 40];
+	int n = 0;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	argv[n++] = (char *)cli_bin();
+	argv[n++] = "run";
+	for (int i = 0; bench[i]; i++) {
+		cr_assert_lt(n, CLI_PROBE_MAX_BENCH + 2, "too many benchmarks for one run");
+		argv[n++] = bench[i];
+	}
+	for (int i = 0; opts[i]; i++) {
+		cr_assert_lt(n, CLI_PROBE_MAX_BENCH + 37, "too many options for one run");
+		argv[n++] = (char *)opts[i];
+	}
+	argv[n++] = "--out";
+	argv[n++] = out;
+	argv[n] = NULL;
+	cli_exec_how(r, how, argv);
+	cr_assert_eq(r->status, 0, "%s ...: stderr: %s", argv[2], r->err);
+	cli_read_csv(out, t);
+	cli_rmdir(dir);
 }

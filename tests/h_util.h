@@ -53,4 +53,34 @@ void cli_read_csv(const char *path, struct csv_table *t);
 /* Column index by name; fails the test when there is none. */
 int cli_col(const struct csv_table *t, const char *name);
 
+/*
+ * Every declared parameter reaches its workload (issue 17): a family's
+ * test lists one probe per (benchmarks, parameter), and each probe runs
+ * the benchmarks it is given with values that must make the workload do
+ * something different (a count, its check(), a bound), and asserts that.
+ */
+#define CLI_PROBE_MAX_BENCH 64
+struct cli_param_probe {
+	const char *bench;	/* a glob over benchmark names (fnmatch) */
+	const char *param;
+	/* Called with the registered benchmarks that match `bench` and
+	 * declare `param` (argv-ready names, NULL-terminated). */
+	void (*probe)(char *const bench[], int n);
+};
+
+/*
+ * Walk the registry: every parameter of every benchmark matching
+ * `family` (a glob) must have a probe in probes[0 .. n) (the first that
+ * matches is its probe, so a narrower glob goes first), and every probe
+ * must match some benchmark's parameter; the test fails naming the first
+ * that breaks either (so a new parameter cannot go unprobed).  Then run
+ * each probe on its benchmarks.  Returns the (benchmark, parameter) pairs
+ * covered.
+ */
+int cli_param_probes_run(const char *family, const struct cli_param_probe *probes, size_t n);
+/* `contend run BENCH... OPTS... --out DIR/r.csv` as `how` says (NULL:
+ * plainly); asserts exit 0 and reads the results into *t.  The run in *r. */
+void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_how *how,
+		     char *const bench[], const char *const opts[]);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "harness/bench.h"
 #include "harness/clock.h"
+#include "harness/hist.h"
 #include "harness/team.h"
 #include "primitives/lock.h"
 #include "tests/check.h"
@@ -451,4 +452,397 @@ Test(lock, every_zoo_lock_is_benchmarked, .timeout = 30)
 	}
 	cr_assert_eq(nlock, nzoo + 2, "%d lock.* benchmarks for %d locks of the zoo and "
 		     "Python's two", nlock, nzoo);
+}
+
+/* ---- every parameter reaches the workload -------------------------------- */
+
+/*
+ * The setup of benchmark `d` in one task, as threads, each parameter at
+ * its default's first value but those `set` names (pairs of name and
+ * value, NULL-terminated): the state in *st (priv is the struct
+ * lock_bench).  vals must outlive it.
+ */
+static void lock_probe_setup(const struct bench_desc *d, struct bench_state *st,
+			     char vals[][32], const char **val, const char *const set[])
+{
+	int n;
+
+	memset(st, 0, sizeof(*st));
+	for (n = 0; d->params[n].name; n++) {
+		cr_assert_lt(n, 8, "%s: more parameters than the probe has room for", d->name);
+		snprintf(vals[n], 32, "%.*s", (int)strcspn(d->params[n].def, ","),
+			 d->params[n].def);
+		for (int k = 0; set[k]; k += 2)
+			if (strcmp(d->params[n].name, set[k]) == 0)
+				snprintf(vals[n], 32, "%s", set[k + 1]);
+		val[n] = vals[n];
+	}
+	st->desc = d;
+	st->mode = BENCH_MODE_THREAD;
+	st->ntasks = st->ncpus = 1;
+	st->param_values = val;
+	clk_init();
+	cr_assert_eq(d->setup(st), 0, "%s %s=%s: setup failed", d->name, set[0], set[1]);
+}
+
+/* One latency round of `iters` in the one task of *st: how many acquires
+ * it timed, and what run() returned in *ops. */
+static uint64_t lock_probe_round(struct bench_state *st, uint64_t iters, uint64_t *ops)
+{
+	static struct hist h;
+	struct bench_rec rec = { .recording = 1, .nhist = 1, .hist = &h };
+	struct bench_task t = { .st = st, .id = 0, .rec = &rec };
+
+	hist_clear(&h);
+	*ops = st->desc->run(&t, iters);
+	return h.count;
+}
+
+/* The benchmark of the registry named `name`. */
+static const struct bench_desc *lock_probe_desc(const char *name)
+{
+	const struct bench_desc *d = lock_test_registered(name);
+
+	cr_assert_not_null(d, "%s is not registered", name);
+	return d;
+}
+
+/*
+ * cs_ns and ncs_ns: every lock runs with the work in one section and
+ * none in the other; check() times both sections' work against their
+ * parameters (bench/lock.c), so the run fails if either parameter did
+ * not reach its section (the ncs from cs_ns, blind-17, the round's ncs
+ * work then 2 us where ncs_ns says 0), and an operation holds at least
+ * half the work (the check's own slack), where without it it is tens of
+ * nanoseconds.
+ */
+static void lock_probe_sections(char *const bench[], const char *cs, const char *ncs)
+{
+	static struct cli_run r;
+	char pcs[32], pncs[32];
+	struct csv_table t;
+	int c_bench, c_metric, c_med;
+	double least = (atof(cs) + atof(ncs)) / 2;
+
+	snprintf(pcs, sizeof(pcs), "cs_ns=%s", cs);
+	snprintf(pncs, sizeof(pncs), "ncs_ns=%s", ncs);
+	cli_run_benches(&r, &t, NULL, bench,
+			(const char *const[]){ "--param", pcs, "--param", pncs, "--threads", "1",
+					       "--mode", "thread", "--placement", "none", "--reps",
+					       "2", "--min-time", "0.002", "--counters", "none",
+					       NULL });
+	cr_assert_null(strstr(r.err, "skipped:"), "stderr: %s", r.err);
+	c_bench = cli_col(&t, "bench");
+	c_metric = cli_col(&t, "metric");
+	c_med = cli_col(&t, "median");
+	for (int b = 0; bench[b]; b++) {
+		int seen = 0;
+
+		for (size_t i = 0; i < t.nrows; i++) {
+			if (strcmp(t.rows[i][c_bench], bench[b]) ||
+			    (strcmp(t.rows[i][c_metric], "acquire_release") &&
+			     strcmp(t.rows[i][c_metric], "per_level")))
+				continue;
+			seen++;
+			cr_assert_geq(strtod(t.rows[i][c_med], NULL), least,
+				      "%s %s %s: %s ns an operation, with %g ns of work in each",
+				      bench[b], pcs, pncs, t.rows[i][c_med], 2 * least);
+		}
+		cr_assert_gt(seen, 0, "%s: no time per operation", bench[b]);
+	}
+	csv_table_free(&t);
+}
+
+static void lock_probe_cs_ns(char *const bench[], int n)
+{
+	(void)n;
+	lock_probe_sections(bench, "2000", "0");
+}
+
+static void lock_probe_ncs_ns(char *const bench[], int n)
+{
+	(void)n;
+	lock_probe_sections(bench, "0", "2000");
+}
+
+/* sample: a latency round of 100 acquires in one task times exactly
+ * ceil(100 / sample) of them, the first and every sample-th after. */
+static void lock_probe_sample(char *const bench[], int n)
+{
+	static const struct { const char *k; uint64_t timed; } v[] = {
+		{ "1", 100 }, { "7", 15 }, { "100", 1 },
+	};
+
+	for (int b = 0; b < n; b++) {
+		const struct bench_desc *d = lock_probe_desc(bench[b]);
+
+		for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+			char vals[8][32];
+			const char *val[8];
+			struct bench_state st;
+			uint64_t ops, timed;
+
+			lock_probe_setup(d, &st, vals, val,
+					 (const char *const[]){ "sample", v[k].k, NULL });
+			timed = lock_probe_round(&st, 100, &ops);
+			cr_assert_eq(timed, v[k].timed, "%s sample=%s: %llu of 100 acquires timed, "
+				     "not %llu", bench[b], v[k].k, (unsigned long long)timed,
+				     (unsigned long long)v[k].timed);
+			d->teardown(&st);
+			bench_shared_free_all(&st);
+		}
+	}
+}
+
+/*
+ * depth: an iteration of py_rlock is `depth` levels, each an operation
+ * (run() returns them), and check() holds the levels the RLock was
+ * really taken to (bench/lock.c) to depth per acquisition.
+ */
+static void lock_probe_depth(char *const bench[], int n)
+{
+	static const char *const depth[] = { "1", "5", "64" };
+
+	for (int b = 0; b < n; b++) {
+		const struct bench_desc *d = lock_probe_desc(bench[b]);
+
+		for (size_t k = 0; k < sizeof(depth) / sizeof(depth[0]); k++) {
+			char vals[8][32];
+			const char *val[8], *why;
+			struct bench_state st;
+			uint64_t ops;
+
+			lock_probe_setup(d, &st, vals, val,
+					 (const char *const[]){ "depth", depth[k], NULL });
+			lock_probe_round(&st, 100, &ops);
+			cr_assert_eq(ops, 100 * strtoull(depth[k], NULL, 10),
+				     "%s depth=%s: 100 iterations made %llu operations", bench[b],
+				     depth[k], (unsigned long long)ops);
+			why = d->check(&st, 100, 0);
+			cr_assert_null(why, "%s depth=%s: %s", bench[b], depth[k], why);
+			d->teardown(&st);
+			bench_shared_free_all(&st);
+		}
+	}
+}
+
+/* The never-yielding build of each spinner (bench/lock_spin.c), by name:
+ * NULL for a lock with one fixed policy. */
+#define LOCK_PROBE_SPIN_axis(v)		lock_bench_##v##_spin_run
+#define LOCK_PROBE_SPIN_sleep(v)	NULL
+#define LOCK_PROBE_SPIN_adaptive(v)	NULL
+#define LOCK_PROBE_SPIN_spin(v)		NULL
+
+static const struct {
+	const char *bench;
+	uint64_t (*spin_run)(struct bench_task *, uint64_t);
+} lock_probe_spin_builds[] = {
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared, summary) \
+	{ "lock." #v, LOCK_PROBE_SPIN_##wait(v) },
+#include "primitives/lock_list.h"
+#undef LOCK_VARIANT
+};
+
+/*
+ * policy, the choice: a spinner's setup drives its never-yielding build
+ * with policy=spin and the yielding one with policy=yield, exactly.
+ */
+static void lock_probe_policy_build(const char *bench)
+{
+	const struct bench_desc *d = lock_probe_desc(bench);
+	uint64_t (*spin_run)(struct bench_task *, uint64_t) = NULL;
+	static const char *const policy[] = { "yield", "spin" };
+
+	for (size_t i = 0; i < sizeof(lock_probe_spin_builds) / sizeof(lock_probe_spin_builds[0]);
+	     i++)
+		if (strcmp(lock_probe_spin_builds[i].bench, bench) == 0)
+			spin_run = lock_probe_spin_builds[i].spin_run;
+	cr_assert_not_null(spin_run, "%s offers policy=spin but has no spin build", bench);
+	for (int k = 0; k < 2; k++) {
+		char vals[8][32];
+		const char *val[8];
+		struct bench_state st;
+		const struct lock_bench *s;
+
+		lock_probe_setup(d, &st, vals, val,
+				 (const char *const[]){ "policy", policy[k], NULL });
+		s = st.priv;
+		cr_assert_eq(s->run == spin_run, k == 1, "%s policy=%s drives the %s build", bench,
+			     policy[k], s->run == spin_run ? "never-yielding" : "yielding");
+		d->teardown(&st);
+		bench_shared_free_all(&st);
+	}
+}
+
+/*
+ * policy, in the kernel: two tasks on one processor, each holding the
+ * lock 20 us at a time, so a waiter that runs finds the lock held, and
+ * counts of what each way of waiting can never do: yield never calls
+ * futex, spin neither futex nor sched_yield (and a FIFO spinner is
+ * skipped on one processor, where it would livelock: the never-yielding
+ * path, seen), sleep and adaptive never sched_yield.  Only zeros are
+ * asserted: whether a waiter ran while the lock was held, and so how
+ * many it made of what it may make, is the scheduler's (measured here:
+ * 0.01 to 0.9 sched_yield a yield acquisition, 0.008 to 0.02 futex a
+ * sleep one, and 0 of either in some loaded runs).
+ */
+static void lock_probe_policy(char *const bench[], int n)
+{
+	static const struct cli_how one_cpu = { .one_cpu = 1 };
+	static struct cli_run r;
+	struct csv_table t;
+	int c_bench, c_metric, c_params, c_yield, c_futex;
+
+	cli_run_benches(&r, &t, &one_cpu, bench,
+			(const char *const[]){ "--param", "cs_ns=20000", "--threads", "2",
+					       "--mode", "thread", "--placement", "none", "--reps",
+					       "2", "--min-time", "0.02", "--counters",
+					       "syscalls:sys_enter_sched_yield,"
+					       "syscalls:sys_enter_futex", NULL });
+	c_bench = cli_col(&t, "bench");
+	c_metric = cli_col(&t, "metric");
+	c_params = cli_col(&t, "params");
+	c_yield = cli_col(&t, "syscalls_sys_enter_sched_yield_per_op");
+	c_futex = cli_col(&t, "syscalls_sys_enter_futex_per_op");
+	for (int b = 0; b < n; b++) {
+		const struct bench_desc *d = lock_probe_desc(bench[b]);
+		const struct bench_param *p = d->params;
+		const char *c;
+
+		while (strcmp(p->name, "policy"))
+			p++;
+		if (strchr(p->choices, '|'))
+			lock_probe_policy_build(bench[b]);
+		for (c = p->choices; c && *c; c += strcspn(c, "|"), c += *c == '|') {
+			char value[32], skip[160];
+			int seen = 0;
+
+			snprintf(value, sizeof(value), "policy=%.*s", (int)strcspn(c, "|"), c);
+			for (size_t i = 0; i < t.nrows; i++) {
+				const char *const *row = (const char *const *)t.rows[i];
+				double yields, futexes;
+
+				if (strcmp(row[c_bench], bench[b]) || strcmp(row[c_metric], "throughput") ||
+				    !strstr(row[c_params], value))
+					continue;
+				seen++;
+				if (!row[c_yield][0] || !row[c_futex][0]) {
+					cr_log_warn("lock: system calls cannot be counted here: "
+						    "policy not probed in the kernel");
+					continue;
+				}
+				yields = strtod(row[c_yield], NULL);
+				futexes = strtod(row[c_futex], NULL);
+				if (strcmp(value, "policy=yield") == 0)
+					cr_assert(futexes == 0, "%s %s: %g futex calls per acquisition",
+						  bench[b], value, futexes);
+				else if (strcmp(value, "policy=spin") == 0)
+					cr_assert(yields == 0 && futexes == 0, "%s %s: %g sched_yield "
+						  "and %g futex calls per acquisition", bench[b], value,
+						  yields, futexes);
+				else
+					cr_assert(yields == 0, "%s %s: %g sched_yield calls per "
+						  "acquisition", bench[b], value, yields);
+			}
+			snprintf(skip, sizeof(skip), "] %s thread none tasks=2 ", bench[b]);
+			if (!seen && strcmp(value, "policy=spin") == 0) {
+				const char *at = strstr(r.err, skip), *said;
+
+				while (at && (!(said = strstr(at, " ... ")) ||
+					      strncmp(said, " ... skipped: a FIFO spinner", 28)))
+					at = strstr(at + 1, skip);
+				cr_assert_not_null(at, "%s %s: neither rows nor skipped as a FIFO "
+						   "spinner; stderr: %s", bench[b], value, r.err);
+				continue;
+			}
+			cr_assert_eq(seen, 1, "%s %s: %d throughput rows", bench[b], value, seen);
+		}
+	}
+	csv_table_free(&t);
+}
+
+static const struct cli_param_probe lock_probes[] = {
+	{ .bench = "lock.*", .param = "cs_ns", .probe = lock_probe_cs_ns },
+	{ .bench = "lock.*", .param = "ncs_ns", .probe = lock_probe_ncs_ns },
+	{ .bench = "lock.*", .param = "sample", .probe = lock_probe_sample },
+	{ .bench = "lock.*", .param = "policy", .probe = lock_probe_policy },
+	{ .bench = "lock.py_rlock", .param = "depth", .probe = lock_probe_depth },
+};
+
+/*
+ * Every parameter of every lock.* benchmark changes what the workload
+ * does, by a count or by its check() (tests/h_util.h walks the registry,
+ * so a new parameter without a probe fails here).
+ */
+Test(lock, every_parameter_reaches_its_workload, .timeout = 240)
+{
+	int pairs = cli_param_probes_run("lock.*", lock_probes,
+					 sizeof(lock_probes) / sizeof(lock_probes[0]));
+
+	cr_assert_gt(pairs, 0);
+}
+
+/*
+ * check() knows which section's work is which: lock.tas set up with
+ * 2 us of work in one section and none in the other passes its check;
+ * with its loop counts crossed, or with one section running the other's
+ * loop count too (the ncs from cs_ns, blind-17), as when a parameter
+ * does not reach its section, it fails, naming a parameter.
+ */
+enum lock_probe_wrong { LOCK_PROBE_RIGHT, LOCK_PROBE_CROSSED, LOCK_PROBE_NCS_AS_CS,
+			LOCK_PROBE_CS_AS_NCS };
+
+static const char *lock_probe_sections_check(const char *cs, const char *ncs,
+					     enum lock_probe_wrong wrong)
+{
+	const struct bench_desc *d = lock_probe_desc("lock.tas");
+	static char why[300];
+	char vals[8][32];
+	const char *val[8], *w;
+	struct bench_state st;
+	struct lock_bench *s;
+	uint64_t ops, cs_loops;
+
+	lock_probe_setup(d, &st, vals, val,
+			 (const char *const[]){ "cs_ns", cs, "ncs_ns", ncs, NULL });
+	s = st.priv;
+	cs_loops = s->cs_loops;
+	if (wrong == LOCK_PROBE_CROSSED || wrong == LOCK_PROBE_CS_AS_NCS)
+		s->cs_loops = s->ncs_loops;
+	if (wrong == LOCK_PROBE_CROSSED || wrong == LOCK_PROBE_NCS_AS_CS)
+		s->ncs_loops = cs_loops;
+	lock_probe_round(&st, 50, &ops);
+	w = d->check(&st, 50, 0);
+	snprintf(why, sizeof(why), "%s", w ? w : "");
+	d->teardown(&st);
+	bench_shared_free_all(&st);
+	return why[0] ? why : NULL;
+}
+
+Test(lock, check_knows_each_sections_work, .timeout = 60)
+{
+	static const struct {
+		const char *cs, *ncs;
+		enum lock_probe_wrong wrong;
+		const char *named;	/* in the reason, or NULL: passes */
+	} c[] = {
+		{ "2000", "0", LOCK_PROBE_RIGHT, NULL },
+		{ "0", "2000", LOCK_PROBE_RIGHT, NULL },
+		{ "2000", "0", LOCK_PROBE_CROSSED, "cs_ns" },
+		{ "0", "2000", LOCK_PROBE_CROSSED, "cs_ns" },
+		{ "2000", "0", LOCK_PROBE_NCS_AS_CS, "ncs_ns=0" },
+		{ "0", "2000", LOCK_PROBE_CS_AS_NCS, "cs_ns=0" },
+	};
+
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		const char *why = lock_probe_sections_check(c[k].cs, c[k].ncs, c[k].wrong);
+
+		if (!c[k].named) {
+			cr_assert_null(why, "cs_ns=%s ncs_ns=%s refused: %s", c[k].cs, c[k].ncs, why);
+			continue;
+		}
+		cr_assert_not_null(why, "cs_ns=%s ncs_ns=%s, case %zu: work in the wrong section "
+				   "passed", c[k].cs, c[k].ncs, k);
+		cr_assert(strstr(why, c[k].named), "case %zu: %s", k, why);
+	}
 }
