@@ -287,7 +287,7 @@ static void *rt_stress_consumer(void *arg)
 		while (!rt_get(&x->t, x->mpmc, &v))
 			sched_yield();
 		if (RT_PRODUCER(v) >= (uint64_t)x->producers || (uint32_t)v >= x->items ||
-		    (!x->mpmc && v != next++)) {
+		    (!x->mpmc && v != RT_TAG(0, next++))) {
 			__atomic_fetch_add(&x->bad, 1, __ATOMIC_RELAXED);
 		} else {
 			__atomic_fetch_add(&x->seen[RT_PRODUCER(v) * x->items + (uint32_t)v], 1,
