@@ -194,7 +194,7 @@ Test(deque, unbounded_grows, .timeout = 10)
 #define DT_TAG(w, s)	(((uint64_t)(w) << 32) | (uint32_t)(s))
 
 enum { DT_WRITERS = 4, DT_READERS = 2, DT_ITEMS = 5000 };
-/* The long run's items per writer (a twentieth under the sanitizers);
+/* The long run's items per writer (a fiftieth under the sanitizers);
  * why not a million: see below. */
 #define DT_LONG_ITEMS	CHECK_STRESS_ITEMS(50000u)
 

@@ -235,7 +235,7 @@ Test(ring_ck, mpmc_small_rings_hand_over_exactly_once, .timeout = 60)
 }
 
 /*
- * The long run: a million items (CHECK_STRESS_ITEMS: a twentieth under
+ * The long run: a million items (CHECK_STRESS_ITEMS: a fiftieth under
  * the sanitizers) through one ring, each tagged (producer + 1 << 32 |
  * sequence) and received exactly once: a lost, doubled or corrupted
  * item fails by its tag.  A lost item leaves the consumers waiting, so

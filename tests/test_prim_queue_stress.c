@@ -286,7 +286,7 @@ Test(queue_stress, three_cooks_ten_customers, .timeout = 60)
  * whole leg may grow.  The points make the rare interleavings common,
  * which is what a long run is for; the lock-free rings, where no point
  * sits inside ck's code, get their million (test_prim_queue_ring.c).
- * CHECK_STRESS_ITEMS: a twentieth under the sanitizers.
+ * CHECK_STRESS_ITEMS: a fiftieth under the sanitizers.
  */
 #define QS_LONG_ITEMS	CHECK_STRESS_ITEMS(200000u)
 
