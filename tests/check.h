@@ -126,6 +126,28 @@ static inline bool check_stalled(struct check_stall *s, uint64_t now,
 	check_v_;							\
 })
 
+/*
+ * CHECK_SANITIZED: 1 in the ThreadSanitizer and ASan builds (the
+ * compilers say so by these macros; nothing in the Makefile needs to),
+ * where every access and atomic costs many times what it costs plain.
+ * CHECK_STRESS_ITEMS(n): the item count of a long exactly-once stress
+ * run, n in the plain build and n / 50 under a sanitizer, so that those
+ * legs stay fast: they look for races and memory errors, which show in
+ * far fewer items, while the plain leg's long run is the one that gives
+ * a rare lost or doubled item the time to happen.
+ */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define CHECK_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define CHECK_SANITIZED 1
+#endif
+#endif
+#ifndef CHECK_SANITIZED
+#define CHECK_SANITIZED 0
+#endif
+#define CHECK_STRESS_ITEMS(n) (CHECK_SANITIZED ? (n) / 50 : (n))
+
 #ifndef CONTEND_TEST_SHIM
 #include <criterion/criterion.h>
 #include <criterion/logging.h>

@@ -194,13 +194,23 @@ Test(deque, unbounded_grows, .timeout = 10)
 #define DT_TAG(w, s)	(((uint64_t)(w) << 32) | (uint32_t)(s))
 
 enum { DT_WRITERS = 4, DT_READERS = 2, DT_ITEMS = 5000 };
+/* The long run's items per writer (a fiftieth under the sanitizers);
+ * why not a million: see below. */
+#define DT_LONG_ITEMS	CHECK_STRESS_ITEMS(50000u)
 
 /* Shared by the workers; in MAP_SHARED memory for the process test. */
 struct dt_run {
 	uint64_t popped;	/* items taken so far, by all readers */
 	uint64_t bad;		/* unexpected return codes or tags */
-	uint32_t seen[DT_WRITERS * DT_ITEMS];
+	uint32_t items;		/* per writer */
+	uint32_t seen[];	/* per tag: times popped */
 };
+
+/* A run for `items` per writer, zeroed, in memory from alloc(bytes). */
+static size_t dt_run_bytes(uint32_t items)
+{
+	return sizeof(struct dt_run) + (size_t)DT_WRITERS * items * sizeof(uint32_t);
+}
 
 struct dt_worker {
 	struct dt_run *run;
@@ -208,15 +218,19 @@ struct dt_worker {
 	int id;
 };
 
-/* Even writers append, odd ones appendleft. */
+/* Even writers append, odd ones appendleft; at a full fixed storage
+ * (-ENOSPC: nothing stored) they wait for room, as deques do not. */
 static void *dt_writer_main(void *arg)
 {
 	struct dt_worker *w = arg;
 
-	for (uint32_t s = 0; s < DT_ITEMS; s++) {
+	for (uint32_t s = 0; s < w->run->items; s++) {
 		uint64_t tag = DT_TAG(w->id, s);
-		int rc = w->id % 2 ? deque_appendleft(w->d, tag) : deque_append(w->d, tag);
+		int rc;
 
+		while ((rc = w->id % 2 ? deque_appendleft(w->d, tag)
+				       : deque_append(w->d, tag)) == -ENOSPC)
+			sched_yield();
 		if (rc != 0)
 			__atomic_fetch_add(&w->run->bad, 1, __ATOMIC_RELAXED);
 	}
@@ -230,7 +244,9 @@ static void *dt_reader_main(void *arg)
 	struct dt_run *r = w->run;
 
 	/* Relaxed: a count only; the deque's mutex orders the items. */
-	while (__atomic_load_n(&r->popped, __ATOMIC_RELAXED) < DT_WRITERS * DT_ITEMS) {
+	uint64_t total = (uint64_t)DT_WRITERS * r->items;
+
+	while (__atomic_load_n(&r->popped, __ATOMIC_RELAXED) < total) {
 		uint64_t v;
 		int rc = w->id % 2 ? deque_popleft(w->d, &v) : deque_pop(w->d, &v);
 
@@ -238,11 +254,11 @@ static void *dt_reader_main(void *arg)
 			sched_yield();	/* deques do not block: poll */
 			continue;
 		}
-		if (rc != 0 || v >> 32 >= DT_WRITERS || (uint32_t)v >= DT_ITEMS) {
+		if (rc != 0 || v >> 32 >= DT_WRITERS || (uint32_t)v >= r->items) {
 			__atomic_fetch_add(&r->bad, 1, __ATOMIC_RELAXED);
 			continue;
 		}
-		__atomic_fetch_add(&r->seen[(v >> 32) * DT_ITEMS + (uint32_t)v], 1,
+		__atomic_fetch_add(&r->seen[(v >> 32) * r->items + (uint32_t)v], 1,
 				   __ATOMIC_RELAXED);
 		__atomic_fetch_add(&r->popped, 1, __ATOMIC_RELAXED);
 	}
@@ -252,39 +268,42 @@ static void *dt_reader_main(void *arg)
 /* Wait while items keep being popped, until all are; fail if they stop. */
 static void dt_watch(struct dt_run *r)
 {
+	uint64_t total = (uint64_t)DT_WRITERS * r->items;
 	uint64_t got = CHECK_PROGRESS(__atomic_load_n(&r->popped,
 						      __ATOMIC_RELAXED),
-				      DT_WRITERS * DT_ITEMS, CHECK_STALL_NS);
+				      total, CHECK_STALL_NS);
 
-	cr_assert_geq(got, DT_WRITERS * DT_ITEMS, "pops stopped for %lld s at "
-		      "%llu of %d: a deadlock", CHECK_STALL_NS / 1000000000,
-		      (unsigned long long)got, DT_WRITERS * DT_ITEMS);
+	cr_assert_geq(got, total, "pops stopped for %lld s at "
+		      "%llu of %llu: a deadlock", CHECK_STALL_NS / 1000000000,
+		      (unsigned long long)got, (unsigned long long)total);
 }
 
 static void dt_check(const struct dt_run *r)
 {
-	uint64_t missing = 0, extra = 0;
+	uint64_t total = (uint64_t)DT_WRITERS * r->items, missing = 0, extra = 0;
 
-	for (int i = 0; i < DT_WRITERS * DT_ITEMS; i++) {
+	for (uint64_t i = 0; i < total; i++) {
 		missing += r->seen[i] == 0;
 		extra += r->seen[i] > 1;
 	}
 	cr_assert_eq(r->bad, 0);
 	cr_assert_eq(missing, 0);
 	cr_assert_eq(extra, 0);
-	cr_assert_eq(r->popped, DT_WRITERS * DT_ITEMS);
+	cr_assert_eq(r->popped, total);
 }
 
 /* 4 writers at both ends, 2 readers at both ends, at once: exactly once. */
-Test(deque, threads_exactly_once, .timeout = 60)
+static void dt_threads(struct deque *d, uint32_t items)
 {
-	struct dt_run *r = calloc(1, sizeof(*r));
-	struct dt_worker ww[DT_WRITERS], rw[DT_READERS];
+	struct dt_run *r = calloc(1, dt_run_bytes(items));
+	/* On the heap: a failed check ends the test while the workers may
+	 * still run, and they must not be left reading a dead frame. */
+	struct dt_worker *ww = calloc(DT_WRITERS, sizeof(*ww));
+	struct dt_worker *rw = calloc(DT_READERS, sizeof(*rw));
 	pthread_t wt[DT_WRITERS], rt[DT_READERS];
-	struct deque *d = NULL;
 
-	cr_assert_not_null(r);
-	cr_assert_eq(deque_create(&d, 0), 0);
+	cr_assert(r && ww && rw);
+	r->items = items;
 	for (int i = 0; i < DT_READERS; i++) {
 		rw[i] = (struct dt_worker){ r, d, i };
 		cr_assert_eq(pthread_create(&rt[i], NULL, dt_reader_main, &rw[i]), 0);
@@ -300,8 +319,36 @@ Test(deque, threads_exactly_once, .timeout = 60)
 		pthread_join(rt[i], NULL);
 	dt_check(r);
 	cr_assert_eq(deque_len(d), 0);
-	deque_destroy(d);
+	free(ww);
+	free(rw);
 	free(r);
+}
+
+Test(deque, threads_exactly_once, .timeout = 60)
+{
+	struct deque *d = NULL;
+
+	cr_assert_eq(deque_create(&d, 0), 0);
+	dt_threads(d, DT_ITEMS);
+	deque_destroy(d);
+}
+
+/*
+ * The long run: DT_LONG_ITEMS per writer through a fixed deque of 64
+ * slots (so that writers meet a full deque and readers an empty one all
+ * the time), exactly once.  Not a million: every append and pop passes
+ * the lock's atomics, each a preemption point in the prim tests
+ * (primitives/preempt.h), and a million takes 20-25 s of a loaded 2-core
+ * machine that way; see test_prim_queue_stress.c.
+ */
+Test(deque, long_run_fixed_storage_exactly_once, .timeout = 120)
+{
+	struct deque *d = malloc(deque_bytes(64));
+
+	cr_assert_not_null(d);
+	cr_assert_eq(deque_init(d, 64, 0, 0), 0);
+	dt_threads(d, DT_LONG_ITEMS);
+	free(d);
 }
 
 /*
@@ -310,7 +357,7 @@ Test(deque, threads_exactly_once, .timeout = 60)
  */
 Test(deque, processes_exactly_once, .timeout = 60)
 {
-	size_t run_bytes = (sizeof(struct dt_run) + 63) & ~(size_t)63;
+	size_t run_bytes = (dt_run_bytes(DT_ITEMS) + 63) & ~(size_t)63;
 	size_t bytes = run_bytes + deque_bytes(DT_WRITERS * DT_ITEMS);
 	char *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -319,6 +366,7 @@ Test(deque, processes_exactly_once, .timeout = 60)
 	pid_t pids[DT_WRITERS + DT_READERS], parent = getpid();
 
 	cr_assert_neq(mem, MAP_FAILED);
+	r->items = DT_ITEMS;
 	cr_assert_eq(deque_init(d, DT_WRITERS * DT_ITEMS, 0, 1), 0);
 	for (int i = 0; i < DT_WRITERS + DT_READERS; i++) {
 		pid_t pid = fork();

@@ -3,7 +3,9 @@
  * primitives/ring_ck.h hold exactly the capacity they were made with
  * (ck's own ring of 2^k slots holds 2^k - 1): filled until a put fails,
  * one thread and several racing producers, and an exactly-once hand-over
- * through the smallest rings under contention.
+ * through the smallest rings under contention; and a million tagged
+ * items through each kind (spsc one producer and one consumer, mpmc
+ * many of each), every item received exactly once, spsc in order.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -230,4 +232,142 @@ Test(ring_ck, mpmc_small_rings_hand_over_exactly_once, .timeout = 60)
 		free(f->t.buf);
 		free(f);
 	}
+}
+
+/*
+ * The long run: a million items (CHECK_STRESS_ITEMS: a fiftieth under
+ * the sanitizers) through one ring, each tagged (producer + 1 << 32 |
+ * sequence) and received exactly once: a lost, doubled or corrupted
+ * item fails by its tag.  A lost item leaves the consumers waiting, so
+ * the test's thread watches the deliveries and fails within
+ * CHECK_STALL_NS when they stop.  With one producer and one consumer
+ * the ring is FIFO, so spsc checks the order too.
+ */
+/* Producer p + 1 in the high half, so that every tag needs all 64 bits. */
+#define RT_TAG(p, s)	((((uint64_t)(p) + 1) << 32) | (uint32_t)(s))
+#define RT_PRODUCER(t)	(((t) >> 32) - 1)
+#define RT_MILLION	CHECK_STRESS_ITEMS(1000000u)
+enum { RT_MAX_SIDE = 4 };
+
+struct rt_stress {
+	struct rt_ring t;
+	int mpmc, producers;
+	uint32_t items;		/* per producer */
+	uint64_t claims;	/* gets started, across consumers */
+	uint64_t delivered;	/* gets done, for the watch */
+	uint64_t bad;		/* a tag out of range, or spsc out of order */
+	uint32_t finished;	/* workers returned */
+	uint32_t *seen;		/* per tag: times received */
+};
+
+struct rt_stress_arg {
+	struct rt_stress *x;
+	int id;
+};
+
+static void *rt_stress_producer(void *arg)
+{
+	struct rt_stress_arg *a = arg;
+	struct rt_stress *x = a->x;
+
+	for (uint32_t s = 0; s < x->items; s++)
+		while (!rt_put(&x->t, x->mpmc, RT_TAG(a->id, s)))
+			sched_yield();
+	__atomic_fetch_add(&x->finished, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *rt_stress_consumer(void *arg)
+{
+	struct rt_stress *x = ((struct rt_stress_arg *)arg)->x;
+	uint64_t total = (uint64_t)x->producers * x->items, next = 0, v;
+
+	/* Relaxed: the claim only counts; the ring hands the items over. */
+	while (__atomic_fetch_add(&x->claims, 1, __ATOMIC_RELAXED) < total) {
+		while (!rt_get(&x->t, x->mpmc, &v))
+			sched_yield();
+		if (RT_PRODUCER(v) >= (uint64_t)x->producers || (uint32_t)v >= x->items ||
+		    (!x->mpmc && v != RT_TAG(0, next++))) {
+			__atomic_fetch_add(&x->bad, 1, __ATOMIC_RELAXED);
+		} else {
+			__atomic_fetch_add(&x->seen[RT_PRODUCER(v) * x->items + (uint32_t)v], 1,
+					   __ATOMIC_RELAXED);
+		}
+		__atomic_fetch_add(&x->delivered, 1, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_add(&x->finished, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void rt_stress_run(int mpmc, unsigned capacity, int producers, int consumers)
+{
+	/* On the heap: a failed check ends the test while the workers may
+	 * still run, and they must not be left writing to a dead frame. */
+	struct rt_stress *xp = calloc(1, sizeof(*xp));
+	struct rt_stress_arg *a = calloc(2 * RT_MAX_SIDE, sizeof(*a));
+	pthread_t th[2 * RT_MAX_SIDE];
+	uint64_t total, got, missing = 0, extra = 0;
+	unsigned held = 0;
+
+	cr_assert(xp && a);
+	*xp = (struct rt_stress){
+		.mpmc = mpmc, .producers = producers, .items = RT_MILLION / producers,
+	};
+	total = (uint64_t)producers * xp->items;
+	cr_assert(producers <= RT_MAX_SIDE && consumers <= RT_MAX_SIDE);
+	cr_assert(mpmc || (producers == 1 && consumers == 1), "spsc: one of each");
+	cr_assert_geq(total, RT_MILLION - producers);
+	rt_make(&xp->t, capacity);
+	xp->seen = calloc(total, sizeof(*xp->seen));
+	cr_assert_not_null(xp->seen);
+	for (int i = 0; i < producers + consumers; i++) {
+		a[i] = (struct rt_stress_arg){ .x = xp, .id = i < producers ? i : i - producers };
+		cr_assert_eq(pthread_create(&th[i], NULL, i < producers ? rt_stress_producer
+					    : rt_stress_consumer, &a[i]), 0);
+	}
+	got = CHECK_PROGRESS(__atomic_load_n(&xp->delivered, __ATOMIC_RELAXED), total,
+			     CHECK_STALL_NS);
+	cr_assert_geq(got, total, "%s, capacity %u: deliveries stopped at %llu of %llu: "
+		      "an item lost", mpmc ? "mpmc" : "spsc", capacity,
+		      (unsigned long long)got, (unsigned long long)total);
+	/* Every item came, yet a producer may still wait for room that a
+	 * broken bound never gives back: a failure, not a hang. */
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, __atomic_load_n(&xp->finished, __ATOMIC_ACQUIRE) ==
+			       (uint32_t)(producers + consumers)),
+		  "%s, capacity %u: every item delivered, but a producer is still "
+		  "waiting for room", mpmc ? "mpmc" : "spsc", capacity);
+	for (int i = 0; i < producers + consumers; i++)
+		pthread_join(th[i], NULL);
+	for (uint64_t i = 0; i < total; i++) {
+		missing += xp->seen[i] == 0;
+		extra += xp->seen[i] > 1;
+	}
+	cr_assert_eq(xp->bad, 0, "%s, capacity %u: %llu items out of range or order",
+		     mpmc ? "mpmc" : "spsc", capacity, (unsigned long long)xp->bad);
+	cr_assert_eq(missing, 0, "%s, capacity %u: %llu items never received",
+		     mpmc ? "mpmc" : "spsc", capacity, (unsigned long long)missing);
+	cr_assert_eq(extra, 0, "%s, capacity %u: %llu items received twice or more",
+		     mpmc ? "mpmc" : "spsc", capacity, (unsigned long long)extra);
+	/* Nothing left behind, and (mpmc) the whole bound given back. */
+	while (held < ring_ck_slots(capacity) && rt_put(&xp->t, mpmc, 0))
+		held++;
+	cr_assert_eq(held, capacity, "the drained ring holds %u of %u", held, capacity);
+	free(xp->seen);
+	free(xp->t.buf);
+	free(xp);
+	free(a);
+}
+
+Test(ring_ck, spsc_million_items_exactly_once_in_order, .timeout = 120)
+{
+	rt_stress_run(0, 1000, 1, 1);
+}
+
+/* Room for producers to run ahead, so that two of them are often in a
+ * put at once: ck's single-producer enqueue in the mpmc path (two
+ * producers writing one slot) loses an item here within seconds, in a
+ * ring of 16 only now and then. */
+Test(ring_ck, mpmc_million_items_4p_4c_exactly_once, .timeout = 120)
+{
+	rt_stress_run(1, 1000, 4, 4);
 }
