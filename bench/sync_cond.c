@@ -37,7 +37,7 @@
 #define SYNC_BENCH_COND_FIGURES(VALUE, HIST)					\
 	HIST(SYNC_BENCH_COND_HIST_RELEASE, "release")				\
 	VALUE(SYNC_BENCH_COND_WAITERS_PER_NOTIFY, .name = "waiters_per_notify",	\
-	      .unit = "waiters", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
+	      .unit = "ratio", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
 BENCH_FIGURES(SYNC_BENCH_COND, SYNC_BENCH_COND_FIGURES);
 
 struct sync_bench_cond_shared {
