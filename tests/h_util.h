@@ -17,7 +17,7 @@ struct cli_run {
 
 /* How to start contend (all optional). */
 struct cli_how {
-	int sig, after_ms;	/* send sig this long after the start */
+	int sig, after_ms;	/* send sig this long after the start, if still running */
 	const char *cwd;	/* run there */
 	int close_stdout;	/* start with fd 1 closed */
 	int stdout_full;	/* fd 1 is /dev/full */
