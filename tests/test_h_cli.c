@@ -1083,6 +1083,42 @@ Test(cli, resumed_sweep_equals_a_whole_one, .timeout = 300)
 	cli_rmdir(dir);
 }
 
+/*
+ * A configuration whose samples.csv lost its last repetition's rows (a
+ * cut at a line boundary) has fewer samples than the reps its results
+ * row names: it is not done, and --resume runs it again, whole.
+ */
+Test(cli, resume_reruns_a_configuration_short_of_its_reps, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[128], cmd[512];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cli_write_str(plan, "selftest.spin --param k_ns=1000,2000 --threads 1 --mode thread\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--reps", "3", "--quick",
+	    "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* rep is samples.csv's ninth column; params the sixth */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && awk -F, '!($6 ~ /k_ns=2000/ && $9 == \"3\")' samples.csv > s.tmp && "
+		 "test $(wc -l < s.tmp) -lt $(wc -l < samples.csv) && mv s.tmp samples.csv", run);
+	cr_assert_eq(system(cmd), 0, "no third repetition of k_ns=2000 to cut");
+	CLI(&r, "sweep", "--resume", run, "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "1 configuration with incomplete rows"), "%s", r.err);
+	cr_assert(strstr(r.err, "[1/1] selftest.spin"), "%s", r.err);
+	cr_assert(strstr(r.err, "k_ns=2000"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "k_ns=1000 "), "a whole configuration ran again: %s", r.err);
+	/* and now it has its three repetitions again */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && test $(awk -F, '$6 ~ /k_ns=2000/ && $9 == \"3\"' samples.csv | wc -l) -gt 0",
+		 run);
+	cr_assert_eq(system(cmd), 0, "the rerun configuration has no third repetition");
+	cli_rmdir(dir);
+}
+
 /* What an audit's probes found accepted or muddled: each is one line
  * naming the problem, exit 2, before any work. */
 Test(cli, audit_probes_refused_in_one_line, .timeout = 120)
