@@ -189,4 +189,12 @@ static inline uint64_t ctx_futex_exchange(uint32_t *turn, int me, uint64_t iters
 		.version = BENCH_VERSION, .params = CTX_PARAMS, __VA_ARGS__	\
 	}
 
+/* ctx.coro.*'s shared counts, which check() holds to the harness's
+ * (here so that a test can give check() each wrong state in turn). */
+struct ctx_coro_shared {
+	uint64_t entries;	/* coroutine body entries, run and baseline */
+	uint64_t run_iters;	/* what run() was given, all rounds */
+	uint64_t solo;		/* what baseline() was given, all rounds */
+};
+
 #endif

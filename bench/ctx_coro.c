@@ -31,10 +31,6 @@ struct ctx_coro_local {
 	int use_asm;
 };
 
-struct ctx_coro_shared {
-	uint64_t entries, run_iters, solo;
-};
-
 static void ctx_coro_asm_body(void *arg)
 {
 	struct ctx_coro_local *l = arg;

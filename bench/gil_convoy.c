@@ -75,35 +75,6 @@ BENCH_FIGURES_AFTER(GIL_CONVOY, GIL_CONVOY_FIGURES, GIL_BENCH);
  * a configuration must fit the harness's 60-s budget. */
 #define GIL_INTERVAL_MIN_TRIPS 5
 
-struct gil_convoy_shared {
-	struct gil *gil;	/* thread mode; NULL in process mode */
-	int sv[2];		/* client's end, echo's end (SOCK_SEQPACKET) */
-	int cpu;		/* CPU-bound interpreters: tasks 2 .. 1+cpu */
-	size_t msg;		/* bytes per request */
-	uint64_t sample;
-	/* The rounds the client has finished: the CPU-bound loops run
-	 * while it is below theirs. */
-	uint32_t done;
-	/* Interpreters inside their program, all rounds: CPU-bound ones
-	 * (started) and the echo (ready).  The client starts its round
-	 * trips only once all of this round's are in, so that no round is
-	 * measured half without them (a task the scheduler starts late
-	 * would make a round look calm) and no round trip pays the echo's
-	 * first take of the lock (a whole interval, once a round). */
-	uint32_t started, ready;
-	/* Requests the echo has received, all rounds: counted by the echo
-	 * between its recv and its send, so an answer the client has is
-	 * counted.  The client reads it where its timed window opens and
-	 * closes: the window must hold exactly the trips it counts, and
-	 * never the start-up trip. */
-	uint32_t received;
-	uint64_t trips, echoed, errors;
-	uint64_t windows_off;	/* rounds whose window held other trips */
-	uint64_t startups;	/* the rounds' start-up trips, not in trips */
-	struct gil_code echo, spin;	/* the programs, built in setup */
-	struct gil_builtin io[3];
-};
-
 /* running(addr, round): 1 while the client's done word is below round.
  * A plain built-in (the lock held), as a Python function call is. */
 static int64_t gil_convoy_running(struct gil_vm *vm, const int64_t *args)
