@@ -32,6 +32,23 @@
 #include "primitives/futex.h"
 #include "primitives/sync.h"
 
+/*
+ * sync.event's shared state (bench/sync_event.c), here so that a test
+ * can write a state wrong in one count and ask check() about it
+ * (tests/test_h_sync.c).
+ */
+struct sync_bench_event_shared {
+	struct sync_event ev;
+	uint64_t stamp_ns;	/* set by task 0 just before set(), when recording */
+	uint32_t arrived;	/* waiters back from wait(), over all cycles (mod 2^32) */
+	uint32_t open;		/* gate: the cycle the waiters may wait for */
+	uint64_t cycles;	/* sets by task 0 */
+	uint64_t errors;	/* waits that did not return 0 */
+	uint64_t unconfirmed;	/* cycles whose waiters were never seen asleep */
+	uint32_t *tid;		/* per task: its thread id, for the setter's watch */
+	uint64_t wakes[];	/* per task: waits that returned */
+};
+
 /* Whether the objects of this configuration live between processes:
  * shared futexes (no FUTEX_PRIVATE_FLAG) only where they must. */
 static inline int sync_bench_shared(const struct bench_state *st)

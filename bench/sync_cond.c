@@ -33,11 +33,16 @@
  * notify to each released waiter running, timed by the waiter; and how
  * many waiters each notify call released, from the notifier's count of
  * its calls and the waiters' count of their releases: 1 with notify=one,
- * N-1 with notify=all, a known answer that says which the row ran. */
+ * N-1 with notify=all, a known answer that says which the row ran; and
+ * the fewest waiters the kernel counted asleep on the condition's word
+ * at the first notify of any cycle of the round, N-1 either way: the
+ * release rows time wake-ups of sleepers, not waiters on their way in. */
 #define SYNC_BENCH_COND_FIGURES(VALUE, HIST)					\
 	HIST(SYNC_BENCH_COND_HIST_RELEASE, "release")				\
 	VALUE(SYNC_BENCH_COND_WAITERS_PER_NOTIFY, .name = "waiters_per_notify",	\
-	      .unit = "ratio", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
+	      .unit = "ratio", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)	\
+	VALUE(SYNC_BENCH_COND_ASLEEP_AT_NOTIFY, .name = "asleep_at_notify",	\
+	      .unit = "tasks", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
 BENCH_FIGURES(SYNC_BENCH_COND, SYNC_BENCH_COND_FIGURES);
 
 struct sync_bench_cond_shared {
@@ -101,6 +106,7 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 {
 	uint32_t nwait = (uint32_t)t->st->ntasks - 1, base;
 	uint64_t k = s->cycles, errors = 0, unconfirmed = 0, calls = 0;
+	int fewest = (int)nwait, asleep;
 	uint32_t released0 = __atomic_load_n(&s->released, __ATOMIC_ACQUIRE);
 
 	/* Opened here, not in task_init: every waiter's id is out now. */
@@ -115,6 +121,14 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 		if (!t->local || s->unconfirmed || unconfirmed ||
 		    sync_bench_await_asleep(t->local, &s->cond.seq, (int)nwait, shared) < 0)
 			unconfirmed++;
+		/* The kernel's count again, apart from the confirmation and
+		 * before the stamp (untimed): only a notify wakes `seq`, so
+		 * all nwait still sleep; asleep_at_notify says so, or not.
+		 * (Later notify(1)s of a cycle find one fewer each, by
+		 * design: the loop below waits for exactly that.) */
+		asleep = sync_bench_futex_sleepers(&s->cond.seq, shared);
+		if (asleep < fewest)
+			fewest = asleep;
 		base = (uint32_t)(nwait * k);
 		if (s->all) {
 			errors += sync_bench_cond_notify(s, rec, 1, (int)nwait);
@@ -140,6 +154,8 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 	s->unconfirmed += unconfirmed;
 	if (errors)
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
+	if (iters)
+		bench_report(t, SYNC_BENCH_COND_ASLEEP_AT_NOTIFY, (double)fewest);
 	/* Releases counted by the waiters themselves (mod 2^32, as the
 	 * count runs), not what the notifies returned. */
 	if (calls)

@@ -22,23 +22,19 @@
 
 #include "bench/sync.h"
 
-/* sync.event's figure besides its cycles (harness/bench.h, BENCH_FIGURES):
- * set to each waiter running, timed by the waiter. */
+/* sync.event's figures besides its cycles (harness/bench.h, BENCH_FIGURES):
+ * set to each waiter running, timed by the waiter; and the fewest
+ * waiters the kernel counted asleep on the event's word at any set of
+ * the round, a known answer (N-1) that proves the wake rows time
+ * wake-ups of sleepers: a setter that sets before its waiters sleep
+ * times a flag check and reads fewer. */
 #define SYNC_BENCH_EVENT_FIGURES(VALUE, HIST)					\
-	HIST(SYNC_BENCH_EVENT_HIST_WAKE, "wake")
+	HIST(SYNC_BENCH_EVENT_HIST_WAKE, "wake")				\
+	VALUE(SYNC_BENCH_EVENT_ASLEEP_AT_SET, .name = "asleep_at_set",		\
+	      .unit = "tasks", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
 BENCH_FIGURES(SYNC_BENCH_EVENT, SYNC_BENCH_EVENT_FIGURES);
 
-struct sync_bench_event_shared {
-	struct sync_event ev;
-	uint64_t stamp_ns;	/* set by task 0 just before set(), when recording */
-	uint32_t arrived;	/* waiters back from wait(), over all cycles (mod 2^32) */
-	uint32_t open;		/* gate: the cycle the waiters may wait for */
-	uint64_t cycles;	/* sets by task 0 */
-	uint64_t errors;	/* waits that did not return 0 */
-	uint64_t unconfirmed;	/* cycles whose waiters were never seen asleep */
-	uint32_t *tid;		/* per task: its thread id, for the setter's watch */
-	uint64_t wakes[];	/* per task: waits that returned */
-};
+/* struct sync_bench_event_shared: bench/sync.h, where tests can fill it. */
 
 static int sync_bench_event_setup(struct bench_state *st)
 {
@@ -71,6 +67,7 @@ static void sync_bench_event_setter(struct bench_task *t, struct sync_bench_even
 {
 	uint32_t nwait = (uint32_t)t->st->ntasks - 1;
 	uint64_t k = s->cycles, unconfirmed = 0;
+	int fewest = (int)nwait, asleep;
 
 	/* Opened here, not in task_init: every waiter's id is out now. */
 	if (!t->local)
@@ -83,6 +80,12 @@ static void sync_bench_event_setter(struct bench_task *t, struct sync_bench_even
 		if (!t->local || s->unconfirmed || unconfirmed ||
 		    sync_bench_await_asleep(t->local, &s->ev.state, (int)nwait, shared) < 0)
 			unconfirmed++;
+		/* The kernel's count again, apart from the confirmation and
+		 * before the stamp (untimed): only we wake this word, so all
+		 * nwait still sleep; asleep_at_set says so, or says not. */
+		asleep = sync_bench_futex_sleepers(&s->ev.state, shared);
+		if (asleep < fewest)
+			fewest = asleep;
 		if (rec)
 			s->stamp_ns = bench_now_ns();
 		sync_event_set(&s->ev);		/* publishes stamp_ns */
@@ -92,6 +95,8 @@ static void sync_bench_event_setter(struct bench_task *t, struct sync_bench_even
 	}
 	s->cycles = k;
 	s->unconfirmed += unconfirmed;
+	if (iters)
+		bench_report(t, SYNC_BENCH_EVENT_ASLEEP_AT_SET, (double)fewest);
 }
 
 static void sync_bench_event_waiter(struct bench_task *t, struct sync_bench_event_shared *s,

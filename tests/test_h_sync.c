@@ -15,6 +15,7 @@
 #include "bench/sync.h"
 #include "harness/bench.h"
 #include "harness/clock.h"
+#include "harness/team.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
 
@@ -211,6 +212,127 @@ Test(sync, every_timed_cycle_wakes_real_sleepers, .timeout = 120)
 		fprintf(stderr, "sync: context switches cannot be counted here: bound not checked\n");
 	csv_table_free(&t);
 	cli_rmdir(dir);
+}
+
+/*
+ * End to end, by a known answer: at every set of sync.event and the
+ * first notify of every sync.cond cycle, the kernel counts all N-1
+ * waiters asleep on the object's word (asleep_at_set, asleep_at_notify:
+ * the fewest of a round).  Exact, not a bound: the setter confirmed
+ * them asleep, and only the setter wakes that word; the waits have no
+ * timeout, and a sleeper leaves futex_wait otherwise only for a signal,
+ * which no one sends the tasks (one would re-sleep, but could miss the
+ * count: the only way this could read N-2 on a sound setter).  The
+ * switch count above cannot tell (the gate's sleeps supply switches
+ * too); a setter that does not wait for its sleepers (blind-14) reads
+ * fewer here.
+ */
+static void sync_expect_asleep(const char *mode)
+{
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+	int cb, cm, cthr, cmin, cmax, seen[2][2] = { { 0 } };
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "sync.event", "sync.cond", "--mode", (char *)mode, "--threads", "2,3",
+	    "--reps", "2", "--min-time", "0.005", "--counters", "none", "--out", out);
+	cr_assert_eq(r.status, 0, "--mode %s: stderr: %s", mode, r.err);
+	cli_read_csv(out, &t);
+	cb = cli_col(&t, "bench");
+	cm = cli_col(&t, "metric");
+	cthr = cli_col(&t, "threads");
+	cmin = cli_col(&t, "min");
+	cmax = cli_col(&t, "max");
+	for (size_t i = 0; i < t.nrows; i++) {
+		int ev = !strcmp(t.rows[i][cb], "sync.event");
+		int nthr = atoi(t.rows[i][cthr]);
+
+		if (strcmp(t.rows[i][cm], ev ? "asleep_at_set" : "asleep_at_notify"))
+			continue;
+		cr_assert(nthr == 2 || nthr == 3, "%s: threads=%s", t.rows[i][cb],
+			  t.rows[i][cthr]);
+		seen[ev][nthr - 2]++;
+		cr_assert_float_eq(strtod(t.rows[i][cmin], NULL), nthr - 1, 1e-9,
+				   "%s --mode %s threads=%d %s: a round found %s waiters "
+				   "asleep of %d", t.rows[i][cb], mode, nthr,
+				   t.rows[i][cli_col(&t, "params")], t.rows[i][cmin], nthr - 1);
+		cr_assert_float_eq(strtod(t.rows[i][cmax], NULL), nthr - 1, 1e-9,
+				   "%s --mode %s threads=%d: %s waiters asleep of %d",
+				   t.rows[i][cb], mode, nthr, t.rows[i][cmax], nthr - 1);
+	}
+	for (int e = 0; e < 2; e++)
+		for (int n = 0; n < 2; n++)
+			cr_assert_gt(seen[e][n], 0, "--mode %s: no %s row for %d threads", mode,
+				     e ? "sync.event asleep_at_set" : "sync.cond asleep_at_notify",
+				     n + 2);
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
+Test(sync, every_set_finds_every_waiter_asleep, .timeout = 120)
+{
+	sync_expect_asleep("thread");
+	sync_expect_asleep("process");
+}
+
+/*
+ * sync.event's check() refuses a state wrong in any one count it
+ * guards, each waiter's wakes in turn (a loop that skipped waiter 1,
+ * blind2-21, passed every real run: only a broken workload shows it),
+ * and passes the right one.  Three tasks: the setter and two waiters.
+ */
+#define SYNC_CHECK_RUN	1000	/* the iterations the harness "gave" run() */
+
+static void sync_check_event_case(const char *what, int d_cycles, int errors, int unconfirmed,
+				  int waiter, int d_wakes, int left_set)
+{
+	struct sync_bench_event_shared *s;
+	struct bench_state st;
+	const char *why;
+
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; bench_registry[i]; i++)
+		if (strcmp(bench_registry[i]->name, "sync.event") == 0)
+			st.desc = bench_registry[i];
+	cr_assert_not_null(st.desc, "sync.event is not registered");
+	st.mode = BENCH_MODE_THREAD;
+	st.ntasks = 3;
+	st.ncpus = 1;
+	clk_init();
+	cr_assert_eq(st.desc->setup(&st), 0, "sync.event: setup failed");
+	s = st.priv;
+	cr_assert_not_null(s);
+	s->cycles = SYNC_CHECK_RUN + (uint64_t)(int64_t)d_cycles;
+	s->errors = (uint64_t)errors;
+	s->unconfirmed = (uint64_t)unconfirmed;
+	for (int i = 1; i < st.ntasks; i++)
+		s->wakes[i] = SYNC_CHECK_RUN + (i == waiter ? (uint64_t)(int64_t)d_wakes : 0);
+	if (left_set)
+		sync_event_set(&s->ev);
+	why = st.desc->check(&st, SYNC_CHECK_RUN, 0);
+	if (!what)
+		cr_assert_null(why, "sync.event: the right state refused: %s", why);
+	else
+		cr_assert_not_null(why, "sync.event: %s passed check()", what);
+	if (st.desc->teardown)
+		st.desc->teardown(&st);
+	bench_shared_free_all(&st);
+}
+
+Test(sync, event_check_refuses_each_wrong_count, .timeout = 30)
+{
+	sync_check_event_case(NULL, 0, 0, 0, 0, 0, 0);
+	sync_check_event_case("a set missing", -1, 0, 0, 0, 0, 0);
+	sync_check_event_case("a set too many", 1, 0, 0, 0, 0, 0);
+	sync_check_event_case("a failed wait", 0, 1, 0, 0, 0, 0);
+	sync_check_event_case("a cycle never seen asleep", 0, 0, 1, 0, 0, 0);
+	sync_check_event_case("waiter 1 a wake short", 0, 0, 0, 1, -1, 0);
+	sync_check_event_case("waiter 1 a wake over", 0, 0, 0, 1, 1, 0);
+	sync_check_event_case("waiter 2 a wake short", 0, 0, 0, 2, -1, 0);
+	sync_check_event_case("waiter 2 a wake over", 0, 0, 0, 2, 1, 0);
+	sync_check_event_case("the event left set", 0, 0, 0, 0, 0, 1);
 }
 
 /* ---- every parameter reaches the workload -------------------------------- */
