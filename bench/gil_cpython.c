@@ -100,7 +100,7 @@ static const char gil_py_script[] =
 	"        for _ in range(a[0]): work(a[1], a[2])\n"
 	"    elif cmd == 'start':\n"
 	"        stop = False\n"
-	"        spinners = [threading.Thread(target=spin) for _ in range(a[0])]\n"
+	"        spinners = [threading.Thread(target=spin, daemon=True) for _ in range(a[0])]\n"
 	"        for t in spinners: t.start()\n"
 	"    elif cmd == 'stop':\n"
 	"        stop = True\n"
@@ -336,7 +336,8 @@ static void gil_py_task_fini(struct bench_task *t)
 
 	if (!p)
 		return;
-	/* Its stdin at end of file ends its loop; the echo is a daemon. */
+	/* Its stdin at end of file ends its loop; the echo and the spinners
+	 * are daemons, so it then exits, as it does when contend is killed. */
 	if (p->in >= 0)
 		close(p->in);
 	if (p->out)
