@@ -136,12 +136,15 @@ static bool event_crowd_asleep(struct event_crowd *c)
 /* Start WAITERS waiters and return once all sleep in the kernel. */
 static void event_crowd_start(struct event_crowd *c, pthread_t *th)
 {
+	/* Every slot is cleared before any waiter starts: a waiter takes
+	 * the next free slot, which need not be its creation's index. */
 	for (int i = 0; i < WAITERS; i++) {
 		c->rc[i] = 1;
 		c->done[i] = 0;
 		c->tid[i] = 0;
-		cr_assert_eq(pthread_create(&th[i], NULL, event_waiter, c), 0);
 	}
+	for (int i = 0; i < WAITERS; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, event_waiter, c), 0);
 	while (__atomic_load_n(&c->e.waiters, __ATOMIC_RELAXED) != WAITERS)
 		sched_yield();
 	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, event_crowd_asleep(c)),
@@ -498,11 +501,12 @@ static void cond_crowd_start(struct cond_crowd *cc, pthread_t *th)
 {
 	sync_rlock_init(&cc->r, 0);
 	sync_cond_init_rlock(&cc->c, &cc->r);
-	for (int i = 0; i < WAITERS; i++) {
+	for (int i = 0; i < WAITERS; i++) {	/* all cleared first, as above */
 		cc->rc[i] = 1;
 		cc->done[i] = 0;
-		cr_assert_eq(pthread_create(&th[i], NULL, cond_waiter, cc), 0);
 	}
+	for (int i = 0; i < WAITERS; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, cond_waiter, cc), 0);
 	/* Counted under the lock, which each waiter gives up only inside
 	 * wait(): all WAITERS provably wait. */
 	while (cond_locked_read(cc, NULL) != WAITERS)
