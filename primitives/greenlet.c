@@ -128,6 +128,7 @@ static void greenlet_install(struct greenlet_shstack *sh, struct greenlet *g)
 	sh->owner = g;
 }
 
+#if GREENLET_SHARED_OK
 /* The copier: one turn per switch between two greenlets of its stack. */
 __attribute__((noreturn))
 static void greenlet_copier(void *p)
@@ -142,6 +143,7 @@ static void greenlet_copier(void *p)
 		coro_asm_switch(&sh->copier, &g->ctx);
 	}
 }
+#endif
 
 struct greenlet_shstack *greenlet_shstack_new(size_t size)
 {
@@ -220,6 +222,8 @@ int greenlet_init(struct greenlet *g, greenlet_fn fn, struct greenlet *parent,
 		}
 	} else if (mode != GREENLET_STACK_MMAP || stack_size < GREENLET_STACK_MIN) {
 		return -EINVAL;
+	} else {
+		sh = NULL;	/* unused in this mode */
 	}
 	memset(g, 0, sizeof(*g));
 	g->parent = parent;
@@ -229,21 +233,24 @@ int greenlet_init(struct greenlet *g, greenlet_fn fn, struct greenlet *parent,
 	g->mode = mode;
 	if (mode == GREENLET_STACK_SHARED) {
 		/* Its context is made when it is first installed. */
-		g->sh = sh;
 		g->stack = sh->base;
 		g->stack_size = sh->size;
+	} else {
+		g->stack = coro_stack_alloc(stack_size);
+		if (!g->stack)
+			return -errno;
+		g->stack_size = stack_size;
+		err = coro_asm_make(&g->ctx, g->stack, stack_size, greenlet_entry, g);
+		if (err < 0) {
+			coro_stack_free(g->stack, stack_size);
+			return err;
+		}
+	}
+	/* Counted also where a sanitizer build gave it a stack of its own,
+	 * so that shstack_free behaves the same in every build. */
+	g->sh = sh;
+	if (sh)
 		sh->users++;
-		return 0;
-	}
-	g->stack = coro_stack_alloc(stack_size);
-	if (!g->stack)
-		return -errno;
-	g->stack_size = stack_size;
-	err = coro_asm_make(&g->ctx, g->stack, stack_size, greenlet_entry, g);
-	if (err < 0) {
-		coro_stack_free(g->stack, stack_size);
-		return err;
-	}
 	return 0;
 }
 
@@ -276,10 +283,11 @@ void greenlet_destroy(struct greenlet *g)
 		fprintf(stderr, "greenlet: destroying the running or a root greenlet\n");
 		abort();
 	}
+	if (g->sh)
+		g->sh->users--;
 	if (g->mode == GREENLET_STACK_SHARED) {
 		if (g->sh->owner == g)
 			g->sh->owner = NULL;
-		g->sh->users--;
 		free(g->saved);
 		if (g->state != GREENLET_NEW)
 			coro_asm_destroy(&g->ctx);
