@@ -86,10 +86,38 @@ static void hub_wake(struct hub *h, struct hub_wait *w, intptr_t value)
 	h->ready_tail = w;
 }
 
-/* Switch to the hub until something wakes w; what woke it. */
-static intptr_t hub_park(struct hub *h, struct hub_wait *w)
+/* The next ready greenlet, taken off the queue and counted (queue not empty). */
+static struct hub_wait *hub_pop(struct hub *h)
 {
-	(void)w;
+	struct hub_wait *w = h->ready_head;
+
+	h->ready_head = w->rnext;
+	if (!h->ready_head)
+		h->ready_tail = NULL;
+	h->since_poll++;
+	h->stats.resumed++;
+	return w;
+}
+
+/* Whether the loop must be polled before the next greenlet runs. */
+static bool hub_poll_due(const struct hub *h)
+{
+	return !h->ready_head || (h->active && h->since_poll >= HUB_POLL_EVERY);
+}
+
+/*
+ * Park the caller until something wakes it; returns what woke it.  When
+ * the next ready greenlet may run without a poll first, switch to it
+ * directly: the hub would do nothing but pass control on, and skipping it
+ * halves the switches of a sleep(0) or a wake-up.
+ */
+static intptr_t hub_park(struct hub *h)
+{
+	if (!hub_poll_due(h)) {
+		struct hub_wait *next = hub_pop(h);
+
+		return (intptr_t)greenlet_switch(next->g, (void *)next->value);
+	}
 	return (intptr_t)greenlet_switch(&h->g, NULL);
 }
 
@@ -100,13 +128,12 @@ static void *hub_main(void *arg)
 	struct hub *h = hub_tls;
 
 	(void)arg;
-
 	for (;;) {
-		struct hub_wait *w = h->ready_head;
+		struct hub_wait *w;
 
-		if (!w || h->since_poll >= HUB_POLL_EVERY) {
+		if (hub_poll_due(h)) {
 			h->since_poll = 0;
-			if (w && h->active) {
+			if (h->ready_head && h->active) {
 				h->stats.polls++;
 				ev_run(h->loop, EVRUN_NOWAIT);
 			}
@@ -116,17 +143,12 @@ static void *hub_main(void *arg)
 				h->stats.polls++;
 				ev_run(h->loop, EVRUN_ONCE);
 			}
-			w = h->ready_head;
-			if (!w) {
+			if (!h->ready_head) {
 				greenlet_switch(h->g.parent, (void *)(intptr_t)-EDEADLK);
 				continue;
 			}
 		}
-		h->ready_head = w->rnext;
-		if (!h->ready_head)
-			h->ready_tail = NULL;
-		h->since_poll++;
-		h->stats.resumed++;
+		w = hub_pop(h);
 		greenlet_switch(w->g, (void *)w->value);
 	}
 	return NULL;	/* not reached */
@@ -359,7 +381,7 @@ int hub_join(struct hub_task *t, double timeout_s)
 	t->joiners_tail = w;
 	if (timeout_s > 0)
 		hub_timer_start(h, w, timeout_s);
-	v = hub_park(h, w);
+	v = hub_park(h);
 	hub_unwatch(h, w);
 	hub_joiner_unlink(w);
 	if (t->done)
@@ -409,7 +431,7 @@ int hub_sleep(double seconds)
 		hub_wake(h, w, 0);
 	else
 		hub_timer_start(h, w, seconds);
-	hub_park(h, w);
+	hub_park(h);
 	hub_unwatch(h, w);
 	return 0;
 }
@@ -430,7 +452,7 @@ int hub_wait_fd(int fd, int events)
 	ev_io_set(&w->io, fd, events);
 	ev_io_start(h->loop, &w->io);
 	h->active++;
-	v = hub_park(h, w);
+	v = hub_park(h);
 	hub_unwatch(h, w);
 	return v < 0 ? (int)v : 0;
 }

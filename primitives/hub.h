@@ -16,7 +16,9 @@
  * Scheduling.  The hub keeps a FIFO ready queue of parked greenlets that
  * may run and resumes them in order; hub_sleep(0) appends the caller and
  * parks it, so it runs again after every greenlet that was ready before
- * it (gevent's sleep(0)).  libev (the thread's own ev_loop from
+ * it (gevent's sleep(0)).  A greenlet that parks hands over straight to
+ * the next ready one when no poll is due (one switch, not two through
+ * the hub's greenlet); the hub's greenlet runs the loop.  libev (the thread's own ev_loop from
  * ev_loop_new, never the default loop) is consulted only while some
  * watcher of the hub is active: without blocking every HUB_POLL_EVERY
  * resumptions while the queue is not empty, so that timers and sockets
