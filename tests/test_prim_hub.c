@@ -199,6 +199,49 @@ static void main_sleep0_lets_ready_tasks_run(void)
 	free_all(t, 3);
 }
 
+/* ---- a busy ready queue does not starve timers ---- */
+
+static int busy_stop;
+static unsigned long busy_spins;
+
+static void *busy_spinner(void *arg)
+{
+	(void)arg;
+	while (!busy_stop) {
+		busy_spins++;
+		hub_sleep(0);
+	}
+	return NULL;
+}
+
+static void *busy_timer(void *arg)
+{
+	(void)arg;
+	hub_sleep(0.01);
+	busy_stop = 1;
+	return NULL;
+}
+
+BOTH_MODES(busy_queue_still_polls, 10)
+static void busy_queue_still_polls(void)
+{
+	struct hub_task *t[3];
+	struct hub_stats st;
+
+	busy_stop = 0;
+	busy_spins = 0;
+	t[0] = hub_spawn(busy_timer, NULL);
+	t[1] = hub_spawn(busy_spinner, NULL);
+	t[2] = hub_spawn(busy_spinner, NULL);
+	/* The spinners never leave the queue empty: only the polls that a
+	 * busy queue gets every HUB_POLL_EVERY resumptions fire the timer. */
+	cr_assert_eq(hub_joinall(t, 3, -1), 3);
+	hub_get_stats(&st);
+	cr_assert_geq(st.polls, 1);
+	cr_assert_gt(busy_spins, 2 * HUB_POLL_EVERY);
+	free_all(t, 3);
+}
+
 /* ---- join and joinall with timeouts ---- */
 
 static void *quick(void *arg)
