@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/check.h"
@@ -278,6 +279,77 @@ static void joinall_timeout_expires(void)
 	cr_assert_eq(hub_task_free(t[0]), 0);
 	cr_assert_eq(hub_task_free(t[2]), 0);
 	/* hub_test_close drops slow, still parked on its timer. */
+}
+
+/* A join that timed out leaves nothing behind: a later join still works. */
+static void *sleeps_100ms(void *arg)
+{
+	hub_sleep(0.1);
+	return arg;
+}
+
+BOTH_MODES(join_after_a_timed_out_join, 10)
+static void join_after_a_timed_out_join(void)
+{
+	struct hub_task *t = hub_spawn(sleeps_100ms, (void *)7);
+
+	cr_assert_eq(hub_join(t, 0.01), -ETIMEDOUT);
+	cr_assert_not(hub_task_done(t));
+	cr_assert_eq(hub_join(t, -1), 0);
+	cr_assert_eq((intptr_t)hub_task_value(t), 7);
+	cr_assert_eq(hub_task_free(t), 0);
+}
+
+/*
+ * A joiner whose timer fires in the same loop iteration as its task
+ * finishes is woken twice; it must run once.  Both timers are made due
+ * together by blocking the whole thread past them.  Resumed a second
+ * time, the joiner would come back from its next sleep early (or run
+ * for ever).
+ */
+static struct hub_task *twice_task;
+static int twice_join_err = 1;
+static int64_t twice_slept_ns;
+
+static void *twice_sleeper(void *arg)
+{
+	hub_sleep(0.001);
+	return arg;
+}
+
+static void *twice_joiner(void *arg)
+{
+	int64_t t0;
+
+	(void)arg;
+	twice_join_err = hub_join(twice_task, 0.001);
+	t0 = check_now_ns();
+	hub_sleep(0.05);
+	twice_slept_ns = check_now_ns() - t0;
+	return NULL;
+}
+
+BOTH_MODES(woken_twice_runs_once, 10)
+static void woken_twice_runs_once(void)
+{
+	const struct timespec past_both = { 0, 20 * 1000 * 1000 };
+	struct hub_task *j;
+
+	twice_task = hub_spawn(twice_sleeper, NULL);
+	j = hub_spawn(twice_joiner, NULL);
+	cr_assert_eq(hub_sleep(0), 0);		/* both parked on their timers */
+	nanosleep(&past_both, NULL);		/* the thread, not the hub */
+	cr_assert_eq(hub_join(j, -1), 0);
+	/* Either answer is right (the task finished, or the time ran out
+	 * first); what matters is that the joiner ran on only once. */
+	cr_assert(twice_join_err == 0 || twice_join_err == -ETIMEDOUT,
+		  "join said %d", twice_join_err);
+	cr_assert_geq(twice_slept_ns, 40 * 1000 * 1000,
+		      "a 50 ms sleep returned after %lld ns: resumed by a stale wake",
+		      (long long)twice_slept_ns);
+	cr_assert_eq(hub_task_free(j), 0);
+	cr_assert_eq(hub_join(twice_task, -1), 0);
+	cr_assert_eq(hub_task_free(twice_task), 0);
 }
 
 /* A task joined by others: each joiner wakes once it has finished. */
