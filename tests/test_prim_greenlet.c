@@ -194,7 +194,7 @@ static void *parent_b(void *v)
 BOTH_MODES(value_goes_to_parent, 10)
 static void value_goes_to_parent(enum greenlet_stack mode)
 {
-	struct greenlet *a, *b, *c;
+	struct greenlet *a, *b, *c, *d;
 	struct gmode m;
 
 	gmode_open(&m, mode);
@@ -210,6 +210,13 @@ static void value_goes_to_parent(enum greenlet_stack mode)
 	c = gmode_new(&m, parent_b, a);
 	cr_assert_eq((intptr_t)greenlet_switch(c, (void *)5), 10);
 	cr_assert(greenlet_dead(c));
+	/* d's parent c and grandparent a are dead: up two steps, to us. */
+	d = gmode_new(&m, parent_b, c);
+	cr_assert_eq((intptr_t)greenlet_switch(d, (void *)6), 12);
+	cr_assert(greenlet_dead(d));
+	/* A switch to d goes to its nearest live ancestor, us, at once. */
+	cr_assert_eq((intptr_t)greenlet_switch(d, (void *)7), 7);
+	greenlet_destroy(d);
 	greenlet_destroy(c);
 	greenlet_destroy(b);
 	greenlet_destroy(a);

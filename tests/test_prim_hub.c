@@ -682,6 +682,9 @@ struct hub_thread {
 	int result;
 };
 
+/* Both threads' hubs and the test's look, all at once. */
+static pthread_barrier_t hub_threads_made;
+
 static void *hub_thread_main(void *arg)
 {
 	struct hub_thread *ht = arg;
@@ -689,6 +692,7 @@ static void *hub_thread_main(void *arg)
 	struct hub_task *t[4];
 	struct hub *h = hub_new(&a);
 
+	pthread_barrier_wait(&hub_threads_made);
 	if (!h) {
 		ht->result = -1;
 		return NULL;
@@ -708,11 +712,13 @@ Test(prim_hub, one_hub_per_thread_two_threads, .timeout = 20)
 	int sp[2][2];
 	pthread_t th[2];
 
+	cr_assert_eq(pthread_barrier_init(&hub_threads_made, NULL, 3), 0);
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp[i]), 0);
 		ht[i].fd = sp[i][0];
 		cr_assert_eq(pthread_create(&th[i], NULL, hub_thread_main, &ht[i]), 0);
 	}
+	pthread_barrier_wait(&hub_threads_made);
 	cr_assert_null(hub_current());		/* theirs, not ours */
 	for (int i = 0; i < 2; i++)
 		cr_assert_eq(write(sp[i][1], "x", 1), 1);
@@ -722,6 +728,7 @@ Test(prim_hub, one_hub_per_thread_two_threads, .timeout = 20)
 		close(sp[i][0]);
 		close(sp[i][1]);
 	}
+	pthread_barrier_destroy(&hub_threads_made);
 }
 
 /* ---- a hub leaves no descriptor behind ---- */
