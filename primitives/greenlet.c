@@ -202,9 +202,11 @@ int greenlet_shstack_free(struct greenlet_shstack *sh)
 
 /* ---- create, destroy ---- */
 
-int greenlet_init(struct greenlet *g, greenlet_fn fn, struct greenlet *parent,
-		  enum greenlet_stack mode, size_t stack_size,
-		  struct greenlet_shstack *sh)
+/* greenlet_init, or greenlet_init_on when `given` is a stack. */
+static int greenlet_setup(struct greenlet *g, greenlet_fn fn,
+			  struct greenlet *parent, enum greenlet_stack mode,
+			  size_t stack_size, struct greenlet_shstack *sh,
+			  void *given)
 {
 	struct greenlet_thread *t = greenlet_thread();
 	int err;
@@ -236,13 +238,15 @@ int greenlet_init(struct greenlet *g, greenlet_fn fn, struct greenlet *parent,
 		g->stack = sh->base;
 		g->stack_size = sh->size;
 	} else {
-		g->stack = coro_stack_alloc(stack_size);
+		g->stack = given ? given : coro_stack_alloc(stack_size);
 		if (!g->stack)
 			return -errno;
+		g->own_stack = !given;
 		g->stack_size = stack_size;
 		err = coro_asm_make(&g->ctx, g->stack, stack_size, greenlet_entry, g);
 		if (err < 0) {
-			coro_stack_free(g->stack, stack_size);
+			if (g->own_stack)
+				coro_stack_free(g->stack, stack_size);
 			return err;
 		}
 	}
@@ -252,6 +256,22 @@ int greenlet_init(struct greenlet *g, greenlet_fn fn, struct greenlet *parent,
 	if (sh)
 		sh->users++;
 	return 0;
+}
+
+int greenlet_init(struct greenlet *g, greenlet_fn fn, struct greenlet *parent,
+		  enum greenlet_stack mode, size_t stack_size,
+		  struct greenlet_shstack *sh)
+{
+	return greenlet_setup(g, fn, parent, mode, stack_size, sh, NULL);
+}
+
+int greenlet_init_on(struct greenlet *g, greenlet_fn fn,
+		     struct greenlet *parent, void *stack, size_t stack_size)
+{
+	if (!stack)
+		return -EINVAL;
+	return greenlet_setup(g, fn, parent, GREENLET_STACK_MMAP, stack_size,
+			      NULL, stack);
 }
 
 struct greenlet *greenlet_create(greenlet_fn fn, struct greenlet *parent,
@@ -293,7 +313,8 @@ void greenlet_destroy(struct greenlet *g)
 			coro_asm_destroy(&g->ctx);
 	} else {
 		coro_asm_destroy(&g->ctx);
-		coro_stack_free(g->stack, g->stack_size);
+		if (g->own_stack)
+			coro_stack_free(g->stack, g->stack_size);
 	}
 	if (g->allocated)
 		free(g);

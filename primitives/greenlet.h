@@ -92,6 +92,7 @@ struct greenlet {
 	size_t saved_len;		/* bytes of frames in saved */
 	size_t saved_cap;		/* bytes allocated at saved */
 	bool allocated;			/* greenlet_create's, destroy frees it */
+	bool own_stack;			/* mmap mode: destroy unmaps the stack */
 };
 
 /*
@@ -123,9 +124,20 @@ int greenlet_init(struct greenlet *g, greenlet_fn fn, struct greenlet *parent,
 		  struct greenlet_shstack *sh);
 
 /*
- * Release a greenlet that is not running: its stack (mmap mode) or its
- * saved frames (shared mode), its sanitizer state, and the struct if
- * greenlet_create made it.  A greenlet that is suspended rather than
+ * greenlet_init in GREENLET_STACK_MMAP mode on a stack the caller owns:
+ * [stack, stack + stack_size) from coro_stack_alloc (guard page and all),
+ * which greenlet_destroy leaves mapped, so that a runtime can keep a
+ * cache of stacks and spare a spawn the mmap, mprotect and munmap.  The
+ * stack's old contents do not matter.  Errors as greenlet_init's (EINVAL
+ * also for a NULL stack).
+ */
+int greenlet_init_on(struct greenlet *g, greenlet_fn fn,
+		     struct greenlet *parent, void *stack, size_t stack_size);
+
+/*
+ * Release a greenlet that is not running: its stack (mmap mode, unless
+ * greenlet_init_on's) or its saved frames (shared mode), its sanitizer
+ * state, and the struct if greenlet_create made it.  A greenlet that is suspended rather than
  * dead is dropped without its frames ever running again: whatever they
  * hold is leaked, so runtimes destroy only dead or never-started ones
  * unless they are shutting down.  Destroying the current greenlet, a

@@ -24,6 +24,14 @@
 /* The hub's own stack: ev_run, epoll and the callbacks, nothing deep. */
 #define HUB_LOOP_STACK (128 * 1024)
 
+/*
+ * Stacks of finished tasks kept for the next spawns (mmap mode), so that
+ * a spawn after a free costs no mmap, mprotect and munmap.  Each keeps
+ * the pages its task touched (a few KiB): 32 bound what an idle hub
+ * holds to a few hundred KiB.
+ */
+#define HUB_STACK_CACHE 32
+
 /* A parked greenlet's bookkeeping (in its task, or on its stack). */
 struct hub_wait {
 	struct greenlet *g;
@@ -58,6 +66,8 @@ struct hub {
 	struct greenlet_shstack *sh;	/* tasks' shared stack, or NULL */
 	enum greenlet_stack mode;
 	size_t stack_size;
+	void *stacks[HUB_STACK_CACHE];	/* mmap mode: freed tasks' stacks */
+	unsigned nstacks;
 	unsigned active;		/* our watchers that are active */
 	unsigned since_poll;		/* resumptions since the last poll */
 	struct hub_stats stats;
@@ -296,8 +306,22 @@ struct hub_task *hub_spawn(void *(*fn)(void *arg), void *arg)
 	t = malloc(sizeof(*t));
 	if (!t)
 		return NULL;
-	err = greenlet_init(&t->g, hub_task_main, &h->g, h->mode,
-			    h->stack_size, h->sh);
+	if (h->mode == GREENLET_STACK_MMAP) {
+		void *stack = h->nstacks ? h->stacks[--h->nstacks] :
+			coro_stack_alloc(h->stack_size);
+
+		if (!stack) {
+			free(t);
+			return NULL;
+		}
+		err = greenlet_init_on(&t->g, hub_task_main, &h->g, stack,
+				       h->stack_size);
+		if (err < 0)
+			coro_stack_free(stack, h->stack_size);
+	} else {
+		err = greenlet_init(&t->g, hub_task_main, &h->g, h->mode,
+				    h->stack_size, h->sh);
+	}
 	if (err < 0) {
 		free(t);
 		errno = -err;
@@ -335,6 +359,8 @@ void *hub_task_value(const struct hub_task *t)
 
 static void hub_task_release(struct hub *h, struct hub_task *t)
 {
+	void *stack = t->g.stack;
+
 	if (t->prev)
 		t->prev->next = t->next;
 	else
@@ -342,6 +368,12 @@ static void hub_task_release(struct hub *h, struct hub_task *t)
 	if (t->next)
 		t->next->prev = t->prev;
 	greenlet_destroy(&t->g);
+	if (h->mode == GREENLET_STACK_MMAP) {
+		if (h->nstacks < HUB_STACK_CACHE)
+			h->stacks[h->nstacks++] = stack;
+		else
+			coro_stack_free(stack, h->stack_size);
+	}
 	free(t);
 }
 
@@ -604,6 +636,8 @@ int hub_destroy(struct hub *h)
 		hub_unwatch(h, &h->tasks->w);
 		hub_task_release(h, h->tasks);
 	}
+	while (h->nstacks)
+		coro_stack_free(h->stacks[--h->nstacks], h->stack_size);
 	greenlet_destroy(&h->g);
 	ev_loop_destroy(h->loop);
 	greenlet_shstack_free(h->sh);

@@ -32,6 +32,10 @@
  * it on its own stack, which must therefore stay put: the thread's root
  * or a GREENLET_STACK_MMAP greenlet, never a shared-mode one.
  *
+ * Stacks: in GREENLET_STACK_MMAP mode the hub keeps the stacks of a few
+ * freed tasks (up to 32) and gives them to the next spawns, so that a
+ * spawn after a free makes no system call; hub_destroy unmaps them.
+ *
  * Sockets: hub_accept/connect/recv/send expect non-blocking descriptors
  * (recv and send also pass MSG_DONTWAIT).  Each tries the system call;
  * on EAGAIN it parks on an ev_io until the descriptor is ready and tries

@@ -464,6 +464,29 @@ Test(prim_greenlet, two_threads_at_once, .timeout = 30)
 	}
 }
 
+/* ---- a stack the caller owns stays the caller's ---- */
+
+Test(prim_greenlet, init_on_a_given_stack, .timeout = 10)
+{
+	char *stack = coro_stack_alloc(STACK_SIZE);
+	struct greenlet g;
+
+	cr_assert_not_null(stack);
+	for (int round = 0; round < 3; round++) {
+		values_g = &g;
+		cr_assert_eq(greenlet_init_on(&g, values_fn, NULL, stack, STACK_SIZE), 0);
+		cr_assert_eq(g.stack, stack);
+		cr_assert_str_eq(greenlet_switch(&g, "a"), "b");
+		cr_assert_str_eq(greenlet_switch(&g, "c"), "d");
+		cr_assert_str_eq(greenlet_switch(&g, "e"), "f");
+		cr_assert(greenlet_dead(&g));
+		greenlet_destroy(&g);
+		memset(stack, 0x5a, STACK_SIZE);	/* still mapped, still ours */
+	}
+	cr_assert_eq(greenlet_init_on(&g, values_fn, NULL, NULL, STACK_SIZE), -EINVAL);
+	cr_assert_eq(coro_stack_free(stack, STACK_SIZE), 0);
+}
+
 /* ---- bad arguments ---- */
 
 Test(prim_greenlet, bad_arguments, .timeout = 10)

@@ -658,6 +658,48 @@ static void many_parked_all_woken(void)
 	free(t);
 }
 
+/* ---- the stack cache never gives one stack to two live tasks ---- */
+
+static void *stack_owner(void *arg)
+{
+	volatile uintptr_t frame[64];
+	uintptr_t bad = 0;
+
+	for (int i = 0; i < 64; i++)
+		frame[i] = (uintptr_t)arg * 64 + (uintptr_t)i;
+	for (int r = 0; r < 3; r++) {
+		hub_sleep(0);
+		for (int i = 0; i < 64; i++)
+			bad += frame[i] != (uintptr_t)arg * 64 + (uintptr_t)i;
+	}
+	return (void *)bad;
+}
+
+BOTH_MODES(reused_stacks_stay_apart, 20)
+static void reused_stacks_stay_apart(void)
+{
+	enum { LIVE = 48, WAVES = 6 };
+	struct hub_task *t[LIVE];
+
+	/* Waves of tasks alive together, each wave on the stacks the last
+	 * one freed (more than the cache holds, so some are new). */
+	for (int wave = 0; wave < WAVES; wave++) {
+		for (int i = 0; i < LIVE; i++) {
+			t[i] = hub_spawn(stack_owner, (void *)(intptr_t)(wave * LIVE + i));
+			cr_assert_not_null(t[i]);
+		}
+		cr_assert_eq(hub_joinall(t, LIVE, -1), LIVE);
+		for (int i = 0; i < LIVE; i++)
+			cr_assert_null(hub_task_value(t[i]), "wave %d task %d: its "
+				       "frame changed while it slept", wave, i);
+		/* Free every other one first: the cache fills in any order. */
+		for (int i = 0; i < LIVE; i += 2)
+			cr_assert_eq(hub_task_free(t[i]), 0);
+		for (int i = 1; i < LIVE; i += 2)
+			cr_assert_eq(hub_task_free(t[i]), 0);
+	}
+}
+
 /* ---- one hub per thread, two threads at once ---- */
 
 static __thread int thread_count;
