@@ -89,16 +89,26 @@ static void free_all(struct hub_task **t, int n)
 
 /* ---- sleep(t) wakes in deadline order, not spawn order ---- */
 
-/* Far apart, so that a loaded machine that delays a task's start by a
- * few milliseconds cannot swap two deadlines. */
-#define SLEEP_STEP_S 0.05
+/*
+ * Each task sleeps until its own point in time, counted from one base
+ * that lies SLEEP_AHEAD_NS in the future when the tasks are spawned: a
+ * loaded machine that delays a task's start shortens its sleep but keeps
+ * its deadline, so the order cannot change unless a task starts after
+ * its deadline has passed.
+ */
+#define SLEEP_AHEAD_NS (100LL * 1000 * 1000)
+#define SLEEP_STEP_NS (30LL * 1000 * 1000)
+
+static int64_t sleep_base_ns;
 
 static void *sleeper(void *arg)
 {
 	int i = (int)(intptr_t)arg;
 	static const int rank[4] = { 3, 1, 0, 2 };
+	int64_t left = sleep_base_ns + rank[i] * SLEEP_STEP_NS - check_now_ns();
 
-	cr_assert_eq(hub_sleep(rank[i] * SLEEP_STEP_S), 0);
+	cr_assert_gt(left, 0, "task %d started after its deadline", i);
+	cr_assert_eq(hub_sleep((double)left / 1e9), 0);
 	trace_add(i);
 	return (void *)(intptr_t)(i + 100);
 }
@@ -110,6 +120,7 @@ static void sleep_wakes_in_deadline_order(void)
 	struct hub_task *t[4];
 
 	trace_n = 0;
+	sleep_base_ns = check_now_ns() + SLEEP_AHEAD_NS;
 	spawn_all(t, 4, sleeper);
 	cr_assert_not(hub_task_done(t[0]));	/* tasks start when the hub runs */
 	cr_assert_eq(hub_joinall(t, 4, -1), 4);
@@ -269,7 +280,9 @@ static void joinall_timeout_expires(void)
 	t[1] = hub_spawn(slow, (void *)2);
 	t[2] = hub_spawn(quick, (void *)3);
 	t0 = check_now_ns();
-	cr_assert_eq(hub_joinall(t, 3, 0.05), 2);
+	/* Long enough for the quick ones on a loaded machine: they only
+	 * sleep(0). */
+	cr_assert_eq(hub_joinall(t, 3, 0.3), 2);
 	/* It returned because the timeout expired, well before slow's 30 s. */
 	cr_assert_lt(check_now_ns() - t0, CHECK_WAKE_NS);
 	cr_assert(hub_task_done(t[0]));
