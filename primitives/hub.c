@@ -459,10 +459,13 @@ int hub_sleep(double seconds)
 	err = hub_self(&h, &w, &local);
 	if (err < 0)
 		return err;
-	if (seconds == 0)
+	if (seconds == 0) {
+		/* The hot path: no watcher to start or stop. */
 		hub_wake(h, w, 0);
-	else
-		hub_timer_start(h, w, seconds);
+		hub_park(h);
+		return 0;
+	}
+	hub_timer_start(h, w, seconds);
 	hub_park(h);
 	hub_unwatch(h, w);
 	return 0;
