@@ -325,7 +325,9 @@ void greenlet_destroy(struct greenlet *g)
 /*
  * Leave cur (the running greenlet) for g (live or new, not dead, not
  * cur); returns when something switches back to cur.  Inlined so that
- * coro_asm_switch's sanitizer notes sit in the frame that switches.
+ * coro_asm_switch's sanitizer notes sit in the frame that switches.  Every
+ * greenlet suspends at the one direct switch below (the copier and a
+ * finishing greenlet aside), which is what coro_asm_switch_jmp wants.
  */
 static inline __attribute__((always_inline))
 void greenlet_go(struct greenlet_thread *t, struct greenlet *cur,
@@ -347,7 +349,7 @@ void greenlet_go(struct greenlet_thread *t, struct greenlet *cur,
 	}
 	g->state = GREENLET_LIVE;
 	t->current = g;
-	coro_asm_switch(&cur->ctx, &g->ctx);
+	coro_asm_switch_jmp(&cur->ctx, &g->ctx);
 }
 
 static struct greenlet *greenlet_live(struct greenlet *g)
