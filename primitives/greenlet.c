@@ -140,7 +140,7 @@ static void greenlet_copier(void *p)
 
 		greenlet_evict(sh);
 		greenlet_install(sh, g);
-		coro_asm_switch(&sh->copier, &g->ctx);
+		coro_asm_switch_jmp(&sh->copier, &g->ctx);
 	}
 }
 #endif
@@ -325,9 +325,9 @@ void greenlet_destroy(struct greenlet *g)
 /*
  * Leave cur (the running greenlet) for g (live or new, not dead, not
  * cur); returns when something switches back to cur.  Inlined so that
- * coro_asm_switch's sanitizer notes sit in the frame that switches.  Every
- * greenlet suspends at the one direct switch below (the copier and a
- * finishing greenlet aside), which is what coro_asm_switch_jmp wants.
+ * coro_asm_switch's sanitizer notes sit in the frame that switches.  All
+ * greenlets suspend in this one function, entered from the same few
+ * places, which is what coro_asm_switch_jmp needs to pay off.
  */
 static inline __attribute__((always_inline))
 void greenlet_go(struct greenlet_thread *t, struct greenlet *cur,
@@ -341,7 +341,7 @@ void greenlet_go(struct greenlet_thread *t, struct greenlet *cur,
 			 * the copier's stack. */
 			sh->copier_to = g;
 			t->current = g;
-			coro_asm_switch(&cur->ctx, &sh->copier);
+			coro_asm_switch_jmp(&cur->ctx, &sh->copier);
 			return;
 		}
 		greenlet_evict(sh);
