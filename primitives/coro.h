@@ -234,11 +234,13 @@ void coro_asm_switch(struct coro_asm *from, struct coro_asm *to)
  * resumed side is predicted one entry off.  A runtime whose contexts all
  * suspend at one switch in one function (a greenlet library) gets,
  * without that stray entry, returns that match what the resumed side's
- * own calls pushed: measured here, a hub's sleep(0) between two
- * coroutines went from about 27 to about 15 ns.  Where the two sides
- * suspend at different places (a benchmark's two loops), it gains
- * nothing.  Same contract as coro_asm_switch.  The 128 bytes step over
- * the red zone; unwinders see no frame for the few instructions between.
+ * own calls pushed.  Measured on the 2-core VM, best of 56 runs: a
+ * hub's sleep(0) between two coroutines 31 -> 8.5 ns (medians 49 -> 15,
+ * loaded machine).  Where the two sides suspend at different places (a
+ * ping-pong between two loops) it gains nothing: 13 -> 14 ns.  Same
+ * contract as coro_asm_switch.  The 128 bytes step over the red zone,
+ * which a leaf caller may use (a suspended context's stack holds them
+ * too); unwinders see no frame for the few instructions in between.
  */
 #if CORO_ASM_NATIVE && defined(__x86_64__) && !CORO_TSAN && !CORO_ASAN
 static inline __attribute__((always_inline))
