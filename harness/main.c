@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/ab.h"
 #include "harness/cli.h"
 #include "harness/clock.h"
 #include "harness/cmd.h"
@@ -225,6 +226,9 @@ static const struct command {
 	{ "compare", CLI_COMPARE, "contend compare BASE NEW [--threshold PCT]",
 	  "regression table of two runs (folders or results files); exit 1 on a significant "
 	  "regression", cmd_compare, 0 },
+	{ "ab", CLI_RUN, "contend ab BASE_BIN NEW_BIN BENCH... [run options]",
+	  "two builds run interleaved on this machine, then compared; exit 1 on a significant "
+	  "regression", NULL, 1 },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -274,6 +278,17 @@ int main(int argc, char **argv)
 			c = &commands[i];
 	if (!c)
 		return cmd_bad_input("unknown command '%s' (expected %s)", argv[1], names);
+	if (!c->fn) {
+		/* A command that parses its own arguments (ab.h). */
+		if (c->needs_machine) {
+			if ((ret = topo_init()) < 0)
+				return cmd_bad_input("hwloc cannot read this machine's topology: "
+						     "%s", strerror(-ret));
+			clk_init();
+		}
+		runner_install_signals();
+		return stdout_status(cmd_ab(argc - 2, argv + 2));
+	}
 	if (cli_parse(c->cmd, argc - 2, argv + 2, &a, err, sizeof(err)) < 0)
 		return cmd_bad_input("%s", err);
 	if (a.help) {
