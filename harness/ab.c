@@ -34,6 +34,7 @@
 #include "harness/compare.h"
 #include "harness/csv.h"
 #include "harness/engine.h"
+#include "harness/export_bmf.h"
 #include "harness/outfile.h"
 #include "harness/runner.h"
 #include "harness/stats.h"
@@ -691,6 +692,12 @@ int cmd_ab(int argc, char **argv)
 	char newp[PATH_MAX];
 	snprintf(newp, sizeof(newp), "%s/new", ab.dir);
 	status = compare_runs(path, newp, ab.threshold);
+	/* The new build's figures for a tracker (docs/ci.md). */
+	char res[PATH_MAX + 16], bmf[PATH_MAX];
+	snprintf(res, sizeof(res), "%s/results.csv", newp);
+	snprintf(bmf, sizeof(bmf), "%s/bmf.json", ab.dir);
+	if (status != 2 && export_bmf(res, bmf) < 0)
+		status = status ? status : 1;
 	if (failed)
 		fprintf(stderr, "contend: ab: %d blocks failed (their logs are in %s); a "
 			"configuration either build lost is MISSING\n", failed, ab.blocks);

@@ -5,6 +5,7 @@
  * which only that hidden workload reads) is flagged; the pooled folders
  * hold every repetition of both builds once.
  */
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/export_bmf.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
 
@@ -73,6 +75,8 @@ Test(ab, bad_input_is_one_line_before_any_work, .timeout = 60)
 	cli_rmdir(dir);
 }
 
+static int ab_check_bmf(const char *path);
+
 /* Rows of metric `metric` in a pooled file, and its reps (results). */
 static int ab_rows(const char *path, const char *metric, int *reps)
 {
@@ -118,6 +122,8 @@ Test(ab, two_copies_of_one_build_are_the_same, .timeout = 240)
 		cr_assert_eq(ab_rows(path, "op", NULL), 20);
 	}
 	cli_expect_no_temp(out);
+	snprintf(path, sizeof(path), "%s/bmf.json", out);
+	cr_assert_eq(ab_check_bmf(path), 2, "the new build's op and rate");
 	snprintf(path, sizeof(path), "%s/blocks", out);
 	cr_assert_neq(access(path, F_OK), 0, "the blocks were not cleared away");
 	cli_rmdir(dir);
@@ -142,5 +148,84 @@ Test(ab, a_30_percent_slower_build_is_flagged, .timeout = 240)
 	CLI(&r, "ab", b, a, AB_NAP, "--out", out, "--seed", "2");
 	cr_assert_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
 	cr_assert(strstr(r.out, "improved"), "%s", r.out);
+	cli_rmdir(dir);
+}
+
+/* A Bencher Metric Format document, checked with jansson: an object of
+ * benchmarks, each an object of measures, each with a number "value"
+ * inside its "lower_value" .. "upper_value" when those are given.
+ * Returns how many measures it holds. */
+static int ab_check_bmf(const char *path)
+{
+	json_error_t e;
+	json_t *doc = json_load_file(path, 0, &e), *bench, *m;
+	const char *name, *measure;
+	int n = 0;
+
+	cr_assert_not_null(doc, "%s:%d: %s", path, e.line, e.text);
+	cr_assert(json_is_object(doc));
+	json_object_foreach(doc, name, bench) {
+		cr_assert(json_is_object(bench), "%s", name);
+		json_object_foreach(bench, measure, m) {
+			json_t *v = json_object_get(m, "value"), *lo = json_object_get(m, "lower_value"),
+			       *hi = json_object_get(m, "upper_value");
+
+			cr_assert(json_is_number(v), "%s %s", name, measure);
+			if (lo)
+				cr_assert_leq(json_number_value(lo), json_number_value(v));
+			if (hi)
+				cr_assert_geq(json_number_value(hi), json_number_value(v));
+			/* No key but the three BMF knows. */
+			const char *k;
+			json_t *x;
+			json_object_foreach(m, k, x)
+				cr_assert(!strcmp(k, "value") || !strcmp(k, "lower_value") ||
+					  !strcmp(k, "upper_value"), "%s", k);
+			n++;
+		}
+	}
+	json_decref(doc);
+	return n;
+}
+
+Test(ab, bmf_export_of_a_results_file, .timeout = 30)
+{
+	char dir[64], res[128], out[128];
+	json_t *doc;
+	json_error_t e;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(res, sizeof(res), "%s/results.csv", dir);
+	snprintf(out, sizeof(out), "%s/bmf.json", dir);
+	cli_write_str(res,
+		      "run_id,bench,mode,placement,threads,params,metric,unit,reps,median,mean,"
+		      "stddev,cv,min,max,p90,p99,ci95_lo,ci95_hi,cpus\n"
+		      "r,ctx.thread.futex,thread,same-core,2,ws_kb=0;x=1,roundtrip,ns,10,100,101,1,"
+		      "0.01,98,104,103,104,99,102,0\n"
+		      "r,ctx.thread.futex,thread,same-core,2,ws_kb=0;x=1,switch,ns,10,40,40,1,"
+		      "0.01,38,44,43,44,39,41.5,0\n"
+		      "r,lock.mutex,process,\"cpus:0,1\",2,,rate,ops/s,10,5e6,5e6,1,0.01,4e6,6e6,"
+		      "6e6,6e6,4.5e6,5.5e6,0 1\n");
+	cr_assert_eq(export_bmf(res, out), 0);
+	cr_assert_eq(ab_check_bmf(out), 3);
+	doc = json_load_file(out, 0, &e);
+	cr_assert_not_null(doc);
+	json_t *m = json_object_get(json_object_get(doc, "ctx.thread.futex/mode:thread/"
+						    "placement:same-core/threads:2/ws_kb:0/x:1"),
+				    "switch (ns)");
+	cr_assert_not_null(m, "names: %s", json_dumps(doc, 0));
+	cr_assert_float_eq(json_number_value(json_object_get(m, "value")), 40, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(m, "lower_value")), 39, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(m, "upper_value")), 41.5, 1e-9);
+	m = json_object_get(json_object_get(doc, "lock.mutex/mode:process/placement:cpus:0,1/"
+					    "threads:2"), "rate (ops/s)");
+	cr_assert_not_null(m);
+	cr_assert_float_eq(json_number_value(json_object_get(m, "value")), 5e6, 1e-3);
+	json_decref(doc);
+	/* Not a results file: an error naming it, nothing written. */
+	cli_write_str(res, "a,b\n1,2\n");
+	unlink(out);
+	cr_assert_lt(export_bmf(res, out), 0);
+	cr_assert_neq(access(out, F_OK), 0);
 	cli_rmdir(dir);
 }
