@@ -17,6 +17,7 @@
 #include "harness/compare.h"
 #include "harness/engine.h"
 #include "harness/envinfo.h"
+#include "harness/history.h"
 #include "harness/outset.h"
 #include "harness/plot.h"
 #include "harness/report.h"
@@ -229,6 +230,9 @@ static const struct command {
 	{ "ab", CLI_RUN, "contend ab BASE_BIN NEW_BIN BENCH... [run options]",
 	  "two builds run interleaved on this machine, then compared; exit 1 on a significant "
 	  "regression", NULL, 1 },
+	{ "history", CLI_RUN, "contend history append HISTDIR RUNDIR | check FILE | plot FILE DIR",
+	  "a results history per machine: append a run, find persistent shifts, draw "
+	  "timelines", NULL, 0 },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -287,7 +291,8 @@ int main(int argc, char **argv)
 			clk_init();
 		}
 		runner_install_signals();
-		return stdout_status(cmd_ab(argc - 2, argv + 2));
+		return stdout_status(strcmp(c->name, "ab") ? cmd_history(argc - 2, argv + 2)
+							   : cmd_ab(argc - 2, argv + 2));
 	}
 	if (cli_parse(c->cmd, argc - 2, argv + 2, &a, err, sizeof(err)) < 0)
 		return cmd_bad_input("%s", err);
