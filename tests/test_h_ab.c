@@ -229,3 +229,51 @@ Test(ab, bmf_export_of_a_results_file, .timeout = 30)
 	cr_assert_neq(access(out, F_OK), 0);
 	cli_rmdir(dir);
 }
+
+/* Which build ran each block, from wrappers that log their calls:
+ * ABBA, configuration after configuration, each in one piece. */
+Test(ab, blocks_run_in_abba_order, .timeout = 240)
+{
+	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX], log[128], env[256], line[512];
+	char seq[64] = "", cfg[8][256];
+	int n = 0, ncfg = 0;
+	struct cli_run r;
+	FILE *f;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(log, sizeof(log), "%s/calls.log", dir);
+	snprintf(env, sizeof(env), "echo A \"$*\" >> '%s';", log);
+	ab_wrapper(dir, "a", env, a, sizeof(a));
+	snprintf(env, sizeof(env), "echo B \"$*\" >> '%s';", log);
+	ab_wrapper(dir, "b", env, b, sizeof(b));
+	CLI(&r, "ab", a, b, "selftest.nap", "--param", "k_ns=100000,200000", "--mode", "thread",
+	    "--min-time", "0.01", "--counters", "none", "--reps", "12", "--block", "3", "--out",
+	    out);
+	cr_assert_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
+	f = fopen(log, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *k;
+
+		if (!strstr(line, " run "))
+			continue;	/* the --help probe */
+		cr_assert_lt(n, 63);
+		seq[n++] = line[0];
+		cr_assert(strstr(line, "--reps 3 "), "%s", line);
+		k = strstr(line, "k_ns=");
+		cr_assert_not_null(k, "%s", line);
+		if (n % 8 == 1)
+			snprintf(cfg[ncfg++], sizeof(cfg[0]), "%.12s", k);
+		else
+			cr_assert_eq(strncmp(cfg[ncfg - 1], k, strlen(cfg[ncfg - 1])), 0,
+				     "a configuration's blocks were split: %s", line);
+	}
+	fclose(f);
+	seq[n] = '\0';
+	/* 2 configurations x 4 blocks x 2 builds. */
+	cr_assert_str_eq(seq, "ABBAABBAABBAABBA");
+	cr_assert_eq(ncfg, 2);
+	cr_assert_str_neq(cfg[0], cfg[1]);
+	cli_rmdir(dir);
+}
