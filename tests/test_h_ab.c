@@ -143,6 +143,11 @@ Test(ab, a_30_percent_slower_build_is_flagged, .timeout = 240)
 	cr_assert(strstr(r.out, "| op | "), "%s", r.out);
 	cr_assert(strstr(r.out, "REGRESSION"), "%s", r.out);
 	cr_assert(strstr(r.err, "significant regressions"), "%s", r.err);
+	/* A gate that counts only changes beyond 50 % lets it pass. */
+	snprintf(out, sizeof(out), "%s/loose", dir);
+	CLI(&r, "ab", a, b, AB_NAP, "--out", out, "--seed", "1", "--threshold", "50");
+	cr_assert_eq(r.status, 0, "stdout: %s\nstderr: %s", r.out, r.err);
+	cr_assert(strstr(r.err, "threshold 50.0 %"), "%s", r.err);
 	/* The other way round it is an improvement, not a regression. */
 	snprintf(out, sizeof(out), "%s/back", dir);
 	CLI(&r, "ab", b, a, AB_NAP, "--out", out, "--seed", "2");
