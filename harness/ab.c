@@ -52,7 +52,7 @@ static const char *const ab_side_name[AB_SIDES] = { "base", "new" };
 
 struct ab {
 	const char *bin[AB_SIDES];
-	char dir[PATH_MAX - 64], blocks[PATH_MAX - 32];
+	char dir[PATH_MAX - 128], blocks[PATH_MAX - 96];
 	char run_id[64];
 	int reps, block, nblocks;
 	double threshold;
@@ -592,14 +592,19 @@ int cmd_ab(int argc, char **argv)
 		goto out_args;
 	}
 	cmd_run_id(ab.run_id, sizeof(ab.run_id));
+	if (ab.a.out && strlen(ab.a.out) >= sizeof(ab.dir)) {
+		status = cmd_bad_input("ab: --out: a name of at most %zu characters",
+				       sizeof(ab.dir) - 1);
+		goto out_plan;
+	}
 	if (ab.a.out)
 		snprintf(ab.dir, sizeof(ab.dir), "%s", ab.a.out);
 	else
 		snprintf(ab.dir, sizeof(ab.dir), "results/ab-%s", ab.run_id);
 	if (mkdir(ab.dir, 0777) < 0) {
-		ret = cmd_bad_input("ab: cannot make the run folder %s: %s%s", ab.dir,
-				    strerror(errno), errno == EEXIST ? " (give one that does not "
-				    "exist yet)" : "");
+		status = cmd_bad_input("ab: cannot make the run folder %s: %s%s", ab.dir,
+				       strerror(errno), errno == EEXIST ? " (give one that does not "
+				       "exist yet)" : "");
 		goto out_plan;
 	}
 	snprintf(ab.blocks, sizeof(ab.blocks), "%s/blocks", ab.dir);
