@@ -55,7 +55,7 @@ struct ab {
 	char dir[PATH_MAX - 128], blocks[PATH_MAX - 96];
 	char run_id[64];
 	int reps, block, nblocks;
-	double threshold;
+	double threshold, alpha;
 	struct cli_args a;
 	struct engine_plan *plan;
 	int *order, njobs;
@@ -75,6 +75,7 @@ static void ab_usage(FILE *f)
 		"(default %d)\n"
 		"  --block N                    repetitions per block (default %d)\n"
 		"  --threshold PCT              smallest change that counts (default 5)\n"
+		"  --alpha A                    significance level of the U test (default 0.01)\n"
 		"and run's --threads, --mode, --placement, --param, --min-time, --timeout, "
 		"--counters,\n--quick, --seed, --verbose (contend run --help).\n",
 		AB_REPS_DEFAULT, AB_BLOCK_DEFAULT);
@@ -138,7 +139,19 @@ static int ab_args(struct ab *ab, int argc, char **argv, char **rest, int *nrest
 	*nrest = 0;
 	ab->block = AB_BLOCK_DEFAULT;
 	ab->threshold = 5.0;
+	ab->alpha = 0.01;
 	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--alpha")) {
+			char *end;
+
+			if (i + 1 == argc)
+				return cmd_bad_input("ab: --alpha needs a value");
+			ab->alpha = strtod(argv[++i], &end);
+			if (end == argv[i] || *end || !(ab->alpha > 0 && ab->alpha < 1))
+				return cmd_bad_input("ab: --alpha '%s': expected a probability such "
+						     "as 0.01", argv[i]);
+			continue;
+		}
 		if (!strcmp(argv[i], "--block") || !strcmp(argv[i], "--threshold")) {
 			char *end;
 
@@ -696,7 +709,7 @@ int cmd_ab(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/base", ab.dir);
 	char newp[PATH_MAX];
 	snprintf(newp, sizeof(newp), "%s/new", ab.dir);
-	status = compare_runs(path, newp, ab.threshold);
+	status = compare_runs_at(path, newp, ab.threshold, ab.alpha);
 	/* The new build's figures for a tracker (docs/ci.md). */
 	char res[PATH_MAX + 16], bmf[PATH_MAX];
 	snprintf(res, sizeof(res), "%s/results.csv", newp);

@@ -331,6 +331,11 @@ static void compare_print_row(char **row, const int *kcol, const char *base, con
 
 int compare_runs(const char *base, const char *new_, double threshold_pct)
 {
+	return compare_runs_at(base, new_, threshold_pct, COMPARE_P);
+}
+
+int compare_runs_at(const char *base, const char *new_, double threshold_pct, double alpha)
+{
 	static struct compare_run b, n;
 	enum { MAXS = 4096 };
 	static double sb[MAXS], sn[MAXS];
@@ -399,8 +404,8 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 		}
 		if (cb >= 2 && cn >= 2) {
 			p = stats_mann_whitney_p(sb, cb, sn, cn);
-			significant = p < COMPARE_P;
-			few |= !(stats_mann_whitney_min_p(cb, cn) < COMPARE_P);
+			significant = p < alpha;
+			few |= !(stats_mann_whitney_min_p(cb, cn) < alpha);
 		} else {
 			/* No raw samples: the medians' intervals must not overlap. */
 			significant = n.ci_lo[rn] > b.ci_hi[rb] || n.ci_hi[rn] < b.ci_lo[rb];
@@ -440,13 +445,13 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 		printf("| geometric mean | | | | | | | | %s | | %s |\n", ch_s, what);
 	}
 	fprintf(stderr, "contend: compared %d rows: %d significant regressions, %d improvements, "
-		"%d missing in NEW, %d new (threshold %.1f %%, p < %.2f)%s\n", compared, regressions,
-		improvements, missing, added, threshold_pct, COMPARE_P,
+		"%d missing in NEW, %d new (threshold %.1f %%, p < %g)%s\n", compared, regressions,
+		improvements, missing, added, threshold_pct, alpha,
 		changed_bench ? "; some benchmarks' sources changed between the runs" : "");
 	if (few)
 		fprintf(stderr, "contend: notice: some rows have too few repetitions for any change "
-			"to reach p < %.2f (two fully separated samples of 5 reach 0.008); use --reps "
-			"10 or more\n", COMPARE_P);
+			"to reach p < %g (two fully separated samples of 5 reach 0.008); use --reps "
+			"10 or more\n", alpha);
 	if (compared == 0) {
 		/* Also when BASE's rows are all MISSING: no row was
 		 * compared, so this is no verdict on the code (README). */

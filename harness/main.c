@@ -202,7 +202,8 @@ static int cmd_compare(const struct cli_args *a)
 {
 	if (a->npos != 2)
 		return cmd_bad_input("compare takes two runs: contend compare BASE NEW");
-	return compare_runs(a->pos[0], a->pos[1], a->threshold > 0 ? a->threshold : 5.0);
+	return compare_runs_at(a->pos[0], a->pos[1], a->threshold > 0 ? a->threshold : 5.0,
+			       a->alpha > 0 ? a->alpha : 0.01);
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -224,7 +225,7 @@ static const struct command {
 	  "plan.txt)", cmd_sweep, 1 },
 	{ "plot", CLI_PLOT, "contend plot DIR", "render every chart of a run folder with gnuplot",
 	  cmd_plot, 0 },
-	{ "compare", CLI_COMPARE, "contend compare BASE NEW [--threshold PCT]",
+	{ "compare", CLI_COMPARE, "contend compare BASE NEW [--threshold PCT] [--alpha A]",
 	  "regression table of two runs (folders or results files); exit 1 on a significant "
 	  "regression", cmd_compare, 0 },
 	{ "ab", CLI_RUN, "contend ab BASE_BIN NEW_BIN BENCH... [run options]",

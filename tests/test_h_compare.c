@@ -459,3 +459,31 @@ Test(compare, markdown_table_with_geometric_mean, .timeout = 30)
 	cr_assert(strstr(t, "| +0.0% | | 2 rows"), "%s", t);
 	fx_end();
 }
+
+/* --alpha: two fully separated samples of 4 give p = 2 / 70 = 0.029, a
+ * regression at alpha 0.05 and not at the default 0.01; the command
+ * line takes it, and "5%" as a threshold. */
+Test(compare, alpha_sets_the_significance_level, .timeout = 30)
+{
+	const struct fx_row base[] = { { "ctx.thread.futex", "roundtrip", "ns", 100, 99, 101, 4,
+					 100, 2 } },
+			    slow[] = { { "ctx.thread.futex", "roundtrip", "ns", 150, 149, 151, 4,
+					 150, 2 } };
+	char a[256], b[256];
+	struct cli_run r;
+
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	fx_run("slow", slow, 1, "aaaa");
+	snprintf(a, sizeof(a), "%s/base", fx_dir);
+	snprintf(b, sizeof(b), "%s/slow", fx_dir);
+	cr_assert_eq(fx_compare("base", "slow"), 0, "p = 0.029 passed alpha 0.01");
+	CLI(&r, "compare", a, b, "--alpha", "0.05", "--threshold", "5%");
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "p < 0.05"), "%s", r.err);
+	CLI(&r, "compare", a, b, "--alpha", "0.01");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	CLI(&r, "compare", a, b, "--alpha", "1.5");
+	cli_expect_bad(&r, "--alpha");
+	fx_end();
+}
