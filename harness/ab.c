@@ -64,7 +64,7 @@ struct ab {
 static void ab_usage(FILE *f)
 {
 	fprintf(f, "usage: contend ab BASE_BIN NEW_BIN BENCH... [run options] [--block N] "
-		"[--threshold PCT]\n\n"
+		"[--threshold PCT] [--alpha A]\n\n"
 		"run two builds of contend interleaved on this machine, configuration by "
 		"configuration and\nblock by block of repetitions in ABBA order, then compare "
 		"them (exit 1 on a significant\nregression)\n\noptions of ab:\n"
