@@ -228,7 +228,8 @@ static const struct command {
 	{ "compare", CLI_COMPARE, "contend compare BASE NEW [--threshold PCT] [--alpha A]",
 	  "regression table of two runs (folders or results files); exit 1 on a significant "
 	  "regression", cmd_compare, 0 },
-	{ "ab", CLI_RUN, "contend ab BASE_BIN NEW_BIN BENCH... [run options] [--block N] [--threshold PCT] [--alpha A]",
+	{ "ab", CLI_RUN, "contend ab BASE_BIN NEW_BIN BENCH... [run options] [--block N] "
+	  "[--threshold PCT] [--alpha A]",
 	  "two builds run interleaved on this machine, then compared; exit 1 on a significant "
 	  "regression", NULL, 1 },
 	{ "history", CLI_RUN, "contend history append HISTDIR RUNDIR | check FILE | plot FILE DIR",
