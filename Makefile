@@ -84,6 +84,7 @@ $(BUILD)/harness/envinfo.c.o: harness/envinfo.c FORCE
 		-DCONTEND_CFLAGS='"$(OPT) $(SAN)"' -c $< -o $@
 
 $(BUILD)/harness/plot.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\"
+$(BUILD)/harness/history.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\"
 
 $(BUILD)/%.S.o: %.S
 	@mkdir -p $(@D)

@@ -13,7 +13,7 @@
 enum cli_opt_id {
 	OPT_THREADS, OPT_MODE, OPT_PLACEMENT, OPT_REPS, OPT_MIN_TIME, OPT_TIMEOUT,
 	OPT_PARAM, OPT_COUNTERS, OPT_OUT, OPT_FORMAT, OPT_SAMPLES, OPT_HISTOGRAMS, OPT_QUICK, OPT_SEED,
-	OPT_PRESET, OPT_RESUME, OPT_LONG, OPT_THRESHOLD, OPT_VERBOSE, OPT_HELP,
+	OPT_PRESET, OPT_RESUME, OPT_LONG, OPT_THRESHOLD, OPT_ALPHA, OPT_VERBOSE, OPT_HELP,
 };
 
 static const struct cli_opt {
@@ -62,6 +62,8 @@ static const struct cli_opt {
 	  "also show modes, task counts, placements, parameters and metrics" },
 	{ OPT_THRESHOLD, "threshold", "PCT", CLI_COMPARE,
 	  "smallest change that counts, in percent (default 5)" },
+	{ OPT_ALPHA, "alpha", "A", CLI_COMPARE,
+	  "significance level of the U test (default 0.01)" },
 	{ OPT_VERBOSE, "verbose", NULL, CLI_RUN | CLI_SWEEP,
 	  "print every warning, not only the summary" },
 	{ OPT_HELP, "help", NULL, CLI_LIST | CLI_ENV | CLI_RUN | CLI_SWEEP | CLI_PLOT | CLI_COMPARE,
@@ -288,8 +290,20 @@ static int cli_option(const struct cli_opt *o, const char *v, struct cli_args *a
 		char *end;
 		errno = 0;
 		a->threshold = strtod(v, &end);
+		if (*end == '%' && end != v)
+			end++;	/* "5%" as the issue spells it */
 		if (errno || end == v || *end || !(a->threshold > 0 && a->threshold <= 1000)) {
 			snprintf(err, errlen, "--threshold '%s': expected a percentage such as 5", v);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case OPT_ALPHA: {
+		char *end;
+		errno = 0;
+		a->alpha = strtod(v, &end);
+		if (errno || end == v || *end || !(a->alpha > 0 && a->alpha < 1)) {
+			snprintf(err, errlen, "--alpha '%s': expected a probability such as 0.01", v);
 			return -EINVAL;
 		}
 		return 0;

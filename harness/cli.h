@@ -45,6 +45,7 @@ struct cli_args {
 	int reps;
 	double min_time, timeout;
 	double threshold;		/* compare: percent, 0 = default */
+	double alpha;			/* compare: significance level, 0 = default */
 	struct cli_param param[CLI_MAX_PARAM];
 	int nparam;
 	const char *counters;

@@ -304,34 +304,57 @@ static double compare_change(double base, double now)
 	return now == base ? 0 : now > base ? INFINITY : -INFINITY;
 }
 
+/* One field of the markdown table: a '|' in it would end the cell. */
+static void compare_cell(const char *s)
+{
+	fputs("| ", stdout);
+	for (; *s; s++) {
+		if (*s == '|')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar(' ');
+}
+
 static void compare_print_row(char **row, const int *kcol, const char *base, const char *now,
 			      const char *change, const char *p, const char *verdict)
 {
-	printf("%-22s %-7s %-10s %3s %-14s %-9s %12s %12s %8s %8s  %s\n", row[kcol[K_BENCH]],
-	       row[kcol[K_MODE]], row[kcol[K_PLACE]], row[kcol[K_THREADS]], row[kcol[K_PARAMS]],
-	       row[kcol[K_METRIC]], base, now, change, p, verdict);
+	for (int k = 0; k < K_NKEY; k++)
+		compare_cell(row[kcol[k]]);
+	compare_cell(base);
+	compare_cell(now);
+	compare_cell(change);
+	compare_cell(p);
+	compare_cell(verdict);
+	printf("|\n");
 }
 
 int compare_runs(const char *base, const char *new_, double threshold_pct)
+{
+	return compare_runs_at(base, new_, threshold_pct, COMPARE_P);
+}
+
+int compare_runs_at(const char *base, const char *new_, double threshold_pct, double alpha)
 {
 	static struct compare_run b, n;
 	enum { MAXS = 4096 };
 	static double sb[MAXS], sn[MAXS];
 	int regressions = 0, improvements = 0, compared = 0, changed_bench = 0, few = 0;
-	int missing = 0, added = 0, status;
+	int missing = 0, added = 0, status, geo_n = 0;
+	double geo_log = 0;
 	size_t i = 0, j = 0, cb_cur = 0, cn_cur = 0;
 
 	if (compare_load(base, &b) < 0 || compare_load(new_, &n) < 0) {
 		status = 2;
 		goto out;
 	}
-	printf("%-22s %-7s %-10s %3s %-14s %-9s %12s %12s %8s %8s  %s\n", "bench", "mode",
-	       "placement", "thr", "params", "metric", "base", "new", "change", "p", "verdict");
+	printf("| bench | mode | placement | threads | params | metric | base | new | change | p "
+	       "| verdict |\n|---|---|---|--:|---|---|--:|--:|--:|--:|---|\n");
 	/* One merge pass over both runs in key order. */
 	while (i < b.res.nrows || j < n.res.nrows) {
 		int c = i >= b.res.nrows ? 1 : j >= n.res.nrows ? -1
 						  : strcmp(b.rows[i].key, n.rows[j].key);
-		char vb_s[32], vn_s[32], ch_s[16], p_s[16];
+		char vb_s[32], vn_s[32], ch_s[16], p_s[16], vd_s[64];
 
 		if (runner_interrupted) {
 			fprintf(stderr, "contend: compare stopped by %s\n",
@@ -381,8 +404,8 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 		}
 		if (cb >= 2 && cn >= 2) {
 			p = stats_mann_whitney_p(sb, cb, sn, cn);
-			significant = p < COMPARE_P;
-			few |= !(stats_mann_whitney_min_p(cb, cn) < COMPARE_P);
+			significant = p < alpha;
+			few |= !(stats_mann_whitney_min_p(cb, cn) < alpha);
 		} else {
 			/* No raw samples: the medians' intervals must not overlap. */
 			significant = n.ci_lo[rn] > b.ci_hi[rb] || n.ci_hi[rn] < b.ci_lo[rb];
@@ -395,24 +418,40 @@ int compare_runs(const char *base, const char *new_, double threshold_pct)
 			verdict = "noise";
 		}
 		if (vb && vn && strcmp(vb, vn)) {
+			/* The workload's own source differs (bench.h: version):
+			 * the change may be the benchmark's, not the code's. */
 			changed_bench++;
-			if (worse && significant)
-				verdict = "REGRESSION (benchmark changed)";
+			snprintf(vd_s, sizeof(vd_s), "%s (benchmark changed)", verdict);
+			verdict = vd_s;
+		}
+		if (mb > 0 && mn > 0) {
+			/* In the direction of cost, so that speed-ups of one
+			 * metric and slow-downs of another do not cancel by
+			 * their units. */
+			geo_log += sign > 0 ? log(mn / mb) : log(mb / mn);
+			geo_n++;
 		}
 		snprintf(vb_s, sizeof(vb_s), "%.4g", mb);
 		snprintf(vn_s, sizeof(vn_s), "%.4g", mn);
 		snprintf(ch_s, sizeof(ch_s), "%+.1f%%", change);
-		snprintf(p_s, sizeof(p_s), "%.2g", p);
+		snprintf(p_s, sizeof(p_s), isnan(p) ? "-" : "%.2g", p);
 		compare_print_row(nr, n.kcol, vb_s, vn_s, ch_s, p_s, verdict);
 	}
+	if (geo_n) {
+		char ch_s[32], what[96];
+
+		snprintf(ch_s, sizeof(ch_s), "%+.1f%%", (exp(geo_log / geo_n) - 1) * 100);
+		snprintf(what, sizeof(what), "%d rows, as cost: + is worse", geo_n);
+		printf("| geometric mean | | | | | | | | %s | | %s |\n", ch_s, what);
+	}
 	fprintf(stderr, "contend: compared %d rows: %d significant regressions, %d improvements, "
-		"%d missing in NEW, %d new (threshold %.1f %%, p < %.2f)%s\n", compared, regressions,
-		improvements, missing, added, threshold_pct, COMPARE_P,
+		"%d missing in NEW, %d new (threshold %.1f %%, p < %g)%s\n", compared, regressions,
+		improvements, missing, added, threshold_pct, alpha,
 		changed_bench ? "; some benchmarks' sources changed between the runs" : "");
 	if (few)
 		fprintf(stderr, "contend: notice: some rows have too few repetitions for any change "
-			"to reach p < %.2f (two fully separated samples of 5 reach 0.008); use --reps "
-			"10 or more\n", COMPARE_P);
+			"to reach p < %g (two fully separated samples of 5 reach 0.008); use --reps "
+			"10 or more\n", alpha);
 	if (compared == 0) {
 		/* Also when BASE's rows are all MISSING: no row was
 		 * compared, so this is no verdict on the code (README). */

@@ -16,5 +16,8 @@
  * files.  Returns the exit status: 0 no significant regression, 1 at
  * least one, 2 bad input (one line on stderr). */
 int compare_runs(const char *base, const char *new_, double threshold_pct);
+/* The same with the U test's significance level alpha (0 < alpha < 1;
+ * compare_runs uses 0.01). */
+int compare_runs_at(const char *base, const char *new_, double threshold_pct, double alpha);
 
 #endif

@@ -538,6 +538,16 @@ void engine_job_key(const struct engine_plan *p, int i, char *buf, size_t len)
 		 p->places[j->place].name, j->ntasks, j->params);
 }
 
+const char *engine_job_skip(const struct engine_plan *p, int i)
+{
+	return p->jobs[i].skip;
+}
+
+int engine_job_fixed_tasks(const struct engine_plan *p, int i)
+{
+	return p->jobs[i].desc->tasks != 0;
+}
+
 struct engine_key {
 	char text[600];
 	int plan;

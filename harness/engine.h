@@ -39,6 +39,11 @@ int engine_plan_size(const struct engine_plan *p);
  * one results are joined on. */
 void engine_job_key(const struct engine_plan *p, int i, char *buf, size_t len);
 
+/* Why configuration i cannot run here (a default placement the machine
+ * lacks), or NULL; and whether its benchmark has a fixed task count
+ * (so --threads does not select it). */
+const char *engine_job_skip(const struct engine_plan *p, int i);
+int engine_job_fixed_tasks(const struct engine_plan *p, int i);
 /* Find two plans (or one plan twice) holding the same configuration:
  * 1 with *pa <= *pb and the key in what, else 0. */
 int engine_find_duplicate(struct engine_plan *const *plans, int n, int *pa, int *pb,

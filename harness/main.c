@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/ab.h"
 #include "harness/cli.h"
 #include "harness/clock.h"
 #include "harness/cmd.h"
 #include "harness/compare.h"
 #include "harness/engine.h"
 #include "harness/envinfo.h"
+#include "harness/history.h"
 #include "harness/outset.h"
 #include "harness/plot.h"
 #include "harness/report.h"
@@ -200,7 +202,8 @@ static int cmd_compare(const struct cli_args *a)
 {
 	if (a->npos != 2)
 		return cmd_bad_input("compare takes two runs: contend compare BASE NEW");
-	return compare_runs(a->pos[0], a->pos[1], a->threshold > 0 ? a->threshold : 5.0);
+	return compare_runs_at(a->pos[0], a->pos[1], a->threshold > 0 ? a->threshold : 5.0,
+			       a->alpha > 0 ? a->alpha : 0.01);
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -222,9 +225,16 @@ static const struct command {
 	  "plan.txt)", cmd_sweep, 1 },
 	{ "plot", CLI_PLOT, "contend plot DIR", "render every chart of a run folder with gnuplot",
 	  cmd_plot, 0 },
-	{ "compare", CLI_COMPARE, "contend compare BASE NEW [--threshold PCT]",
+	{ "compare", CLI_COMPARE, "contend compare BASE NEW [--threshold PCT] [--alpha A]",
 	  "regression table of two runs (folders or results files); exit 1 on a significant "
 	  "regression", cmd_compare, 0 },
+	{ "ab", CLI_RUN, "contend ab BASE_BIN NEW_BIN BENCH... [run options] [--block N] "
+	  "[--threshold PCT] [--alpha A]",
+	  "two builds run interleaved on this machine, then compared; exit 1 on a significant "
+	  "regression", NULL, 1 },
+	{ "history", CLI_RUN, "contend history append HISTDIR RUNDIR | check FILE | plot FILE DIR",
+	  "a results history per machine: append a run, find persistent shifts, draw "
+	  "timelines", NULL, 0 },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -274,6 +284,18 @@ int main(int argc, char **argv)
 			c = &commands[i];
 	if (!c)
 		return cmd_bad_input("unknown command '%s' (expected %s)", argv[1], names);
+	if (!c->fn) {
+		/* A command that parses its own arguments (ab.h). */
+		if (c->needs_machine) {
+			if ((ret = topo_init()) < 0)
+				return cmd_bad_input("hwloc cannot read this machine's topology: "
+						     "%s", strerror(-ret));
+			clk_init();
+		}
+		runner_install_signals();
+		return stdout_status(strcmp(c->name, "ab") ? cmd_history(argc - 2, argv + 2)
+							   : cmd_ab(argc - 2, argv + 2));
+	}
 	if (cli_parse(c->cmd, argc - 2, argv + 2, &a, err, sizeof(err)) < 0)
 		return cmd_bad_input("%s", err);
 	if (a.help) {

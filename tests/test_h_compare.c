@@ -391,3 +391,99 @@ Test(compare, empty_sample_of_a_compared_row_is_bad, .timeout = 30)
 	cr_assert_eq(fx_compare("other", "base"), 2);
 	fx_end();
 }
+
+/* The table compare prints for fx_dir/x against fx_dir/y, into buf. */
+static int fx_compare_table(const char *x, const char *y, char *buf, size_t len)
+{
+	char a[256], b[256], out[300];
+	int ret;
+	FILE *f;
+	size_t n;
+
+	snprintf(a, sizeof(a), "%s/%s", fx_dir, x);
+	snprintf(b, sizeof(b), "%s/%s", fx_dir, y);
+	snprintf(out, sizeof(out), "%s/table.md", fx_dir);
+	fflush(stdout);
+	cr_assert_not_null(freopen(out, "w", stdout));
+	ret = compare_runs(a, b, 5.0);
+	fflush(stdout);
+	cr_assert_not_null(freopen("/dev/null", "w", stdout));
+	f = fopen(out, "r");
+	cr_assert_not_null(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return ret;
+}
+
+/* A markdown table (a header, its rule, a row per compared metric), a
+ * geometric mean of the changes as costs, and the version mark. */
+Test(compare, markdown_table_with_geometric_mean, .timeout = 30)
+{
+	/* Twice the cost in ns (+100 %) and half the ops/s (a cost of
+	 * +100 % too): the geometric mean, as cost, is +100.0 %. */
+	const struct fx_row base[] = {
+		FX_NS(100, 4),
+		{ "ctx.thread.pipe", "rate", "ops/s", 1000, 999, 1001, 10, 1000, 4 },
+	}, now[] = {
+		FX_NS(200, 4),
+		{ "ctx.thread.pipe", "rate", "ops/s", 500, 499, 501, 10, 500, 4 },
+	}, quick[] = {
+		FX_NS(50, 4),
+		{ "ctx.thread.pipe", "rate", "ops/s", 1000, 999, 1001, 10, 1000, 4 },
+	};
+	static char t[1 << 14];
+
+	fx_start();
+	fx_run("base", base, 2, "aaaa");
+	fx_run("now", now, 2, "aaaa");
+	fx_run("quick", quick, 2, "aaaa");
+	fx_run("changed", base, 2, "bbbb");
+	cr_assert_eq(fx_compare_table("base", "now", t, sizeof(t)), 1);
+	cr_assert_eq(strncmp(t, "| bench | mode |", 16), 0, "%s", t);
+	cr_assert(strstr(t, "\n|---|"), "%s", t);
+	cr_assert(strstr(t, "| ctx.thread.futex | thread | same-core | 2 | ws_kb=0 | roundtrip |"),
+		  "%s", t);
+	cr_assert(strstr(t, "| +100.0% |"), "%s", t);
+	cr_assert(strstr(t, "| -50.0% |"), "%s", t);
+	cr_assert(strstr(t, "| geometric mean |"), "%s", t);
+	cr_assert(strstr(t, "| +100.0% | | 2 rows, as cost: + is worse |"), "%s", t);
+	cr_assert_null(strstr(t, "benchmark changed"), "%s", t);
+	/* Half the cost of one, the other the same: sqrt(0.5) - 1. */
+	cr_assert_eq(fx_compare_table("base", "quick", t, sizeof(t)), 0);
+	cr_assert(strstr(t, "| -29.3% | | 2 rows"), "%s", t);
+	/* The same figures from another version of the benchmark: every
+	 * row says so, and nothing else changed. */
+	cr_assert_eq(fx_compare_table("base", "changed", t, sizeof(t)), 0);
+	cr_assert(strstr(t, "| same (benchmark changed) |"), "%s", t);
+	cr_assert(strstr(t, "| +0.0% | | 2 rows"), "%s", t);
+	fx_end();
+}
+
+/* --alpha: two fully separated samples of 4 give p = 2 / 70 = 0.029, a
+ * regression at alpha 0.05 and not at the default 0.01; the command
+ * line takes it, and "5%" as a threshold. */
+Test(compare, alpha_sets_the_significance_level, .timeout = 30)
+{
+	const struct fx_row base[] = { { "ctx.thread.futex", "roundtrip", "ns", 100, 99, 101, 4,
+					 100, 2 } },
+			    slow[] = { { "ctx.thread.futex", "roundtrip", "ns", 150, 149, 151, 4,
+					 150, 2 } };
+	char a[256], b[256];
+	struct cli_run r;
+
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	fx_run("slow", slow, 1, "aaaa");
+	snprintf(a, sizeof(a), "%s/base", fx_dir);
+	snprintf(b, sizeof(b), "%s/slow", fx_dir);
+	cr_assert_eq(fx_compare("base", "slow"), 0, "p = 0.029 passed alpha 0.01");
+	CLI(&r, "compare", a, b, "--alpha", "0.05", "--threshold", "5%");
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "p < 0.05"), "%s", r.err);
+	CLI(&r, "compare", a, b, "--alpha", "0.01");
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	CLI(&r, "compare", a, b, "--alpha", "1.5");
+	cli_expect_bad(&r, "--alpha");
+	fx_end();
+}

@@ -1,0 +1,303 @@
+/*
+ * tests/test_h_ab.c - `contend ab`: bad input is one line and exit 2
+ * before any work; two copies of one build are not told apart; a build
+ * whose selftest.spin and selftest.nap last 30 % longer (CONTEND_SELFTEST_SLOWDOWN_PCT,
+ * which only that hidden workload reads) is flagged; the pooled folders
+ * hold every repetition of both builds once.
+ */
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/export_bmf.h"
+#include "tests/check.h"
+#include "tests/h_util.h"
+
+/* dir/name: an executable shell script that runs contend with env set. */
+static void ab_wrapper(const char *dir, const char *name, const char *env, char *path,
+		       size_t len)
+{
+	char bin[PATH_MAX], text[PATH_MAX + 200];
+
+	cr_assert_not_null(realpath(cli_bin(), bin));
+	snprintf(path, len, "%s/%s", dir, name);
+	snprintf(text, sizeof(text), "#!/bin/sh\n%s exec '%s' \"$@\"\n", env, bin);
+	cli_write_str(path, text);
+	cr_assert_eq(chmod(path, 0755), 0);
+}
+
+/*
+ * A verdict on timings: exit `want` with `needle` in the table.  Under
+ * ThreadSanitizer or ASan every call costs many times its plain cost
+ * and a 1 ms sleep was measured anywhere from 1.4 to 2.7 ms, so there
+ * the run must only finish with a verdict (0 or 1) and its table: those
+ * legs look for races and memory errors; the plain leg checks the
+ * verdict.
+ */
+static void ab_expect_verdict(const struct cli_run *r, int want, const char *needle)
+{
+	cr_assert(strstr(r->out, "| selftest.nap | thread | none | 1 | k_ns=1000000 | op |"),
+		  "stdout: %s\nstderr: %s", r->out, r->err);
+	if (CHECK_SANITIZED) {
+		cr_assert(r->status == 0 || r->status == 1, "stdout: %s\nstderr: %s", r->out,
+			  r->err);
+		return;
+	}
+	cr_assert_eq(r->status, want, "stdout: %s\nstderr: %s", r->out, r->err);
+	if (needle)
+		cr_assert(strstr(r->out, needle), "%s", r->out);
+}
+
+/* One configuration of selftest.nap (each operation sleeps 1 ms), 4
+ * blocks of 5 a build.  A sleep's length barely depends on the CPU
+ * left to it, so a 30 % change stays far beyond the U test's reach even
+ * on a machine other sessions load many times over (where spinning
+ * operations spread by tens of per cent). */
+#define AB_NAP "selftest.nap", "--param", "k_ns=1000000", "--mode", "thread", \
+	"--min-time", "0.02", "--counters", "none"
+
+Test(ab, bad_input_is_one_line_before_any_work, .timeout = 60)
+{
+	char dir[64], out[128], a[PATH_MAX], notexec[PATH_MAX];
+	struct cli_run r;
+	struct stat st;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	ab_wrapper(dir, "a", "", a, sizeof(a));
+	snprintf(notexec, sizeof(notexec), "%s/plain", dir);
+	cli_write_str(notexec, "#!/bin/sh\n");
+
+	CLI(&r, "ab", a, notexec, AB_NAP, "--out", out);
+	cli_expect_bad(&r, "not an executable file");
+	CLI(&r, "ab", a, "/bin/true", AB_NAP, "--out", out);
+	cli_expect_bad(&r, "not a contend binary");
+	CLI(&r, "ab", "/nonexistent/contend", a, AB_NAP, "--out", out);
+	cli_expect_bad(&r, "not an executable file");
+	CLI(&r, "ab", a, "--out", out, AB_NAP);
+	cli_expect_bad(&r, "two builds first");
+	CLI(&r, "ab", a, a, AB_NAP, "--out", out, "--bogus");
+	cli_expect_bad(&r, "--bogus");
+	CLI(&r, "ab", a, a, AB_NAP, "--out", out, "--samples", "x.csv");
+	cli_expect_bad(&r, "--samples is not an option of ab");
+	CLI(&r, "ab", a, a, AB_NAP, "--out", out, "--block", "1");
+	cli_expect_bad(&r, "--block");
+	CLI(&r, "ab", a, a, AB_NAP, "--out", out, "--threshold", "five");
+	cli_expect_bad(&r, "--threshold");
+	CLI(&r, "ab", a, a, "no.such.bench", "--out", out);
+	cli_expect_bad(&r, "no.such.bench");
+	cr_assert_neq(stat(out, &st), 0, "bad input made the run folder");
+	cr_assert_eq(mkdir(out, 0777), 0);
+	CLI(&r, "ab", a, a, AB_NAP, "--out", out);
+	cli_expect_bad(&r, "does not exist yet");
+	cli_rmdir(dir);
+}
+
+static int ab_check_bmf(const char *path);
+
+/* Rows of metric `metric` in a pooled file, and its reps (results). */
+static int ab_rows(const char *path, const char *metric, int *reps)
+{
+	struct csv_table t;
+	int n = 0, m, rc;
+
+	cli_read_csv(path, &t);
+	m = cli_col(&t, "metric");
+	rc = csv_table_col(&t, "reps");
+	for (size_t i = 0; i < t.nrows; i++)
+		if (strcmp(t.rows[i][m], metric) == 0) {
+			n++;
+			if (reps && rc >= 0)
+				*reps = atoi(t.rows[i][rc]);
+		}
+	csv_table_free(&t);
+	return n;
+}
+
+Test(ab, two_copies_of_one_build_are_the_same, .timeout = 240)
+{
+	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX], path[256];
+	struct cli_run r;
+	int reps = 0;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	ab_wrapper(dir, "a", "", a, sizeof(a));
+	ab_wrapper(dir, "b", "", b, sizeof(b));
+	CLI(&r, "ab", a, b, AB_NAP, "--out", out, "--seed", "1");
+	ab_expect_verdict(&r, 0, NULL);
+	if (!CHECK_SANITIZED)
+		cr_assert_null(strstr(r.out, "REGRESSION"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "benchmark changed"), "%s", r.out);
+	cr_assert(strstr(r.err, "4 blocks of 5"), "%s", r.err);
+	/* Every repetition of every block, once a build. */
+	for (int s = 0; s < 2; s++) {
+		snprintf(path, sizeof(path), "%s/%s/results.csv", out, s ? "new" : "base");
+		cr_assert_eq(ab_rows(path, "op", &reps), 1);
+		cr_assert_eq(reps, 20, "%s pooled %d repetitions", path, reps);
+		snprintf(path, sizeof(path), "%s/%s/samples.csv", out, s ? "new" : "base");
+		cr_assert_eq(ab_rows(path, "op", NULL), 20);
+	}
+	cli_expect_no_temp(out);
+	snprintf(path, sizeof(path), "%s/bmf.json", out);
+	cr_assert_eq(ab_check_bmf(path), 2, "the new build's op and rate");
+	snprintf(path, sizeof(path), "%s/blocks", out);
+	cr_assert_neq(access(path, F_OK), 0, "the blocks were not cleared away");
+	cli_rmdir(dir);
+}
+
+Test(ab, a_30_percent_slower_build_is_flagged, .timeout = 240)
+{
+	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX];
+	struct cli_run r;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	ab_wrapper(dir, "a", "", a, sizeof(a));
+	ab_wrapper(dir, "b", "CONTEND_SELFTEST_SLOWDOWN_PCT=30", b, sizeof(b));
+	CLI(&r, "ab", a, b, AB_NAP, "--out", out, "--seed", "1");
+	ab_expect_verdict(&r, 1, "REGRESSION");
+	cr_assert(strstr(r.err, "significant regressions"), "%s", r.err);
+	/* A gate that counts only changes beyond 50 % lets it pass. */
+	snprintf(out, sizeof(out), "%s/loose", dir);
+	CLI(&r, "ab", a, b, AB_NAP, "--out", out, "--seed", "1", "--threshold", "50");
+	ab_expect_verdict(&r, 0, NULL);
+	cr_assert(strstr(r.err, "threshold 50.0 %"), "%s", r.err);
+	/* The other way round it is an improvement, not a regression. */
+	snprintf(out, sizeof(out), "%s/back", dir);
+	CLI(&r, "ab", b, a, AB_NAP, "--out", out, "--seed", "2");
+	ab_expect_verdict(&r, 0, "improved");
+	cli_rmdir(dir);
+}
+
+/* A Bencher Metric Format document, checked with jansson: an object of
+ * benchmarks, each an object of measures, each with a number "value"
+ * inside its "lower_value" .. "upper_value" when those are given.
+ * Returns how many measures it holds. */
+static int ab_check_bmf(const char *path)
+{
+	json_error_t e;
+	json_t *doc = json_load_file(path, 0, &e), *bench, *m;
+	const char *name, *measure;
+	int n = 0;
+
+	cr_assert_not_null(doc, "%s:%d: %s", path, e.line, e.text);
+	cr_assert(json_is_object(doc));
+	json_object_foreach(doc, name, bench) {
+		cr_assert(json_is_object(bench), "%s", name);
+		json_object_foreach(bench, measure, m) {
+			json_t *v = json_object_get(m, "value"), *lo = json_object_get(m, "lower_value"),
+			       *hi = json_object_get(m, "upper_value");
+
+			cr_assert(json_is_number(v), "%s %s", name, measure);
+			if (lo)
+				cr_assert_leq(json_number_value(lo), json_number_value(v));
+			if (hi)
+				cr_assert_geq(json_number_value(hi), json_number_value(v));
+			/* No key but the three BMF knows. */
+			const char *k;
+			json_t *x;
+			json_object_foreach(m, k, x)
+				cr_assert(!strcmp(k, "value") || !strcmp(k, "lower_value") ||
+					  !strcmp(k, "upper_value"), "%s", k);
+			n++;
+		}
+	}
+	json_decref(doc);
+	return n;
+}
+
+Test(ab, bmf_export_of_a_results_file, .timeout = 30)
+{
+	char dir[64], res[128], out[128];
+	json_t *doc;
+	json_error_t e;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(res, sizeof(res), "%s/results.csv", dir);
+	snprintf(out, sizeof(out), "%s/bmf.json", dir);
+	cli_write_str(res,
+		      "run_id,bench,mode,placement,threads,params,metric,unit,reps,median,mean,"
+		      "stddev,cv,min,max,p90,p99,ci95_lo,ci95_hi,cpus\n"
+		      "r,ctx.thread.futex,thread,same-core,2,ws_kb=0;x=1,roundtrip,ns,10,100,101,1,"
+		      "0.01,98,104,103,104,99,102,0\n"
+		      "r,ctx.thread.futex,thread,same-core,2,ws_kb=0;x=1,switch,ns,10,40,40,1,"
+		      "0.01,38,44,43,44,39,41.5,0\n"
+		      "r,lock.mutex,process,\"cpus:0,1\",2,,rate,ops/s,10,5e6,5e6,1,0.01,4e6,6e6,"
+		      "6e6,6e6,4.5e6,5.5e6,0 1\n");
+	cr_assert_eq(export_bmf(res, out), 0);
+	cr_assert_eq(ab_check_bmf(out), 3);
+	doc = json_load_file(out, 0, &e);
+	cr_assert_not_null(doc);
+	json_t *m = json_object_get(json_object_get(doc, "ctx.thread.futex/mode:thread/"
+						    "placement:same-core/threads:2/ws_kb:0/x:1"),
+				    "switch (ns)");
+	cr_assert_not_null(m, "names: %s", json_dumps(doc, 0));
+	cr_assert_float_eq(json_number_value(json_object_get(m, "value")), 40, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(m, "lower_value")), 39, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(m, "upper_value")), 41.5, 1e-9);
+	m = json_object_get(json_object_get(doc, "lock.mutex/mode:process/placement:cpus:0,1/"
+					    "threads:2"), "rate (ops/s)");
+	cr_assert_not_null(m);
+	cr_assert_float_eq(json_number_value(json_object_get(m, "value")), 5e6, 1e-3);
+	json_decref(doc);
+	/* Not a results file: an error naming it, nothing written. */
+	cli_write_str(res, "a,b\n1,2\n");
+	unlink(out);
+	cr_assert_lt(export_bmf(res, out), 0);
+	cr_assert_neq(access(out, F_OK), 0);
+	cli_rmdir(dir);
+}
+
+/* Which build ran each block, from wrappers that log their calls:
+ * ABBA, configuration after configuration, each in one piece. */
+Test(ab, blocks_run_in_abba_order, .timeout = 240)
+{
+	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX], log[128], env[256], line[512];
+	char seq[64] = "", cfg[8][256];
+	int n = 0, ncfg = 0;
+	struct cli_run r;
+	FILE *f;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(log, sizeof(log), "%s/calls.log", dir);
+	snprintf(env, sizeof(env), "echo A \"$*\" >> '%s';", log);
+	ab_wrapper(dir, "a", env, a, sizeof(a));
+	snprintf(env, sizeof(env), "echo B \"$*\" >> '%s';", log);
+	ab_wrapper(dir, "b", env, b, sizeof(b));
+	CLI(&r, "ab", a, b, "selftest.nap", "--param", "k_ns=100000,200000", "--mode", "thread",
+	    "--min-time", "0.01", "--counters", "none", "--reps", "12", "--block", "3", "--out",
+	    out);
+	/* The order is the point here, not the verdict on two copies. */
+	cr_assert(r.status == 0 || r.status == 1, "stdout: %s\nstderr: %s", r.out, r.err);
+	f = fopen(log, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *k;
+
+		if (!strstr(line, " run "))
+			continue;	/* the --help probe */
+		cr_assert_lt(n, 63);
+		seq[n++] = line[0];
+		cr_assert(strstr(line, "--reps 3 "), "%s", line);
+		k = strstr(line, "k_ns=");
+		cr_assert_not_null(k, "%s", line);
+		if (n % 8 == 1)
+			snprintf(cfg[ncfg++], sizeof(cfg[0]), "%.12s", k);
+		else
+			cr_assert_eq(strncmp(cfg[ncfg - 1], k, strlen(cfg[ncfg - 1])), 0,
+				     "a configuration's blocks were split: %s", line);
+	}
+	fclose(f);
+	seq[n] = '\0';
+	/* 2 configurations x 4 blocks x 2 builds. */
+	cr_assert_str_eq(seq, "ABBAABBAABBAABBA");
+	cr_assert_eq(ncfg, 2);
+	cr_assert(strcmp(cfg[0], cfg[1]) != 0);
+	cli_rmdir(dir);
+}

@@ -1,0 +1,213 @@
+/*
+ * tests/test_h_history.c - `contend history`: the change-point method on
+ * synthetic series whose answer is known (a step is found at its first
+ * point; stationary noise and single spikes are quiet), and the command:
+ * append runs to a machine's history, check it, draw its timelines.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/history.h"
+#include "tests/check.h"
+#include "tests/h_util.h"
+
+/* A normal deviate from a fixed-seed xorshift (Box-Muller), so that
+ * every series is the same on every run. */
+static double hx_normal(unsigned long long *s)
+{
+	double u[2];
+
+	for (int i = 0; i < 2; i++) {
+		*s ^= *s << 13;
+		*s ^= *s >> 7;
+		*s ^= *s << 17;
+		u[i] = ((double)(*s >> 11) + 0.5) / 9007199254740992.0;
+	}
+	return sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]);
+}
+
+/* 100 +- sigma noise, plus `step` from index `at` on (at >= n: none). */
+static void hx_series(double *x, size_t n, double sigma, size_t at, double step,
+		      unsigned long long seed)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = 100 + sigma * hx_normal(&seed) + (i >= at ? step : 0);
+}
+
+static int hx_cps(const double *x, size_t n, size_t *cps)
+{
+	double s = history_scale(x, n, 0);
+	int k = history_changepoints(x, n, HISTORY_MIN_SEGMENT, s, history_penalty(n), cps, 16);
+
+	cr_assert_geq(k, 0);
+	return k;
+}
+
+Test(history, a_step_is_found_at_its_first_point, .timeout = 30)
+{
+	double x[40];
+	size_t cps[16];
+
+	/* Steps of 6 to 13 noise sigmas with 6 or more points on each side,
+	 * up and down: found exactly where they start.  (Smaller steps and
+	 * shorter sides are found less often: the README gives the rates.) */
+	for (unsigned long long seed = 1; seed <= 20; seed++)
+		for (size_t at = 6; at <= 34; at += 4) {
+			double step = (seed % 2 ? 1 : -1) * (6 + (double)(seed % 8));
+			int k;
+
+			hx_series(x, 40, 1, at, step, seed * 7919);
+			k = hx_cps(x, 40, cps);
+			cr_assert_eq(k, 1, "seed %llu step %g at %zu: %d change points", seed, step,
+				     at, k);
+			cr_assert_eq(cps[0], at, "seed %llu step %g at %zu: found at %zu", seed,
+				     step, at, cps[0]);
+		}
+	/* Two steps, both found. */
+	hx_series(x, 40, 1, 12, 6, 99);
+	for (size_t i = 26; i < 40; i++)
+		x[i] += 8;
+	cr_assert_eq(hx_cps(x, 40, cps), 2);
+	cr_assert_eq(cps[0], 12);
+	cr_assert_eq(cps[1], 26);
+}
+
+Test(history, stationary_noise_is_quiet, .timeout = 60)
+{
+	double x[60];
+	size_t cps[16];
+	int loud = 0;
+
+	/* 200 series of 10 to 60 points: not one false shift. */
+	for (unsigned long long seed = 1; seed <= 200; seed++) {
+		size_t n = 10 + (size_t)(seed % 51);
+
+		hx_series(x, n, 1 + (double)(seed % 5), n, 0, seed * 104729);
+		loud += hx_cps(x, n, cps) != 0;
+	}
+	cr_assert_eq(loud, 0, "%d of 200 stationary series had a shift", loud);
+}
+
+Test(history, single_spikes_are_quiet, .timeout = 30)
+{
+	double x[40];
+	size_t cps[16];
+
+	/* One spike of 5 to 1000 sigmas anywhere, up or down, or two far
+	 * apart: a spike is not a persistent shift. */
+	for (unsigned long long seed = 1; seed <= 40; seed++) {
+		size_t at = (size_t)(seed % 40), at2 = (at + 17) % 40;
+		double h = (seed % 2 ? 1 : -1) * (5 + (double)(seed * seed % 1000));
+
+		hx_series(x, 40, 1, 40, 0, seed * 15485863);
+		x[at] += h;
+		cr_assert_eq(hx_cps(x, 40, cps), 0, "seed %llu: a spike of %g at %zu", seed, h,
+			     at);
+		x[at2] -= h;
+		cr_assert_eq(hx_cps(x, 40, cps), 0, "seed %llu: spikes at %zu and %zu", seed,
+			     at, at2);
+	}
+}
+
+Test(history, edge_cases, .timeout = 10)
+{
+	double x[8] = { 5, 5, 5, 5, 5, 5, 5, 5 };
+	size_t cps[4];
+
+	/* Too short for two segments of 3; a constant series has no noise
+	 * to judge by and no shift. */
+	cr_assert_eq(history_changepoints(x, 5, 3, 1, 10, cps, 4), 0);
+	cr_assert_gt(history_scale(x, 8, 0.5), 0);
+	cr_assert_eq(history_scale(x, 8, 0), 0);
+	cr_assert_eq(history_changepoints(x, 8, 3, 0, 10, cps, 4), -EINVAL);
+	cr_assert_eq(history_changepoints(x, 8, 0, 1, 10, cps, 4), -EINVAL);
+	/* A clean step with no noise at all: the intervals set the scale. */
+	double y[8] = { 5, 5, 5, 5, 9, 9, 9, 9 };
+	cr_assert_eq(history_changepoints(y, 8, 3, history_scale(y, 8, 0.1), history_penalty(8),
+					  cps, 4), 1);
+	cr_assert_eq(cps[0], 4);
+}
+
+/* ---- the command ------------------------------------------------------------ */
+
+/* dir/run<i>: a run folder of one configuration, its median m, revision
+ * rev<i>, host "hx". */
+static void hx_run(const char *dir, int i, double m)
+{
+	char path[256], text[1024];
+
+	snprintf(path, sizeof(path), "%s/run%02d", dir, i);
+	cr_assert_eq(mkdir(path, 0777), 0);
+	snprintf(path, sizeof(path), "%s/run%02d/results.csv", dir, i);
+	snprintf(text, sizeof(text),
+		 "run_id,bench,mode,placement,threads,params,metric,unit,reps,median,mean,"
+		 "stddev,cv,min,max,p90,p99,ci95_lo,ci95_hi,cpus\n"
+		 "id%02d,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,ns,10,%.6g,%.6g,1,"
+		 "0.01,1,1,1,1,%.6g,%.6g,0\n", i, m, m, m - 0.5, m + 0.5);
+	cli_write_str(path, text);
+	snprintf(path, sizeof(path), "%s/run%02d/env.csv", dir, i);
+	snprintf(text, sizeof(text), "key,value\nhost,hx\ngit_revision,rev%02d\ndate,d%02d\n", i,
+		 i);
+	cli_write_str(path, text);
+}
+
+Test(history, append_check_plot, .timeout = 120)
+{
+	char dir[64], hist[128], file[160], run[160], plots[160], png[400];
+	unsigned long long seed = 42;
+	struct cli_run r;
+	struct stat st;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(hist, sizeof(hist), "%s/hist", dir);
+	snprintf(file, sizeof(file), "%s/hx.csv", hist);
+	snprintf(plots, sizeof(plots), "%s/plots", dir);
+	cr_assert_eq(mkdir(hist, 0777), 0);
+	cr_assert_eq(mkdir(plots, 0777), 0);
+	/* 20 runs; from the 13th (rev13) on, 8 % slower. */
+	for (int i = 1; i <= 20; i++) {
+		hx_run(dir, i, 100 + hx_normal(&seed) + (i >= 13 ? 8 : 0));
+		snprintf(run, sizeof(run), "%s/run%02d", dir, i);
+		CLI(&r, "history", "append", hist, run);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		if (i == 12) {
+			/* Before the step: nothing to report. */
+			CLI(&r, "history", "check", file);
+			cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+		}
+	}
+	CLI(&r, "history", "check", file);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "| ctx.thread.futex | thread | same-core | 2 | ws_kb=0 | "
+				"roundtrip | rev13 |"), "%s", r.out);
+	cr_assert(strstr(r.err, "1 series, 1 persistent shifts"), "%s", r.err);
+	/* The same run twice is refused, and the history is unchanged. */
+	snprintf(run, sizeof(run), "%s/run05", dir);
+	CLI(&r, "history", "append", hist, run);
+	cli_expect_bad(&r, "already");
+	/* Bad input. */
+	CLI(&r, "history", "append", hist, dir);
+	cli_expect_bad(&r, "cannot read");
+	CLI(&r, "history", "check", run);
+	cli_expect_bad(&r, "cannot read");
+	CLI(&r, "history", "frobnicate");
+	cli_expect_bad(&r, "expected");
+	CLI(&r, "history", "plot", file, "/nonexistent/dir");
+	cli_expect_bad(&r, "not a folder");
+
+	if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
+		CLI(&r, "history", "plot", file, plots);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		snprintf(png, sizeof(png), "%s/timeline-ctx.thread.futex-thread-same-core-2-"
+			 "ws_kb_0-roundtrip.png", plots);
+		cr_assert_eq(stat(png, &st), 0, "no %s: %s", png, r.err);
+		cr_assert_gt(st.st_size, 1000);
+		cli_expect_no_temp(plots);
+	}
+	cli_rmdir(dir);
+}
