@@ -262,6 +262,9 @@ struct bench_desc {
 	/* With tasks 0 and no --threads: also run 2 x the processors, where
 	 * spinning and sleeping waits part ways (over-subscription). */
 	int oversubscribe;
+	/* With tasks 0 and no --threads: also run this many tasks (0: no
+	 * more), when it is more than the list above goes to. */
+	int tasks_also;
 	/* BENCH_MODE_* run under --quick when no --mode is given; 0: modes. */
 	unsigned quick_modes;
 	const char *placements;	/* default policies, e.g. "same-core,cross-core" */
