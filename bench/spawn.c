@@ -34,29 +34,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/bench.h"
+#include "bench/spawn.h"
 #include "primitives/futex.h"
 
 #ifndef SPAWN_NOP_PATH
 #define SPAWN_NOP_PATH "build/contend-spawn-nop"
 #endif
 
-/* Units left to the rest of the machine (other users' processes, the
- * harness's own) when deciding whether n fits: a run must not take the
- * last pids of a shared host. */
-#define SPAWN_ROOM_MARGIN 2000
-
 enum spawn_carrier { SPAWN_THREAD, SPAWN_FORK, SPAWN_POSIX_SPAWN };
-
-/* What spawn.*.live reports of a round (harness/bench.h, BENCH_FIGURES). */
-#define SPAWN_FIGURES(VALUE, HIST)						\
-	VALUE(SPAWN_CHARGED_PER_UNIT, .name = "charged_per_unit", .unit = "bytes",	\
-	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)			\
-	VALUE(SPAWN_KMEM_PER_UNIT, .name = "kmem_per_unit", .unit = "bytes",	\
-	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)			\
-	VALUE(SPAWN_RESIDENT_PER_UNIT, .name = "resident_per_unit", .unit = "bytes", \
-	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
-BENCH_FIGURES(SPAWN, SPAWN_FIGURES);
 
 struct spawn_shared {
 	enum spawn_carrier carrier;
@@ -223,21 +208,6 @@ static int spawn_wait_up(struct spawn_shared *s, uint64_t want, long started)
 	return 0;
 }
 
-static void spawn_report_growth(struct bench_task *t, const struct bench_mem *a,
-				const struct bench_mem *b, long n)
-{
-	struct spawn_shared *s = t->st->priv;
-
-	if (a->charged >= 0 && b->charged >= 0) {
-		bench_report(t, SPAWN_CHARGED_PER_UNIT, (double)(b->charged - a->charged) / n);
-		bench_report(t, SPAWN_KMEM_PER_UNIT, (double)(b->kmem - a->kmem) / n);
-	}
-	if (s->carrier == SPAWN_THREAD && a->rss >= 0 && b->rss >= 0)
-		bench_report(t, SPAWN_RESIDENT_PER_UNIT, (double)(b->rss - a->rss) / n);
-	else if (s->carrier != SPAWN_THREAD && a->pss >= 0 && b->pss >= 0)
-		bench_report(t, SPAWN_RESIDENT_PER_UNIT, (double)(b->pss - a->pss) / n);
-}
-
 /* spawn.<carrier>.live: n units alive at once, iters times. */
 static uint64_t spawn_live_run(struct bench_task *t, uint64_t iters)
 {
@@ -260,7 +230,7 @@ static uint64_t spawn_live_run(struct bench_task *t, uint64_t iters)
 			errors++;
 		bench_mem_read(t->st, procs ? s->pids : NULL, (int)started, &after);
 		if (started == s->n)
-			spawn_report_growth(t, &before, &after, s->n);
+			spawn_report_mem(t, &before, &after, s->n, procs);
 		/* Release: each unit's acquire load sees it. */
 		__atomic_store_n(&s->release, 1, __ATOMIC_RELEASE);
 		futex_wake(&s->release, INT_MAX, 1);
@@ -335,10 +305,6 @@ static const struct bench_metric spawn_live_metrics[] = {
 	BENCH_FIGURE_ROWS(SPAWN_FIGURES)
 	{ .name = NULL },
 };
-
-#define SPAWN_PARAM_N(quick_)							\
-	{ .name = "n", .def = "1000,10000", .quick = quick_, .min = 1, .max = 1000000,	\
-	  .help = "units held alive at once" }
 
 static const struct bench_param spawn_live_threads_params[] = {
 	SPAWN_PARAM_N(NULL),
