@@ -18,6 +18,13 @@
  * efficiency = speedup / W come from one repetition's two times; `job`
  * is T_W per job.
  *
+ * ptc.cpu.coro: W hub tasks (primitives/hub.h) on one thread, each
+ * yielding (sleep(0)) after its share of every job, as gevent's
+ * greenlets would: the harness still starts W tasks, so that the rows
+ * line up with the other carriers' on W, but only the first does the
+ * work, in its coroutines; the others return at once.  Its baseline is
+ * the whole job in that one thread.
+ *
  * check(): every unit did its share of every job, in the run and in the
  * baseline, and no two units were ever in the baseline at once.
  */
@@ -26,9 +33,13 @@
 #include <stdlib.h>
 
 #include "bench/gil.h"
+#include "primitives/hub.h"
+
+enum ptc_cpu_carrier { PTC_CPU_C, PTC_CPU_GIL, PTC_CPU_CORO };
 
 struct ptc_cpu_shared {
 	int gil_mode;		/* the bytecode carriers */
+	int coro;		/* ptc.cpu.coro: task 0's coroutines are the units */
 	struct gil *gil;	/* gil_thread: the one lock; else NULL */
 	uint64_t job;		/* loops of one job: bench_work's, or countdown's */
 	uint64_t errors;	/* interpreter runs that failed or miscounted */
@@ -52,8 +63,9 @@ static uint64_t ptc_cpu_share(uint64_t job, int w, int id)
 	return job / (uint64_t)w + ((uint64_t)id < job % (uint64_t)w);
 }
 
-static int ptc_cpu_setup(struct bench_state *st, int gil_mode)
+static int ptc_cpu_setup(struct bench_state *st, enum ptc_cpu_carrier carrier)
 {
+	int gil_mode = carrier == PTC_CPU_GIL;
 	struct ptc_cpu_shared *s = bench_shared_alloc(st, sizeof(*s) + sizeof(s->unit[0]) *
 						      (size_t)st->ntasks);
 
@@ -61,6 +73,7 @@ static int ptc_cpu_setup(struct bench_state *st, int gil_mode)
 		return -ENOMEM;
 	st->priv = s;
 	s->gil_mode = gil_mode;
+	s->coro = carrier == PTC_CPU_CORO;
 	if (!gil_mode) {
 		s->job = bench_work_loops((double)bench_param_int(st, "job_us") * 1e3);
 		return s->job >= (uint64_t)st->ntasks ? 0
@@ -76,12 +89,17 @@ static int ptc_cpu_setup(struct bench_state *st, int gil_mode)
 
 static int ptc_cpu_setup_c(struct bench_state *st)
 {
-	return ptc_cpu_setup(st, 0);
+	return ptc_cpu_setup(st, PTC_CPU_C);
 }
 
 static int ptc_cpu_setup_gil(struct bench_state *st)
 {
-	return ptc_cpu_setup(st, 1);
+	return ptc_cpu_setup(st, PTC_CPU_GIL);
+}
+
+static int ptc_cpu_setup_coro(struct bench_state *st)
+{
+	return ptc_cpu_setup(st, PTC_CPU_CORO);
 }
 
 static int ptc_cpu_task_init(struct bench_task *t)
@@ -91,6 +109,13 @@ static int ptc_cpu_task_init(struct bench_task *t)
 	struct gil *own = NULL;
 	int r;
 
+	if (s->coro && t->id == 0) {
+		struct hub_attr attr = { .mode = GREENLET_STACK_MMAP };
+
+		if (!(t->local = hub_new(&attr)))
+			return -errno;
+		return 0;
+	}
 	if (!s->gil_mode)
 		return 0;
 	/* gil_process: each process its own lock, as each CPython has. */
@@ -107,8 +132,14 @@ static int ptc_cpu_task_init(struct bench_task *t)
 
 static void ptc_cpu_task_fini(struct bench_task *t)
 {
-	if (((struct ptc_cpu_shared *)t->st->priv)->gil_mode)
+	struct ptc_cpu_shared *s = t->st->priv;
+
+	if (s->gil_mode)
 		gil_bench_task_fini(t);
+	if (s->coro && t->local) {
+		hub_destroy(t->local);
+		t->local = NULL;
+	}
 }
 
 /* This unit's share of iters jobs; the loops it did. */
@@ -138,10 +169,64 @@ static uint64_t ptc_cpu_work(struct bench_task *t, uint64_t iters)
 	return iters * share;
 }
 
+/* ptc.cpu.coro: one coroutine's life, unit `id` of the job. */
+struct ptc_cpu_coro {
+	struct ptc_cpu_shared *s;
+	int w, id;
+	uint64_t iters;
+};
+
+static void *ptc_cpu_coro_body(void *p)
+{
+	struct ptc_cpu_coro *c = p;
+	uint64_t share = ptc_cpu_share(c->s->job, c->w, c->id);
+
+	for (uint64_t i = 0; i < c->iters; i++) {
+		bench_work(share);
+		if (hub_sleep(0) < 0)	/* the others' turn */
+			c->s->errors++;
+	}
+	c->s->unit[c->id].loops += c->iters * share;
+	c->s->unit[c->id].run_iters += c->iters;
+	return p;
+}
+
+/* Task 0: W coroutines share the job, one thread. */
+static uint64_t ptc_cpu_coro_run(struct bench_task *t, uint64_t iters)
+{
+	struct ptc_cpu_shared *s = t->st->priv;
+	int w = t->st->ntasks;
+	struct ptc_cpu_coro *c = calloc((size_t)w, sizeof(*c));
+	struct hub_task **h = calloc((size_t)w, sizeof(*h));
+	int made = 0;
+
+	if (!c || !h) {
+		s->errors++;
+		goto out;
+	}
+	for (; made < w; made++) {
+		c[made] = (struct ptc_cpu_coro){ .s = s, .w = w, .id = made, .iters = iters };
+		if (!(h[made] = hub_spawn(ptc_cpu_coro_body, &c[made])))
+			break;
+	}
+	if (made < w || hub_joinall(h, (size_t)made, -1) != made)
+		s->errors++;
+	for (int i = 0; i < made; i++)
+		if (hub_task_free(h[i]) < 0)
+			s->errors++;
+out:
+	free(c);
+	free(h);
+	return iters;
+}
+
 /* Jobs are the operations: the first unit counts them, once. */
 static uint64_t ptc_cpu_run(struct bench_task *t, uint64_t iters)
 {
 	struct ptc_cpu_shared *s = t->st->priv;
+
+	if (s->coro)
+		return t->id == 0 ? ptc_cpu_coro_run(t, iters) : 0;
 
 	s->unit[t->id].loops += ptc_cpu_work(t, iters);
 	s->unit[t->id].run_iters += iters;
@@ -153,6 +238,20 @@ static uint64_t ptc_cpu_baseline(struct bench_task *t, uint64_t iters)
 {
 	struct ptc_cpu_shared *s = t->st->priv;
 
+	if (s->coro) {
+		/* The whole job in task 0's thread; the units' shares. */
+		if (t->id != 0)
+			return 0;
+		gil_bench_alone_enter(&s->alone);
+		for (uint64_t i = 0; i < iters; i++)
+			bench_work(s->job);
+		gil_bench_alone_leave(&s->alone);
+		for (int u = 0; u < t->st->ntasks; u++) {
+			s->unit[u].loops += iters * ptc_cpu_share(s->job, t->st->ntasks, u);
+			s->unit[u].base_iters += iters;
+		}
+		return iters;
+	}
 	gil_bench_alone_enter(&s->alone);
 	s->unit[t->id].loops += ptc_cpu_work(t, iters);
 	gil_bench_alone_leave(&s->alone);
@@ -239,6 +338,11 @@ PTC_CPU_DESC(bench_ptc_cpu_process, .name = "ptc.cpu.process",
 	     .summary = "a fixed C CPU job split over W processes: speedup over one",
 	     .modes = BENCH_MODE_PROCESS, .params = ptc_cpu_params, .metrics = ptc_cpu_metrics,
 	     .setup = ptc_cpu_setup_c);
+PTC_CPU_DESC(bench_ptc_cpu_coro, .name = "ptc.cpu.coro",
+	     .summary = "a fixed C CPU job split over W hub coroutines of one thread: "
+			"speedup over one",
+	     .modes = BENCH_MODE_THREAD, .params = ptc_cpu_params, .metrics = ptc_cpu_metrics,
+	     .setup = ptc_cpu_setup_coro);
 PTC_CPU_DESC(bench_ptc_cpu_gil_thread, .name = "ptc.cpu.gil_thread",
 	     .summary = "a fixed bytecode job split over W interpreter threads under one global "
 			"lock: speedup over one",

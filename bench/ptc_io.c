@@ -21,6 +21,15 @@
  * request) include the server's; they are empty where the units are too
  * many for the harness to count as helpers.
  *
+ * ptc.io.coro: one thread's hub (primitives/hub.h) serves all C
+ * connections: the harness's one task connects them in task_init
+ * (hub_connect, non-blocking sockets), and each round spawns C hub tasks
+ * that make their quota of requests with hub_send and hub_recv, parking
+ * while their socket is not ready, joined with hub_joinall.  Its memory
+ * is read once every task of the round has started and is parked in its
+ * first answer's wait, all C alive; the counters count everything, as
+ * the units are the task itself.
+ *
  * A C that the machine cannot hold (descriptors after raising
  * RLIMIT_NOFILE to its hard limit, threads, processes) is skipped with
  * the limit named, never shrunk.
@@ -41,9 +50,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "bench/ptc.h"
 #include "harness/bench.h"
 #include "primitives/futex.h"
+#include "primitives/hub.h"
 
 /* Requests a unit times per latency round: enough for p999 over the
  * units of C >= 1,000, few enough to keep C x samples small. */
@@ -52,7 +66,7 @@
 #define PTC_IO_MARGIN 64
 #define PTC_IO_ROOM_MARGIN 2000
 
-enum ptc_io_carrier { PTC_IO_THREAD, PTC_IO_PROCESS };
+enum ptc_io_carrier { PTC_IO_THREAD, PTC_IO_PROCESS, PTC_IO_CORO };
 
 #define PTC_IO_FIGURES(VALUE, HIST)						\
 	VALUE(PTC_IO_IDEAL, .name = "ideal_per_sec", .unit = "ops/s",		\
@@ -89,6 +103,8 @@ struct ptc_io_shared {
 	pthread_t *threads;
 	pid_t *pids;
 	long started;
+	int *fds;		/* coro: the connections, task 0's */
+	struct hub *hub;	/* coro: task 0's */
 	/* per unit: this round's samples in ns (latency rounds) */
 	uint64_t lat[];
 };
@@ -213,7 +229,8 @@ static int ptc_io_setup(struct bench_state *st, enum ptc_io_carrier carrier)
 			 "each hold c)", c, (long long)rl.rlim_cur);
 		return bench_skip(st, ptc_io_why);
 	}
-	room = carrier == PTC_IO_THREAD ? bench_room_threads(&limit) : bench_room_processes(&limit);
+	room = carrier == PTC_IO_THREAD ? bench_room_threads(&limit)
+	       : carrier == PTC_IO_PROCESS ? bench_room_processes(&limit) : LONG_MAX;
 	if (c > room - PTC_IO_ROOM_MARGIN) {
 		snprintf(ptc_io_why, sizeof(ptc_io_why), "c=%ld units do not fit: %s leaves room "
 			 "for %ld more, less %d kept for the rest of the machine", c, limit, room,
@@ -221,14 +238,19 @@ static int ptc_io_setup(struct bench_state *st, enum ptc_io_carrier carrier)
 		return bench_skip(st, ptc_io_why);
 	}
 	if (!(s->threads = calloc((size_t)c, sizeof(*s->threads))) ||
-	    !(s->pids = calloc((size_t)c, sizeof(*s->pids))))
+	    !(s->pids = calloc((size_t)c, sizeof(*s->pids))) ||
+	    !(s->fds = malloc(sizeof(*s->fds) * (size_t)c)))
 		return -ENOMEM;
+	for (long i = 0; i < c; i++)
+		s->fds[i] = -1;
 	if ((ret = ptc_server_start(&s->srv, s->latency_us, (int)(c < 4096 ? c + 64 : 4096))) < 0)
 		return ret;
 	if ((ret = bench_mem_open(st)) < 0)
 		goto fail;
 	bench_mem_read(st, carrier == PTC_IO_PROCESS ? s->pids : NULL, 0, &s->m0);
 	ptc_io_cur = s;
+	if (carrier == PTC_IO_CORO)
+		return 0;	/* task_init connects, in the task's thread */
 	for (long i = 0; i < c; i++, s->started++) {
 		if (carrier == PTC_IO_THREAD) {
 			if (pthread_create(&s->threads[i], NULL, ptc_io_thread_main,
@@ -269,6 +291,84 @@ static int ptc_io_setup_process(struct bench_state *st)
 	return ptc_io_setup(st, PTC_IO_PROCESS);
 }
 
+static int ptc_io_setup_coro(struct bench_state *st)
+{
+	return ptc_io_setup(st, PTC_IO_CORO);
+}
+
+/* ptc.io.coro, in the task's thread: the hub and the C connections. */
+static int ptc_io_coro_task_init(struct bench_task *t)
+{
+	struct ptc_io_shared *s = t->st->priv;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->srv.port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, r;
+
+	if (!(s->hub = hub_new(NULL)))
+		return -errno;
+	for (long i = 0; i < s->c; i++) {
+		s->fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (s->fds[i] < 0)
+			return -errno;
+		if ((r = hub_connect(s->fds[i], (struct sockaddr *)&a, sizeof(a))) < 0)
+			return r;
+		setsockopt(s->fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	return 0;
+}
+
+static void ptc_io_coro_task_fini(struct bench_task *t)
+{
+	struct ptc_io_shared *s = t->st->priv;
+
+	for (long i = 0; i < s->c; i++)
+		if (s->fds[i] >= 0) {
+			close(s->fds[i]);
+			s->fds[i] = -1;
+		}
+	if (s->hub)
+		hub_destroy(s->hub);
+	s->hub = NULL;
+}
+
+/* One hub task's round on connection `id` (its index, as the pointer). */
+static void *ptc_io_coro_unit(void *p)
+{
+	struct ptc_io_shared *s = ptc_io_cur;
+	long id = (long)(intptr_t)p;
+	uint64_t *lat = &s->lat[(size_t)id * PTC_IO_SAMPLES], ok = 0, bad = 0;
+	uint64_t seq = ((uint64_t)id << 40) + s->issued;
+	int fd = s->fds[id];
+
+	for (uint64_t i = 0; i < s->quota; i++, seq++) {
+		uint64_t t0 = s->record && i < PTC_IO_SAMPLES ? bench_now_ns() : 0;
+		char in[PTC_MSG];
+		size_t got = 0;
+		ssize_t n = hub_send(fd, &seq, PTC_MSG, 0);
+
+		while (n == PTC_MSG && got < PTC_MSG) {
+			ssize_t r = hub_recv(fd, in + got, PTC_MSG - got, 0);
+
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		if (got == PTC_MSG && memcmp(in, &seq, PTC_MSG) == 0)
+			ok++;
+		else
+			bad++;
+		if (t0)
+			lat[i] = bench_now_ns() - t0;
+	}
+	s->answered += ok;
+	s->errors += bad;
+	return p;
+}
+
+/* Spawn the round's C tasks; once all are parked, read the memory they
+ * hold; join them. */
+static void ptc_io_coro_round(struct bench_task *t);
+
 static void ptc_io_report_mem(struct bench_task *t)
 {
 	struct ptc_io_shared *s = t->st->priv;
@@ -296,22 +396,51 @@ static uint64_t ptc_io_run(struct bench_task *t, uint64_t iters)
 
 	s->quota = q;
 	s->record = (uint32_t)rec;
+	if (s->carrier == PTC_IO_CORO) {
+		ptc_io_coro_round(t);
+		goto done;
+	}
 	__atomic_store_n(&s->pending, (uint32_t)s->c, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&s->gen, 1, __ATOMIC_RELEASE);
 	futex_wake(&s->gen, INT_MAX, 1);
 	while ((p = __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE)) != 0)
 		futex_wait(&s->pending, p, NULL, 1);
+	ptc_io_report_mem(t);
+done:
 	if (rec)
 		for (long u = 0; u < s->c; u++)
 			for (uint64_t i = 0; i < q && i < PTC_IO_SAMPLES; i++)
 				bench_record_ns(t, PTC_IO_HIST_RTT,
 						s->lat[(size_t)u * PTC_IO_SAMPLES + i]);
 	bench_report(t, PTC_IO_IDEAL, (double)s->c * 1e6 / s->latency_us);
-	ptc_io_report_mem(t);
 	s->issued += q * (uint64_t)s->c;
 	s->run_iters += iters;
 	s->rounds++;
 	return q * (uint64_t)s->c;
+}
+
+static void ptc_io_coro_round(struct bench_task *t)
+{
+	struct ptc_io_shared *s = t->st->priv;
+	struct hub_task **h = calloc((size_t)s->c, sizeof(*h));
+	long made = 0;
+
+	if (!h) {
+		s->errors++;
+		return;
+	}
+	for (; made < s->c; made++)
+		if (!(h[made] = hub_spawn(ptc_io_coro_unit, (void *)(intptr_t)made)))
+			break;
+	if (made < s->c || hub_sleep(0) < 0)
+		s->errors++;
+	ptc_io_report_mem(t);
+	if (hub_joinall(h, (size_t)made, -1) != made)
+		s->errors++;
+	for (long i = 0; i < made; i++)
+		if (hub_task_free(h[i]) < 0)
+			s->errors++;
+	free(h);
 }
 
 static const char *ptc_io_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
@@ -341,6 +470,7 @@ static void ptc_io_teardown(struct bench_state *st)
 		ptc_io_stop(s);
 	free(s->threads);
 	free(s->pids);
+	free(s->fds);
 }
 
 static const struct bench_metric ptc_io_metrics[] = {
@@ -373,6 +503,11 @@ PTC_IO_DESC(bench_ptc_io_thread, .name = "ptc.io.thread",
 	    .summary = "C threads, a loopback connection each, request -> answer after the "
 		       "server's latency",
 	    .params = ptc_io_thread_params, .setup = ptc_io_setup_thread);
+PTC_IO_DESC(bench_ptc_io_coro, .name = "ptc.io.coro",
+	    .summary = "C hub coroutines of one thread, a loopback connection each, request -> "
+		       "answer after the server's latency",
+	    .params = ptc_io_thread_params, .setup = ptc_io_setup_coro,
+	    .task_init = ptc_io_coro_task_init, .task_fini = ptc_io_coro_task_fini);
 PTC_IO_DESC(bench_ptc_io_process, .name = "ptc.io.process",
 	    .summary = "C processes, a loopback connection each, request -> answer after the "
 		       "server's latency",
