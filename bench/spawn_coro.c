@@ -334,15 +334,9 @@ static const struct bench_param spawn_coro_params[] = {
 	{ .name = NULL },
 };
 
+/* --quick holds 1,000, as spawn.thread.live does (10,000 hub tasks on
+ * one descriptor take seconds a round). */
 static const struct bench_param spawn_coro_live_params[] = {
-	SPAWN_CORO_PARAM_STACK,
-	SPAWN_PARAM_N(NULL),
-	{ .name = NULL },
-};
-
-/* 10,000 hub tasks on one descriptor take seconds a round: --quick
- * holds 1,000. */
-static const struct bench_param spawn_coro_hub_live_params[] = {
 	SPAWN_CORO_PARAM_STACK,
 	SPAWN_PARAM_N("1000"),
 	{ .name = NULL },
@@ -383,6 +377,6 @@ SPAWN_CORO_DESC(bench_spawn_hub, .name = "spawn.hub",
 		.run = spawn_coro_hub_run, .check = spawn_coro_hub_check);
 SPAWN_CORO_DESC(bench_spawn_hub_live, .name = "spawn.hub.live",
 		.summary = "a hub task: memory per unit, n waiting on a descriptor at once",
-		.params = spawn_coro_hub_live_params, .metrics = spawn_coro_live_metrics,
+		.params = spawn_coro_live_params, .metrics = spawn_coro_live_metrics,
 		.setup = spawn_coro_setup_live, .task_init = spawn_coro_task_init_hub,
 		.run = spawn_coro_hub_live_run, .check = spawn_coro_hub_check);
