@@ -33,23 +33,10 @@
 #include <stdlib.h>
 
 #include "bench/gil.h"
+#include "bench/ptc.h"
 #include "primitives/hub.h"
 
-enum ptc_cpu_carrier { PTC_CPU_C, PTC_CPU_GIL, PTC_CPU_CORO };
 
-struct ptc_cpu_shared {
-	int gil_mode;		/* the bytecode carriers */
-	int coro;		/* ptc.cpu.coro: task 0's coroutines are the units */
-	struct gil *gil;	/* gil_thread: the one lock; else NULL */
-	uint64_t job;		/* loops of one job: bench_work's, or countdown's */
-	uint64_t errors;	/* interpreter runs that failed or miscounted */
-	struct gil_bench_alone alone;
-	/* per task, each in its own cache line: loops done, run() and
-	 * baseline() iterations, all rounds */
-	struct ptc_cpu_unit {
-		uint64_t loops, run_iters, base_iters;
-	} __attribute__((aligned(64))) unit[];
-};
 
 /* The lock of the lesson's Python: CPython >= 3.2's, at its default
  * switch interval (gil.* sweeps the policies and the interval). */

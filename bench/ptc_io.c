@@ -66,7 +66,6 @@
 #define PTC_IO_MARGIN 64
 #define PTC_IO_ROOM_MARGIN 2000
 
-enum ptc_io_carrier { PTC_IO_THREAD, PTC_IO_PROCESS, PTC_IO_CORO };
 
 #define PTC_IO_FIGURES(VALUE, HIST)						\
 	VALUE(PTC_IO_IDEAL, .name = "ideal_per_sec", .unit = "ops/s",		\
@@ -80,34 +79,6 @@ enum ptc_io_carrier { PTC_IO_THREAD, PTC_IO_PROCESS, PTC_IO_CORO };
 	HIST(PTC_IO_HIST_RTT, "rtt")
 BENCH_FIGURES(PTC_IO, PTC_IO_FIGURES);
 
-struct ptc_io_shared {
-	enum ptc_io_carrier carrier;
-	long c;			/* units */
-	uint32_t latency_us;
-	struct ptc_server srv;
-	/* The round: the driver sets quota, record and pending, then bumps
-	 * gen (release) and wakes the units (futex words, shared). */
-	uint32_t gen;
-	uint32_t stop;
-	uint32_t record;
-	uint32_t pending;	/* units not done with this round */
-	uint32_t up;		/* units connected and waiting */
-	uint32_t failed_up;	/* units that could not connect */
-	uint64_t quota;
-	uint64_t answered;	/* requests answered right, all rounds */
-	uint64_t issued;	/* requests the quotas asked for, all rounds */
-	uint64_t errors;
-	uint64_t run_iters, rounds;
-	struct bench_mem m0;	/* before the units */
-	/* runner-private */
-	pthread_t *threads;
-	pid_t *pids;
-	long started;
-	int *fds;		/* coro: the connections, task 0's */
-	struct hub *hub;	/* coro: task 0's */
-	/* per unit: this round's samples in ns (latency rounds) */
-	uint64_t lat[];
-};
 
 static char ptc_io_why[256];
 

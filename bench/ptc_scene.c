@@ -33,9 +33,6 @@
 
 /* ---- ptc.scene.greenlet_order ------------------------------------------- */
 
-struct ptc_order_shared {
-	uint64_t right, wrong;	/* iterations whose order was / was not 12 56 34 78 */
-};
 
 /* One iteration's greenlets and what they said. */
 struct ptc_order {
@@ -141,13 +138,6 @@ BENCH_FIGURES(PTC_FETCH, PTC_FETCH_FIGURES);
  * iteration may read up to this fraction under 3 x latency. */
 #define PTC_FETCH_CLOCK_SLACK 0.01
 
-struct ptc_fetch_shared {
-	struct ptc_server srv;
-	uint64_t latency_ns;
-	int joinall;
-	uint64_t fetched, errors, iters;
-	uint64_t min_ns, max_ns;	/* over the iterations */
-};
 
 /* One fetch: a connection of its own, a request, its answer, close. */
 static void *ptc_fetch_one(void *p)

@@ -41,22 +41,7 @@
 #define SPAWN_NOP_PATH "build/contend-spawn-nop"
 #endif
 
-enum spawn_carrier { SPAWN_THREAD, SPAWN_FORK, SPAWN_POSIX_SPAWN };
 
-struct spawn_shared {
-	enum spawn_carrier carrier;
-	long n;			/* live: units held at once; 0: create + finish */
-	uint32_t release;	/* live: the units may finish (futex word) */
-	uint64_t ran;		/* units that ran (threads, forked children: atomic) */
-	uint64_t finished;	/* units waited for, finished as they should */
-	uint64_t errors;	/* creations or waits that failed */
-	uint64_t run_iters;	/* iterations run() was given */
-	/* The runner's own (tasks are its threads): */
-	pthread_t *threads;
-	pid_t *pids;
-	int up[2];		/* posix_spawn live: each held program's "up" byte */
-	int hold[2];		/* posix_spawn live: their stdin; closed to let go */
-};
 
 static char spawn_why[256];	/* a skip reason outlives the call */
 

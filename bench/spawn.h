@@ -6,7 +6,12 @@
 #ifndef CONTEND_BENCH_SPAWN_H
 #define CONTEND_BENCH_SPAWN_H
 
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
 #include "harness/bench.h"
+#include "primitives/greenlet.h"
 
 /* What spawn.*.live reports of a round (harness/bench.h, BENCH_FIGURES). */
 #define SPAWN_FIGURES(VALUE, HIST)						\
@@ -41,5 +46,34 @@ static inline void spawn_report_mem(struct bench_task *t, const struct bench_mem
 	else if (pss && a->pss >= 0 && b->pss >= 0)
 		bench_report(t, SPAWN_RESIDENT_PER_UNIT, (double)(b->pss - a->pss) / n);
 }
+
+/* The workloads' shared states, here so that a test can give check()
+ * each wrong state in turn (tests/test_h_checks.c). */
+enum spawn_carrier { SPAWN_THREAD, SPAWN_FORK, SPAWN_POSIX_SPAWN };
+
+struct spawn_shared {
+	enum spawn_carrier carrier;
+	long n;			/* live: units held at once; 0: create + finish */
+	uint32_t release;	/* live: the units may finish (futex word) */
+	uint64_t ran;		/* units that ran (threads, forked children: atomic) */
+	uint64_t finished;	/* units waited for, finished as they should */
+	uint64_t errors;	/* creations or waits that failed */
+	uint64_t run_iters;	/* iterations run() was given */
+	/* The runner's own (tasks are its threads): */
+	pthread_t *threads;
+	pid_t *pids;
+	int up[2];		/* posix_spawn live: each held program's "up" byte */
+	int hold[2];		/* posix_spawn live: their stdin; closed to let go */
+};
+
+struct spawn_coro_shared {
+	long n;			/* live: coroutines held at once; 0: cost */
+	enum greenlet_stack mode;
+	uint64_t ran;		/* bodies entered */
+	uint64_t finished;	/* bodies that returned their argument, seen so */
+	uint64_t errors;
+	uint64_t run_iters;
+	uint64_t hub_spawned, hub_finished;	/* the hub's counters, at the end */
+};
 
 #endif

@@ -33,15 +33,6 @@
  * default, room for the few frames a body and libc take. */
 #define SPAWN_CORO_STACK HUB_STACK_DEFAULT
 
-struct spawn_coro_shared {
-	long n;			/* live: coroutines held at once; 0: cost */
-	enum greenlet_stack mode;
-	uint64_t ran;		/* bodies entered */
-	uint64_t finished;	/* bodies that returned their argument, seen so */
-	uint64_t errors;
-	uint64_t run_iters;
-	uint64_t hub_spawned, hub_finished;	/* the hub's counters, at the end */
-};
 
 /* The task's own: the shared stack, the hub, the live units. */
 struct spawn_coro_local {
