@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -206,6 +207,9 @@ static uint64_t spawn_live_run(struct bench_task *t, uint64_t iters)
 		long started = 0;
 
 		__atomic_store_n(&s->release, 0, __ATOMIC_RELAXED);
+		/* What the last iteration freed goes back to the kernel
+		 * first: else these units would reuse it, and grow nothing. */
+		malloc_trim(0);
 		bench_mem_read(t->st, procs ? s->pids : NULL, 0, &before);
 		for (long i = 0; i < s->n; i++, started++)
 			if (spawn_start(s, i) < 0)

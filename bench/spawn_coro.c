@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -170,6 +171,9 @@ static uint64_t spawn_coro_greenlet_live_run(struct bench_task *t, uint64_t iter
 	for (uint64_t it = 0; it < iters; it++) {
 		long made = 0;
 
+		/* What the last iteration freed goes back to the kernel
+		 * first: else these units would reuse it, and grow nothing. */
+		malloc_trim(0);
 		bench_mem_read(t->st, NULL, 0, &before);
 		for (; made < s->n; made++) {
 			if (!(l->g[made] = spawn_coro_greenlet_new(s, l)))
@@ -245,6 +249,9 @@ static uint64_t spawn_coro_hub_live_run(struct bench_task *t, uint64_t iters)
 		long made = 0;
 		int done;
 
+		/* What the last iteration freed goes back to the kernel
+		 * first: else these units would reuse it, and grow nothing. */
+		malloc_trim(0);
 		bench_mem_read(t->st, NULL, 0, &before);
 		for (; made < s->n; made++)
 			if (!(l->task[made] = hub_spawn(spawn_coro_hub_body, s)))
