@@ -77,6 +77,26 @@ Test(ptc, quick_runs_every_benchmark, .timeout = 300)
 				  d->name, m->name, ptc_cell(&t, (size_t)k, "median"));
 		}
 	}
+	/* Efficiency is the speedup over the units, repetition by
+	 * repetition: so the medians too, one over the other. */
+	for (size_t r = 0; r < t.nrows; r++) {
+		long k;
+
+		if (strcmp(ptc_cell(&t, r, "metric"), "efficiency"))
+			continue;
+		for (k = 0; k < (long)t.nrows; k++)
+			if (!strcmp(ptc_cell(&t, (size_t)k, "metric"), "speedup") &&
+			    !strcmp(ptc_cell(&t, (size_t)k, "bench"), ptc_cell(&t, r, "bench")) &&
+			    !strcmp(ptc_cell(&t, (size_t)k, "threads"), ptc_cell(&t, r, "threads")))
+				break;
+		cr_assert_lt(k, (long)t.nrows, "%s: efficiency without speedup",
+			     ptc_cell(&t, r, "bench"));
+		cr_assert_float_eq(ptc_num(&t, r, "median") * ptc_num(&t, r, "threads"),
+				   ptc_num(&t, (size_t)k, "median"),
+				   1e-6 * ptc_num(&t, (size_t)k, "median"), "%s W=%s: efficiency %s, "
+				   "speedup %s", ptc_cell(&t, r, "bench"), ptc_cell(&t, r, "threads"),
+				   ptc_cell(&t, r, "median"), ptc_cell(&t, (size_t)k, "median"));
+	}
 	csv_table_free(&t);
 	cli_rmdir(dir);
 }

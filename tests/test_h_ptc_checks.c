@@ -71,7 +71,7 @@ static void pc_expect(struct bench_state *st, size_t k, const char *what)
 
 /* ---- spawn.*: every unit ran and finished, once an iteration (or n) ---- */
 
-Test(ptc_checks, spawn_refuses_each_wrong_count, .timeout = 60)
+Test(checks, spawn_refuses_each_wrong_count, .timeout = 60)
 {
 	static const char *const names[] = { "spawn.thread", "spawn.fork", "spawn.thread.live" };
 	static const struct {
@@ -104,7 +104,7 @@ Test(ptc_checks, spawn_refuses_each_wrong_count, .timeout = 60)
 		}
 }
 
-Test(ptc_checks, spawn_coro_refuses_each_wrong_count, .timeout = 60)
+Test(checks, spawn_coro_refuses_each_wrong_count, .timeout = 60)
 {
 	static const char *const names[] = { "spawn.greenlet", "spawn.hub", "spawn.hub.live" };
 	static const struct {
@@ -147,7 +147,7 @@ Test(ptc_checks, spawn_coro_refuses_each_wrong_count, .timeout = 60)
 
 /* ---- ptc.cpu.*: every unit its share of every job, run and baseline ---- */
 
-Test(ptc_checks, ptc_cpu_refuses_each_wrong_count, .timeout = 60)
+Test(checks, ptc_cpu_refuses_each_wrong_count, .timeout = 60)
 {
 	static const char *const names[] = { "ptc.cpu.thread", "ptc.cpu.gil_thread",
 					     "ptc.cpu.coro" };
@@ -193,7 +193,7 @@ Test(ptc_checks, ptc_cpu_refuses_each_wrong_count, .timeout = 60)
 
 /* ---- ptc.io.*: every request of every quota answered ---------------------- */
 
-Test(ptc_checks, ptc_io_refuses_each_wrong_count, .timeout = 60)
+Test(checks, ptc_io_refuses_each_wrong_count, .timeout = 60)
 {
 	static const struct {
 		const char *what;
@@ -229,7 +229,7 @@ Test(ptc_checks, ptc_io_refuses_each_wrong_count, .timeout = 60)
 
 /* ---- the scenes -------------------------------------------------------- */
 
-Test(ptc_checks, scenes_refuse_each_wrong_outcome, .timeout = 60)
+Test(checks, scenes_refuse_each_wrong_outcome, .timeout = 60)
 {
 	static const struct {
 		const char *what;
