@@ -56,7 +56,7 @@ Test(ptc, quick_runs_every_benchmark, .timeout = 300)
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	CLI(&r, "run", "spawn.*", "ptc.*", "--quick", "--reps", "2", "--min-time", "0.002",
-	    "--threads", "1,3", "--param", "n=20", "--param", "c=3", "--param", "latency_us=2000",
+	    "--threads", "1,3", "--param", "n=20", "--param", "c=3",
 	    "--param", "job_us=200", "--counters", "none", "--out", out);
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cli_read_csv(out, &t);
