@@ -264,6 +264,8 @@ static int ptc_io_setup_process(struct bench_state *st)
 
 static int ptc_io_setup_coro(struct bench_state *st)
 {
+	if (strcmp(bench_param_str(st, "stack"), "shared") == 0 && !GREENLET_SHARED_OK)
+		return bench_skip(st, "stack=shared is compiled out of sanitizer builds");
 	return ptc_io_setup(st, PTC_IO_CORO);
 }
 
@@ -273,9 +275,13 @@ static int ptc_io_coro_task_init(struct bench_task *t)
 	struct ptc_io_shared *s = t->st->priv;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->srv.port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct hub_attr attr = {
+		.mode = strcmp(bench_param_str(t->st, "stack"), "shared") == 0
+			? GREENLET_STACK_SHARED : GREENLET_STACK_MMAP,
+	};
 	int one = 1, r;
 
-	if (!(s->hub = hub_new(NULL)))
+	if (!(s->hub = hub_new(&attr)))
 		return -errno;
 	for (long i = 0; i < s->c; i++) {
 		s->fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -451,17 +457,25 @@ static const struct bench_metric ptc_io_metrics[] = {
 	{ .name = NULL },
 };
 
-#define PTC_IO_PARAMS(quick_c)							\
-	{ .name = "c", .def = "10,100,1000,10000", .quick = quick_c, .min = 1,	\
-	  .max = 1000000, .help = "concurrent units, a connection each" },	\
-	{ .name = "latency_us", .def = "1000", .min = 1, .max = 10000000,	\
-	  .help = "the server's answer comes this long after the request" },	\
-	{ .name = NULL }
-
 /* C = 10,000 takes tens of seconds a carrier (10,000 processes to
  * start, or a round of 10,000 requests through one server): --quick
  * stops at 1,000. */
-static const struct bench_param ptc_io_params[] = { PTC_IO_PARAMS("10,100,1000") };
+#define PTC_IO_PARAMS								\
+	{ .name = "c", .def = "10,100,1000,10000", .quick = "10,100,1000", .min = 1, \
+	  .max = 1000000, .help = "concurrent units, a connection each" },	\
+	{ .name = "latency_us", .def = "1000", .min = 1, .max = 10000000,	\
+	  .help = "the server's answer comes this long after the request" }
+
+static const struct bench_param ptc_io_params[] = { PTC_IO_PARAMS, { .name = NULL } };
+
+/* The hub's tasks: a stack each, or one shared (bench/spawn_coro.c). */
+static const struct bench_param ptc_io_coro_params[] = {
+	PTC_IO_PARAMS,
+	{ .name = "stack", .def = "mmap,shared", .choices = "mmap|shared",
+	  .help = "mmap: a stack of its own per hub task (guard page below); shared: one stack, "
+		  "a parked task's frames copied to the heap" },
+	{ .name = NULL },
+};
 
 #define PTC_IO_DESC(var, ...)							\
 	const struct bench_desc var = {						\
@@ -478,7 +492,7 @@ PTC_IO_DESC(bench_ptc_io_thread, .name = "ptc.io.thread",
 PTC_IO_DESC(bench_ptc_io_coro, .name = "ptc.io.coro",
 	    .summary = "C hub coroutines of one thread, a loopback connection each, request -> "
 		       "answer after the server's latency",
-	    .params = ptc_io_params, .setup = ptc_io_setup_coro,
+	    .params = ptc_io_coro_params, .setup = ptc_io_setup_coro,
 	    .task_init = ptc_io_coro_task_init, .task_fini = ptc_io_coro_task_fini);
 PTC_IO_DESC(bench_ptc_io_process, .name = "ptc.io.process",
 	    .summary = "C processes, a loopback connection each, request -> answer after the "

@@ -420,7 +420,33 @@ static const struct cli_param_probe spawn_probes[] = {
 	{ .bench = "spawn.*", .param = "stack", .probe = ptc_probe_stack },
 };
 
+/* stack of ptc.io.coro: a hub task with a stack of its own holds at
+ * least a page while it waits for its answer; on a shared stack, less. */
+static void ptc_probe_io_stack(char *const bench[], int nb)
+{
+	struct csv_table res;
+
+	(void)nb;
+	ptc_probe_run(bench, (const char *const[]){ "--param", "c=200", "--param",
+						   "stack=mmap,shared", "--counters", "none",
+						   NULL }, &res, NULL);
+	for (size_t r = 0; r < res.nrows; r++) {
+		const char *p = ptc_cell(&res, r, "params");
+
+		if (strcmp(ptc_cell(&res, r, "metric"), "resident_per_unit"))
+			continue;
+		if (strstr(p, "stack=mmap"))
+			cr_assert_geq(ptc_num(&res, r, "min"), 4096, "%s: %s bytes a unit", p,
+				      ptc_cell(&res, r, "min"));
+		else
+			cr_assert_lt(ptc_num(&res, r, "max"), 4096, "%s: %s bytes a unit", p,
+				     ptc_cell(&res, r, "max"));
+	}
+	csv_table_free(&res);
+}
+
 static const struct cli_param_probe ptc_probes[] = {
+	{ .bench = "ptc.io.coro", .param = "stack", .probe = ptc_probe_io_stack },
 	{ .bench = "ptc.cpu.gil_*", .param = "n", .probe = ptc_probe_n_gil },
 	{ .bench = "ptc.cpu.*", .param = "job_us", .probe = ptc_probe_job_us },
 	{ .bench = "ptc.io.*", .param = "c", .probe = ptc_probe_c },
