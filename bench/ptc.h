@@ -108,7 +108,10 @@ struct ptc_fetch_shared {
 	uint64_t latency_ns;
 	int joinall;
 	uint64_t fetched, errors, iters;
-	uint64_t min_ns, max_ns;	/* over the iterations */
+	uint64_t min_ns;	/* the fastest iteration */
+	/* Iterations that took three latencies or more (joinall: a host
+	 * that stalled a round, or fetches that did not overlap). */
+	uint64_t slow;
 };
 
 #endif

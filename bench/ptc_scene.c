@@ -14,9 +14,9 @@
  * three as hub tasks and joins them with hub_joinall: they wait at the
  * same time, so the whole takes about one fetch; way=sequential makes
  * them one after another in the same thread: three fetches' time.
- * check() holds every joinall iteration under 3 x latency (only waits
- * that overlap can be, as the server never answers early) and every
- * sequential one at or above it.  vs_latency is the iteration's time
+ * check() holds most joinall iterations (all but a few a loaded host
+ * stalled) under 3 x latency (only waits that overlap can be, as the
+ * server never answers early) and every sequential one at or above it.  vs_latency is the iteration's time
  * over the latency: about 1 and about 3.
  */
 #define _GNU_SOURCE
@@ -221,8 +221,8 @@ static uint64_t ptc_fetch_run(struct bench_task *t, uint64_t iters)
 		ns = bench_now_ns() - t0;
 		if (ns < s->min_ns)
 			s->min_ns = ns;
-		if (ns > s->max_ns)
-			s->max_ns = ns;
+		if ((double)ns >= 3.0 * (double)s->latency_ns)
+			s->slow++;
 		bench_report(t, PTC_FETCH_VS_LATENCY, (double)ns / (double)s->latency_ns);
 	}
 	s->iters += iters;
@@ -240,7 +240,10 @@ static const char *ptc_fetch_check(struct bench_state *st, uint64_t run_iters,
 		return "a fetch failed or came back with other bytes";
 	if (s->iters != run_iters || s->fetched != 3 * run_iters)
 		return "not three fetches an iteration";
-	if (s->joinall && (double)s->max_ns >= three)
+	/* Most, not every: a shared host may stall one round for longer
+	 * than the 100 ms of room; fetches that do not overlap take three
+	 * latencies every time. */
+	if (s->joinall && 2 * s->slow >= s->iters)
 		return "joinall's three fetches took three fetches' time: they did not overlap";
 	if (!s->joinall && (double)s->min_ns < three * (1 - PTC_FETCH_CLOCK_SLACK))
 		return "three sequential fetches took less than three latencies: they overlapped";
