@@ -1,7 +1,9 @@
 /*
  * harness/memcg.c - a memory cgroup of the runner's own (harness/memcg.h).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +137,30 @@ static int memcg_rmdir(const char *dir)
 	return -EBUSY;
 }
 
+/*
+ * Remove the cgroups of runners that died inside them and whose parent
+ * could not sweep (it was killed too: a test killed at its time-out):
+ * a contend-<pid> beside ours whose pid is gone.  One that is not empty
+ * stays (rmdir refuses); a pid reused since is taken as alive.
+ */
+static void memcg_sweep_dead(const char *home)
+{
+	char dir[PATH_MAX + 300];
+	struct dirent *e;
+	DIR *d = opendir(home);
+	int pid;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "contend-%d", &pid) == 1 && pid > 0 &&
+		    kill(pid, 0) < 0 && errno == ESRCH) {
+			snprintf(dir, sizeof(dir), "%s/%s", home, e->d_name);
+			rmdir(dir);
+		}
+	closedir(d);
+}
+
 int memcg_open(struct memcg *cg, char *why, size_t len)
 {
 	char probe[PATH_MAX + 32];
@@ -151,8 +177,9 @@ int memcg_open(struct memcg *cg, char *why, size_t len)
 		goto fail_nodir;
 	}
 	/* A runner of an earlier run with this pid, killed before it
-	 * could remove its own: empty, so it goes. */
+	 * could remove its own: empty, so it goes; so do the dead's. */
 	memcg_rmdir(cg->dir);
+	memcg_sweep_dead(cg->home);
 	if (mkdir(cg->dir, 0755) < 0) {
 		ret = -errno;
 		snprintf(why, len, "cannot make %s: %s", cg->dir, strerror(-ret));

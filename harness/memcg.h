@@ -10,7 +10,8 @@
  * (kernel, or kernel_stack + pagetables + sock + slab where the kernel
  * has no `kernel` line).  The cgroup is a child of the one the process
  * is in, named contend-<pid>; memcg_close moves the process back and
- * removes it; memcg_sweep removes what a runner killed on its way left.
+ * removes it; memcg_sweep removes what a runner killed on its way left,
+ * and memcg_open what dead runners whose parents died too left.
  *
  * Workloads reach this through bench_mem_open() and bench_mem_read()
  * (harness/bench.h), never directly.

@@ -91,7 +91,8 @@ Test(memcg, a_killed_runners_cgroup_is_swept, .timeout = 30)
 {
 	struct memcg cg;
 	char why[512], dir[PATH_MAX + 32], home[PATH_MAX];
-	int fds[2], status;
+	int fds[2], go[2], status;
+	char c;
 	struct stat sb;
 	pid_t pid;
 
@@ -102,20 +103,28 @@ Test(memcg, a_killed_runners_cgroup_is_swept, .timeout = 30)
 	snprintf(home, sizeof(home), "%s", cg.home);
 	memcg_close(&cg);
 	cr_assert_eq(pipe(fds), 0);
+	cr_assert_eq(pipe(go), 0);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		char c = memcg_open(&cg, why, sizeof(why)) == 0;
-
-		_exit(write(fds[1], &c, 1) == 1 && c ? 0 : 1);	/* dies inside */
+		close(go[1]);	/* so the parent's close is its end of file */
+		c = memcg_open(&cg, why, sizeof(why)) == 0;
+		if (write(fds[1], &c, 1) != 1 || read(go[0], &c, 1) < 0)
+			_exit(2);
+		_exit(0);	/* dies inside, its cgroup left */
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child made no cgroup");
-	close(fds[0]);
-	close(fds[1]);
+	cr_assert_eq(read(fds[0], &c, 1), 1);
+	cr_assert(c, "the child made no cgroup");
+	/* While it lives (a dead runner's cgroup is anyone's to sweep). */
 	snprintf(dir, sizeof(dir), "%s/contend-%d", home, (int)pid);
 	cr_assert_eq(stat(dir, &sb), 0, "%s was never made", dir);
+	close(go[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fds[0]);
+	close(fds[1]);
+	close(go[0]);
 	memcg_sweep(pid);
 	cr_assert(stat(dir, &sb) < 0 && errno == ENOENT, "%s is left after the sweep", dir);
 }
