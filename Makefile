@@ -42,6 +42,8 @@ THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/h_util
 # Criterion cannot start under TSan; that build uses tests/check.h's shim.
 TESTLIB   ?= $(PKG_TESTLIB)
 TESTS     := $(BUILD)/tests/prim-tests $(BUILD)/tests/harness-tests
+# The program spawn.posix_spawn starts (bench/helpers/spawn_nop.c).
+SPAWN_NOP := $(BUILD)/contend-spawn-nop
 
 DEPS_STAMP := build/.deps-stamp
 TEST_DEPS_STAMP := build/.test-deps-stamp
@@ -53,7 +55,7 @@ CRITERION_FLAGS ?= --jobs 2
 RUN_TESTS = timeout --kill-after=30 1500
 
 .PHONY: all deps test-deps run test tests tests-tsan test-prim test-harness test-san clean FORCE
-all: $(BUILD)/contend
+all: $(BUILD)/contend $(SPAWN_NOP)
 
 $(DEPS_STAMP): scripts/install-deps $(PACKAGES)
 	scripts/install-deps
@@ -85,6 +87,13 @@ $(BUILD)/harness/envinfo.c.o: harness/envinfo.c FORCE
 
 $(BUILD)/harness/plot.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\"
 $(BUILD)/harness/history.c.o: CFLAGS += -DCONTEND_SOURCE_DIR=\"$(CURDIR)\"
+
+# The tiny program spawn.posix_spawn starts: static (Debian's libc6-dev
+# ships libc.a), no sanitizer, so that no loader or runtime is timed.
+$(SPAWN_NOP): bench/helpers/spawn_nop.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -static $< -o $@
+$(BUILD)/bench/spawn.c.o: CFLAGS += -DSPAWN_NOP_PATH=\"$(CURDIR)/$(SPAWN_NOP)\"
 
 $(BUILD)/%.S.o: %.S
 	@mkdir -p $(@D)
@@ -128,7 +137,7 @@ $(BUILD)/tests/harness-tests: $(THARN_OBJ) $(HARN_OBJ) $(BENCH_OBJ) $(BUILD)/lib
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(TESTLIB) -o $@
 
-tests: $(BUILD)/contend $(TESTS)
+tests: $(BUILD)/contend $(SPAWN_NOP) $(TESTS)
 
 # The harness tests run build/contend itself for the command-line cases;
 # CONTEND_BIN points them at the binary of the same build.

@@ -211,6 +211,47 @@ static inline const char *gil_bench_alone_check(const struct gil_bench_alone *a,
 #define GIL_BENCH_I(op_, a_)		{ .op = GIL_OP_##op_, .a = (a_) }
 #define GIL_BENCH_CALL(fn_, nargs_)	{ .op = GIL_OP_CALL, .a = (fn_), .b = (nargs_) }
 
+/*
+ * countdown_rounds(iters, n): countdown(n), iters times, as one program
+ * (gil.cpu, ptc.cpu.gil_*): a Python thread holds on to the lock across
+ * its calls, so a round is one run.  Returns iters.
+ */
+/* Locals: iters, n, k, j.
+ *   k = 0
+ *   while k < iters:
+ *       j = n
+ *       while j > 0: j -= 1          (countdown's own 9-bytecode loop)
+ *       k += 1
+ *   return k                                                          */
+static const struct gil_insn gil_bench_countdown_insns_[] = {
+	/* 0 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(LOAD, 0), GIL_BENCH_I(CMP, GIL_CMP_LT),
+	/* 3 */ GIL_BENCH_I(JUMP_IF_FALSE, 20),
+	/* 4 */ GIL_BENCH_I(LOAD, 1), GIL_BENCH_I(STORE, 3),
+	/* 6 */ GIL_BENCH_I(LOAD, 3), GIL_BENCH_I(CONST, 0), GIL_BENCH_I(CMP, GIL_CMP_GT),
+	/* 9 */ GIL_BENCH_I(JUMP_IF_FALSE, 15),
+	/* 10 */ GIL_BENCH_I(LOAD, 3), GIL_BENCH_I(CONST, 1), GIL_BENCH_I(SUB, 0),
+	/* 13 */ GIL_BENCH_I(STORE, 3), GIL_BENCH_I(JUMP, 6),
+	/* 15 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(CONST, 1), GIL_BENCH_I(ADD, 0),
+	/* 18 */ GIL_BENCH_I(STORE, 2), GIL_BENCH_I(JUMP, 0),
+	/* 20 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(RETURN, 0),
+};
+
+static const int64_t gil_bench_countdown_consts_[] = { 0, 1 };
+
+static const struct gil_code gil_bench_countdown_code = {
+	.name = "countdown_rounds", .insns = gil_bench_countdown_insns_,
+	.ninsns = sizeof(gil_bench_countdown_insns_) / sizeof(gil_bench_countdown_insns_[0]),
+	.consts = gil_bench_countdown_consts_, .nconsts = 2, .nargs = 2, .nlocals = 4,
+};
+
+/* Bytecodes of one run: per countdown, the outer test 4, j = n 2, the
+ * inner loop 9 an iteration and its last test 4, k += 1 and the jump 5;
+ * then the last outer test 4 and the return 2. */
+static inline uint64_t gil_bench_countdown_insns(uint64_t iters, uint64_t n)
+{
+	return iters * (9 * n + 15) + 6;
+}
+
 /* gil.convoy's and gil.interval's shared state (bench/gil_convoy.c),
  * here so that a test can give check() each wrong state in turn. */
 struct gil_convoy_shared {

@@ -48,42 +48,6 @@ struct gil_cpu_shared {
 	uint64_t insns[];
 };
 
-/* Locals: iters, n, k, j.
- *   k = 0
- *   while k < iters:
- *       j = n
- *       while j > 0: j -= 1          (countdown's own 9-bytecode loop)
- *       k += 1
- *   return k                                                          */
-static const struct gil_insn gil_cpu_insns[] = {
-	/* 0 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(LOAD, 0), GIL_BENCH_I(CMP, GIL_CMP_LT),
-	/* 3 */ GIL_BENCH_I(JUMP_IF_FALSE, 20),
-	/* 4 */ GIL_BENCH_I(LOAD, 1), GIL_BENCH_I(STORE, 3),
-	/* 6 */ GIL_BENCH_I(LOAD, 3), GIL_BENCH_I(CONST, 0), GIL_BENCH_I(CMP, GIL_CMP_GT),
-	/* 9 */ GIL_BENCH_I(JUMP_IF_FALSE, 15),
-	/* 10 */ GIL_BENCH_I(LOAD, 3), GIL_BENCH_I(CONST, 1), GIL_BENCH_I(SUB, 0),
-	/* 13 */ GIL_BENCH_I(STORE, 3), GIL_BENCH_I(JUMP, 6),
-	/* 15 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(CONST, 1), GIL_BENCH_I(ADD, 0),
-	/* 18 */ GIL_BENCH_I(STORE, 2), GIL_BENCH_I(JUMP, 0),
-	/* 20 */ GIL_BENCH_I(LOAD, 2), GIL_BENCH_I(RETURN, 0),
-};
-
-static const int64_t gil_cpu_consts[] = { 0, 1 };
-
-static const struct gil_code gil_cpu_code = {
-	.name = "countdown_rounds", .insns = gil_cpu_insns,
-	.ninsns = sizeof(gil_cpu_insns) / sizeof(gil_cpu_insns[0]),
-	.consts = gil_cpu_consts, .nconsts = 2, .nargs = 2, .nlocals = 4,
-};
-
-/* Bytecodes of one run: per countdown, the outer test 4, j = n 2, the
- * inner loop 9 an iteration and its last test 4, k += 1 and the jump 5;
- * then the last outer test 4 and the return 2. */
-static uint64_t gil_cpu_insns_of(uint64_t iters, uint64_t n)
-{
-	return iters * (9 * n + 15) + 6;
-}
-
 static int gil_cpu_setup(struct bench_state *st)
 {
 	struct gil_cpu_shared *s = bench_shared_alloc(st, sizeof(*s) +
@@ -91,7 +55,7 @@ static int gil_cpu_setup(struct bench_state *st)
 
 	if (!s)
 		return -ENOMEM;
-	if (gil_code_verify(&gil_cpu_code) < 0)
+	if (gil_code_verify(&gil_bench_countdown_code) < 0)
 		abort();	/* the program above is wrong: a bug */
 	s->n = bench_param_int(st, "n");
 	st->priv = s;
@@ -118,7 +82,7 @@ static uint64_t gil_cpu_run(struct bench_task *t, uint64_t iters)
 	gil_stats_get(gil_bench_lock(t), &g0);
 	gil_vm_stats_get(g->vm, &v0);
 	t0 = bench_now_ns();
-	if (gil_vm_run(g->vm, &gil_cpu_code, args, &result) != 0 || result != (int64_t)iters)
+	if (gil_vm_run(g->vm, &gil_bench_countdown_code, args, &result) != 0 || result != (int64_t)iters)
 		errors++;
 	t1 = bench_now_ns();
 	gil_vm_stats_get(g->vm, &v1);
@@ -162,7 +126,7 @@ static const char *gil_cpu_check(struct bench_state *st, uint64_t run_iters, uin
 		return gil_bench_alone_check(&s->alone, base_iters);
 	/* Each run adds its last test and return: 6 a run. */
 	for (int i = 0; i < st->ntasks; i++)
-		if (s->insns[i] != gil_cpu_insns_of(n, (uint64_t)s->n) - 6 +
+		if (s->insns[i] != gil_bench_countdown_insns(n, (uint64_t)s->n) - 6 +
 				   6 * s->insns[st->ntasks + i])
 			return "an interpreter ran other bytecodes than its countdowns take";
 	return NULL;

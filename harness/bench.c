@@ -6,10 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "harness/bench.h"
 #include "harness/clock.h"
+#include "harness/memcg.h"
 #include "harness/parse.h"
 #include "harness/team.h"
 
@@ -36,8 +40,15 @@ void *bench_shared_alloc(struct bench_state *st, size_t size)
 	return s->addr;
 }
 
+/* Everything the harness holds for a configuration: its shared memory,
+ * and its memory cgroup (bench_mem_open), after teardown. */
 void bench_shared_free_all(struct bench_state *st)
 {
+	if (st->memcg) {
+		memcg_close(st->memcg);
+		free(st->memcg);
+		st->memcg = NULL;
+	}
 	while (st->shm_list) {
 		struct bench_shm *s = st->shm_list;
 		st->shm_list = s->next;
@@ -140,4 +151,148 @@ void bench_report(struct bench_task *t, int slot, double value)
 	}
 	t->rec->value[slot] = value;
 	t->rec->reported[slot] = 1;
+}
+
+int bench_mem_open(struct bench_state *st)
+{
+	char why[PATH_MAX + 200];
+
+	if (st->memcg)
+		return 0;
+	if (!(st->memcg = malloc(sizeof(*st->memcg))))
+		return -ENOMEM;
+	if (memcg_open(st->memcg, why, sizeof(why)) < 0) {
+		free(st->memcg);
+		st->memcg = NULL;
+		fprintf(stderr, "\ncontend: notice: %s: no memory cgroup (%s): memory per unit is "
+			"resident memory alone\n", st->desc->name, why);
+	}
+	return 0;
+}
+
+/* Field `index` (from 0) of /proc/PID/statm, in bytes; -1 if unreadable. */
+static int64_t bench_statm(const char *pid, int index)
+{
+	char path[64];
+	long long v[7];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%s/statm", pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fscanf(f, "%lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3], &v[4],
+		   &v[5], &v[6]);
+	fclose(f);
+	return n > index ? v[index] * sysconf(_SC_PAGESIZE) : -1;
+}
+
+/* The Pss of /proc/PID/smaps_rollup in bytes; -1 if unreadable. */
+static int64_t bench_pss(const char *pid)
+{
+	char path[64], line[256];
+	long long kb;
+	int64_t v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/smaps_rollup", pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (v < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pss: %lld kB", &kb) == 1)
+			v = kb * 1024;
+	fclose(f);
+	return v;
+}
+
+void bench_mem_read(const struct bench_state *st, const pid_t *pids, int npids,
+		    struct bench_mem *m)
+{
+	m->charged = m->kmem = m->pss = -1;
+	if (st->memcg && memcg_read(st->memcg, &m->charged, &m->kmem) < 0)
+		m->charged = m->kmem = -1;
+	m->rss = bench_statm("self", 1);
+	if (!pids)
+		return;
+	m->pss = bench_pss("self");
+	for (int i = 0; i < npids && m->pss >= 0; i++) {
+		char pid[24];
+		int64_t v;
+
+		snprintf(pid, sizeof(pid), "%d", (int)pids[i]);
+		v = bench_pss(pid);
+		m->pss = v < 0 ? -1 : m->pss + v;
+	}
+}
+
+/* The first number in file `path`, or -1. */
+static long long bench_file_num(const char *path)
+{
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The tasks (threads) the machine runs now: /proc/loadavg's "r/total". */
+static long long bench_tasks_now(void)
+{
+	long long running, total = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%*s %*s %*s %lld/%lld", &running, &total) != 2)
+			total = -1;
+		fclose(f);
+	}
+	return total;
+}
+
+static void bench_room_min(long *room, const char **limit, long long v, const char *what)
+{
+	if (v >= 0 && v < *room) {
+		*room = (long)v;
+		*limit = what;
+	}
+}
+
+long bench_room_processes(const char **limit)
+{
+	long long now = bench_tasks_now(), pid_max = bench_file_num("/proc/sys/kernel/pid_max");
+	long long tmax = bench_file_num("/proc/sys/kernel/threads-max");
+	long room = LONG_MAX;
+	struct rlimit rl;
+
+	*limit = "no limit found";
+	if (now < 0)
+		now = 0;
+	if (pid_max > 0)
+		bench_room_min(&room, limit, pid_max - now, "kernel.pid_max");
+	if (tmax > 0)
+		bench_room_min(&room, limit, tmax - now, "kernel.threads-max");
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		bench_room_min(&room, limit, (long long)rl.rlim_cur - now, "RLIMIT_NPROC");
+	return room < 0 ? 0 : room;
+}
+
+long bench_room_threads(const char **limit)
+{
+	long room = bench_room_processes(limit);
+	long long maps = 0, max_maps = bench_file_num("/proc/sys/vm/max_map_count");
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			maps += strchr(line, '\n') != NULL;
+		fclose(f);
+	}
+	if (max_maps > 0)
+		bench_room_min(&room, limit, (max_maps - maps) / 2, "vm.max_map_count");
+	return room < 0 ? 0 : room;
 }

@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum bench_mode {
 	BENCH_MODE_THREAD  = 1 << 0,	/* tasks are threads of one process */
@@ -79,6 +80,15 @@ enum bench_metric_kind {
 	 * the tasks spent on the processor together over alone, untouched
 	 * by the time a drifting host keeps them off it. */
 	BENCH_RATIO_TO_BASELINE_CPU,
+	/* Baseline time over run time, unit "ratio": with a baseline that
+	 * runs each task alone in turn (BENCH_BASELINE_EACH) doing its
+	 * share of a fixed job, what spreading the job over the tasks
+	 * gained (T_1 / T_W, the speedup over one unit); measured with its
+	 * baseline in every repetition, ABBA, as the ratio above. */
+	BENCH_SPEEDUP_OVER_BASELINE,
+	/* The same speedup over the number of tasks: 1 when W tasks take
+	 * 1/W of the time of one (parallel efficiency). */
+	BENCH_EFFICIENCY_OVER_BASELINE,
 };
 
 /* How BENCH_REPORTED values of one round combine over the tasks that
@@ -225,6 +235,7 @@ struct bench_state {
 	const char *const *param_values;	/* parallel to desc->params */
 	struct bench_shm *shm_list;
 	const char *skip_reason;		/* set by bench_skip() */
+	struct memcg *memcg;			/* bench_mem_open(); NULL: none */
 };
 
 /* One task's view. */
@@ -251,6 +262,9 @@ struct bench_desc {
 	/* With tasks 0 and no --threads: also run 2 x the processors, where
 	 * spinning and sleeping waits part ways (over-subscription). */
 	int oversubscribe;
+	/* With tasks 0 and no --threads: also run this many tasks (0: no
+	 * more), when it is more than the list above goes to. */
+	int tasks_also;
 	/* BENCH_MODE_* run under --quick when no --mode is given; 0: modes. */
 	unsigned quick_modes;
 	const char *placements;	/* default policies, e.g. "same-core,cross-core" */
@@ -358,6 +372,49 @@ static inline void bench_work(uint64_t loops)
 	for (uint64_t i = 0; i < loops; i++)
 		__asm__ __volatile__("" : : "r"(i) : "memory");
 }
+
+/*
+ * Memory per live unit, as the kernel counts it.  bench_mem_open(),
+ * called from setup() before the workload creates anything, makes a
+ * memory cgroup for this configuration (a child of the runner's own:
+ * harness/memcg.h) and moves the runner into it, so that the tasks and
+ * whatever they start are charged there: user pages, and the kernel's
+ * part (kernel stacks, page tables, socket buffers, slab) that RSS does
+ * not show.  The harness moves the runner back and removes the cgroup
+ * after teardown (and, should the runner be killed, its parent does).
+ * Where no cgroup can be made (no memory hierarchy, not root), it says
+ * why once on stderr and returns 0 all the same: bench_mem_read then
+ * gives -1 for the cgroup's figures and the resident sizes alone.
+ *
+ * bench_mem_read() takes the figures now; a workload reports the growth
+ * between two reads over the units it holds alive (bench_report).
+ */
+struct bench_mem {
+	int64_t charged;	/* bytes charged to the cgroup; -1: no cgroup */
+	int64_t kmem;		/* the kernel's part of charged; -1: no cgroup */
+	int64_t rss;		/* resident bytes of this process (RSS) */
+	/* With pids: the proportional set size (PSS) of this process and
+	 * of the processes named, so that pages forked processes still
+	 * share copy-on-write count once; -1 when not asked for. */
+	int64_t pss;
+};
+int bench_mem_open(struct bench_state *st);
+/* pids may be NULL (pss is then -1) or hold npids >= 0 process ids. */
+void bench_mem_read(const struct bench_state *st, const pid_t *pids, int npids,
+		    struct bench_mem *m);
+
+/*
+ * Room for more units: how many more threads (processes) this runner may
+ * start now, the tightest of the kernel's limits (kernel.pid_max,
+ * kernel.threads-max, less the tasks the machine runs now), the user's
+ * RLIMIT_NPROC (less the same, a bound from above), and for threads the
+ * memory maps their stacks take (two a thread, vm.max_map_count less
+ * this process's maps).  *limit names the one that binds, a string
+ * literal, for a bench_skip() reason.  For setup(): a configuration
+ * that needs more is skipped, never shrunk.
+ */
+long bench_room_threads(const char **limit);
+long bench_room_processes(const char **limit);
 
 /* The registry: every workload has one line in bench/list.h. */
 extern const struct bench_desc *const bench_registry[];

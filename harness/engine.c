@@ -498,14 +498,20 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 		if (sel[i]->tasks && a->threads)
 			engine_note(p, "%s runs a fixed %d tasks; --threads does not apply to it",
 				    sel[i]->name, sel[i]->tasks);
-		if (sel[i]->oversubscribe && !a->threads && nthreads < PARSE_LIST_MAX) {
+		if ((sel[i]->oversubscribe || sel[i]->tasks_also) && !a->threads &&
+		    nthreads + 2 <= PARSE_LIST_MAX) {
 			/* Twice the processors, where spinning and sleeping
-			 * waits part ways; only for the workloads that ask. */
+			 * waits part ways; and many more than them; only for
+			 * the workloads that ask. */
 			int over[PARSE_LIST_MAX];
+			size_t nover = nthreads;
 
 			memcpy(over, threads, sizeof(int) * nthreads);
-			over[nthreads] = 2 * threads[nthreads - 1];
-			ret = engine_expand_bench(p, a, sel[i], places, nplace, over, nthreads + 1);
+			if (sel[i]->oversubscribe)
+				over[nover++] = 2 * threads[nthreads - 1];
+			if (sel[i]->tasks_also > over[nover - 1])
+				over[nover++] = sel[i]->tasks_also;
+			ret = engine_expand_bench(p, a, sel[i], places, nplace, over, nover);
 		} else {
 			ret = engine_expand_bench(p, a, sel[i], places, nplace, threads, nthreads);
 		}

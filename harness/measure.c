@@ -171,7 +171,9 @@ static uint64_t measure_rescale(uint64_t iters, double ns, double target, uint64
 static int measure_abba(const struct bench_desc *d)
 {
 	for (const struct bench_metric *m = d->metrics; d->baseline && m->name; m++)
-		if (m->kind == BENCH_RATIO_TO_BASELINE || m->kind == BENCH_RATIO_TO_BASELINE_CPU)
+		if (m->kind == BENCH_RATIO_TO_BASELINE || m->kind == BENCH_RATIO_TO_BASELINE_CPU ||
+		    m->kind == BENCH_SPEEDUP_OVER_BASELINE ||
+		    m->kind == BENCH_EFFICIENCY_OVER_BASELINE)
 			return 1;
 	return 0;
 }

@@ -38,6 +38,7 @@ static const struct {
 	{ "tasks",	1 },
 	{ "rounds",	1 },
 	{ "processors",	1 },
+	{ "bytes",	1 },	/* memory: units' bytes add up */
 };
 
 /* The unit a derived kind has whatever the workload says; NULL: the
@@ -56,6 +57,8 @@ static const char *registry_kind_unit(enum bench_metric_kind k)
 	case BENCH_SHARE_MAX:
 	case BENCH_RATIO_TO_BASELINE:
 	case BENCH_RATIO_TO_BASELINE_CPU:
+	case BENCH_SPEEDUP_OVER_BASELINE:
+	case BENCH_EFFICIENCY_OVER_BASELINE:
 		return "ratio";
 	case BENCH_REPORTED:
 		return NULL;

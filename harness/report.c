@@ -101,6 +101,12 @@ size_t report_values(const struct report_entry *e, const struct bench_metric *m,
 		case BENCH_RATIO_TO_BASELINE_CPU:
 			out[i] = res->base_cpu_ns ? res->cpu_ns[i] / res->base_cpu_ns[i] : NAN;
 			break;
+		case BENCH_SPEEDUP_OVER_BASELINE:
+			out[i] = res->base_ns ? res->base_ns[i] / res->run_ns[i] : NAN;
+			break;
+		case BENCH_EFFICIENCY_OVER_BASELINE:
+			out[i] = res->base_ns ? res->base_ns[i] / (res->run_ns[i] * e->ntasks) : NAN;
+			break;
 		case BENCH_LATENCY:
 			break;	/* above */
 		}

@@ -18,6 +18,7 @@
 
 #include "harness/clock.h"
 #include "harness/measure.h"
+#include "harness/memcg.h"
 #include "harness/runner.h"
 #include "harness/team.h"
 
@@ -205,8 +206,10 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 		snprintf(r->res.reason, sizeof(r->res.reason), "crashed with %s while %s",
 			 strsignal(WTERMSIG(status)), r->stage);
 	}
-	/* Sweep up any task process that outlived the runner. */
+	/* Sweep up any task process that outlived the runner, and the
+	 * memory cgroup a killed runner could not remove. */
 	kill(-pid, SIGKILL);
+	memcg_sweep(pid);
 collect:
 	/* The runner was this process's one child and is reaped by now: a
 	 * child still here is a runner not waited for (a zombie for the rest

@@ -95,6 +95,14 @@ static void measure_check_sample(const struct csv_table *smp, size_t i)
 		/* CPU time over the baseline's CPU time, not wall time */
 		want = measure_num(smp, i, "cpu_ns") / measure_num(smp, i, "baseline_cpu_ns");
 		break;
+	case BENCH_SPEEDUP_OVER_BASELINE:
+		cr_assert(base[0], "%s %s: a speedup without its baseline", bench, metric);
+		want = strtod(base, NULL) / round;
+		break;
+	case BENCH_EFFICIENCY_OVER_BASELINE:
+		cr_assert(base[0], "%s %s: an efficiency without its baseline", bench, metric);
+		want = strtod(base, NULL) / (round * measure_num(smp, i, "threads"));
+		break;
 	case BENCH_FAIRNESS:
 	case BENCH_SHARE_MIN:
 	case BENCH_SHARE_MAX:

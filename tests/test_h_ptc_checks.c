@@ -1,0 +1,285 @@
+/*
+ * tests/test_h_ptc_checks.c - every guard of the spawn.* and ptc.*
+ * workloads' check() refuses the state it guards against, alone (the
+ * pattern of tests/test_h_checks.c): set the workload up, write a shared
+ * state that is right but for one count, ask check().
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench/ptc.h"
+#include "bench/spawn.h"
+#include "harness/bench.h"
+#include "harness/clock.h"
+#include "harness/team.h"
+#include "tests/check.h"
+
+#define PC_RUN	1000	/* the iterations the harness "gave" run() */
+#define PC_BASE	300	/* and baseline() */
+
+/* The registered benchmark `name`, set up as threads with ntasks tasks,
+ * each parameter at the first value of its default unless `over` (key,
+ * value, ..., NULL) names it. */
+static void pc_setup(const char *name, int ntasks, const char *const *over,
+		     struct bench_state *st)
+{
+	static char vals[8][32];
+	static const char *val[8];
+	const struct bench_desc *d = NULL;
+
+	for (int i = 0; bench_registry[i]; i++)
+		if (strcmp(bench_registry[i]->name, name) == 0)
+			d = bench_registry[i];
+	cr_assert_not_null(d, "%s is not registered", name);
+	memset(st, 0, sizeof(*st));
+	for (int n = 0; d->params && d->params[n].name; n++) {
+		cr_assert_lt(n, 8);
+		snprintf(vals[n], sizeof(vals[n]), "%.*s", (int)strcspn(d->params[n].def, ","),
+			 d->params[n].def);
+		for (int k = 0; over && over[k]; k += 2)
+			if (!strcmp(over[k], d->params[n].name))
+				snprintf(vals[n], sizeof(vals[n]), "%s", over[k + 1]);
+		val[n] = vals[n];
+	}
+	st->desc = d;
+	st->mode = BENCH_MODE_THREAD;
+	st->ntasks = ntasks;
+	st->ncpus = 1;
+	st->param_values = val;
+	clk_init();
+	cr_assert_eq(d->setup(st), 0, "%s: setup failed", name);
+	cr_assert_not_null(st->priv, "%s: setup left no shared state", name);
+}
+
+static void pc_teardown(struct bench_state *st)
+{
+	if (st->desc->teardown)
+		st->desc->teardown(st);
+	bench_shared_free_all(st);
+}
+
+/* Ask check() about case k (0: the right state) of `what`. */
+static void pc_expect(struct bench_state *st, size_t k, const char *what)
+{
+	const char *why = st->desc->check(st, PC_RUN, PC_BASE);
+
+	if (k == 0)
+		cr_assert_null(why, "%s: the right state refused: %s", st->desc->name, why);
+	else
+		cr_assert_not_null(why, "%s: %s passed check()", st->desc->name, what);
+}
+
+/* ---- spawn.*: every unit ran and finished, once an iteration (or n) ---- */
+
+Test(checks, spawn_refuses_each_wrong_count, .timeout = 60)
+{
+	static const char *const names[] = { "spawn.thread", "spawn.fork", "spawn.thread.live" };
+	static const struct {
+		const char *what;
+		long d_iters, d_ran, d_finished, errors;
+	} c[] = {
+		{ "right", 0, 0, 0, 0 },
+		{ "run() given fewer", -1, 0, 0, 0 },
+		{ "a unit that never ran", 0, -1, 0, 0 },
+		{ "a unit that ran twice", 0, 1, 0, 0 },
+		{ "a unit not finished", 0, 0, -1, 0 },
+		{ "a failed creation", 0, 0, 0, 1 },
+	};
+
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+		for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+			struct bench_state st;
+			struct spawn_shared *s;
+			uint64_t units;
+
+			pc_setup(names[n], 1, (const char *const[]){ "n", "10", NULL }, &st);
+			s = st.priv;
+			units = PC_RUN * (uint64_t)(s->n ? s->n : 1);
+			s->run_iters = PC_RUN + (uint64_t)c[k].d_iters;
+			s->ran = units + (uint64_t)c[k].d_ran;
+			s->finished = units + (uint64_t)c[k].d_finished;
+			s->errors = (uint64_t)c[k].errors;
+			pc_expect(&st, k, c[k].what);
+			pc_teardown(&st);
+		}
+}
+
+Test(checks, spawn_coro_refuses_each_wrong_count, .timeout = 60)
+{
+	static const char *const names[] = { "spawn.greenlet", "spawn.hub", "spawn.hub.live" };
+	static const struct {
+		const char *what;
+		long d_iters, d_ran, d_finished, errors, d_hub_spawned, d_hub_finished;
+	} c[] = {
+		{ "right", 0, 0, 0, 0, 0, 0 },
+		{ "run() given fewer", -1, 0, 0, 0, 0, 0 },
+		{ "a coroutine that never ran", 0, -1, 0, 0, -1, -1 },
+		{ "a coroutine that ran twice", 0, 1, 0, 0, 1, 1 },
+		{ "a coroutine not finished", 0, 0, -1, 0, 0, 0 },
+		{ "a failed park or join", 0, 0, 0, 1, 0, 0 },
+		{ "the hub spawned one more", 0, 0, 0, 0, 1, 0 },
+		{ "the hub finished one fewer", 0, 0, 0, 0, 0, -1 },
+	};
+
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+		for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+			struct bench_state st;
+			struct spawn_coro_shared *s;
+			uint64_t units;
+			int hub = strstr(names[n], "hub") != NULL;
+
+			/* The greenlet has no hub counters to disagree. */
+			if (!hub && k >= 6)
+				continue;
+			pc_setup(names[n], 1, (const char *const[]){ "n", "10", NULL }, &st);
+			s = st.priv;
+			units = PC_RUN * (uint64_t)(s->n ? s->n : 1);
+			s->run_iters = PC_RUN + (uint64_t)c[k].d_iters;
+			s->ran = units + (uint64_t)c[k].d_ran;
+			s->finished = units + (uint64_t)c[k].d_finished;
+			s->errors = (uint64_t)c[k].errors;
+			s->hub_spawned = units + (uint64_t)c[k].d_hub_spawned;
+			s->hub_finished = units + (uint64_t)c[k].d_hub_finished;
+			pc_expect(&st, k, c[k].what);
+			pc_teardown(&st);
+		}
+}
+
+/* ---- ptc.cpu.*: every unit its share of every job, run and baseline ---- */
+
+Test(checks, ptc_cpu_refuses_each_wrong_count, .timeout = 60)
+{
+	static const char *const names[] = { "ptc.cpu.thread", "ptc.cpu.gil_thread",
+					     "ptc.cpu.coro" };
+	static const struct {
+		const char *what;
+		int unit;
+		long d_run, d_base, d_loops, errors;
+		unsigned most;
+	} c[] = {
+		{ "right", 0, 0, 0, 0, 0, 1 },
+		{ "a unit given one job fewer", 1, -1, 0, 0, 0, 1 },
+		{ "a unit's baseline one job short", 0, 0, -1, 0, 0, 1 },
+		{ "a unit's share one loop short", 2, 0, 0, -1, 0, 1 },
+		{ "an interpreter run that failed", 0, 0, 0, 0, 1, 1 },
+		{ "two units in the baseline at once", 0, 0, 0, 0, 0, 2 },
+		{ "a baseline that never counted in", 0, 0, 0, 0, 0, 0 },
+	};
+
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+		for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+			struct bench_state st;
+			struct ptc_cpu_shared *s;
+			const int w = 3;
+
+			pc_setup(names[n], w, NULL, &st);
+			s = st.priv;
+			for (int u = 0; u < w; u++) {
+				uint64_t share = s->job / w + ((uint64_t)u < s->job % w);
+
+				s->unit[u].run_iters = PC_RUN;
+				s->unit[u].base_iters = PC_BASE;
+				s->unit[u].loops = (PC_RUN + PC_BASE) * share;
+			}
+			s->unit[c[k].unit].run_iters += (uint64_t)c[k].d_run;
+			s->unit[c[k].unit].base_iters += (uint64_t)c[k].d_base;
+			s->unit[c[k].unit].loops += (uint64_t)c[k].d_loops;
+			s->errors = (uint64_t)c[k].errors;
+			s->alone.most = c[k].most;
+			pc_expect(&st, k, c[k].what);
+			pc_teardown(&st);
+		}
+}
+
+/* ---- ptc.io.*: every request of every quota answered ---------------------- */
+
+Test(checks, ptc_io_refuses_each_wrong_count, .timeout = 60)
+{
+	static const struct {
+		const char *what;
+		long d_iters, d_issued, d_answered, errors;
+	} c[] = {
+		{ "right", 0, 0, 0, 0 },
+		{ "run() given fewer", -1, 0, 0, 0 },
+		{ "a request unanswered", 0, 0, -1, 0 },
+		{ "an answer with other bytes", 0, 0, 0, 1 },
+		/* quotas that fall short of the iterations, answered in full */
+		{ "quotas under the iterations", 0, -30, -30, 0 },
+		/* quotas a whole C over, per round: not rounding up */
+		{ "quotas over by C a round", 0, 40, 40, 0 },
+	};
+
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct bench_state st;
+		struct ptc_io_shared *s;
+
+		/* The coroutine carrier: its units come in task_init, so
+		 * set up alone it starts only the server. */
+		pc_setup("ptc.io.coro", 1, (const char *const[]){ "c", "10", NULL }, &st);
+		s = st.priv;
+		s->rounds = 4;		/* 4 rounds over C = 10: up to 39 more */
+		s->run_iters = PC_RUN + (uint64_t)c[k].d_iters;
+		s->issued = PC_RUN + 8 + (uint64_t)c[k].d_issued;
+		s->answered = PC_RUN + 8 + (uint64_t)c[k].d_answered;
+		s->errors = (uint64_t)c[k].errors;
+		pc_expect(&st, k, c[k].what);
+		pc_teardown(&st);
+	}
+}
+
+/* ---- the scenes -------------------------------------------------------- */
+
+Test(checks, scenes_refuse_each_wrong_outcome, .timeout = 60)
+{
+	static const struct {
+		const char *what;
+		long d_right, wrong;
+	} o[] = {
+		{ "right", 0, 0 },
+		{ "an iteration in another order", -1, 1 },
+		{ "an iteration missing", -1, 0 },
+	};
+	static const struct {
+		const char *what, *way;
+		long d_iters, d_fetched, errors;
+		long slow;		/* iterations of 3 latencies or more */
+		double min_lat;		/* the fastest, in latencies */
+	} f[] = {
+		{ "right", "joinall", 0, 0, 0, 0, 1.0 },
+		/* a host that stalled a few rounds: still overlapped */
+		{ "right", "joinall", 0, 0, 0, PC_RUN / 2 - 1, 1.0 },
+		{ "right", "sequential", 0, 0, 0, PC_RUN, 3.0 },
+		{ "a fetch missing", "joinall", 0, -1, 0, 0, 1.0 },
+		{ "a failed fetch", "sequential", 0, 0, 1, PC_RUN, 3.0 },
+		{ "run() given fewer", "joinall", -1, -3, 0, 0, 1.0 },
+		{ "joinall without overlap", "joinall", 0, 0, 0, PC_RUN, 1.0 },
+		{ "joinall, half without overlap", "joinall", 0, 0, 0, PC_RUN / 2, 1.0 },
+		{ "sequential that overlapped", "sequential", 0, 0, 0, PC_RUN, 2.9 },
+	};
+
+	for (size_t k = 0; k < sizeof(o) / sizeof(o[0]); k++) {
+		struct bench_state st;
+		struct ptc_order_shared *s;
+
+		pc_setup("ptc.scene.greenlet_order", 1, NULL, &st);
+		s = st.priv;
+		s->right = PC_RUN + (uint64_t)o[k].d_right;
+		s->wrong = (uint64_t)o[k].wrong;
+		pc_expect(&st, k, o[k].what);
+		pc_teardown(&st);
+	}
+	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+		struct bench_state st;
+		struct ptc_fetch_shared *s;
+
+		pc_setup("ptc.scene.fetch3", 1, (const char *const[]){ "way", f[k].way, NULL }, &st);
+		s = st.priv;
+		s->iters = PC_RUN + (uint64_t)f[k].d_iters;
+		s->fetched = 3 * PC_RUN + (uint64_t)f[k].d_fetched;
+		s->errors = (uint64_t)f[k].errors;
+		s->slow = (uint64_t)f[k].slow;
+		s->min_ns = (uint64_t)(f[k].min_lat * (double)s->latency_ns);
+		pc_expect(&st, strcmp(f[k].what, "right") ? k : 0, f[k].what);
+		pc_teardown(&st);
+	}
+}
