@@ -870,8 +870,8 @@ static const struct bench_metric py_ref_io_metrics[] = {
 #define PY_REF_IO_DESC(var, ...)						\
 	const struct bench_desc var = {						\
 		.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD, .tasks = 1, \
-		.placements = "none", .params = py_ref_io_params,		\
-		.metrics = py_ref_io_metrics, .task_init = py_ref_task_init,	\
+		.placements = "none", .metrics = py_ref_io_metrics,		\
+		.task_init = py_ref_task_init,					\
 		.run = py_ref_io_run, .task_fini = py_ref_task_fini,		\
 		.check = py_ref_io_check, .teardown = py_ref_teardown, __VA_ARGS__ \
 	}
@@ -879,7 +879,7 @@ static const struct bench_metric py_ref_io_metrics[] = {
 PY_REF_IO_DESC(bench_ptc_cpython_io_thread, .name = "ptc.cpython.io.thread",
 	       .summary = "the real Python: C threads, a loopback connection each, request -> "
 			  "answer after the server's latency",
-	       .setup = py_ref_setup_io_thread);
+	       .params = py_ref_io_params, .setup = py_ref_setup_io_thread);
 PY_REF_IO_DESC(bench_ptc_cpython_io_process, .name = "ptc.cpython.io.process",
 	       .summary = "the real Python: C multiprocessing processes, a loopback connection "
 			  "each",
@@ -887,7 +887,7 @@ PY_REF_IO_DESC(bench_ptc_cpython_io_process, .name = "ptc.cpython.io.process",
 PY_REF_IO_DESC(bench_ptc_cpython_io_asyncio, .name = "ptc.cpython.io.asyncio",
 	       .summary = "the real Python: C asyncio tasks on one loop, a loopback connection "
 			  "each",
-	       .setup = py_ref_setup_io_asyncio);
+	       .params = py_ref_io_params, .setup = py_ref_setup_io_asyncio);
 PY_REF_IO_DESC(bench_ptc_cpython_io_gevent, .name = "ptc.cpython.io.gevent",
 	       .summary = "the real Python: C gevent greenlets, a loopback connection each",
-	       .setup = py_ref_setup_io_gevent);
+	       .params = py_ref_io_params, .setup = py_ref_setup_io_gevent);
