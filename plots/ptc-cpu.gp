@@ -32,12 +32,13 @@ set key outside right top vertical Left reverse noenhanced title "carrier"
 set bmargin 6
 set title sprintf("contend: a fixed CPU job split over W units\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors (dotted). ", machine, ncpus) : ""
-set label 100 about . "Dashed: the ideal, min(W, processors). gil_*: bytecode under gil=new (threads: one lock; processes: one each)." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Dashed: the ideal, min(W, processors). gil_*: bytecode under gil=new (threads: one lock; processes: one each). cpython.*, dash-dotted: the real Python." at screen 0.01, screen 0.02 font ",9" noenhanced
 if (ncpus > 0) {
 	set arrow 1 from ncpus, graph 0 to ncpus, graph 1 nohead dt 3 lw 1.5 lc rgb "#555555"
 }
 plot for [m in word(members, 1)] datafile index int(m) using 1:2:3:4 \
 		with yerrorlines lw 1.6 ps 0.8 lt (int(m) % 8 + 1) pt (int(m) % 12 + 1) \
+		dt 1 + 3 * (strstrt(word(series, int(m) + 1), "cpython") > 0) \
 		title word(series, int(m) + 1), \
 	(x <= 128 ? (ncpus > 0 && x > ncpus ? ncpus : x) : 1/0) with lines dt 2 lw 1.2 \
 		lc rgb "#555555" title "ideal"

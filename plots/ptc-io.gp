@@ -37,7 +37,7 @@ set xlabel "concurrent units C (a connection each)"
 set key noenhanced font ",10" spacing 1.05
 set multiplot title sprintf("contend: request -> answer over loopback, the server answering after its latency\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors. ", machine, ncpus) : ""
-set label 100 about . "Dashed: the ideal C / latency. Memory: growth of the cgroup's charge (user and kernel) per unit, all C alive and connected." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Dashed: the ideal C / latency. cpython.*, dash-dotted: the real Python (threading, multiprocessing, asyncio, gevent). Memory: growth of the cgroup's charge (user and kernel) per unit, all C alive and connected." at screen 0.01, screen 0.02 font ",9" noenhanced
 set lmargin at screen 0.06
 set rmargin at screen 0.45
 set tmargin at screen 0.88
@@ -48,6 +48,7 @@ set key top left Left reverse
 if (preq >= 0) {
 	plot for [m in word(members, preq + 1)] datafile index (preq * nseries + int(m)) using 1:2:3:4 \
 			with yerrorlines lw 1.6 ps 0.8 lt (int(m) % 8 + 1) pt (int(m) % 12 + 1) \
+			dt 1 + 3 * (strstrt(word(series, int(m) + 1), "cpython") > 0) \
 			title word(series, int(m) + 1), \
 		for [m in (pideal >= 0 ? word(members, pideal + 1) : "")] \
 			datafile index (pideal * nseries + int(m)) using 1:2 \

@@ -31,7 +31,7 @@ set key off
 set bmargin 7
 set title sprintf("contend: create and finish one unit\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors. ", machine, ncpus) : ""
-set label 100 about . "thread: pthread_create + join; fork: fork + waitpid; posix_spawn: + exec of a static program; greenlet: create, switch, return; hub: spawn + join." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "thread: pthread_create + join; fork: fork + waitpid; posix_spawn: + exec of a static program; greenlet: create, switch, return; hub: spawn + join. cpython.*: the real Python's greenlet and gevent." at screen 0.01, screen 0.02 font ",9" noenhanced
 plot for [i=0:nseries-1] datafile \
 	using (column(2+3*i)):(column(3+3*i)):(column(4+3*i)):xtic(1) \
 	title columnhead(2+3*i)
