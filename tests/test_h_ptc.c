@@ -450,6 +450,8 @@ static const struct cli_param_probe ptc_probes[] = {
 	{ .bench = "ptc.cpu.gil_*", .param = "n", .probe = ptc_probe_n_gil },
 	{ .bench = "ptc.cpu.*", .param = "job_us", .probe = ptc_probe_job_us },
 	{ .bench = "ptc.io.*", .param = "c", .probe = ptc_probe_c },
+	{ .bench = "ptc.cpython.cpu.*", .param = "n", .probe = ptc_probe_n_gil },
+	{ .bench = "ptc.cpython.io.*", .param = "c", .probe = ptc_probe_c },
 	{ .bench = "ptc.*", .param = "latency_us", .probe = ptc_probe_latency_us },
 	{ .bench = "ptc.scene.*", .param = "way", .probe = ptc_probe_way },
 };
