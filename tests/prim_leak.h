@@ -1,0 +1,108 @@
+/*
+ * tests/prim_leak.h - what a pool or a manager may leave behind, counted
+ * from /proc: this process's threads, its children (alive or zombie),
+ * its open descriptors and its mappings of shared-memory objects (files
+ * of /dev/shm: none of ours should be one, anonymous MAP_SHARED memory
+ * is not, and /dev/shm itself is the whole machine's, which other
+ * programs change at any time).  A test takes a snapshot before it makes the object and
+ * asserts the same counts after it is gone.
+ */
+#ifndef CONTEND_TESTS_PRIM_LEAK_H
+#define CONTEND_TESTS_PRIM_LEAK_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/check.h"
+
+/* Entries of a folder, . and .. aside; -1 if it cannot be read. */
+static inline int leak_entries(const char *path)
+{
+	struct dirent *e;
+	DIR *d = opendir(path);
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* Children of every thread of this process (/proc/self/task/T/children:
+ * one pid a word; a zombie still counts until it is reaped). */
+static inline int leak_children(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		char path[300];
+		int pid;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;	/* the thread just ended */
+		while (fscanf(f, "%d", &pid) == 1)
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Mappings of /dev/shm files in this process. */
+static inline int leak_shm_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "/dev/shm/") != NULL;
+	fclose(f);
+	return n;
+}
+
+struct leak_snap {
+	int threads, children, fds, shm;
+};
+
+static inline void leak_snap(struct leak_snap *s)
+{
+	s->threads = leak_entries("/proc/self/task");
+	s->children = leak_children();
+	s->fds = leak_entries("/proc/self/fd");
+	s->shm = leak_shm_maps();
+}
+
+/* Nothing more than at `before`: threads and children are given a few
+ * seconds to be gone (a joined thread leaves /proc at once, but a test may
+ * call this just after an exit it did not wait for). */
+static inline void leak_expect_none(const struct leak_snap *before, const char *what)
+{
+	struct leak_snap now;
+
+	CHECK_WITHIN(CHECK_WAKE_NS, (leak_snap(&now), now.threads <= before->threads &&
+				     now.children <= before->children));
+	leak_snap(&now);
+	cr_assert_eq(now.threads, before->threads, "%s: %d threads left, %d before", what,
+		     now.threads, before->threads);
+	cr_assert_eq(now.children, before->children, "%s: %d children left, %d before", what,
+		     now.children, before->children);
+	cr_assert_eq(now.fds, before->fds, "%s: %d descriptors open, %d before", what, now.fds,
+		     before->fds);
+	cr_assert_eq(now.shm, before->shm, "%s: %d /dev/shm mappings, %d before", what,
+		     now.shm, before->shm);
+}
+
+#endif
