@@ -38,7 +38,8 @@
  * pool.scene.*: the lesson's programs, an iteration each: the callback
  * pool with 5 workers running 30 tasks, then close (every task runs and
  * is called back) or terminate (the queue is dropped: run + dropped =
- * 30, every task that ran called back); Pool(5) with 10 apply_async
+ * 30, every task that ran called back; terminate comes once all 5 workers
+ * are inside a task, so at least 5 run and those finish); Pool(5) with 10 apply_async
  * tasks returning i + 100 to a callback that runs in this process.
  */
 #define _GNU_SOURCE
@@ -462,6 +463,9 @@ static int pool_scene_ptask(uint64_t i, uint64_t *result)
 	struct pool_scene_shared *s = pool_scene_g;
 
 	pool_scene_count(&s->ran);
+	if (s->which == POOL_SCENE_TERMINATE &&
+	    __atomic_add_fetch(&s->started_now, 1, __ATOMIC_RELAXED) == (uint32_t)s->workers)
+		sync_event_set(&s->all_running);
 	if (getpid() != s->parent)
 		pool_scene_count(&s->in_worker);
 	nanosleep(&s->nap, NULL);
@@ -530,6 +534,8 @@ static void pool_scene_threads(struct bench_task *t, struct pool_scene_shared *s
 		pool_scene_count(&s->errors);
 		return;
 	}
+	s->started_now = 0;
+	sync_event_init(&s->all_running, 0);
 	for (int i = 0; i < s->ntasks; i++)
 		if (pool_thread_run(p, pool_scene_task, (void *)(uintptr_t)i, pool_scene_cb,
 				    (void *)(uintptr_t)i) < 0)
@@ -538,6 +544,9 @@ static void pool_scene_threads(struct bench_task *t, struct pool_scene_shared *s
 		if (pool_thread_close(p) < 0)
 			pool_scene_count(&s->errors);
 	} else {
+		/* As the lesson's: terminate while the workers are busy
+		 * (each has started a task, and sleeps in it). */
+		sync_event_wait(&s->all_running, -1);
 		dropped = pool_thread_terminate(p);
 	}
 	made = pool_thread_created(p);
@@ -606,6 +615,8 @@ static const char *pool_scene_check(struct bench_state *st, uint64_t run_iters,
 	case POOL_SCENE_TERMINATE:
 		if (s->ran + s->dropped != all)
 			return "terminate's dropped tasks and those that ran are not all the tasks";
+		if (s->ran < (uint64_t)s->workers * run_iters)
+			return "terminate came before every worker had started a task";
 		break;
 	default:
 		if (s->ran != all)

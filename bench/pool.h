@@ -68,6 +68,10 @@ struct pool_scene_shared {
 	uint64_t too_many_workers;	/* a scene whose pool made more than `workers` */
 	uint64_t errors;		/* a call that failed */
 	int parent;			/* pid of the runner */
+	/* terminate: the scene's tasks started so far, and the event its
+	 * `workers`-th start sets, so that terminate comes while they run. */
+	uint32_t started_now;
+	struct sync_event all_running;
 };
 
 /* shm.*: the shared array's and the manager's counts. */
