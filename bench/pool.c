@@ -27,7 +27,8 @@
  * task needs no processor); overhead_per_task = round time x P / iters -
  * alone_ns, the time a task costs beyond its own work; threads_per_task
  * (thread variants: threads made in the round over its tasks, 0 once the
- * callback pool has its workers, 1 for the others); start_* (latency
+ * callback pool has its workers, 1 for the others); failed_share (with
+ * fail_every: the round's tasks reported failed, over its tasks); start_* (latency
  * rounds: submit -> the task's first instruction, every task).
  *
  * check(): every task submitted ran exactly once and was called back
@@ -61,6 +62,8 @@
 	VALUE(POOL_BENCH_OVERHEAD, .name = "overhead_per_task", .unit = "ns",	\
 	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)			\
 	VALUE(POOL_BENCH_THREADS, .name = "threads_per_task", .unit = "ratio",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)			\
+	VALUE(POOL_BENCH_FAILED, .name = "failed_share", .unit = "ratio",	\
 	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)			\
 	HIST(POOL_BENCH_START, "start")
 BENCH_FIGURES(POOL_BENCH, POOL_BENCH_FIGURES);
@@ -281,7 +284,7 @@ static void pool_bench_record(struct bench_task *t, const struct pool_bench_slot
 static uint64_t pool_bench_run(struct bench_task *t, uint64_t iters)
 {
 	struct pool_bench_shared *s = t->st->priv;
-	uint64_t base = s->next_seq, t0, t1, made0, span;
+	uint64_t base = s->next_seq, t0, t1, made0, span, failed0;
 	int rec;
 
 	if (t->id != 0)
@@ -289,6 +292,7 @@ static uint64_t pool_bench_run(struct bench_task *t, uint64_t iters)
 	rec = bench_recording(t);
 	s->recording = rec;
 	made0 = pool_bench_threads(s);
+	failed0 = __atomic_load_n(&s->called_fail, __ATOMIC_RELAXED);
 	t0 = bench_now_ns();
 	for (uint64_t k = 0; k < iters; k++) {
 		uint64_t seq = base + k;
@@ -337,6 +341,10 @@ static uint64_t pool_bench_run(struct bench_task *t, uint64_t iters)
 		bench_report(t, POOL_BENCH_EFFICIENCY, speedup / s->par);
 		bench_report(t, POOL_BENCH_OVERHEAD,
 			     (double)span * s->par / (double)iters - s->alone_ns);
+		if (s->fail_every)
+			bench_report(t, POOL_BENCH_FAILED,
+				     (double)(__atomic_load_n(&s->called_fail, __ATOMIC_RELAXED) -
+					      failed0) / (double)iters);
 		if (s->kind <= POOL_BENCH_SPAWN)
 			bench_report(t, POOL_BENCH_THREADS,
 				     (double)(pool_bench_threads(s) - made0) / (double)iters);
