@@ -24,7 +24,7 @@ set style histogram clustered gap 1.5
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set logscale y
-set format y "%.0s%cs"
+set format y "%.0s%c"
 set grid ytics mytics lc rgb "#dddddd"
 set border 3
 set xtics nomirror rotate by -25 left noenhanced

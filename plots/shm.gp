@@ -32,7 +32,7 @@ set key outside right top vertical Left reverse noenhanced
 set bmargin 6
 set title sprintf("contend: sharing data between processes (median, 95%% CI)\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors; dashed line: the processor count. ", machine, ncpus) : ""
-set label 100 about . "Array: a[0] += 1 (get and set) with and without its lock; manager: dict[task] = n over a Unix socket." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Array: a[0] += 1, with and without its lock; manager: d[task] = n, a socket round trip." at screen 0.01, screen 0.02 font ",9" noenhanced
 if (ncpus > 0) {
 	set arrow 1 from ncpus, graph 0 to ncpus, graph 1 nohead dt 2 lw 1.5 lc rgb "#555555"
 }
