@@ -1,4 +1,4 @@
-# contend: chart=lines metric=ops_per_sec x=threads series=bench where=mode:process,bench:!scene.array,bench:!scene.manager
+# contend: chart=lines metric=ops_per_sec x=threads series=bench where=bench:!scene.array,bench:!scene.manager
 #
 # plots/shm.gp - operations per second against processes, a line per way
 # of sharing (bench/shm.c): the Array's element incremented under its
