@@ -7,6 +7,8 @@
 #define CONTEND_BENCH_POOL_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "harness/bench.h"
@@ -84,6 +86,21 @@ struct shm_bench_shared {
 	uint64_t errors;
 	uint64_t lost_max;		/* unlocked: the most updates a round lost */
 	uint64_t ops[];			/* per task: operations it completed */
+};
+
+/* pool.cpython.*, shm.cpython.* (bench/pool_cpython.c): the Python child
+ * and what it answered. */
+struct pool_py_shared {
+	const char *python;
+	int kind, workers, par;
+	long long task_us;
+	int sleep;
+	double alone_ns;
+	pid_t pid;
+	int in;			/* its stdin: a socket (a dead child is EPIPE) */
+	FILE *out;
+	uint64_t answered;	/* iterations Python answered for as asked */
+	uint64_t errors;
 };
 
 #endif

@@ -45,6 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/pool.h"
 #include "harness/bench.h"
 
 #define POOL_PY_FIGURES(VALUE, HIST)						\
@@ -147,19 +148,6 @@ static const char pool_py_script[] =
 
 enum { POOL_PY_THREAD, POOL_PY_ASYNC, POOL_PY_ARRAY, POOL_PY_MANAGER };
 static const char *const pool_py_kind[] = { "thread", "async", "array", "manager" };
-
-struct pool_py_shared {
-	const char *python;
-	int kind, workers, par;
-	long long task_us;
-	int sleep;
-	double alone_ns;
-	pid_t pid;
-	int in;			/* its stdin: a socket (a dead child is EPIPE) */
-	FILE *out;
-	uint64_t answered;	/* iterations Python answered for as asked */
-	uint64_t errors;
-};
 
 static char pool_py_why[256];
 

@@ -1,4 +1,4 @@
-# contend: chart=bars metric=overhead_per_task group=bench series=task_us where=task:work,fail_every:0,threads:min
+# contend: chart=bars metric=overhead_per_task group=bench series=task_us where=task:work,threads:min
 #
 # plots/pool-overhead.gp - what a task costs beyond its own work, per
 # pool, at one worker (each pool's smallest worker count), a bar per task

@@ -1,4 +1,4 @@
-# contend: chart=lines metric=speedup x=threads panel=task_us where=task:work,fail_every:0
+# contend: chart=lines metric=speedup x=threads panel=task_us where=task:work
 #
 # plots/pool.gp - speedup against workers, a panel per task length
 # (task_us, calibrated CPU work), a line per pool: the same tasks run one

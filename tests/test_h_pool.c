@@ -8,6 +8,7 @@
  * a state wrong in one count.  Tiny settings: this proves the work, it
  * does not measure it.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,4 +482,48 @@ Test(pool, shm_check_refuses_each_wrong_count, .timeout = 60)
 			cr_assert_not_null(why, "%s: %s passed check()", c[k].name, c[k].what);
 		pool_checks_teardown(&st);
 	}
+}
+
+/* The CPython rows: a round Python did not answer as asked, or one
+ * answer short over the run, is refused (skipped without python3). */
+Test(pool, cpython_check_refuses_each_wrong_count, .timeout = 60)
+{
+	static const char *const names[] = { "pool.cpython.thread", "shm.cpython.array" };
+
+	for (size_t n = 0; n < 2; n++)
+		for (int k = 0; k < 3; k++) {
+			struct pool_py_shared *s;
+			const struct bench_desc *d = NULL;
+			struct bench_state st;
+			const char *why;
+
+			for (int i = 0; bench_registry[i]; i++)
+				if (strcmp(bench_registry[i]->name, names[n]) == 0)
+					d = bench_registry[i];
+			cr_assert_not_null(d);
+			{
+				static const char *val[] = { "10", "sleep" };
+
+				memset(&st, 0, sizeof(st));
+				st.desc = d;
+				st.mode = BENCH_MODE_THREAD;
+				st.ntasks = 1;
+				st.ncpus = 1;
+				st.param_values = val;
+				clk_init();
+				if (d->setup(&st) == -ENOTSUP) {
+					bench_shared_free_all(&st);
+					cr_skip_test("no python3 here: %s", st.skip_reason);
+				}
+			}
+			s = st.priv;
+			s->answered = POOL_RUN - (k == 1);
+			s->errors = k == 2;
+			why = d->check(&st, POOL_RUN, 0);
+			if (k == 0)
+				cr_assert_null(why, "%s: the right state refused: %s", names[n], why);
+			else
+				cr_assert_not_null(why, "%s: a wrong count passed check()", names[n]);
+			pool_checks_teardown(&st);
+		}
 }
