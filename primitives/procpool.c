@@ -135,6 +135,8 @@ static void procpool_lost(struct procpool *p, struct procpool__worker *w)
 	}
 }
 
+static void procpool_ring(struct procpool *p);
+
 /* Give idle workers queued tasks. */
 static void procpool_dispatch(struct procpool *p)
 {
@@ -156,8 +158,17 @@ static void procpool_dispatch(struct procpool *p)
 		w->task = (struct procpool__task *)(uintptr_t)it.value;
 		m.a = (uintptr_t)w->task->fn;
 		m.b = w->task->arg;
-		if (send(w->fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+		if (send(w->fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
+			/* The worker died idle (its end-of-file not read
+			 * yet): the task never reached it, so it waits for
+			 * the next worker instead of failing. */
+			it.value = (uintptr_t)w->task;
+			w->task = NULL;
+			if (queue_put(p->q, &it, -1) < 0)
+				procpool_finish((struct procpool__task *)(uintptr_t)it.value, 0, 0);
 			procpool_lost(p, w);
+			procpool_ring(p);	/* so that the loop comes back for it */
+		}
 	}
 }
 
