@@ -20,9 +20,10 @@
  *                        Python: apply is the synchronous call)
  *
  * Rows: tasks_per_sec; speedup = iters x alone_ns / round time, alone_ns
- * being one task's own time run inline on one thread (measured in setup,
- * the median of several), i.e. the speedup over the same tasks run one
- * after another with no pool; efficiency = speedup / P, P the tasks that
+ * being one task's own time: task_us for work (the harness calibrates the
+ * loop on a processor it held), the median of a few sleeps run inline in
+ * setup for sleeps (their overshoot included); i.e. the speedup over the
+ * same tasks run one after another with no pool; efficiency = speedup / P, P the tasks that
  * can run at once: min(W, processors) for work, W for sleeps (a sleeping
  * task needs no processor); overhead_per_task = round time x P / iters -
  * alone_ns, the time a task costs beyond its own work; threads_per_task
@@ -179,7 +180,10 @@ static int pool_bench_setup(struct bench_state *st, int kind)
 		s->loops = bench_work_loops((double)task_us * 1000);
 	}
 	sync_sem_init(&s->window, POOL_BENCH_SLOTS, 0);
-	s->alone_ns = pool_bench_alone(s, task_us * 1000);
+	/* Work: its calibrated length (the harness measures the loop on a
+	 * processor it held; timing a few here would count whatever else
+	 * ran on it).  A sleep: measured, its overshoot included. */
+	s->alone_ns = s->sleep ? pool_bench_alone(s, task_us * 1000) : (double)task_us * 1000;
 	pool_bench_g = s;
 	switch (kind) {
 	case POOL_BENCH_THREAD:
