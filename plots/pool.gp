@@ -37,6 +37,12 @@ set label 100 about . "Tasks of calibrated CPU work; every task run and called b
 ideal(x) = (ncpus > 0 && x > ncpus) ? ncpus : x
 left = 0.06
 right = 0.84
+# The key goes with the panel that has the most series (the Python rows
+# may be in some panels only), so that every line drawn is named.
+keyp = 0
+do for [p=0:npanels-1] {
+	if (words(word(members, p + 1)) > words(word(members, keyp + 1))) { keyp = p }
+}
 w = (right - left) / npanels
 do for [p=0:npanels-1] {
 	set lmargin at screen left + p * w + 0.005
@@ -45,7 +51,7 @@ do for [p=0:npanels-1] {
 	set bmargin at screen 0.13
 	set title sprintf("tasks of %s us", word(panels, p + 1)) noenhanced
 	if (p == 0) { set ylabel "speedup" } else { unset ylabel }
-	if (p == npanels - 1) {
+	if (p == keyp) {
 		set key at screen 0.995, screen 0.86 top right Left reverse
 	} else {
 		unset key
