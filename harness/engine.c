@@ -601,13 +601,72 @@ void engine_plan_free(struct engine_plan *p)
 	free(p);
 }
 
+/* Rounds of min_time a configuration runs, besides its repetitions:
+ * calibration (the count doubles up to min_time: about two rounds' time
+ * in all) and two warm-up rounds. */
+#define ENGINE_ROUNDS_BEFORE 4
+/* A counted configuration adds three counted rounds. */
+#define ENGINE_ROUNDS_COUNTED 3
+/* Forking the runner and its tasks, setting up, checking: measured on a
+ * 2-core VM as tens of milliseconds a configuration. */
+#define ENGINE_OVERHEAD_S 0.05
+
+/* What job j is expected to take, in seconds. */
+static double engine_job_expect_s(const struct engine_plan *p, const struct engine_job *j,
+				  int counted)
+{
+	int rounds = ENGINE_ROUNDS_BEFORE + p->reps, latency = 0;
+
+	if (j->skip)
+		return 0;
+	for (const struct bench_metric *m = j->desc->metrics; m->name; m++)
+		latency |= m->kind == BENCH_LATENCY;
+	rounds += latency ? p->reps : 0;
+	rounds += counted ? ENGINE_ROUNDS_COUNTED : 0;
+	/* Each round is followed by its baseline round. */
+	return rounds * p->min_time * (j->desc->baseline ? 2 : 1) + ENGINE_OVERHEAD_S;
+}
+
+int engine_plan_todo(const struct engine_plan *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->njobs; i++)
+		n += !p->jobs[i].dropped;
+	return n;
+}
+
+double engine_plan_expect_s(const struct engine_plan *p, int counted)
+{
+	double s = 0;
+
+	for (int i = 0; i < p->njobs; i++)
+		if (!p->jobs[i].dropped)
+			s += engine_job_expect_s(p, &p->jobs[i], counted);
+	return s;
+}
+
 int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed)
 {
-	unsigned long long s = seed ? seed : 0x9e3779b97f4a7c15ULL;
-	int todo = 0, done = 0;
+	struct progress g;
+	int ret;
 
-	for (int i = 0; i < p->nnotes; i++)
+	progress_init(&g, engine_plan_todo(p), engine_plan_expect_s(p, r->ctrs.n > 0));
+	ret = engine_exec_with(p, r, seed, &g, NULL, NULL);
+	progress_finish(&g);
+	return ret;
+}
+
+int engine_exec_with(struct engine_plan *p, struct report *r, unsigned long long seed,
+		     struct progress *g, engine_after_fn *after, void *ctx)
+{
+	unsigned long long s = seed ? seed : 0x9e3779b97f4a7c15ULL;
+	int ret;
+
+	for (int i = 0; i < p->nnotes; i++) {
+		progress_finish(g);
 		fprintf(stderr, "contend: notice: %s\n", p->notes[i]);
+	}
 	/* Randomised order, so that drift (thermal, a neighbour's load)
 	 * does not line up with one benchmark. */
 	for (int i = p->njobs - 1; i > 0; i--) {
@@ -616,8 +675,6 @@ int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed
 		p->jobs[i] = p->jobs[k];
 		p->jobs[k] = t;
 	}
-	for (int i = 0; i < p->njobs; i++)
-		todo += !p->jobs[i].dropped;
 	for (int i = 0; i < p->njobs && !runner_interrupted; i++) {
 		struct engine_job *j = &p->jobs[i];
 		struct runner_config cfg = {
@@ -628,6 +685,7 @@ int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed
 		struct report_entry e = {
 			.desc = j->desc, .mode = j->mode, .ntasks = j->ntasks, .reps_asked = p->reps,
 		};
+		char what[700], outcome[700];
 		uint64_t t0 = clk_mono_ns();
 		double took_s;
 
@@ -635,37 +693,43 @@ int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed
 			continue;
 		snprintf(e.placement, sizeof(e.placement), "%s", p->places[j->place].name);
 		snprintf(e.params, sizeof(e.params), "%s", j->params);
-		fprintf(stderr, "contend: [%d/%d] %s %s %s tasks=%d %s ... ", ++done, todo,
-			j->desc->name, report_mode_name(j->mode), e.placement, j->ntasks, j->params);
-		fflush(stderr);
+		snprintf(what, sizeof(what), "%s %s %s tasks=%d %s", j->desc->name,
+			 report_mode_name(j->mode), e.placement, j->ntasks, j->params);
+		progress_begin(g, what);
 		if (j->skip) {
 			e.res.status = RUNNER_SKIPPED;
 			snprintf(e.res.reason, sizeof(e.res.reason), "%s", j->skip);
 		} else if (runner_run(&cfg, &e.res) < 0) {
+			progress_finish(g);
 			fprintf(stderr, "\ncontend: out of memory keeping the results\n");
 			return -ENOMEM;
 		}
 		took_s = (double)(clk_mono_ns() - t0) * 1e-9;
 		switch (e.res.status) {
 		case RUNNER_INTERRUPTED:
-			fprintf(stderr, "interrupted\n");
+			progress_end(g, 0, "interrupted", 1);
 			runner_result_free(&e.res);
 			return 1;
 		case RUNNER_OK:
-			fprintf(stderr, "ok (%llu iterations x %d, %.1f s)\n",
-				(unsigned long long)e.res.iters, e.res.reps, took_s);
+			snprintf(outcome, sizeof(outcome), "ok (%llu iterations x %d, %.1f s)",
+				 (unsigned long long)e.res.iters, e.res.reps, took_s);
 			break;
 		case RUNNER_SKIPPED:
-			fprintf(stderr, "skipped: %s\n", e.res.reason);
+			snprintf(outcome, sizeof(outcome), "skipped: %s", e.res.reason);
 			break;
 		case RUNNER_FAILED:
-			fprintf(stderr, "FAILED after %.1f s: %s\n", took_s, e.res.reason);
+			snprintf(outcome, sizeof(outcome), "FAILED after %.1f s: %s", took_s,
+				 e.res.reason);
 			break;
 		}
+		progress_end(g, engine_job_expect_s(p, j, r->ctrs.n > 0), outcome,
+			     e.res.status != RUNNER_OK);
 		if (report_add(r, &e) < 0) {
 			runner_result_free(&e.res);
 			return -ENOMEM;
 		}
+		if (after && (ret = after(ctx, r)) < 0)
+			return ret;
 	}
 	return runner_interrupted ? 1 : 0;
 }

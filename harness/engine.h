@@ -11,6 +11,7 @@
 #define CONTEND_ENGINE_H
 
 #include "harness/cli.h"
+#include "harness/progress.h"
 #include "harness/report.h"
 
 /* Defaults that a sweep passes down to each of its plan lines. */
@@ -48,9 +49,29 @@ int engine_find_duplicate(struct engine_plan *const *plans, int n, int *pa, int 
  * neither run nor reported. */
 void engine_plan_drop(struct engine_plan *p, int i);
 
-/* Run a plan in an order shuffled by seed, appending to r.  0 when every
+/* The configurations of the plan still to run (not dropped), and the
+ * seconds they are expected to take: calibration, warm-up, repetitions,
+ * latency rounds, `counted` counted rounds, each with its baseline.  An
+ * estimate for progress_init, not a promise: the progress scales it by
+ * how the configurations done so far compared with theirs. */
+int engine_plan_todo(const struct engine_plan *p);
+double engine_plan_expect_s(const struct engine_plan *p, int counted);
+
+/* Called after each configuration's entry joined r (the last of r->e):
+ * 0 to go on, or -errno to stop the run with that error. */
+typedef int engine_after_fn(void *ctx, const struct report *r);
+
+/*
+ * Run a plan in an order shuffled by seed, appending to r, with a line
+ * of progress per configuration in g (which a sweep shares among its
+ * plans) and `after` (NULL: none) called after each.  0 when every
  * configuration was attempted (some may have failed), 1 when a signal
- * stopped the run (completed entries are kept), -ENOMEM. */
+ * stopped the run (completed entries are kept), -ENOMEM or after's
+ * error.
+ */
+int engine_exec_with(struct engine_plan *p, struct report *r, unsigned long long seed,
+		     struct progress *g, engine_after_fn *after, void *ctx);
+/* The same for a plan run alone, with its own progress. */
 int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed);
 void engine_plan_free(struct engine_plan *p);
 
