@@ -210,6 +210,13 @@ static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
 	return -EINVAL;
 }
 
+/* The planner's test (bench_desc.unfit): a queue moves nothing without
+ * a producer and a consumer. */
+static const char *qb_unfit(const struct bench_state *st)
+{
+	return st->ntasks < 2 ? "needs a producer and a consumer: 2 tasks or more" : NULL;
+}
+
 static int qb_setup(struct bench_state *st, enum qb_kind kind, int producers,
 		    enum qb_selftest selftest)
 {
@@ -584,7 +591,7 @@ QB_SETUP(qb_setup_sparse, QB_FIFO, 0, QB_SPARSE)
  * oversubscribe or hidden where they are not 0. */
 #define QB_DESC(var, ...)							\
 	const struct bench_desc var = {						\
-		.version = BENCH_VERSION,					\
+		.version = BENCH_VERSION, .unfit = qb_unfit,			\
 		.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,		\
 		.placements = "none", .metrics = qb_metrics,			\
 		.run = qb_run, .check = qb_check, .teardown = qb_teardown,	\

@@ -1,8 +1,10 @@
 /*
  * harness/engine.c - configuration expansion and the run loop.
  */
+#define _GNU_SOURCE		/* cpu_set_t, sched_getaffinity */
 #include <errno.h>
 #include <fnmatch.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,11 +246,49 @@ static struct engine_job *engine_new_job(struct engine_plan *p)
 	return &p->jobs[p->njobs++];
 }
 
-/* Every combination of parameter values for one (bench, mode, placement,
- * tasks): an odometer over the value lists. */
+/* The distinct processors a job's tasks may run on, as the runner will
+ * count them (measure.c): what the process may use when any task is left
+ * unpinned. */
+static int engine_ncpus(const int *cpus, int ntasks)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	CPU_ZERO(&set);
+	for (int i = 0; i < ntasks; i++) {
+		if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) {
+			if (sched_getaffinity(0, sizeof(set), &set) < 0)
+				return ntasks;
+			return CPU_COUNT(&set);
+		}
+		if (!CPU_ISSET(cpus[i], &set)) {
+			CPU_SET(cpus[i], &set);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Why job j cannot measure anything by construction, or NULL. */
+static const char *engine_unfit(const struct engine_job *j)
+{
+	struct bench_state st = {
+		.desc = j->desc, .mode = j->mode, .ntasks = j->ntasks,
+		.ncpus = engine_ncpus(j->cpus, j->ntasks), .param_values = j->values,
+	};
+
+	return j->desc->unfit ? j->desc->unfit(&st) : NULL;
+}
+
+/*
+ * Every combination of parameter values for one (bench, mode, placement,
+ * tasks): an odometer over the value lists.  A combination unfit by
+ * construction is skipped with its reason where `asked` (the user named
+ * the task counts), else left out and counted in *omitted.
+ */
 static int engine_add_params(struct engine_plan *p, const struct engine_job *base,
 			     const char *vals[][CLI_MAX_VALUES], const int *nvals,
-			     const char *skip)
+			     const char *skip, int asked, int *omitted)
 {
 	const struct bench_desc *d = base->desc;
 	int np = engine_nparams(d), idx[CLI_MAX_PARAM] = { 0 };
@@ -277,6 +317,15 @@ static int engine_add_params(struct engine_plan *p, const struct engine_job *bas
 				return engine_fail(p, "%s: parameter values too long (at most %zu "
 						   "characters in all)", d->name, sizeof(j->params) - 1);
 			off += (size_t)n;
+		}
+		const char *why = skip ? NULL : engine_unfit(j);
+		if (why && !asked) {
+			free(j->cpus);
+			free(j->skip);
+			p->njobs--;
+			(*omitted)++;
+		} else if (why && !(j->skip = strdup(why))) {
+			return -ENOMEM;
 		}
 		/* Advance the odometer. */
 		for (k = 0; k < np; k++) {
@@ -308,10 +357,13 @@ static int engine_expand_bench(struct engine_plan *p, const struct cli_args *a,
 {
 	static const enum bench_mode modes[] = { BENCH_MODE_THREAD, BENCH_MODE_PROCESS };
 	const char *vals[CLI_MAX_PARAM][CLI_MAX_VALUES];
-	int nvals[CLI_MAX_PARAM], r;
+	int nvals[CLI_MAX_PARAM], r, first = p->njobs, omitted = 0;
+	/* Task counts the user named: an unfit one is said, not dropped. */
+	int asked = a->threads != NULL;
 
 	if ((r = engine_values(p, a, d, vals, nvals)) < 0)
 		return r;
+again:
 	for (size_t m = 0; m < 2; m++) {
 		if (!(d->modes & modes[m]) || (a->mode && a->mode != modes[m]))
 			continue;
@@ -342,10 +394,18 @@ static int engine_expand_bench(struct engine_plan *p, const struct cli_args *a,
 						cpus[i] = -1;
 					skip = why;
 				}
-				if ((r = engine_add_params(p, &base, vals, nvals, skip)) < 0)
+				if ((r = engine_add_params(p, &base, vals, nvals, skip, asked,
+							   &omitted)) < 0)
 					return r;
 			}
 		}
+	}
+	/* Every default configuration unfit here (two tasks needed on one
+	 * processor): keep them, skipped with the reason, rather than let
+	 * the benchmark vanish without a word. */
+	if (p->njobs == first && omitted && !asked) {
+		asked = 1;
+		goto again;
 	}
 	return 0;
 }
@@ -536,6 +596,11 @@ void engine_job_key(const struct engine_plan *p, int i, char *buf, size_t len)
 
 	snprintf(buf, len, "%s %s %s %d %s", j->desc->name, report_mode_name(j->mode),
 		 p->places[j->place].name, j->ntasks, j->params);
+}
+
+const char *engine_job_skip(const struct engine_plan *p, int i)
+{
+	return p->jobs[i].skip;
 }
 
 struct engine_key {

@@ -40,6 +40,11 @@ int engine_plan_size(const struct engine_plan *p);
  * one results are joined on. */
 void engine_job_key(const struct engine_plan *p, int i, char *buf, size_t len);
 
+/* Why configuration i is skipped before it runs (a placement this
+ * machine lacks, a shape the user asked for that measures nothing), or
+ * NULL. */
+const char *engine_job_skip(const struct engine_plan *p, int i);
+
 /* Find two plans (or one plan twice) holding the same configuration:
  * 1 with *pa <= *pb and the key in what, else 0. */
 int engine_find_duplicate(struct engine_plan *const *plans, int n, int *pa, int *pb,
