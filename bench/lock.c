@@ -139,6 +139,10 @@ static const struct bench_metric lock_bench_metrics_py_rlock[] = {
  * lock.)  The reason, or NULL; the planner's test (bench_desc.unfit)
  * through each lock's own.
  */
+/* Why a lock whose queue links nodes by address is not run as processes. */
+#define LOCK_BENCH_UNSHAREABLE "not process-shareable: its init refuses shared memory " \
+			       "(its queue links nodes by process-private address)"
+
 static const char *lock_bench_livelocks(const struct bench_state *st, const struct lock_ops *ops)
 {
 	int spin = strcmp(bench_param_str(st, "policy"), "spin") == 0;
@@ -180,8 +184,7 @@ static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
 	s->levels = 1;
 	err = ops->init(s->lock, shared, st->ntasks);
 	if (err == -ENOTSUP && shared)
-		return bench_skip(st, "not process-shareable: its init refuses shared memory "
-				  "(its queue links nodes by process-private address)");
+		return bench_skip(st, LOCK_BENCH_UNSHAREABLE);
 	if (err)
 		return err;
 	for (size_t i = 0; ops->node_init && i < n; i++)
@@ -344,6 +347,10 @@ static void lock_bench_teardown(struct bench_state *st)
 		.teardown = lock_bench_teardown,				\
 	};
 
+/* lock_list.h's shared column: can the lock live in shared memory? */
+#define LOCK_BENCH_SHAREABLE_shared	1
+#define LOCK_BENCH_SHAREABLE_private	0
+
 /* The never-yield driver of lock v by its policy: only axis locks have one. */
 #define LOCK_BENCH_SPIN_FN_axis(v)	lock_bench_##v##_spin_run
 #define LOCK_BENCH_SPIN_FN_sleep(v)	NULL
@@ -360,6 +367,8 @@ static void lock_bench_teardown(struct bench_state *st)
 	}									\
 	static const char *lock_bench_##v##_unfit(const struct bench_state *st) \
 	{									\
+		if (st->mode == BENCH_MODE_PROCESS && !LOCK_BENCH_SHAREABLE_##shared) \
+			return LOCK_BENCH_UNSHAREABLE;				\
 		return lock_bench_livelocks(st, &lock_##v##_ops);		\
 	}									\
 	LOCK_BENCH_DESC(v, .summary = summary_,					\

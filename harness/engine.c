@@ -37,7 +37,8 @@ struct engine_plan {
 	int nplaces;
 	char **strings;				/* canonical values, owned */
 	int nstrings;
-	int reps, quick;
+	int reps, quick, full;
+	unsigned pus;				/* processors this process may use */
 	double min_time, budget;
 	char notes[ENGINE_MAX_NOTES][300];
 	int nnotes;
@@ -71,8 +72,13 @@ static void engine_note(struct engine_plan *p, const char *fmt, ...)
 	if (p->nnotes == ENGINE_MAX_NOTES)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(p->notes[p->nnotes++], sizeof(p->notes[0]), fmt, ap);
+	vsnprintf(p->notes[p->nnotes], sizeof(p->notes[0]), fmt, ap);
 	va_end(ap);
+	/* Said once, however many benchmarks it concerns. */
+	for (int i = 0; i < p->nnotes; i++)
+		if (strcmp(p->notes[i], p->notes[p->nnotes]) == 0)
+			return;
+	p->nnotes++;
 }
 
 static int engine_fail(struct engine_plan *p, const char *fmt, ...)
@@ -351,6 +357,56 @@ static int engine_add_place(struct engine_plan *p, const struct topo_placement *
 	return p->nplaces++;
 }
 
+/*
+ * --full places a workload of any task count compact and scatter where
+ * its tasks fit the processors, and leaves over-subscribed tasks (more
+ * than processors: the scheduler's to place) unpinned: each task count
+ * gets the policies that can honour it, none skipped by construction.
+ */
+#define ENGINE_FULL_PLACES "compact,scatter,none"
+
+static int engine_place_applies(const struct engine_plan *p, const struct cli_args *a,
+				const struct bench_desc *d, const struct topo_placement *pl,
+				int ntasks)
+{
+	int over = ntasks > (int)p->pus;
+
+	if (!p->full || d->tasks || a->nplace)
+		return 1;
+	return strcmp(pl->name, "none") == 0 ? over : !over;
+}
+
+/*
+ * Does a default placement before places[pl] put ntasks tasks on exactly
+ * the processors places[pl] would?  Then its configurations would be
+ * that one's again (compact and scatter on one socket without SMT):
+ * measured once.  Placements the user asked for are all run.
+ */
+static int engine_place_repeats(struct engine_plan *p, const struct cli_args *a,
+				const struct bench_desc *d, const struct topo_placement *places,
+				int pl, int ntasks)
+{
+	int mine[ntasks], theirs[ntasks];
+	char why[300];
+
+	if (a->nplace || topo_place(&places[pl], ntasks, mine, why, sizeof(why)) < 0 ||
+	    mine[0] < 0)
+		return 0;
+	for (int k = 0; k < pl; k++) {
+		if (!engine_place_applies(p, a, d, &places[k], ntasks) ||
+		    topo_place(&places[k], ntasks, theirs, why, sizeof(why)) < 0)
+			continue;
+		if (memcmp(mine, theirs, sizeof(mine)) == 0) {
+			engine_note(p, "placement %s puts %d task%s where %s does on this "
+				    "machine: such configurations are measured once, as %s",
+				    places[pl].name, ntasks, ntasks == 1 ? "" : "s", places[k].name,
+				    places[k].name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int engine_expand_bench(struct engine_plan *p, const struct cli_args *a,
 			       const struct bench_desc *d, const struct topo_placement *places,
 			       int nplace, const int *threads, size_t nthreads)
@@ -378,6 +434,10 @@ again:
 			for (size_t t = 0; t < (d->tasks ? 1 : nthreads); t++) {
 				int ntasks = d->tasks ? d->tasks : threads[t];
 				int cpus[ntasks];
+
+				if (!engine_place_applies(p, a, d, &places[pl], ntasks) ||
+				    engine_place_repeats(p, a, d, places, pl, ntasks))
+					continue;
 				struct engine_job base = {
 					.desc = d, .mode = modes[m], .place = idx, .ntasks = ntasks,
 					.cpus = cpus,
@@ -410,15 +470,18 @@ again:
 	return 0;
 }
 
-/* A workload's own placement list, parsed as --placement would be. */
-static int engine_default_places(const struct bench_desc *d, struct topo_placement *out)
+/* A workload's own placement list (--full's for one of any task count),
+ * parsed as --placement would be. */
+static int engine_default_places(const struct engine_plan *p, const struct bench_desc *d,
+				 struct topo_placement *out)
 {
 	static struct cli_args tmp;
 	char spec[300], err[300];
 	char *argv1[] = { spec };
 
 	memset(&tmp, 0, sizeof(tmp));
-	snprintf(spec, sizeof(spec), "--placement=%s", d->placements ? d->placements : "none");
+	snprintf(spec, sizeof(spec), "--placement=%s", p->full && !d->tasks ? ENGINE_FULL_PLACES :
+		 d->placements ? d->placements : "none");
 	if (cli_parse(CLI_RUN, 1, argv1, &tmp, err, sizeof(err)) < 0) {
 		fprintf(stderr, "contend: %s: bad default placement: %s\n", d->name, err);
 		abort();	/* a bug in the workload's descriptor */
@@ -525,6 +588,7 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 	const struct bench_desc *sel[CLI_MAX_BENCH];
 	static struct topo_placement defaults[CLI_MAX_PLACE];
 	static int threads[PARSE_LIST_MAX];
+	struct topo_summary s;
 	int nsel, quick = a->quick || d->quick, ret = -EINVAL;
 	size_t nthreads = 0;
 
@@ -532,6 +596,13 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 	if (!p)
 		return -ENOMEM;
 	p->quick = quick;
+	p->full = a->full || d->full;
+	topo_summarize(&s);
+	p->pus = s.pus;
+	if (quick && p->full) {
+		engine_fail(p, "--quick and --full ask for opposite sweeps; give one");
+		goto out;
+	}
 	p->reps = a->reps ? a->reps : d->reps ? d->reps : quick ? 5 : 10;
 	p->min_time = a->min_time > 0 ? a->min_time : d->min_time > 0 ? d->min_time :
 		      quick ? 0.02 : 0.1;
@@ -552,13 +623,13 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 		int nplace = a->nplace;
 
 		if (!nplace) {
-			nplace = engine_default_places(sel[i], defaults);
+			nplace = engine_default_places(p, sel[i], defaults);
 			places = defaults;
 		}
 		if (sel[i]->tasks && a->threads)
 			engine_note(p, "%s runs a fixed %d tasks; --threads does not apply to it",
 				    sel[i]->name, sel[i]->tasks);
-		if (sel[i]->oversubscribe && !a->threads && nthreads < PARSE_LIST_MAX) {
+		if ((sel[i]->oversubscribe || p->full) && !a->threads && nthreads < PARSE_LIST_MAX) {
 			/* Twice the processors, where spinning and sleeping
 			 * waits part ways; only for the workloads that ask. */
 			int over[PARSE_LIST_MAX];

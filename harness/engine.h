@@ -18,7 +18,7 @@
 struct engine_defaults {
 	int reps;
 	double min_time, timeout;
-	int quick;
+	int quick, full;
 };
 
 struct engine_plan;

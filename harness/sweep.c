@@ -147,7 +147,7 @@ static int sweep_plan(const char *preset, struct sweep_line *lines, int *n, char
 	*n = 0;
 	*counters = NULL;
 	if (strcmp(preset, "quick") == 0 || strcmp(preset, "full") == 0) {
-		r = sweep_add(&lines[0], strcmp(preset, "quick") == 0 ? "'*' --quick" : "'*'", 0,
+		r = sweep_add(&lines[0], strcmp(preset, "quick") == 0 ? "'*' --quick" : "'*' --full", 0,
 			      preset, err, errlen);
 		*n = r > 0;
 		return r < 0 ? -EINVAL : 0;
@@ -315,7 +315,9 @@ static void sweep_plan_text(struct outfile *f, const struct sweep_line *lines,
 			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --timeout %.17g",
 					a->timeout);
 		if (a->quick && !la[i].quick)
-			snprintf(extra + off, sizeof(extra) - (size_t)off, " --quick");
+			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --quick");
+		if (a->full && !la[i].full)
+			snprintf(extra + off, sizeof(extra) - (size_t)off, " --full");
 		outfile_write(f, lines[i].text, strlen(lines[i].text));
 		outfile_write(f, extra, strlen(extra));
 		outfile_write(f, "\n", 1);
@@ -362,6 +364,7 @@ int cmd_sweep(const struct cli_args *a)
 	static struct envinfo e;
 	struct engine_defaults d = {
 		.reps = a->reps, .min_time = a->min_time, .timeout = a->timeout, .quick = a->quick,
+		.full = a->full,
 	};
 	struct resume_before before = { 0 };
 	static struct journal jn;

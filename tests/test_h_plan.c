@@ -5,6 +5,7 @@
  * one the user asks for is said skipped with its reason, and the noise
  * rule weighs a median's interval against the figure's own scale.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +47,8 @@ static int plan_skipped(const struct engine_plan *p, char *what, size_t len)
 	return n;
 }
 
-/* The quick sweep's plan and the lock family over every policy and
- * twice the processors: nothing skipped by construction.  On one
+/* The quick and full sweeps' plans and the lock family over every policy
+ * and twice the processors: nothing skipped by construction.  On one
  * processor a queue has no task count of its own choosing that fits, and
  * says so instead of vanishing. */
 Test(plan, defaults_are_never_unfit, .timeout = 60)
@@ -55,8 +56,9 @@ Test(plan, defaults_are_never_unfit, .timeout = 60)
 	char *quick[] = { "*", "--quick" };
 	char *locks[] = { "lock.ticket", "lock.mcs", "lock.clh", "--param", "policy=yield,spin" };
 	char *all[] = { "*" };
-	char *const *cases[] = { quick, locks, all };
-	int argc[] = { 2, 5, 1 };
+	char *full[] = { "*", "--full" };
+	char *const *cases[] = { quick, locks, all, full };
+	int argc[] = { 2, 5, 1, 2 };
 	struct topo_summary s;
 	char what[700];
 
@@ -95,6 +97,68 @@ Test(plan, asked_for_unfit_is_skipped_with_reason, .timeout = 60)
 }
 
 /* The noise rule, by known answers. */
+/*
+ * --full: a workload of any task count runs 1 .. twice the processors,
+ * compact and scatter where the tasks fit the processors, unpinned
+ * beyond; a fixed-count one keeps its own placements; a placement that
+ * would put the tasks where an earlier one does is measured once; and
+ * --full with --quick is refused.
+ */
+Test(plan, full_places_every_task_count, .timeout = 60)
+{
+	char *argv[] = { "lock.mutex", "ctx.thread.futex", "--full", "--mode", "thread" };
+	char *both[] = { "lock.mutex", "--full", "--quick" };
+	static struct cli_args a;
+	struct engine_defaults d = { 0 };
+	struct topo_summary s;
+	struct engine_plan *p = plan_of(5, argv);
+	int seen[3][64] = { { 0 } }, cross = 0, same = 0;
+	char key[700], err[600];
+
+	topo_summarize(&s);
+	for (int i = 0; i < engine_plan_size(p); i++) {
+		char bench[64], mode[16], place[32], params[256] = "";
+		int tasks;
+
+		engine_job_key(p, i, key, sizeof(key));
+		cr_assert_geq(sscanf(key, "%63s %15s %31s %d %255s", bench, mode, place, &tasks,
+				     params), 4, "%s", key);
+		if (strcmp(bench, "ctx.thread.futex") == 0) {
+			cross += strcmp(place, "cross-core") == 0;
+			same += strcmp(place, "same-core") == 0;
+			continue;
+		}
+		cr_assert_lt(tasks, 64);
+		if (strcmp(place, "none") == 0) {
+			cr_assert_gt(tasks, (int)s.pus, "%s: unpinned within the processors", key);
+			seen[2][tasks]++;
+		} else {
+			cr_assert_leq(tasks, (int)s.pus, "%s: pinned beyond the processors", key);
+			seen[strcmp(place, "scatter") == 0][tasks]++;
+		}
+	}
+	cr_assert_eq(same, 1, "ctx keeps its own placements");
+	cr_assert_eq(cross, s.pus >= 2, "ctx keeps its own placements");
+	/* every task count from 1 to 2 x processors, each cs_ns once per
+	 * placement that places it differently */
+	for (int t = 1; t <= 2 * (int)s.pus && t < 64; t++) {
+		int placed = seen[0][t] + seen[1][t] + seen[2][t];
+
+		/* the default counts: powers of two, the processors, twice them */
+		if (((t & (t - 1)) || t > (int)s.pus) && t != (int)s.pus && t != 2 * (int)s.pus)
+			continue;
+		cr_assert_gt(placed, 0, "%d tasks never placed", t);
+		cr_assert_eq(placed % 3, 0, "%d tasks: %d configurations, not per cs_ns", t, placed);
+	}
+	engine_plan_free(p);
+
+	memset(&a, 0, sizeof(a));
+	cr_assert_eq(cli_parse(CLI_RUN, 3, both, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(engine_plan(&a, &d, &p, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "--quick and --full"), "%s", err);
+	cli_args_free(&a);
+}
+
 Test(plan, noise_is_the_interval_against_the_figure_scale, .timeout = 30)
 {
 	const struct bench_metric cost = { .name = "op", .unit = "ns", .kind = BENCH_NS_PER_OP };
