@@ -1132,8 +1132,9 @@ Test(cli, resume_reruns_a_configuration_short_of_its_reps, .timeout = 120)
  * not run again (their samples are byte for byte the ones written before
  * the kill), the one cut off runs once, no temporary file is left, and
  * the folder holds the same rows as an uninterrupted sweep of the plan.
- * Before the journal, a killed sweep left only temporary files, and
- * --resume refused the folder (no plan.txt) or ran everything again.
+ * The resumed sweep is killed the same way once more first.  Before the
+ * journal, a killed sweep left only temporary files, and --resume
+ * refused the folder (no plan.txt) or ran everything again.
  */
 Test(cli, sweep_killed_outright_resumes_without_rerunning, .timeout = 300)
 {
@@ -1168,6 +1169,11 @@ Test(cli, sweep_killed_outright_resumes_without_rerunning, .timeout = 300)
 		 "test $(grep -c selftest '%s/done.csv') -eq 18", part, dir, dir);
 	cr_assert_eq(system(cmd), 0, "the completed spins' samples are not on disk");
 
+	/* Killed again in the one configuration the resumed sweep runs: the
+	 * earlier part's rows must still be on disk for the next resume. */
+	st = cli_signal_at("k_ns=100000000 ...", SIGKILL, (char *const[]){
+		(char *)cli_bin(), "sweep", "--resume", part, NULL });
+	cr_assert_eq(st, 128 + SIGKILL, "the resumed sweep was not killed (status %d)", st);
 	CLI(&r, "sweep", "--resume", part);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	/* the configuration the kill cut off, alone */

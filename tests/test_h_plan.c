@@ -149,6 +149,21 @@ Test(plan, full_places_every_task_count, .timeout = 60)
 			continue;
 		cr_assert_gt(placed, 0, "%d tasks never placed", t);
 		cr_assert_eq(placed % 3, 0, "%d tasks: %d configurations, not per cs_ns", t, placed);
+		if (t > (int)s.pus)
+			continue;
+		/* scatter runs only where it places otherwise than compact */
+		struct cli_args pa;
+		char *spec[] = { "--placement=compact,scatter" };
+		int c[64], sc[64];
+
+		memset(&pa, 0, sizeof(pa));
+		cr_assert_eq(cli_parse(CLI_RUN, 1, spec, &pa, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(topo_place(&pa.place[0], t, c, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(topo_place(&pa.place[1], t, sc, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(seen[0][t], 3, "%d tasks: compact %d times", t, seen[0][t]);
+		cr_assert_eq(seen[1][t], memcmp(c, sc, sizeof(int) * (size_t)t) ? 3 : 0,
+			     "%d tasks: scatter %d times", t, seen[1][t]);
+		cli_args_free(&pa);
 	}
 	engine_plan_free(p);
 
