@@ -59,6 +59,17 @@ int report_noisy(const struct bench_metric *m, const struct stats_summary *s, do
 	return *width > REPORT_NOISE_WARN;
 }
 
+const struct bench_metric *report_inverse_of(const struct bench_metric *metrics,
+					     const struct bench_metric *m)
+{
+	if (m->kind != BENCH_OPS_PER_SEC)
+		return NULL;
+	for (const struct bench_metric *c = metrics; c->name; c++)
+		if (c->kind == BENCH_NS_PER_OP && c->per_iter == m->per_iter)
+			return c;
+	return NULL;
+}
+
 /* "bench (mode, placement, params) metric" */
 static void report_where(char *buf, size_t len, const struct report_entry *e,
 			 const struct bench_metric *m)
@@ -154,7 +165,7 @@ static struct report_warning *report_warnings(const struct report *r, size_t *n)
 					 m->unit, 100 * stats_median_ci_coverage(s.n), s.ci95_lo);
 				w[(*n)++] = x;
 			}
-			if (report_noisy(m, &s, &x.value)) {
+			if (report_noisy(m, &s, &x.value) && !report_inverse_of(e->desc->metrics, m)) {
 				x.kind = RW_NOISY;
 				snprintf(x.text, sizeof(x.text), "%s: median %.4g %s, its %.1f %% "
 					 "interval %.4g..%.4g reaches %.1f %% of %s (more than %.0f %%): "

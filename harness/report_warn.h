@@ -27,6 +27,14 @@
 #define REPORT_NOISE_WARN 0.05
 int report_noisy(const struct bench_metric *m, const struct stats_summary *s, double *width);
 
+/*
+ * The cost row (BENCH_NS_PER_OP, same events) in `metrics` of which rate
+ * m (BENCH_OPS_PER_SEC) is the inverse, repetition by repetition, or
+ * NULL: one measurement, so its noise is said once, on the cost row.
+ */
+const struct bench_metric *report_inverse_of(const struct bench_metric *metrics,
+					     const struct bench_metric *m);
+
 /* warnings.csv; `before` as for report_csv. */
 void report_warnings_csv(const struct report *r, const struct csv_table *before,
 			 struct csv_writer *w);

@@ -134,9 +134,39 @@ static FILE *sweep_plan_open(const char *path, struct stat *st)
  * *counters gets a "# counters: LIST" comment's list (plan.txt records
  * the sweep's), or NULL.
  */
-static int sweep_plan(const char *preset, struct sweep_line *lines, int *n, char **counters,
-		      char *err, size_t errlen)
+/*
+ * The presets, one plan line each, so that every family (a new one too)
+ * is in them and their configurations run in one shuffled order.  Each
+ * carries its repetition length and a budget per configuration that the
+ * sweep's own --min-time or --timeout replaces: a configuration of the
+ * quick sweep lasts a second or two and of the full one a few seconds,
+ * so a FIFO spinning lock whose handovers wait for a preempted waiter (a
+ * convoy on a loaded machine, which can stretch a round from 20 ms to
+ * minutes) fails with the budget named instead of holding the sweep.
+ */
+#define SWEEP_QUICK_TIMEOUT_S 20
+#define SWEEP_FULL_MIN_TIME_S 0.05
+#define SWEEP_FULL_TIMEOUT_S 30
+
+static void sweep_preset_line(const char *preset, const struct cli_args *a, char *buf,
+			      size_t len)
 {
+	int quick = strcmp(preset, "quick") == 0;
+	double min_time = a->min_time > 0 ? a->min_time : quick ? 0 : SWEEP_FULL_MIN_TIME_S;
+	double timeout = a->timeout > 0 ? a->timeout :
+			 quick ? SWEEP_QUICK_TIMEOUT_S : SWEEP_FULL_TIMEOUT_S;
+	int off = snprintf(buf, len, "'*' %s", quick ? "--quick" : "--full");
+
+	if (min_time > 0)
+		off += snprintf(buf + off, len - (size_t)off, " --min-time %g", min_time);
+	snprintf(buf + off, len - (size_t)off, " --timeout %g", timeout);
+}
+
+static int sweep_plan(const char *preset, const struct cli_args *a, struct sweep_line *lines,
+		      int *n, char **counters, char *err, size_t errlen)
+{
+	char line[200];
+
 	struct stat st;
 	FILE *f;
 	char *buf = NULL;
@@ -147,8 +177,8 @@ static int sweep_plan(const char *preset, struct sweep_line *lines, int *n, char
 	*n = 0;
 	*counters = NULL;
 	if (strcmp(preset, "quick") == 0 || strcmp(preset, "full") == 0) {
-		r = sweep_add(&lines[0], strcmp(preset, "quick") == 0 ? "'*' --quick" : "'*' --full", 0,
-			      preset, err, errlen);
+		sweep_preset_line(preset, a, line, sizeof(line));
+		r = sweep_add(&lines[0], line, 0, preset, err, errlen);
 		*n = r > 0;
 		return r < 0 ? -EINVAL : 0;
 	}
@@ -402,7 +432,7 @@ int cmd_sweep(const struct cli_args *a)
 		if (!a->preset)
 			preset = planfile;
 	}
-	if (sweep_plan(preset, lines, &nlines, &plan_counters, err, sizeof(err)) < 0) {
+	if (sweep_plan(preset, a, lines, &nlines, &plan_counters, err, sizeof(err)) < 0) {
 		status = cmd_bad_input("%s", err);
 		goto out;
 	}

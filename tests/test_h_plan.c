@@ -210,6 +210,22 @@ Test(plan, noise_is_the_interval_against_the_figure_scale, .timeout = 30)
 	sh.ci95_lo = 0.2;
 	sh.ci95_hi = 0.9;
 	cr_assert_eq(report_noisy(&share, &sh, &w), 1);
+	/* a rate is its cost's inverse, one measurement: warned on once, on
+	 * the cost row; a rate of other events, or with no cost, on its own */
+	const struct bench_metric lock[] = {
+		{ .name = "throughput", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1 },
+		{ .name = "acquire_release", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 1 },
+		{ .name = "switch", .unit = "ns", .kind = BENCH_NS_PER_OP, .per_iter = 2 },
+		{ .name = NULL },
+	};
+	const struct bench_metric rate2 = { .name = "x", .unit = "ops/s",
+					    .kind = BENCH_OPS_PER_SEC, .per_iter = 2 };
+	const struct bench_metric rate3 = { .name = "y", .unit = "ops/s",
+					    .kind = BENCH_OPS_PER_SEC, .per_iter = 3 };
+	cr_assert_eq(report_inverse_of(lock, &lock[0]), &lock[1]);
+	cr_assert_null(report_inverse_of(lock, &lock[1]));
+	cr_assert_eq(report_inverse_of(lock, &rate2), &lock[2]);
+	cr_assert_null(report_inverse_of(lock, &rate3));
 	/* a zero median is the not-resolved warning's, not this one's */
 	struct stats_summary z = { .n = 5, .median = 0, .ci95_lo = -1, .ci95_hi = 1 };
 	cr_assert_eq(report_noisy(&cost, &z, &w), 0);
