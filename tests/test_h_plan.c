@@ -14,6 +14,7 @@
 #include "harness/engine.h"
 #include "harness/report_warn.h"
 #include "harness/topo.h"
+#include "primitives/lock.h"
 #include "tests/check.h"
 
 /* Plan `run ARGS...`; the plan, which the caller frees. */
@@ -93,6 +94,50 @@ Test(plan, asked_for_unfit_is_skipped_with_reason, .timeout = 60)
 	p = plan_of(6, cond);
 	cr_assert_eq(plan_skipped(p, what, sizeof(what)), engine_plan_size(p));
 	cr_assert(strstr(what, "needs a waiter"), "%s", what);
+	engine_plan_free(p);
+}
+
+/* lock_list.h's shared column, read independently of the workloads. */
+#define PLAN_SHARED_shared 1
+#define PLAN_SHARED_private 0
+static const struct { const char *name; int shared; } plan_locks[] = {
+#define LOCK_VARIANT(v, lock_type, node_bytes, node_init, fifo, wait, shared, summary) \
+	{ "lock." #v, PLAN_SHARED_##shared },
+#include "primitives/lock_list.h"
+#undef LOCK_VARIANT
+};
+
+/* The full sweep runs every lock in both modes except the ones that
+ * cannot live in shared memory, which it never plans as processes. */
+Test(plan, full_runs_unshareable_locks_as_threads_only, .timeout = 60)
+{
+	char *argv[] = { "lock.*", "--full" };
+	struct engine_plan *p = plan_of(2, argv);
+	int threads[64] = { 0 }, procs[64] = { 0 };
+	size_t n = sizeof(plan_locks) / sizeof(plan_locks[0]);
+	char key[700];
+
+	cr_assert_leq(n, 64);
+	for (int i = 0; i < engine_plan_size(p); i++) {
+		engine_job_key(p, i, key, sizeof(key));
+		for (size_t k = 0; k < n; k++) {
+			size_t len = strlen(plan_locks[k].name);
+
+			if (strncmp(key, plan_locks[k].name, len) || key[len] != ' ')
+				continue;
+			threads[k] += strncmp(key + len, " thread ", 8) == 0;
+			procs[k] += strncmp(key + len, " process ", 9) == 0;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		cr_assert_gt(threads[k], 0, "%s never planned as threads", plan_locks[k].name);
+		if (plan_locks[k].shared)
+			cr_assert_gt(procs[k], 0, "%s never planned as processes",
+				     plan_locks[k].name);
+		else
+			cr_assert_eq(procs[k], 0, "%s cannot be process-shared, yet planned as "
+				     "processes %d times", plan_locks[k].name, procs[k]);
+	}
 	engine_plan_free(p);
 }
 
