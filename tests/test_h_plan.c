@@ -97,6 +97,33 @@ Test(plan, asked_for_unfit_is_skipped_with_reason, .timeout = 60)
 	engine_plan_free(p);
 }
 
+/* The full sweep's queues: rings only bounded, unbounded queues (which
+ * grow with malloc) only as threads; the rest of the capacities in both
+ * modes. */
+Test(plan, full_queues_only_where_they_apply, .timeout = 60)
+{
+	char *argv[] = { "queue.*", "--full" };
+	struct engine_plan *p = plan_of(2, argv);
+	int unbounded_threads = 0, bounded_procs = 0;
+	char key[700];
+
+	for (int i = 0; i < engine_plan_size(p); i++) {
+		int unbounded;
+
+		engine_job_key(p, i, key, sizeof(key));
+		unbounded = strstr(key, " capacity=0;") != NULL;
+		cr_assert(!(unbounded && strncmp(key, "queue.ck_", 9) == 0), "a ring unbounded: %s",
+			  key);
+		cr_assert(!(unbounded && strstr(key, " process ")), "unbounded in processes: %s",
+			  key);
+		unbounded_threads += unbounded;
+		bounded_procs += !unbounded && strstr(key, " process ") != NULL;
+	}
+	cr_assert_gt(unbounded_threads, 0);
+	cr_assert_gt(bounded_procs, 0);
+	engine_plan_free(p);
+}
+
 /* lock_list.h's shared column, read independently of the workloads. */
 #define PLAN_SHARED_shared 1
 #define PLAN_SHARED_private 0
