@@ -145,7 +145,7 @@ tests: $(BUILD)/contend $(SPAWN_NOP) $(TESTS)
 # race inside a benchmark run fails the run instead of scrolling past.
 test-prim: $(BUILD)/tests/prim-tests
 	TSAN_OPTIONS="$(TSAN_OPTIONS)" $(RUN_TESTS) $(BUILD)/tests/prim-tests $(CRITERION_FLAGS)
-test-harness: $(BUILD)/contend $(BUILD)/tests/harness-tests
+test-harness: $(BUILD)/contend $(SPAWN_NOP) $(BUILD)/tests/harness-tests
 	TSAN_OPTIONS="$(TSAN_OPTIONS)" CONTEND_BIN=$(BUILD)/contend \
 		$(RUN_TESTS) $(BUILD)/tests/harness-tests $(CRITERION_FLAGS)
 

@@ -129,6 +129,32 @@ static const struct bench_metric lock_bench_metrics_py_rlock[] = {
  * lock has one policy).  -ENOMEM, -ENOTSUP (skipped: the lock cannot be
  * process-shared) or the lock's init error.
  */
+/*
+ * A FIFO lock hands over to one waiter, its next in line; when that
+ * waiter is off the processor and the others spin without ever
+ * yielding, nothing moves until the scheduler happens to run it.
+ * Measured here (ck_ticket, 4 threads on 2 processors), not one round
+ * of one iteration each finished in 120 s: a livelock, not a figure.
+ * (Non-FIFO spinners still progress: any running waiter may take the
+ * lock.)  The reason, or NULL; the planner's test (bench_desc.unfit)
+ * through each lock's own.
+ */
+/* Why a lock whose queue links nodes by address is not run as processes. */
+#define LOCK_BENCH_UNSHAREABLE "not process-shareable: its init refuses shared memory " \
+			       "(its queue links nodes by process-private address)"
+
+static const char *lock_bench_livelocks(const struct bench_state *st, const struct lock_ops *ops)
+{
+	int spin = strcmp(bench_param_str(st, "policy"), "spin") == 0;
+	int never_yields = !(ops->flags & LOCK_SLEEPS) && (spin || !(ops->flags & LOCK_YIELDS));
+
+	if ((ops->flags & LOCK_FIFO) && never_yields && st->ntasks > st->ncpus)
+		return "a FIFO spinner that never yields livelocks with more tasks than processors "
+		       "(the next in line is off the processor while the others spin); "
+		       "policy=yield or fewer tasks measure it";
+	return NULL;
+}
+
 static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
 			    uint64_t (*run)(struct bench_task *, uint64_t),
 			    uint64_t (*spin_run)(struct bench_task *, uint64_t))
@@ -144,21 +170,10 @@ static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
 		return -ENOMEM;
 	s->ops = ops;
 	int spin = strcmp(bench_param_str(st, "policy"), "spin") == 0;
-	int never_yields = !(ops->flags & LOCK_SLEEPS) && (spin || !(ops->flags & LOCK_YIELDS));
+	const char *why = lock_bench_livelocks(st, ops);
 
-	/*
-	 * A FIFO lock hands over to one waiter, its next in line; when that
-	 * waiter is off the processor and the others spin without ever
-	 * yielding, nothing moves until the scheduler happens to run it.
-	 * Measured here (ck_ticket, 4 threads on 2 processors), not one
-	 * round of one iteration each finished in 120 s: a livelock, not a
-	 * figure.  (Non-FIFO spinners still progress: any running waiter
-	 * may take the lock.)
-	 */
-	if ((ops->flags & LOCK_FIFO) && never_yields && st->ntasks > st->ncpus)
-		return bench_skip(st, "a FIFO spinner that never yields livelocks with more tasks "
-				  "than processors (the next in line is off the processor while "
-				  "the others spin); policy=yield or fewer tasks measure it");
+	if (why)
+		return bench_skip(st, why);
 	s->run = spin_run && spin ? spin_run : run;
 	s->cs_ns = (uint64_t)bench_param_int(st, "cs_ns");
 	s->cs_loops = bench_work_loops((double)s->cs_ns);
@@ -169,8 +184,7 @@ static int lock_bench_setup(struct bench_state *st, const struct lock_ops *ops,
 	s->levels = 1;
 	err = ops->init(s->lock, shared, st->ntasks);
 	if (err == -ENOTSUP && shared)
-		return bench_skip(st, "not process-shareable: its init refuses shared memory "
-				  "(its queue links nodes by process-private address)");
+		return bench_skip(st, LOCK_BENCH_UNSHAREABLE);
 	if (err)
 		return err;
 	for (size_t i = 0; ops->node_init && i < n; i++)
@@ -333,6 +347,10 @@ static void lock_bench_teardown(struct bench_state *st)
 		.teardown = lock_bench_teardown,				\
 	};
 
+/* lock_list.h's shared column: can the lock live in shared memory? */
+#define LOCK_BENCH_SHAREABLE_shared	1
+#define LOCK_BENCH_SHAREABLE_private	0
+
 /* The never-yield driver of lock v by its policy: only axis locks have one. */
 #define LOCK_BENCH_SPIN_FN_axis(v)	lock_bench_##v##_spin_run
 #define LOCK_BENCH_SPIN_FN_sleep(v)	NULL
@@ -347,9 +365,15 @@ static void lock_bench_teardown(struct bench_state *st)
 		return lock_bench_setup(st, &lock_##v##_ops, lock_bench_##v##_run, \
 					LOCK_BENCH_SPIN_FN_##wait(v));		\
 	}									\
+	static const char *lock_bench_##v##_unfit(const struct bench_state *st) \
+	{									\
+		if (st->mode == BENCH_MODE_PROCESS && !LOCK_BENCH_SHAREABLE_##shared) \
+			return LOCK_BENCH_UNSHAREABLE;				\
+		return lock_bench_livelocks(st, &lock_##v##_ops);		\
+	}									\
 	LOCK_BENCH_DESC(v, .summary = summary_,					\
 			.params = lock_bench_params_##wait, .metrics = lock_bench_metrics, \
-			.check = lock_bench_check)
+			.check = lock_bench_check, .unfit = lock_bench_##v##_unfit)
 #include "primitives/lock_list.h"
 #undef LOCK_VARIANT
 

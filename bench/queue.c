@@ -164,6 +164,13 @@ static const struct bench_metric qb_metrics[] = {
 	{ .name = NULL },
 };
 
+/* What cannot run by construction, said alike by the planner's test and
+ * by setup. */
+#define QB_WHY_TASKS "needs a producer and a consumer: 2 tasks or more"
+#define QB_WHY_RING "a ring is bounded: capacity 0 (unbounded) does not apply"
+#define QB_WHY_QUEUE "an unbounded queue grows with malloc: thread mode only"
+#define QB_WHY_DEQUE "an unbounded deque grows with malloc: thread mode only"
+
 /* The queue itself, in shared memory where it can be. */
 static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
 {
@@ -177,8 +184,7 @@ static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
 	case QB_PRIORITY:
 		if (s->capacity == 0) {
 			if (shared)
-				return bench_skip(st, "an unbounded queue grows with malloc: "
-						  "thread mode only");
+				return bench_skip(st, QB_WHY_QUEUE);
 			return queue_create((struct queue **)&s->q, qk, 0);
 		}
 		if (!(s->q = bench_shared_alloc(st, queue_bytes(s->capacity))))
@@ -187,8 +193,7 @@ static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
 	case QB_DEQUE:
 		if (s->capacity == 0) {
 			if (shared)
-				return bench_skip(st, "an unbounded deque grows with malloc: "
-						  "thread mode only");
+				return bench_skip(st, QB_WHY_DEQUE);
 			return deque_create((struct deque **)&s->q, 0);
 		}
 		if (!(s->q = bench_shared_alloc(st, deque_bytes(s->capacity))))
@@ -197,7 +202,7 @@ static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
 	case QB_SPSC:
 	case QB_MPMC:
 		if (s->capacity == 0)
-			return bench_skip(st, "a ring is bounded: capacity 0 (unbounded) does not apply");
+			return bench_skip(st, QB_WHY_RING);
 		if (s->kind == QB_SPSC && (s->producers != 1 || s->consumers != 1))
 			return bench_skip(st, "a single-producer single-consumer ring takes 2 tasks");
 		if (!(s->q = bench_shared_alloc(st, sizeof(struct ring_ck))) ||
@@ -208,6 +213,22 @@ static int qb_make_queue(struct bench_state *st, struct qb_shared *s)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* The planner's test (bench_desc.unfit) for a queue of this kind: it
+ * moves nothing without a producer and a consumer, a ring has no
+ * unbounded form, and an unbounded queue lives in one process's heap. */
+static const char *qb_unfit(const struct bench_state *st, enum qb_kind kind)
+{
+	int unbounded = bench_param_int(st, "capacity") == 0;
+
+	if (st->ntasks < 2)
+		return QB_WHY_TASKS;
+	if (unbounded && (kind == QB_SPSC || kind == QB_MPMC))
+		return QB_WHY_RING;
+	if (unbounded && st->mode == BENCH_MODE_PROCESS)
+		return kind == QB_DEQUE ? QB_WHY_DEQUE : QB_WHY_QUEUE;
+	return NULL;
 }
 
 static int qb_setup(struct bench_state *st, enum qb_kind kind, int producers,
@@ -224,7 +245,7 @@ static int qb_setup(struct bench_state *st, enum qb_kind kind, int producers,
 	s->producers = producers ? producers : st->ntasks / 2;
 	s->consumers = st->ntasks - s->producers;
 	if (s->producers < 1 || s->consumers < 1)
-		return bench_skip(st, "needs a producer and a consumer: 2 tasks or more");
+		return bench_skip(st, QB_WHY_TASKS);
 	s->capacity = (size_t)bench_param_int(st, "capacity");
 	s->payload = (size_t)bench_param_int(st, "payload");
 	s->sample = (uint64_t)bench_param_int(st, "sample");
@@ -568,6 +589,10 @@ static void qb_teardown(struct bench_state *st)
 	static int fn(struct bench_state *st)					\
 	{									\
 		return qb_setup(st, kind, producers, selftest);			\
+	}									\
+	static const char *fn##_unfit(const struct bench_state *st)		\
+	{									\
+		return qb_unfit(st, kind);					\
 	}
 QB_SETUP(qb_setup_fifo, QB_FIFO, 0, QB_REAL)
 QB_SETUP(qb_setup_lifo, QB_LIFO, 0, QB_REAL)
@@ -593,29 +618,37 @@ QB_SETUP(qb_setup_sparse, QB_FIFO, 0, QB_SPARSE)
 
 QB_DESC(bench_queue_fifo, .name = "queue.fifo",
 	.summary = "queue.Queue: bounded, blocking, task_done and join",
-	.setup = qb_setup_fifo, .oversubscribe = 1, .params = qb_params);
+	.setup = qb_setup_fifo, .unfit = qb_setup_fifo_unfit,
+	.oversubscribe = 1, .params = qb_params);
 QB_DESC(bench_queue_lifo, .name = "queue.lifo",
 	.summary = "queue.LifoQueue: last in, first out",
-	.setup = qb_setup_lifo, .oversubscribe = 1, .params = qb_params);
+	.setup = qb_setup_lifo, .unfit = qb_setup_lifo_unfit,
+	.oversubscribe = 1, .params = qb_params);
 QB_DESC(bench_queue_priority, .name = "queue.priority",
 	.summary = "queue.PriorityQueue: a binary heap over 1024 priorities",
-	.setup = qb_setup_priority, .oversubscribe = 1, .params = qb_params);
+	.setup = qb_setup_priority, .unfit = qb_setup_priority_unfit,
+	.oversubscribe = 1, .params = qb_params);
 QB_DESC(bench_queue_deque, .name = "queue.deque",
 	.summary = "collections.deque: append / popleft under one lock, both sides poll",
-	.setup = qb_setup_deque, .oversubscribe = 1, .params = qb_params);
+	.setup = qb_setup_deque, .unfit = qb_setup_deque_unfit,
+	.oversubscribe = 1, .params = qb_params);
 QB_DESC(bench_queue_ck_spsc, .name = "queue.ck_spsc",
 	.summary = "Concurrency Kit ring, one producer and one consumer: lock-free peer",
-	.setup = qb_setup_spsc, .tasks = 2, .params = qb_params);
+	.setup = qb_setup_spsc, .unfit = qb_setup_spsc_unfit, .tasks = 2, .params = qb_params);
 QB_DESC(bench_queue_ck_mpmc, .name = "queue.ck_mpmc",
 	.summary = "Concurrency Kit ring, many producers and consumers: lock-free peer",
-	.setup = qb_setup_mpmc, .oversubscribe = 1, .params = qb_params);
+	.setup = qb_setup_mpmc, .unfit = qb_setup_mpmc_unfit,
+	.oversubscribe = 1, .params = qb_params);
 QB_DESC(bench_queue_cooks, .name = "queue.cooks",
 	.summary = "the lesson's scene: 3 cooks and 10 customers over Queue(10)",
-	.setup = qb_setup_cooks, .tasks = 13, .params = qb_cooks_params);
+	.setup = qb_setup_cooks, .unfit = qb_setup_cooks_unfit,
+	.tasks = 13, .params = qb_cooks_params);
 QB_DESC(bench_selftest_queue_loss, .name = "selftest.queue_loss",
 	.summary = "a FIFO run whose consumers forget one item a round: check must fail",
-	.setup = qb_setup_loss, .tasks = 2, .params = qb_params, .hidden = 1);
+	.setup = qb_setup_loss, .unfit = qb_setup_loss_unfit,
+	.tasks = 2, .params = qb_params, .hidden = 1);
 QB_DESC(bench_selftest_queue_sparse, .name = "selftest.queue_sparse",
 	.summary = "a FIFO run that times items only in odd latency rounds: the report must "
 		   "warn",
-	.setup = qb_setup_sparse, .tasks = 2, .params = qb_params, .hidden = 1);
+	.setup = qb_setup_sparse, .unfit = qb_setup_sparse_unfit,
+	.tasks = 2, .params = qb_params, .hidden = 1);

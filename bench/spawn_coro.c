@@ -250,8 +250,10 @@ static uint64_t spawn_coro_hub_live_run(struct bench_task *t, uint64_t iters)
 		int done;
 
 		/* What the last iteration freed goes back to the kernel
-		 * first: else these units would reuse it, and grow nothing. */
+		 * first, the heap's and the hub's cached stacks: else these
+		 * units would reuse it, and grow nothing. */
 		malloc_trim(0);
+		hub_trim();
 		bench_mem_read(t->st, NULL, 0, &before);
 		for (; made < s->n; made++)
 			if (!(l->task[made] = hub_spawn(spawn_coro_hub_body, s)))

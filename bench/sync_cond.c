@@ -59,12 +59,18 @@ struct sync_bench_cond_shared {
 	uint64_t wakes[];	/* per task */
 };
 
+/* The planner's test (bench_desc.unfit): nobody to notify alone. */
+static const char *sync_bench_cond_unfit(const struct bench_state *st)
+{
+	return st->ntasks < 2 ? "sync.cond needs a waiter besides the notifier" : NULL;
+}
+
 static int sync_bench_cond_setup(struct bench_state *st)
 {
 	struct sync_bench_cond_shared *s;
 
 	if (st->ntasks < 2)
-		return bench_skip(st, "sync.cond needs a waiter besides the notifier");
+		return bench_skip(st, sync_bench_cond_unfit(st));
 	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
 	if (!s)
 		return -ENOMEM;
@@ -244,7 +250,7 @@ const struct bench_desc bench_sync_cond = {
 	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
 	.params = sync_bench_cond_params,
 	.metrics = sync_bench_cond_metrics,
-	.setup = sync_bench_cond_setup,
+	.setup = sync_bench_cond_setup, .unfit = sync_bench_cond_unfit,
 	.task_init = sync_bench_cond_task_init,
 	.run = sync_bench_cond_run,
 	.task_fini = sync_bench_watch_task_fini,
@@ -283,12 +289,18 @@ static int sync_bench_cond_wf_moved(void *arg)
 	return *l->counter > l->seen;
 }
 
+/* The planner's test (bench_desc.unfit). */
+static const char *sync_bench_cond_wf_unfit(const struct bench_state *st)
+{
+	return st->ntasks < 2 ? "sync.cond.wait_for needs a consumer besides the producer" : NULL;
+}
+
 static int sync_bench_cond_wf_setup(struct bench_state *st)
 {
 	struct sync_bench_cond_wf_shared *s;
 
 	if (st->ntasks < 2)
-		return bench_skip(st, "sync.cond.wait_for needs a consumer besides the producer");
+		return bench_skip(st, sync_bench_cond_wf_unfit(st));
 	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
 	if (!s)
 		return -ENOMEM;
@@ -365,7 +377,7 @@ const struct bench_desc bench_sync_cond_wait_for = {
 	.version = BENCH_VERSION,
 	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
 	.metrics = sync_bench_cond_wf_metrics,
-	.setup = sync_bench_cond_wf_setup,
+	.setup = sync_bench_cond_wf_setup, .unfit = sync_bench_cond_wf_unfit,
 	.run = sync_bench_cond_wf_run,
 	.check = sync_bench_cond_wf_check,
 };

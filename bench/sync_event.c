@@ -36,13 +36,19 @@ BENCH_FIGURES(SYNC_BENCH_EVENT, SYNC_BENCH_EVENT_FIGURES);
 
 /* struct sync_bench_event_shared: bench/sync.h, where tests can fill it. */
 
+/* The planner's test (bench_desc.unfit): nobody to wake alone. */
+static const char *sync_bench_event_unfit(const struct bench_state *st)
+{
+	return st->ntasks < 2 ? "sync.event needs a waiter besides the setter "
+				"(sync.event.idle is set/clear alone)" : NULL;
+}
+
 static int sync_bench_event_setup(struct bench_state *st)
 {
 	struct sync_bench_event_shared *s;
 
 	if (st->ntasks < 2)
-		return bench_skip(st, "sync.event needs a waiter besides the setter "
-				  "(sync.event.idle is set/clear alone)");
+		return bench_skip(st, sync_bench_event_unfit(st));
 	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
 	if (!s)
 		return -ENOMEM;
@@ -168,7 +174,7 @@ const struct bench_desc bench_sync_event = {
 	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
 	.oversubscribe = 1,
 	.metrics = sync_bench_event_metrics,
-	.setup = sync_bench_event_setup,
+	.setup = sync_bench_event_setup, .unfit = sync_bench_event_unfit,
 	.task_init = sync_bench_event_task_init,
 	.run = sync_bench_event_run,
 	.task_fini = sync_bench_watch_task_fini,

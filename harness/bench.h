@@ -265,6 +265,14 @@ struct bench_desc {
 	/* With tasks 0 and no --threads: also run this many tasks (0: no
 	 * more), when it is more than the list above goes to. */
 	int tasks_also;
+	/* NULL, or a test that says why a configuration can measure nothing
+	 * by construction (one task where a waiter and a waker are needed, a
+	 * FIFO spinner with more tasks than processors), judged from st's
+	 * desc, mode, ntasks, ncpus and parameters alone, before anything is
+	 * set up.  The planner leaves such configurations out of the task
+	 * counts it chose itself; one the user asked for (--threads) is
+	 * reported skipped with the reason.  setup() may call it too. */
+	const char *(*unfit)(const struct bench_state *st);
 	/* BENCH_MODE_* run under --quick when no --mode is given; 0: modes. */
 	unsigned quick_modes;
 	const char *placements;	/* default policies, e.g. "same-core,cross-core" */

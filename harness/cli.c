@@ -12,7 +12,8 @@
 
 enum cli_opt_id {
 	OPT_THREADS, OPT_MODE, OPT_PLACEMENT, OPT_REPS, OPT_MIN_TIME, OPT_TIMEOUT,
-	OPT_PARAM, OPT_COUNTERS, OPT_OUT, OPT_FORMAT, OPT_SAMPLES, OPT_HISTOGRAMS, OPT_QUICK, OPT_SEED,
+	OPT_PARAM, OPT_COUNTERS, OPT_OUT, OPT_FORMAT, OPT_SAMPLES, OPT_HISTOGRAMS, OPT_QUICK,
+	OPT_FULL, OPT_SEED,
 	OPT_PRESET, OPT_RESUME, OPT_LONG, OPT_THRESHOLD, OPT_ALPHA, OPT_VERBOSE, OPT_HELP,
 };
 
@@ -51,6 +52,9 @@ static const struct cli_opt {
 	  "also write the latency histograms (one row per bucket) to FILE" },
 	{ OPT_QUICK, "quick", NULL, CLI_RUN | CLI_SWEEP,
 	  "fewer and shorter repetitions: a smoke run" },
+	{ OPT_FULL, "full", NULL, CLI_RUN | CLI_SWEEP,
+	  "every task count up to twice the processors, placed compact and scatter where "
+	  "they fit (none beyond); fixed-count workloads keep their own placements" },
 	{ OPT_SEED, "seed", "N", CLI_RUN | CLI_SWEEP,
 	  "seed of the randomised configuration order (default: from the clock)" },
 	{ OPT_PRESET, "preset", "quick|full|PLANFILE", CLI_SWEEP,
@@ -310,6 +314,9 @@ static int cli_option(const struct cli_opt *o, const char *v, struct cli_args *a
 	}
 	case OPT_QUICK:
 		a->quick = 1;
+		return 0;
+	case OPT_FULL:
+		a->full = 1;
 		return 0;
 	case OPT_LONG:
 		a->lng = 1;

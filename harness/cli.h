@@ -51,6 +51,7 @@ struct cli_args {
 	const char *counters;
 	const char *out, *format, *samples, *histograms, *preset, *resume;
 	int quick, lng, help, verbose;
+	int full;		/* --full: every task count, placed compact and scatter */
 	int seed_given;
 	unsigned long long seed;
 };

@@ -1,8 +1,10 @@
 /*
  * harness/engine.c - configuration expansion and the run loop.
  */
+#define _GNU_SOURCE		/* cpu_set_t, sched_getaffinity */
 #include <errno.h>
 #include <fnmatch.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +37,8 @@ struct engine_plan {
 	int nplaces;
 	char **strings;				/* canonical values, owned */
 	int nstrings;
-	int reps, quick;
+	int reps, quick, full;
+	unsigned pus;				/* processors this process may use */
 	double min_time, budget;
 	char notes[ENGINE_MAX_NOTES][300];
 	int nnotes;
@@ -69,8 +72,13 @@ static void engine_note(struct engine_plan *p, const char *fmt, ...)
 	if (p->nnotes == ENGINE_MAX_NOTES)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(p->notes[p->nnotes++], sizeof(p->notes[0]), fmt, ap);
+	vsnprintf(p->notes[p->nnotes], sizeof(p->notes[0]), fmt, ap);
 	va_end(ap);
+	/* Said once, however many benchmarks it concerns. */
+	for (int i = 0; i < p->nnotes; i++)
+		if (strcmp(p->notes[i], p->notes[p->nnotes]) == 0)
+			return;
+	p->nnotes++;
 }
 
 static int engine_fail(struct engine_plan *p, const char *fmt, ...)
@@ -244,11 +252,49 @@ static struct engine_job *engine_new_job(struct engine_plan *p)
 	return &p->jobs[p->njobs++];
 }
 
-/* Every combination of parameter values for one (bench, mode, placement,
- * tasks): an odometer over the value lists. */
+/* The distinct processors a job's tasks may run on, as the runner will
+ * count them (measure.c): what the process may use when any task is left
+ * unpinned. */
+static int engine_ncpus(const int *cpus, int ntasks)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	CPU_ZERO(&set);
+	for (int i = 0; i < ntasks; i++) {
+		if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) {
+			if (sched_getaffinity(0, sizeof(set), &set) < 0)
+				return ntasks;
+			return CPU_COUNT(&set);
+		}
+		if (!CPU_ISSET(cpus[i], &set)) {
+			CPU_SET(cpus[i], &set);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Why job j cannot measure anything by construction, or NULL. */
+static const char *engine_unfit(const struct engine_job *j)
+{
+	struct bench_state st = {
+		.desc = j->desc, .mode = j->mode, .ntasks = j->ntasks,
+		.ncpus = engine_ncpus(j->cpus, j->ntasks), .param_values = j->values,
+	};
+
+	return j->desc->unfit ? j->desc->unfit(&st) : NULL;
+}
+
+/*
+ * Every combination of parameter values for one (bench, mode, placement,
+ * tasks): an odometer over the value lists.  A combination unfit by
+ * construction is skipped with its reason where `asked` (the user named
+ * the task counts), else left out and counted in *omitted.
+ */
 static int engine_add_params(struct engine_plan *p, const struct engine_job *base,
 			     const char *vals[][CLI_MAX_VALUES], const int *nvals,
-			     const char *skip)
+			     const char *skip, int asked, int *omitted)
 {
 	const struct bench_desc *d = base->desc;
 	int np = engine_nparams(d), idx[CLI_MAX_PARAM] = { 0 };
@@ -278,6 +324,15 @@ static int engine_add_params(struct engine_plan *p, const struct engine_job *bas
 						   "characters in all)", d->name, sizeof(j->params) - 1);
 			off += (size_t)n;
 		}
+		const char *why = skip ? NULL : engine_unfit(j);
+		if (why && !asked) {
+			free(j->cpus);
+			free(j->skip);
+			p->njobs--;
+			(*omitted)++;
+		} else if (why && !(j->skip = strdup(why))) {
+			return -ENOMEM;
+		}
 		/* Advance the odometer. */
 		for (k = 0; k < np; k++) {
 			if (++idx[k] < nvals[k])
@@ -302,16 +357,69 @@ static int engine_add_place(struct engine_plan *p, const struct topo_placement *
 	return p->nplaces++;
 }
 
+/*
+ * --full places a workload of any task count compact and scatter where
+ * its tasks fit the processors, and leaves over-subscribed tasks (more
+ * than processors: the scheduler's to place) unpinned: each task count
+ * gets the policies that can honour it, none skipped by construction.
+ */
+#define ENGINE_FULL_PLACES "compact,scatter,none"
+
+static int engine_place_applies(const struct engine_plan *p, const struct cli_args *a,
+				const struct bench_desc *d, const struct topo_placement *pl,
+				int ntasks)
+{
+	int over = ntasks > (int)p->pus;
+
+	if (!p->full || d->tasks || a->nplace)
+		return 1;
+	return strcmp(pl->name, "none") == 0 ? over : !over;
+}
+
+/*
+ * Does a default placement before places[pl] put ntasks tasks on exactly
+ * the processors places[pl] would?  Then its configurations would be
+ * that one's again (compact and scatter on one socket without SMT):
+ * measured once.  Placements the user asked for are all run.
+ */
+static int engine_place_repeats(struct engine_plan *p, const struct cli_args *a,
+				const struct bench_desc *d, const struct topo_placement *places,
+				int pl, int ntasks)
+{
+	int mine[ntasks], theirs[ntasks];
+	char why[300];
+
+	if (a->nplace || topo_place(&places[pl], ntasks, mine, why, sizeof(why)) < 0 ||
+	    mine[0] < 0)
+		return 0;
+	for (int k = 0; k < pl; k++) {
+		if (!engine_place_applies(p, a, d, &places[k], ntasks) ||
+		    topo_place(&places[k], ntasks, theirs, why, sizeof(why)) < 0)
+			continue;
+		if (memcmp(mine, theirs, sizeof(mine)) == 0) {
+			engine_note(p, "placement %s puts %d task%s where %s does on this "
+				    "machine: such configurations are measured once, as %s",
+				    places[pl].name, ntasks, ntasks == 1 ? "" : "s", places[k].name,
+				    places[k].name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int engine_expand_bench(struct engine_plan *p, const struct cli_args *a,
 			       const struct bench_desc *d, const struct topo_placement *places,
 			       int nplace, const int *threads, size_t nthreads)
 {
 	static const enum bench_mode modes[] = { BENCH_MODE_THREAD, BENCH_MODE_PROCESS };
 	const char *vals[CLI_MAX_PARAM][CLI_MAX_VALUES];
-	int nvals[CLI_MAX_PARAM], r;
+	int nvals[CLI_MAX_PARAM], r, first = p->njobs, omitted = 0;
+	/* Task counts the user named: an unfit one is said, not dropped. */
+	int asked = a->threads != NULL;
 
 	if ((r = engine_values(p, a, d, vals, nvals)) < 0)
 		return r;
+again:
 	for (size_t m = 0; m < 2; m++) {
 		if (!(d->modes & modes[m]) || (a->mode && a->mode != modes[m]))
 			continue;
@@ -326,6 +434,10 @@ static int engine_expand_bench(struct engine_plan *p, const struct cli_args *a,
 			for (size_t t = 0; t < (d->tasks ? 1 : nthreads); t++) {
 				int ntasks = d->tasks ? d->tasks : threads[t];
 				int cpus[ntasks];
+
+				if (!engine_place_applies(p, a, d, &places[pl], ntasks) ||
+				    engine_place_repeats(p, a, d, places, pl, ntasks))
+					continue;
 				struct engine_job base = {
 					.desc = d, .mode = modes[m], .place = idx, .ntasks = ntasks,
 					.cpus = cpus,
@@ -342,23 +454,34 @@ static int engine_expand_bench(struct engine_plan *p, const struct cli_args *a,
 						cpus[i] = -1;
 					skip = why;
 				}
-				if ((r = engine_add_params(p, &base, vals, nvals, skip)) < 0)
+				if ((r = engine_add_params(p, &base, vals, nvals, skip, asked,
+							   &omitted)) < 0)
 					return r;
 			}
 		}
 	}
+	/* Every default configuration unfit here (two tasks needed on one
+	 * processor): keep them, skipped with the reason, rather than let
+	 * the benchmark vanish without a word. */
+	if (p->njobs == first && omitted && !asked) {
+		asked = 1;
+		goto again;
+	}
 	return 0;
 }
 
-/* A workload's own placement list, parsed as --placement would be. */
-static int engine_default_places(const struct bench_desc *d, struct topo_placement *out)
+/* A workload's own placement list (--full's for one of any task count),
+ * parsed as --placement would be. */
+static int engine_default_places(const struct engine_plan *p, const struct bench_desc *d,
+				 struct topo_placement *out)
 {
 	static struct cli_args tmp;
 	char spec[300], err[300];
 	char *argv1[] = { spec };
 
 	memset(&tmp, 0, sizeof(tmp));
-	snprintf(spec, sizeof(spec), "--placement=%s", d->placements ? d->placements : "none");
+	snprintf(spec, sizeof(spec), "--placement=%s", p->full && !d->tasks ? ENGINE_FULL_PLACES :
+		 d->placements ? d->placements : "none");
 	if (cli_parse(CLI_RUN, 1, argv1, &tmp, err, sizeof(err)) < 0) {
 		fprintf(stderr, "contend: %s: bad default placement: %s\n", d->name, err);
 		abort();	/* a bug in the workload's descriptor */
@@ -465,6 +588,7 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 	const struct bench_desc *sel[CLI_MAX_BENCH];
 	static struct topo_placement defaults[CLI_MAX_PLACE];
 	static int threads[PARSE_LIST_MAX];
+	struct topo_summary s;
 	int nsel, quick = a->quick || d->quick, ret = -EINVAL;
 	size_t nthreads = 0;
 
@@ -472,6 +596,13 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 	if (!p)
 		return -ENOMEM;
 	p->quick = quick;
+	p->full = a->full || d->full;
+	topo_summarize(&s);
+	p->pus = s.pus;
+	if (quick && p->full) {
+		engine_fail(p, "--quick and --full ask for opposite sweeps; give one");
+		goto out;
+	}
 	p->reps = a->reps ? a->reps : d->reps ? d->reps : quick ? 5 : 10;
 	p->min_time = a->min_time > 0 ? a->min_time : d->min_time > 0 ? d->min_time :
 		      quick ? 0.02 : 0.1;
@@ -492,13 +623,13 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 		int nplace = a->nplace;
 
 		if (!nplace) {
-			nplace = engine_default_places(sel[i], defaults);
+			nplace = engine_default_places(p, sel[i], defaults);
 			places = defaults;
 		}
 		if (sel[i]->tasks && a->threads)
 			engine_note(p, "%s runs a fixed %d tasks; --threads does not apply to it",
 				    sel[i]->name, sel[i]->tasks);
-		if ((sel[i]->oversubscribe || sel[i]->tasks_also) && !a->threads &&
+		if ((sel[i]->oversubscribe || sel[i]->tasks_also || p->full) && !a->threads &&
 		    nthreads + 2 <= PARSE_LIST_MAX) {
 			/* Twice the processors, where spinning and sleeping
 			 * waits part ways; and many more than them; only for
@@ -507,7 +638,7 @@ int engine_plan(const struct cli_args *a, const struct engine_defaults *d,
 			size_t nover = nthreads;
 
 			memcpy(over, threads, sizeof(int) * nthreads);
-			if (sel[i]->oversubscribe)
+			if (sel[i]->oversubscribe || p->full)
 				over[nover++] = 2 * threads[nthreads - 1];
 			if (sel[i]->tasks_also > over[nover - 1])
 				over[nover++] = sel[i]->tasks_also;
@@ -617,13 +748,73 @@ void engine_plan_free(struct engine_plan *p)
 	free(p);
 }
 
+/* Rounds of min_time a configuration runs, besides its repetitions:
+ * calibration (the count doubles up to min_time: about two rounds' time
+ * in all) and two warm-up rounds. */
+#define ENGINE_ROUNDS_BEFORE 4
+/* A counted configuration adds three counted rounds. */
+#define ENGINE_ROUNDS_COUNTED 3
+/* Forking the runner and its tasks, setting up, checking, rounds that
+ * overrun: the quick sweep on a loaded 2-core VM spent 0.3 s a
+ * configuration beyond its rounds. */
+#define ENGINE_OVERHEAD_S 0.3
+
+/* What job j is expected to take, in seconds. */
+static double engine_job_expect_s(const struct engine_plan *p, const struct engine_job *j,
+				  int counted)
+{
+	int rounds = ENGINE_ROUNDS_BEFORE + p->reps, latency = 0;
+
+	if (j->skip)
+		return 0;
+	for (const struct bench_metric *m = j->desc->metrics; m->name; m++)
+		latency |= m->kind == BENCH_LATENCY;
+	rounds += latency ? p->reps : 0;
+	rounds += counted ? ENGINE_ROUNDS_COUNTED : 0;
+	/* Each round is followed by its baseline round. */
+	return rounds * p->min_time * (j->desc->baseline ? 2 : 1) + ENGINE_OVERHEAD_S;
+}
+
+int engine_plan_todo(const struct engine_plan *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->njobs; i++)
+		n += !p->jobs[i].dropped;
+	return n;
+}
+
+double engine_plan_expect_s(const struct engine_plan *p, int counted)
+{
+	double s = 0;
+
+	for (int i = 0; i < p->njobs; i++)
+		if (!p->jobs[i].dropped)
+			s += engine_job_expect_s(p, &p->jobs[i], counted);
+	return s;
+}
+
 int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed)
 {
-	unsigned long long s = seed ? seed : 0x9e3779b97f4a7c15ULL;
-	int todo = 0, done = 0;
+	struct progress g;
+	int ret;
 
-	for (int i = 0; i < p->nnotes; i++)
+	progress_init(&g, engine_plan_todo(p), engine_plan_expect_s(p, r->ctrs.n > 0));
+	ret = engine_exec_with(p, r, seed, &g, NULL, NULL);
+	progress_finish(&g);
+	return ret;
+}
+
+int engine_exec_with(struct engine_plan *p, struct report *r, unsigned long long seed,
+		     struct progress *g, engine_after_fn *after, void *ctx)
+{
+	unsigned long long s = seed ? seed : 0x9e3779b97f4a7c15ULL;
+	int ret;
+
+	for (int i = 0; i < p->nnotes; i++) {
+		progress_finish(g);
 		fprintf(stderr, "contend: notice: %s\n", p->notes[i]);
+	}
 	/* Randomised order, so that drift (thermal, a neighbour's load)
 	 * does not line up with one benchmark. */
 	for (int i = p->njobs - 1; i > 0; i--) {
@@ -632,8 +823,6 @@ int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed
 		p->jobs[i] = p->jobs[k];
 		p->jobs[k] = t;
 	}
-	for (int i = 0; i < p->njobs; i++)
-		todo += !p->jobs[i].dropped;
 	for (int i = 0; i < p->njobs && !runner_interrupted; i++) {
 		struct engine_job *j = &p->jobs[i];
 		struct runner_config cfg = {
@@ -644,6 +833,7 @@ int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed
 		struct report_entry e = {
 			.desc = j->desc, .mode = j->mode, .ntasks = j->ntasks, .reps_asked = p->reps,
 		};
+		char what[700], outcome[700];
 		uint64_t t0 = clk_mono_ns();
 		double took_s;
 
@@ -651,37 +841,43 @@ int engine_exec(struct engine_plan *p, struct report *r, unsigned long long seed
 			continue;
 		snprintf(e.placement, sizeof(e.placement), "%s", p->places[j->place].name);
 		snprintf(e.params, sizeof(e.params), "%s", j->params);
-		fprintf(stderr, "contend: [%d/%d] %s %s %s tasks=%d %s ... ", ++done, todo,
-			j->desc->name, report_mode_name(j->mode), e.placement, j->ntasks, j->params);
-		fflush(stderr);
+		snprintf(what, sizeof(what), "%s %s %s tasks=%d %s", j->desc->name,
+			 report_mode_name(j->mode), e.placement, j->ntasks, j->params);
+		progress_begin(g, what);
 		if (j->skip) {
 			e.res.status = RUNNER_SKIPPED;
 			snprintf(e.res.reason, sizeof(e.res.reason), "%s", j->skip);
 		} else if (runner_run(&cfg, &e.res) < 0) {
+			progress_finish(g);
 			fprintf(stderr, "\ncontend: out of memory keeping the results\n");
 			return -ENOMEM;
 		}
 		took_s = (double)(clk_mono_ns() - t0) * 1e-9;
 		switch (e.res.status) {
 		case RUNNER_INTERRUPTED:
-			fprintf(stderr, "interrupted\n");
+			progress_end(g, 0, "interrupted", 1);
 			runner_result_free(&e.res);
 			return 1;
 		case RUNNER_OK:
-			fprintf(stderr, "ok (%llu iterations x %d, %.1f s)\n",
-				(unsigned long long)e.res.iters, e.res.reps, took_s);
+			snprintf(outcome, sizeof(outcome), "ok (%llu iterations x %d, %.1f s)",
+				 (unsigned long long)e.res.iters, e.res.reps, took_s);
 			break;
 		case RUNNER_SKIPPED:
-			fprintf(stderr, "skipped: %s\n", e.res.reason);
+			snprintf(outcome, sizeof(outcome), "skipped: %s", e.res.reason);
 			break;
 		case RUNNER_FAILED:
-			fprintf(stderr, "FAILED after %.1f s: %s\n", took_s, e.res.reason);
+			snprintf(outcome, sizeof(outcome), "FAILED after %.1f s: %s", took_s,
+				 e.res.reason);
 			break;
 		}
+		progress_end(g, engine_job_expect_s(p, j, r->ctrs.n > 0), outcome,
+			     e.res.status != RUNNER_OK);
 		if (report_add(r, &e) < 0) {
 			runner_result_free(&e.res);
 			return -ENOMEM;
 		}
+		if (after && (ret = after(ctx, r)) < 0)
+			return ret;
 	}
 	return runner_interrupted ? 1 : 0;
 }

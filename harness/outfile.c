@@ -211,6 +211,34 @@ err:
 	return NULL;
 }
 
+struct outfile *outfile_open_append(const char *path)
+{
+	struct outfile *f = calloc(1, sizeof(*f));
+	struct stat st;
+	int e;
+
+	if (!f)
+		return NULL;
+	f->dest = OUTFILE_DEST_STREAM;	/* written through, record by record */
+	f->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC, 0666);
+	if (f->fd < 0)
+		goto err;
+	if (fstat(f->fd, &st) < 0)
+		goto err;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : ENOTSUP;
+		goto err;
+	}
+	return f;
+err:
+	e = errno;
+	if (f->fd >= 0)
+		close(f->fd);
+	outfile_free(f);
+	errno = e;
+	return NULL;
+}
+
 const char *outfile_temp_path(const struct outfile *f)
 {
 	return f && f->dest == OUTFILE_DEST_FILE ? f->tmp : NULL;

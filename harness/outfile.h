@@ -45,6 +45,15 @@ struct outfile;
 struct outfile *outfile_open(const char *path);
 
 /*
+ * Open the regular file path (made if missing) for appending records as
+ * they end, each with one write(), so that a process killed outright
+ * leaves whole records only: a journal kept current while a command
+ * runs, not a result to publish (outfile_commit() just closes it).  NULL
+ * with errno set (EISDIR, ENOTSUP for anything but a regular file, ...).
+ */
+struct outfile *outfile_open_append(const char *path);
+
+/*
  * Append n bytes exactly as given.  Write errors (disk full, ...) are
  * remembered and reported by outfile_commit(); after one, writes do
  * nothing.  Returns 0, or the first write error so far as -errno

@@ -219,9 +219,10 @@ void report_header(const struct report *r, enum report_file file,
 {
 	const char *col;
 
-	for (size_t c = 0; (col = report_column(r, file, c)); c++)
+	for (size_t c = 0; !r->rows_only && (col = report_column(r, file, c)); c++)
 		csv_field_str(w, col);
-	csv_row_end(w);
+	if (!r->rows_only)
+		csv_row_end(w);
 	for (size_t i = 0; before && i < before->nrows; i++) {
 		for (size_t c = 0; c < before->ncols; c++)
 			csv_field_str(w, before->rows[i][c]);

@@ -38,6 +38,9 @@ struct report {
 	struct ctr_set ctrs;
 	struct report_entry *e;
 	size_t n, cap;
+	/* The writers leave out the header row: rows appended to a file
+	 * that has one (a sweep's journal). */
+	int rows_only;
 };
 
 /* Append an entry (the report takes over entry->res).  0 or -ENOMEM. */

@@ -13,9 +13,6 @@
 #include "harness/report_warn.h"
 #include "harness/stats.h"
 
-/* cv above this earns a warning: 5 %, the level at which hyperfine and
- * most CI tools stop trusting a comparison. */
-#define REPORT_CV_WARN 0.05
 #define REPORT_MIN_REPS 5
 /* How many of the noisiest rows the summary names. */
 #define REPORT_WORST 3
@@ -33,6 +30,45 @@ struct report_warning {
 	double value;			/* cv, median or repetitions */
 	char text[600];
 };
+
+/* The fairness figures: 1 is a fair share, 0 a task that never got in. */
+static int report_is_share(const struct bench_metric *m)
+{
+	switch (m->kind) {
+	case BENCH_FAIRNESS:
+	case BENCH_SHARE_MIN:
+	case BENCH_SHARE_MAX:
+		return 1;
+	case BENCH_REPORTED:
+		return m->combine == BENCH_COMBINE_SHARE_MIN || m->combine == BENCH_COMBINE_SHARE_MAX;
+	default:
+		return 0;
+	}
+}
+
+int report_noisy(const struct bench_metric *m, const struct stats_summary *s, double *width)
+{
+	double scale = report_is_share(m) ? 1 : fabs(s->median);
+	double half = (s->ci95_hi - s->ci95_lo) / 2;
+
+	if (m->kind == BENCH_LATENCY && m->stat >= BENCH_LAT_P99)
+		return 0;
+	if (!(scale > 0) || !isfinite(half))
+		return 0;	/* a zero median: the not-resolved warning's case */
+	*width = half / scale;
+	return *width > REPORT_NOISE_WARN;
+}
+
+const struct bench_metric *report_inverse_of(const struct bench_metric *metrics,
+					     const struct bench_metric *m)
+{
+	if (m->kind != BENCH_OPS_PER_SEC)
+		return NULL;
+	for (const struct bench_metric *c = metrics; c->name; c++)
+		if (c->kind == BENCH_NS_PER_OP && c->per_iter == m->per_iter)
+			return c;
+	return NULL;
+}
 
 /* "bench (mode, placement, params) metric" */
 static void report_where(char *buf, size_t len, const struct report_entry *e,
@@ -129,14 +165,14 @@ static struct report_warning *report_warnings(const struct report *r, size_t *n)
 					 m->unit, 100 * stats_median_ci_coverage(s.n), s.ci95_lo);
 				w[(*n)++] = x;
 			}
-			/* A tail (p999, max) is one rare event a round: that
-			 * it moves is what it is, not noise to fix. */
-			if (fabs(s.cv) > REPORT_CV_WARN &&
-			    !(m->kind == BENCH_LATENCY && m->stat >= BENCH_LAT_P999)) {
+			if (report_noisy(m, &s, &x.value) && !report_inverse_of(e->desc->metrics, m)) {
 				x.kind = RW_NOISY;
-				x.value = fabs(s.cv);
-				snprintf(x.text, sizeof(x.text), "%s: cv %.1f %% > 5 %%: noisy; try "
-					 "more --reps or --min-time", where, fabs(s.cv) * 100);
+				snprintf(x.text, sizeof(x.text), "%s: median %.4g %s, its %.1f %% "
+					 "interval %.4g..%.4g reaches %.1f %% of %s (more than %.0f %%): "
+					 "noisy; try more --reps or --min-time, or a quieter machine",
+					 where, s.median, m->unit, 100 * stats_median_ci_coverage(s.n),
+					 s.ci95_lo, s.ci95_hi, 100 * x.value, report_is_share(m) ?
+					 "a fair share" : "the median", 100 * REPORT_NOISE_WARN);
 				w[(*n)++] = x;
 			}
 		}
@@ -234,7 +270,8 @@ size_t report_warn(const struct report *r, int verbose, const char *details)
 				 i ? "; " : "; noisiest: ", where, sorted[i]->value * 100);
 		}
 		free(sorted);
-		fprintf(stderr, "contend: warning: %zu warnings on %zu rows: %zu noisy (cv > 5 %%), "
+		fprintf(stderr, "contend: warning: %zu warnings on %zu rows: %zu noisy (the median's "
+			"interval wider than ±5 %% of its scale), "
 			"%zu net costs not distinguishable from zero, %zu with no finite value, "
 			"%zu configurations with fewer than %d repetitions%s; details %s\n",
 			n, rows, count[RW_NOISY],

@@ -17,6 +17,7 @@
 #include "harness/cmd.h"
 #include "harness/engine.h"
 #include "harness/envinfo.h"
+#include "harness/journal.h"
 #include "harness/outfile.h"
 #include "harness/outset.h"
 #include "harness/report.h"
@@ -133,9 +134,39 @@ static FILE *sweep_plan_open(const char *path, struct stat *st)
  * *counters gets a "# counters: LIST" comment's list (plan.txt records
  * the sweep's), or NULL.
  */
-static int sweep_plan(const char *preset, struct sweep_line *lines, int *n, char **counters,
-		      char *err, size_t errlen)
+/*
+ * The presets, one plan line each, so that every family (a new one too)
+ * is in them and their configurations run in one shuffled order.  Each
+ * carries its repetition length and a budget per configuration that the
+ * sweep's own --min-time or --timeout replaces: a configuration of the
+ * quick sweep lasts a second or two and of the full one a few seconds,
+ * so a FIFO spinning lock whose handovers wait for a preempted waiter (a
+ * convoy on a loaded machine, which can stretch a round from 20 ms to
+ * minutes) fails with the budget named instead of holding the sweep.
+ */
+#define SWEEP_QUICK_TIMEOUT_S 20
+#define SWEEP_FULL_MIN_TIME_S 0.05
+#define SWEEP_FULL_TIMEOUT_S 30
+
+static void sweep_preset_line(const char *preset, const struct cli_args *a, char *buf,
+			      size_t len)
 {
+	int quick = strcmp(preset, "quick") == 0;
+	double min_time = a->min_time > 0 ? a->min_time : quick ? 0 : SWEEP_FULL_MIN_TIME_S;
+	double timeout = a->timeout > 0 ? a->timeout :
+			 quick ? SWEEP_QUICK_TIMEOUT_S : SWEEP_FULL_TIMEOUT_S;
+	int off = snprintf(buf, len, "'*' %s", quick ? "--quick" : "--full");
+
+	if (min_time > 0)
+		off += snprintf(buf + off, len - (size_t)off, " --min-time %g", min_time);
+	snprintf(buf + off, len - (size_t)off, " --timeout %g", timeout);
+}
+
+static int sweep_plan(const char *preset, const struct cli_args *a, struct sweep_line *lines,
+		      int *n, char **counters, char *err, size_t errlen)
+{
+	char line[200];
+
 	struct stat st;
 	FILE *f;
 	char *buf = NULL;
@@ -146,8 +177,8 @@ static int sweep_plan(const char *preset, struct sweep_line *lines, int *n, char
 	*n = 0;
 	*counters = NULL;
 	if (strcmp(preset, "quick") == 0 || strcmp(preset, "full") == 0) {
-		r = sweep_add(&lines[0], strcmp(preset, "quick") == 0 ? "'*' --quick" : "'*'", 0,
-			      preset, err, errlen);
+		sweep_preset_line(preset, a, line, sizeof(line));
+		r = sweep_add(&lines[0], line, 0, preset, err, errlen);
 		*n = r > 0;
 		return r < 0 ? -EINVAL : 0;
 	}
@@ -314,11 +345,44 @@ static void sweep_plan_text(struct outfile *f, const struct sweep_line *lines,
 			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --timeout %.17g",
 					a->timeout);
 		if (a->quick && !la[i].quick)
-			snprintf(extra + off, sizeof(extra) - (size_t)off, " --quick");
+			off += snprintf(extra + off, sizeof(extra) - (size_t)off, " --quick");
+		if (a->full && !la[i].full)
+			snprintf(extra + off, sizeof(extra) - (size_t)off, " --full");
 		outfile_write(f, lines[i].text, strlen(lines[i].text));
 		outfile_write(f, extra, strlen(extra));
 		outfile_write(f, "\n", 1);
 	}
+}
+
+/*
+ * plan.txt (want_plan) and env.csv (want_env) published before the first
+ * configuration runs, so that a sweep killed outright can be resumed.
+ * 0, or 1 after saying why not.
+ */
+static int sweep_publish_early(const char *dir, int want_plan, int want_env,
+			       const struct sweep_line *lines, const struct cli_args *la, int n,
+			       const struct cli_args *a, const char *counters,
+			       const struct envinfo *e)
+{
+	struct outset o = { .n = 0 };
+	char path[PATH_MAX + 32], err[700];
+	int ip = -1, ie = -1;
+
+	snprintf(path, sizeof(path), "%s/plan.txt", dir);
+	if (want_plan && (ip = outset_open(&o, path, path, err, sizeof(err))) < 0)
+		goto bad;
+	snprintf(path, sizeof(path), "%s/env.csv", dir);
+	if (want_env && (ie = outset_open(&o, path, path, err, sizeof(err))) < 0)
+		goto bad;
+	if (ip >= 0)
+		sweep_plan_text(o.f[ip], lines, la, n, a, counters);
+	if (ie >= 0)
+		envinfo_csv(e, o.w[ie]);
+	return outset_commit_all(&o);
+bad:
+	outset_abort_all(&o);
+	fprintf(stderr, "contend: %s\n", err);
+	return 1;
 }
 
 int cmd_sweep(const struct cli_args *a)
@@ -330,11 +394,16 @@ int cmd_sweep(const struct cli_args *a)
 	static struct envinfo e;
 	struct engine_defaults d = {
 		.reps = a->reps, .min_time = a->min_time, .timeout = a->timeout, .quick = a->quick,
+		.full = a->full,
 	};
 	struct resume_before before = { 0 };
+	static struct journal jn;
 	struct outset o = { .n = 0 };
 	char err[700], dir[PATH_MAX], path[PATH_MAX + 32], planfile[PATH_MAX + 32];
-	char *plan_counters = NULL;
+	char *plan_counters = NULL, est[32];
+	struct progress g;
+	double expect_s = 0;
+	int todo = 0;
 	const char *preset = a->preset ? a->preset : "quick", *counters;
 	unsigned long long seed = cmd_seed(a);
 	int nlines = 0, ret = 0, status = CMD_EXIT_BAD_INPUT, ia, ib, made_dir = 0;
@@ -363,7 +432,7 @@ int cmd_sweep(const struct cli_args *a)
 		if (!a->preset)
 			preset = planfile;
 	}
-	if (sweep_plan(preset, lines, &nlines, &plan_counters, err, sizeof(err)) < 0) {
+	if (sweep_plan(preset, a, lines, &nlines, &plan_counters, err, sizeof(err)) < 0) {
 		status = cmd_bad_input("%s", err);
 		goto out;
 	}
@@ -415,6 +484,8 @@ int cmd_sweep(const struct cli_args *a)
 				"incomplete rows (a file cut short?) run%s again\n", dir, before.cut,
 				before.cut == 1 ? "" : "s", before.cut == 1 ? "s" : "");
 		sweep_drop_done(plans, nlines, &before.res);
+		/* A sweep killed outright left its unpublished files. */
+		journal_clean(dir, fname, F_N);
 	} else if (sweep_take_folder(a, r.run_id, sizeof(r.run_id), dir, sizeof(dir), err,
 				     sizeof(err)) < 0) {
 		status = cmd_bad_input("%s", err);
@@ -448,14 +519,36 @@ int cmd_sweep(const struct cli_args *a)
 			o.stale[idx[F_ENV]][0] = '\0';
 		}
 	}
-	fprintf(stderr, "contend: sweep %s %s %s (%d plan line%s)\n", r.run_id,
-		a->resume ? "resumed in" : "into", dir, nlines, nlines == 1 ? "" : "s");
+	for (int i = 0; i < nlines; i++) {
+		todo += engine_plan_todo(plans[i]);
+		expect_s += engine_plan_expect_s(plans[i], r.ctrs.n > 0);
+	}
+	progress_clock(expect_s, est, sizeof(est));
+	fprintf(stderr, "contend: sweep %s %s %s (%d plan line%s): %d configuration%s, "
+		"estimated %s\n", r.run_id, a->resume ? "resumed in" : "into", dir, nlines,
+		nlines == 1 ? "" : "s", todo, todo == 1 ? "" : "s", est);
 	/* The machine as the sweep found it (load, frequency) before we
 	 * loaded it ourselves. */
 	envinfo_collect(&e, r.run_id, seed);
+	err[0] = '\0';
+	if (sweep_publish_early(dir, !a->resume, !a->resume || !before.have_env, lines, la,
+				nlines, a, counters, &e) ||
+	    journal_start(&jn, dir, &r, a->resume ? &before : NULL, err, sizeof(err)) < 0) {
+		if (err[0])
+			fprintf(stderr, "contend: %s\n", err);
+		outset_abort_all(&o);
+		status = 1;
+		goto out;
+	}
+	progress_init(&g, todo, expect_s);
 	ret = 0;
 	for (int i = 0; i < nlines && ret == 0; i++)
-		ret = engine_exec(plans[i], &r, seed + (unsigned long long)i);
+		ret = engine_exec_with(plans[i], &r, seed + (unsigned long long)i, &g,
+				       journal_add, &jn);
+	progress_finish(&g);
+	journal_close(&jn);
+	progress_clock(progress_elapsed_s(&g), est, sizeof(est));
+	fprintf(stderr, "contend: sweep took %s\n", est);
 
 	snprintf(path, sizeof(path), "%s/warnings.csv", dir);
 	size_t nwarn = report_warn(&r, a->verbose, path);

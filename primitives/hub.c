@@ -387,6 +387,16 @@ int hub_task_free(struct hub_task *t)
 	return 0;
 }
 
+unsigned hub_trim(void)
+{
+	struct hub *h = hub_tls;
+	unsigned n = 0;
+
+	for (; h && h->nstacks; n++)
+		coro_stack_free(h->stacks[--h->nstacks], h->stack_size);
+	return n;
+}
+
 int hub_join(struct hub_task *t, double timeout_s)
 {
 	struct hub_wait local, *w;

@@ -120,6 +120,14 @@ void *hub_task_value(const struct hub_task *t);
 int hub_task_free(struct hub_task *t);
 
 /*
+ * Give back to the kernel the stacks the calling thread's hub keeps from
+ * freed tasks for the next spawns (mmap mode; a no-op otherwise), as
+ * malloc_trim() does for the heap: a count of memory per live task made
+ * after it sees every task's stack.  Returns how many were unmapped.
+ */
+unsigned hub_trim(void);
+
+/*
  * Wait until t has finished, at most timeout_s seconds (negative: no
  * limit; 0: only look).  Returns 0 once it has, -ETIMEDOUT, -EDEADLK
  * (nothing left that could finish it, or t is the caller), -ESRCH (no

@@ -859,12 +859,11 @@ Test(cli, special_files_as_inputs, .timeout = 240)
 }
 
 /*
- * Start `contend argv...` and stop it with SIGINT as soon as its
- * progress names `marker` (a configuration that has just started):
- * everything before it has completed, nothing after it has.  Returns the
- * exit status.
+ * Start `contend argv...` and send it sig as soon as its progress names
+ * `marker` (a configuration that has just started): everything before it
+ * has completed, nothing after it has.  Returns the exit status.
  */
-static int cli_interrupt_at(const char *marker, char *const argv[])
+static int cli_signal_at(const char *marker, int sig, char *const argv[])
 {
 	char bin[4096], buf[1 << 16];
 	size_t len = 0;
@@ -895,7 +894,7 @@ static int cli_interrupt_at(const char *marker, char *const argv[])
 		len += (size_t)n;
 		buf[len] = '\0';
 		if (!sent && strstr(buf, marker)) {
-			kill(pid, SIGINT);
+			kill(pid, sig);
 			sent = 1;
 		}
 		if (len == sizeof(buf) - 1)
@@ -905,6 +904,11 @@ static int cli_interrupt_at(const char *marker, char *const argv[])
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(sent, "'%s' never started: %s", marker, buf);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int cli_interrupt_at(const char *marker, char *const argv[])
+{
+	return cli_signal_at(marker, SIGINT, argv);
 }
 
 static int cli_cmp_str(const void *a, const void *b)
@@ -1049,8 +1053,10 @@ Test(cli, resumed_sweep_equals_a_whole_one, .timeout = 300)
 	CLI(&r, "sweep", "--resume", part);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "1 configuration with incomplete rows"), "%s", r.err);
-	/* the cut configuration and the interrupted one, nothing else */
-	cr_assert(strstr(r.err, "[1/1] selftest.spin"), "%s", r.err);
+	/* the cut configuration and the interrupted one, nothing else (the
+	 * progress counts over the whole sweep, not per plan line) */
+	cr_assert(strstr(r.err, "2 configurations, "), "%s", r.err);
+	cr_assert(strstr(r.err, "[2/2] selftest.spin"), "%s", r.err);
 	cr_assert(strstr(r.err, "k_ns=100000000"), "%s", r.err);
 	/* Resuming the finished sweep runs nothing and loses nothing: its
 	 * warnings.csv was deleted, since this part has no warnings. */
@@ -1116,6 +1122,138 @@ Test(cli, resume_reruns_a_configuration_short_of_its_reps, .timeout = 120)
 		 "cd '%s' && test $(awk -F, '$6 ~ /k_ns=2000/ && $9 == \"3\"' samples.csv | wc -l) -gt 0",
 		 run);
 	cr_assert_eq(system(cmd), 0, "the rerun configuration has no third repetition");
+	cli_rmdir(dir);
+}
+
+/*
+ * A sweep killed outright (SIGKILL: no handler runs, nothing is
+ * published at the end) in the middle of a configuration, then resumed:
+ * the configurations that completed before the kill are on disk and do
+ * not run again (their samples are byte for byte the ones written before
+ * the kill), the one cut off runs once, no temporary file is left, and
+ * the folder holds the same rows as an uninterrupted sweep of the plan.
+ * The resumed sweep is killed the same way once more first.  Before the
+ * journal, a killed sweep left only temporary files, and --resume
+ * refused the folder (no plan.txt) or ran everything again.
+ */
+Test(cli, sweep_killed_outright_resumes_without_rerunning, .timeout = 300)
+{
+	static struct cli_run r;
+	static const struct { const char *file, *extra, *only, *value; int unique; } sets[] = {
+		{ "results.csv", NULL, NULL, NULL, 0 },
+		{ "samples.csv", "rep", NULL, NULL, 0 },
+		{ "histograms.csv", NULL, NULL, NULL, 1 },
+		{ "warnings.csv", "warning", "warning", "few_reps", 0 },
+	};
+	char dir[64], plan[128], whole[128], part[128], cmd[1024];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(whole, sizeof(whole), "%s/whole", dir);
+	snprintf(part, sizeof(part), "%s/part", dir);
+	/* Latency rows and histograms (the convoy), short spins, and a last
+	 * configuration of about a second that the kill lands in. */
+	cli_write_str(plan, "gil.convoy --param gil=none --param cpu=0,1\n"
+		       "selftest.spin --param k_ns=1000,2000,3000 --threads 1 --mode thread\n"
+		       "selftest.spin --param k_ns=100000000 --threads 1 --mode thread\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", whole, "--reps", "3", "--quick",
+	    "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	int st = cli_signal_at("k_ns=100000000 ...", SIGKILL, (char *const[]){
+		(char *)cli_bin(), "sweep", "--preset", plan, "--out", part, "--reps", "3",
+		"--quick", "--counters", "none", NULL });
+	cr_assert_eq(st, 128 + SIGKILL, "the sweep was not killed (status %d)", st);
+
+	/* What the killed sweep completed, as it left it. */
+	snprintf(cmd, sizeof(cmd), "grep -v 'k_ns=100000000' '%s/samples.csv' > '%s/done.csv' && "
+		 "test $(grep -c selftest '%s/done.csv') -eq 18", part, dir, dir);
+	cr_assert_eq(system(cmd), 0, "the completed spins' samples are not on disk");
+
+	/* Killed again in the one configuration the resumed sweep runs: the
+	 * earlier part's rows must still be on disk for the next resume. */
+	st = cli_signal_at("k_ns=100000000 ...", SIGKILL, (char *const[]){
+		(char *)cli_bin(), "sweep", "--resume", part, NULL });
+	cr_assert_eq(st, 128 + SIGKILL, "the resumed sweep was not killed (status %d)", st);
+	CLI(&r, "sweep", "--resume", part);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* the configuration the kill cut off, alone */
+	cr_assert(strstr(r.err, "1 configuration, "), "%s", r.err);
+	cr_assert(strstr(r.err, "[1/1] selftest.spin thread none tasks=1 k_ns=100000000 ... ok"),
+		  "%s", r.err);
+	snprintf(cmd, sizeof(cmd), "grep -v 'k_ns=100000000' '%s/samples.csv' | cmp -s - "
+		 "'%s/done.csv'", part, dir);
+	cr_assert_eq(system(cmd), 0, "a configuration that completed before the kill ran again");
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		size_t nw, np;
+		char *w = cli_row_set(whole, sets[i].file, sets[i].extra, sets[i].only,
+				      sets[i].value, sets[i].unique, &nw);
+		char *p = cli_row_set(part, sets[i].file, sets[i].extra, sets[i].only,
+				      sets[i].value, sets[i].unique, &np);
+
+		cr_assert_gt(nw, 0, "%s: no rows to compare", sets[i].file);
+		cr_assert_str_eq(p, w, "%s of the resumed sweep differs from a whole one's",
+				 sets[i].file);
+		free(w);
+		free(p);
+	}
+	cli_one_run_id(part);
+	cli_expect_no_temp(part);
+	/* Both folders hold the same files. */
+	snprintf(cmd, sizeof(cmd), "test \"$(ls -A '%s')\" = \"$(ls -A '%s')\"", whole, part);
+	cr_assert_eq(system(cmd), 0, "the resumed folder's files differ from a whole sweep's");
+	cli_rmdir(dir);
+}
+
+/*
+ * Progress in a log (stderr a pipe): one plain line per configuration,
+ * i of n in order, the time elapsed and left; the sweep says how many
+ * configurations it will run and its estimate first, and the last line
+ * has nothing left.  `run` of several configurations says the same.
+ */
+Test(cli, progress_lines_in_a_log, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[128], want[64];
+	const char *at;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cli_write_str(plan, "selftest.spin --param k_ns=1000,2000 --threads 1 --mode thread\n"
+		       "selftest.spin --param k_ns=3000 --threads 1,2 --mode thread\n");
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--reps", "3", "--quick",
+	    "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	at = strstr(r.err, "4 configurations, estimated ");
+	cr_assert_not_null(at, "no estimate before the start: %s", r.err);
+	for (int i = 1; i <= 4; i++) {
+		snprintf(want, sizeof(want), "contend: [%d/4] selftest.spin", i);
+		at = strstr(at, want);
+		cr_assert_not_null(at, "no line '%s' after the one before: %s", want, r.err);
+		const char *end = strchr(at, '\n');
+		cr_assert_not_null(end);
+		/* one line: no escape codes, and its times */
+		cr_assert_null(memchr(at, '\033', (size_t)(end - at)), "%s", r.err);
+		cr_assert_null(memchr(at, '\r', (size_t)(end - at)), "%s", r.err);
+		const char *el = strstr(at, " ... ok (");
+		cr_assert(el && el < end, "line %d has no outcome: %s", i, r.err);
+		el = strstr(at, " elapsed, ");
+		cr_assert(el && el < end, "line %d has no elapsed time: %s", i, r.err);
+		if (i == 4)
+			cr_assert_eq(strncmp(end - 9, "0:00 left", 9), 0, "time left at the end: %.*s",
+				     (int)(end - at), at);
+		else
+			cr_assert_eq(strncmp(end - 5, " left", 5), 0, "%.*s", (int)(end - at), at);
+	}
+	cr_assert_not_null(strstr(r.err, "contend: sweep took "), "%s", r.err);
+
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=1000,2000", "--threads", "1", "--mode",
+	    "thread", "--reps", "3", "--quick", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "[1/2] selftest.spin"), "%s", r.err);
+	at = strstr(r.err, "[2/2] selftest.spin");
+	cr_assert_not_null(at, "%s", r.err);
+	cr_assert_not_null(strstr(at, "elapsed, 0:00 left\n"), "%s", r.err);
 	cli_rmdir(dir);
 }
 

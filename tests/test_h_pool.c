@@ -1,0 +1,529 @@
+/*
+ * tests/test_h_pool.c - the pool.* and shm.* families end to end: a
+ * quick run of every benchmark passes its own check (the run exits 0
+ * only then) and gives every metric it declares a finite row; the
+ * lesson's scenes reach their outcomes (terminate drops at most 25 of 30, no pool
+ * makes more than 5 workers, the locked Array loses nothing); every
+ * parameter reaches its workload; and each guard of each check() refuses
+ * a state wrong in one count.  Tiny settings: this proves the work, it
+ * does not measure it.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/pool.h"
+#include "harness/bench.h"
+#include "harness/clock.h"
+#include "harness/team.h"
+#include "primitives/shm.h"
+#include "tests/check.h"
+#include "tests/h_util.h"
+
+static const char *pool_cell(const struct csv_table *t, size_t r, const char *col)
+{
+	return t->rows[r][cli_col(t, col)];
+}
+
+/* The rows of bench b, metric m: calls fn on each; returns how many. */
+static int pool_rows(const struct csv_table *t, const char *b, const char *m,
+		     void (*fn)(const struct csv_table *t, size_t r))
+{
+	int n = 0;
+
+	for (size_t r = 0; r < t->nrows; r++)
+		if (!strcmp(pool_cell(t, r, "bench"), b) && !strcmp(pool_cell(t, r, "metric"), m)) {
+			if (fn)
+				fn(t, r);
+			n++;
+		}
+	return n;
+}
+
+static void pool_expect_all_rows(const struct csv_table *t)
+{
+	int seen = 0;
+
+	for (int i = 0; bench_registry[i]; i++) {
+		const struct bench_desc *d = bench_registry[i];
+
+		if (strncmp(d->name, "pool.", 5) && strncmp(d->name, "shm.", 4))
+			continue;
+		seen++;
+		for (const struct bench_metric *m = d->metrics; m->name; m++) {
+			int found = 0;
+
+			/* Reported only where they apply. */
+			if (!strcmp(m->name, "failed_share") ||
+			    (!strcmp(m->name, "threads_per_task") && !strncmp(d->name, "pool.process", 12)) ||
+			    (!strcmp(m->name, "dropped") && strcmp(d->name, "pool.scene.close") &&
+			     strcmp(d->name, "pool.scene.terminate")) ||
+			    (!strcmp(m->name, "workers_created") && !strcmp(d->name, "pool.scene.apply_async")) ||
+			    (!strcmp(m->name, "lost_updates") && strstr(d->name, "manager")))
+				continue;
+			for (size_t r = 0; r < t->nrows; r++) {
+				if (strcmp(pool_cell(t, r, "bench"), d->name) ||
+				    strcmp(pool_cell(t, r, "metric"), m->name))
+					continue;
+				found = 1;
+				cr_assert(isfinite(strtod(pool_cell(t, r, "median"), NULL)),
+					  "%s %s: median %s", d->name, m->name, pool_cell(t, r, "median"));
+			}
+			cr_assert(found, "%s: no %s row", d->name, m->name);
+		}
+	}
+	cr_assert_geq(seen, 13);
+}
+
+/* Terminate comes once all 5 workers are in a task: at most 25 of the
+ * 30 are left to drop (exactly 25 unless a task ended before the fifth
+ * started, which short tasks do). */
+static void pool_expect_dropped_25(const struct csv_table *t, size_t r)
+{
+	cr_assert_leq(strtod(pool_cell(t, r, "max"), NULL), 25.0);
+	cr_assert_geq(strtod(pool_cell(t, r, "min"), NULL), 0.0);
+}
+
+static void pool_expect_at_most_5(const struct csv_table *t, size_t r)
+{
+	cr_assert_leq(strtod(pool_cell(t, r, "max"), NULL), 5.0);
+	cr_assert_geq(strtod(pool_cell(t, r, "min"), NULL), 1.0);
+}
+
+static void pool_expect_none_lost(const struct csv_table *t, size_t r)
+{
+	if (strstr(pool_cell(t, r, "params"), "lock=no"))
+		return;
+	cr_assert_float_eq(strtod(pool_cell(t, r, "max"), NULL), 0, 1e-12, "%s %s lost updates",
+			   pool_cell(t, r, "bench"), pool_cell(t, r, "params"));
+}
+
+static void pool_expect_no_thread_made(const struct csv_table *t, size_t r)
+{
+	/* The callback pool's workers exist after its first round. */
+	cr_assert_float_eq(strtod(pool_cell(t, r, "median"), NULL), 0, 1e-12);
+}
+
+static void pool_expect_one_thread_made(const struct csv_table *t, size_t r)
+{
+	cr_assert_float_eq(strtod(pool_cell(t, r, "min"), NULL), 1, 1e-12);
+	cr_assert_float_eq(strtod(pool_cell(t, r, "max"), NULL), 1, 1e-12);
+}
+
+Test(pool, quick_runs_every_benchmark_and_the_scenes_reach_their_outcomes, .timeout = 300)
+{
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "pool.*", "shm.*", "--quick", "--threads", "1,3", "--reps", "2",
+	    "--min-time", "0.002", "--param", "task_us=10", "--counters", "none", "--out", out);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cli_read_csv(out, &t);
+	pool_expect_all_rows(&t);
+	cr_assert_eq(pool_rows(&t, "pool.scene.terminate", "dropped", pool_expect_dropped_25), 1);
+	cr_assert_eq(pool_rows(&t, "pool.scene.close", "workers_created", pool_expect_at_most_5), 1);
+	cr_assert_eq(pool_rows(&t, "pool.scene.terminate", "workers_created",
+			       pool_expect_at_most_5), 1);
+	cr_assert_eq(pool_rows(&t, "shm.scene.array", "lost_updates", pool_expect_none_lost), 2);
+	cr_assert_eq(pool_rows(&t, "shm.array.locked", "lost_updates", pool_expect_none_lost), 2);
+	cr_assert_eq(pool_rows(&t, "pool.thread", "threads_per_task", pool_expect_no_thread_made),
+		     2);
+	cr_assert_eq(pool_rows(&t, "pool.token", "threads_per_task", pool_expect_one_thread_made),
+		     2);
+	cr_assert_eq(pool_rows(&t, "pool.thread_per_task", "threads_per_task",
+			       pool_expect_one_thread_made), 2);
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
+Test(pool, shm_runs_as_threads_too, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "shm.*", "--mode", "thread", "--threads", "2", "--reps", "2", "--min-time",
+	    "0.002", "--counters", "none", "--out", out);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cli_read_csv(out, &t);
+	cr_assert_eq(pool_rows(&t, "shm.array.locked", "lost_updates", pool_expect_none_lost), 1);
+	cr_assert_eq(pool_rows(&t, "shm.manager", "ops_per_sec", NULL), 1);
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
+
+/* ---- every parameter reaches its workload ---- */
+
+static const char *const pool_probe_tiny[] = { "--reps", "2", "--min-time", "0.002",
+					       "--counters", "none" };
+
+/* argv: the tiny options, then more (NULL-ended). */
+static void pool_probe_run(struct csv_table *t, char *const bench[], const char *const more[])
+{
+	static struct cli_run r;
+	const char *opts[32];
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(pool_probe_tiny) / sizeof(pool_probe_tiny[0]); i++)
+		opts[n++] = pool_probe_tiny[i];
+	while (*more)
+		opts[n++] = *more++;
+	opts[n] = NULL;
+	cli_run_benches(&r, t, NULL, bench, opts);
+}
+
+/* task_us=20000 asleep: no scene is shorter than one task's sleep (the
+ * close scene runs 6 in turn, terminate waits for 5 running ones). */
+static void pool_probe_scene_row(const struct csv_table *t, size_t r)
+{
+	cr_assert_geq(strtod(pool_cell(t, r, "min"), NULL), 20e6, "%s: a scene of %s ns",
+		      pool_cell(t, r, "bench"), pool_cell(t, r, "min"));
+}
+
+static void pool_probe_scene_task_us(char *const bench[], int n)
+{
+	struct csv_table t;
+
+	pool_probe_run(&t, bench, (const char *const[]){ "--param", "task_us=20000", NULL });
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(pool_rows(&t, bench[i], "scene", pool_probe_scene_row), 1);
+	csv_table_free(&t);
+}
+
+/* task_us=5000 asleep, one worker: at most 200 tasks a second. */
+static void pool_probe_task_us_row(const struct csv_table *t, size_t r)
+{
+	cr_assert_leq(strtod(pool_cell(t, r, "max"), NULL), 200.0, "%s: %s tasks/s of 5 ms",
+		      pool_cell(t, r, "bench"), pool_cell(t, r, "max"));
+}
+
+static void pool_probe_task_us(char *const bench[], int n)
+{
+	struct csv_table t;
+
+	pool_probe_run(&t, bench, (const char *const[]){ "--param", "task_us=5000", "--param",
+							  "task=sleep", "--threads", "1", NULL });
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(pool_rows(&t, bench[i], "tasks_per_sec", pool_probe_task_us_row), 1);
+	csv_table_free(&t);
+}
+
+/*
+ * task: 3 workers on the processors there are (2 here): a sleeping task
+ * needs no processor, so all 3 count in its efficiency; work counts
+ * min(3, processors).  speedup / efficiency is that count, exactly.
+ */
+static void pool_probe_task(char *const bench[], int n)
+{
+	struct csv_table t;
+	int cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+
+	pool_probe_run(&t, bench, (const char *const[]){ "--param", "task=work,sleep", "--param",
+							  "task_us=100", "--threads", "3", NULL });
+	for (int i = 0; i < n; i++)
+		for (size_t r = 0; r < t.nrows; r++) {
+			const char *params = pool_cell(&t, r, "params");
+			double want = strstr(params, "task=sleep") || cpus >= 3 ? 3 : cpus;
+			double sp = NAN, ef = NAN;
+
+			if (strcmp(pool_cell(&t, r, "bench"), bench[i]) ||
+			    strcmp(pool_cell(&t, r, "metric"), "speedup"))
+				continue;
+			sp = strtod(pool_cell(&t, r, "median"), NULL);
+			for (size_t k = 0; k < t.nrows; k++)
+				if (!strcmp(pool_cell(&t, k, "bench"), bench[i]) &&
+				    !strcmp(pool_cell(&t, k, "params"), params) &&
+				    !strcmp(pool_cell(&t, k, "metric"), "efficiency"))
+					ef = strtod(pool_cell(&t, k, "median"), NULL);
+			cr_assert_float_eq(sp / ef, want, 1e-6, "%s %s: speedup %g over efficiency %g",
+					   bench[i], params, sp, ef);
+		}
+	csv_table_free(&t);
+}
+
+/* fail_every=4: a quarter of every round's tasks (to one task) fail. */
+static void pool_probe_fail_row(const struct csv_table *t, size_t r)
+{
+	cr_assert_float_eq(strtod(pool_cell(t, r, "median"), NULL), 0.25, 0.05, "%s: %s failed",
+			   pool_cell(t, r, "bench"), pool_cell(t, r, "median"));
+}
+
+static void pool_probe_fail_every(char *const bench[], int n)
+{
+	struct csv_table t;
+
+	pool_probe_run(&t, bench, (const char *const[]){ "--param", "fail_every=4", "--param",
+							  "task_us=10", "--param", "task=work",
+							  "--threads", "2", NULL });
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(pool_rows(&t, bench[i], "failed_share", pool_probe_fail_row), 1);
+	csv_table_free(&t);
+}
+
+/* lock=yes: nothing lost, ever (check() holds the element to every add;
+ * lock=no is allowed to lose, and is only logged). */
+static void pool_probe_lock_row(const struct csv_table *t, size_t r)
+{
+	if (strstr(pool_cell(t, r, "params"), "lock=no"))
+		cr_log_info("shm.scene.array lock=no: up to %s of the adds lost",
+			    pool_cell(t, r, "max"));
+	else
+		pool_expect_none_lost(t, r);
+}
+
+static void pool_probe_lock(char *const bench[], int n)
+{
+	struct csv_table t;
+
+	pool_probe_run(&t, bench, (const char *const[]){ "--param", "lock=yes,no", "--mode",
+							  "process", NULL });
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(pool_rows(&t, bench[i], "lost_updates", pool_probe_lock_row), 2);
+	csv_table_free(&t);
+}
+
+static const struct cli_param_probe pool_probes[] = {
+	{ .bench = "pool.scene.*", .param = "task_us", .probe = pool_probe_scene_task_us },
+	{ .bench = "pool.*", .param = "task_us", .probe = pool_probe_task_us },
+	{ .bench = "pool.*", .param = "task", .probe = pool_probe_task },
+	{ .bench = "pool.*", .param = "fail_every", .probe = pool_probe_fail_every },
+};
+
+static const struct cli_param_probe shm_probes[] = {
+	{ .bench = "shm.scene.array", .param = "lock", .probe = pool_probe_lock },
+};
+
+Test(pool, every_parameter_reaches_its_workload, .timeout = 300)
+{
+	cr_assert_gt(cli_param_probes_run("pool.*", pool_probes,
+					  sizeof(pool_probes) / sizeof(pool_probes[0])), 0);
+	cr_assert_gt(cli_param_probes_run("shm.*", shm_probes,
+					  sizeof(shm_probes) / sizeof(shm_probes[0])), 0);
+}
+
+/* ---- each guard of each check() ---- */
+
+#define POOL_RUN 1000	/* the iterations the harness "gave" run() */
+
+static void pool_checks_setup(const char *name, int ntasks, struct bench_state *st)
+{
+	static char vals[8][32];
+	static const char *val[8];
+	const struct bench_desc *d = NULL;
+
+	for (int i = 0; bench_registry[i]; i++)
+		if (strcmp(bench_registry[i]->name, name) == 0)
+			d = bench_registry[i];
+	cr_assert_not_null(d, "%s is not registered", name);
+	memset(st, 0, sizeof(*st));
+	for (int n = 0; d->params && d->params[n].name; n++) {
+		snprintf(vals[n], sizeof(vals[n]), "%.*s", (int)strcspn(d->params[n].def, ","),
+			 d->params[n].def);
+		val[n] = vals[n];
+	}
+	st->desc = d;
+	st->mode = BENCH_MODE_THREAD;
+	st->ntasks = ntasks;
+	st->ncpus = 1;
+	st->param_values = val;
+	clk_init();
+	cr_assert_eq(d->setup(st), 0, "%s: setup failed", name);
+}
+
+static void pool_checks_teardown(struct bench_state *st)
+{
+	if (st->desc->teardown)
+		st->desc->teardown(st);
+	bench_shared_free_all(st);
+}
+
+Test(pool, check_refuses_each_wrong_count, .timeout = 60)
+{
+	static const char *const names[] = { "pool.thread", "pool.token", "pool.thread_per_task",
+					     "pool.process.async", "pool.process.apply" };
+	static const struct {
+		const char *what;
+		long d_sub, d_ran, d_ok, d_fail, bad;
+		uint64_t fail_every;
+	} c[] = {
+		{ "right", 0, 0, 0, 0, 0, 0 },
+		{ "right, with failures", 0, 0, -334, 334, 0, 3 },
+		{ "a task not submitted", -1, -1, -1, 0, 0, 0 },
+		{ "a task not run", 0, -1, 0, 0, 0, 0 },
+		{ "a task run twice", 0, 1, 0, 0, 0, 0 },
+		{ "a callback missing", 0, 0, -1, 0, 0, 0 },
+		{ "a callback twice", 0, 0, 1, 0, 0, 0 },
+		{ "a success reported failed", 0, 0, -1, 1, 0, 0 },
+		{ "a failure reported ok", 0, 0, -333, 333, 0, 3 },
+		{ "a slot out of turn", 0, 0, 0, 0, 1, 0 },
+	};
+
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+		for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+			struct bench_state st;
+			struct pool_bench_shared *s;
+			const char *why;
+
+			pool_checks_setup(names[n], 1, &st);
+			s = st.priv;
+			s->submitted = POOL_RUN + c[k].d_sub;
+			s->ran = POOL_RUN + c[k].d_ran;
+			s->called_ok = POOL_RUN + c[k].d_ok;
+			s->called_fail = (uint64_t)c[k].d_fail;
+			s->bad = (uint64_t)c[k].bad;
+			s->fail_every = c[k].fail_every;
+			why = st.desc->check(&st, POOL_RUN, 0);
+			if (k < 2)
+				cr_assert_null(why, "%s: %s refused: %s", names[n], c[k].what, why);
+			else
+				cr_assert_not_null(why, "%s: %s passed check()", names[n], c[k].what);
+			pool_checks_teardown(&st);
+		}
+}
+
+Test(pool, scene_check_refuses_each_wrong_count, .timeout = 60)
+{
+	static const struct {
+		const char *name, *what;
+		long d_scenes, d_ran, d_called, d_ok, d_dropped, d_parent, d_worker;
+		int errors, too_many;
+		int right;
+	} c[] = {
+		{ "pool.scene.close", "right", 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+		{ "pool.scene.close", "a scene missing", -1, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+		{ "pool.scene.close", "a task not run", 0, -1, -1, -1, 0, 0, 0, 0, 0, 0 },
+		{ "pool.scene.close", "a task dropped", 0, -1, -1, -1, 1, 0, 0, 0, 0, 0 },
+		{ "pool.scene.close", "a callback missing", 0, 0, -1, -1, 0, 0, 0, 0, 0, 0 },
+		{ "pool.scene.close", "a wrong result", 0, 0, 0, -1, 0, 0, 0, 0, 0, 0 },
+		{ "pool.scene.close", "a failed call", 0, 0, 0, 0, 0, 0, 0, 1, 0, 0 },
+		{ "pool.scene.close", "a sixth worker", 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 },
+		{ "pool.scene.terminate", "right: 25 dropped a scene", 0, -25000, -25000, -25000,
+		  25000, 0, 0, 0, 0, 1 },
+		{ "pool.scene.terminate", "one more dropped", 0, -25000, -25000, -25000, 25001, 0, 0,
+		  0, 0, 0 },
+		{ "pool.scene.terminate", "fewer run than workers", 0, -26000, -26000, -26000, 26000,
+		  0, 0, 0, 0, 0 },
+		{ "pool.scene.apply_async", "right", 0, -20000, -20000, -20000, 0, 0, 0, 0, 0, 1 },
+		{ "pool.scene.apply_async", "a callback not in the parent", 0, -20000, -20000,
+		  -20000, 0, -1, 0, 0, 0, 0 },
+		{ "pool.scene.apply_async", "a task in the parent", 0, -20000, -20000, -20000, 0, 0,
+		  -1, 0, 0, 0 },
+		{ "pool.scene.apply_async", "a task missing", 0, -20001, -20001, -20001, 0, -1, -1, 0,
+		  0, 0 },
+	};
+
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct bench_state st;
+		struct pool_scene_shared *s;
+		const char *why;
+		uint64_t all = 30 * POOL_RUN;
+
+		pool_checks_setup(c[k].name, 1, &st);
+		s = st.priv;
+		s->scenes = POOL_RUN + c[k].d_scenes;
+		s->ran = all + c[k].d_ran;
+		s->called = all + c[k].d_called;
+		s->called_ok = all + c[k].d_ok;
+		s->dropped = (uint64_t)c[k].d_dropped;
+		s->in_parent = 10 * POOL_RUN + c[k].d_parent;
+		s->in_worker = 10 * POOL_RUN + c[k].d_worker;
+		s->errors = (uint64_t)c[k].errors;
+		s->too_many_workers = (uint64_t)c[k].too_many;
+		why = st.desc->check(&st, POOL_RUN, 0);
+		if (c[k].right)
+			cr_assert_null(why, "%s: %s refused: %s", c[k].name, c[k].what, why);
+		else
+			cr_assert_not_null(why, "%s: %s passed check()", c[k].name, c[k].what);
+		pool_checks_teardown(&st);
+	}
+}
+
+Test(pool, shm_check_refuses_each_wrong_count, .timeout = 60)
+{
+	static const struct {
+		const char *name, *what;
+		long d_ops0, d_value;
+		int right;
+	} c[] = {
+		{ "shm.array.locked", "right", 0, 0, 1 },
+		{ "shm.array.locked", "an update lost", 0, -1, 0 },
+		{ "shm.array.locked", "an update too many", 0, 1, 0 },
+		{ "shm.array.locked", "a task one short", -1, 0, 0 },
+		{ "shm.array.unlocked", "right", 0, 0, 1 },
+		{ "shm.array.unlocked", "right: updates lost", 0, -500, 1 },
+		{ "shm.array.unlocked", "more than was added", 0, 1, 0 },
+		{ "shm.array.unlocked", "a task one short", -1, 0, 0 },
+		{ "shm.scene.array", "right (locked, adds of 100)", 0, 0, 1 },
+		{ "shm.scene.array", "one add of 100 lost", 0, -100, 0 },
+	};
+
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct bench_state st;
+		struct shm_bench_shared *s;
+		const char *why;
+
+		pool_checks_setup(c[k].name, 2, &st);
+		s = st.priv;
+		s->ops[0] = POOL_RUN + c[k].d_ops0;
+		s->ops[1] = POOL_RUN;
+		shm_array_raw_set(s->arr, 0, s->initial + 2 * POOL_RUN * s->add + c[k].d_value);
+		why = st.desc->check(&st, POOL_RUN, 0);
+		if (c[k].right)
+			cr_assert_null(why, "%s: %s refused: %s", c[k].name, c[k].what, why);
+		else
+			cr_assert_not_null(why, "%s: %s passed check()", c[k].name, c[k].what);
+		pool_checks_teardown(&st);
+	}
+}
+
+/* The CPython rows: a round Python did not answer as asked, or one
+ * answer short over the run, is refused (skipped without python3). */
+Test(pool, cpython_check_refuses_each_wrong_count, .timeout = 60)
+{
+	static const char *const names[] = { "pool.cpython.thread", "shm.cpython.array" };
+
+	for (size_t n = 0; n < 2; n++)
+		for (int k = 0; k < 3; k++) {
+			struct pool_py_shared *s;
+			const struct bench_desc *d = NULL;
+			struct bench_state st;
+			const char *why;
+
+			for (int i = 0; bench_registry[i]; i++)
+				if (strcmp(bench_registry[i]->name, names[n]) == 0)
+					d = bench_registry[i];
+			cr_assert_not_null(d);
+			{
+				static const char *val[] = { "10", "sleep" };
+
+				memset(&st, 0, sizeof(st));
+				st.desc = d;
+				st.mode = BENCH_MODE_THREAD;
+				st.ntasks = 1;
+				st.ncpus = 1;
+				st.param_values = val;
+				clk_init();
+				if (d->setup(&st) == -ENOTSUP) {
+					bench_shared_free_all(&st);
+					cr_skip_test("no python3 here: %s", st.skip_reason);
+				}
+			}
+			s = st.priv;
+			s->answered = POOL_RUN - (k == 1);
+			s->errors = k == 2;
+			why = d->check(&st, POOL_RUN, 0);
+			if (k == 0)
+				cr_assert_null(why, "%s: the right state refused: %s", names[n], why);
+			else
+				cr_assert_not_null(why, "%s: a wrong count passed check()", names[n]);
+			pool_checks_teardown(&st);
+		}
+}
