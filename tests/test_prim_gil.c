@@ -588,12 +588,22 @@ static bool readable(int fd)
 	return poll(&pfd, 1, (int)(CHECK_WAKE_NS / 1000000)) == 1;
 }
 
-/* The echo worker is asleep in recv (or send) with the lock released. */
-static bool echo_blocked(const struct worker *e)
+/*
+ * The echo worker is asleep, with the lock released, in its blocking call
+ * number `call` (1 for the first recv; each round adds a recv and a send,
+ * so round r's recv is call 2r + 1).  The count matters: the state and the
+ * thread's sleep are read one after the other, and on the way back from a
+ * send the worker is still BLOCKED for a moment and then sleeps waiting
+ * for the lock, which alone would read as "asleep in recv".
+ */
+static bool echo_blocked(const struct worker *e, uint64_t call)
 {
 	uint32_t tid = __atomic_load_n(&e->tid, __ATOMIC_RELAXED);
+	struct gil_vm_stats st;
 
-	return tid && gil_vm_state(e->vm) == GIL_VM_BLOCKED && thread_asleep((pid_t)tid);
+	gil_vm_stats_get(e->vm, &st);
+	return tid && st.blocking_calls == call && gil_vm_state(e->vm) == GIL_VM_BLOCKED &&
+	       thread_asleep((pid_t)tid);
 }
 
 /*
@@ -618,7 +628,7 @@ static void io_releases(enum gil_policy p)
 		uint64_t before;
 		int len = snprintf(msg, sizeof(msg), "ping %d", round);
 
-		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, echo_blocked(&echo)),
+		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, echo_blocked(&echo, 2 * (uint64_t)round + 1)),
 			  "%s: the echo thread never blocked in recv", gil_policy_name(p));
 		cr_assert_neq(gil_owner(g), gil_vm_id(echo.vm),
 			      "%s: the owner word names a thread blocked in recv",
@@ -703,7 +713,7 @@ Test(gil, returner_waits_an_interval_under_new, .timeout = 60)
 	/* The echo thread first, so that it is blocked before the CPU
 	 * thread takes the lock for good. */
 	worker_start(&echo, make_vm(g, NULL), &gil_code_echo, sv[1]);
-	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, echo_blocked(&echo)));
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, echo_blocked(&echo, 1)));
 	worker_start(&cpu, make_vm(g, NULL), &gil_code_cpu, INT64_MAX);
 	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, gil_owner(g) == gil_vm_id(cpu.vm)));
 
@@ -742,14 +752,14 @@ Test(gil, io_priority_answers_at_once, .timeout = 60)
 
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	worker_start(&echo, make_vm(g, NULL), &gil_code_echo, sv[1]);
-	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, echo_blocked(&echo)));
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, echo_blocked(&echo, 1)));
 	worker_start(&cpu, make_vm(g, NULL), &gil_code_cpu, INT64_MAX);
 	for (int round = 0; round < ECHO_ROUNDS; round++) {
 		char reply[8];
 
 		/* The CPU thread holds the lock: the returner must take it
 		 * from a running holder, not find it free. */
-		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, echo_blocked(&echo) &&
+		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, echo_blocked(&echo, 2 * (uint64_t)round + 1) &&
 				       gil_owner(g) == gil_vm_id(cpu.vm)));
 		cr_assert_eq(write(sv[0], "y", 1), 1);
 		/* Under new this answer would take two 60 s intervals. */
