@@ -152,8 +152,8 @@ test-harness: $(BUILD)/contend $(SPAWN_NOP) $(BUILD)/tests/harness-tests
 # Sanitizer builds live in their own folders so that their objects never
 # mix with the optimised ones.  TSan wants -O1 at least and PIE.  Each
 # build is these variables on a sub-make's command line; test-san runs
-# them, tests-tsan only builds the TSan one (scripts/mutate uses it, so
-# that it builds exactly what test-san tests).
+# them, tests-tsan and tests-asan only build one (scripts/mutate uses
+# them, so that it builds exactly what test-san tests).
 TSAN_BUILD = BUILD=build/tsan OPT="-O1 -g" \
 	SAN="-fsanitize=thread -fno-omit-frame-pointer -DCONTEND_TEST_SHIM" \
 	TESTLIB= CRITERION_FLAGS= TSAN_OPTIONS="halt_on_error=1"
@@ -162,6 +162,8 @@ ASAN_BUILD = BUILD=build/asan OPT="-O1 -g" \
 
 tests-tsan:
 	$(MAKE) --no-print-directory $(TSAN_BUILD) tests
+tests-asan:
+	$(MAKE) --no-print-directory $(ASAN_BUILD) tests
 
 test-san:
 	$(MAKE) --no-print-directory $(TSAN_BUILD) test-prim test-harness
