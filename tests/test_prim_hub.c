@@ -424,6 +424,33 @@ static void deadlock_is_reported(void)
 	cr_assert_not(hub_task_done(cycle[0]));
 }
 
+/*
+ * Timers that fired and tasks that finished leave nothing behind that
+ * could keep the loop alive: a join of a finished task only looks (0,
+ * even with no time to wait), and a deadlock that follows is still
+ * reported, not spun on.
+ */
+static void *sleeps_1ms(void *arg)
+{
+	hub_sleep(0.001);
+	return arg;
+}
+
+BOTH_MODES(fired_timers_leave_nothing_armed, 10)
+static void fired_timers_leave_nothing_armed(void)
+{
+	struct hub_task *t = hub_spawn(sleeps_1ms, (void *)3);
+
+	cr_assert_eq(hub_join(t, -1), 0);
+	cr_assert_eq(hub_join(t, 0), 0, "a finished task joined with no wait");
+	cr_assert_eq(hub_join(t, 0.01), 0);
+	cr_assert_eq(hub_sleep(0.001), 0);
+	cr_assert_eq(hub_task_free(t), 0);
+	spawn_all(cycle, 2, cycle_fn);
+	cr_assert_eq(hub_join(cycle[0], -1), -EDEADLK,
+		     "a fired timer still counted as a watcher");
+}
+
 static void *self_join(void *arg)
 {
 	(void)arg;
