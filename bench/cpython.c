@@ -244,3 +244,31 @@ void cpython_stop(struct cpython *py)
 		;
 	py->pid = 0;
 }
+
+int cpython_task_start(struct bench_task *t, char *const argv[], int fd3)
+{
+	struct cpython *py = calloc(1, sizeof(*py));
+	int r;
+
+	if (!py)
+		return -ENOMEM;
+	if ((r = cpython_start(py, argv, fd3)) < 0) {
+		free(py);
+		return r;
+	}
+	t->local = py;
+	return 0;
+}
+
+void cpython_task_fini(struct bench_task *t)
+{
+	struct cpython *py = t->local;
+
+	if (!py)
+		return;
+	/* End of file on its stdin ends the script's loop; it closes what
+	 * it opened and exits (its threads and processes are daemons). */
+	cpython_stop(py);
+	free(py);
+	t->local = NULL;
+}

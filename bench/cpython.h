@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "harness/bench.h"
+
 /* A running interpreter; all-zero with in = -1 when none. */
 struct cpython {
 	pid_t pid;
@@ -60,5 +62,17 @@ int cpython_ask_count(struct cpython *py, const char *cmd, uint64_t n, long long
 /* End of file on its stdin (the scripts then exit), and wait for it.
  * Safe on a struct cpython that never started; leaves it so. */
 void cpython_stop(struct cpython *py);
+
+/*
+ * For a workload whose task drives the interpreter: cpython_start() into
+ * a struct cpython of the task's own, at t->local.  0, or -errno with
+ * t->local left NULL.
+ */
+int cpython_task_start(struct bench_task *t, char *const argv[], int fd3);
+
+/* A task_fini: cpython_stop() the task's interpreter, if it has one, and
+ * free it (a failed task_init calls it itself: the harness calls no fini
+ * after one). */
+void cpython_task_fini(struct bench_task *t);
 
 #endif

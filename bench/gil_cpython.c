@@ -162,44 +162,23 @@ static int gil_py_cmd(struct cpython *py, const char *cmd)
 	return cpython_ask(py, cmd, answer, sizeof(answer));
 }
 
-static void gil_py_task_fini(struct bench_task *t);
-
 static int gil_py_task_init(struct bench_task *t)
 {
 	struct gil_py_shared *s = t->st->priv;
-	struct cpython *py = calloc(1, sizeof(*py));
 	char *argv[] = { (char *)s->python, "-c", (char *)gil_py_script,
 			 s->sv[1] >= 0 ? "echo" : NULL, NULL };
 	char cmd[64], answer[256];
 	int r;
 
-	if (!py)
-		return -ENOMEM;
-	if ((r = cpython_start(py, argv, s->sv[1])) < 0) {
-		free(py);
+	if ((r = cpython_task_start(t, argv, s->sv[1])) < 0)
 		return r;
-	}
-	t->local = py;
 	snprintf(cmd, sizeof(cmd), "interval %lld", bench_param_int(t->st, "interval_us"));
-	if ((r = cpython_ask(py, cmd, answer, sizeof(answer))) < 0 ||
+	if ((r = cpython_ask(t->local, cmd, answer, sizeof(answer))) < 0 ||
 	    sscanf(answer, "ok interval %lld", &s->interval_seen_us) != 1) {
-		gil_py_task_fini(t);	/* the harness calls no fini after a failed init */
+		cpython_task_fini(t);
 		return r < 0 ? r : -EIO;
 	}
 	return 0;
-}
-
-static void gil_py_task_fini(struct bench_task *t)
-{
-	struct cpython *py = t->local;
-
-	if (!py)
-		return;
-	/* Its stdin at end of file ends its loop; the echo and the spinners
-	 * are daemons, so it then exits. */
-	cpython_stop(py);
-	free(py);
-	t->local = NULL;
 }
 
 /* NULL if python3 ran with the switch interval the row names (its own
@@ -368,7 +347,7 @@ const struct bench_desc bench_gil_cpython_cpu = {
 	.task_init = gil_py_task_init,
 	.run = gil_py_cpu_run,
 	.baseline = gil_py_cpu_seq,
-	.task_fini = gil_py_task_fini,
+	.task_fini = cpython_task_fini,
 	.check = gil_py_cpu_check,
 	.teardown = gil_py_teardown,
 };
@@ -401,7 +380,7 @@ const struct bench_desc bench_gil_cpython_convoy = {
 	.setup = gil_py_setup_convoy,
 	.task_init = gil_py_task_init,
 	.run = gil_py_convoy_run,
-	.task_fini = gil_py_task_fini,
+	.task_fini = cpython_task_fini,
 	.check = gil_py_convoy_check,
 	.teardown = gil_py_teardown,
 };

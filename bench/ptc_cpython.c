@@ -355,12 +355,9 @@ static int py_ref_cmd(struct cpython *py, const char *cmd, uint64_t n, uint64_t 
 	return 0;
 }
 
-static void py_ref_task_fini(struct bench_task *t);
-
 static int py_ref_task_init(struct bench_task *t)
 {
 	struct py_ref_shared *s = t->st->priv;
-	struct cpython *py;
 	char a1[32] = "", a2[32] = "";
 	char *argv[] = { (char *)s->python, "-c", (char *)py_ref_script,
 			 (char *)py_ref_kinds[s->kind].arg, a1, a2, NULL };
@@ -378,32 +375,14 @@ static int py_ref_task_init(struct bench_task *t)
 	} else {
 		argv[4] = NULL;
 	}
-	if (!(py = calloc(1, sizeof(*py))))
-		return -ENOMEM;
-	if ((r = cpython_start(py, argv, -1)) < 0) {
-		free(py);
+	if ((r = cpython_task_start(t, argv, -1)) < 0)
 		return r;
-	}
-	t->local = py;
 	/* Set up (imports, pools, connections) before the first round. */
-	if (py_ref_cmd(py, "hello", 0, &hello) < 0) {
-		py_ref_task_fini(t);	/* the harness calls no fini after a failed init */
+	if (py_ref_cmd(t->local, "hello", 0, &hello) < 0) {
+		cpython_task_fini(t);
 		return -EIO;
 	}
 	return 0;
-}
-
-static void py_ref_task_fini(struct bench_task *t)
-{
-	struct cpython *py = t->local;
-
-	if (!py)
-		return;
-	/* End of file on its stdin ends its loop; it closes what it opened
-	 * and exits (its threads and processes are daemons besides). */
-	cpython_stop(py);
-	free(py);
-	t->local = NULL;
 }
 
 /* spawn.cpython.*: `iters` units (or switches, or sleeps) in Python. */
@@ -550,7 +529,7 @@ static const struct bench_metric py_ref_sleep0_metrics[] = {
 	const struct bench_desc var = {						\
 		.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD, .tasks = 1, \
 		.placements = "none", .task_init = py_ref_task_init,		\
-		.run = py_ref_spawn_run, .task_fini = py_ref_task_fini,		\
+		.run = py_ref_spawn_run, .task_fini = cpython_task_fini,		\
 		.check = py_ref_spawn_check, __VA_ARGS__			\
 	}
 
@@ -692,7 +671,7 @@ static const struct bench_metric py_ref_cpu_metrics[] = {
 		.baseline_note = "the whole job in Python's main thread",	\
 		.params = py_ref_cpu_params, .metrics = py_ref_cpu_metrics,	\
 		.task_init = py_ref_task_init, .run = py_ref_cpu_run,		\
-		.baseline = py_ref_cpu_base, .task_fini = py_ref_task_fini,	\
+		.baseline = py_ref_cpu_base, .task_fini = cpython_task_fini,	\
 		.check = py_ref_cpu_check, __VA_ARGS__				\
 	}
 
@@ -739,7 +718,7 @@ static const struct bench_metric py_ref_io_metrics[] = {
 		.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD, .tasks = 1, \
 		.placements = "none", .metrics = py_ref_io_metrics,		\
 		.task_init = py_ref_task_init,					\
-		.run = py_ref_io_run, .task_fini = py_ref_task_fini,		\
+		.run = py_ref_io_run, .task_fini = cpython_task_fini,		\
 		.check = py_ref_io_check, .teardown = py_ref_teardown, __VA_ARGS__ \
 	}
 
