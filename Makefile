@@ -37,7 +37,7 @@ TPRIM_OBJ := $(patsubst %,$(BUILD)/%.o,$(TPRIM_SRC) tests/check_shim.c)
 # tests keep the library without them.
 PRIM_PREEMPT_OBJ := $(patsubst %,$(BUILD)/preempt/%.o,$(PRIM_SRC))
 # tests/h_util.c holds the harness tests' helpers, no tests of its own.
-THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/h_util.c \
+THARN_OBJ := $(patsubst %,$(BUILD)/%.o,$(wildcard tests/test_h_*.c) tests/h_util.c tests/h_checks.c \
 	tests/check_shim.c)
 # Criterion cannot start under TSan; that build uses tests/check.h's shim.
 TESTLIB   ?= $(PKG_TESTLIB)

@@ -32,17 +32,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/cpython.h"
 #include "harness/bench.h"
 
 /* What gil.cpython.convoy's client feeds besides its operations
@@ -121,95 +118,8 @@ struct gil_py_shared {
 	uint64_t trips, startups, errors;
 };
 
-/* The child, on the one task's thread. */
-struct gil_py_task {
-	pid_t pid;
-	int in;			/* its stdin: a socket, so that a dead child is
-				   EPIPE (MSG_NOSIGNAL), not SIGPIPE */
-	FILE *out;		/* its stdout */
-};
-
-/* Why gil_py_find() found none: the skip reason. */
+/* Why cpython_find() found none: the skip reason. */
 static char gil_py_why[512];
-
-/*
- * Run `p -c 'import socket, threading'`, its standard error caught (a
- * broken interpreter must not write into the progress line): 0 if it
- * ran and exited 0, else -1 with why, its last line of complaint in it.
- */
-static int gil_py_try(const char *p, char *why, size_t len)
-{
-	char *argv[] = { (char *)p, "-c", "import socket, threading", NULL };
-	char out[4096], last[160] = "";
-	posix_spawn_file_actions_t fa;
-	int fds[2], status = -1, r;
-	size_t got = 0;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return snprintf(why, len, "%s", strerror(errno)), -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-	r = posix_spawnp(&pid, p, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (r != 0) {
-		close(fds[0]);
-		snprintf(why, len, "cannot run it: %s", strerror(r));
-		return -1;
-	}
-	while ((n = read(fds[0], out + got, sizeof(out) - 1 - got)) != 0) {
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0 && (got += (size_t)n) == sizeof(out) - 1)
-			got = 0;	/* keep reading to the end; the tail is enough */
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			break;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	out[got] = '\0';
-	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
-		if (line[strspn(line, " \t\r")])
-			snprintf(last, sizeof(last), ": %s", line);
-	for (char *c = last; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';	/* one line, no terminal controls */
-	if (WIFSIGNALED(status))
-		snprintf(why, len, "'import socket, threading' was killed by %s%s",
-			 strsignal(WTERMSIG(status)), last);
-	else
-		snprintf(why, len, "'import socket, threading' exited with status %d%s",
-			 WEXITSTATUS(status), last);
-	return -1;
-}
-
-/* The python3 to run: $CONTEND_PYTHON if set (and then only it: a
- * user who names one means that one), else /usr/bin/python3, else
- * "python3" on the PATH; NULL if none answers, with gil_py_why set. */
-static const char *gil_py_find(void)
-{
-	static const char *const tries[] = { "/usr/bin/python3", "python3" };
-	const char *env = getenv("CONTEND_PYTHON");
-	char why[300];
-
-	if (env && env[0]) {
-		if (gil_py_try(env, why, sizeof(why)) == 0)
-			return env;
-		snprintf(gil_py_why, sizeof(gil_py_why), "CONTEND_PYTHON=%.100s: %s (name a "
-			 "python3, or unset it)", env, why);
-		return NULL;
-	}
-	for (int i = 0; i < 2; i++)
-		if (gil_py_try(tries[i], why, sizeof(why)) == 0)
-			return tries[i];
-	snprintf(gil_py_why, sizeof(gil_py_why), "no python3 that imports socket and threading "
-		 "(install python3, or set CONTEND_PYTHON)");
-	return NULL;
-}
 
 static int gil_py_setup_common(struct bench_state *st, int convoy)
 {
@@ -220,7 +130,7 @@ static int gil_py_setup_common(struct bench_state *st, int convoy)
 	st->priv = s;
 	s->sv[0] = s->sv[1] = -1;
 	s->interval_seen_us = -1;
-	if (!(s->python = gil_py_find()))
+	if (!(s->python = cpython_find("socket, threading", gil_py_why, sizeof(gil_py_why))))
 		return bench_skip(st, gil_py_why);
 	if (convoy) {
 		s->cpu = (int)bench_param_int(st, "cpu");
@@ -245,107 +155,30 @@ static int gil_py_setup_convoy(struct bench_state *st)
 	return gil_py_setup_common(st, 1);
 }
 
-/* Send one command and read its answer, "ok <command> ..."; 0 or -EIO.
- * answer: NULL, or where the answer's line goes (256 bytes). */
-static int gil_py_cmd_answer(struct gil_py_task *p, const char *cmd, char *answer)
+static int gil_py_cmd(struct cpython *py, const char *cmd)
 {
-	char buf[256], *line = answer ? answer : buf;
-	size_t n = strcspn(cmd, " ");
-	int len = snprintf(line, sizeof(buf), "%s\n", cmd);
+	char answer[256];
 
-	for (int off = 0; off < len;) {
-		ssize_t w = send(p->in, line + off, (size_t)(len - off), MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EIO;
-		off += (int)w;
-	}
-	if (!fgets(line, sizeof(buf), p->out))
-		return -EIO;
-	return strncmp(line, "ok ", 3) == 0 && strncmp(line + 3, cmd, n) == 0 ? 0 : -EIO;
+	return cpython_ask(py, cmd, answer, sizeof(answer));
 }
-
-static int gil_py_cmd(struct gil_py_task *p, const char *cmd)
-{
-	return gil_py_cmd_answer(p, cmd, NULL);
-}
-
-static void gil_py_task_fini(struct bench_task *t);
 
 static int gil_py_task_init(struct bench_task *t)
 {
 	struct gil_py_shared *s = t->st->priv;
-	struct gil_py_task *p = calloc(1, sizeof(*p));
-	posix_spawn_file_actions_t fa;
-	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, r = 0;
 	char *argv[] = { (char *)s->python, "-c", (char *)gil_py_script,
 			 s->sv[1] >= 0 ? "echo" : NULL, NULL };
 	char cmd[64], answer[256];
+	int r;
 
-	if (!p)
-		return -ENOMEM;
-	p->in = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) < 0 ||
-	    pipe2(from, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, to[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, from[1], 1);
-	if (s->sv[1] >= 0)
-		posix_spawn_file_actions_adddup2(&fa, s->sv[1], 3);
-	r = -posix_spawnp(&p->pid, s->python, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r < 0)
-		goto fail;
-	close(to[0]);
-	close(from[1]);
-	to[0] = from[1] = -1;
-	p->in = to[1];
-	p->out = fdopen(from[0], "r");
-	to[1] = from[0] = -1;
-	t->local = p;
-	if (!p->out) {
-		gil_py_task_fini(t);
-		return -ENOMEM;
-	}
+	if ((r = cpython_task_start(t, argv, s->sv[1])) < 0)
+		return r;
 	snprintf(cmd, sizeof(cmd), "interval %lld", bench_param_int(t->st, "interval_us"));
-	if ((r = gil_py_cmd_answer(p, cmd, answer)) < 0 ||
+	if ((r = cpython_ask(t->local, cmd, answer, sizeof(answer))) < 0 ||
 	    sscanf(answer, "ok interval %lld", &s->interval_seen_us) != 1) {
-		gil_py_task_fini(t);	/* the harness calls no fini after a failed init */
+		cpython_task_fini(t);
 		return r < 0 ? r : -EIO;
 	}
 	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (to[i] >= 0)
-			close(to[i]);
-		if (from[i] >= 0)
-			close(from[i]);
-	}
-	free(p);
-	return r;
-}
-
-static void gil_py_task_fini(struct bench_task *t)
-{
-	struct gil_py_task *p = t->local;
-
-	if (!p)
-		return;
-	/* Its stdin at end of file ends its loop; the echo and the spinners
-	 * are daemons, so it then exits, as it does when contend is killed. */
-	if (p->in >= 0)
-		close(p->in);
-	if (p->out)
-		fclose(p->out);
-	while (p->pid > 0 && waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	free(p);
-	t->local = NULL;
 }
 
 /* NULL if python3 ran with the switch interval the row names (its own
@@ -514,7 +347,7 @@ const struct bench_desc bench_gil_cpython_cpu = {
 	.task_init = gil_py_task_init,
 	.run = gil_py_cpu_run,
 	.baseline = gil_py_cpu_seq,
-	.task_fini = gil_py_task_fini,
+	.task_fini = cpython_task_fini,
 	.check = gil_py_cpu_check,
 	.teardown = gil_py_teardown,
 };
@@ -547,7 +380,7 @@ const struct bench_desc bench_gil_cpython_convoy = {
 	.setup = gil_py_setup_convoy,
 	.task_init = gil_py_task_init,
 	.run = gil_py_convoy_run,
-	.task_fini = gil_py_task_fini,
+	.task_fini = cpython_task_fini,
 	.check = gil_py_convoy_check,
 	.teardown = gil_py_teardown,
 };

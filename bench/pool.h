@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "bench/cpython.h"
 #include "harness/bench.h"
 #include "primitives/sync.h"
 
@@ -96,9 +97,7 @@ struct pool_py_shared {
 	long long task_us;
 	int sleep;
 	double alone_ns;
-	pid_t pid;
-	int in;			/* its stdin: a socket (a dead child is EPIPE) */
-	FILE *out;
+	struct cpython py;
 	uint64_t answered;	/* iterations Python answered for as asked */
 	uint64_t errors;
 };

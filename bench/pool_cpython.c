@@ -34,16 +34,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "bench/pool.h"
 #include "harness/bench.h"
@@ -149,98 +143,21 @@ static const char pool_py_script[] =
 enum { POOL_PY_THREAD, POOL_PY_ASYNC, POOL_PY_ARRAY, POOL_PY_MANAGER };
 static const char *const pool_py_kind[] = { "thread", "async", "array", "manager" };
 
-static char pool_py_why[256];
-
-/* 0 if `p` runs and imports what the script needs. */
-static int pool_py_try(const char *p)
-{
-	char *argv[] = { (char *)p, "-c", "import multiprocessing, concurrent.futures", NULL };
-	posix_spawn_file_actions_t fa;
-	int status = -1, r;
-	pid_t pid;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	r = posix_spawnp(&pid, p, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r != 0)
-		return -1;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-static const char *pool_py_find(void)
-{
-	const char *env = getenv("CONTEND_PYTHON");
-
-	if (env && env[0]) {
-		if (pool_py_try(env) == 0)
-			return env;
-		snprintf(pool_py_why, sizeof(pool_py_why), "CONTEND_PYTHON=%.100s does not import "
-			 "multiprocessing and concurrent.futures", env);
-		return NULL;
-	}
-	if (pool_py_try("/usr/bin/python3") == 0)
-		return "/usr/bin/python3";
-	if (pool_py_try("python3") == 0)
-		return "python3";
-	snprintf(pool_py_why, sizeof(pool_py_why), "no python3 that imports multiprocessing "
-		 "and concurrent.futures (install python3, or set CONTEND_PYTHON)");
-	return NULL;
-}
-
-/* One command, its answer's number in *good; 0 or -EIO. */
-static int pool_py_cmd(struct pool_py_shared *s, const char *cmd, uint64_t n, long long *good)
-{
-	char line[256];
-	int len = snprintf(line, sizeof(line), "%s %llu\n", cmd, (unsigned long long)n);
-
-	for (int off = 0; off < len;) {
-		ssize_t w = send(s->in, line + off, (size_t)(len - off), MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EIO;
-		off += (int)w;
-	}
-	if (!fgets(line, sizeof(line), s->out) || strncmp(line, "ok ", 3) ||
-	    strncmp(line + 3, cmd, strlen(cmd)) ||
-	    sscanf(line + 3 + strlen(cmd), "%lld", good) != 1)
-		return -EIO;
-	return 0;
-}
-
-static void pool_py_stop(struct pool_py_shared *s)
-{
-	if (s->in >= 0)
-		close(s->in);	/* end of input: the script closes its pool and exits */
-	s->in = -1;
-	if (s->out)
-		fclose(s->out);
-	s->out = NULL;
-	if (s->pid > 0)
-		while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	s->pid = 0;
-}
+static char pool_py_why[512];
 
 static int pool_py_setup(struct bench_state *st, int kind)
 {
 	struct pool_py_shared *s = bench_shared_alloc(st, sizeof(*s));
-	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, r;
 	char w[16], us[24];
 	char *argv[] = { NULL, "-c", (char *)pool_py_script, (char *)pool_py_kind[kind], w, us,
 			 "work", NULL };
-	posix_spawn_file_actions_t fa;
 	long long alone;
+	int r;
 
 	if (!s)
 		return -ENOMEM;
 	st->priv = s;
-	s->in = -1;
+	s->py.in = -1;
 	s->kind = kind;
 	s->workers = st->ntasks;
 	if (kind <= POOL_PY_ASYNC) {
@@ -249,51 +166,25 @@ static int pool_py_setup(struct bench_state *st, int kind)
 		argv[6] = s->sleep ? "sleep" : "work";
 	}
 	s->par = s->sleep || st->ncpus > s->workers ? s->workers : st->ncpus;
-	if (!(s->python = pool_py_find()))
+	if (!(s->python = cpython_find("multiprocessing, concurrent.futures", pool_py_why,
+				       sizeof(pool_py_why))))
 		return bench_skip(st, pool_py_why);
 	argv[0] = (char *)s->python;
 	snprintf(w, sizeof(w), "%d", s->workers);
 	snprintf(us, sizeof(us), "%lld", s->task_us);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) < 0 ||
-	    pipe2(from, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, to[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, from[1], 1);
-	r = -posix_spawnp(&s->pid, s->python, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r < 0)
-		goto fail;
-	close(to[0]);
-	close(from[1]);
-	s->in = to[1];
-	s->out = fdopen(from[0], "r");
-	if (!s->out) {
-		close(from[0]);
-		pool_py_stop(s);
-		return -ENOMEM;
-	}
+	if ((r = cpython_start(&s->py, argv, -1)) < 0)
+		return r;
 	if (kind <= POOL_PY_ASYNC) {
 		uint64_t n = s->task_us > 0 ? (uint64_t)(20000 / s->task_us) : 51;
 
 		n = n < 5 ? 5 : n > 51 ? 51 : n;
-		if (pool_py_cmd(s, "alone", n, &alone) < 0 || alone <= 0) {
-			pool_py_stop(s);
+		if (cpython_ask_count(&s->py, "alone", n, &alone) < 0 || alone <= 0) {
+			cpython_stop(&s->py);
 			return -EIO;
 		}
 		s->alone_ns = (double)alone;
 	}
 	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (to[i] >= 0)
-			close(to[i]);
-		if (from[i] >= 0)
-			close(from[i]);
-	}
-	return r;
 }
 
 static int pool_py_setup_thread(struct bench_state *st)
@@ -325,7 +216,7 @@ static uint64_t pool_py_run(struct bench_task *t, uint64_t iters)
 	if (t->id != 0)
 		return 0;
 	t0 = bench_now_ns();
-	if (pool_py_cmd(s, "run", iters, &good) < 0 || good != (long long)iters)
+	if (cpython_ask_count(&s->py, "run", iters, &good) < 0 || good != (long long)iters)
 		s->errors++;
 	else
 		s->answered += iters;
@@ -360,7 +251,7 @@ static void pool_py_teardown(struct bench_state *st)
 	struct pool_py_shared *s = st->priv;
 
 	if (s)
-		pool_py_stop(s);
+		cpython_stop(&s->py);	/* the script closes its pool, then exits */
 }
 
 static const struct bench_metric pool_py_pool_metrics[] = {

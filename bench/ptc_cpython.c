@@ -42,18 +42,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "bench/cpython.h"
 #include "bench/ptc.h"
 #include "harness/bench.h"
 #include "primitives/hub.h"
@@ -299,88 +295,7 @@ struct py_ref_shared {
 	uint64_t rounds, run_iters, errors;
 };
 
-/* Task 0's child. */
-struct py_ref_child {
-	pid_t pid;
-	int in;			/* its stdin: a socket, so a dead child is EPIPE */
-	FILE *out;		/* its stdout */
-};
-
 static char py_ref_why[512];
-
-/*
- * Run `p -c 'import <imports>'`, its standard error caught: 0 when it
- * exits 0, else -1 with the reason (its last line of complaint) in why.
- */
-static int py_ref_try(const char *p, const char *imports, char *why, size_t len)
-{
-	char code[128], out[4096], last[160] = "";
-	char *argv[] = { (char *)p, "-c", code, NULL };
-	posix_spawn_file_actions_t fa;
-	int fds[2], status = -1, r;
-	size_t got = 0;
-	ssize_t n;
-	pid_t pid;
-
-	snprintf(code, sizeof(code), "import %s", imports);
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return snprintf(why, len, "%s", strerror(errno)), -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	r = posix_spawnp(&pid, p, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (r != 0) {
-		close(fds[0]);
-		snprintf(why, len, "cannot run it: %s", strerror(r));
-		return -1;
-	}
-	while ((n = read(fds[0], out + got, sizeof(out) - 1 - got)) != 0) {
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0 && (got += (size_t)n) == sizeof(out) - 1)
-			got = 0;	/* the tail is what says why */
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	out[got] = '\0';
-	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
-		if (line[strspn(line, " \t\r")])
-			snprintf(last, sizeof(last), ": %s", line);
-	for (char *c = last; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';	/* one line, no terminal controls */
-	snprintf(why, len, "'%s' failed%s", code, last);
-	return -1;
-}
-
-/* The python3 that imports what `kind` needs, or NULL with py_ref_why. */
-static const char *py_ref_find(enum py_ref_kind kind)
-{
-	static const char *const tries[] = { "/usr/bin/python3", "python3" };
-	const char *env = getenv("CONTEND_PYTHON"), *imports = py_ref_kinds[kind].imports;
-	char why[300] = "";
-
-	if (env && env[0]) {
-		if (py_ref_try(env, imports, why, sizeof(why)) == 0)
-			return env;
-		snprintf(py_ref_why, sizeof(py_ref_why), "CONTEND_PYTHON=%.100s: %s (name a python3 "
-			 "with %s, or unset it)", env, why, imports);
-		return NULL;
-	}
-	for (int i = 0; i < 2; i++)
-		if (py_ref_try(tries[i], imports, why, sizeof(why)) == 0)
-			return tries[i];
-	snprintf(py_ref_why, sizeof(py_ref_why), "no python3 that imports %s (%s; install "
-		 "python3%s, or set CONTEND_PYTHON)", imports, why,
-		 strstr(imports, "gevent") ? "-gevent" : strstr(imports, "greenlet") ? "-greenlet"
-		 : "");
-	return NULL;
-}
 
 static int py_ref_setup(struct bench_state *st, enum py_ref_kind kind)
 {
@@ -399,7 +314,7 @@ static int py_ref_setup(struct bench_state *st, enum py_ref_kind kind)
 		if (s->job < s->w)
 			return bench_skip(st, "n is smaller than the units: some would have no work");
 	}
-	if (!(s->python = py_ref_find(kind)))
+	if (!(s->python = cpython_find(py_ref_kinds[kind].imports, py_ref_why, sizeof(py_ref_why))))
 		return bench_skip(st, py_ref_why);
 	if (kind < PY_IO_THREAD)
 		return 0;
@@ -430,49 +345,27 @@ static int py_ref_setup(struct bench_state *st, enum py_ref_kind kind)
 }
 
 /* One command and its answer's count in *good: 0, or -EIO. */
-static int py_ref_cmd(struct py_ref_child *p, const char *cmd, uint64_t n, uint64_t *good)
+static int py_ref_cmd(struct cpython *py, const char *cmd, uint64_t n, uint64_t *good)
 {
-	char line[256], want[64];
-	int len = snprintf(line, sizeof(line), "%s %llu\n", cmd, (unsigned long long)n);
-	unsigned long long g;
-	int at = 0;
+	long long g;
 
-	for (int off = 0; off < len;) {
-		ssize_t w = send(p->in, line + off, (size_t)(len - off), MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EIO;
-		off += (int)w;
-	}
-	if (!fgets(line, sizeof(line), p->out))
+	if (cpython_ask_count(py, cmd, n, &g) < 0 || g < 0)
 		return -EIO;
-	snprintf(want, sizeof(want), "ok %s %%llu%%n", cmd);
-	if (sscanf(line, want, &g, &at) != 1 || line[at] != '\n')
-		return -EIO;
-	*good = g;
+	*good = (uint64_t)g;
 	return 0;
 }
-
-static void py_ref_task_fini(struct bench_task *t);
 
 static int py_ref_task_init(struct bench_task *t)
 {
 	struct py_ref_shared *s = t->st->priv;
-	struct py_ref_child *p;
-	posix_spawn_file_actions_t fa;
-	int to[2] = { -1, -1 }, from[2] = { -1, -1 }, r;
 	char a1[32] = "", a2[32] = "";
 	char *argv[] = { (char *)s->python, "-c", (char *)py_ref_script,
 			 (char *)py_ref_kinds[s->kind].arg, a1, a2, NULL };
 	uint64_t hello;
+	int r;
 
 	if (t->id != 0)
 		return 0;	/* stands by: task 0 drives Python */
-	if (!(p = calloc(1, sizeof(*p))))
-		return -ENOMEM;
-	p->in = -1;
 	if (s->kind == PY_CPU_THREAD || s->kind == PY_CPU_PROCESS) {
 		snprintf(a1, sizeof(a1), "%lld", s->w);
 		snprintf(a2, sizeof(a2), "%lld", s->job);
@@ -482,61 +375,14 @@ static int py_ref_task_init(struct bench_task *t)
 	} else {
 		argv[4] = NULL;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, to) < 0 ||
-	    pipe2(from, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, to[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, from[1], 1);
-	r = -posix_spawnp(&p->pid, s->python, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r < 0)
-		goto fail;
-	close(to[0]);
-	close(from[1]);
-	p->in = to[1];
-	p->out = fdopen(from[0], "r");
-	t->local = p;
-	if (!p->out) {
-		close(from[0]);
-		py_ref_task_fini(t);
-		return -ENOMEM;
-	}
+	if ((r = cpython_task_start(t, argv, -1)) < 0)
+		return r;
 	/* Set up (imports, pools, connections) before the first round. */
-	if (py_ref_cmd(p, "hello", 0, &hello) < 0) {
-		py_ref_task_fini(t);	/* the harness calls no fini after a failed init */
+	if (py_ref_cmd(t->local, "hello", 0, &hello) < 0) {
+		cpython_task_fini(t);
 		return -EIO;
 	}
 	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (to[i] >= 0)
-			close(to[i]);
-		if (from[i] >= 0)
-			close(from[i]);
-	}
-	free(p);
-	return r;
-}
-
-static void py_ref_task_fini(struct bench_task *t)
-{
-	struct py_ref_child *p = t->local;
-
-	if (!p)
-		return;
-	/* End of file on its stdin ends its loop; it closes what it opened
-	 * and exits (its threads and processes are daemons besides). */
-	if (p->in >= 0)
-		close(p->in);
-	if (p->out)
-		fclose(p->out);
-	while (p->pid > 0 && waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	free(p);
-	t->local = NULL;
 }
 
 /* spawn.cpython.*: `iters` units (or switches, or sleeps) in Python. */
@@ -683,7 +529,7 @@ static const struct bench_metric py_ref_sleep0_metrics[] = {
 	const struct bench_desc var = {						\
 		.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD, .tasks = 1, \
 		.placements = "none", .task_init = py_ref_task_init,		\
-		.run = py_ref_spawn_run, .task_fini = py_ref_task_fini,		\
+		.run = py_ref_spawn_run, .task_fini = cpython_task_fini,		\
 		.check = py_ref_spawn_check, __VA_ARGS__			\
 	}
 
@@ -825,7 +671,7 @@ static const struct bench_metric py_ref_cpu_metrics[] = {
 		.baseline_note = "the whole job in Python's main thread",	\
 		.params = py_ref_cpu_params, .metrics = py_ref_cpu_metrics,	\
 		.task_init = py_ref_task_init, .run = py_ref_cpu_run,		\
-		.baseline = py_ref_cpu_base, .task_fini = py_ref_task_fini,	\
+		.baseline = py_ref_cpu_base, .task_fini = cpython_task_fini,	\
 		.check = py_ref_cpu_check, __VA_ARGS__				\
 	}
 
@@ -872,7 +718,7 @@ static const struct bench_metric py_ref_io_metrics[] = {
 		.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD, .tasks = 1, \
 		.placements = "none", .metrics = py_ref_io_metrics,		\
 		.task_init = py_ref_task_init,					\
-		.run = py_ref_io_run, .task_fini = py_ref_task_fini,		\
+		.run = py_ref_io_run, .task_fini = cpython_task_fini,		\
 		.check = py_ref_io_check, .teardown = py_ref_teardown, __VA_ARGS__ \
 	}
 

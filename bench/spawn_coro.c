@@ -161,42 +161,6 @@ static uint64_t spawn_coro_greenlet_run(struct bench_task *t, uint64_t iters)
 	return finished;
 }
 
-static uint64_t spawn_coro_greenlet_live_run(struct bench_task *t, uint64_t iters)
-{
-	struct spawn_coro_shared *s = t->st->priv;
-	struct spawn_coro_local *l = t->local;
-	uint64_t errors = 0, finished = 0;
-	struct bench_mem before, after;
-
-	for (uint64_t it = 0; it < iters; it++) {
-		long made = 0;
-
-		/* What the last iteration freed goes back to the kernel
-		 * first: else these units would reuse it, and grow nothing. */
-		malloc_trim(0);
-		bench_mem_read(t->st, NULL, 0, &before);
-		for (; made < s->n; made++) {
-			if (!(l->g[made] = spawn_coro_greenlet_new(s, l)))
-				break;
-			/* It runs to its park and switches back here. */
-			if (greenlet_switch(l->g[made], s) != NULL)
-				errors++;
-		}
-		errors += (uint64_t)(s->n - made);
-		bench_mem_read(t->st, NULL, 0, &after);
-		if (made == s->n)
-			spawn_report_mem(t, &before, &after, s->n, 0);
-		for (long i = 0; i < made; i++) {
-			finished += greenlet_switch(l->g[i], NULL) == s && greenlet_dead(l->g[i]);
-			greenlet_destroy(l->g[i]);
-		}
-	}
-	s->finished += finished;
-	s->errors += errors;
-	s->run_iters += iters;
-	return finished;
-}
-
 /* The one task's local, where its hub tasks' bodies find the pipe
  * (tasks = 1; they run in its thread). */
 static struct spawn_coro_local *spawn_coro_hub_local;
@@ -235,7 +199,9 @@ static uint64_t spawn_coro_hub_run(struct bench_task *t, uint64_t iters)
 	return finished;
 }
 
-static uint64_t spawn_coro_hub_live_run(struct bench_task *t, uint64_t iters)
+/* A .live round, greenlets' or hub tasks': n made and parked, memory
+ * read while they all are, then let go to finish. */
+static uint64_t spawn_coro_live_run(struct bench_task *t, uint64_t iters, int hub)
 {
 	struct spawn_coro_shared *s = t->st->priv;
 	struct spawn_coro_local *l = t->local;
@@ -247,30 +213,41 @@ static uint64_t spawn_coro_hub_live_run(struct bench_task *t, uint64_t iters)
 	for (uint64_t it = 0; it < iters; it++) {
 		uint64_t ran0 = s->ran;
 		long made = 0;
-		int done;
 
 		/* What the last iteration freed goes back to the kernel
 		 * first, the heap's and the hub's cached stacks: else these
 		 * units would reuse it, and grow nothing. */
 		malloc_trim(0);
-		hub_trim();
+		if (hub)
+			hub_trim();
 		bench_mem_read(t->st, NULL, 0, &before);
-		for (; made < s->n; made++)
-			if (!(l->task[made] = hub_spawn(spawn_coro_hub_body, s)))
+		for (; made < s->n; made++) {
+			if (hub ? !(l->task[made] = hub_spawn(spawn_coro_hub_body, s))
+				: !(l->g[made] = spawn_coro_greenlet_new(s, l)))
 				break;
+			/* A greenlet runs to its park and switches back here. */
+			if (!hub && greenlet_switch(l->g[made], s) != NULL)
+				errors++;
+		}
 		errors += (uint64_t)(s->n - made);
-		/* Every task ready before this runs to its wait first. */
-		if (hub_sleep(0) < 0 || s->ran - ran0 != (uint64_t)made)
+		/* Every hub task ready before this runs to its wait first. */
+		if (hub && (hub_sleep(0) < 0 || s->ran - ran0 != (uint64_t)made))
 			errors++;
 		bench_mem_read(t->st, NULL, 0, &after);
 		if (made == s->n)
 			spawn_report_mem(t, &before, &after, s->n, 0);
-		if (write(l->wake[1], &b, 1) != 1)
+		if (hub && write(l->wake[1], &b, 1) != 1)
 			errors++;
-		done = hub_joinall(l->task, (size_t)made, -1);
-		if (done != made || read(l->wake[0], &b, 1) != 1)
+		if (hub && (hub_joinall(l->task, (size_t)made, -1) != made ||
+			    read(l->wake[0], &b, 1) != 1))
 			errors++;
 		for (long i = 0; i < made; i++) {
+			if (!hub) {
+				finished += greenlet_switch(l->g[i], NULL) == s &&
+					    greenlet_dead(l->g[i]);
+				greenlet_destroy(l->g[i]);
+				continue;
+			}
 			finished += hub_task_done(l->task[i]) && hub_task_value(l->task[i]) == s;
 			if (hub_task_free(l->task[i]) < 0)
 				errors++;
@@ -280,6 +257,16 @@ static uint64_t spawn_coro_hub_live_run(struct bench_task *t, uint64_t iters)
 	s->errors += errors;
 	s->run_iters += iters;
 	return finished;
+}
+
+static uint64_t spawn_coro_greenlet_live_run(struct bench_task *t, uint64_t iters)
+{
+	return spawn_coro_live_run(t, iters, 0);
+}
+
+static uint64_t spawn_coro_hub_live_run(struct bench_task *t, uint64_t iters)
+{
+	return spawn_coro_live_run(t, iters, 1);
 }
 
 static const char *spawn_coro_check(struct bench_state *st, uint64_t run_iters,

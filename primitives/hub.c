@@ -504,22 +504,28 @@ int hub_wait_fd(int fd, int events)
 
 /* ---- sockets ---- */
 
+/*
+ * A non-blocking call on fd failed with errno: 0 to make it again
+ * (interrupted, or fd is now ready for `events`, this task having parked
+ * until it was), else -errno (the call's own error, or the wait's).
+ */
+static int hub_retry(int fd, int events)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return -errno;
+	return hub_wait_fd(fd, events);
+}
+
 int hub_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-	for (;;) {
-		int c = accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		int err;
+	int c, err;
 
-		if (c >= 0)
-			return c;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
-		err = hub_wait_fd(fd, HUB_READ);
-		if (err < 0)
+	while ((c = accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
+		if ((err = hub_retry(fd, HUB_READ)) < 0)
 			return err;
-	}
+	return c;
 }
 
 int hub_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
@@ -544,38 +550,24 @@ int hub_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 ssize_t hub_recv(int fd, void *buf, size_t len, int flags)
 {
-	for (;;) {
-		ssize_t n = recv(fd, buf, len, flags | MSG_DONTWAIT);
-		int err;
+	ssize_t n;
+	int err;
 
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
-		err = hub_wait_fd(fd, HUB_READ);
-		if (err < 0)
+	while ((n = recv(fd, buf, len, flags | MSG_DONTWAIT)) < 0)
+		if ((err = hub_retry(fd, HUB_READ)) < 0)
 			return err;
-	}
+	return n;
 }
 
 ssize_t hub_send(int fd, const void *buf, size_t len, int flags)
 {
-	for (;;) {
-		ssize_t n = send(fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
-		int err;
+	ssize_t n;
+	int err;
 
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return -errno;
-		err = hub_wait_fd(fd, HUB_WRITE);
-		if (err < 0)
+	while ((n = send(fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL)) < 0)
+		if ((err = hub_retry(fd, HUB_WRITE)) < 0)
 			return err;
-	}
+	return n;
 }
 
 /* ---- the hub itself ---- */

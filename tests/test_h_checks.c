@@ -20,46 +20,8 @@
 #include "harness/clock.h"
 #include "harness/team.h"
 #include "tests/check.h"
+#include "tests/h_checks.h"
 #include "tests/h_util.h"
-
-#define CHECKS_RUN	1000	/* the iterations the harness "gave" run() */
-#define CHECKS_BASE	300	/* and baseline() */
-
-/* The registered benchmark `name`, set up as threads with ntasks tasks,
- * each parameter at the first value of its default. */
-static void checks_setup(const char *name, int ntasks, struct bench_state *st)
-{
-	static char vals[8][32];
-	static const char *val[8];
-	const struct bench_desc *d = NULL;
-
-	for (int i = 0; bench_registry[i]; i++)
-		if (strcmp(bench_registry[i]->name, name) == 0)
-			d = bench_registry[i];
-	cr_assert_not_null(d, "%s is not registered", name);
-	memset(st, 0, sizeof(*st));
-	for (int n = 0; d->params && d->params[n].name; n++) {
-		cr_assert_lt(n, 8, "%s: more parameters than the probe has room for", name);
-		snprintf(vals[n], sizeof(vals[n]), "%.*s", (int)strcspn(d->params[n].def, ","),
-			 d->params[n].def);
-		val[n] = vals[n];
-	}
-	st->desc = d;
-	st->mode = BENCH_MODE_THREAD;
-	st->ntasks = ntasks;
-	st->ncpus = 1;
-	st->param_values = val;
-	clk_init();
-	cr_assert_eq(d->setup(st), 0, "%s: setup failed", name);
-	cr_assert_not_null(st->priv, "%s: setup left no shared state", name);
-}
-
-static void checks_teardown(struct bench_state *st)
-{
-	if (st->desc->teardown)
-		st->desc->teardown(st);
-	bench_shared_free_all(st);
-}
 
 /* ---- ctx.coro.*: the body runs once per roundtrip, run and baseline ---- */
 
@@ -91,19 +53,14 @@ Test(checks, ctx_coro_refuses_each_wrong_count, .timeout = 30)
 		for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
 			struct bench_state st;
 			struct ctx_coro_shared *s;
-			const char *why;
 
-			checks_setup(names[n], 1, &st);
+			checks_setup(names[n], 1, NULL, &st);
 			s = st.priv;
 			checks_coro_right(s);
 			s->run_iters += (uint64_t)c[k].d_run;
 			s->solo += (uint64_t)c[k].d_solo;
 			s->entries += (uint64_t)c[k].d_entries;
-			why = st.desc->check(&st, CHECKS_RUN, CHECKS_BASE);
-			if (k == 0)
-				cr_assert_null(why, "%s: the right state refused: %s", names[n], why);
-			else
-				cr_assert_not_null(why, "%s: %s passed check()", names[n], c[k].what);
+			checks_expect(&st, CHECKS_BASE, k == 0, c[k].what);
 			checks_teardown(&st);
 		}
 }
@@ -143,20 +100,15 @@ Test(checks, gil_convoy_refuses_each_wrong_count, .timeout = 30)
 		for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
 			struct bench_state st;
 			struct gil_convoy_shared *s;
-			const char *why;
 
-			checks_setup(names[n], 3, &st);
+			checks_setup(names[n], 3, NULL, &st);
 			s = st.priv;
 			checks_convoy_right(s, 3);	/* three rounds' start-up trips */
 			s->trips += (uint64_t)c[k].d_trips;
 			s->echoed += (uint64_t)c[k].d_echoed;
 			s->errors = (uint64_t)c[k].errors;
 			s->windows_off = (uint64_t)c[k].windows_off;
-			why = st.desc->check(&st, CHECKS_RUN, 0);
-			if (k == 0)
-				cr_assert_null(why, "%s: the right state refused: %s", names[n], why);
-			else
-				cr_assert_not_null(why, "%s: %s passed check()", names[n], c[k].what);
+			checks_expect(&st, 0, k == 0, c[k].what);
 			checks_teardown(&st);
 		}
 }

@@ -21,6 +21,7 @@
 #include "harness/team.h"
 #include "primitives/shm.h"
 #include "tests/check.h"
+#include "tests/h_checks.h"
 #include "tests/h_util.h"
 
 static const char *pool_cell(const struct csv_table *t, size_t r, const char *col)
@@ -311,40 +312,6 @@ Test(pool, every_parameter_reaches_its_workload, .timeout = 300)
 
 /* ---- each guard of each check() ---- */
 
-#define POOL_RUN 1000	/* the iterations the harness "gave" run() */
-
-static void pool_checks_setup(const char *name, int ntasks, struct bench_state *st)
-{
-	static char vals[8][32];
-	static const char *val[8];
-	const struct bench_desc *d = NULL;
-
-	for (int i = 0; bench_registry[i]; i++)
-		if (strcmp(bench_registry[i]->name, name) == 0)
-			d = bench_registry[i];
-	cr_assert_not_null(d, "%s is not registered", name);
-	memset(st, 0, sizeof(*st));
-	for (int n = 0; d->params && d->params[n].name; n++) {
-		snprintf(vals[n], sizeof(vals[n]), "%.*s", (int)strcspn(d->params[n].def, ","),
-			 d->params[n].def);
-		val[n] = vals[n];
-	}
-	st->desc = d;
-	st->mode = BENCH_MODE_THREAD;
-	st->ntasks = ntasks;
-	st->ncpus = 1;
-	st->param_values = val;
-	clk_init();
-	cr_assert_eq(d->setup(st), 0, "%s: setup failed", name);
-}
-
-static void pool_checks_teardown(struct bench_state *st)
-{
-	if (st->desc->teardown)
-		st->desc->teardown(st);
-	bench_shared_free_all(st);
-}
-
 Test(pool, check_refuses_each_wrong_count, .timeout = 60)
 {
 	static const char *const names[] = { "pool.thread", "pool.token", "pool.thread_per_task",
@@ -370,22 +337,17 @@ Test(pool, check_refuses_each_wrong_count, .timeout = 60)
 		for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
 			struct bench_state st;
 			struct pool_bench_shared *s;
-			const char *why;
 
-			pool_checks_setup(names[n], 1, &st);
+			checks_setup(names[n], 1, NULL, &st);
 			s = st.priv;
-			s->submitted = POOL_RUN + c[k].d_sub;
-			s->ran = POOL_RUN + c[k].d_ran;
-			s->called_ok = POOL_RUN + c[k].d_ok;
+			s->submitted = CHECKS_RUN + c[k].d_sub;
+			s->ran = CHECKS_RUN + c[k].d_ran;
+			s->called_ok = CHECKS_RUN + c[k].d_ok;
 			s->called_fail = (uint64_t)c[k].d_fail;
 			s->bad = (uint64_t)c[k].bad;
 			s->fail_every = c[k].fail_every;
-			why = st.desc->check(&st, POOL_RUN, 0);
-			if (k < 2)
-				cr_assert_null(why, "%s: %s refused: %s", names[n], c[k].what, why);
-			else
-				cr_assert_not_null(why, "%s: %s passed check()", names[n], c[k].what);
-			pool_checks_teardown(&st);
+			checks_expect(&st, 0, k < 2, c[k].what);
+			checks_teardown(&st);
 		}
 }
 
@@ -423,26 +385,21 @@ Test(pool, scene_check_refuses_each_wrong_count, .timeout = 60)
 	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
 		struct bench_state st;
 		struct pool_scene_shared *s;
-		const char *why;
-		uint64_t all = 30 * POOL_RUN;
+		uint64_t all = 30 * CHECKS_RUN;
 
-		pool_checks_setup(c[k].name, 1, &st);
+		checks_setup(c[k].name, 1, NULL, &st);
 		s = st.priv;
-		s->scenes = POOL_RUN + c[k].d_scenes;
+		s->scenes = CHECKS_RUN + c[k].d_scenes;
 		s->ran = all + c[k].d_ran;
 		s->called = all + c[k].d_called;
 		s->called_ok = all + c[k].d_ok;
 		s->dropped = (uint64_t)c[k].d_dropped;
-		s->in_parent = 10 * POOL_RUN + c[k].d_parent;
-		s->in_worker = 10 * POOL_RUN + c[k].d_worker;
+		s->in_parent = 10 * CHECKS_RUN + c[k].d_parent;
+		s->in_worker = 10 * CHECKS_RUN + c[k].d_worker;
 		s->errors = (uint64_t)c[k].errors;
 		s->too_many_workers = (uint64_t)c[k].too_many;
-		why = st.desc->check(&st, POOL_RUN, 0);
-		if (c[k].right)
-			cr_assert_null(why, "%s: %s refused: %s", c[k].name, c[k].what, why);
-		else
-			cr_assert_not_null(why, "%s: %s passed check()", c[k].name, c[k].what);
-		pool_checks_teardown(&st);
+		checks_expect(&st, 0, c[k].right, c[k].what);
+		checks_teardown(&st);
 	}
 }
 
@@ -468,19 +425,14 @@ Test(pool, shm_check_refuses_each_wrong_count, .timeout = 60)
 	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
 		struct bench_state st;
 		struct shm_bench_shared *s;
-		const char *why;
 
-		pool_checks_setup(c[k].name, 2, &st);
+		checks_setup(c[k].name, 2, NULL, &st);
 		s = st.priv;
-		s->ops[0] = POOL_RUN + c[k].d_ops0;
-		s->ops[1] = POOL_RUN;
-		shm_array_raw_set(s->arr, 0, s->initial + 2 * POOL_RUN * s->add + c[k].d_value);
-		why = st.desc->check(&st, POOL_RUN, 0);
-		if (c[k].right)
-			cr_assert_null(why, "%s: %s refused: %s", c[k].name, c[k].what, why);
-		else
-			cr_assert_not_null(why, "%s: %s passed check()", c[k].name, c[k].what);
-		pool_checks_teardown(&st);
+		s->ops[0] = CHECKS_RUN + c[k].d_ops0;
+		s->ops[1] = CHECKS_RUN;
+		shm_array_raw_set(s->arr, 0, s->initial + 2 * CHECKS_RUN * s->add + c[k].d_value);
+		checks_expect(&st, 0, c[k].right, c[k].what);
+		checks_teardown(&st);
 	}
 }
 
@@ -489,41 +441,18 @@ Test(pool, shm_check_refuses_each_wrong_count, .timeout = 60)
 Test(pool, cpython_check_refuses_each_wrong_count, .timeout = 60)
 {
 	static const char *const names[] = { "pool.cpython.thread", "shm.cpython.array" };
+	static const char *const over[] = { "task_us", "10", "task", "sleep", NULL };
 
 	for (size_t n = 0; n < 2; n++)
 		for (int k = 0; k < 3; k++) {
 			struct pool_py_shared *s;
-			const struct bench_desc *d = NULL;
 			struct bench_state st;
-			const char *why;
 
-			for (int i = 0; bench_registry[i]; i++)
-				if (strcmp(bench_registry[i]->name, names[n]) == 0)
-					d = bench_registry[i];
-			cr_assert_not_null(d);
-			{
-				static const char *val[] = { "10", "sleep" };
-
-				memset(&st, 0, sizeof(st));
-				st.desc = d;
-				st.mode = BENCH_MODE_THREAD;
-				st.ntasks = 1;
-				st.ncpus = 1;
-				st.param_values = val;
-				clk_init();
-				if (d->setup(&st) == -ENOTSUP) {
-					bench_shared_free_all(&st);
-					cr_skip_test("no python3 here: %s", st.skip_reason);
-				}
-			}
+			checks_setup(names[n], 1, over, &st);
 			s = st.priv;
-			s->answered = POOL_RUN - (k == 1);
+			s->answered = CHECKS_RUN - (k == 1);
 			s->errors = k == 2;
-			why = d->check(&st, POOL_RUN, 0);
-			if (k == 0)
-				cr_assert_null(why, "%s: the right state refused: %s", names[n], why);
-			else
-				cr_assert_not_null(why, "%s: a wrong count passed check()", names[n]);
-			pool_checks_teardown(&st);
+			checks_expect(&st, 0, k == 0, k == 1 ? "an answer short" : "a wrong answer");
+			checks_teardown(&st);
 		}
 }

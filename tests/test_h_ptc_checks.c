@@ -13,61 +13,7 @@
 #include "harness/clock.h"
 #include "harness/team.h"
 #include "tests/check.h"
-
-#define PC_RUN	1000	/* the iterations the harness "gave" run() */
-#define PC_BASE	300	/* and baseline() */
-
-/* The registered benchmark `name`, set up as threads with ntasks tasks,
- * each parameter at the first value of its default unless `over` (key,
- * value, ..., NULL) names it. */
-static void pc_setup(const char *name, int ntasks, const char *const *over,
-		     struct bench_state *st)
-{
-	static char vals[8][32];
-	static const char *val[8];
-	const struct bench_desc *d = NULL;
-
-	for (int i = 0; bench_registry[i]; i++)
-		if (strcmp(bench_registry[i]->name, name) == 0)
-			d = bench_registry[i];
-	cr_assert_not_null(d, "%s is not registered", name);
-	memset(st, 0, sizeof(*st));
-	for (int n = 0; d->params && d->params[n].name; n++) {
-		cr_assert_lt(n, 8);
-		snprintf(vals[n], sizeof(vals[n]), "%.*s", (int)strcspn(d->params[n].def, ","),
-			 d->params[n].def);
-		for (int k = 0; over && over[k]; k += 2)
-			if (!strcmp(over[k], d->params[n].name))
-				snprintf(vals[n], sizeof(vals[n]), "%s", over[k + 1]);
-		val[n] = vals[n];
-	}
-	st->desc = d;
-	st->mode = BENCH_MODE_THREAD;
-	st->ntasks = ntasks;
-	st->ncpus = 1;
-	st->param_values = val;
-	clk_init();
-	cr_assert_eq(d->setup(st), 0, "%s: setup failed", name);
-	cr_assert_not_null(st->priv, "%s: setup left no shared state", name);
-}
-
-static void pc_teardown(struct bench_state *st)
-{
-	if (st->desc->teardown)
-		st->desc->teardown(st);
-	bench_shared_free_all(st);
-}
-
-/* Ask check() about case k (0: the right state) of `what`. */
-static void pc_expect(struct bench_state *st, size_t k, const char *what)
-{
-	const char *why = st->desc->check(st, PC_RUN, PC_BASE);
-
-	if (k == 0)
-		cr_assert_null(why, "%s: the right state refused: %s", st->desc->name, why);
-	else
-		cr_assert_not_null(why, "%s: %s passed check()", st->desc->name, what);
-}
+#include "tests/h_checks.h"
 
 /* ---- spawn.*: every unit ran and finished, once an iteration (or n) ---- */
 
@@ -92,15 +38,15 @@ Test(checks, spawn_refuses_each_wrong_count, .timeout = 60)
 			struct spawn_shared *s;
 			uint64_t units;
 
-			pc_setup(names[n], 1, (const char *const[]){ "n", "10", NULL }, &st);
+			checks_setup(names[n], 1, (const char *const[]){ "n", "10", NULL }, &st);
 			s = st.priv;
-			units = PC_RUN * (uint64_t)(s->n ? s->n : 1);
-			s->run_iters = PC_RUN + (uint64_t)c[k].d_iters;
+			units = CHECKS_RUN * (uint64_t)(s->n ? s->n : 1);
+			s->run_iters = CHECKS_RUN + (uint64_t)c[k].d_iters;
 			s->ran = units + (uint64_t)c[k].d_ran;
 			s->finished = units + (uint64_t)c[k].d_finished;
 			s->errors = (uint64_t)c[k].errors;
-			pc_expect(&st, k, c[k].what);
-			pc_teardown(&st);
+			checks_expect(&st, CHECKS_BASE, k == 0, c[k].what);
+			checks_teardown(&st);
 		}
 }
 
@@ -131,17 +77,17 @@ Test(checks, spawn_coro_refuses_each_wrong_count, .timeout = 60)
 			/* The greenlet has no hub counters to disagree. */
 			if (!hub && k >= 6)
 				continue;
-			pc_setup(names[n], 1, (const char *const[]){ "n", "10", NULL }, &st);
+			checks_setup(names[n], 1, (const char *const[]){ "n", "10", NULL }, &st);
 			s = st.priv;
-			units = PC_RUN * (uint64_t)(s->n ? s->n : 1);
-			s->run_iters = PC_RUN + (uint64_t)c[k].d_iters;
+			units = CHECKS_RUN * (uint64_t)(s->n ? s->n : 1);
+			s->run_iters = CHECKS_RUN + (uint64_t)c[k].d_iters;
 			s->ran = units + (uint64_t)c[k].d_ran;
 			s->finished = units + (uint64_t)c[k].d_finished;
 			s->errors = (uint64_t)c[k].errors;
 			s->hub_spawned = units + (uint64_t)c[k].d_hub_spawned;
 			s->hub_finished = units + (uint64_t)c[k].d_hub_finished;
-			pc_expect(&st, k, c[k].what);
-			pc_teardown(&st);
+			checks_expect(&st, CHECKS_BASE, k == 0, c[k].what);
+			checks_teardown(&st);
 		}
 }
 
@@ -172,22 +118,22 @@ Test(checks, ptc_cpu_refuses_each_wrong_count, .timeout = 60)
 			struct ptc_cpu_shared *s;
 			const int w = 3;
 
-			pc_setup(names[n], w, NULL, &st);
+			checks_setup(names[n], w, NULL, &st);
 			s = st.priv;
 			for (int u = 0; u < w; u++) {
 				uint64_t share = s->job / w + ((uint64_t)u < s->job % w);
 
-				s->unit[u].run_iters = PC_RUN;
-				s->unit[u].base_iters = PC_BASE;
-				s->unit[u].loops = (PC_RUN + PC_BASE) * share;
+				s->unit[u].run_iters = CHECKS_RUN;
+				s->unit[u].base_iters = CHECKS_BASE;
+				s->unit[u].loops = (CHECKS_RUN + CHECKS_BASE) * share;
 			}
 			s->unit[c[k].unit].run_iters += (uint64_t)c[k].d_run;
 			s->unit[c[k].unit].base_iters += (uint64_t)c[k].d_base;
 			s->unit[c[k].unit].loops += (uint64_t)c[k].d_loops;
 			s->errors = (uint64_t)c[k].errors;
 			s->alone.most = c[k].most;
-			pc_expect(&st, k, c[k].what);
-			pc_teardown(&st);
+			checks_expect(&st, CHECKS_BASE, k == 0, c[k].what);
+			checks_teardown(&st);
 		}
 }
 
@@ -215,15 +161,15 @@ Test(checks, ptc_io_refuses_each_wrong_count, .timeout = 60)
 
 		/* The coroutine carrier: its units come in task_init, so
 		 * set up alone it starts only the server. */
-		pc_setup("ptc.io.coro", 1, (const char *const[]){ "c", "10", NULL }, &st);
+		checks_setup("ptc.io.coro", 1, (const char *const[]){ "c", "10", NULL }, &st);
 		s = st.priv;
 		s->rounds = 4;		/* 4 rounds over C = 10: up to 39 more */
-		s->run_iters = PC_RUN + (uint64_t)c[k].d_iters;
-		s->issued = PC_RUN + 8 + (uint64_t)c[k].d_issued;
-		s->answered = PC_RUN + 8 + (uint64_t)c[k].d_answered;
+		s->run_iters = CHECKS_RUN + (uint64_t)c[k].d_iters;
+		s->issued = CHECKS_RUN + 8 + (uint64_t)c[k].d_issued;
+		s->answered = CHECKS_RUN + 8 + (uint64_t)c[k].d_answered;
 		s->errors = (uint64_t)c[k].errors;
-		pc_expect(&st, k, c[k].what);
-		pc_teardown(&st);
+		checks_expect(&st, CHECKS_BASE, k == 0, c[k].what);
+		checks_teardown(&st);
 	}
 }
 
@@ -247,39 +193,39 @@ Test(checks, scenes_refuse_each_wrong_outcome, .timeout = 60)
 	} f[] = {
 		{ "right", "joinall", 0, 0, 0, 0, 1.0 },
 		/* a host that stalled a few rounds: still overlapped */
-		{ "right", "joinall", 0, 0, 0, PC_RUN / 2 - 1, 1.0 },
-		{ "right", "sequential", 0, 0, 0, PC_RUN, 3.0 },
+		{ "right", "joinall", 0, 0, 0, CHECKS_RUN / 2 - 1, 1.0 },
+		{ "right", "sequential", 0, 0, 0, CHECKS_RUN, 3.0 },
 		{ "a fetch missing", "joinall", 0, -1, 0, 0, 1.0 },
-		{ "a failed fetch", "sequential", 0, 0, 1, PC_RUN, 3.0 },
+		{ "a failed fetch", "sequential", 0, 0, 1, CHECKS_RUN, 3.0 },
 		{ "run() given fewer", "joinall", -1, -3, 0, 0, 1.0 },
-		{ "joinall without overlap", "joinall", 0, 0, 0, PC_RUN, 1.0 },
-		{ "joinall, half without overlap", "joinall", 0, 0, 0, PC_RUN / 2, 1.0 },
-		{ "sequential that overlapped", "sequential", 0, 0, 0, PC_RUN, 2.9 },
+		{ "joinall without overlap", "joinall", 0, 0, 0, CHECKS_RUN, 1.0 },
+		{ "joinall, half without overlap", "joinall", 0, 0, 0, CHECKS_RUN / 2, 1.0 },
+		{ "sequential that overlapped", "sequential", 0, 0, 0, CHECKS_RUN, 2.9 },
 	};
 
 	for (size_t k = 0; k < sizeof(o) / sizeof(o[0]); k++) {
 		struct bench_state st;
 		struct ptc_order_shared *s;
 
-		pc_setup("ptc.scene.greenlet_order", 1, NULL, &st);
+		checks_setup("ptc.scene.greenlet_order", 1, NULL, &st);
 		s = st.priv;
-		s->right = PC_RUN + (uint64_t)o[k].d_right;
+		s->right = CHECKS_RUN + (uint64_t)o[k].d_right;
 		s->wrong = (uint64_t)o[k].wrong;
-		pc_expect(&st, k, o[k].what);
-		pc_teardown(&st);
+		checks_expect(&st, CHECKS_BASE, k == 0, o[k].what);
+		checks_teardown(&st);
 	}
 	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
 		struct bench_state st;
 		struct ptc_fetch_shared *s;
 
-		pc_setup("ptc.scene.fetch3", 1, (const char *const[]){ "way", f[k].way, NULL }, &st);
+		checks_setup("ptc.scene.fetch3", 1, (const char *const[]){ "way", f[k].way, NULL }, &st);
 		s = st.priv;
-		s->iters = PC_RUN + (uint64_t)f[k].d_iters;
-		s->fetched = 3 * PC_RUN + (uint64_t)f[k].d_fetched;
+		s->iters = CHECKS_RUN + (uint64_t)f[k].d_iters;
+		s->fetched = 3 * CHECKS_RUN + (uint64_t)f[k].d_fetched;
 		s->errors = (uint64_t)f[k].errors;
 		s->slow = (uint64_t)f[k].slow;
 		s->min_ns = (uint64_t)(f[k].min_lat * (double)s->latency_ns);
-		pc_expect(&st, strcmp(f[k].what, "right") ? k : 0, f[k].what);
-		pc_teardown(&st);
+		checks_expect(&st, CHECKS_BASE, strcmp(f[k].what, "right") == 0, f[k].what);
+		checks_teardown(&st);
 	}
 }
