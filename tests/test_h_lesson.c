@@ -128,6 +128,27 @@ Test(lesson, every_rule_fails_on_rows_that_say_otherwise, .timeout = 10)
 		  v[lesson_index("switch")].figures);
 }
 
+/* The rules with two sides fail on either: fails.csv breaks one side
+ * (processes that do not speed up, a process switch not told apart from
+ * a thread's, a spinning lock that keeps up), fails-other.csv the other
+ * (threads that speed up, a coroutine switch not far below, a sleeping
+ * lock that collapses too). */
+Test(lesson, a_two_sided_rule_fails_on_either_side, .timeout = 10)
+{
+	static const char *const ids[] = { "gil_cpu", "switch", "lock_collapse" };
+	struct lesson_verdict v[64];
+	char path[PATH_MAX];
+
+	lesson_fixture("fails-other.csv", path, sizeof(path));
+	lesson_judge(path, 2, v);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		int k = lesson_index(ids[i]);
+
+		cr_assert_eq(v[k].state, LESSON_FAILS, "%s: %s: %s", ids[i],
+			     lesson_state_name(v[k].state), v[k].figures);
+	}
+}
+
 /* Each rule without its rows is not measured, names them, and leaves
  * every other rule's verdict alone. */
 Test(lesson, a_rule_without_its_rows_is_not_measured, .timeout = 20)

@@ -152,6 +152,10 @@ Test(report, the_page_is_well_formed_and_names_every_chart, .timeout = 120)
 		cr_assert_eq(report_count(page, open1) + report_count(page, open2),
 			     report_count(page, close), "<%s> opened and closed unevenly", tags[k]);
 	}
+	/* Text is escaped: every '<' opens a tag, a comment or the doctype
+	 * (the figures hold "<=", the claims may hold anything). */
+	for (const char *q = strchr(page, '<'); q; q = strchr(q + 1, '<'))
+		cr_assert(strchr("abcdefghijklmnopqrstuvwxyz/!", q[1]), "unescaped '<' at: %.40s", q);
 	/* Self-contained: nothing is fetched. */
 	cr_assert(!strstr(page, "http:") && !strstr(page, "https:") && !strstr(page, "//cdn"));
 	cr_assert_eq(report_count(page, "<h2 id=\"chart-"), n, "%d charts drawn", n);
@@ -254,6 +258,20 @@ Test(report, every_chart_script_has_a_caption, .timeout = 10)
 	cr_assert_gt(n, 10);
 }
 
+/* What chromium's command cmd prints (the document after its scripts
+ * ran), into dom. */
+static void report_dom(const char *cmd, char *dom, size_t cap)
+{
+	size_t len = 0, k;
+	FILE *p = popen(cmd, "r");
+
+	cr_assert(p, "cannot run chromium");
+	while ((k = fread(dom + len, 1, cap - len - 1, p)) > 0)
+		len += k;
+	dom[len] = '\0';
+	cr_assert_eq(pclose(p), 0, "chromium failed");
+}
+
 /*
  * The page in a browser: Debian's headless chromium loads it from the
  * file system and dumps the document after its script ran; the script
@@ -264,9 +282,8 @@ Test(report, every_picture_loads_in_chromium, .timeout = 240)
 {
 	static struct cli_run r;
 	static char names[64][64];
-	char dir[64], run[128], cmd[1024], want[64], *dom;
-	size_t len = 0, cap = 1 << 20;
-	FILE *p;
+	char dir[64], run[128], cmd[1024], want[128], path[256], *dom;
+	size_t cap = 1 << 20;
 	int n;
 
 	if (system("command -v chromium > /dev/null 2>&1") != 0)
@@ -282,18 +299,21 @@ Test(report, every_picture_loads_in_chromium, .timeout = 240)
 	snprintf(cmd, sizeof(cmd), "timeout -k 5 200 chromium --headless --no-sandbox --disable-gpu "
 		 "--user-data-dir=%s/profile --virtual-time-budget=10000 --dump-dom "
 		 "file://%s/index.html 2>/dev/null", dir, run);
-	cr_assert((p = popen(cmd, "r")));
 	dom = malloc(cap);
 	cr_assert(dom);
-	for (size_t k; (k = fread(dom + len, 1, cap - len - 1, p)) > 0; len += k)
-		;
-	dom[len] = '\0';
-	cr_assert_eq(pclose(p), 0, "chromium failed");
+	report_dom(cmd, dom, cap);
 	cr_assert(strstr(dom, "id=\"topology\""), "no topology picture on the page");
 	snprintf(want, sizeof(want), "data-pictures=\"%d\"", n + 1);
 	cr_assert(strstr(dom, want), "expected %d pictures: %s", n + 1,
 		  strstr(dom, "id=\"pictures\"") ? strstr(dom, "id=\"pictures\"") : "no count");
 	cr_assert(strstr(dom, "data-broken=\"0\""), "pictures did not load: %s",
+		  strstr(dom, "id=\"pictures\"") ? strstr(dom, "id=\"pictures\"") : "no count");
+	/* ... and the count sees a picture that is not there. */
+	snprintf(want, sizeof(want), "%.60s.png", names[0]);
+	snprintf(path, sizeof(path), "%s/%s", run, want);
+	cr_assert_eq(unlink(path), 0);
+	report_dom(cmd, dom, cap);
+	cr_assert(strstr(dom, "data-broken=\"1\""), "a missing %s not counted: %s", want,
 		  strstr(dom, "id=\"pictures\"") ? strstr(dom, "id=\"pictures\"") : "no count");
 	free(dom);
 	cli_rmdir(dir);
