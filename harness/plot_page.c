@@ -4,7 +4,7 @@
  * The page is built in memory and published whole through an outfile;
  * so is the topology picture, read from lstopo's standard output.
  */
-#define _GNU_SOURCE		/* open_memstream, pipe2 */
+#define _GNU_SOURCE		/* open_memstream, pipe2, qsort_r */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -168,7 +168,7 @@ static const char page_css[] =
 	"td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}"
 	"th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}"
 	".holds{background:#dff3df}.fails{background:#f8dcdc}.unmeasured{background:#eee;color:#555}"
-	"figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}"
+	".rows{overflow-x:auto}figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}"
 	"figcaption{margin:.4em 0;max-width:60em}.note{color:#555}"
 	"#pictures{color:#555;font-size:.85em}#pictures.bad{color:#b00;font-weight:bold}";
 
@@ -342,6 +342,32 @@ static void page_machine(FILE *f, const char *dir, const struct csv_table *t)
 	page_counters(f, t, same_host);
 }
 
+/* Row order of a chart's table: the key's columns in turn, the task
+ * count as a number, so that one benchmark's rows sit together. */
+struct page_order {
+	const struct csv_table *t;
+	const int *cols;
+};
+
+static int page_cmp_rows(const void *a, const void *b, void *arg)
+{
+	const struct page_order *o = arg;
+	char *const *x = o->t->rows[*(const size_t *)a], *const *y = o->t->rows[*(const size_t *)b];
+	static const int by[] = { 0, 1, 2, 4, 3, 5 };	/* bench mode placement params threads metric */
+
+	for (size_t k = 0; k < sizeof(by) / sizeof(by[0]); k++) {
+		int c = o->cols[by[k]], d;
+
+		if (c < 0)
+			continue;
+		d = by[k] == 3 ? (atol(x[c]) > atol(y[c])) - (atol(x[c]) < atol(y[c]))
+			       : strcmp(x[c], y[c]);
+		if (d)
+			return d;
+	}
+	return 0;
+}
+
 /* The results rows chart c was drawn from, as a table. */
 static void page_rows(FILE *f, const struct csv_table *t, const struct plot_page_chart *c)
 {
@@ -351,7 +377,7 @@ static void page_rows(FILE *f, const struct csv_table *t, const struct plot_page
 	struct plot_cols pc;
 	const char *missing;
 	char *keep;
-	size_t nsel, shown = 0;
+	size_t nsel, shown = 0, *order;
 	int cols[7], lo, hi;
 
 	if (s.chart == PLOT_CDF) {
@@ -375,19 +401,29 @@ static void page_rows(FILE *f, const struct csv_table *t, const struct plot_page
 	nsel = plot_select(t, &pc, c->family, &s, keep);
 	for (int k = 0; k < 7; k++)
 		cols[k] = csv_table_col(t, key[k]);
+	if (!(order = calloc(nsel + 1, sizeof(*order)))) {
+		free(keep);
+		fputs("<p class=\"note\">No memory to list the rows.</p>\n", f);
+		return;
+	}
+	for (size_t r = 0, i = 0; r < t->nrows; r++)
+		if (keep[r])
+			order[i++] = r;
+	qsort_r(order, nsel, sizeof(*order), page_cmp_rows,
+		&(struct page_order){ .t = t, .cols = cols });
 	lo = strcmp(s.column, "median") ? -1 : pc.lo;
 	hi = strcmp(s.column, "median") ? -1 : pc.hi;
 	fprintf(f, "<details><summary>the %zu row%s of results.csv it was drawn from%s</summary>\n"
-		"<table>\n<tr>", nsel, nsel == 1 ? "" : "s", c->spec->chart == PLOT_CDF ?
+		"<div class=\"rows\"><table>\n<tr>", nsel, nsel == 1 ? "" : "s", c->spec->chart == PLOT_CDF ?
 		" (the quantiles of its distributions; the buckets are in histograms.csv)" : "");
 	for (int k = 0; k < 7; k++)
 		fprintf(f, "<th>%s</th>", key[k]);
 	fputs("<th>", f);
 	page_esc(f, s.column);
 	fputs(lo >= 0 ? "</th><th>ci95_lo</th><th>ci95_hi</th></tr>\n" : "</th></tr>\n", f);
-	for (size_t r = 0; r < t->nrows && shown < PAGE_MAX_ROWS; r++) {
-		if (!keep[r])
-			continue;
+	for (size_t i = 0; i < nsel && shown < PAGE_MAX_ROWS; i++) {
+		size_t r = order[i];
+
 		shown++;
 		fputs("<tr>", f);
 		for (int k = 0; k < 7; k++) {
@@ -405,10 +441,11 @@ static void page_rows(FILE *f, const struct csv_table *t, const struct plot_page
 		}
 		fputs("</td></tr>\n", f);
 	}
-	fputs("</table>\n", f);
+	fputs("</table></div>\n", f);
 	if (shown < nsel)
 		fprintf(f, "<p class=\"note\">%zu more rows are in results.csv.</p>\n", nsel - shown);
 	fputs("</details>\n", f);
+	free(order);
 	free(keep);
 }
 

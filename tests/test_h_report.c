@@ -125,7 +125,7 @@ Test(report, the_page_is_well_formed_and_names_every_chart, .timeout = 120)
 {
 	static const char *const tags[] = { "html", "head", "body", "table", "tr", "td", "th",
 					    "details", "summary", "figure", "figcaption", "h1",
-					    "h2", "h3", "p", "a", "style", "script", "code" };
+					    "h2", "h3", "p", "a", "style", "script", "code", "div" };
 	static struct cli_run r;
 	static char names[64][64];
 	char dir[64], run[128], path[256];
