@@ -24,6 +24,7 @@
 #include "harness/parse.h"
 #include "harness/plot.h"
 #include "harness/plot_gnuplot.h"
+#include "harness/plot_page.h"
 #include "harness/plot_pivot.h"
 #include "harness/plot_spec.h"
 #include "harness/runner.h"
@@ -208,7 +209,7 @@ static int plot_script_of(const char *d, const char *fam, char *name, size_t len
 struct plot_job {
 	char name[PLOT_LABEL], script[PATH_MAX + 200];
 	struct plot_spec spec;
-	int family;
+	int family, drawn;
 };
 
 /*
@@ -346,6 +347,23 @@ bad_t:
 	return -1;
 }
 
+/* DIR/index.html over the charts drawn.  0, or -1 after saying why. */
+static int plot_page_jobs(const char *dir, const struct csv_table *t, const struct plot_job *jobs,
+			  int njobs, char families[][PLOT_LABEL])
+{
+	struct plot_page_chart *c = calloc((size_t)njobs + 1, sizeof(*c));
+	int n = 0, ret;
+
+	for (int i = 0; c && i < njobs; i++)
+		if (jobs[i].drawn)
+			c[n++] = (struct plot_page_chart){ .name = jobs[i].name,
+				.script = jobs[i].script, .family = families[jobs[i].family],
+				.spec = &jobs[i].spec };
+	ret = c ? plot_page_write(dir, t, c, n, stderr) : -1;
+	free(c);
+	return ret;
+}
+
 int plot_render(const char *dir)
 {
 	static char families[PLOT_MAX][PLOT_LABEL];
@@ -401,6 +419,7 @@ int plot_render(const char *dir)
 			snprintf(j->script, sizeof(j->script), "%.3800s/%.150s", scripts,
 				 ents[k]->d_name);
 			j->family = i;
+			j->drawn = 0;
 			if (plot_read_spec(j->script, &j->spec) < 0) {
 				fprintf(stderr, "contend: %s: no valid '# contend: metric=...' line "
 					"(see harness/plot.h)\n", j->script);
@@ -423,6 +442,8 @@ int plot_render(const char *dir)
 			fprintf(stderr, "contend: notice: no chart for family %s (no %s/%s.gp)\n",
 				families[i], scripts, families[i]);
 	}
+	if (status != 2 && plot_page_check(dir) < 0)
+		status = 2;
 	if (status == 2)
 		goto out;
 	plot_env(dir, &pv);
@@ -452,14 +473,17 @@ int plot_render(const char *dir)
 		if (ret == PLOT_FAILED)
 			status = 1;
 		else
-			drawn += ret;
+			drawn += (jobs[i].drawn = ret);
 	}
 	if (runner_interrupted) {
 		fprintf(stderr, "contend: plot stopped by %s; %d chart%s drawn\n",
 			strsignal(runner_interrupted), drawn, drawn == 1 ? "" : "s");
 		status = 128 + runner_interrupted;
-	} else if (!drawn && !status) {
-		fprintf(stderr, "contend: notice: nothing to chart in %s/results.csv\n", dir);
+	} else {
+		if (!drawn && !status)
+			fprintf(stderr, "contend: notice: nothing to chart in %s/results.csv\n", dir);
+		if (plot_page_jobs(dir, &t, jobs, njobs, families) < 0)
+			status = 1;
 	}
 out:
 	free(jobs);

@@ -3,7 +3,8 @@
  * (and histograms.csv) into charts.  Every script plots/<family>.gp or
  * plots/<family>-<what>.gp of a family present in the results draws one
  * chart: the rows it asks for are pivoted into DIR/<script>.dat and
- * gnuplot renders DIR/<script>.png and DIR/<script>.svg.
+ * gnuplot renders DIR/<script>.png and DIR/<script>.svg.  Then
+ * DIR/index.html shows them with the lesson's verdicts (plot_page.h).
  *
  * A script says what it wants in one line among its first ten:
  *   # contend: chart=lines metric=throughput x=threads panel=cs_ns where=mode:thread

@@ -1,4 +1,9 @@
 # contend: metric=switch series=bench group=placement
+# caption: What one context switch costs, per mechanism (bars), grouped by placement: same-core
+# caption: (both tasks share one processor, every exchange is a real switch) and cross-core (a
+# caption: wake-up on another processor). Bars are medians, whiskers the 95 % interval of the
+# caption: median; the y axis is logarithmic, so a coroutine switch (a few ns) and a process switch
+# caption: (hundreds of ns to µs) fit on one chart. Lower is cheaper; compare bars within a group.
 #
 # plots/ctx.gp - what one context switch costs, per mechanism, grouped by
 # placement: bars are medians, whiskers the 95 % confidence interval of

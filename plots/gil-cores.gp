@@ -1,4 +1,9 @@
 # contend: chart=bars metric=time_vs_sequential group=placement series=gil where=bench:cores scale=linear
+# caption: Two CPU-bound threads under one global lock, both on one processor (same-core) and on
+# caption: two (cross-core): the time they took together over the same work done one after another,
+# caption: per lock policy. 1 means the threads bought nothing, 0.5 a perfect split; above 1 the
+# caption: lock costs more than it lets run. The old GIL's bar higher on two cores than on one is
+# caption: Beazley's finding.
 #
 # plots/gil-cores.gp - 2 CPU-bound threads under one lock, both on one
 # processor (same-core) and on two (cross-core): T_threads / T_seq per

@@ -1,4 +1,8 @@
 # contend: chart=bars metric=time_vs_sequential group=threads series=gil where=bench:cpu label=mode scale=linear
+# caption: T CPU-bound interpreters against the same work done sequentially: T_run / T_seq per lock
+# caption: policy, a group per task count (threads share one lock; processes have one each). 1
+# caption: means no speed-up (the lesson's GIL), 1/T is a perfect split; bars below 1 are a speed-
+# caption: up. Whiskers are the 95 % interval of the median.
 #
 # plots/gil-cpu.gp - T CPU-bound "Python" threads against the same work
 # done sequentially: T_threads / T_seq per lock policy (processes: each

@@ -1,4 +1,8 @@
 # contend: chart=cdf metric=gil_hold where=bench:cpu,mode:thread,threads:max label=gil,threads
+# caption: How long a CPU-bound thread holds the global lock once it has it: the cumulative
+# caption: distribution of hold times (from histograms.csv), a line per policy at the most threads
+# caption: run. Read the x where a line reaches 0.5 as the median hold; `new` holds about its
+# caption: switch interval, `old` about a check interval's ticks, so its line sits far to the left.
 #
 # plots/gil-hold.gp - how long a thread holds the global lock once it
 # has it: the cumulative distribution (and its tail) of hold times of

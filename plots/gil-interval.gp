@@ -1,4 +1,8 @@
 # contend: chart=lines metric=requests_per_sec|cpu_bytecodes_per_sec x=interval_us series=metric where=bench:interval
+# caption: The switch interval's trade-off with one echo and one CPU-bound thread: requests per
+# caption: second of the echo and bytecodes per second of the CPU-bound thread, against the
+# caption: interval (log x). A shorter interval serves the echo sooner (requests rise about as
+# caption: 1/interval) and costs the CPU-bound thread hand-overs.
 #
 # plots/gil-interval.gp - the switch interval's trade-off, one echo and
 # one CPU-bound thread: requests per second (left axis) grow roughly as

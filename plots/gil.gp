@@ -1,4 +1,9 @@
 # contend: chart=lines metric=rtt_p50|rtt_p99 x=cpu panel=stat series=gil label=mode
+# caption: The convoy effect: an echo's round trip (p50 and p99 panels) against the number of CPU-
+# caption: bound threads beside it, a line per lock policy (and mode; in process mode the CPU-bound
+# caption: work is in other processes). Under `new` one CPU-bound thread already makes a round trip
+# caption: cost about one or two switch intervals; io_priority and processes stay near the bare
+# caption: round trip. The real CPython's line, when present, is the reference.
 #
 # plots/gil.gp - the convoy effect: an echo's round trip against the
 # number of CPU-bound threads beside it, a line per lock policy (and per

@@ -1,4 +1,8 @@
 # contend: chart=bars metric=jain group=bench series=threads where=mode:thread,cs_ns:max label=policy scale=linear
+# caption: How evenly each lock served its tasks: Jain's index of the acquisitions per task, a bar
+# caption: per task count, at the largest critical section run. 1 is perfectly even, 1/n means one
+# caption: task took everything; a low bar is a lock that lets one holder re-take it while the
+# caption: others wait.
 #
 # plots/lock-fairness.gp - how evenly each lock served its tasks: Jain's
 # index of the acquisitions per task (1 = all equal, 1/n = one task got

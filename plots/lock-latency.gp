@@ -1,4 +1,8 @@
 # contend: chart=cdf metric=acquire where=mode:thread,threads:max,cs_ns:max label=policy,threads
+# caption: How long one acquire waited: the cumulative distribution of the sampled acquisitions at
+# caption: the most tasks each lock ran, from histograms.csv (log x). The further right a line's
+# caption: top reaches, the longer its worst waits; a line that rises late is a lock whose waiters
+# caption: sleep or queue.
 #
 # plots/lock-latency.gp - how long one acquire waited: the cumulative
 # distribution of the sampled acquisitions (every `sample`-th) at the

@@ -1,4 +1,8 @@
 # contend: chart=bars metric=throughput column=ctx_switches_per_op group=bench series=threads where=mode:thread,threads:max,cs_ns:max label=policy
+# caption: Context switches per acquisition at the most tasks each lock ran (over-subscribed where
+# caption: the machine allows), log y: a lock that sleeps pays a switch when it is taken, a spinner
+# caption: that yields pays them as it spins. Empty where the machine could not count context
+# caption: switches.
 #
 # plots/lock-switches.gp - context switches per acquisition at the most
 # tasks each lock ran (over-subscribed where the machine allows: 2 x the

@@ -1,4 +1,8 @@
 # contend: chart=lines metric=throughput x=threads panel=cs_ns where=mode:thread label=policy
+# caption: Lock throughput (acquisitions per second, all tasks) against the number of tasks, a line
+# caption: per lock and waiting policy, a panel per critical-section length; log y. The dashed line
+# caption: marks the processor count: to its right tasks outnumber processors, and a spinning
+# caption: lock's line falls steeply (it collapses) while a sleeping lock's stays level.
 #
 # plots/lock.gp - lock throughput against the number of tasks, a line
 # per lock (and waiting policy), a panel per cs_ns (work inside the

@@ -1,4 +1,7 @@
 # contend: chart=bars metric=overhead_per_task group=bench series=task_us where=task:work,threads:min
+# caption: What a pool adds to each task at one worker: overhead per task (round time over tasks,
+# caption: less the task's own time), a bar per pool and task length, log y. Lower is leaner; the
+# caption: thread-per-task bars include creating and joining a thread each time.
 #
 # plots/pool-overhead.gp - what a task costs beyond its own work, per
 # pool, at one worker (each pool's smallest worker count), a bar per task

@@ -1,4 +1,8 @@
 # contend: chart=lines metric=speedup x=threads panel=task_us where=task:work
+# caption: Speedup of each pool against its workers (the same tasks one after another, over the
+# caption: round's time), a panel per task length, the ideal line dashed. Short tasks show the
+# caption: pool's own cost: a pool that reuses workers stays near the ideal, a thread per task
+# caption: falls away; long tasks hide it.
 #
 # plots/pool.gp - speedup against workers, a panel per task length
 # (task_us, calibrated CPU work), a line per pool: the same tasks run one

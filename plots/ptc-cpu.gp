@@ -1,4 +1,9 @@
 # contend: chart=lines metric=speedup x=threads series=bench
+# caption: One CPU-bound job split over W units: speedup over one unit against W, a line per
+# caption: carrier (threads, processes, coroutines, and the job as bytecode under the simulated GIL
+# caption: as threads and as processes), the ideal dashed. Threads and processes follow the ideal
+# caption: up to the processor count; coroutines and GIL threads stay at 1. The real Python's lines
+# caption: are dash-dotted.
 #
 # plots/ptc-cpu.gp - a fixed CPU job split over W units: the speedup over
 # one unit (T_1 / T_W, both timed in every repetition), a line per

@@ -1,4 +1,8 @@
 # contend: chart=lines metric=requests_per_sec|ideal_per_sec|charged_per_unit x=c series=bench panel=metric
+# caption: C units each holding a loopback connection to a server that answers after a fixed
+# caption: latency: requests per second against C beside the ideal C / latency (top panels), and
+# caption: memory charged per unit (bottom), a line per carrier, log axes. A carrier that keeps up
+# caption: follows the ideal; the memory panel is where coroutines beat threads and processes.
 #
 # plots/ptc-io.gp - C units each holding a loopback connection to a
 # server that answers after an injected latency: requests per second

@@ -1,4 +1,8 @@
 # contend: chart=bars metric=items_per_sec group=capacity series=bench where=mode:thread,threads:min,load:0
+# caption: Items per second of each queue at the fewest producers and consumers, a group per
+# caption: capacity (1, 16, 1024, 0 = unbounded), flat out. A bounded queue of capacity 1 hands
+# caption: every item over with a wake-up; larger capacities let producers and consumers run in
+# caption: batches.
 #
 # plots/queue-capacity.gp - items per second against the queue's
 # capacity (0: unbounded), a bar per queue, at the fewest tasks each

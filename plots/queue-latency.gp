@@ -1,4 +1,7 @@
 # contend: chart=cdf metric=latency where=mode:thread,threads:min,capacity:max,load:0 label=capacity,threads
+# caption: How long an item waited in the queue (put to get): the cumulative distribution at the
+# caption: fewest tasks and the largest capacity, flat out, from histograms.csv (log x). Flat out a
+# caption: bounded queue stays full, so the latency is about capacity times the time per item.
 #
 # plots/queue-latency.gp - how long an item waited between put and get:
 # the cumulative distribution over the sampled items, at the fewest

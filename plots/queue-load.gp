@@ -1,4 +1,8 @@
 # contend: chart=bars metric=latency_p50 group=capacity series=bench where=mode:thread,threads:min,bench:!cooks label=load
+# caption: An item's median latency (put to get) per queue and capacity, flat out (load 0) and
+# caption: paced at half the queue's own throughput (load 50). Paced, a queue with room should hand
+# caption: an item over in microseconds; a bar as high as the flat-out one says the queue was
+# caption: already overloaded.
 #
 # plots/queue-load.gp - the median put to get latency against the
 # queue's capacity, flat out and paced, a bar per queue and load, at the

@@ -1,4 +1,7 @@
 # contend: chart=lines metric=items_per_sec x=threads panel=capacity where=mode:thread,bench:!cooks,load:0
+# caption: Items per second against producers + consumers, a line per queue, a panel per capacity,
+# caption: log y. Lines that fall as tasks grow are queues whose lock is fought over; Concurrency
+# caption: Kit's rings are the lock-free peers.
 #
 # plots/queue.gp - items moved producer to consumer per second against
 # the number of tasks (half produce, half consume), a line per queue, a

@@ -1,4 +1,8 @@
 # contend: chart=lines metric=ops_per_sec x=threads series=bench where=bench:!scene.array,bench:!scene.manager
+# caption: Operations per second against processes, a line per way of sharing: a shared Array under
+# caption: its process-shared lock, the same without the lock (updates may be lost), and a Manager
+# caption: dictionary served by a process over a socket; log y. The Manager sits orders of
+# caption: magnitude below the Array: each operation is a round trip.
 #
 # plots/shm.gp - operations per second against processes, a line per way
 # of sharing (bench/shm.c): the Array's element incremented under its

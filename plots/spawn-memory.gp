@@ -1,4 +1,8 @@
 # contend: chart=bars metric=charged_per_unit|kmem_per_unit|resident_per_unit group=bench series=metric where=n:max
+# caption: Memory per live unit, at the most units held alive at once: what the kernel charged the
+# caption: run's memory cgroup per unit (kernel stacks, page tables and slab included), its kernel
+# caption: part, and the resident size, per carrier; log y. Threads cost kernel stacks and stack
+# caption: pages, processes whole address spaces, coroutines a page or a few hundred bytes.
 #
 # plots/spawn-memory.gp - memory per live unit, n of them alive at once
 # (each benchmark's largest n): what the kernel charges to the run's

@@ -1,4 +1,8 @@
 # contend: chart=bars metric=create_finish group=bench series=metric
+# caption: What it costs to create a unit and see it finish (create + join or waitpid), per
+# caption: carrier, log y: a process, a thread, a greenlet, a hub coroutine, and the real Python's
+# caption: greenlet and gevent as reference rows. Lower is cheaper; compare the orders of
+# caption: magnitude.
 #
 # plots/spawn.gp - what it costs to start a unit and wait for it to
 # finish, a bar per carrier: a thread, a process (fork; posix_spawn of a

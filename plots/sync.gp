@@ -1,4 +1,8 @@
 # contend: chart=bars metric=*_p50|*_p99 group=bench series=stat label=delay_us,notify
+# caption: Wake-up latency of the sync family: the p50 and p99 of set to waiter running (Event),
+# caption: notify to waiter running (Condition, one or all) and a Timer's lateness past its delay,
+# caption: a bar per benchmark and parameters, log y. Every timed wake-up is of a sleeping waiter,
+# caption: so each includes a context switch.
 #
 # plots/sync.gp - wake-up latencies of the lesson's synchronisation
 # objects, p50 and p99 side by side: Event set to each waiter running,

@@ -1,0 +1,213 @@
+/*
+ * tests/test_h_lesson.c - the lesson's rules (harness/lesson.c) on
+ * fixture results: tests/fixtures/lesson/holds.csv, where every claim
+ * holds; fails.csv, where every claim's rows say the opposite; and
+ * holds.csv with one rule's rows taken out, where that rule alone is not
+ * measured and names what it needed.  The medians are made up to sit on
+ * each side of each rule's threshold; nothing here is timed.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/csv.h"
+#include "harness/lesson.h"
+#include "tests/check.h"
+#include "tests/h_util.h"
+
+/* The folder of the fixtures: found above the contend binary (build/,
+ * build/tsan/ or build/asan/ all sit inside the source tree). */
+static void lesson_fixture(const char *name, char *path, size_t len)
+{
+	char dir[PATH_MAX];
+
+	cr_assert(realpath(cli_bin(), dir), "no contend binary at %s", cli_bin());
+	for (int up = 0; up < 6; up++) {
+		char *slash = strrchr(dir, '/');
+
+		if (!slash)
+			break;
+		*slash = '\0';
+		snprintf(path, len, "%.3800s/tests/fixtures/lesson/%.100s", dir, name);
+		if (access(path, R_OK) == 0)
+			return;
+	}
+	cr_assert_fail("tests/fixtures/lesson/%s not found above %s", name, cli_bin());
+}
+
+/* Which rows each rule reads: a benchmark whose lines, taken out of
+ * holds.csv, leave that rule alone without its rows. */
+static const struct {
+	const char *id, *bench;
+} lesson_needs[] = {
+	{ "gil_cpu", ",gil.cpu," },
+	{ "gil_io", ",gil.io," },
+	{ "convoy", ",gil.convoy," },
+	{ "convoy_cpython", ",gil.cpython.convoy," },
+	{ "gil_old_cores", ",gil.cores," },
+	{ "coro_memory", ",ptc.io.coro," },
+	{ "pool", ",pool.thread_per_task," },
+	{ "switch", ",ctx.process." },
+	{ "manager", ",shm.manager," },
+	{ "lock_collapse", ",lock.mutex," },
+};
+
+static int lesson_index(const char *id)
+{
+	for (int i = 0; i < lesson_nrules; i++)
+		if (!strcmp(lesson_rules[i].id, id))
+			return i;
+	cr_assert_fail("no rule %s", id);
+	return -1;
+}
+
+static void lesson_judge(const char *path, int ncpus, struct lesson_verdict *v)
+{
+	struct csv_table t;
+	size_t line = 0;
+
+	cr_assert_eq(csv_read(path, &t, &line), 0, "%s:%zu unreadable", path, line);
+	lesson_check(&t, ncpus, v);
+	csv_table_free(&t);
+}
+
+/* Every claim of the issue has a rule, and each rule is tested here. */
+Test(lesson, every_claim_has_a_rule_and_a_fixture, .timeout = 10)
+{
+	cr_assert_eq(lesson_nrules, (int)(sizeof(lesson_needs) / sizeof(lesson_needs[0])));
+	for (int i = 0; i < lesson_nrules; i++) {
+		cr_assert(lesson_rules[i].claim[0] && lesson_rules[i].rows[0] &&
+			  lesson_rules[i].check, "rule %d", i);
+		cr_assert_eq(lesson_index(lesson_needs[i].id), i);
+	}
+}
+
+Test(lesson, every_rule_holds_on_rows_that_say_so, .timeout = 10)
+{
+	struct lesson_verdict v[64];
+	char path[PATH_MAX];
+
+	lesson_fixture("holds.csv", path, sizeof(path));
+	lesson_judge(path, 2, v);
+	for (int i = 0; i < lesson_nrules; i++)
+		cr_assert_eq(v[i].state, LESSON_HOLDS, "%s: %s: %s", lesson_rules[i].id,
+			     lesson_state_name(v[i].state), v[i].figures);
+	/* The figures are the rows' own. */
+	cr_assert(strstr(v[lesson_index("gil_cpu")].figures, "1.20") &&
+		  strstr(v[lesson_index("gil_cpu")].figures, "0.52"), "%s",
+		  v[lesson_index("gil_cpu")].figures);
+	cr_assert(strstr(v[lesson_index("convoy")].figures, "10.4 ms"), "%s",
+		  v[lesson_index("convoy")].figures);
+	/* The pool is judged at the shortest tasks, where it wins; at 1 ms
+	 * a thread per task is ahead in the fixture and must not count. */
+	cr_assert(strstr(v[lesson_index("pool")].figures, "task_us=10:"), "%s",
+		  v[lesson_index("pool")].figures);
+	cr_assert(strstr(v[lesson_index("coro_memory")].figures, "1000 connections"), "%s",
+		  v[lesson_index("coro_memory")].figures);
+}
+
+Test(lesson, every_rule_fails_on_rows_that_say_otherwise, .timeout = 10)
+{
+	struct lesson_verdict v[64];
+	char path[PATH_MAX];
+
+	lesson_fixture("fails.csv", path, sizeof(path));
+	lesson_judge(path, 2, v);
+	for (int i = 0; i < lesson_nrules; i++) {
+		cr_assert_eq(v[i].state, LESSON_FAILS, "%s: %s: %s", lesson_rules[i].id,
+			     lesson_state_name(v[i].state), v[i].figures);
+		cr_assert(strpbrk(v[i].figures, "0123456789"), "%s gives no figures: %s",
+			  lesson_rules[i].id, v[i].figures);
+	}
+	/* Intervals that overlap are not "slower" or "dearer". */
+	cr_assert(strstr(v[lesson_index("gil_old_cores")].figures, "overlap"), "%s",
+		  v[lesson_index("gil_old_cores")].figures);
+	cr_assert(strstr(v[lesson_index("switch")].figures, "overlap"), "%s",
+		  v[lesson_index("switch")].figures);
+}
+
+/* The rules with two sides fail on either: fails.csv breaks one side
+ * (processes that do not speed up, a process switch not told apart from
+ * a thread's, a spinning lock that keeps up), fails-other.csv the other
+ * (threads that speed up, a coroutine switch not far below, a sleeping
+ * lock that collapses too). */
+Test(lesson, a_two_sided_rule_fails_on_either_side, .timeout = 10)
+{
+	static const char *const ids[] = { "gil_cpu", "switch", "lock_collapse" };
+	struct lesson_verdict v[64];
+	char path[PATH_MAX];
+
+	lesson_fixture("fails-other.csv", path, sizeof(path));
+	lesson_judge(path, 2, v);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		int k = lesson_index(ids[i]);
+
+		cr_assert_eq(v[k].state, LESSON_FAILS, "%s: %s: %s", ids[i],
+			     lesson_state_name(v[k].state), v[k].figures);
+	}
+}
+
+/* Each rule without its rows is not measured, names them, and leaves
+ * every other rule's verdict alone. */
+Test(lesson, a_rule_without_its_rows_is_not_measured, .timeout = 20)
+{
+	char path[PATH_MAX], tmp[64], cut[PATH_MAX + 16], line[1024];
+
+	lesson_fixture("holds.csv", path, sizeof(path));
+	cli_tmpdir(tmp, sizeof(tmp));
+	snprintf(cut, sizeof(cut), "%s/cut.csv", tmp);
+	for (int i = 0; i < lesson_nrules; i++) {
+		struct lesson_verdict v[64];
+		FILE *in = fopen(path, "r"), *out = fopen(cut, "w");
+		int k = lesson_index(lesson_needs[i].id), dropped = 0;
+
+		cr_assert(in && out);
+		while (fgets(line, sizeof(line), in))
+			if (strstr(line, lesson_needs[i].bench))
+				dropped++;
+			else
+				fputs(line, out);
+		fclose(in);
+		fclose(out);
+		cr_assert_gt(dropped, 0, "%s: no %s rows in holds.csv", lesson_needs[i].id,
+			     lesson_needs[i].bench);
+		lesson_judge(cut, 2, v);
+		cr_assert_eq(v[k].state, LESSON_UNMEASURED, "%s: %s: %s", lesson_needs[i].id,
+			     lesson_state_name(v[k].state), v[k].figures);
+		cr_assert(strstr(v[k].figures, "needs"), "%s: %s", lesson_needs[i].id,
+			  v[k].figures);
+		for (int j = 0; j < lesson_nrules; j++)
+			cr_assert(j == k || v[j].state == LESSON_HOLDS, "without %s rows, %s: %s",
+				  lesson_needs[i].bench, lesson_rules[j].id, v[j].figures);
+	}
+	cli_rmdir(tmp);
+}
+
+/* Rules that need the processor count say so when env.csv gave none;
+ * a file without contend's columns (or with medians that are not
+ * numbers) measures nothing. */
+Test(lesson, no_processor_count_or_no_columns_is_not_measured, .timeout = 10)
+{
+	struct lesson_verdict v[64];
+	char path[PATH_MAX], tmp[64], bad[PATH_MAX + 16];
+
+	lesson_fixture("holds.csv", path, sizeof(path));
+	lesson_judge(path, 0, v);
+	cr_assert_eq(v[lesson_index("gil_cpu")].state, LESSON_UNMEASURED);
+	cr_assert_eq(v[lesson_index("lock_collapse")].state, LESSON_UNMEASURED);
+	cr_assert_eq(v[lesson_index("gil_io")].state, LESSON_HOLDS);
+
+	cli_tmpdir(tmp, sizeof(tmp));
+	snprintf(bad, sizeof(bad), "%s/r.csv", tmp);
+	cli_write_str(bad, "run_id,bench,metric\nr1,gil.cpu,time_vs_sequential\n");
+	lesson_judge(bad, 2, v);
+	for (int i = 0; i < lesson_nrules; i++)
+		cr_assert_eq(v[i].state, LESSON_UNMEASURED, "%s", lesson_rules[i].id);
+	cli_write_str(bad, "run_id,bench,mode,placement,threads,params,metric,unit,median\n"
+			   "r1,gil.io,thread,none,4,gil=new,time_vs_sequential,ratio,\n");
+	lesson_judge(bad, 2, v);
+	cr_assert_eq(v[lesson_index("gil_io")].state, LESSON_UNMEASURED);
+	cli_rmdir(tmp);
+}

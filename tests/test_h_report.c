@@ -1,0 +1,320 @@
+/*
+ * tests/test_h_report.c - DIR/index.html, the page `contend plot DIR`
+ * writes (harness/plot_page.c): well formed, naming every chart drawn
+ * with its caption and its rows, the lesson's verdicts at the top, the
+ * machine's topology picture or why there is none; and, opened in
+ * Debian's headless chromium, every picture loads.  The run folder is
+ * tests/fixtures/lesson/holds.csv drawn with the real chart scripts.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/lesson.h"
+#include "harness/plot_page.h"
+#include "tests/check.h"
+#include "tests/h_util.h"
+
+/* The source tree: the first folder above the contend binary that holds
+ * tests/fixtures/lesson. */
+static void report_source(char *path, size_t len)
+{
+	char dir[PATH_MAX], probe[PATH_MAX + 64];
+
+	cr_assert(realpath(cli_bin(), dir), "no contend binary at %s", cli_bin());
+	for (int up = 0; up < 6; up++) {
+		char *slash = strrchr(dir, '/');
+
+		if (!slash)
+			break;
+		*slash = '\0';
+		snprintf(probe, sizeof(probe), "%.3800s/tests/fixtures/lesson", dir);
+		if (access(probe, R_OK) == 0) {
+			snprintf(path, len, "%s", dir);
+			return;
+		}
+	}
+	cr_assert_fail("no source tree above %s", cli_bin());
+}
+
+static char *report_slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	cr_assert(f, "%s was not written", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	cr_assert(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* A run folder dir/run of holds.csv, its env.csv naming `host` (NULL:
+ * no env.csv). */
+static void report_folder(const char *dir, const char *host, char *run, size_t len)
+{
+	char src[PATH_MAX], path[PATH_MAX + 64], env[512];
+	char *rows;
+
+	report_source(src, sizeof(src));
+	snprintf(run, len, "%s/run", dir);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	snprintf(path, sizeof(path), "%.3800s/tests/fixtures/lesson/holds.csv", src);
+	rows = report_slurp(path);
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	cli_write_str(path, rows);
+	free(rows);
+	if (!host)
+		return;
+	snprintf(env, sizeof(env), "key,value\nrun_id,r1\nhost,%s\ncpu_model,Test CPU\npus,2\n"
+		 "clock_source,tsc\nclock_note,calibrated\nclock_read_ns,17\n"
+		 "clock_resolution_ns,13\nclock_pair_ns,17\n", host);
+	snprintf(path, sizeof(path), "%s/env.csv", run);
+	cli_write_str(path, env);
+}
+
+static const char *report_host(void)
+{
+	static char host[256];
+
+	gethostname(host, sizeof(host) - 1);
+	return host;
+}
+
+/* Occurrences of needle in s. */
+static int report_count(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* The charts contend plot said it drew: its .png lines on stdout. */
+static int report_charts(const char *out, char names[][64], int max)
+{
+	int n = 0;
+
+	for (const char *p = out; *p && n < max;) {
+		size_t l = strcspn(p, "\n");
+
+		if (l > 4 && !strncmp(p + l - 4, ".png", 4)) {
+			const char *b = p + l;
+
+			while (b > p && b[-1] != '/')
+				b--;
+			snprintf(names[n++], 64, "%.*s", (int)(p + l - 4 - b), b);
+		}
+		p += l + (p[l] == '\n');
+	}
+	return n;
+}
+
+Test(report, the_page_is_well_formed_and_names_every_chart, .timeout = 120)
+{
+	static const char *const tags[] = { "html", "head", "body", "table", "tr", "td", "th",
+					    "details", "summary", "figure", "figcaption", "h1",
+					    "h2", "h3", "p", "a", "style", "script", "code", "div" };
+	static struct cli_run r;
+	static char names[64][64];
+	char dir[64], run[128], path[256];
+	char *page;
+	int n;
+
+	cli_tmpdir(dir, sizeof(dir));
+	report_folder(dir, report_host(), run, sizeof(run));
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	n = report_charts(r.out, names, 64);
+	cr_assert_geq(n, 5, "few charts drawn: %s", r.out);
+	snprintf(path, sizeof(path), "%s/index.html", run);
+	cr_assert(strstr(r.out, path), "index.html not announced: %s", r.out);
+	page = report_slurp(path);
+	cr_assert(!strncmp(page, "<!DOCTYPE html>\n", 16));
+	cr_assert(strstr(page, "</html>\n") && !strstr(strstr(page, "</html>\n") + 8, "<"));
+	for (size_t k = 0; k < sizeof(tags) / sizeof(tags[0]); k++) {
+		char open1[32], open2[32], close[32];
+
+		snprintf(open1, sizeof(open1), "<%s>", tags[k]);
+		snprintf(open2, sizeof(open2), "<%s ", tags[k]);
+		snprintf(close, sizeof(close), "</%s>", tags[k]);
+		cr_assert_eq(report_count(page, open1) + report_count(page, open2),
+			     report_count(page, close), "<%s> opened and closed unevenly", tags[k]);
+	}
+	/* Text is escaped: every '<' opens a tag, a comment or the doctype
+	 * (the figures hold "<=", the claims may hold anything). */
+	for (const char *q = strchr(page, '<'); q; q = strchr(q + 1, '<'))
+		cr_assert(strchr("abcdefghijklmnopqrstuvwxyz/!", q[1]), "unescaped '<' at: %.40s", q);
+	/* Self-contained: nothing is fetched. */
+	cr_assert(!strstr(page, "http:") && !strstr(page, "https:") && !strstr(page, "//cdn"));
+	cr_assert_eq(report_count(page, "<h2 id=\"chart-"), n, "%d charts drawn", n);
+	for (int i = 0; i < n; i++) {
+		char img[160], id[160];
+
+		snprintf(img, sizeof(img), "<img src=\"%.60s.png\"", names[i]);
+		snprintf(id, sizeof(id), "<h2 id=\"chart-%.60s\">", names[i]);
+		cr_assert(strstr(page, img) && strstr(page, id), "chart %s not on the page",
+			  names[i]);
+	}
+	cr_assert(!strstr(page, "(no caption"), "a chart without its caption");
+	cr_assert(strstr(page, "rows of results.csv it was drawn from"));
+	/* The verdicts come first, one row per rule, as the rules said. */
+	cr_assert(strstr(page, "id=\"lesson\"") < strstr(page, "id=\"machine\"") &&
+		  strstr(page, "id=\"machine\"") < strstr(page, "<h2 id=\"chart-"));
+	for (int i = 0; i < lesson_nrules; i++) {
+		char row[128];
+
+		snprintf(row, sizeof(row), "<tr id=\"claim-%s\" class=\"holds\">", lesson_rules[i].id);
+		cr_assert(strstr(page, row), "%s missing or not holding", lesson_rules[i].id);
+	}
+	cr_assert(strstr(r.err, "10 of 10 claims hold here"), "%s", r.err);
+	cr_assert(strstr(page, "tsc: calibrated"), "the clock is not on the page");
+	cr_assert(strstr(page, "<td>context-switches</td>"), "the counters are not on the page");
+	cli_expect_no_temp(run);
+	free(page);
+	cli_rmdir(dir);
+}
+
+/* Where the run came from another machine, or from nowhere known, lstopo
+ * would draw the wrong one: the page says why there is no picture. */
+Test(report, no_topology_picture_says_why, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], run[128], path[256];
+	char *page;
+
+	for (int k = 0; k < 2; k++) {
+		cli_tmpdir(dir, sizeof(dir));
+		report_folder(dir, k ? NULL : "another-host", run, sizeof(run));
+		CLI(&r, "plot", run);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		snprintf(path, sizeof(path), "%s/index.html", run);
+		page = report_slurp(path);
+		cr_assert(strstr(page, "id=\"topology-absent\""), "case %d", k);
+		cr_assert(!strstr(page, "src=\"topology.png\""), "case %d", k);
+		cr_assert(strstr(page, k ? "no env.csv" : "another-host"), "case %d", k);
+		snprintf(path, sizeof(path), "%s/topology.png", run);
+		cr_assert_neq(access(path, F_OK), 0, "case %d: a picture of the wrong machine", k);
+		free(page);
+		cli_rmdir(dir);
+	}
+}
+
+/* A folder where index.html goes is refused before any chart is drawn. */
+Test(report, a_page_that_cannot_be_written_is_refused_first, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], run[128], path[256];
+
+	cli_tmpdir(dir, sizeof(dir));
+	report_folder(dir, NULL, run, sizeof(run));
+	snprintf(path, sizeof(path), "%s/index.html", run);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	CLI(&r, "plot", run);
+	cli_expect_bad(&r, "index.html");
+	cr_assert_eq(cli_count_files(run), 2, "charts drawn before the refusal");
+	cli_rmdir(dir);
+}
+
+/* One file per chart holds its facts: every chart script has a caption. */
+Test(report, every_chart_script_has_a_caption, .timeout = 10)
+{
+	char src[PATH_MAX], plots[PATH_MAX + 16], path[PATH_MAX + 300], cap[4096];
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	report_source(src, sizeof(src));
+	snprintf(plots, sizeof(plots), "%.3800s/plots", src);
+	cr_assert((dp = opendir(plots)));
+	while ((d = readdir(dp))) {
+		size_t l = strlen(d->d_name);
+		char *text;
+
+		if (l < 4 || strcmp(d->d_name + l - 3, ".gp"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", plots, d->d_name);
+		text = report_slurp(path);
+		if (strstr(text, "# contend:")) {
+			cr_assert_eq(plot_page_caption(path, cap, sizeof(cap)), 0, "%s has no caption",
+				     d->d_name);
+			cr_assert_gt(strlen(cap), 40, "%s: caption too short: %s", d->d_name, cap);
+			n++;
+		}
+		free(text);
+	}
+	closedir(dp);
+	cr_assert_gt(n, 10);
+}
+
+/* What chromium's command cmd prints (the document after its scripts
+ * ran), into dom. */
+static void report_dom(const char *cmd, char *dom, size_t cap)
+{
+	size_t len = 0, k;
+	FILE *p = popen(cmd, "r");
+
+	cr_assert(p, "cannot run chromium");
+	while ((k = fread(dom + len, 1, cap - len - 1, p)) > 0)
+		len += k;
+	dom[len] = '\0';
+	cr_assert_eq(pclose(p), 0, "chromium failed");
+}
+
+/*
+ * The page in a browser: Debian's headless chromium loads it from the
+ * file system and dumps the document after its script ran; the script
+ * counted the pictures that did not load (naturalWidth 0).  Every chart
+ * and the topology picture must have loaded.
+ */
+Test(report, every_picture_loads_in_chromium, .timeout = 240)
+{
+	static struct cli_run r;
+	static char names[64][64];
+	char dir[64], run[128], cmd[1024], want[128], path[256], *dom;
+	size_t cap = 1 << 20;
+	int n;
+
+	if (system("command -v chromium > /dev/null 2>&1") != 0)
+		cr_skip_test("no chromium here (scripts/install-deps --tests installs it)");
+	if (system("command -v lstopo > /dev/null 2>&1") != 0)
+		cr_skip_test("no lstopo here (Debian's hwloc package): no topology picture to check");
+	cli_tmpdir(dir, sizeof(dir));
+	report_folder(dir, report_host(), run, sizeof(run));
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	n = report_charts(r.out, names, 64);
+	cr_assert_gt(n, 0);
+	snprintf(cmd, sizeof(cmd), "timeout -k 5 200 chromium --headless --no-sandbox --disable-gpu "
+		 "--user-data-dir=%s/profile --virtual-time-budget=10000 --dump-dom "
+		 "file://%s/index.html 2>/dev/null", dir, run);
+	dom = malloc(cap);
+	cr_assert(dom);
+	report_dom(cmd, dom, cap);
+	cr_assert(strstr(dom, "id=\"topology\""), "no topology picture on the page");
+	snprintf(want, sizeof(want), "data-pictures=\"%d\"", n + 1);
+	cr_assert(strstr(dom, want), "expected %d pictures: %s", n + 1,
+		  strstr(dom, "id=\"pictures\"") ? strstr(dom, "id=\"pictures\"") : "no count");
+	cr_assert(strstr(dom, "data-broken=\"0\""), "pictures did not load: %s",
+		  strstr(dom, "id=\"pictures\"") ? strstr(dom, "id=\"pictures\"") : "no count");
+	/* ... and the count sees a picture that is not there. */
+	snprintf(want, sizeof(want), "%.60s.png", names[0]);
+	snprintf(path, sizeof(path), "%s/%s", run, want);
+	cr_assert_eq(unlink(path), 0);
+	report_dom(cmd, dom, cap);
+	cr_assert(strstr(dom, "data-broken=\"1\""), "a missing %s not counted: %s", want,
+		  strstr(dom, "id=\"pictures\"") ? strstr(dom, "id=\"pictures\"") : "no count");
+	free(dom);
+	cli_rmdir(dir);
+}
