@@ -33,7 +33,8 @@ static const char *const merge_need[] = {
 
 struct merge_run {
 	const char *dir;
-	char host[256];
+	char name[200];		/* the host env.csv names */
+	char host[256];		/* its label in the dataset */
 	struct csv_table t[MERGE_NFILES];
 	int have[MERGE_NFILES];
 	struct csv_table env;
@@ -76,6 +77,10 @@ static int merge_host(struct merge_run *r)
 	if (!r->host[0])
 		return cmd_bad_input("merge: %s/env.csv names no host (expected a 'host' key, as "
 				     "contend sweep writes)", r->dir);
+	if (strchr(r->host, ':') || strlen(r->host) >= sizeof(r->name))
+		return cmd_bad_input("merge: %s/env.csv: '%.300s' is not a host name", r->dir,
+				     r->host);
+	snprintf(r->name, sizeof(r->name), "%s", r->host);
 	return 0;
 }
 
@@ -127,8 +132,30 @@ static int merge_same_columns(const struct csv_table *a, const struct csv_table 
 	return 1;
 }
 
-/* Every input against the first that has each file, and no host twice:
- * 0, or 2 after one line. */
+/* Two runs of one host keep apart as host:1, host:2, ... (in the order
+ * given): a host name has no ':' (merge_host), so no label can be
+ * another's. */
+static void merge_label_repeats(struct merge_run *runs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int nth = 0, same = 0;
+
+		for (int j = 0; j < n; j++) {
+			same += !strcmp(runs[j].name, runs[i].name);
+			nth += j <= i && !strcmp(runs[j].name, runs[i].name);
+		}
+		if (same < 2)
+			continue;
+		snprintf(runs[i].host, sizeof(runs[i].host), "%.200s:%d", runs[i].name, nth);
+		if (nth == 1)
+			fprintf(stderr, "contend: notice: merge: %d runs of host %s, kept apart as "
+				"%.200s:1 ... %.200s:%d\n", same, runs[i].name, runs[i].name,
+				runs[i].name, same);
+	}
+}
+
+/* Every input against the first that has each file: 0, or 2 after one
+ * line. */
 static int merge_check(struct merge_run *runs, int n)
 {
 	char why[300];
@@ -151,12 +178,6 @@ static int merge_check(struct merge_run *runs, int n)
 						     why);
 		}
 	}
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < i; j++)
-			if (!strcmp(runs[i].host, runs[j].host))
-				return cmd_bad_input("merge: %s and %s are both runs of host %s; "
-						     "give one run per host", runs[j].dir,
-						     runs[i].dir, runs[i].host);
 	return 0;
 }
 
@@ -275,6 +296,7 @@ int cmd_merge(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		if (merge_load(&runs[i]))
 			goto out;
+	merge_label_repeats(runs, n);
 	if (merge_check(runs, n) || merge_take_folder(out))
 		goto out;
 	made = 1;

@@ -153,15 +153,13 @@ Test(merge, two_hosts_one_dataset_a_line_each, .timeout = 60)
 Test(merge, bad_input_is_one_line_and_writes_nothing, .timeout = 60)
 {
 	static struct cli_run r;
-	char dir[64], a[128], b[128], c[128], d[128], e[128], out[128], path[192];
+	char dir[64], a[128], c[128], d[128], e[128], out[128], path[192];
 
 	cli_tmpdir(dir, sizeof(dir));
 	mx_run(dir, "a", "alpha", 200, "syscalls_per_op");
-	mx_run(dir, "b", "alpha", 80, "syscalls_per_op");		/* alpha again */
 	mx_run(dir, "c", "gamma", 80, "ctx_switches_per_op");	/* other counters */
 	mx_run(dir, "e", "epsilon", 80, "syscalls_per_op");
 	snprintf(a, sizeof(a), "%s/a", dir);
-	snprintf(b, sizeof(b), "%s/b", dir);
 	snprintf(c, sizeof(c), "%s/c", dir);
 	snprintf(d, sizeof(d), "%s/d", dir);
 	snprintf(e, sizeof(e), "%s/e", dir);
@@ -199,8 +197,10 @@ Test(merge, bad_input_is_one_line_and_writes_nothing, .timeout = 60)
 	CLI(&r, "merge", a, e, "--out", out);
 	cli_expect_bad(&r, "(no env.csv)");
 	/* Inputs that do not fit together. */
-	CLI(&r, "merge", a, b, "--out", out);
-	cli_expect_bad(&r, "are both runs of host alpha");
+	snprintf(path, sizeof(path), "%s/env.csv", e);
+	cli_write_str(path, "key,value\nhost,no:colon\n");
+	CLI(&r, "merge", a, e, "--out", out);
+	cli_expect_bad(&r, "'no:colon' is not a host name");
 	CLI(&r, "merge", a, c, "--out", out);
 	cli_expect_bad(&r, "column 14 is 'syscalls_per_op' against 'ctx_switches_per_op'");
 	/* A merged folder is not an input. */
@@ -276,5 +276,38 @@ Test(merge, a_real_sweep_and_its_copy, .timeout = 120)
 		csv_table_free(&t);
 		csv_table_free(&m);
 	}
+	cli_rmdir(dir);
+}
+
+/* Two runs of one host (two tasks of a job array on one node) stay
+ * apart, labelled host:1 and host:2 in the order given. */
+Test(merge, two_runs_of_one_host_are_kept_apart, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], a[128], b[128], c[128], out[128], path[192];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	mx_run(dir, "a", "alpha", 200, "syscalls_per_op");
+	mx_run(dir, "b", "beta", 100, "syscalls_per_op");
+	mx_run(dir, "c", "alpha", 80, "syscalls_per_op");
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(c, sizeof(c), "%s/c", dir);
+	snprintf(out, sizeof(out), "%s/m", dir);
+	CLI(&r, "merge", a, b, c, "--out", out);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "2 runs of host alpha, kept apart as alpha:1 ... alpha:2"), "%s",
+		  r.err);
+	snprintf(path, sizeof(path), "%s/results.csv", out);
+	cli_read_csv(path, &t);
+	cr_assert_eq(t.nrows, 6);
+	cr_assert_str_eq(t.rows[0][1], "alpha:1");
+	cr_assert_str_eq(t.rows[2][1], "beta");
+	cr_assert_str_eq(t.rows[4][1], "alpha:2");
+	cr_assert_str_eq(t.rows[4][cli_col(&t, "median")], "80");
+	csv_table_free(&t);
+	snprintf(path, sizeof(path), "%s/env.csv", out);
+	cr_assert(strstr(mx_slurp(path), "alpha:2,host,alpha\n"), "%s", mx_slurp(path));
 	cli_rmdir(dir);
 }
