@@ -99,7 +99,7 @@ static void plot_env(const char *dir, struct plot_vars *pv)
 		else if (host < 0 && !strcmp(e.rows[r][k], "cpu_model"))
 			plot_safe(pv->machine, sizeof(pv->machine), e.rows[r][v]);
 		else if (host >= 0 && !strcmp(e.rows[r][k], "host"))
-			plot_merged_host(pv->machine, sizeof(pv->machine), e.rows[r][v]);
+			plot_merged_host(pv->machine, sizeof(pv->machine), e.rows[r][host]);
 	}
 	if (pv->ncpus < 0)
 		pv->ncpus = 0;	/* hosts of different sizes: no one count to mark */
