@@ -13,6 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/bench.h"
+#include "harness/clock.h"
+#include "harness/team.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
 
@@ -92,4 +95,62 @@ Test(collapse, a_healthy_round_is_measured, .timeout = 120)
 	cr_assert_eq(seen, 4, "%s", r.err);	/* 1 and 2 tasks, threads and processes */
 	csv_table_free(&t);
 	cli_rmdir(dir);
+}
+
+/*
+ * end_round(st, n) ends run() round n, and only that one: every workload
+ * that has it, set up in this process as one thread, does a round, is
+ * told to end round 2, and leaves round 2 before its first iteration;
+ * round 3 is whole again.  Every lock of the zoo has it (a FIFO spinner
+ * is what collapses).
+ */
+Test(collapse, end_round_ends_that_round_of_every_workload, .timeout = 120)
+{
+	int nlock = 0, nend = 0;
+
+	clk_init();
+	for (int b = 0; bench_registry[b]; b++) {
+		const struct bench_desc *d = bench_registry[b];
+		static char vals[8][32];
+		static const char *val[8];
+		struct bench_state st;
+		struct bench_rec rec;
+		struct bench_task t = { .st = &st, .id = 0, .rec = &rec };
+		uint64_t one;
+
+		nlock += strncmp(d->name, "lock.", 5) == 0;
+		if (!strncmp(d->name, "lock.", 5))
+			cr_assert_not_null(d->end_round, "%s has no end_round: a collapse of it "
+				  "would run to its budget", d->name);
+		if (!d->end_round)
+			continue;
+		nend++;
+		memset(&st, 0, sizeof(st));
+		memset(&rec, 0, sizeof(rec));
+		for (int n = 0; d->params && d->params[n].name; n++) {
+			cr_assert_lt(n, 8, "%s: too many parameters", d->name);
+			snprintf(vals[n], sizeof(vals[n]), "%.*s",
+				 (int)strcspn(d->params[n].def, ","), d->params[n].def);
+			val[n] = vals[n];
+		}
+		st.desc = d;
+		st.mode = BENCH_MODE_THREAD;
+		st.ntasks = 1;
+		st.ncpus = 1;
+		st.param_values = val;
+		cr_assert_eq(d->setup(&st), 0, "%s: setup failed", d->name);
+		cr_assert(!d->task_init || d->task_init(&t) == 0, "%s: task_init failed", d->name);
+		one = d->run(&t, 100);
+		cr_assert_gt(one, 0, "%s: round 1 did nothing", d->name);
+		d->end_round(&st, 2);
+		cr_assert_eq(d->run(&t, 1000000000), 0, "%s: round 2 was not ended", d->name);
+		cr_assert_eq(d->run(&t, 100), one, "%s: round 3 was ended too", d->name);
+		if (d->task_fini)
+			d->task_fini(&t);
+		if (d->teardown)
+			d->teardown(&st);
+		bench_shared_free_all(&st);
+	}
+	cr_assert_gt(nlock, 10);
+	cr_assert_gt(nend, nlock);	/* the locks and selftest.collapse */
 }
