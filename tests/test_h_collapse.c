@@ -97,6 +97,21 @@ Test(collapse, a_healthy_round_is_measured, .timeout = 120)
 	cli_rmdir(dir);
 }
 
+/* An operation longer than the round aimed at (0.3 s against 1 ms) is
+ * a slow round, not a collapse: the limit is never under
+ * MEASURE_COLLAPSE_MIN_S (1 s), whatever --min-time says. */
+Test(collapse, a_slow_operation_is_no_collapse, .timeout = 120)
+{
+	static struct cli_run r;
+
+	CLI(&r, "run", "selftest.collapse", "--param", "k_ns=300000000", "--threads", "1",
+	    "--mode", "thread", "--reps", "3", "--min-time", "0.001", "--timeout", "60",
+	    "--counters", "none", "--out", "/dev/null");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.err, "collapsed"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "skipped"), "%s", r.err);
+}
+
 /*
  * end_round(st, n) ends run() round n, and only that one: every workload
  * that has it, set up in this process as one thread, does a round, is
