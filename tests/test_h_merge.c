@@ -153,7 +153,7 @@ Test(merge, two_hosts_one_dataset_a_line_each, .timeout = 60)
 Test(merge, bad_input_is_one_line_and_writes_nothing, .timeout = 60)
 {
 	static struct cli_run r;
-	char dir[64], a[128], c[128], d[128], e[128], out[128], path[192];
+	char dir[64], a[128], c[128], d[128], e[128], out[128], path[400];
 
 	cli_tmpdir(dir, sizeof(dir));
 	mx_run(dir, "a", "alpha", 200, "syscalls_per_op");
@@ -210,6 +210,13 @@ Test(merge, bad_input_is_one_line_and_writes_nothing, .timeout = 60)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	CLI(&r, "merge", out, "--out", d);
 	cli_expect_bad(&r, "is a merged dataset already");
+	/* ... nor a run folder holding a merged file beside its own env. */
+	mx_run(dir, "h", "eta", 80, "syscalls_per_op");
+	snprintf(path, sizeof(path), "cp %s/results.csv %s/h/results.csv", out, dir);
+	cr_assert_eq(system(path), 0);
+	snprintf(path, sizeof(path), "%s/h", dir);
+	CLI(&r, "merge", a, path, "--out", d);
+	cli_expect_bad(&r, "is a merged dataset already (results.csv has a host column)");
 	cli_rmdir(out);
 	/* Outputs: an existing folder, a folder that cannot be made. */
 	CLI(&r, "merge", a, c, "--out", d);
