@@ -54,7 +54,8 @@ CRITERION_FLAGS ?= --jobs 2
 # instead of hanging it.
 RUN_TESTS = timeout --kill-after=30 1500
 
-.PHONY: all deps test-deps run test tests tests-tsan test-prim test-harness test-san clean FORCE
+.PHONY: all deps test-deps run test tests tests-tsan test-prim test-harness test-san test-fleet \
+	clean FORCE
 all: $(BUILD)/contend $(SPAWN_NOP)
 
 $(DEPS_STAMP): scripts/install-deps $(PACKAGES)
@@ -170,9 +171,15 @@ test-san:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	$(MAKE) --no-print-directory $(ASAN_BUILD) test-prim test-harness
 
+# scripts/fleet/slurm.sbatch on a real one-node Slurm (root only; skipped
+# with the reason otherwise): tests/fleet/slurm-test.sh.
+test-fleet: $(BUILD)/contend
+	timeout --kill-after=30 600 tests/fleet/slurm-test.sh $(BUILD)/contend
+
 test: test-deps
 	$(MAKE) --no-print-directory tests
 	$(MAKE) --no-print-directory test-prim test-harness
+	$(MAKE) --no-print-directory test-fleet
 	$(MAKE) --no-print-directory test-san
 
 # The sweep writes results/<run-id>/ and points results/latest at it.

@@ -327,6 +327,18 @@ static const char *lock_bench_check(struct bench_state *st, uint64_t run_iters,
 	return why ? why : lock_bench_check_work(st, "ncs_ns", s->ncs_ns, 1);
 }
 
+/* A round still running at its limit (a FIFO spinner whose next in
+ * line is off its processor, round after round): the stop word says the
+ * round is over, as its first finisher would, and every task leaves
+ * within LOCK_BENCH_STOP_EVERY acquisitions.  No load is added to the
+ * loop. */
+static void lock_bench_end_round(struct bench_state *st, uint32_t round)
+{
+	struct lock_bench *s = st->priv;
+
+	__atomic_store_n(&s->stop, round, __ATOMIC_RELAXED);
+}
+
 static void lock_bench_teardown(struct bench_state *st)
 {
 	struct lock_bench *s = st->priv;
@@ -345,6 +357,7 @@ static void lock_bench_teardown(struct bench_state *st)
 		__VA_ARGS__,							\
 		.setup = lock_bench_##v##_setup, .run = lock_bench_run,		\
 		.teardown = lock_bench_teardown,				\
+		.end_round = lock_bench_end_round,				\
 	};
 
 /* lock_list.h's shared column: can the lock live in shared memory? */

@@ -138,6 +138,106 @@ const struct bench_desc bench_selftest_nap = {
 	.run = selftest_nap_run, .check = selftest_spin_check,
 };
 
+/* ---- selftest.collapse: a round that stretches without end --------------- */
+
+/*
+ * Every operation spins k_ns of the harness clock, as selftest.spin's;
+ * from the `at`-th run() round on (0: never), each sleeps `slow_ns`
+ * instead, so that a round calibrated to --min-time would last thousands
+ * of times as long: a collapse, as a FIFO spinner's whose next in line is
+ * off its processor.  The loop polls a stop word before each operation,
+ * which end_round sets: the harness must end the round at its limit and
+ * skip the configuration, naming the limit, instead of waiting for the
+ * budget.  Below `at` it is selftest.spin, whose figures are known.
+ */
+static const struct bench_param selftest_collapse_params[] = {
+	{ .name = "k_ns", .def = "1000", .help = "nanoseconds of the clock a healthy operation lasts",
+	  .min = 1, .max = 1000000000 },
+	{ .name = "at", .def = "0", .help = "the run() round from which operations sleep (0: never)",
+	  .min = 0, .max = 1000000 },
+	{ .name = "slow_ns", .def = "10000000", .help = "nanoseconds a collapsed operation sleeps",
+	  .min = 1, .max = 1000000000 },
+	{ .name = NULL },
+};
+
+struct selftest_collapse {
+	uint64_t k_ns, slow_ns;
+	uint32_t at;
+	uint32_t stop;		/* end_round's: the round to leave */
+	uint64_t ops[64];
+	uint32_t rounds[64];	/* per task: run() calls so far */
+};
+
+static int selftest_collapse_setup(struct bench_state *st)
+{
+	struct selftest_collapse *s;
+
+	if (st->ntasks > 64)
+		return bench_skip(st, "selftest.collapse counts at most 64 tasks");
+	if (!(s = bench_shared_alloc(st, sizeof(*s))))
+		return -ENOMEM;
+	s->k_ns = (uint64_t)bench_param_int(st, "k_ns");
+	s->slow_ns = (uint64_t)bench_param_int(st, "slow_ns");
+	s->at = (uint32_t)bench_param_int(st, "at");
+	st->priv = s;
+	return 0;
+}
+
+static uint64_t selftest_collapse_run(struct bench_task *t, uint64_t iters)
+{
+	struct selftest_collapse *s = t->st->priv;
+	const uint32_t round = ++s->rounds[t->id];
+	const int slow = s->at && round >= s->at;
+	uint64_t i;
+
+	for (i = 0; i < iters; i++) {
+		/* Relaxed: the word only ends the loop (bench/lock.h's way). */
+		if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED) == round)
+			break;
+		if (slow) {
+			struct timespec ts = { (time_t)(s->slow_ns / 1000000000),
+					       (long)(s->slow_ns % 1000000000) };
+
+			nanosleep(&ts, NULL);
+		} else {
+			uint64_t t0 = bench_now_ns();
+
+			while (bench_now_ns() - t0 < s->k_ns)
+				;
+		}
+	}
+	s->ops[t->id] += i;
+	return i;
+}
+
+static void selftest_collapse_end_round(struct bench_state *st, uint32_t round)
+{
+	struct selftest_collapse *s = st->priv;
+
+	__atomic_store_n(&s->stop, round, __ATOMIC_RELAXED);
+}
+
+static const char *selftest_collapse_check(struct bench_state *st, uint64_t run_iters,
+					   uint64_t base_iters)
+{
+	const struct selftest_collapse *s = st->priv;
+
+	(void)base_iters;
+	for (int i = 0; i < st->ntasks; i++)
+		if (s->ops[i] != run_iters)
+			return "a task did not do every operation of every round";
+	return NULL;
+}
+
+const struct bench_desc bench_selftest_collapse = {
+	.name = "selftest.collapse", .summary = "rounds that stretch without end from round `at` on",
+	.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS, .tasks = 0,
+	.placements = "none", .hidden = 1, .params = selftest_collapse_params,
+	.metrics = selftest_spin_metrics, .setup = selftest_collapse_setup,
+	.run = selftest_collapse_run, .check = selftest_collapse_check,
+	.end_round = selftest_collapse_end_round,
+};
+
 /* ---- selftest.helper: work done by threads the workload starts ---------- */
 
 /*

@@ -303,6 +303,20 @@ struct bench_desc {
 	const char *(*check)(struct bench_state *st, uint64_t run_iters,
 			      uint64_t baseline_iters);
 	void (*teardown)(struct bench_state *st);
+	/*
+	 * NULL, or: make every task leave the run() round now, with the
+	 * iterations it did (a word the loop already polls; never a new load
+	 * in the timed loop).  `round` is the round's number as each task
+	 * counts its run() calls: 1 for the first, this one included (every
+	 * task takes part in every run() round).  Called from a thread that
+	 * is no task's, when the round is still running at its limit
+	 * (measure.h: MEASURE_COLLAPSE_*): a collapse, such as FIFO hand-offs
+	 * to tasks off their processors.  The configuration is then reported
+	 * skipped with the limit named, check() is not asked, and the tasks
+	 * must be out of run() within another limit (else it fails).  A
+	 * workload without it runs each round to its end, or its budget.
+	 */
+	void (*end_round)(struct bench_state *st, uint32_t round);
 };
 
 /*

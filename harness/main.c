@@ -18,6 +18,7 @@
 #include "harness/engine.h"
 #include "harness/envinfo.h"
 #include "harness/history.h"
+#include "harness/merge.h"
 #include "harness/outset.h"
 #include "harness/plot.h"
 #include "harness/report.h"
@@ -235,6 +236,8 @@ static const struct command {
 	{ "history", CLI_RUN, "contend history append HISTDIR RUNDIR | check FILE | plot FILE DIR",
 	  "a results history per machine: append a run, find persistent shifts, draw "
 	  "timelines", NULL, 0 },
+	{ "merge", CLI_RUN, "contend merge DIR... --out DIR",
+	  "join run folders of several hosts into one dataset (host a column)", NULL, 0 },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -293,8 +296,11 @@ int main(int argc, char **argv)
 			clk_init();
 		}
 		runner_install_signals();
-		return stdout_status(strcmp(c->name, "ab") ? cmd_history(argc - 2, argv + 2)
-							   : cmd_ab(argc - 2, argv + 2));
+		int (*own)(int, char **) = !strcmp(c->name, "ab")      ? cmd_ab
+					   : !strcmp(c->name, "merge") ? cmd_merge
+								       : cmd_history;
+
+		return stdout_status(own(argc - 2, argv + 2));
 	}
 	if (cli_parse(c->cmd, argc - 2, argv + 2, &a, err, sizeof(err)) < 0)
 		return cmd_bad_input("%s", err);

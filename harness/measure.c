@@ -77,17 +77,48 @@ static int measure_stop(struct measure *m, enum team_status st, const char *why)
 	return -1;
 }
 
+/* How long a run() round may last before it is ended as collapsed. */
+static double measure_limit_ns(const struct runner_config *cfg)
+{
+	return fmax(MEASURE_COLLAPSE_FACTOR * cfg->min_time_s, MEASURE_COLLAPSE_MIN_S) * 1e9;
+}
+
+static int measure_ncpus(const struct runner_config *cfg);
+
+/* A round ended at its limit: the configuration is skipped, saying
+ * where, the limit, the rate the round fell to, and, when the tasks
+ * outnumber their processors, the likely why. */
+static int measure_collapsed(struct measure *m, const struct team_result *o)
+{
+	const struct runner_config *cfg = m->cfg;
+	struct runner_result *res = &m->r->res;
+	int ncpus = measure_ncpus(cfg);
+	char over[120] = "";
+
+	if (cfg->ntasks > ncpus)
+		snprintf(over, sizeof(over), "; %d tasks on %d processors: hand-offs wait for tasks "
+			 "off theirs", cfg->ntasks, ncpus);
+	res->status = RUNNER_SKIPPED;
+	snprintf(res->reason, sizeof(res->reason), "collapsed while %.40s: a round aimed at %.3g s "
+		 "was still running at its limit of %.3g s and was ended early, at %.3g ops/s%s",
+		 m->r->stage, cfg->min_time_s, measure_limit_ns(cfg) / 1e9,
+		 o->ns > 0 ? o->ops / o->ns * 1e9 : 0.0, over);
+	return -1;
+}
+
 /* One run() round of every task. */
 static int measure_run(struct measure *m, uint64_t iters, int counting, struct team_result *o)
 {
 	struct team_round rq = {
 		.phase = TEAM_RUN, .counting = counting, .first = 0, .n = m->cfg->ntasks,
-		.iters = iters,
+		.iters = iters, .limit_ns = measure_limit_ns(m->cfg),
 	};
 	char why[200];
 	enum team_status st = team_round(&m->tm, &rq, o, why, sizeof(why));
 
 	m->run_total += iters;
+	if (st == TEAM_CUT)
+		return measure_collapsed(m, o);
 	return st == TEAM_OK ? 0 : measure_stop(m, st, why);
 }
 
@@ -98,12 +129,14 @@ static int measure_latency(struct measure *m, uint64_t iters, struct hist *merge
 {
 	struct team_round rq = {
 		.phase = TEAM_RUN, .first = 0, .n = m->cfg->ntasks, .iters = iters,
-		.recording = 1, .merge = merge,
+		.recording = 1, .merge = merge, .limit_ns = measure_limit_ns(m->cfg),
 	};
 	char why[200];
 	enum team_status st = team_round(&m->tm, &rq, o, why, sizeof(why));
 
 	m->run_total += iters;
+	if (st == TEAM_CUT)
+		return measure_collapsed(m, o);
 	return st == TEAM_OK ? 0 : measure_stop(m, st, why);
 }
 

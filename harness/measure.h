@@ -49,6 +49,21 @@ size_t measure_record_size(const struct runner_config *cfg);
 #define MEASURE_CHECKS_THREADS 1
 #endif
 
+/*
+ * A collapsing round (bench.h, end_round): a run() round still running
+ * at MEASURE_COLLAPSE_FACTOR times the round length calibration aims at
+ * (--min-time), and at least MEASURE_COLLAPSE_MIN_S, is ended early and
+ * the configuration reported skipped, naming the limit and the rate the
+ * round fell to.  A healthy round is never near it: calibration aims at
+ * the target and a round four times too long already shrinks the next;
+ * a collapse (each FIFO hand-off waiting a time slice for a task off its
+ * processor) stretches a round thousands of times.  The limit keeps a
+ * configuration well inside the sweep presets' budgets (20 s quick:
+ * 2 s a round; 30 s full: 5 s).
+ */
+#define MEASURE_COLLAPSE_FACTOR 100
+#define MEASURE_COLLAPSE_MIN_S 1.0
+
 /* Everything the runner child does; the outcome is in r. */
 void measure_config(const struct runner_config *cfg, struct measure_record *r);
 

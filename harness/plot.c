@@ -65,13 +65,25 @@ static void plot_scripts_dir(char *buf, size_t len)
 	snprintf(buf, len, "plots");
 }
 
-/* Processor count and model from the run folder's env.csv, if any. */
+/* Append host to the machine line of a merged dataset: "hosts a, b". */
+static void plot_merged_host(char *machine, size_t len, const char *host)
+{
+	char safe[64];
+	size_t off = strlen(machine);
+
+	plot_safe(safe, sizeof(safe), host);
+	snprintf(machine + off, len - off, "%s%s", off ? ", " : "hosts ", safe);
+}
+
+/* Processor count and model from the run folder's env.csv, if any; a
+ * merged dataset's (merge.h) names its hosts, and its processor count
+ * only when every host has the same. */
 static void plot_env(const char *dir, struct plot_vars *pv)
 {
 	char path[PATH_MAX + 16];
 	struct csv_table e;
 	size_t line;
-	int k, v;
+	int k, v, host;
 
 	pv->ncpus = 0;
 	pv->machine[0] = '\0';
@@ -80,12 +92,18 @@ static void plot_env(const char *dir, struct plot_vars *pv)
 		return;
 	k = csv_table_col(&e, "key");
 	v = csv_table_col(&e, "value");
+	host = csv_table_col(&e, "host");
 	for (size_t r = 0; k >= 0 && v >= 0 && r < e.nrows; r++) {
 		if (!strcmp(e.rows[r][k], "pus"))
-			pv->ncpus = atoi(e.rows[r][v]);
-		else if (!strcmp(e.rows[r][k], "cpu_model"))
+			pv->ncpus = host >= 0 && pv->ncpus && pv->ncpus != atoi(e.rows[r][v])
+					    ? -1 : atoi(e.rows[r][v]);
+		else if (host < 0 && !strcmp(e.rows[r][k], "cpu_model"))
 			plot_safe(pv->machine, sizeof(pv->machine), e.rows[r][v]);
+		else if (host >= 0 && !strcmp(e.rows[r][k], "host"))
+			plot_merged_host(pv->machine, sizeof(pv->machine), e.rows[r][host]);
 	}
+	if (pv->ncpus < 0)
+		pv->ncpus = 0;	/* hosts of different sizes: no one count to mark */
 	csv_table_free(&e);
 }
 

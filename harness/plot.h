@@ -17,7 +17,9 @@
  *   metric=P|P...         the metrics drawn (fnmatch patterns: *_p99)
  *   series= group= x= panel=   dimensions: bench (without its family),
  *                         mode, placement, threads, metric, stat (the
- *                         metric's last word: p50), or a parameter name
+ *                         metric's last word: p50), host (a merged
+ *                         dataset's: merge.h; each host is named in the
+ *                         labels anyway), or a parameter name
  *   where=D:V,...         keep rows whose dimension D is V, is not V
  *                         (D:!V), or is each benchmark's largest or
  *                         smallest (D:max, D:min)

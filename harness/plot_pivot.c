@@ -30,6 +30,8 @@ static const char *plot_dim(char **row, const struct plot_cols *c, const char *d
 		return row[c->threads];
 	if (!strcmp(dim, "metric"))
 		return row[c->metric];
+	if (!strcmp(dim, "host"))
+		return c->host >= 0 ? row[c->host] : "";
 	if (!strcmp(dim, "stat"))
 		return (p = strrchr(row[c->metric], '_')) ? p + 1 : row[c->metric];
 	for (p = row[c->params]; *p; p = *q ? q + 1 : q) {
@@ -149,6 +151,9 @@ static int plot_extras(const struct csv_table *t, const struct plot_cols *c, con
 	for (const char *const *k = (const char *const[]){ "mode", "placement", "threads",
 							  "metric", NULL }; *k; k++)
 		snprintf(dims[nd++], 32, "%s", *k);
+	/* A merged dataset's hosts: a line (or bar) each, side by side. */
+	if (c->host >= 0)
+		snprintf(dims[nd++], 32, "host");
 	for (size_t r = 0; r < t->nrows; r++) {
 		const char *p = t->rows[r][c->params];
 
@@ -482,6 +487,7 @@ int plot_find_cols(const struct csv_table *t, const struct plot_spec *s, int his
 			return -EINVAL;
 		}
 	c->unit = csv_table_col(t, "unit");
+	c->host = csv_table_col(t, "host");
 	if (!hist && !strcmp(s->column, "median")) {
 		c->lo = csv_table_col(t, "ci95_lo");
 		c->hi = csv_table_col(t, "ci95_hi");

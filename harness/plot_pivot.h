@@ -24,6 +24,7 @@
  */
 struct plot_cols {
 	int bench, mode, placement, threads, params, metric, unit;
+	int host;		/* a merged dataset's (merge.h); -1 in one host's run */
 	int v, lo, hi;
 };
 

@@ -551,8 +551,8 @@ enum team_status team_round(struct team *tm, const struct team_round *rq,
 			    struct team_result *out, char *reason, size_t len)
 {
 	struct team_shared *sh = tm->sh;
-	int nctr = tm->cfg->ctrs->n, status, dead;
-	uint64_t t0 = UINT64_MAX, t1 = 0;
+	int nctr = tm->cfg->ctrs->n, status, dead, limited, cut = 0;
+	uint64_t t0 = UINT64_MAX, t1 = 0, deadline = 0;
 	double ops[rq->n > 0 ? rq->n : 1];
 	uint32_t d;
 
@@ -562,13 +562,42 @@ enum team_status team_round(struct team *tm, const struct team_round *rq,
 		team_open_helpers(tm);
 	if (rq->counting)
 		team_read_helpers(tm, tm->helper_c0);
+	if (rq->phase == TEAM_RUN)
+		tm->run_rounds++;
+	limited = rq->phase == TEAM_RUN && rq->limit_ns > 0 && tm->cfg->desc->end_round;
 	team_wake(tm, rq->phase, rq->counting, rq->iters, rq->first, rq->n, rq->recording);
+	if (limited)
+		deadline = clk_mono_ns() + (uint64_t)rq->limit_ns;
 	while ((d = __atomic_load_n(&sh->done, __ATOMIC_ACQUIRE)) < (uint32_t)rq->n) {
-		/* 100 ms: wake now and then to look for a dead task process. */
-		struct timespec tick = { 0, 100000000 };
+		/* 100 ms: wake now and then to look for a dead task process;
+		 * and at the round's limit, if it has one (no tick in thread
+		 * mode otherwise: a healthy round is waited for in one sleep). */
+		struct timespec tick = { 0, 100000000 }, *wait = NULL;
+		uint64_t now = limited ? clk_mono_ns() : 0;
 
-		if (futex_wait(&sh->done, d, tm->cfg->mode == BENCH_MODE_PROCESS ? &tick : NULL,
-			       1) == -ETIMEDOUT && (dead = team_dead_task(tm, &status)) >= 0) {
+		if (limited && now >= deadline) {
+			if (cut) {
+				snprintf(reason, len, "its tasks did not leave a round %.3g s after "
+					 "it was ended at its limit of %.3g s", rq->limit_ns / 1e9,
+					 rq->limit_ns / 1e9);
+				return TEAM_FAILED;
+			}
+			/* A collapse: ask the tasks out, and give them as
+			 * long again to come. */
+			tm->cfg->desc->end_round(tm->st, tm->run_rounds);
+			cut = 1;
+			deadline = now + (uint64_t)rq->limit_ns;
+			continue;
+		}
+		if (tm->cfg->mode == BENCH_MODE_PROCESS)
+			wait = &tick;
+		if (limited && (!wait || deadline - now < 100000000)) {
+			tick.tv_sec = (time_t)((deadline - now) / 1000000000);
+			tick.tv_nsec = (long)((deadline - now) % 1000000000);
+			wait = &tick;
+		}
+		if (futex_wait(&sh->done, d, wait, 1) == -ETIMEDOUT &&
+		    (dead = team_dead_task(tm, &status)) >= 0) {
 			snprintf(reason, len, "task %d died (%s)", dead,
 				 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited early");
 			return TEAM_FAILED;
@@ -612,7 +641,7 @@ enum team_status team_round(struct team *tm, const struct team_round *rq,
 	for (int i = rq->first; rq->recording && rq->merge && i < rq->first + rq->n; i++)
 		for (int h = 0; h < tm->nhist; h++)
 			hist_add(&rq->merge[h], &sh->slot[i].rec.hist[h]);
-	return TEAM_OK;
+	return cut ? TEAM_CUT : TEAM_OK;
 }
 
 void team_report(const struct team *tm, int *cpus_seen, int *ctr_err)

@@ -50,6 +50,9 @@ struct team_round {
 	struct hist *merge;
 	int first, n;		/* tasks first .. first + n - 1 take part */
 	uint64_t iters;
+	/* A run() round of a workload with end_round (bench.h) that is
+	 * still running this long after its start is ended early; 0: never. */
+	double limit_ns;
 };
 
 struct team_result {
@@ -72,6 +75,8 @@ enum team_status {
 	TEAM_OK,
 	TEAM_FAILED,		/* a task failed its setup, or died: see reason */
 	TEAM_SKIPPED,		/* a task's setup said -ENOTSUP: see reason */
+	TEAM_CUT,		/* ran past limit_ns and was ended early: out holds
+				   what the tasks did until they left */
 };
 
 /* Helper threads counted at most; with more, counters are unmeasured. */
@@ -88,6 +93,7 @@ struct team {
 	pthread_t *threads;
 	pid_t *pids;
 	int spawned;
+	uint32_t run_rounds;	/* run() rounds so far (end_round's number) */
 	struct hist *hists;	/* [ntasks * nhist], shared */
 	int nhist;
 	/* Counted rounds: the threads the workload started before them
@@ -107,8 +113,8 @@ void *team_map(size_t size);
 enum team_status team_start(struct team *tm, const struct runner_config *cfg,
 			    struct bench_state *st, char *reason, size_t len);
 
-/* One round; out is filled on TEAM_OK.  On TEAM_FAILED or TEAM_SKIPPED
- * reason says which task and why. */
+/* One round; out is filled on TEAM_OK and TEAM_CUT.  On TEAM_FAILED or
+ * TEAM_SKIPPED reason says which task and why. */
 enum team_status team_round(struct team *tm, const struct team_round *rq,
 			    struct team_result *out, char *reason, size_t len);
 
