@@ -370,6 +370,45 @@ static void woken_twice_runs_once(void)
 	cr_assert_eq(hub_task_free(twice_task), 0);
 }
 
+/*
+ * A sleep counts from when it is asked for, not from the loop's last
+ * look at the clock: after a stretch of work with no poll (here the
+ * whole thread blocked for 50 ms), a 20 ms sleep still lasts 20 ms, and
+ * so does a join's time limit.
+ */
+static void *busy_then_sleeps(void *arg)
+{
+	const struct timespec busy = { 0, 50 * 1000 * 1000 };
+	int64_t t0;
+
+	(void)arg;
+	nanosleep(&busy, NULL);		/* the thread, not the hub */
+	t0 = check_now_ns();
+	hub_sleep(0.02);
+	return (void *)(intptr_t)(check_now_ns() - t0);
+}
+
+BOTH_MODES(sleep_counts_from_the_call, 10)
+static void sleep_counts_from_the_call(void)
+{
+	const struct timespec busy = { 0, 50 * 1000 * 1000 };
+	struct hub_task *t = hub_spawn(busy_then_sleeps, NULL);
+	struct hub_task *never = hub_spawn(slow, NULL);
+	int64_t t0;
+
+	cr_assert_eq(hub_join(t, -1), 0);
+	cr_assert_geq((intptr_t)hub_task_value(t), 20 * 1000 * 1000,
+		      "a 20 ms sleep after a busy stretch lasted %lld ns",
+		      (long long)(intptr_t)hub_task_value(t));
+	cr_assert_eq(hub_task_free(t), 0);
+	nanosleep(&busy, NULL);
+	t0 = check_now_ns();
+	cr_assert_eq(hub_join(never, 0.02), -ETIMEDOUT);
+	cr_assert_geq(check_now_ns() - t0, 20 * 1000 * 1000,
+		      "a 20 ms join limit after a busy stretch ended early");
+	/* hub_test_close drops slow, still parked on its timer. */
+}
+
 /* A task joined by others: each joiner wakes once it has finished. */
 static struct hub_task *joined;
 
