@@ -5,13 +5,20 @@
  * called back once with its outcome; a task that crashes, is killed or
  * exits takes its worker with it, is reported failed, and the pool goes on
  * with a new worker; join runs the queue to the end, terminate drops it;
- * no process, thread or descriptor is left after either.
+ * no process, thread or descriptor is left after either.  The shared
+ * rings under stress: many submitters and submitting callbacks, workers
+ * killed in the middle of their rings, close and terminate with full
+ * rings and a backlog, wake-ups each way thousands of times, an answer
+ * behind a task that never ends; and no worker holds the program's
+ * descriptors.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -582,5 +589,29 @@ Test(procpool, an_answer_is_not_held_behind_a_long_task, .timeout = 60)
 	cr_assert_eq(pp_st->ran[1], 1);
 	cr_assert_eq(procpool_terminate(p), 1);
 	cr_assert_eq(pp_st_called[1], 0);
+	procpool_destroy(p);
+}
+
+/*
+ * A worker holds none of the program's descriptors: the write end of a
+ * pipe the program closes reads end-of-file soon after, though the
+ * pool's workers were forked while it was open (each closes what it
+ * inherited as it starts; one that kept it would keep the reader
+ * waiting, as a kept socket would hide a death).
+ */
+Test(procpool, a_worker_holds_none_of_the_programs_descriptors, .timeout = 60)
+{
+	struct procpool *p;
+	int fds[2];
+	char c;
+
+	cr_assert_eq(pipe2(fds, O_NONBLOCK), 0);
+	cr_assert_eq(procpool_create(&p, 2), 0);
+	close(fds[1]);
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, read(fds[0], &c, 1) == 0),
+		  "a worker holds the pipe's write end");
+	close(fds[0]);
+	procpool_close(p);
+	procpool_join(p);
 	procpool_destroy(p);
 }
