@@ -571,15 +571,21 @@ static int pp_st_hang(uint64_t i, uint64_t *result)
  * task, then one that never returns, from the same ring; the short
  * task's callback comes all the same (the worker does not ring the
  * parent for it: it still has a task to run, and fewer answers than a
- * batch; the parent looks by itself).
+ * batch; the parent, asleep with nothing in flight, is rung when the
+ * worker gets its second task, and then looks by itself).
  */
 Test(procpool, an_answer_is_not_held_behind_a_long_task, .timeout = 60)
 {
+	const struct timespec nap = { 0, 50000000 };
 	struct procpool *p;
 
 	/* 20 ms: the second task is on the ring long before the first ends. */
 	pp_stress_setup(20000000);
 	cr_assert_eq(procpool_create(&p, 1), 0);
+	/* Time for the result thread to fall asleep with nothing in flight,
+	 * so that the tasks below find it there (no timing is asserted: had
+	 * it not slept yet, it would see them and keep looking). */
+	nanosleep(&nap, NULL);
 	cr_assert_eq(procpool_apply_async(p, pp_st_task, 0, pp_st_cb, (void *)0), 0);
 	cr_assert_eq(procpool_apply_async(p, pp_st_hang, 1, pp_st_cb, (void *)1), 0);
 	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS,
