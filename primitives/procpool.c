@@ -42,11 +42,12 @@
 enum { PROCPOOL__RUN, PROCPOOL__JOIN, PROCPOOL__TERMINATE };
 
 /*
- * Tasks in flight per worker: enough that a worker running 1 us tasks
- * finds work for 64 us after its last wake-up of the parent, few enough
- * that the tasks handed ahead to one worker (which no other can take)
- * stay a small part of a round.  A lane's slots in use are one bit each
- * of a 64-bit mask, so it is at most 64.
+ * Tasks in flight per worker.  A worker rings the parent at BATCH
+ * answers, with 48 tasks still to run while the parent refills its ring
+ * (a wake-up takes some microseconds here: 48 tasks of 1 us outlast
+ * it); and few enough that the tasks handed ahead to one worker, which
+ * no other can take, stay a small part of a round.  A lane's slots in
+ * use are the bits of a 64-bit mask, so it is at most 64.
  */
 #define PROCPOOL__DEPTH		64
 /* ck's ring holds one less than its slots: ring_ck_slots(DEPTH). */
@@ -54,8 +55,8 @@ enum { PROCPOOL__RUN, PROCPOOL__JOIN, PROCPOOL__TERMINATE };
 /*
  * Answers a worker lets wait before it rings a sleeping parent: one
  * wake-up (a system call and a switch on each side, some microseconds
- * here) spread over 16 tasks, while a quarter of the ring is left to
- * run as the parent refills it.
+ * here) spread over 16 tasks, while three quarters of the ring are left
+ * to run as the parent refills it.
  */
 #define PROCPOOL__BATCH		16
 /*

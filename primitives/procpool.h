@@ -64,8 +64,10 @@
  *                running tasks are dropped (no callback), tasks that had
  *                ended are called back; returns how many were dropped
  *
- * Submitting and close/join/terminate come from the pool's owner (one
- * thread at a time); a callback may submit.  A task that never returns
+ * apply_async, apply and map may come from any thread at once, and a
+ * callback may call apply_async (not apply or map: they would wait for
+ * the thread that runs the callbacks); close, join and terminate come
+ * from the pool's owner, one thread at a time.  A task that never returns
  * keeps join waiting (as Python's does); terminate never waits on a task.
  * Return codes: 0 or -errno (-EINVAL, -ENOMEM, -EPIPE after close,
  * -EAGAIN when no process could be forked at creation).
