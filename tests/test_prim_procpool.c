@@ -621,3 +621,46 @@ Test(procpool, a_worker_holds_none_of_the_programs_descriptors, .timeout = 60)
 	procpool_join(p);
 	procpool_destroy(p);
 }
+
+/* Task 1 kills its worker; the others are pp_st_task. */
+static int pp_st_task_or_die(uint64_t i, uint64_t *result)
+{
+	if (i == 1) {
+		__atomic_add_fetch(&pp_st->ran[i], 1, __ATOMIC_RELAXED);
+		kill(getpid(), SIGKILL);
+	}
+	return pp_st_task(i, result);
+}
+
+/*
+ * What a worker answered before it died is called back as it ended: one
+ * worker runs task 0 (20 ms, ok) with task 1 behind it on its ring, so
+ * it does not ring the parent for task 0's answer; task 1 kills it.
+ * Task 0 is called back ok with its result, task 1 failed, task 2 (after
+ * it) runs on the new worker.
+ */
+Test(procpool, answers_a_worker_left_when_it_died_are_called_back, .timeout = 60)
+{
+	const struct timespec nap = { 0, 50000000 };
+	struct procpool *p;
+
+	pp_stress_setup(20000000);
+	cr_assert_eq(procpool_create(&p, 1), 0);
+	nanosleep(&nap, NULL);	/* as above: the result thread asleep first */
+	for (uint64_t i = 0; i < 3; i++)
+		cr_assert_eq(procpool_apply_async(p, pp_st_task_or_die, i, pp_st_cb,
+						  (void *)(uintptr_t)i), 0);
+	cr_assert_eq(procpool_close(p), 0);
+	cr_assert_eq(procpool_join(p), 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(pp_st->ran[i], 1, "task %d ran %u times", i, pp_st->ran[i]);
+		cr_assert_eq(pp_st_called[i], 1, "task %d called back %u times", i,
+			     pp_st_called[i]);
+	}
+	cr_assert_eq(pp_st_ok[0], 1, "task 0 ended well before its worker died");
+	cr_assert_eq(pp_st_ok[1], 0, "task 1 killed its worker");
+	cr_assert_eq(pp_st_ok[2], 1);
+	cr_assert_eq(pp_st_wrong, 0);
+	cr_assert_eq(procpool_replaced(p), 1);
+	procpool_destroy(p);
+}
