@@ -664,3 +664,39 @@ Test(procpool, answers_a_worker_left_when_it_died_are_called_back, .timeout = 60
 	cr_assert_eq(procpool_replaced(p), 1);
 	procpool_destroy(p);
 }
+
+/* Task 1 never returns; the others are pp_st_task. */
+static int pp_st_task_or_hang1(uint64_t i, uint64_t *result)
+{
+	return i == 1 ? pp_st_hang(i, result) : pp_st_task(i, result);
+}
+
+/*
+ * terminate calls back what ended, even if its answer still waits in a
+ * ring: one worker runs task 0 (100 ms, ok) with task 1 (never returns)
+ * behind it, so it does not ring for task 0's answer; terminate comes as
+ * soon as task 1 has started.  Task 0 is called back ok, tasks 1 and 2
+ * are dropped.
+ */
+Test(procpool, terminate_calls_back_the_answers_left_in_the_rings, .timeout = 60)
+{
+	const struct timespec nap = { 0, 50000000 };
+	struct procpool *p;
+
+	/* 100 ms: ends between the parent's looks (at 1, 3, 7 ... 63, 127
+	 * ms: see PROCPOOL__BACKSTOP_MS), so that terminate, which follows
+	 * at once, finds its answer still in the ring. */
+	pp_stress_setup(100000000);
+	cr_assert_eq(procpool_create(&p, 1), 0);
+	nanosleep(&nap, NULL);	/* as above: the result thread asleep first */
+	for (uint64_t i = 0; i < 3; i++)
+		cr_assert_eq(procpool_apply_async(p, pp_st_task_or_hang1, i, pp_st_cb,
+						  (void *)(uintptr_t)i), 0);
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, __atomic_load_n(&pp_st->ran[1], __ATOMIC_RELAXED)));
+	cr_assert_eq(procpool_terminate(p), 2);
+	cr_assert_eq(pp_st_called[0], 1, "task 0 ended, yet was not called back");
+	cr_assert_eq(pp_st_ok[0], 1);
+	cr_assert_eq(pp_st_called[1] + pp_st_called[2], 0);
+	cr_assert_eq(pp_st_wrong, 0);
+	procpool_destroy(p);
+}
