@@ -31,6 +31,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "primitives/atomic.h"
@@ -69,6 +70,18 @@ enum { PROCPOOL__RUN, PROCPOOL__JOIN, PROCPOOL__TERMINATE };
  */
 #define PROCPOOL__BACKSTOP_MS		1
 #define PROCPOOL__BACKSTOP_MAX_MS	64
+/*
+ * How much work, in time, a worker is handed ahead: tasks on its ring
+ * are its alone, so a worker slowed down (another program took its
+ * processor) would finish a round late while the others sat idle; the
+ * backlog, which every worker draws from, evens that out.  So a worker
+ * gets up to DEPTH tasks of a few microseconds but only two of a
+ * millisecond (one to run, one ready behind it).  Its task length is
+ * measured from its answers: the time between two looks of the parent
+ * while it had tasks, over the answers read.
+ */
+#define PROCPOOL__AHEAD_NS	1000000.0
+#define PROCPOOL__MIN_AHEAD	2
 
 _Static_assert(PROCPOOL__DEPTH <= 64, "a lane's slots are the bits of a uint64_t");
 _Static_assert(PROCPOOL__RING_SLOTS > PROCPOOL__DEPTH &&
@@ -125,6 +138,9 @@ struct procpool__worker {
 	int fd;			/* the parent's end of its socket pair */
 	int live;		/* takes tasks: forked, and not yet seen dead */
 	uint64_t busy;		/* slots in use: a task given and not called back */
+	unsigned ahead;		/* the most slots it may use (PROCPOOL__AHEAD_NS) */
+	double task_ns;		/* its tasks' length, measured; 0: not yet */
+	uint64_t busy_since_ns;	/* the last look while it had tasks; 0: idle then */
 	struct procpool__call call[PROCPOOL__DEPTH];	/* each slot's callback */
 };
 
@@ -265,6 +281,9 @@ static int procpool_spawn(struct procpool *p, struct procpool__worker *w)
 	w->fd = sv[0];
 	w->live = 1;
 	w->busy = 0;
+	w->ahead = PROCPOOL__DEPTH;
+	w->task_ns = 0;
+	w->busy_since_ns = 0;
 	p->live++;
 	sync_lock_release(&p->lock);
 	return 0;
@@ -335,7 +354,7 @@ static struct procpool__worker *procpool_pick(struct procpool *p)
 	for (unsigned i = 0; i < p->nworkers; i++) {
 		struct procpool__worker *w = &p->w[i];
 
-		if (w->live && procpool_inflight(w) < PROCPOOL__DEPTH &&
+		if (w->live && procpool_inflight(w) < w->ahead &&
 		    (!best || procpool_inflight(w) < procpool_inflight(best)))
 			best = w;
 	}
@@ -372,15 +391,46 @@ static void procpool_refill(struct procpool *p)
 	}
 }
 
+static uint64_t procpool_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* After a look at w that read `answers` at now_ns: its task length, and
+ * so how far ahead it is handed work.  Under the lock. */
+static void procpool_measure(struct procpool__worker *w, size_t answers, uint64_t now_ns)
+{
+	if (answers && w->busy_since_ns && now_ns > w->busy_since_ns) {
+		double per = (double)(now_ns - w->busy_since_ns) / (double)answers;
+		double ahead;
+
+		/* A moving average: one slow look (a preempted worker)
+		 * moves it a quarter of the way. */
+		w->task_ns = w->task_ns > 0 ? 0.75 * w->task_ns + 0.25 * per : per;
+		ahead = PROCPOOL__AHEAD_NS / w->task_ns;
+		w->ahead = ahead >= PROCPOOL__DEPTH ? PROCPOOL__DEPTH :
+			   ahead <= PROCPOOL__MIN_AHEAD ? PROCPOOL__MIN_AHEAD : (unsigned)ahead;
+	}
+	w->busy_since_ns = w->busy ? now_ns : 0;
+}
+
 /* Read every answer, refill, then call back.  Returns the answers. */
 static size_t procpool_collect(struct procpool *p)
 {
+	uint64_t now_ns = procpool_now_ns();
 	size_t n = 0;
 
 	sync_lock_acquire(&p->lock);
 	for (unsigned i = 0; i < p->nworkers; i++)
-		if (p->w[i].live)
-			n += procpool_take_answers(p, &p->w[i], p->calls + n);
+		if (p->w[i].live) {
+			size_t got = procpool_take_answers(p, &p->w[i], p->calls + n);
+
+			procpool_measure(&p->w[i], got, now_ns);
+			n += got;
+		}
 	procpool_refill(p);
 	sync_lock_release(&p->lock);
 	procpool_run_calls(p->calls, n);
