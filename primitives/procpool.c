@@ -43,16 +43,17 @@
 enum { PROCPOOL__RUN, PROCPOOL__JOIN, PROCPOOL__TERMINATE };
 
 /*
- * Tasks in flight per worker.  A worker rings the parent at BATCH
- * answers, with 48 tasks still to run while the parent refills its ring
- * (a wake-up takes some microseconds here: 48 tasks of 1 us outlast
- * it); and few enough that the tasks handed ahead to one worker, which
- * no other can take, stay a small part of a round.  A lane's slots in
- * use are the bits of a 64-bit mask, so it is at most 64.
+ * Tasks in flight per worker at most.  A worker rings the parent at
+ * BATCH answers and runs what is left on its ring while the parent
+ * refills it: the parent, on a shared machine, may wait a few hundred
+ * microseconds for a processor, and 240 tasks of a few microseconds
+ * outlast that.  A multiple of 64: a lane's slots in use are the bits
+ * of a few 64-bit words.
  */
-#define PROCPOOL__DEPTH		64
+#define PROCPOOL__DEPTH		256
+#define PROCPOOL__WORDS		(PROCPOOL__DEPTH / 64)
 /* ck's ring holds one less than its slots: ring_ck_slots(DEPTH). */
-#define PROCPOOL__RING_SLOTS	128
+#define PROCPOOL__RING_SLOTS	512
 /*
  * Answers a worker lets wait before it rings a sleeping parent: one
  * wake-up (a system call and a switch on each side, some microseconds
@@ -75,15 +76,16 @@ enum { PROCPOOL__RUN, PROCPOOL__JOIN, PROCPOOL__TERMINATE };
  * are its alone, so a worker slowed down (another program took its
  * processor) would finish a round late while the others sat idle; the
  * backlog, which every worker draws from, evens that out.  So a worker
- * gets up to DEPTH tasks of a few microseconds but only two of a
- * millisecond (one to run, one ready behind it).  Its task length is
+ * gets up to 2 ms of work: DEPTH tasks of a few microseconds, 200 of
+ * 10 us, but only two of a millisecond (one to run, one ready behind
+ * it).  Its task length is
  * measured from its answers: the time between two looks of the parent
  * while it had tasks, over the answers read.
  */
-#define PROCPOOL__AHEAD_NS	1000000.0
+#define PROCPOOL__AHEAD_NS	2000000.0
 #define PROCPOOL__MIN_AHEAD	2
 
-_Static_assert(PROCPOOL__DEPTH <= 64, "a lane's slots are the bits of a uint64_t");
+_Static_assert(PROCPOOL__DEPTH % 64 == 0, "a lane's slots are the bits of whole words");
 _Static_assert(PROCPOOL__RING_SLOTS > PROCPOOL__DEPTH &&
 	       (PROCPOOL__RING_SLOTS & (PROCPOOL__RING_SLOTS - 1)) == 0,
 	       "ck's ring: a power of two above the entries it holds");
@@ -137,7 +139,9 @@ struct procpool__worker {
 	pid_t pid;		/* 0: none (a replacement could not be forked) */
 	int fd;			/* the parent's end of its socket pair */
 	int live;		/* takes tasks: forked, and not yet seen dead */
-	uint64_t busy;		/* slots in use: a task given and not called back */
+	/* Slots in use (a task given and not called back): a bit each. */
+	uint64_t busy[PROCPOOL__WORDS];
+	unsigned inflight;	/* how many */
 	unsigned ahead;		/* the most slots it may use (PROCPOOL__AHEAD_NS) */
 	double task_ns;		/* its tasks' length, measured; 0: not yet */
 	uint64_t busy_since_ns;	/* the last look while it had tasks; 0: idle then */
@@ -177,7 +181,36 @@ static struct procpool__lane *procpool_lane(struct procpool *p, struct procpool_
 
 static unsigned procpool_inflight(const struct procpool__worker *w)
 {
-	return (unsigned)__builtin_popcountll(w->busy);
+	return w->inflight;
+}
+
+static int procpool_slot_used(const struct procpool__worker *w, uint64_t k)
+{
+	return k < PROCPOOL__DEPTH && (w->busy[k / 64] >> (k % 64) & 1);
+}
+
+static void procpool_slot_take(struct procpool__worker *w, uint64_t k)
+{
+	w->busy[k / 64] |= 1ULL << (k % 64);
+	w->inflight++;
+}
+
+static void procpool_slot_give(struct procpool__worker *w, uint64_t k)
+{
+	w->busy[k / 64] &= ~(1ULL << (k % 64));
+	w->inflight--;
+}
+
+/* The first slot free (first == 0) or in use (first == 1), or DEPTH. */
+static unsigned procpool_slot_first(const struct procpool__worker *w, int used)
+{
+	for (unsigned i = 0; i < PROCPOOL__WORDS; i++) {
+		uint64_t bits = used ? w->busy[i] : ~w->busy[i];
+
+		if (bits)
+			return i * 64 + (unsigned)__builtin_ctzll(bits);
+	}
+	return PROCPOOL__DEPTH;
 }
 
 /* ---- the worker process ---- */
@@ -280,7 +313,8 @@ static int procpool_spawn(struct procpool *p, struct procpool__worker *w)
 	w->pid = pid;
 	w->fd = sv[0];
 	w->live = 1;
-	w->busy = 0;
+	memset(w->busy, 0, sizeof(w->busy));
+	w->inflight = 0;
 	w->ahead = PROCPOOL__DEPTH;
 	w->task_ns = 0;
 	w->busy_since_ns = 0;
@@ -316,7 +350,7 @@ static struct procpool__call procpool_release(struct procpool__worker *w, uint64
 {
 	struct procpool__call c = w->call[k];
 
-	w->busy &= ~(1ULL << k);
+	procpool_slot_give(w, k);
 	c.ok = ok;
 	c.result = result;
 	return c;
@@ -331,7 +365,7 @@ static size_t procpool_take_answers(struct procpool *p, struct procpool__worker 
 	uint64_t k;
 
 	while (ring_ck_get_spsc(&l->done, l->done_buf, &k)) {
-		if (k >= PROCPOOL__DEPTH || !(w->busy & (1ULL << k)))
+		if (!procpool_slot_used(w, k))
 			abort();	/* a worker answered a slot it was not given */
 		calls[n++] = procpool_release(w, k, !l->slot[k].failed, l->slot[k].result);
 	}
@@ -367,12 +401,12 @@ static void procpool_post(struct procpool *p, struct procpool__worker *w, procpo
 			  uint64_t arg, procpool_callback cb, void *cb_arg)
 {
 	struct procpool__lane *l = procpool_lane(p, w);
-	unsigned k = (unsigned)__builtin_ctzll(~w->busy);
+	unsigned k = procpool_slot_first(w, 0);
 
 	l->slot[k].fn = (uintptr_t)fn;
 	l->slot[k].arg = arg;
 	w->call[k] = (struct procpool__call){ .cb = cb, .cb_arg = cb_arg };
-	w->busy |= 1ULL << k;
+	procpool_slot_take(w, k);
 	if (!ring_ck_put_spsc(&l->todo, l->todo_buf, k))
 		abort();	/* a free slot is room on the ring */
 	procpool_wake_worker(l);
@@ -414,7 +448,7 @@ static void procpool_measure(struct procpool__worker *w, size_t answers, uint64_
 		w->ahead = ahead >= PROCPOOL__DEPTH ? PROCPOOL__DEPTH :
 			   ahead <= PROCPOOL__MIN_AHEAD ? PROCPOOL__MIN_AHEAD : (unsigned)ahead;
 	}
-	w->busy_since_ns = w->busy ? now_ns : 0;
+	w->busy_since_ns = w->inflight ? now_ns : 0;
 }
 
 /* Read every answer, refill, then call back.  Returns the answers. */
@@ -485,10 +519,10 @@ static void procpool_lost(struct procpool *p, struct procpool__worker *w)
 					      .arg = l->slot[k].arg, .cb = w->call[k].cb,
 					      .cb_arg = w->call[k].cb_arg };
 		STAILQ_INSERT_TAIL(&p->backlog, t, next);
-		w->busy &= ~(1ULL << k);
+		procpool_slot_give(w, k);
 	}
-	while (w->busy)
-		p->calls[n++] = procpool_release(w, (uint64_t)__builtin_ctzll(w->busy), 0, 0);
+	while (w->inflight)
+		p->calls[n++] = procpool_release(w, procpool_slot_first(w, 1), 0, 0);
 	procpool_lane_reset(l);
 	procpool_refill(p);
 	sync_lock_release(&p->lock);
@@ -517,7 +551,8 @@ static size_t procpool_kill_all(struct procpool *p)
 
 		n += procpool_take_answers(p, w, p->calls + n);
 		dropped += procpool_inflight(w);
-		w->busy = 0;
+		memset(w->busy, 0, sizeof(w->busy));
+		w->inflight = 0;
 		procpool_lane_reset(procpool_lane(p, w));
 	}
 	while ((t = STAILQ_FIRST(&p->backlog))) {
@@ -536,7 +571,7 @@ static int procpool_idle_locked(struct procpool *p)
 	int idle = STAILQ_EMPTY(&p->backlog);
 
 	for (unsigned i = 0; i < p->nworkers; i++)
-		idle &= !p->w[i].busy;
+		idle &= !p->w[i].inflight;
 	return idle;
 }
 
