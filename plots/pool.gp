@@ -10,7 +10,8 @@
 # grey line is the ideal, min(workers, processors); the dashed line marks
 # the processor count.  pool.process.apply waits for each task, so it
 # stays near or below 1 whatever the workers; the short tasks show what
-# each pool's hand-over costs.
+# each pool's hand-over costs.  The real Python's pools (cpython.*) are
+# dash-dotted, as on the ptc charts.
 #
 # `contend plot DIR` passes datafile (blocks panel-major: x, median, low,
 # high), fmt, nseries, npanels, series and panels (quoted words),
@@ -37,7 +38,7 @@ set xrange [1:*]
 set key noenhanced font ",10"
 set multiplot title sprintf("contend: pool speedup over the same tasks run one after another (median, 95%% CI)\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors; grey: ideal min(workers, processors); dashed: the processor count. ", machine, ncpus) : ""
-set label 100 about . "Tasks of calibrated CPU work; every task run and called back once (checked)." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Tasks of calibrated CPU work; every task run and called back once (checked). cpython.*, dash-dotted: the real Python." at screen 0.01, screen 0.02 font ",9" noenhanced
 ideal(x) = (ncpus > 0 && x > ncpus) ? ncpus : x
 left = 0.06
 right = 0.84
@@ -67,6 +68,7 @@ do for [p=0:npanels-1] {
 	plot ideal(x) with lines lw 3 lc rgb "#cccccc" title "ideal", \
 		for [m in word(members, p + 1)] datafile index (p * nseries + int(m)) using 1:2:3:4 \
 		with yerrorlines lw 1.5 ps 0.8 lt (int(m) % 8 + 1) pt (int(m) % 12 + 1) \
+		dt 1 + 3 * (strstrt(word(series, int(m) + 1), "cpython") > 0) \
 		title word(series, int(m) + 1)
 	unset label 100
 }

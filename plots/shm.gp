@@ -8,7 +8,8 @@
 # of sharing (bench/shm.c): the Array's element incremented under its
 # process-shared lock, the same without the lock (losing updates), and a
 # Manager dictionary's set, a round trip to its server process; log y.
-# The dashed line marks the processor count.
+# The dashed line marks the processor count.  The real Python's Array
+# and Manager (cpython.*) are dash-dotted, as on the ptc charts.
 #
 # `contend plot DIR` passes datafile (blocks panel-major: x, median, low,
 # high), fmt, nseries, npanels, series and panels, members, subtitle,
@@ -36,10 +37,11 @@ set key outside right top vertical Left reverse noenhanced
 set bmargin 6
 set title sprintf("contend: sharing data between processes (median, 95%% CI)\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors; dashed line: the processor count. ", machine, ncpus) : ""
-set label 100 about . "Array: a[0] += 1, with and without its lock; manager: d[task] = n, a socket round trip." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Array: a[0] += 1, with and without its lock; manager: d[task] = n, a socket round trip. cpython.*, dash-dotted: the real Python (processes started in each round)." at screen 0.01, screen 0.02 font ",9" noenhanced
 if (ncpus > 0) {
 	set arrow 1 from ncpus, graph 0 to ncpus, graph 1 nohead dt 2 lw 1.5 lc rgb "#555555"
 }
 plot for [m=0:nseries-1] datafile index m using 1:2:3:4 \
 	with yerrorlines lw 1.5 ps 0.8 lt (m % 8 + 1) pt (m % 12 + 1) \
+	dt 1 + 3 * (strstrt(word(series, m + 1), "cpython") > 0) \
 	title word(series, m + 1)
