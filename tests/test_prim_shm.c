@@ -113,7 +113,7 @@ Test(shm, manager_serves_get_set_update_and_keys, .timeout = 30)
 	struct leak_snap before;
 	struct shm_manager *m;
 	struct shm_dict *d;
-	int64_t v, keys[1200];
+	int64_t v, keys[1200], few[4];
 
 	leak_snap(&before);
 	cr_assert_eq(shm_manager_start(&m), 0);
@@ -135,7 +135,13 @@ Test(shm, manager_serves_get_set_update_and_keys, .timeout = 30)
 		cr_assert_eq(keys[i], i + 1, "keys[%d] = %lld", i, (long long)keys[i]);
 	cr_assert_eq(shm_dict_get(d, 5, &v), 0);
 	cr_assert_eq(v, -995);
-	cr_assert_eq(shm_dict_keys(d, keys, 3), 1000, "the count, whatever the room");
+	/* The count, whatever the room; the room is not overrun (a sentinel
+	 * just past it). */
+	few[3] = -42;
+	cr_assert_eq(shm_dict_keys(d, few, 3), 1000, "the count, whatever the room");
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(few[i], i + 1, "few[%d] = %lld", i, (long long)few[i]);
+	cr_assert_eq(few[3], -42, "a key written past the room given");
 	shm_dict_close(d);
 	cr_assert_eq(shm_manager_stop(m), 0);
 	leak_expect_none(&before, "a stopped manager");
