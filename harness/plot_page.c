@@ -24,6 +24,8 @@
 /* A chart's table shows at most this many rows (a lock chart of a full
  * sweep selects a few hundred); the rest are in results.csv. */
 #define PAGE_MAX_ROWS 400
+/* Hosts a merged folder's machine section has a column for. */
+#define PAGE_MAX_HOSTS 32
 
 static const char *const page_files[] = { "index.html", "topology.png" };
 
@@ -86,14 +88,39 @@ int plot_page_caption(const char *script, char *buf, size_t len)
 }
 
 /* The value of key in env.csv's table e, or NULL. */
-static const char *page_env(const struct csv_table *e, const char *key)
+/* env.csv's value of key (for host, in a merged folder's; NULL: any). */
+static const char *page_env_of(const struct csv_table *e, const char *host, const char *key)
 {
 	int k = csv_table_col(e, "key"), v = csv_table_col(e, "value");
+	int h = csv_table_col(e, "host");
 
 	for (size_t r = 0; k >= 0 && v >= 0 && r < e->nrows; r++)
-		if (!strcmp(e->rows[r][k], key))
+		if (!strcmp(e->rows[r][k], key) && (!host || h < 0 || !strcmp(e->rows[r][h], host)))
 			return e->rows[r][v];
 	return NULL;
+}
+
+static const char *page_env(const struct csv_table *e, const char *key)
+{
+	return page_env_of(e, NULL, key);
+}
+
+/* The merged folder's hosts (contend merge's host column), in the order
+ * they first appear; how many, at most max. */
+static size_t page_hosts(const struct csv_table *e, const char **hosts, size_t max)
+{
+	int h = csv_table_col(e, "host");
+	size_t n = 0;
+
+	for (size_t r = 0; h >= 0 && r < e->nrows; r++) {
+		size_t i = 0;
+
+		while (i < n && strcmp(hosts[i], e->rows[r][h]))
+			i++;
+		if (i == n && n < max)
+			hosts[n++] = e->rows[r][h];
+	}
+	return n;
 }
 
 /*
@@ -275,20 +302,69 @@ static void page_counters(FILE *f, const struct csv_table *t, int same_host)
 		      "results.csv is a figure that could not be counted, never a zero.</p>\n", f);
 }
 
+/* What the machine section shows of env.csv, in this order. */
+static const char *const page_shown[] = {
+	"host", "cpu_model", "packages", "numa_nodes", "cores", "pus", "smt_per_core",
+	"kernel", "virtualization", "governor", "turbo_boost", "load_avg", "compiler",
+	"cflags", "git_revision", "date", "seed",
+};
+
+/* A merged folder's machines: a column per host, and each one's clock. */
+static void page_machines(FILE *f, const struct csv_table *e, const char *const *hosts,
+			  size_t n)
+{
+	const char *v;
+
+	fputs("<h2 id=\"machine\">The machines</h2>\n<p class=\"note\" id=\"topology-absent\">"
+	      "No topology picture: this folder merges the runs of several hosts "
+	      "(<code>contend merge</code>), and lstopo draws one machine.</p>\n<table>\n"
+	      "<tr><th></th>", f);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<th>", f);
+		page_esc(f, hosts[i]);
+		fputs("</th>", f);
+	}
+	fputs("</tr>\n", f);
+	for (size_t k = 0; k < sizeof(page_shown) / sizeof(page_shown[0]); k++) {
+		fprintf(f, "<tr><th>%s</th>", page_shown[k]);
+		for (size_t i = 0; i < n; i++) {
+			fputs("<td>", f);
+			if ((v = page_env_of(e, hosts[i], page_shown[k])))
+				page_esc(f, v);
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n<h3>The clocks</h3>\n<ul>\n", f);
+	for (size_t i = 0; i < n; i++) {
+		fputs("<li>", f);
+		page_esc(f, hosts[i]);
+		fputs(": ", f);
+		page_esc(f, (v = page_env_of(e, hosts[i], "clock_source")) ? v : "unknown");
+		fputs(", one reading ", f);
+		page_esc(f, (v = page_env_of(e, hosts[i], "clock_read_ns")) ? v : "?");
+		fputs(" ns</li>\n", f);
+	}
+	fputs("</ul>\n", f);
+}
+
 static void page_machine(FILE *f, const char *dir, const struct csv_table *t)
 {
-	static const char *const shown[] = {
-		"host", "cpu_model", "packages", "numa_nodes", "cores", "pus", "smt_per_core",
-		"kernel", "virtualization", "governor", "turbo_boost", "load_avg", "compiler",
-		"cflags", "git_revision", "date", "seed",
-	};
 	char path[PATH_MAX + 32], host[256] = "", why[512];
+	const char *run_host = NULL, *v, *hosts[PAGE_MAX_HOSTS];
 	struct csv_table e;
-	const char *run_host = NULL, *v;
 	int have_env, same_host = 0;
+	size_t nhosts;
 
 	snprintf(path, sizeof(path), "%.*s/env.csv", PATH_MAX - 32, dir);
 	have_env = csv_read(path, &e, NULL) == 0;
+	if (have_env && (nhosts = page_hosts(&e, hosts, PAGE_MAX_HOSTS)) > 0) {
+		page_machines(f, &e, hosts, nhosts);
+		csv_table_free(&e);
+		fputs("<h3>Counters</h3>\n", f);
+		page_counters(f, t, 0);
+		return;
+	}
 	if (have_env)
 		run_host = page_env(&e, "host");
 	gethostname(host, sizeof(host) - 1);
@@ -316,10 +392,10 @@ static void page_machine(FILE *f, const char *dir, const struct csv_table *t)
 	}
 	if (have_env) {
 		fputs("<table>\n", f);
-		for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
-			if (!(v = page_env(&e, shown[k])))
+		for (size_t k = 0; k < sizeof(page_shown) / sizeof(page_shown[0]); k++) {
+			if (!(v = page_env(&e, page_shown[k])))
 				continue;
-			fprintf(f, "<tr><th>%s</th><td>", shown[k]);
+			fprintf(f, "<tr><th>%s</th><td>", page_shown[k]);
 			page_esc(f, v);
 			fputs("</td></tr>\n", f);
 		}

@@ -67,7 +67,7 @@ static void mx_script(const char *dir, const char *spec)
 
 static char *mx_slurp(const char *path)
 {
-	static char buf[8192];
+	static char buf[1 << 17];	/* the page, too */
 	FILE *f = fopen(path, "r");
 	size_t n;
 
@@ -142,6 +142,14 @@ Test(merge, two_hosts_one_dataset_a_line_each, .timeout = 60)
 	snprintf(path, sizeof(path), "%s/fam.dat", out);
 	cr_assert_str_eq(mx_slurp(path), "1\t200\t180\t220\n2\t100\t90\t110\n"
 					 "\n\n1\t80\t72\t88\n2\t40\t36\t44\n");
+	/* The page has a column per host's machine, no one machine's
+	 * topology picture. */
+	snprintf(path, sizeof(path), "%s/index.html", out);
+	cr_assert(strstr(mx_slurp(path), "<th>alpha</th><th>beta</th>"), "no column per host");
+	cr_assert(strstr(mx_slurp(path), "<th>pus</th><td>4</td><td>2</td>"),
+		  "each host's own processors");
+	snprintf(path, sizeof(path), "%s/topology.png", out);
+	cr_assert_neq(access(path, F_OK), 0);
 	/* One host's run is drawn as before: no host in its labels. */
 	CLI(&r, "plot", a);
 	cr_assert_eq(r.status, 0, "%s", r.err);
