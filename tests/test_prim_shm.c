@@ -77,9 +77,13 @@ Test(shm, locked_array_loses_no_update_across_processes, .timeout = 60)
 	shm_array_set(shm_test_a, 0, 0);
 	fork_procs(pids, SHM_TEST_PROCS, shm_test_add_unlocked, NULL);
 	reap_procs(pids, SHM_TEST_PROCS);
-	/* Lost updates are allowed; more than were made, or none, are not. */
+	/* Lost updates are allowed, even most of them: a process that read
+	 * the value and was preempted before its write undoes every add the
+	 * others made meanwhile (seen: 2,845 kept under TSan, below one
+	 * process's adds).  Unlocked read-add-write loops of 2 or more adds
+	 * each always keep at least 2; more than were made is a bug. */
 	got = shm_array_get(shm_test_a, 0);
-	cr_assert(got >= SHM_TEST_ADDS && got <= SHM_TEST_PROCS * SHM_TEST_ADDS,
+	cr_assert(got >= 2 && got <= SHM_TEST_PROCS * SHM_TEST_ADDS,
 		  "unlocked total %lld", (long long)got);
 	cr_log_info("unlocked: %lld of %d adds kept", (long long)got,
 		    SHM_TEST_PROCS * SHM_TEST_ADDS);
