@@ -5,9 +5,10 @@
  * clean (no process, descriptor or connection left); a C or an n the
  * machine cannot hold is skipped naming its limit; every parameter
  * reaches its workload; a ptc.cpu round counts its jobs, not its units'
- * shares (a job's CPU time is the same at W = 5 as at W = 1).  What is
- * asserted follows from the mechanism (a server never answers early, a
- * stack of its own costs a page), never from how fast this machine is.
+ * shares (a job's CPU time is the same at W = 5 as at W = 1); a live
+ * process holds at least a page of its own.  What is asserted follows
+ * from the mechanism (a server never answers early, a stack of its own
+ * costs a page), never from how fast this machine is.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -530,4 +531,32 @@ Test(ptc, a_round_counts_its_jobs_whatever_the_units, .timeout = 300)
 	cr_assert_geq(benches, 5);
 	csv_table_free(&res);
 	csv_table_free(&smp);
+}
+
+/*
+ * resident_per_unit of a live process: the PSS of the runner and its n
+ * children, over n.  A child that has run has written its stack, so at
+ * least that page is its own (copied on write after fork, or the exec'd
+ * program's fresh stack): a page a unit is a floor far below the tens of
+ * kilobytes a process holds (its page tables and copied data too), and
+ * what a reading that left the children out (the runner's PSS alone,
+ * which only shrinks as it shares its pages with them) cannot reach.
+ */
+Test(ptc, a_live_process_holds_at_least_a_page, .timeout = 300)
+{
+	struct csv_table res;
+	int rows = 0;
+
+	ptc_probe_run((char *const[]){ "spawn.fork.live", "spawn.posix_spawn.live", NULL },
+		      (const char *const[]){ "--param", "n=20", "--counters", "none", NULL }, &res,
+		      NULL);
+	for (size_t r = 0; r < res.nrows; r++) {
+		if (strcmp(ptc_cell(&res, r, "metric"), "resident_per_unit"))
+			continue;
+		cr_assert_geq(ptc_num(&res, r, "min"), 4096, "%s: %s bytes resident a live "
+			      "process", ptc_cell(&res, r, "bench"), ptc_cell(&res, r, "min"));
+		rows++;
+	}
+	cr_assert_eq(rows, 2, "a resident_per_unit row for fork and for posix_spawn");
+	csv_table_free(&res);
 }
