@@ -4,11 +4,13 @@
  * only then) and gives every metric it declares a finite row; the
  * lesson's scenes reach their outcomes (terminate drops at most 25 of 30, no pool
  * makes more than 5 workers, the locked Array loses nothing); every
- * parameter reaches its workload; and each guard of each check() refuses
- * a state wrong in one count.  Tiny settings: this proves the work, it
+ * parameter reaches its workload; each guard of each check() refuses
+ * a state wrong in one count; and lost_updates reads a known loss as its
+ * share of all the round's adds.  Tiny settings: this proves the work, it
  * does not measure it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,4 +457,45 @@ Test(pool, cpython_check_refuses_each_wrong_count, .timeout = 60)
 			checks_expect(&st, 0, k == 0, k == 1 ? "an answer short" : "a wrong answer");
 			checks_teardown(&st);
 		}
+}
+
+/*
+ * lost_updates, a known answer: the share of the round's adds, all
+ * tasks', that the element lacks.  Two tasks' run() calls of 10 adds
+ * each, as one round: before the last to arrive (which tallies), 4 adds
+ * are taken back from the element, so the round lost 4 of 20 (0.2, not
+ * 4 of one task's 10); the next round loses 2 more of its 20 (0.1: the
+ * round's own, not the run's so far).
+ */
+Test(pool, shm_lost_updates_is_a_share_of_all_adds, .timeout = 30)
+{
+	static const struct { int64_t taken; double want; } round[] = { { 4, 0.2 }, { 2, 0.1 } };
+	struct bench_state st;
+	struct shm_bench_shared *s;
+
+	checks_setup("shm.array.unlocked", 2, NULL, &st);
+	s = st.priv;
+	for (size_t k = 0; k < sizeof(round) / sizeof(round[0]); k++) {
+		struct bench_rec rec[2] = { 0 };
+		struct bench_task t[2] = { { .st = &st, .id = 0, .rec = &rec[0] },
+					   { .st = &st, .id = 1, .rec = &rec[1] } };
+		int slot = -1;
+
+		cr_assert_eq(st.desc->run(&t[0], 10), 10);
+		shm_array_raw_set(s->arr, 0, shm_array_raw_get(s->arr, 0) - round[k].taken * s->add);
+		cr_assert_eq(st.desc->run(&t[1], 10), 10);
+		for (int i = 0; i < BENCH_MAX_VALUES; i++) {
+			cr_assert_not(rec[0].reported[i], "round %zu: the first to arrive reported",
+				      k + 1);
+			if (rec[1].reported[i]) {
+				cr_assert_eq(slot, -1, "round %zu: two values reported", k + 1);
+				slot = i;
+			}
+		}
+		cr_assert_geq(slot, 0, "round %zu: the last to arrive reported nothing", k + 1);
+		cr_assert_float_eq(rec[1].value[slot], round[k].want, 1e-12,
+				   "round %zu: %" PRId64 " of 20 adds lost read as %g", k + 1,
+				   round[k].taken, rec[1].value[slot]);
+	}
+	checks_teardown(&st);
 }
