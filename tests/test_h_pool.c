@@ -485,7 +485,8 @@ Test(pool, shm_lost_updates_is_a_share_of_all_adds, .timeout = 30)
 		int slot = -1;
 
 		cr_assert_eq(st.desc->run(&t[0], 10), 10);
-		shm_array_raw_set(s->arr, 0, shm_array_raw_get(s->arr, 0) - round[k].taken * s->add);
+		shm_array_raw_set(s->arr, 0,
+				  shm_array_raw_get(s->arr, 0) - round[k].taken * s->add);
 		cr_assert_eq(st.desc->run(&t[1], 10), 10);
 		for (int i = 0; i < BENCH_MAX_VALUES; i++) {
 			cr_assert_not(rec[0].reported[i], "round %zu: the first to arrive reported",

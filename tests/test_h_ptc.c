@@ -513,7 +513,8 @@ Test(ptc, a_round_counts_its_jobs_whatever_the_units, .timeout = 300)
 				    !strcmp(ptc_cell(&smp, r, "metric"), "job") &&
 				    atoi(ptc_cell(&smp, r, "threads")) == (k ? W_MAX : 1)) {
 					cr_assert_lt(n, (size_t)PTC_SAMPLES_MAX);
-					v[n++] = ptc_num(&smp, r, "cpu_ns") / ptc_num(&smp, r, "ops");
+					v[n++] = ptc_num(&smp, r, "cpu_ns") /
+						 ptc_num(&smp, r, "ops");
 				}
 			cr_assert_gt(n, 0, "%s W=%d: no sample", name, k ? W_MAX : 1);
 			qsort(v, n, sizeof(v[0]), ptc_cmp_double);
@@ -524,8 +525,8 @@ Test(ptc, a_round_counts_its_jobs_whatever_the_units, .timeout = 300)
 			      W_MAX, med[0]);
 		if (!strstr(name, "gil"))
 			for (int k = 0; k < 2; k++)
-				cr_assert_geq(med[k], 2000e3 / 2, "%s W=%d: a 2 ms job in %g ns of CPU",
-					      name, k ? W_MAX : 1, med[k]);
+				cr_assert_geq(med[k], 2000e3 / 2, "%s W=%d: a 2 ms job in %g ns "
+					      "of CPU", name, k ? W_MAX : 1, med[k]);
 		benches++;
 	}
 	cr_assert_geq(benches, 5);
