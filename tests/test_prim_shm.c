@@ -262,10 +262,12 @@ Test(shm, manager_stop_lets_the_server_exit, .timeout = 60)
 		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, __atomic_load_n(&shm_test_end_pid,
 								      __ATOMIC_ACQUIRE) == pid),
 			  "no SIGCHLD from the server %d", (int)pid);
-		cr_assert(shm_test_end_code == CLD_EXITED && shm_test_end_status == 0,
-			  "with %d clients the server %s %d, not exited 0: stop did not close its "
-			  "control socket first?", clients, shm_test_end_code == CLD_EXITED ?
-			  "exited" : "was killed by signal", shm_test_end_status);
+		int code = __atomic_load_n(&shm_test_end_code, __ATOMIC_RELAXED);
+		int status = __atomic_load_n(&shm_test_end_status, __ATOMIC_RELAXED);
+
+		cr_assert(code == CLD_EXITED && status == 0, "with %d clients the server %s %d, "
+			  "not exited 0: stop did not close its control socket first?", clients,
+			  code == CLD_EXITED ? "exited" : "was killed by signal", status);
 	}
 	cr_assert_eq(sigaction(SIGCHLD, &old, NULL), 0);
 }
