@@ -3,7 +3,8 @@
  * before any work; two copies of one build are not told apart; a build
  * whose selftest.spin and selftest.nap last 30 % longer (CONTEND_SELFTEST_SLOWDOWN_PCT,
  * which only that hidden workload reads) is flagged; the pooled folders
- * hold every repetition of both builds once.
+ * hold every repetition of both builds once (--reps, not a multiple of
+ * --block, included), with counters per operation.
  */
 #include <jansson.h>
 #include <limits.h>
@@ -299,5 +300,96 @@ Test(ab, blocks_run_in_abba_order, .timeout = 240)
 	cr_assert_str_eq(seq, "ABBAABBAABBAABBA");
 	cr_assert_eq(ncfg, 2);
 	cr_assert(strcmp(cfg[0], cfg[1]) != 0);
+	cli_rmdir(dir);
+}
+
+/* Each build's pooled repetitions of metric `op` (results and samples)
+ * in run folder out. */
+static void ab_expect_pooled(const char *out, int want)
+{
+	char path[256];
+	int reps = 0;
+
+	for (int s = 0; s < 2; s++) {
+		snprintf(path, sizeof(path), "%s/%s/results.csv", out, s ? "new" : "base");
+		cr_assert_eq(ab_rows(path, "op", &reps), 1);
+		cr_assert_eq(reps, want, "%s pooled %d repetitions, not --reps %d", path, reps,
+			     want);
+		snprintf(path, sizeof(path), "%s/%s/samples.csv", out, s ? "new" : "base");
+		cr_assert_eq(ab_rows(path, "op", NULL), want, "%s", path);
+	}
+}
+
+/* --reps not a multiple of --block: the last block runs the rest, so
+ * that each build runs --reps repetitions, no more. */
+Test(ab, the_last_block_runs_the_rest, .timeout = 240)
+{
+	char dir[64], out[128], a[PATH_MAX];
+	struct cli_run r;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	ab_wrapper(dir, "a", "", a, sizeof(a));
+	CLI(&r, "ab", a, a, AB_NAP, "--reps", "7", "--block", "5", "--out", out, "--seed", "1");
+	cr_assert(r.status == 0 || r.status == 1, "stdout: %s\nstderr: %s", r.out, r.err);
+	cr_assert(strstr(r.err, "2 blocks of 5"), "%s", r.err);
+	ab_expect_pooled(out, 7);
+	cli_rmdir(dir);
+}
+
+/*
+ * A pooled counter is per operation, as each block's is: the mean of
+ * the blocks' weighted by their repetitions.  selftest.nap's operation
+ * is one nanosleep: one system call (and a share of the round's few
+ * calls of its own) and at least one context switch (the sleep), with
+ * at most a couple more where other sessions preempt the 1 ms nap.  Two
+ * blocks of 10: a sum divided by anything but the 20 repetitions is 10
+ * times too large or 2 times too small, both outside these bounds.
+ */
+Test(ab, pooled_counters_are_per_operation, .timeout = 240)
+{
+	static const struct { const char *col; double lo, hi; } k[] = {
+		{ "syscalls_per_op", 0.9, 1.5 },
+		{ "ctx_switches_per_op", 0.9, 3 },
+	};
+	char dir[64], out[128], a[PATH_MAX], path[256];
+	struct cli_run r;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	ab_wrapper(dir, "a", "", a, sizeof(a));
+	CLI(&r, "ab", a, a, "selftest.nap", "--param", "k_ns=1000000", "--mode", "thread",
+	    "--min-time", "0.02", "--counters", "syscalls,context-switches", "--reps", "20",
+	    "--block", "10", "--out", out, "--seed", "1");
+	cr_assert(r.status == 0 || r.status == 1, "stdout: %s\nstderr: %s", r.out, r.err);
+	ab_expect_pooled(out, 20);
+	for (int s = 0; s < 2; s++) {
+		struct csv_table t;
+		int m, checked = 0;
+
+		snprintf(path, sizeof(path), "%s/%s/results.csv", out, s ? "new" : "base");
+		cli_read_csv(path, &t);
+		m = cli_col(&t, "metric");
+		for (size_t i = 0; i < t.nrows; i++) {
+			if (strcmp(t.rows[i][m], "op"))
+				continue;
+			for (size_t j = 0; j < sizeof(k) / sizeof(k[0]); j++) {
+				const char *v = t.rows[i][cli_col(&t, k[j].col)];
+
+				if (!v[0]) {
+					cr_log_warn("%s cannot be counted here: not checked",
+						    k[j].col);
+					continue;
+				}
+				cr_assert(atof(v) >= k[j].lo && atof(v) <= k[j].hi,
+					  "%s: %s %s per operation, not %g..%g", path, v,
+					  k[j].col, k[j].lo, k[j].hi);
+				checked++;
+			}
+		}
+		csv_table_free(&t);
+		/* A context switch is a software event: always counted. */
+		cr_assert_geq(checked, 1, "%s: no counter to check", path);
+	}
 	cli_rmdir(dir);
 }

@@ -6,7 +6,8 @@
  * watchdog, a crash, a failed check, a failed fork cost one
  * configuration, not the run; a skipped configuration is not a failure;
  * SIGINT, SIGTERM and SIGHUP keep what completed; run folders belong to
- * one sweep.  Timings are never asserted.
+ * one sweep; the progress line's clock and time left have known answers
+ * (on a clock the test sets back).  Timings are never asserted.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,8 +23,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/clock.h"
 #include "harness/csv.h"
 #include "harness/measure.h"
+#include "harness/progress.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "tests/check.h"
@@ -1255,6 +1258,52 @@ Test(cli, progress_lines_in_a_log, .timeout = 120)
 	cr_assert_not_null(at, "%s", r.err);
 	cr_assert_not_null(strstr(at, "elapsed, 0:00 left\n"), "%s", r.err);
 	cli_rmdir(dir);
+}
+
+/* The progress line's clock: m:ss, then h:mm:ss with the minutes
+ * within the hour. */
+Test(cli, progress_clock_known_answers, .timeout = 10)
+{
+	static const struct { double s; const char *want; } c[] = {
+		{ 0, "0:00" }, { 59.4, "0:59" }, { 61, "1:01" }, { 3599, "59:59" },
+		{ 3600, "1:00:00" }, { 3725, "1:02:05" }, { 7199, "1:59:59" },
+		{ 36000 + 59 * 60 + 1, "10:59:01" }, { -5, "0:00" }, { NAN, "0:00" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		progress_clock(c[i].s, buf, sizeof(buf));
+		cr_assert_str_eq(buf, c[i].want, "%g s", c[i].s);
+	}
+}
+
+/*
+ * The time left, a known answer: the estimate of what is left, scaled
+ * by how the configurations done ran against their own estimate.  Half
+ * the estimate done (50 of 100 s) in 100 s on a machine twice as slow:
+ * 100 s left, not 50; in 25 s on one twice as fast: 25 s.  The start is
+ * set back by that much, so the few microseconds the call itself takes
+ * are all the clock adds.
+ */
+Test(cli, progress_left_scales_by_how_this_machine_ran, .timeout = 10)
+{
+	static const struct { double elapsed_s, left_s; } c[] = {
+		{ 100, 100 }, { 25, 25 }, { 50, 50 },
+	};
+	struct progress g;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		progress_init(&g, 10, 100);
+		g.done = 5;
+		g.expect_done_s = 50;
+		g.t0_ns = clk_mono_ns() - (uint64_t)(c[i].elapsed_s * 1e9);
+		cr_assert_float_eq(progress_left_s(&g), c[i].left_s, 0.01,
+				   "%g s done in %g s: %g s left", g.expect_done_s, c[i].elapsed_s,
+				   progress_left_s(&g));
+	}
+	/* Nothing done yet: the estimate as it is. */
+	progress_init(&g, 10, 100);
+	cr_assert_float_eq(progress_left_s(&g), 100, 1e-9);
 }
 
 /* What an audit's probes found accepted or muddled: each is one line

@@ -1,7 +1,9 @@
 /*
  * tests/test_h_history.c - `contend history`: the change-point method on
  * synthetic series whose answer is known (a step is found at its first
- * point; stationary noise and single spikes are quiet), and the command:
+ * point, also with only HISTORY_MIN_SEGMENT points on one side;
+ * stationary noise and single spikes are quiet; the noise scale is the
+ * median neighbours' difference, even counts included), and the command:
  * append runs to a machine's history, check it, draw its timelines.
  */
 #include <errno.h>
@@ -131,6 +133,46 @@ Test(history, edge_cases, .timeout = 10)
 	cr_assert_eq(history_changepoints(y, 8, 3, history_scale(y, 8, 0.1), history_penalty(8),
 					  cps, 4), 1);
 	cr_assert_eq(cps[0], 4);
+}
+
+/* The noise scale, a known answer: the median of the neighbours'
+ * differences over 0.6745 sqrt 2, the mean of the middle two where their
+ * count is even (n odd: 2, then 4 differences). */
+Test(history, scale_is_the_median_difference, .timeout = 10)
+{
+	const double k = 0.6745 * sqrt(2);
+	double x3[] = { 0, 1, 4 }, x5[] = { 10, 11, 13, 16, 26 };
+
+	/* |differences| 1, 3: median 2. */
+	cr_assert_float_eq(history_scale(x3, 3, 0), 2 / k, 1e-12, "%g",
+			   history_scale(x3, 3, 0) * k);
+	/* 1, 2, 3, 10: median 2.5. */
+	cr_assert_float_eq(history_scale(x5, 5, 0), 2.5 / k, 1e-12, "%g",
+			   history_scale(x5, 5, 0) * k);
+	/* An odd count: 1, 2, 3: median 2. */
+	cr_assert_float_eq(history_scale(x5, 4, 0), 2 / k, 1e-12);
+}
+
+/* A segment of exactly min_seg points is a segment: a step with
+ * HISTORY_MIN_SEGMENT points on one side is found, at the start or at
+ * the end of a series. */
+Test(history, a_segment_of_exactly_min_seg_points_counts, .timeout = 10)
+{
+	double y[6] = { 5, 5, 5, 9, 9, 9 }, x[40];
+	size_t cps[4];
+
+	cr_assert_eq(history_changepoints(y, 6, HISTORY_MIN_SEGMENT, history_scale(y, 6, 0.1),
+					  history_penalty(6), cps, 4), 1);
+	cr_assert_eq(cps[0], 3);
+	/* 13 noise sigmas, 3 points after the step or 3 before it. */
+	for (unsigned long long seed = 1; seed <= 10; seed++) {
+		hx_series(x, 40, 1, 40 - HISTORY_MIN_SEGMENT, 13, seed * 7919);
+		cr_assert_eq(hx_cps(x, 40, cps), 1, "seed %llu: the last 3 points' step", seed);
+		cr_assert_eq(cps[0], 40 - HISTORY_MIN_SEGMENT);
+		hx_series(x, 40, 1, HISTORY_MIN_SEGMENT, -13, seed * 7919);
+		cr_assert_eq(hx_cps(x, 40, cps), 1, "seed %llu: the first 3 points' step", seed);
+		cr_assert_eq(cps[0], HISTORY_MIN_SEGMENT);
+	}
 }
 
 /* ---- the command ------------------------------------------------------------ */

@@ -3,12 +3,15 @@
  * bench_mem_* of harness/bench.h): a known answer (touching 16 MiB grows
  * the cgroup's charge and the RSS by at least that), the process back
  * where it was and the cgroup gone after the configuration, and the
- * cgroup of a runner killed on its way removed by its parent.  Where no
- * memory cgroup can be made here, the tests say so and check the RSS
+ * cgroup of a runner killed on its way removed by its parent; on cgroup
+ * v2 the kernel's part is memory.stat's `kernel` line (a known answer on
+ * files the test writes, and live: more than the threads' stacks).  Where
+ * no memory cgroup can be made here, the tests say so and check the RSS
  * alone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 #include "harness/memcg.h"
 #include "harness/team.h"
 #include "tests/check.h"
+#include "tests/h_util.h"
 
 #define MEMCG_TOUCH (16u << 20)
 #define MEMCG_BATCH (64 * 4096)	/* the kernel's MEMCG_CHARGE_BATCH, in bytes */
@@ -127,4 +131,118 @@ Test(memcg, a_killed_runners_cgroup_is_swept, .timeout = 30)
 	close(go[0]);
 	memcg_sweep(pid);
 	cr_assert(stat(dir, &sb) < 0 && errno == ENOENT, "%s is left after the sweep", dir);
+}
+
+/* Line `key` of dir/memory.stat, or -1. */
+static long long memcg_stat_line(const char *dir, const char *key)
+{
+	char path[PATH_MAX + 16], line[256];
+	long long v = -1;
+	size_t n = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ' ')
+			v = atoll(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+/*
+ * cgroup v2's kernel memory, a known answer on files the test writes (as
+ * a 6.x kernel writes them, so that it runs under v1 too): the `kernel`
+ * line of memory.stat, all of the kernel's part (stacks, page tables,
+ * slab, sockets ...), never `kernel_stack` or another line that starts
+ * alike; where there is no `kernel` line (before 5.18), the sum of its
+ * parts.
+ */
+Test(memcg, v2_kernel_memory_is_memory_stat_kernel, .timeout = 30)
+{
+	static const struct { const char *stat; long long kmem; } c[] = {
+		{ "anon 1048576\nfile 2097152\nkernel 1234944\nkernel_stack 327680\n"
+		  "pagetables 258048\nsec_pagetables 0\npercpu 1440\nsock 8192\nvmalloc 0\n"
+		  "shmem 0\nslab_reclaimable 204800\nslab_unreclaimable 401408\nslab 606208\n",
+		  1234944 },
+		{ "anon 1048576\nfile 2097152\nkernel_stack 327680\npagetables 258048\n"
+		  "percpu 1440\nsock 8192\nshmem 0\nslab_reclaimable 204800\n"
+		  "slab_unreclaimable 401408\nslab 606208\n", 327680 + 258048 + 8192 + 606208 },
+	};
+	struct memcg cg = { .v2 = 1 };
+	char path[PATH_MAX + 32];
+
+	cli_tmpdir(cg.dir, sizeof(cg.dir));
+	snprintf(path, sizeof(path), "%s/memory.current", cg.dir);
+	cli_write_str(path, "4194304\n");
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		int64_t charged = -1, kmem = -1;
+
+		snprintf(path, sizeof(path), "%s/memory.stat", cg.dir);
+		cli_write_str(path, c[k].stat);
+		cr_assert_eq(memcg_read(&cg, &charged, &kmem), 0);
+		cr_assert_eq(charged, 4194304);
+		cr_assert_eq(kmem, c[k].kmem, "case %zu: kmem %lld, not %lld", k,
+			     (long long)kmem, c[k].kmem);
+	}
+	cli_rmdir(cg.dir);
+}
+
+#define MEMCG_THREADS 32
+
+static void *memcg_thread_wait(void *arg)
+{
+	char c;
+
+	/* Asleep until the pipe's write end closes: its stack and its
+	 * task are charged meanwhile. */
+	while (read(*(int *)arg, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/*
+ * Live, where a v2 memory cgroup can be made (v1 has no kernel_stack
+ * line: there the known answer above stands alone): 32 threads started
+ * in it are charged their kernel stacks and more (each its task struct
+ * from the slab, and a page-table page at least for the stack it runs
+ * on), so the kernel's part bench_mem_read reports exceeds memory.stat's
+ * kernel_stack line by at least a page a thread (a floor: about 10 KiB a
+ * thread beyond its stack is usual).
+ */
+Test(memcg, threads_cost_the_kernel_more_than_their_stacks, .timeout = 60)
+{
+	struct bench_state st = { .desc = &memcg_desc };
+	pthread_t th[MEMCG_THREADS];
+	struct bench_mem m;
+	long long stack;
+	int fds[2];
+
+	cr_assert_eq(bench_mem_open(&st), 0);
+	if (!st.memcg || !st.memcg->v2) {
+		const char *why = st.memcg ? "a cgroup v1 memory hierarchy"
+					   : "no memory cgroup can be made here";
+
+		bench_shared_free_all(&st);
+		cr_skip_test("memcg: %s: no kernel_stack line to compare with", why);
+	}
+	cr_assert_eq(pipe(fds), 0);
+	for (int i = 0; i < MEMCG_THREADS; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, memcg_thread_wait, &fds[0]), 0);
+	/* memory.stat's figures lag the charges until the kernel flushes
+	 * them (every 2 s at the latest): wait until they show the
+	 * threads' stacks (8 KiB each at least, on any 64-bit kernel). */
+	cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, memcg_stat_line(st.memcg->dir, "kernel_stack") >=
+				MEMCG_THREADS * 8192LL), "memory.stat's kernel_stack %lld: the "
+		  "threads' stacks never showed", memcg_stat_line(st.memcg->dir, "kernel_stack"));
+	bench_mem_read(&st, NULL, 0, &m);
+	stack = memcg_stat_line(st.memcg->dir, "kernel_stack");
+	cr_assert_geq(m.kmem - stack, (long long)MEMCG_THREADS * 4096,
+		      "kmem %lld, kernel stacks %lld: the stacks and little else",
+		      (long long)m.kmem, stack);
+	close(fds[1]);
+	for (int i = 0; i < MEMCG_THREADS; i++)
+		cr_assert_eq(pthread_join(th[i], NULL), 0);
+	close(fds[0]);
+	bench_shared_free_all(&st);
 }

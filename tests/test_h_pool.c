@@ -4,12 +4,17 @@
  * only then) and gives every metric it declares a finite row; the
  * lesson's scenes reach their outcomes (terminate drops at most 25 of 30, no pool
  * makes more than 5 workers, the locked Array loses nothing); every
- * parameter reaches its workload; and each guard of each check() refuses
- * a state wrong in one count.  Tiny settings: this proves the work, it
- * does not measure it.
+ * parameter reaches its workload; each guard of each check() refuses
+ * a state wrong in one count; lost_updates reads a known loss as its
+ * share of all the round's adds, and its tally is ordered by the
+ * workload itself (threads taking turns, for the TSan leg).  Tiny
+ * settings: this proves the work, it does not measure it.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,4 +460,110 @@ Test(pool, cpython_check_refuses_each_wrong_count, .timeout = 60)
 			checks_expect(&st, 0, k == 0, k == 1 ? "an answer short" : "a wrong answer");
 			checks_teardown(&st);
 		}
+}
+
+/*
+ * lost_updates, a known answer: the share of the round's adds, all
+ * tasks', that the element lacks.  Two tasks' run() calls of 10 adds
+ * each, as one round: before the last to arrive (which tallies), 4 adds
+ * are taken back from the element, so the round lost 4 of 20 (0.2, not
+ * 4 of one task's 10); the next round loses 2 more of its 20 (0.1: the
+ * round's own, not the run's so far).
+ */
+Test(pool, shm_lost_updates_is_a_share_of_all_adds, .timeout = 30)
+{
+	static const struct { int64_t taken; double want; } round[] = { { 4, 0.2 }, { 2, 0.1 } };
+	struct bench_state st;
+	struct shm_bench_shared *s;
+
+	checks_setup("shm.array.unlocked", 2, NULL, &st);
+	s = st.priv;
+	for (size_t k = 0; k < sizeof(round) / sizeof(round[0]); k++) {
+		struct bench_rec rec[2] = { 0 };
+		struct bench_task t[2] = { { .st = &st, .id = 0, .rec = &rec[0] },
+					   { .st = &st, .id = 1, .rec = &rec[1] } };
+		int slot = -1;
+
+		cr_assert_eq(st.desc->run(&t[0], 10), 10);
+		shm_array_raw_set(s->arr, 0,
+				  shm_array_raw_get(s->arr, 0) - round[k].taken * s->add);
+		cr_assert_eq(st.desc->run(&t[1], 10), 10);
+		for (int i = 0; i < BENCH_MAX_VALUES; i++) {
+			cr_assert_not(rec[0].reported[i], "round %zu: the first to arrive reported",
+				      k + 1);
+			if (rec[1].reported[i]) {
+				cr_assert_eq(slot, -1, "round %zu: two values reported", k + 1);
+				slot = i;
+			}
+		}
+		cr_assert_geq(slot, 0, "round %zu: the last to arrive reported nothing", k + 1);
+		cr_assert_float_eq(rec[1].value[slot], round[k].want, 1e-12,
+				   "round %zu: %" PRId64 " of 20 adds lost read as %g", k + 1,
+				   round[k].taken, rec[1].value[slot]);
+	}
+	checks_teardown(&st);
+}
+
+/*
+ * The tally orders itself: the last task to arrive reads and writes the
+ * round bookkeeping (lost_before, lost_max) that the previous round's
+ * last task wrote, and only the arrival count's acquire-release orders
+ * those after it.  The harness's start gate orders rounds too, so a run
+ * cannot show a missing order; here two threads take turns through the
+ * workload's run() with nothing between them but relaxed flags (which
+ * order nothing, for ThreadSanitizer as for the C model): thread 1 is
+ * last in round 1, thread 0 in round 2.  Without the workload's own
+ * ordering the TSan leg reports the race on the tally; every leg checks
+ * the turns' counts.  shm.array.unlocked: its adds take no lock, which
+ * would order the threads too.
+ */
+struct pool_turns {
+	struct bench_state *st;
+	int step;		/* relaxed: whose turn, ordering nothing */
+	uint64_t ops[2];
+};
+
+static void pool_turn_wait(const struct pool_turns *p, int step)
+{
+	while (__atomic_load_n(&p->step, __ATOMIC_RELAXED) != step)
+		sched_yield();
+}
+
+/* Thread id's turns: steps 0, 3 for thread 0; 1, 2 for thread 1. */
+static void pool_turns_take(struct pool_turns *p, int id)
+{
+	static const int turn[2][2] = { { 0, 3 }, { 1, 2 } };
+	struct bench_rec rec = { 0 };
+	struct bench_task t = { .st = p->st, .id = id, .rec = &rec };
+
+	for (int k = 0; k < 2; k++) {
+		pool_turn_wait(p, turn[id][k]);
+		p->ops[id] += p->st->desc->run(&t, 10);
+		__atomic_store_n(&p->step, turn[id][k] + 1, __ATOMIC_RELAXED);
+	}
+}
+
+static void *pool_turns_thread(void *arg)
+{
+	pool_turns_take(arg, 1);
+	return NULL;
+}
+
+Test(pool, shm_tally_orders_itself_after_the_last_round, .timeout = 60)
+{
+	struct bench_state st;
+	struct pool_turns p = { 0 };
+	pthread_t th;
+
+	checks_setup("shm.array.unlocked", 2, NULL, &st);
+	p.st = &st;
+	cr_assert_eq(pthread_create(&th, NULL, pool_turns_thread, &p), 0);
+	pool_turns_take(&p, 0);
+	cr_assert_eq(pthread_join(th, NULL), 0);
+	cr_assert_eq(p.ops[0], 20);
+	cr_assert_eq(p.ops[1], 20);
+	/* One thread's adds at a time: none lost. */
+	cr_assert_eq(((struct shm_bench_shared *)st.priv)->lost_max, 0);
+	cr_assert_null(st.desc->check(&st, 20, 0), "two rounds of 10 adds a task, in turns");
+	checks_teardown(&st);
 }

@@ -4,9 +4,11 @@
  * 0 only then), every metric has a row; the loopback server shuts down
  * clean (no process, descriptor or connection left); a C or an n the
  * machine cannot hold is skipped naming its limit; every parameter
- * reaches its workload.  What is asserted follows from the mechanism (a
- * server never answers early, a stack of its own costs a page), never
- * from how fast this machine is.
+ * reaches its workload; a ptc.cpu round counts its jobs, not its units'
+ * shares (a job's CPU time is the same at W = 5 as at W = 1); a live
+ * process holds at least a page of its own.  What is asserted follows
+ * from the mechanism (a server never answers early, a stack of its own
+ * costs a page), never from how fast this machine is.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -470,4 +472,92 @@ Test(ptc, every_ptc_parameter_reaches_its_workload, .timeout = 300)
 {
 	cr_assert_gt(cli_param_probes_run("ptc.*", ptc_probes,
 					  sizeof(ptc_probes) / sizeof(ptc_probes[0])), 0);
+}
+
+static int ptc_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * A round's operations are its jobs, whatever the units W: each job is
+ * split over the W units, so its CPU time (the round's cpu_ns over its
+ * ops) is the whole job's at W = 5 as at W = 1, about job_us for the C
+ * carriers.  Were every unit to report the jobs, a round would count 5
+ * times its jobs, and both `job` and a job's CPU time would read a fifth.
+ * The bound is half, as the job_us probe's: what a job costs cannot
+ * shrink because more units share it, however loaded the machine.
+ */
+Test(ptc, a_round_counts_its_jobs_whatever_the_units, .timeout = 300)
+{
+	enum { W_MAX = 5, PTC_SAMPLES_MAX = 64 };
+	struct csv_table res, smp;
+	int benches = 0;
+
+	ptc_probe_run((char *const[]){ "ptc.cpu.*", NULL },
+		      (const char *const[]){ "--threads", "1,5", "--param", "job_us=2000",
+					     "--counters", "none", NULL }, &res, &smp);
+	for (int i = 0; bench_registry[i]; i++) {
+		const char *name = bench_registry[i]->name;
+		double med[2], v[PTC_SAMPLES_MAX];
+
+		if (strncmp(name, "ptc.cpu.", 8))
+			continue;
+		for (int k = 0; k < 2; k++) {
+			size_t n = 0;
+
+			for (size_t r = 0; r < smp.nrows; r++)
+				if (!strcmp(ptc_cell(&smp, r, "bench"), name) &&
+				    !strcmp(ptc_cell(&smp, r, "metric"), "job") &&
+				    atoi(ptc_cell(&smp, r, "threads")) == (k ? W_MAX : 1)) {
+					cr_assert_lt(n, (size_t)PTC_SAMPLES_MAX);
+					v[n++] = ptc_num(&smp, r, "cpu_ns") /
+						 ptc_num(&smp, r, "ops");
+				}
+			cr_assert_gt(n, 0, "%s W=%d: no sample", name, k ? W_MAX : 1);
+			qsort(v, n, sizeof(v[0]), ptc_cmp_double);
+			med[k] = v[n / 2];
+		}
+		cr_assert_geq(med[1], med[0] / 2, "%s: a job's CPU time %g ns at W=%d, %g ns at "
+			      "W=1: the round counted more operations than its jobs", name, med[1],
+			      W_MAX, med[0]);
+		if (!strstr(name, "gil"))
+			for (int k = 0; k < 2; k++)
+				cr_assert_geq(med[k], 2000e3 / 2, "%s W=%d: a 2 ms job in %g ns "
+					      "of CPU", name, k ? W_MAX : 1, med[k]);
+		benches++;
+	}
+	cr_assert_geq(benches, 5);
+	csv_table_free(&res);
+	csv_table_free(&smp);
+}
+
+/*
+ * resident_per_unit of a live process: the PSS of the runner and its n
+ * children, over n.  A child that has run has written its stack, so at
+ * least that page is its own (copied on write after fork, or the exec'd
+ * program's fresh stack): a page a unit is a floor far below the tens of
+ * kilobytes a process holds (its page tables and copied data too), and
+ * what a reading that left the children out (the runner's PSS alone,
+ * which only shrinks as it shares its pages with them) cannot reach.
+ */
+Test(ptc, a_live_process_holds_at_least_a_page, .timeout = 300)
+{
+	struct csv_table res;
+	int rows = 0;
+
+	ptc_probe_run((char *const[]){ "spawn.fork.live", "spawn.posix_spawn.live", NULL },
+		      (const char *const[]){ "--param", "n=20", "--counters", "none", NULL }, &res,
+		      NULL);
+	for (size_t r = 0; r < res.nrows; r++) {
+		if (strcmp(ptc_cell(&res, r, "metric"), "resident_per_unit"))
+			continue;
+		cr_assert_geq(ptc_num(&res, r, "min"), 4096, "%s: %s bytes resident a live "
+			      "process", ptc_cell(&res, r, "bench"), ptc_cell(&res, r, "min"));
+		rows++;
+	}
+	cr_assert_eq(rows, 2, "a resident_per_unit row for fork and for posix_spawn");
+	csv_table_free(&res);
 }

@@ -3,8 +3,9 @@
  * (primitives/shm.h): under get_lock() many processes adding to one
  * element lose no update (without it they may: the test only requires a
  * sane total); the typecodes keep their widths; the manager serves get,
- * set, update and keys, holds up under 10 processes writing at once, and
- * leaves no process, descriptor or /dev/shm mapping after stop.
+ * set, update and keys, holds up under 10 processes writing at once,
+ * leaves no process, descriptor or /dev/shm mapping after stop, and its
+ * server exits on its own at stop (never killed).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -224,4 +225,59 @@ Test(shm, manager_stop_with_a_client_connected, .timeout = 30)
 		cr_assert_lt(shm_dict_connect(&gone, &late), 0);
 	}
 	leak_expect_none(&before, "a manager stopped under a client");
+}
+
+/* The server's end, as its SIGCHLD tells it (the pid and si_code,
+ * si_status of the child that ended), whoever reaps it. */
+static int shm_test_end_pid, shm_test_end_code, shm_test_end_status;
+
+static void shm_test_on_child(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	__atomic_store_n(&shm_test_end_code, si->si_code, __ATOMIC_RELAXED);
+	__atomic_store_n(&shm_test_end_status, si->si_status, __ATOMIC_RELAXED);
+	/* Release: the code and status are written before the pid says so. */
+	__atomic_store_n(&shm_test_end_pid, (int)si->si_pid, __ATOMIC_RELEASE);
+}
+
+/* stop ends the server by closing the control socket: the server sees
+ * end of file and exits 0 on its own, with or without clients, and is
+ * never killed (the SIGKILL is for a server stuck on a client that does
+ * not read, 5 s later).  stop reaps it, so the SIGCHLD it sent is what
+ * tells how it ended. */
+Test(shm, manager_stop_lets_the_server_exit, .timeout = 60)
+{
+	struct sigaction sa = { .sa_sigaction = shm_test_on_child,
+				.sa_flags = SA_SIGINFO | SA_RESTART }, old;
+	struct shm_manager *m;
+	struct shm_dict *d;
+	pid_t pid;
+
+	sigemptyset(&sa.sa_mask);
+	cr_assert_eq(sigaction(SIGCHLD, &sa, &old), 0);
+	for (int clients = 0; clients < 2; clients++) {
+		__atomic_store_n(&shm_test_end_pid, 0, __ATOMIC_RELAXED);
+		cr_assert_eq(shm_manager_start(&m), 0);
+		pid = m->pid;
+		cr_assert_eq(shm_dict_connect(m, &d), 0);
+		cr_assert_eq(shm_dict_set(d, 1, 2), 0);
+		if (!clients)
+			shm_dict_close(d);
+		cr_assert_eq(shm_manager_stop(m), 0);
+		if (clients)
+			shm_dict_close(d);
+		/* The signal may come a moment after the reaping (under TSan,
+		 * at the next call it intercepts). */
+		cr_assert(CHECK_WITHIN(CHECK_WAKE_NS, __atomic_load_n(&shm_test_end_pid,
+								      __ATOMIC_ACQUIRE) == pid),
+			  "no SIGCHLD from the server %d", (int)pid);
+		int code = __atomic_load_n(&shm_test_end_code, __ATOMIC_RELAXED);
+		int status = __atomic_load_n(&shm_test_end_status, __ATOMIC_RELAXED);
+
+		cr_assert(code == CLD_EXITED && status == 0, "with %d clients the server %s %d, "
+			  "not exited 0: stop did not close its control socket first?", clients,
+			  code == CLD_EXITED ? "exited" : "was killed by signal", status);
+	}
+	cr_assert_eq(sigaction(SIGCHLD, &old, NULL), 0);
 }
