@@ -478,9 +478,22 @@ Test(measure, ratio_alternates_order_and_has_cpu_time, .timeout = 120)
 			cpu[rep] = strtod(row[c_val], NULL);
 	}
 	cr_assert_gt(after_run, 0, "no run ever followed a run: one order only");
-	for (int k = 1; k <= 5; k++)
-		cr_assert_gt(cpu[k], wall[k], "rep %d: CPU-time ratio %g not above wall's %g", k,
-			     cpu[k], wall[k]);
+	/* Two clocks, two figures; and the spinner's CPU time tells it from
+	 * the sleeper far more than its wall time does.  Not every
+	 * repetition: on a loaded machine (TSan, other jobs) a spin that is
+	 * preempted keeps its wall time and loses CPU time, and one such
+	 * repetition (22.5 against 26.0) was seen; most are far above. */
+	{
+		int above = 0;
+
+		for (int k = 1; k <= 5; k++) {
+			cr_assert_neq(cpu[k], wall[k], "rep %d: the CPU-time ratio is the wall "
+				      "time's (%g)", k, wall[k]);
+			above += cpu[k] > wall[k];
+		}
+		cr_assert_geq(above, 3, "CPU-time ratio above the wall's in %d of 5 repetitions",
+			      above);
+	}
 	csv_table_free(&t);
 	cli_rmdir(dir);
 }
