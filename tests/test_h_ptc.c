@@ -14,11 +14,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -168,6 +173,64 @@ Test(ptc, server_shuts_down_clean, .timeout = 60)
 	cr_assert(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "a child is left");
 	close(fd[0]);
 	cr_assert_eq(ptc_open_fds(), before, "a descriptor is left");
+}
+
+/*
+ * Refuse socket(2) with EACCES in this process and its children from
+ * now on (a seccomp filter of five instructions), so that a server child
+ * cannot make its listening socket.  0, or -1 where seccomp is absent.
+ */
+static int ptc_forbid_sockets(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0 ? -1 : 0;
+}
+
+/*
+ * A server that cannot listen says so: start() returns -EPROTO at once
+ * (the port pipe's end of file), reaps the child and leaves no
+ * descriptor.  A parent that kept the pipe's write end open would wait
+ * for ever: the test's timeout.
+ */
+Test(ptc, a_server_that_cannot_listen_is_an_error, .timeout = 30)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct ptc_server srv;
+		int before;
+
+		/* A start() that waits for ever must not outlive the test. */
+		alarm(10);
+		if (ptc_forbid_sockets() < 0)
+			_exit(77);
+		before = ptc_open_fds();
+		if (ptc_server_start(&srv, 1000, 16) != -EPROTO)
+			_exit(1);
+		if (waitpid(-1, NULL, WNOHANG) >= 0 || errno != ECHILD)
+			_exit(2);
+		_exit(ptc_open_fds() == before ? 0 : 3);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		cr_skip_test("no seccomp filter here to make the server fail");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "start() of a server that cannot listen: %s",
+		  !WIFEXITED(status) ? "it never returned" : WEXITSTATUS(status) == 1 ? "not -EPROTO" :
+		  WEXITSTATUS(status) == 2 ? "a child left" : "a descriptor left");
 }
 
 /* A C (an n) the machine cannot hold is skipped, naming the limit; the
