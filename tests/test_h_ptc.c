@@ -29,7 +29,9 @@
 
 #include "bench/ptc.h"
 #include "harness/bench.h"
+#include "harness/team.h"
 #include "tests/check.h"
+#include "tests/h_checks.h"
 #include "tests/h_util.h"
 
 static const char *ptc_cell(const struct csv_table *t, size_t r, const char *col)
@@ -231,6 +233,38 @@ Test(ptc, a_server_that_cannot_listen_is_an_error, .timeout = 30)
 		  "start() of a server that cannot listen: %s",
 		  !WIFEXITED(status) ? "it never returned" : WEXITSTATUS(status) == 1 ? "not -EPROTO" :
 		  WEXITSTATUS(status) == 2 ? "a child left" : "a descriptor left");
+}
+
+/*
+ * A fetch that fails still closes its socket: gevent's three fetches
+ * against a server that has gone (connections refused), both ways, count
+ * their errors and leave no descriptor behind.
+ */
+Test(ptc, failed_fetches_leave_no_descriptor, .timeout = 60)
+{
+	static const char *const ways[] = { "sequential", "joinall" };
+
+	for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+		struct bench_rec rec = { 0 };
+		struct bench_state st;
+		struct bench_task t = { .st = &st, .id = 0, .rec = &rec };
+		struct ptc_fetch_shared *s;
+		int before;
+
+		checks_setup("ptc.scene.fetch3", 1, (const char *const[]){ "way", ways[w], NULL },
+			     &st);
+		s = st.priv;
+		cr_assert_eq(ptc_server_stop(&s->srv), 0);	/* its port now refuses */
+		cr_assert_eq(st.desc->task_init(&t), 0);
+		before = ptc_open_fds();
+		cr_assert_eq(st.desc->run(&t, 4), 4);
+		cr_assert_eq(ptc_open_fds(), before, "%s: a failed fetch kept its socket", ways[w]);
+		cr_assert_eq(s->fetched, 0);
+		cr_assert_eq(s->errors, 3 * 4, "%s: %llu errors", ways[w],
+			     (unsigned long long)s->errors);
+		st.desc->task_fini(&t);
+		checks_teardown(&st);
+	}
 }
 
 /* A C (an n) the machine cannot hold is skipped, naming the limit; the
