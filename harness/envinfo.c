@@ -175,7 +175,7 @@ void envinfo_collect(struct envinfo *e, const char *run_id, unsigned long long s
 		envinfo_set(e, "work_loops_per_ns", "unknown");
 	envinfo_set(e, "work_calibration", "median of %d of %d tries of 1 ms that held their "
 		    "processor%s; quartiles %.2g %% apart", wc->kept ? wc->kept : wc->tries,
-		    wc->tries, wc->kept ? "" : " (none did: all tries used)", wc->spread * 100);
+		    wc->tries, wc->kept ? "" : " (none did: all tries, timed by CPU time)", wc->spread * 100);
 	envinfo_set(e, "seed", "%llu", seed);
 }
 

@@ -19,7 +19,8 @@
  * granularity and a clock read, short beside a scheduler time slice. */
 #define WORK_TRY_NS 1e6
 /* Kept tries that disagree by more than this are measured again, at
- * most WORK_ATTEMPTS times; the calibration with the least spread wins. */
+ * most WORK_ATTEMPTS times; the calibration with the least spread wins,
+ * among those with 3 undisturbed tries if any has them. */
 #define WORK_SPREAD_OK 0.05
 #define WORK_ATTEMPTS 3
 
@@ -48,7 +49,10 @@ int work_estimate(const struct work_try *tries, int n, struct work_calibration *
 			continue;
 		if (!all && tries[i].cpu_ns < 0.95 * tries[i].wall_ns)
 			continue;
-		rate[kept++] = tries[i].loops / tries[i].wall_ns;
+		if (all && tries[i].cpu_ns > 0)
+			rate[kept++] = tries[i].loops / tries[i].cpu_ns;
+		else
+			rate[kept++] = tries[i].loops / tries[i].wall_ns;
 	}
 	if (kept == 0)
 		return -1;
@@ -110,7 +114,9 @@ const struct work_calibration *work_calibrate(void)
 		struct work_calibration c;
 
 		work_measure(&c);
-		if (c.loops_per_ns > 0 && (work_cal.loops_per_ns == 0 || c.spread < work_cal.spread))
+		if (c.loops_per_ns > 0 &&
+		    (work_cal.loops_per_ns == 0 || (c.kept >= 3 && work_cal.kept < 3) ||
+		     ((c.kept >= 3) == (work_cal.kept >= 3) && c.spread < work_cal.spread)))
 			work_cal = c;
 		if (work_cal.loops_per_ns > 0 && work_cal.kept >= 3 &&
 		    work_cal.spread <= WORK_SPREAD_OK)

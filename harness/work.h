@@ -27,8 +27,11 @@ struct work_calibration {
 /*
  * The rate of n tries: the median of loops / wall_ns over the tries
  * that held their processor throughout (CPU time at least 95 % of wall
- * time: a preempted try only looks slower), or over all of them when
- * fewer than 3 did.  Fills c; 0, or -1 when no try has a time.
+ * time: a preempted try only looks slower), or, when fewer than 3 did,
+ * the median of loops / cpu_ns over all of them (the rate while on the
+ * processor; their wall time holds the other tasks' turns too, which on
+ * a loaded machine made the rate several times too low).  Fills c; 0,
+ * or -1 when no try has a time.
  */
 int work_estimate(const struct work_try *tries, int n, struct work_calibration *c);
 

@@ -307,6 +307,16 @@ void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_ho
 	argv[n++] = out;
 	argv[n] = NULL;
 	cli_exec_how(r, how, argv);
+	/* A run whose calibration was made while the machine stalled (its
+	 * every configuration then fails check() on the work's length) is
+	 * made once more, with a new calibration: what the caller tests is
+	 * the workload, not this machine's worst millisecond.  A rate that
+	 * is wrong every time still fails. */
+	if (r->status != 0 && strstr(r->err, "the calibrated work is wrong")) {
+		fprintf(stderr, "%s ...: calibration disagreed with the run; running it again\n",
+			argv[2]);
+		cli_exec_how(r, how, argv);
+	}
 	cr_assert_eq(r->status, 0, "%s ...: stderr: %s", argv[2], r->err);
 	cli_read_csv(out, t);
 	cli_rmdir(dir);

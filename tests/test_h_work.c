@@ -46,13 +46,16 @@ Test(work, estimate_is_median_of_undisturbed_tries, .timeout = 30)
 	r = work_rate_with_first((struct work_try){ 2e6, 1e5, 1e5 }, &kept);
 	cr_assert_float_eq(r, 2.0, 0.01, "a fast first try gave %g loops/ns", r);
 
-	/* every try preempted: all are used, and the calibration says so */
+	/* every try preempted: all are used, each at its rate on the
+	 * processor (its wall time holds other tasks' turns), and the
+	 * calibration says so */
 	struct work_try all[5];
 	struct work_calibration c;
 	for (int i = 0; i < 5; i++)
-		all[i] = (struct work_try){ .loops = 1e6 * (i + 1), .wall_ns = 1e6, .cpu_ns = 1e5 };
+		all[i] = (struct work_try){ .loops = 1e5 * (i + 1), .wall_ns = 1e6, .cpu_ns = 1e5 };
 	cr_assert_eq(work_estimate(all, 5, &c), 0);
-	cr_assert_float_eq(c.loops_per_ns, 3.0, 1e-9);
+	cr_assert_float_eq(c.loops_per_ns, 3.0, 1e-9, "%g loops/ns: the wall-time rate is 0.3",
+			   c.loops_per_ns);
 	cr_assert_eq(c.kept, 0);
 	cr_assert_eq(c.tries, 5);
 	cr_assert_float_eq(c.spread, 4.0 / 2.0 - 1, 1e-9);	/* quartiles 2 and 4 */
