@@ -19,7 +19,7 @@ bin=$(readlink -f "${1:-${CONTEND_BIN:-$here/build/contend}}")
 # Deadlines, in seconds: the cluster coming up, and the whole job (two
 # sync sweeps of about 10 s each, one after the other on an exclusive
 # node, on a machine that may be loaded).
-UP_S=60
+UP_S=90
 JOBS_S=420
 
 say() { echo "slurm-test: $*"; }
@@ -48,16 +48,21 @@ status=1
 
 logs() {
 	local f
-	for f in "$tmp"/logs/* "$tmp"/fleet/logs/*; do
+	# The controller's own logs last, nearest the reason.
+	for f in $(ls "$tmp"/logs/* 2>/dev/null | grep -v slurmctld) "$tmp"/logs/slurmctld* \
+		"$tmp"/fleet/logs/*; do
 		[ -f "$f" ] || continue
 		echo "----- ${f#"$tmp"/} (last 60 lines)"
 		tail -n 60 "$f"
 	done
 }
 
+# The reason is said before the logs and again after them: CI shows
+# only the tail of what a failure printed.
 fail() {
 	say "FAILED: $*"
 	logs
+	say "FAILED: $*"
 	exit 1
 }
 
@@ -157,6 +162,9 @@ SelectType=select/linear
 MpiDefault=none
 SwitchType=switch/none
 ReturnToService=2
+# The controller pings its nodes every SlurmdTimeout/3 s: a node that
+# missed its first registration is found within 10 s, not 100.
+SlurmdTimeout=30
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
@@ -174,8 +182,22 @@ munge --socket="$tmp/munge/socket" -n 2>>"$tmp/logs/munged.log" |
 	unmunge --socket="$tmp/munge/socket" >/dev/null 2>>"$tmp/logs/munged.log" ||
 	fail "munged does not answer on $tmp/munge/socket"
 
+# The controller first, answering, then the node: a slurmd that starts
+# before slurmctld listens fails its registration ("Unable to contact
+# slurm controller") and waits for the controller's next ping (seen in
+# CI on 2026-12-06).
 slurmctld -D -f "$SLURM_CONF" >"$tmp/logs/slurmctld.out" 2>&1 &
 pids+=($!)
+ctld=""
+for _ in $(seq $((UP_S * 2))); do
+	if timeout 10 scontrol ping 2>/dev/null | grep -q "is UP"; then
+		ctld=1
+		break
+	fi
+	kill -0 "${pids[-1]}" 2>/dev/null || fail "slurmctld (pid ${pids[-1]}) exited while it came up"
+	sleep 0.5
+done
+[ -n "$ctld" ] || fail "slurmctld did not answer 'scontrol ping' within ${UP_S} s"
 slurmd -D -N "$host" -f "$SLURM_CONF" >"$tmp/logs/slurmd.out" 2>&1 &
 pids+=($!)
 up=""
