@@ -584,8 +584,9 @@ static int ptc_cmp_double(const void *a, const void *b)
  * ops) is the whole job's at W = 5 as at W = 1, about job_us for the C
  * carriers.  Were every unit to report the jobs, a round would count 5
  * times its jobs, and both `job` and a job's CPU time would read a fifth.
- * The bound is half, as the job_us probe's: what a job costs cannot
- * shrink because more units share it, however loaded the machine.
+ * The bound is half, as the job_us probe's, on the least sample of
+ * each: what a job costs cannot shrink because more units share it,
+ * however loaded the machine.
  */
 Test(ptc, a_round_counts_its_jobs_whatever_the_units, .timeout = 300)
 {
@@ -598,7 +599,7 @@ Test(ptc, a_round_counts_its_jobs_whatever_the_units, .timeout = 300)
 					     "--counters", "none", NULL }, &res, &smp);
 	for (int i = 0; bench_registry[i]; i++) {
 		const char *name = bench_registry[i]->name;
-		double med[2], v[PTC_SAMPLES_MAX];
+		double med[2], least[2], v[PTC_SAMPLES_MAX];
 
 		if (strncmp(name, "ptc.cpu.", 8))
 			continue;
@@ -616,10 +617,14 @@ Test(ptc, a_round_counts_its_jobs_whatever_the_units, .timeout = 300)
 			cr_assert_gt(n, 0, "%s W=%d: no sample", name, k ? W_MAX : 1);
 			qsort(v, n, sizeof(v[0]), ptc_cmp_double);
 			med[k] = v[n / 2];
+			least[k] = v[0];
 		}
-		cr_assert_geq(med[1], med[0] / 2, "%s: a job's CPU time %g ns at W=%d, %g ns at "
-			      "W=1: the round counted more operations than its jobs", name, med[1],
-			      W_MAX, med[0]);
+		/* The least of each: a stalled machine (this VM's CPU time
+		 * counts the host's stalls) only adds to a sample, and once
+		 * made the W=1 median 3.6 ms for a 2 ms job, twice W=5's. */
+		cr_assert_geq(least[1], least[0] / 2, "%s: a job's CPU time at least %g ns at "
+			      "W=%d, %g ns at W=1: the round counted more operations than its "
+			      "jobs", name, least[1], W_MAX, least[0]);
 		if (!strstr(name, "gil"))
 			for (int k = 0; k < 2; k++)
 				cr_assert_geq(med[k], 2000e3 / 2, "%s W=%d: a 2 ms job in %g ns "
