@@ -133,7 +133,11 @@ static void lock_test_rows(const char *csv, const char *const threads[], int nth
 }
 
 /* `contend run` of every lock.* benchmark but those in `except`, with
- * the options that follow. */
+ * the options that follow.  Two tasks on a machine the other tests load:
+ * a FIFO hand-off to a waiter off its processor can make a round
+ * collapse (lock.clh, lock.ticket, 2026-12-06), which the harness skips,
+ * saying so; such a run is made once more.  A lock that cannot run at
+ * all collapses, or fails, both times. */
 static void lock_test_run(struct cli_run *r, const char *except, const char *const opts[])
 {
 	char *argv[64];
@@ -153,6 +157,8 @@ static void lock_test_run(struct cli_run *r, const char *except, const char *con
 		argv[n++] = (char *)opts[i];
 	argv[n] = NULL;
 	cli_exec_how(r, NULL, argv);
+	if (r->status == 0 && strstr(r->err, "skipped: collapsed"))
+		cli_exec_how(r, NULL, argv);
 }
 
 Test(lock, every_lock_runs_in_threads, .timeout = 120)
@@ -170,19 +176,10 @@ Test(lock, every_lock_runs_in_threads, .timeout = 120)
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cr_assert_null(strstr(r.err, "skipped:"), "stderr: %s", r.err);
 	lock_test_rows(out, one, 1, NULL);
-	/* Two tasks on a machine the other tests load: a FIFO hand-off to
-	 * a waiter off its processor can make a round collapse, and the
-	 * harness then skips it, saying so.  Such a run is made once more;
-	 * a lock that cannot run at all collapses, or fails, both times. */
-	for (int tries = 0; tries < 2; tries++) {
-		lock_test_run(&r, fifo_spin,
-			      (const char *const[]){ "--quick", "--reps", "2", "--min-time",
-						     "0.002", "--threads", "2", "--mode", "thread",
-						     "--placement", "none", "--counters", "none",
-						     "--out", out, NULL });
-		if (r.status != 0 || !strstr(r.err, "skipped: collapsed"))
-			break;
-	}
+	lock_test_run(&r, fifo_spin,
+		      (const char *const[]){ "--quick", "--reps", "2", "--min-time", "0.002",
+					     "--threads", "2", "--mode", "thread", "--placement",
+					     "none", "--counters", "none", "--out", out, NULL });
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cr_assert_null(strstr(r.err, "skipped:"), "stderr: %s", r.err);
 	lock_test_rows(out, two, 1, fifo_spin);
