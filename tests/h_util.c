@@ -308,13 +308,18 @@ void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_ho
 	argv[n] = NULL;
 	cli_exec_how(r, how, argv);
 	/* A run whose calibration was made while the machine stalled (its
-	 * every configuration then fails check() on the work's length) is
-	 * made once more, with a new calibration: what the caller tests is
-	 * the workload, not this machine's worst millisecond.  A rate that
-	 * is wrong every time still fails. */
-	if (r->status != 0 && strstr(r->err, "the calibrated work is wrong")) {
+	 * every configuration then fails check() on the work's length), or
+	 * some of whose configurations ran while it was slow (a busy SMT
+	 * sibling halves a loop's speed for seconds: seen, 5 of 26 lock
+	 * configurations at 2.1-2.6 times cs_ns, twice in a row), is made
+	 * again after a pause, with a new calibration, up to twice: what
+	 * the caller tests is the workload, not this machine's worst
+	 * seconds.  A rate that is wrong every time still fails. */
+	for (int again = 0; again < 2 && r->status != 0 &&
+	     strstr(r->err, "the calibrated work is wrong"); again++) {
 		fprintf(stderr, "%s ...: calibration disagreed with the run; running it again\n",
 			argv[2]);
+		sleep(2);
 		cli_exec_how(r, how, argv);
 	}
 	cr_assert_eq(r->status, 0, "%s ...: stderr: %s", argv[2], r->err);
