@@ -32,7 +32,7 @@ Test(collapse, a_collapsing_round_is_ended_and_skipped, .timeout = 120)
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
-	CLI(&r, "run", "selftest.collapse", "--param", "at=9", "--threads", "2", "--reps", "5",
+	CLI(&r, "run", "selftest.collapse", "--param", "at=9", "--threads", "2", "--reps", "6",
 	    "--min-time", "0.01", "--timeout", "30", "--counters", "none", "--out", out);
 	cr_assert_eq(r.status, 0, "a collapse is not a failure: %s", r.err);
 	cr_assert(strstr(r.err, "2 configurations skipped"), "%s", r.err);
@@ -49,7 +49,7 @@ Test(collapse, a_collapsing_round_is_ended_and_skipped, .timeout = 120)
 	/* Four tasks on one processor: the reason names the likely why. */
 	snprintf(plan, sizeof(plan), "%s/plan", dir);
 	cli_write_str(plan, "'selftest.collapse' --param at=9 --threads 4 --placement same-core "
-			    "--mode thread --reps 5 --min-time 0.01 --timeout 30\n");
+			    "--mode thread --reps 6 --min-time 0.01 --timeout 30\n");
 	snprintf(run, sizeof(run), "%s/run", dir);
 	CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none");
 	cr_assert_eq(r.status, 0, "%s", r.err);

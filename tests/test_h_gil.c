@@ -210,10 +210,15 @@ Test(gil, convoy_rounds_hold_their_trips_without_the_start, .timeout = 300)
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	snprintf(samples, sizeof(samples), "%s/s.csv", dir);
 	snprintf(hists, sizeof(hists), "%s/h.csv", dir);
-	CLI(&r, "run", "gil.convoy", "gil.interval", "gil.cpython.convoy", "--mode", "thread",
-	    "--param", "gil=new", "--param", "cpu=1", "--param", "interval_us=1000",
-	    "--reps", "2", "--min-time", "0.000001", "--counters", "none", "--out", out,
-	    "--samples", samples, "--histograms", hists);
+	/* A round of 20 trips at a 1 ms interval that a loaded machine
+	 * stretched past the round's limit is skipped as collapsed, with
+	 * no rows: made once more. */
+	for (int run = 0; run < 2 && (run == 0 || (r.status == 0 &&
+						   strstr(r.err, "skipped: collapsed"))); run++)
+		CLI(&r, "run", "gil.convoy", "gil.interval", "gil.cpython.convoy", "--mode",
+		    "thread", "--param", "gil=new", "--param", "cpu=1", "--param",
+		    "interval_us=1000", "--reps", "2", "--min-time", "0.000001", "--counters",
+		    "none", "--out", out, "--samples", samples, "--histograms", hists);
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cli_read_csv(samples, &s);
 	cli_read_csv(hists, &h);
@@ -239,10 +244,12 @@ Test(gil, convoy_rounds_hold_their_trips_without_the_start, .timeout = 300)
  * Issue 15, item 9: gil.cpython.convoy's requests_per_sec is the
  * client's, first request to last answer, as gil.convoy's: not the
  * round's, which adds the `start` and `stop` commands.  Here python3
- * starts and joins a thread half a second late (a sitecustomize on
- * PYTHONPATH), so a round's span is over a second for its 20 trips
- * (under 20/s), while the trips themselves at a 100 us interval take
- * milliseconds.
+ * starts a thread half a second late and joins it two seconds late (a
+ * sitecustomize on PYTHONPATH), so a span that takes in either command
+ * is over two seconds for its 20 trips (under 10/s), while the trips
+ * themselves at a 100 us interval take milliseconds, and not over a
+ * second even on a loaded machine (a trip waits on a few wake-ups, each
+ * a scheduler slice at worst).
  */
 Test(gil, cpython_convoy_times_trips_not_commands, .timeout = 300)
 {
@@ -262,7 +269,7 @@ Test(gil, cpython_convoy_times_trips_not_commands, .timeout = 300)
 	      "    time.sleep(0.5)\n"
 	      "    _start(self)\n"
 	      "def join(self, *a):\n"
-	      "    time.sleep(0.5)\n"
+	      "    time.sleep(2.0)\n"
 	      "    _join(self, *a)\n"
 	      "threading.Thread.start, threading.Thread.join = start, join\n", f);
 	cr_assert_eq(fclose(f), 0);
@@ -276,8 +283,8 @@ Test(gil, cpython_convoy_times_trips_not_commands, .timeout = 300)
 		if (strcmp(t.rows[k][cli_col(&t, "metric")], "requests_per_sec"))
 			continue;
 		found = 1;
-		cr_assert_gt(gil_value(&t, k), 40.0,
-			     "requests_per_sec %g: the round's span (start and stop, > 1 s) "
+		cr_assert_gt(gil_value(&t, k), 15.0,
+			     "requests_per_sec %g: the round's span (start and stop, > 2 s) "
 			     "instead of the trips'", gil_value(&t, k));
 	}
 	csv_table_free(&t);

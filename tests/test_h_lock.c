@@ -19,6 +19,7 @@
 #include "harness/clock.h"
 #include "harness/hist.h"
 #include "harness/team.h"
+#include "harness/work.h"
 #include "primitives/lock.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
@@ -190,19 +191,18 @@ Test(lock, every_lock_runs_in_threads, .timeout = 120)
 Test(lock, spinners_run_as_pure_spinners, .timeout = 120)
 {
 	static struct cli_run r;
-	char dir[64], out[128];
 	struct csv_table t;
 	int c_params, c_bench, seen = 0;
 
-	cli_tmpdir(dir, sizeof(dir));
-	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	/* 1 task: a FIFO spinner that never yields needs the processors to
-	 * itself to run contended (see lock_test_fifo_spinner). */
-	CLI(&r, "run", "lock.tas", "lock.ticket", "lock.mcs", "--param", "policy=yield,spin",
-	    "--param", "cs_ns=100", "--reps", "2", "--min-time", "0.002", "--threads", "1",
-	    "--mode", "thread", "--placement", "none", "--counters", "none", "--out", out);
-	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-	cli_read_csv(out, &t);
+	 * itself to run contended (see lock_test_fifo_spinner).  Through
+	 * cli_run_benches: check() times the 100 ns of work, which a slow
+	 * second of this machine can double. */
+	cli_run_benches(&r, &t, NULL, (char *const[]){ "lock.tas", "lock.ticket", "lock.mcs", NULL },
+			(const char *const[]){ "--param", "policy=yield,spin", "--param", "cs_ns=100",
+					       "--reps", "2", "--min-time", "0.002", "--threads",
+					       "1", "--mode", "thread", "--placement", "none",
+					       "--counters", "none", NULL });
 	c_params = cli_col(&t, "params");
 	c_bench = cli_col(&t, "bench");
 	for (size_t i = 0; i < t.nrows; i++)
@@ -210,7 +210,6 @@ Test(lock, spinners_run_as_pure_spinners, .timeout = 120)
 			strstr(t.rows[i][c_params], "policy=spin") != NULL;
 	cr_assert_gt(seen, 0, "no policy=spin row of lock.mcs");
 	csv_table_free(&t);
-	cli_rmdir(dir);
 }
 
 /* A fixed policy is a choice of one: another is refused before anything runs. */
@@ -853,6 +852,14 @@ Test(lock, check_knows_each_sections_work, .timeout = 60)
 	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
 		const char *why = lock_probe_sections_check(c[k].cs, c[k].ncs, c[k].wrong);
 
+		/* Work in its right section, measured again after a new
+		 * calibration when a slow second of this machine stretched it
+		 * past twice its parameter: up to three tries.  The wrong
+		 * cases are off by the whole section and fail every time. */
+		for (int again = 0; !c[k].named && why && again < 2; again++) {
+			work_set_rate(0);
+			why = lock_probe_sections_check(c[k].cs, c[k].ncs, c[k].wrong);
+		}
 		if (!c[k].named) {
 			cr_assert_null(why, "cs_ns=%s ncs_ns=%s refused: %s", c[k].cs, c[k].ncs, why);
 			continue;

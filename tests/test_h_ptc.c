@@ -494,7 +494,9 @@ static void ptc_probe_latency_us(char *const bench[], int nb)
 	csv_table_free(&res);
 }
 
-/* way: joinall overlaps (under 3 latencies), sequential does not. */
+/* way: joinall overlaps (its best round under 2 latencies: one stall
+ * in a round of one scene can stretch that round past 3), sequential
+ * never does (every round at least 3). */
 static void ptc_probe_way(char *const bench[], int nb)
 {
 	struct csv_table res;
@@ -508,8 +510,8 @@ static void ptc_probe_way(char *const bench[], int nb)
 		if (strcmp(ptc_cell(&res, r, "metric"), "vs_latency"))
 			continue;
 		if (strstr(p, "way=joinall"))
-			cr_assert_lt(ptc_num(&res, r, "max"), 3, "%s: joinall took %s latencies", p,
-				     ptc_cell(&res, r, "max"));
+			cr_assert_lt(ptc_num(&res, r, "min"), 2, "%s: joinall took %s latencies", p,
+				     ptc_cell(&res, r, "min"));
 		else
 			cr_assert_geq(ptc_num(&res, r, "min"), 2.97, "%s: sequential took %s", p,
 				      ptc_cell(&res, r, "min"));

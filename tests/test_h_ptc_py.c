@@ -61,6 +61,11 @@ Test(ptc_py, quick_runs_every_reference_row, .timeout = 240)
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	py_run_all(&r, out);
+	/* A round that collapsed on a loaded machine (a unit kept off its
+	 * processor past the round's limit) is not the machine set up
+	 * short: made once more. */
+	if (r.status == 0 && strstr(r.err, "skipped: collapsed"))
+		py_run_all(&r, out);
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	/* python3-gevent is a run dependency (scripts/packages.txt): a
 	 * skip here is a machine set up short, and says so. */

@@ -127,8 +127,17 @@ static const char *work_lock_check(double factor, char *buf, size_t len)
 Test(work, lock_check_holds_cs_ns, .timeout = 60)
 {
 	char why[300];
+	const char *right = work_lock_check(1, why, sizeof(why));
 
-	cr_assert_null(work_lock_check(1, why, sizeof(why)), "right calibration refused: %s", why);
+	/* The right rate, measured again when a slow second of this machine
+	 * (a busy SMT sibling halves a loop's speed) stretched the work
+	 * past twice cs_ns: up to three calibrations.  The wrong rates
+	 * below are off by 20 and fail every time. */
+	for (int again = 0; right && again < 2; again++) {
+		work_set_rate(0);
+		right = work_lock_check(1, why, sizeof(why));
+	}
+	cr_assert_null(right, "right calibration refused: %s", why);
 	/* cs_ns=1000 that lasts 50 ns: 20 x the acquisitions the lock
 	 * could serialise */
 	cr_assert_not_null(work_lock_check(1.0 / 20, why, sizeof(why)),
