@@ -131,7 +131,7 @@ Test(work, lock_check_holds_cs_ns, .timeout = 60)
 
 	/* The right rate, measured again when a slow second of this machine
 	 * (a busy SMT sibling halves a loop's speed) stretched the work
-	 * past twice cs_ns: up to three calibrations.  The wrong rates
+	 * past three times cs_ns: up to three calibrations.  The wrong rates
 	 * below are off by 20 and fail every time. */
 	for (int again = 0; right && again < 2; again++) {
 		work_set_rate(0);
