@@ -434,7 +434,9 @@ static void ptc_probe_stack(char *const bench[], int nb)
 	csv_table_free(&res);
 }
 
-/* job_us: one unit's 20 ms job cannot take under half of it. */
+/* job_us: one unit's 20 ms job cannot take under a third of it (the
+ * calibrated loop's slack on a machine whose speed moves: bench/lock.c,
+ * LOCK_BENCH_WORK_SLACK); a job_us that did not reach it is 1 or 2 ms. */
 static void ptc_probe_job_us(char *const bench[], int nb)
 {
 	struct csv_table res;
@@ -444,7 +446,7 @@ static void ptc_probe_job_us(char *const bench[], int nb)
 						   "--counters", "none", NULL }, &res, NULL);
 	for (size_t r = 0; r < res.nrows; r++)
 		if (!strcmp(ptc_cell(&res, r, "metric"), "job"))
-			cr_assert_geq(ptc_num(&res, r, "min"), 10e6, "%s: a 20 ms job in %s ns",
+			cr_assert_geq(ptc_num(&res, r, "min"), 20e6 / 3, "%s: a 20 ms job in %s ns",
 				      ptc_cell(&res, r, "bench"), ptc_cell(&res, r, "min"));
 	csv_table_free(&res);
 }
@@ -630,7 +632,7 @@ Test(ptc, a_round_counts_its_jobs_whatever_the_units, .timeout = 300)
 			      "jobs", name, least[1], W_MAX, least[0]);
 		if (!strstr(name, "gil"))
 			for (int k = 0; k < 2; k++)
-				cr_assert_geq(med[k], 2000e3 / 2, "%s W=%d: a 2 ms job in %g ns "
+				cr_assert_geq(med[k], 2000e3 / 3, "%s W=%d: a 2 ms job in %g ns "
 					      "of CPU", name, k ? W_MAX : 1, med[k]);
 		benches++;
 	}
