@@ -19,10 +19,12 @@
  *                        so one task runs at a time whatever W is (as in
  *                        Python: apply is the synchronous call)
  *
+ * A task of work is task_us of its thread's CPU time in the calibrated
+ * loop (pool_bench_work: the loop's speed moves); of sleep, a nanosleep.
+ *
  * Rows: tasks_per_sec; speedup = iters x alone_ns / round time, alone_ns
- * being one task's own time: task_us for work (the harness calibrates the
- * loop on a processor it held), the median of a few sleeps run inline in
- * setup for sleeps (their overshoot included); i.e. the speedup over the
+ * being one task's own time: the median of a few tasks run inline in
+ * setup (a sleep's overshoot included); i.e. the speedup over the
  * same tasks run one after another with no pool; efficiency = speedup / P, P the tasks that
  * can run at once: min(W, processors) for work, W for sleeps (a sleeping
  * task needs no processor); overhead_per_task = round time x P / iters -
@@ -74,12 +76,35 @@ BENCH_FIGURES(POOL_BENCH, POOL_BENCH_FIGURES);
  * pool's workers, forked from this process, find here too). */
 static struct pool_bench_shared *pool_bench_g;
 
+static double pool_bench_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/*
+ * A task of work is task_ns of its thread's CPU time, spent in the
+ * calibrated loop a chunk at a time: defined by CPU time, not by a loop
+ * count, because the loop's speed moves by 2 x on a VM from one few
+ * seconds to the next (bench/lock.c, LOCK_BENCH_WORK_SLACK), which made
+ * a task of "10 us" last 5 to 20 and the process pool's efficiency read
+ * 1.19 at one worker (2026-12-06).  A task kept off its processor still
+ * does all of its work.
+ */
 static void pool_bench_work(const struct pool_bench_shared *s)
 {
-	if (s->sleep)
+	double end;
+
+	if (s->sleep) {
 		nanosleep(&s->nap, NULL);	/* EINTR: a shorter task, no harm */
-	else
-		bench_work(s->loops);
+		return;
+	}
+	end = pool_bench_cpu_ns() + s->task_ns;
+	do
+		bench_work(s->chunk);
+	while (pool_bench_cpu_ns() < end);
 }
 
 static void pool_bench_bad(struct pool_bench_shared *s)
@@ -182,13 +207,15 @@ static int pool_bench_setup(struct bench_state *st, int kind)
 		s->nap.tv_sec = task_us / 1000000;
 		s->nap.tv_nsec = task_us % 1000000 * 1000;
 	} else {
-		s->loops = bench_work_loops((double)task_us * 1000);
+		/* A tenth of the task, at most 1 us, between clock reads. */
+		s->task_ns = (double)task_us * 1000;
+		s->chunk = bench_work_loops(s->task_ns / 10 < 1000 ? s->task_ns / 10 : 1000);
 	}
 	sync_sem_init(&s->window, POOL_BENCH_SLOTS, 0);
-	/* Work: its calibrated length (the harness measures the loop on a
-	 * processor it held; timing a few here would count whatever else
-	 * ran on it).  A sleep: measured, its overshoot included. */
-	s->alone_ns = s->sleep ? pool_bench_alone(s, task_us * 1000) : (double)task_us * 1000;
+	/* Measured, either kind: the median of a few run inline, a sleep's
+	 * overshoot included, and work's last chunk and clock reads (its
+	 * CPU time makes a preempted try no longer in the median). */
+	s->alone_ns = pool_bench_alone(s, task_us * 1000);
 	pool_bench_g = s;
 	switch (kind) {
 	case POOL_BENCH_THREAD:

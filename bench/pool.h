@@ -39,7 +39,8 @@ struct pool_bench_shared {
 	int sleep;			/* task=sleep */
 	int workers;
 	int par;			/* what can run at once: W, or min(W, cpus) for work */
-	uint64_t loops;			/* task=work: bench_work() iterations */
+	double task_ns;			/* task=work: the CPU time a task spends */
+	uint64_t chunk;			/* task=work: loops between CPU clock reads */
 	struct timespec nap;		/* task=sleep */
 	double alone_ns;		/* one task's own time, alone (median) */
 	uint64_t fail_every;		/* task i fails when i % fail_every == 0 */

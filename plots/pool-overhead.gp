@@ -43,7 +43,7 @@ set key outside right top vertical Left reverse noenhanced title "task_us"
 set bmargin 7
 set title sprintf("contend: what a pool adds to each task, one worker\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors. ", machine, ncpus) : ""
-set label 100 about . "Tasks of calibrated CPU work; overhead = round time / tasks - one task's own time alone. cpython.*, hatched and dash-dotted: the real Python." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Tasks of task_us of CPU time each; overhead = round time / tasks - one task's own time alone. cpython.*, hatched and dash-dotted: the real Python." at screen 0.01, screen 0.02 font ",9" noenhanced
 bw = 0.8 / nseries
 bx(i) = column(0) + (i - (nseries - 1) / 2.0) * bw
 python = "(strstrt(strcol(1), \"cpython\") > 0)"

@@ -5,7 +5,7 @@
 # caption: falls away; long tasks hide it.
 #
 # plots/pool.gp - speedup against workers, a panel per task length
-# (task_us, calibrated CPU work), a line per pool: the same tasks run one
+# (task_us of CPU time in the calibrated loop), a line per pool: the same tasks run one
 # after another with no pool over the pool's time (bench/pool.c).  The
 # grey line is the ideal, min(workers, processors); the dashed line marks
 # the processor count.  pool.process.apply waits for each task, so it
@@ -38,7 +38,7 @@ set xrange [1:*]
 set key noenhanced font ",10"
 set multiplot title sprintf("contend: pool speedup over the same tasks run one after another (median, 95%% CI)\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors; grey: ideal min(workers, processors); dashed: the processor count. ", machine, ncpus) : ""
-set label 100 about . "Tasks of calibrated CPU work; every task run and called back once (checked). cpython.*, dash-dotted: the real Python." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Tasks of task_us of CPU time each; every task run and called back once (checked). cpython.*, dash-dotted: the real Python." at screen 0.01, screen 0.02 font ",9" noenhanced
 ideal(x) = (ncpus > 0 && x > ncpus) ? ncpus : x
 left = 0.06
 right = 0.84
