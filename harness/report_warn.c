@@ -214,17 +214,28 @@ size_t report_warn(const struct report *r, int verbose, const char *details)
 	struct report_warning *list = report_warnings(r, &n);
 
 	int ctr_err[CTR_MAX] = { 0 };
+	/* Configurations measured, and per counter those it failed in and
+	 * the first of them: a counter lost in a few (descriptors run out at
+	 * ptc.io's largest c) is not one this machine cannot count. */
+	size_t configs = 0, ctr_lost[CTR_MAX] = { 0 };
+	const char *ctr_first[CTR_MAX] = { 0 };
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct report_entry *e = &r->e[i];
 
 		if (e->res.status != RUNNER_OK)
 			continue;
+		configs++;
 		for (const struct bench_metric *m = e->desc->metrics; m->name; m++)
 			rows++;
-		for (int c = 0; c < r->ctrs.n; c++)
-			if (!e->res.ctr_ok[c] && !ctr_err[c])
+		for (int c = 0; c < r->ctrs.n; c++) {
+			if (e->res.ctr_ok[c])
+				continue;
+			if (!ctr_lost[c]++)
+				ctr_first[c] = e->desc->name;
+			if (!ctr_err[c])
 				ctr_err[c] = e->res.ctr_err[c] ? e->res.ctr_err[c] : EIO;
+		}
 	}
 	/* One notice per reason, naming every counter it hides. */
 	for (int c = 0; c < r->ctrs.n; c++) {
@@ -242,9 +253,15 @@ size_t report_warn(const struct report *r, int verbose, const char *details)
 				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 					 k++ ? ", " : "", r->ctrs.name[d]);
 			}
-		fprintf(stderr, "contend: notice: %s %s cannot be counted here (%s); %s left "
-			"empty\n", k > 1 ? "counters" : "counter", names, why,
-			k > 1 ? "their columns are" : "its column is");
+		if (ctr_lost[c] < configs)
+			fprintf(stderr, "contend: notice: %s %s could not be counted in %zu of %zu "
+				"configurations, %s first (%s); %s left empty there\n",
+				k > 1 ? "counters" : "counter", names, ctr_lost[c], configs,
+				ctr_first[c], why, k > 1 ? "their cells are" : "its cells are");
+		else
+			fprintf(stderr, "contend: notice: %s %s cannot be counted here (%s); %s left "
+				"empty\n", k > 1 ? "counters" : "counter", names, why,
+				k > 1 ? "their columns are" : "its column is");
 	}
 	for (size_t i = 0; i < n; i++) {
 		count[list[i].kind]++;
