@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "bench/pool.h"
+#include "harness/clock.h"
 #include "primitives/pool.h"
 #include "primitives/procpool.h"
 
@@ -76,14 +77,6 @@ BENCH_FIGURES(POOL_BENCH, POOL_BENCH_FIGURES);
  * pool's workers, forked from this process, find here too). */
 static struct pool_bench_shared *pool_bench_g;
 
-static double pool_bench_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /*
  * A task of work is task_ns of its thread's CPU time, spent in the
  * calibrated loop a chunk at a time: defined by CPU time, not by a loop
@@ -101,10 +94,10 @@ static void pool_bench_work(const struct pool_bench_shared *s)
 		nanosleep(&s->nap, NULL);	/* EINTR: a shorter task, no harm */
 		return;
 	}
-	end = pool_bench_cpu_ns() + s->task_ns;
+	end = clk_thread_cpu_ns() + s->task_ns;
 	do
 		bench_work(s->chunk);
-	while (pool_bench_cpu_ns() < end);
+	while (clk_thread_cpu_ns() < end);
 }
 
 static void pool_bench_bad(struct pool_bench_shared *s)

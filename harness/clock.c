@@ -1,6 +1,7 @@
 /*
  * harness/clock.c - choose, calibrate and characterise the clock.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,4 +159,13 @@ void clk_init(void)
 const struct clk_info *clk_get_info(void)
 {
 	return &clk_info;
+}
+
+double clk_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return NAN;
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }

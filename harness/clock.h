@@ -51,4 +51,8 @@ static inline double clk_ns(uint64_t ticks)
 /* Monotonic nanoseconds, for deadlines (not for measurements). */
 uint64_t clk_mono_ns(void);
 
+/* The calling thread's CPU time in ns (a forked task is one thread), or
+ * NaN where the clock cannot be read. */
+double clk_thread_cpu_ns(void);
+
 #endif

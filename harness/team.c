@@ -114,16 +114,6 @@ static double team_invol(void)
 	return getrusage(RUSAGE_THREAD, &ru) == 0 ? (double)ru.ru_nivcsw : NAN;
 }
 
-/* CPU time of the calling thread (a forked task is one thread). */
-static double team_cpu_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
-		return NAN;
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void team_task_loop(struct team *tm, int id)
 {
 	const struct runner_config *cfg = tm->cfg;
@@ -179,7 +169,7 @@ static void team_task_loop(struct team *tm, int id)
 		blocked = team_any_failed(sh, cfg->ntasks);
 		/* Read after the gate, so that a task waiting there for its
 		 * partner (yielding: system calls) is not counted. */
-		cpu0 = team_cpu_ns();
+		cpu0 = clk_thread_cpu_ns();
 		if (counting)
 			ctr_task_read(cfg->ctrs, &ctrs, &c0);
 		t0 = clk_now();
@@ -191,7 +181,7 @@ static void team_task_loop(struct team *tm, int id)
 			ctr_task_read(cfg->ctrs, &ctrs, &c1);
 			ctr_delta(cfg->ctrs, &c0, &c1, slot->ctr);
 		}
-		slot->cpu_ns = team_cpu_ns() - cpu0;
+		slot->cpu_ns = clk_thread_cpu_ns() - cpu0;
 		slot->invol_switches = team_invol() - invol0;
 		slot->t_start = t0;
 		slot->t_end = t1;

@@ -63,23 +63,14 @@ int work_estimate(const struct work_try *tries, int n, struct work_calibration *
 	return 0;
 }
 
-static double work_cpu_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
-		return NAN;
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static void work_time(uint64_t n, struct work_try *t)
 {
-	double c0 = work_cpu_ns();
+	double c0 = clk_thread_cpu_ns();
 	uint64_t t0 = clk_now();
 
 	bench_work(n);
 	t->wall_ns = clk_ns(clk_now() - t0);
-	t->cpu_ns = work_cpu_ns() - c0;
+	t->cpu_ns = clk_thread_cpu_ns() - c0;
 	t->loops = (double)n;
 }
 
