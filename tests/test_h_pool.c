@@ -601,3 +601,33 @@ Test(pool, shm_tally_orders_itself_after_the_last_round, .timeout = 60)
 	cr_assert_null(st.desc->check(&st, 20, 0), "two rounds of 10 adds a task, in turns");
 	checks_teardown(&st);
 }
+
+/*
+ * A task of work is its thread's CPU time: four workers on one
+ * processor run one task's work at a time, so efficiency (speedup over
+ * min(W, processors) = 1) is at most 1, less what the pool costs, give
+ * or take the alone median's noise.  A task that ended by the wall
+ * clock would end while kept off its processor, and four of them would
+ * read up to 4.
+ */
+Test(pool, work_is_cpu_time_on_one_processor, .timeout = 180)
+{
+	static const struct cli_how one_cpu = { .one_cpu = 1 };
+	static struct cli_run r;
+	struct csv_table t;
+	int rows = 0;
+
+	cli_run_benches(&r, &t, &one_cpu, (char *const[]){ "pool.thread", NULL },
+			(const char *const[]){ "--param", "task=work", "--param", "task_us=1000",
+					       "--threads", "4", "--reps", "3", "--min-time", "0.02",
+					       "--counters", "none", NULL });
+	for (size_t i = 0; i < t.nrows; i++) {
+		if (strcmp(pool_cell(&t, i, "metric"), "efficiency"))
+			continue;
+		rows++;
+		cr_assert_leq(strtod(pool_cell(&t, i, "max"), NULL), 1.5,
+			      "4 workers on one processor: efficiency %s", pool_cell(&t, i, "max"));
+	}
+	cr_assert_eq(rows, 1);
+	csv_table_free(&t);
+}
