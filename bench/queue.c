@@ -56,6 +56,7 @@
 #include <time.h>
 
 #include "harness/bench.h"
+#include "harness/stats.h"
 #include "primitives/arch/cpu.h"
 #include "primitives/deque.h"
 #include "primitives/queue.h"
@@ -335,13 +336,6 @@ static unsigned char *qb_slot(const struct qb_shared *s, uint64_t p, uint64_t id
 	return s->slab + ((size_t)p * s->slab_len + idx % s->slab_len) * s->slot_bytes;
 }
 
-static int qb_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The time between two puts of one producer in a paced latency round:
  * load_pct % of the median items/s of the flat-out rounds so far (the
@@ -365,9 +359,7 @@ static double qb_pace_ns(const struct qb_shared *s)
 	for (uint64_t i = 0; i < n; i++)
 		if (s->flat_items[i] * 4 >= most)
 			rate[k++] = s->flat_rate[i];
-	qsort(rate, k, sizeof(*rate), qb_cmp_double);
-	return 1e9 * s->producers * 100 /
-	       ((k % 2 ? rate[k / 2] : (rate[k / 2 - 1] + rate[k / 2]) / 2) * (double)s->load_pct);
+	return 1e9 * s->producers * 100 / (stats_median(rate, k) * (double)s->load_pct);
 }
 
 /*

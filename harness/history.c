@@ -26,19 +26,11 @@
 
 /* ---- change points --------------------------------------------------------- */
 
-static int history_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The median of x[0..n) (n >= 1) with tmp as room for a copy. */
 static double history_median(const double *x, size_t n, double *tmp)
 {
 	memcpy(tmp, x, n * sizeof(*x));
-	qsort(tmp, n, sizeof(*tmp), history_cmp_double);
-	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+	return stats_median(tmp, n);
 }
 
 /* The Laplace cost of segment x[s..t), in scales. */

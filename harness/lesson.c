@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "harness/lesson.h"
+#include "harness/stats.h"
 
 /* Which rows a rule wants; NULL or 0 is "any". */
 struct lesson_q {
@@ -492,19 +493,6 @@ static void lesson_manager(const struct csv_table *t, int ncpus, struct lesson_v
  * spinning.  A sleeping lock hands the processor over instead. */
 #define LESSON_COLLAPSE 0.5
 
-static int lesson_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double lesson_middle(double *x, int n)
-{
-	qsort(x, (size_t)n, sizeof(*x), lesson_cmp_double);
-	return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
-}
-
 static void lesson_lock(const struct csv_table *t, int ncpus, struct lesson_verdict *v)
 {
 	static const char *const policy[] = { "policy=spin", "policy=sleep" };
@@ -554,7 +542,7 @@ static void lesson_lock(const struct csv_table *t, int ncpus, struct lesson_verd
 		return;
 	}
 	{
-		double spin = lesson_middle(ratio[0], n[0]), sleep = lesson_middle(ratio[1], n[1]);
+		double spin = stats_median(ratio[0], (size_t)n[0]), sleep = stats_median(ratio[1], (size_t)n[1]);
 
 		lesson_say(v, spin < LESSON_COLLAPSE && sleep >= LESSON_COLLAPSE ? LESSON_HOLDS :
 			   LESSON_FAILS, "throughput at %d tasks over that at %d (collapse is below "

@@ -37,6 +37,14 @@ double stats_quantile_sorted(const double *sorted, size_t n, double q)
 	return a == b ? a : a + frac * (b - a);
 }
 
+double stats_median(double *x, size_t n)
+{
+	if (n == 0 || !x)
+		return NAN;
+	qsort(x, n, sizeof(*x), stats_cmp_double);
+	return stats_quantile_sorted(x, n, 0.5);
+}
+
 /* P(B = i) for B ~ Binomial(n, 1/2), through lgamma so that n in the
  * hundreds of thousands neither overflows nor loses the tail. */
 static double stats_binom_half_pmf(size_t n, size_t i)

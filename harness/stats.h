@@ -56,6 +56,15 @@ int stats_summarize(const double *x, size_t n, struct stats_summary *out);
 double stats_quantile_sorted(const double *sorted, size_t n, double q);
 
 /*
+ * The median of x[0..n): x is sorted ascending in place (callers that go
+ * on to read quartiles use it), and the result is the middle value, or
+ * the mean of the two middle ones when n is even (stats_quantile_sorted
+ * at 0.5).  NaN when n == 0 or x is NULL.  The one median every
+ * workload and report uses, so that each need not carry its own.
+ */
+double stats_median(double *x, size_t n);
+
+/*
  * Jain's fairness index (sum x)^2 / (n * sum x^2) of non-negative shares:
  * 1 when every task got the same, 1/n when one task got everything.
  * Computed on x / max(x) (the index is scale-free) so that huge counts

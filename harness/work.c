@@ -10,6 +10,7 @@
 
 #include "harness/bench.h"
 #include "harness/clock.h"
+#include "harness/stats.h"
 #include "harness/work.h"
 
 /* Tries wanted undisturbed, and made at most, per calibration. */
@@ -25,13 +26,6 @@
 #define WORK_ATTEMPTS 3
 
 static struct work_calibration work_cal;
-
-static int work_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 int work_estimate(const struct work_try *tries, int n, struct work_calibration *c)
 {
@@ -56,9 +50,8 @@ int work_estimate(const struct work_try *tries, int n, struct work_calibration *
 	}
 	if (kept == 0)
 		return -1;
-	qsort(rate, (size_t)kept, sizeof(rate[0]), work_cmp);
 	c->kept = all ? 0 : kept;
-	c->loops_per_ns = kept % 2 ? rate[kept / 2] : (rate[kept / 2 - 1] + rate[kept / 2]) / 2;
+	c->loops_per_ns = stats_median(rate, (size_t)kept);	/* sorts rate */
 	c->spread = rate[(3 * (kept - 1)) / 4] / rate[(kept - 1) / 4] - 1;
 	return 0;
 }

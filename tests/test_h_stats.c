@@ -198,6 +198,34 @@ Test(h_stats, quantile_edges, .timeout = 30)
 	cr_assert(isnan(stats_quantile_sorted(x, 4, NAN)));
 }
 
+/*
+ * The one median every workload uses (the pool's task alone, the work
+ * loop's calibration, the queue's pace, the lesson's lock ratio, the
+ * history's segments): the middle of an unsorted odd count, the mean of
+ * the two middle values of an even count, never the largest or the
+ * smallest, and the array left sorted for the quartiles after it.
+ */
+Test(h_stats, median_of_unsorted_odd_and_even_counts, .timeout = 30)
+{
+	double odd[] = { 900, 100, 500, 300, 700 };	/* a late try first */
+	double even[] = { 40, 10, 30, 20 };
+	double skew[] = { 1, 1, 1, 1000, 1000000 };
+	double one[] = { 7 };
+
+	cr_assert_eq(stats_median(odd, 5), 500.0);
+	for (int i = 1; i < 5; i++)
+		cr_assert_leq(odd[i - 1], odd[i], "sorted in place");
+	cr_assert_eq(stats_median(even, 4), 25.0, "the mean of 20 and 30, not either");
+	cr_assert_eq(even[0], 10.0);
+	cr_assert_eq(even[3], 40.0);
+	cr_assert_eq(stats_median(skew, 5), 1.0, "one preempted try moves no median");
+	cr_assert_eq(stats_median(skew, 4), 1.0);
+	cr_assert_eq(stats_median(one, 1), 7.0);
+	cr_assert_eq(stats_median((double[]){ 3, 1 }, 2), 2.0);
+	cr_assert(isnan(stats_median(one, 0)));
+	cr_assert(isnan(stats_median(NULL, 3)));
+}
+
 Test(h_stats, jain_index, .timeout = 30)
 {
 	const double equal[] = { 5, 5, 5, 5 };
