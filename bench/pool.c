@@ -36,8 +36,9 @@
  *
  * check(): every task submitted ran exactly once and was called back
  * exactly once, after it ran (each slot walks submitted -> ran -> done,
- * by compare-and-swap), and exactly the tasks meant to fail
- * (fail_every) were reported failed.
+ * by compare-and-swap), exactly the tasks meant to fail (fail_every)
+ * were reported failed, and tasks of work took no less time than
+ * min(W, processors) processors need for their CPU time.
  *
  * pool.scene.*: the lesson's programs, an iteration each: the callback
  * pool with 5 workers running 30 tasks, then close (every task runs and
@@ -56,6 +57,7 @@
 
 #include "bench/pool.h"
 #include "harness/clock.h"
+#include "harness/stats.h"
 #include "primitives/pool.h"
 #include "primitives/procpool.h"
 
@@ -163,7 +165,8 @@ static void *pool_bench_spawned(void *arg)
 static double pool_bench_alone(const struct pool_bench_shared *s, int64_t task_ns)
 {
 	enum { MOST = 51 };
-	uint64_t t[MOST], n = task_ns > 0 ? (uint64_t)(20000000 / task_ns) : MOST;
+	double t[MOST];
+	uint64_t n = task_ns > 0 ? (uint64_t)(20000000 / task_ns) : MOST;
 
 	n = n < 5 ? 5 : n > MOST ? MOST : n;
 	for (uint64_t i = 0; i < n; i++) {
@@ -174,16 +177,9 @@ static double pool_bench_alone(const struct pool_bench_shared *s, int64_t task_n
 		double t0 = s->sleep ? (double)bench_now_ns() : clk_thread_cpu_ns();
 
 		pool_bench_work(s);
-		t[i] = (uint64_t)((s->sleep ? (double)bench_now_ns() : clk_thread_cpu_ns()) - t0);
+		t[i] = (s->sleep ? (double)bench_now_ns() : clk_thread_cpu_ns()) - t0;
 	}
-	for (uint64_t i = 1; i < n; i++)	/* insertion sort: a few dozen */
-		for (uint64_t j = i; j > 0 && t[j - 1] > t[j]; j--) {
-			uint64_t x = t[j];
-
-			t[j] = t[j - 1];
-			t[j - 1] = x;
-		}
-	return (double)t[n / 2];
+	return stats_median(t, n);
 }
 
 static int pool_bench_setup(struct bench_state *st, int kind)
@@ -199,6 +195,12 @@ static int pool_bench_setup(struct bench_state *st, int kind)
 	s->workers = st->ntasks;
 	s->sleep = strcmp(bench_param_str(st, "task"), "sleep") == 0;
 	s->par = s->sleep || st->ncpus > s->workers ? s->workers : st->ncpus;
+	/* The most tasks of work that can run at once, whatever the
+	 * placement: the pool's threads and processes inherit some subset
+	 * of this (unpinned) thread's processors. */
+	cpu_set_t may;
+	int nmay = sched_getaffinity(0, sizeof(may), &may) == 0 ? CPU_COUNT(&may) : s->workers;
+	s->most_at_once = nmay < s->workers ? nmay : s->workers;
 	s->fail_every = (uint64_t)bench_param_int(st, "fail_every");
 	if (s->sleep) {
 		s->nap.tv_sec = task_us / 1000000;
@@ -369,6 +371,7 @@ static uint64_t pool_bench_run(struct bench_task *t, uint64_t iters)
 	s->next_seq = base + iters;
 	s->submitted += iters;
 	span = t1 > t0 ? t1 - t0 : 1;
+	s->span_ns += span;
 	if (iters) {
 		double speedup = (double)iters * s->alone_ns / (double)span;
 
@@ -406,6 +409,14 @@ static const char *pool_bench_check(struct bench_state *st, uint64_t run_iters,
 		return "the tasks reported failed are not those that failed";
 	if (s->bad)
 		return "a task ran or was called back out of turn (twice, or before it ran)";
+	/* First principles: a task of work is task_ns of CPU time, and no
+	 * more than most_at_once of them run at once, so the rounds lasted
+	 * at least submitted x task_ns / most_at_once (a thread's CPU clock
+	 * never runs faster than the wall clock).  5 % for the clocks. */
+	if (!s->sleep && s->span_ns &&
+	    (double)s->submitted * s->task_ns > 1.05 * (double)s->span_ns * s->most_at_once)
+		return "the tasks did more work than their processors could in the rounds' time: "
+		       "a task of work ended before task_us of its CPU time";
 	return NULL;
 }
 

@@ -43,6 +43,8 @@ struct pool_bench_shared {
 	uint64_t chunk;			/* task=work: loops between CPU clock reads */
 	struct timespec nap;		/* task=sleep */
 	double alone_ns;		/* one task's own time, alone (median) */
+	int most_at_once;		/* min(W, processors this process may use) */
+	uint64_t span_ns;		/* every round's time, summed (check()) */
 	uint64_t fail_every;		/* task i fails when i % fail_every == 0 */
 	uint64_t next_seq;		/* task 0's next task number */
 	void *pool;			/* the runner's pool object */
