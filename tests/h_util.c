@@ -285,6 +285,22 @@ int cli_param_probes_run(const char *family, const struct cli_param_probe *probe
 	return pairs;
 }
 
+static void cli_rerun_if_collapsed(struct cli_run *r, const struct cli_how *how,
+				   char *const argv[])
+{
+	if (r->status == 0 && strstr(r->err, "skipped: collapsed")) {
+		fprintf(stderr, "%s ...: a round collapsed; running it again\n",
+			argv[1] && argv[2] ? argv[2] : "contend");
+		cli_exec_how(r, how, argv);
+	}
+}
+
+void cli_exec_settled(struct cli_run *r, const struct cli_how *how, char *const argv[])
+{
+	cli_exec_how(r, how, argv);
+	cli_rerun_if_collapsed(r, how, argv);
+}
+
 void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_how *how,
 		     char *const bench[], const char *const opts[])
 {
@@ -322,15 +338,7 @@ void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_ho
 		sleep(2);
 		cli_exec_how(r, how, argv);
 	}
-	/* A round that collapsed (a hand-off waited for a task the loaded
-	 * machine kept off its processor) is skipped with its reason and
-	 * leaves no rows, which the caller would read as a parameter that
-	 * did nothing: made once more.  A workload that collapses every
-	 * time still leaves the rows out. */
-	if (r->status == 0 && strstr(r->err, "skipped: collapsed")) {
-		fprintf(stderr, "%s ...: a round collapsed; running it again\n", argv[2]);
-		cli_exec_how(r, how, argv);
-	}
+	cli_rerun_if_collapsed(r, how, argv);
 	cr_assert_eq(r->status, 0, "%s ...: stderr: %s", argv[2], r->err);
 	cli_read_csv(out, t);
 	cli_rmdir(dir);

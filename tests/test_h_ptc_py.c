@@ -46,7 +46,7 @@ static int py_is_ref(const char *name)
  * (not a multiple of W). */
 static void py_run_all(struct cli_run *r, char *out)
 {
-	CLI(r, "run", "spawn.cpython.*", "spawn.hub.sleep0", "ptc.cpython.*", "--quick",
+	CLI_SETTLED(r, "run", "spawn.cpython.*", "spawn.hub.sleep0", "ptc.cpython.*", "--quick",
 	    "--reps", "2", "--min-time", "0.002", "--threads", "1,2", "--param", "c=3",
 	    "--param", "n=3001", "--timeout", "40", "--counters", "none", "--out", out);
 }
@@ -60,12 +60,7 @@ Test(ptc_py, quick_runs_every_reference_row, .timeout = 240)
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
-	py_run_all(&r, out);
-	/* A round that collapsed on a loaded machine (a unit kept off its
-	 * processor past the round's limit) is not the machine set up
-	 * short: made once more. */
-	if (r.status == 0 && strstr(r.err, "skipped: collapsed"))
-		py_run_all(&r, out);
+	py_run_all(&r, out);	/* made again when a round collapsed */
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	/* python3-gevent is a run dependency (scripts/packages.txt): a
 	 * skip here is a machine set up short, and says so. */
