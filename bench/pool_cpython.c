@@ -19,11 +19,13 @@
  *   shm.cpython.manager  W processes each setting its key of a
  *                        Manager().dict() `iters` times
  *
- * A task is task_us of spinning on perf_counter_ns (task=work: CPU time
- * whatever the interpreter's speed, and under the GIL for threads) or
- * time.sleep(task_us).  Python measures one task alone (the median of a
- * few) once, so that speedup, efficiency and overhead_per_task are those
- * of pool.*, by the same formulas.  The shm rows include starting and
+ * A task is task_us of its thread's CPU time spinning on thread_time_ns
+ * (task=work: as pool.*'s tasks, whatever the interpreter's speed, under
+ * the GIL for threads, and not ended early by a wait for a processor
+ * when W is over the processors) or time.sleep(task_us).  Python
+ * measures one task alone (the median of a few, by the same clock) once,
+ * so that speedup, efficiency and overhead_per_task are those of pool.*,
+ * by the same formulas.  The shm rows include starting and
  * joining the W processes every round (multiprocessing shares an Array
  * only with processes started after it exists).
  *
@@ -56,8 +58,8 @@ static const char pool_py_script[] =
 	"import multiprocessing as mp\n"
 	"from concurrent.futures import ThreadPoolExecutor, wait\n"
 	"def spin(us):\n"
-	"    end = time.perf_counter_ns() + us * 1000\n"
-	"    while time.perf_counter_ns() < end:\n"
+	"    end = time.thread_time_ns() + us * 1000\n"
+	"    while time.thread_time_ns() < end:\n"
 	"        pass\n"
 	"def task(i, us, sleep):\n"
 	"    if sleep:\n"
@@ -91,10 +93,11 @@ static const char pool_py_script[] =
 	"        good = 0\n"
 	"        if cmd == 'alone':\n"
 	"            ts = []\n"
+	"            clock = time.perf_counter_ns if sleep else time.thread_time_ns\n"
 	"            for _ in range(n):\n"
-	"                t0 = time.perf_counter_ns()\n"
+	"                t0 = clock()\n"
 	"                task(0, us, sleep)\n"
-	"                ts.append(time.perf_counter_ns() - t0)\n"
+	"                ts.append(clock() - t0)\n"
 	"            good = sorted(ts)[n // 2]\n"
 	"        elif kind == 'thread':\n"
 	"            lock = threading.Lock()\n"
