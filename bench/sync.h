@@ -32,6 +32,18 @@
 #include "primitives/futex.h"
 #include "primitives/sync.h"
 
+/* sync.timer's and sync.timer.cancel's state (bench/sync_timer.c;
+ * in this header so that the tests can hand check() a wrong count). */
+struct sync_bench_timer {
+	struct sync_event fired;	/* set by the timer's function */
+	int64_t delay_ns;
+	uint64_t fire_ns;	/* the clock when the function ran */
+	uint64_t calls;		/* the function's runs */
+	uint64_t early;		/* fired before their delay had passed */
+	uint64_t ops;		/* timers started */
+	uint64_t errors;	/* start / wait / join / cancel failures */
+};
+
 /*
  * sync.event's shared state (bench/sync_event.c), here so that a test
  * can write a state wrong in one count and ask check() about it

@@ -17,6 +17,7 @@
 #include "harness/clock.h"
 #include "harness/team.h"
 #include "tests/check.h"
+#include "tests/h_checks.h"
 #include "tests/h_util.h"
 
 /* Run sync.* in one mode; the results table in *t. */
@@ -333,6 +334,36 @@ Test(sync, event_check_refuses_each_wrong_count, .timeout = 30)
 	sync_check_event_case("waiter 2 a wake short", 0, 0, 0, 2, -1, 0);
 	sync_check_event_case("waiter 2 a wake over", 0, 0, 0, 2, 1, 0);
 	sync_check_event_case("the event left set", 0, 0, 0, 0, 0, 1);
+}
+
+/* sync.timer's check(): a timer per operation, each fired once, none
+ * before its delay had passed (its lateness would read 0). */
+Test(sync, timer_check_refuses_an_early_fire, .timeout = 30)
+{
+	static const struct {
+		const char *what;
+		long d_ops, d_calls, early, errors;
+	} c[] = {
+		{ "right", 0, 0, 0, 0 },
+		{ "a timer fired early", 0, 0, 1, 0 },
+		{ "a timer never fired", 0, -1, 0, 0 },
+		{ "a timer fired twice", 0, 1, 0, 0 },
+		{ "a failed start", 0, 0, 0, 1 },
+	};
+
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct bench_state st;
+		struct sync_bench_timer *s;
+
+		checks_setup("sync.timer", 1, NULL, &st);
+		s = st.priv;
+		s->ops = CHECKS_RUN + (uint64_t)c[k].d_ops;
+		s->calls = CHECKS_RUN + (uint64_t)c[k].d_calls;
+		s->early = (uint64_t)c[k].early;
+		s->errors = (uint64_t)c[k].errors;
+		checks_expect(&st, 0, k == 0, c[k].what);
+		checks_teardown(&st);
+	}
 }
 
 /* ---- every parameter reaches the workload -------------------------------- */
