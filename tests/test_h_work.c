@@ -60,6 +60,21 @@ Test(work, estimate_is_median_of_undisturbed_tries, .timeout = 30)
 	cr_assert_eq(c.tries, 5);
 	cr_assert_float_eq(c.spread, 4.0 / 2.0 - 1, 1e-9);	/* quartiles 2 and 4 */
 	cr_assert_eq(work_estimate(all, 0, &c), -1);
+
+	/* The boundary: 2 of 5 undisturbed are too few to trust alone (all
+	 * five are used, at their rates on the processor); 3 are enough. */
+	struct work_try few[5];
+	for (int i = 0; i < 5; i++)	/* on the processor: 1, 2, 3, 4, 5 loops/ns */
+		few[i] = (struct work_try){ .loops = 1e6 * (i + 1), .wall_ns = 4e6, .cpu_ns = 1e6 };
+	few[3].wall_ns = few[4].wall_ns = 1e6;		/* 4 and 5 held it */
+	cr_assert_eq(work_estimate(few, 5, &c), 0);
+	cr_assert_eq(c.kept, 0, "2 undisturbed tries were trusted alone");
+	cr_assert_float_eq(c.loops_per_ns, 3.0, 1e-9, "%g loops/ns", c.loops_per_ns);
+	few[2].wall_ns = 1e6;				/* and 3 */
+	cr_assert_eq(work_estimate(few, 5, &c), 0);
+	cr_assert_eq(c.kept, 3);
+	cr_assert_float_eq(c.loops_per_ns, 4.0, 1e-9, "the median of 3, 4 and 5: %g",
+			   c.loops_per_ns);
 }
 
 /* The real calibration agrees with itself and reaches bench_work_loops. */
