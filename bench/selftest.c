@@ -570,7 +570,10 @@ static int selftest_setup_fail(struct bench_state *st)
  * n(n+1)/2, as the least and the most against their mean 1/2 and 3/2
  * for 3 tasks.  Task k does (k + 1) x iters operations, so with 3 tasks
  * (1, 2 and 3 shares of 6: a fair share is 2) share_min is 0.5 and
- * share_max 1.5.  And ncpus is bench_state.ncpus as the tasks see it:
+ * share_max 1.5.  Only the tasks of even id report even_id_mean, their
+ * id + 1, combined by mean over those that reported: of 3 tasks (1 + 3)
+ * / 2 = 2, not 4 / 3 as a mean over every task would read.  And ncpus
+ * is bench_state.ncpus as the tasks see it:
  * the distinct processors the placement pinned them to (1 for
  * same-core, however many tasks), or those the runner may use when they
  * are left unpinned.
@@ -587,7 +590,9 @@ static int selftest_setup_fail(struct bench_state *st)
 	VALUE(SELFTEST_RECORD_ID_SHARE_MAX, .name = "id_share_max", .unit = "ratio", \
 	      .combine = BENCH_COMBINE_SHARE_MAX)					\
 	VALUE(SELFTEST_RECORD_NCPUS, .name = "ncpus", .unit = "processors",	\
-	      .combine = BENCH_COMBINE_MAX)
+	      .combine = BENCH_COMBINE_MAX)					\
+	VALUE(SELFTEST_RECORD_EVEN_MEAN, .name = "even_id_mean", .unit = "tasks", \
+	      .combine = BENCH_COMBINE_MEAN)
 BENCH_FIGURES(SELFTEST_RECORD, SELFTEST_RECORD_FIGURES);
 
 static const struct bench_metric selftest_record_metrics[] = {
@@ -637,6 +642,8 @@ static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 	bench_report(t, SELFTEST_RECORD_ID_SHARE_MIN, t->id + 1);
 	bench_report(t, SELFTEST_RECORD_ID_SHARE_MAX, t->id + 1);
 	bench_report(t, SELFTEST_RECORD_NCPUS, t->st->ncpus);
+	if (t->id % 2 == 0)	/* only some tasks report: the others are left out */
+		bench_report(t, SELFTEST_RECORD_EVEN_MEAN, t->id + 1);
 	return n;
 }
 

@@ -112,7 +112,8 @@ static double hist_row(const struct csv_table *t, const char *mode, const char *
  * sized, the merged distributions read p50 501 (500's bucket [500,501]),
  * p99 and max 1000 and 5000 flat; the most reported id is the task
  * count, their sum n(n+1)/2, the least and the most against their
- * mean 1/2 and 3/2; task k does k + 1 shares of the work, so
+ * mean 1/2 and 3/2, and the mean over the tasks of even id alone 2
+ * (the others report none); task k does k + 1 shares of the work, so
  * of 3 tasks the least did 1 / 2 of a fair share, the most 3 / 2.  And
  * histograms.csv holds the merged buckets, which sum to the recordings.
  */
@@ -144,6 +145,8 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "share_min"), 0.5, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "share_max"), 1.5, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "share_min"), 1.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "even_id_mean"), 2.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "1", "even_id_mean"), 1.0, 1e-9);
 	}
 	cli_read_csv(hist, &hc);
 	{
