@@ -565,7 +565,11 @@ static int selftest_setup_fail(struct bench_state *st)
  * distribution is known exactly however many operations it had: p50 is
  * the 5n-th of 10n values, 500 (its bucket [500, 501] reads 501); p99
  * and max are 1000 (its bucket is clipped to the exact maximum); and a
- * constant 5000 (one bucket).  Each task
+ * constant 5000 (one bucket).  Into first it records 9000 in its first
+ * latency round and 900 in every later one: each round's histograms
+ * start empty, so of 3 latency rounds the maxima read 9000, 900 and 900
+ * and the row (their median) 900; a histogram carried over from an
+ * earlier round would read 9000 in all three.  Each task
  * reports its id + 1: combined by maximum it is the task count, by sum
  * n(n+1)/2, as the least and the most against their mean 1/2 and 3/2
  * for 3 tasks.  Task k does (k + 1) x iters operations, so with 3 tasks
@@ -581,6 +585,7 @@ static int selftest_setup_fail(struct bench_state *st)
 #define SELFTEST_RECORD_FIGURES(VALUE, HIST)					\
 	HIST(SELFTEST_RECORD_HIST_SPREAD, "spread")				\
 	HIST(SELFTEST_RECORD_HIST_FLAT, "flat")					\
+	HIST(SELFTEST_RECORD_HIST_FIRST, "first")				\
 	VALUE(SELFTEST_RECORD_TOP_ID, .name = "top_id", .unit = "tasks",	\
 	      .combine = BENCH_COMBINE_MAX)					\
 	VALUE(SELFTEST_RECORD_ID_SUM, .name = "id_sum", .unit = "tasks",	\
@@ -610,12 +615,14 @@ static const struct bench_metric selftest_record_metrics[] = {
  * took hundreds of times longer, past the time budget under TSan. */
 struct selftest_record {
 	uint64_t loops;
+	uint32_t rec_rounds[];	/* per task: its latency rounds so far */
 };
 
 static int selftest_record_setup(struct bench_state *st)
 {
-	struct selftest_record *s = bench_shared_alloc(st, sizeof(*s));
+	struct selftest_record *s;
 
+	s = bench_shared_alloc(st, sizeof(*s) + (size_t)st->ntasks * sizeof(s->rec_rounds[0]));
 	if (!s)
 		return -ENOMEM;
 	s->loops = bench_work_loops(200);
@@ -625,15 +632,18 @@ static int selftest_record_setup(struct bench_state *st)
 
 static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 {
-	const struct selftest_record *s = t->st->priv;
+	struct selftest_record *s = t->st->priv;
 	int rec = bench_recording(t);
-	uint64_t n = iters * (uint64_t)(t->id + 1);
+	uint64_t n = iters * (uint64_t)(t->id + 1), first = 900;
 
+	if (rec && s->rec_rounds[t->id]++ == 0)
+		first = 9000;	/* this task's first latency round */
 	for (uint64_t i = 0; i < n; i++) {
 		if (rec) {
 			for (uint64_t v = 100; v <= 1000; v += 100)
 				bench_record_ns(t, SELFTEST_RECORD_HIST_SPREAD, v);
 			bench_record_ns(t, SELFTEST_RECORD_HIST_FLAT, 5000);
+			bench_record_ns(t, SELFTEST_RECORD_HIST_FIRST, first);
 		}
 		bench_work(s->loops);
 	}

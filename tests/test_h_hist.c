@@ -110,7 +110,8 @@ static double hist_row(const struct csv_table *t, const char *mode, const char *
  * selftest.record: each operation records 100, 200, ..., 1000 and a
  * constant 5000, and each task reports id + 1.  However the rounds were
  * sized, the merged distributions read p50 501 (500's bucket [500,501]),
- * p99 and max 1000 and 5000 flat; the most reported id is the task
+ * p99 and max 1000 and 5000 flat, first's max 900 (9000 only in the
+ * first of 3 latency rounds: each round's histograms start empty); the most reported id is the task
  * count, their sum n(n+1)/2, the least and the most against their
  * mean 1/2 and 3/2, and the mean over the tasks of even id alone 2
  * (the others report none); task k does k + 1 shares of the work, so
@@ -146,13 +147,16 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "share_max"), 1.5, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "share_min"), 1.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "even_id_mean"), 2.0, 1e-9);
+		/* 9000 in the first latency round alone: the median max 900 */
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "first_max"), 900.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "1", "first_max"), 900.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "even_id_mean"), 1.0, 1e-9);
 	}
 	cli_read_csv(hist, &hc);
 	{
 		int c_lo = cli_col(&hc, "bucket_lo_ns"), c_hi = cli_col(&hc, "bucket_hi_ns");
 		int c_n = cli_col(&hc, "count"), c_m = cli_col(&hc, "metric");
-		size_t flat = 0, spread = 0;
+		size_t flat = 0, spread = 0, first = 0;
 
 		for (size_t i = 0; i < hc.nrows; i++) {
 			long lo = strtol(hc.rows[i][c_lo], NULL, 10);
@@ -163,6 +167,10 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 			if (!strcmp(hc.rows[i][c_m], "flat")) {
 				flat++;
 				cr_assert(lo <= 5000 && 5000 <= hi, "5000 in [%ld, %ld]", lo, hi);
+			} else if (!strcmp(hc.rows[i][c_m], "first")) {
+				first++;
+				cr_assert((lo <= 900 && 900 <= hi) || (lo <= 9000 && 9000 <= hi),
+					  "900 or 9000 in [%ld, %ld]", lo, hi);
 			} else {
 				cr_assert_str_eq(hc.rows[i][c_m], "spread");
 				spread++;
@@ -171,6 +179,7 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 		}
 		cr_assert_eq(flat, 4, "one bucket per configuration: %zu", flat);
 		cr_assert_eq(spread, 4 * 10, "ten buckets per configuration: %zu", spread);
+		cr_assert_eq(first, 4 * 2, "two buckets per configuration: %zu", first);
 	}
 	csv_table_free(&t);
 	csv_table_free(&hc);
