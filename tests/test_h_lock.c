@@ -867,3 +867,46 @@ Test(lock, check_knows_each_sections_work, .timeout = 60)
 		cr_assert(strstr(why, c[k].named), "case %zu: %s", k, why);
 	}
 }
+
+/*
+ * The work check's bounds, as the README states them: a section's work,
+ * net of the clock pair, within a third and three times its parameter.
+ * The loop's speed moves by 2x on a machine like ours from one few
+ * seconds to the next, so 2.5x either way is a correct run and passes;
+ * 3.5x is a wrong calibration or parameter and fails.  A run of 50
+ * iterations first, then its shortest timing set to each case.
+ */
+Test(lock, work_check_allows_a_third_to_three_times, .timeout = 60)
+{
+	static const struct {
+		uint64_t net_ns;
+		int passes;
+	} c[] = {
+		{ 2000, 1 }, { 5000, 1 }, { 800, 1 }, { 7000, 0 }, { 571, 0 },
+	};
+	const struct bench_desc *d = lock_probe_desc("lock.tas");
+
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		char vals[8][32];
+		const char *val[8], *why;
+		struct bench_state st;
+		struct lock_bench *s;
+		uint64_t ops;
+
+		lock_probe_setup(d, &st, vals, val,
+				 (const char *const[]){ "cs_ns", "2000", "ncs_ns", "0", NULL });
+		s = st.priv;
+		lock_probe_round(&st, 50, &ops);
+		s->task[0].tare_min_ns = 20;
+		s->task[0].cs_min_ns = c[k].net_ns + 20;
+		why = d->check(&st, 50, 0);
+		if (c[k].passes)
+			cr_assert_null(why, "cs_ns=2000, work of %llu ns refused: %s",
+				       (unsigned long long)c[k].net_ns, why);
+		else
+			cr_assert_not_null(why, "cs_ns=2000, work of %llu ns passed",
+					   (unsigned long long)c[k].net_ns);
+		d->teardown(&st);
+		bench_shared_free_all(&st);
+	}
+}
