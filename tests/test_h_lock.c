@@ -870,19 +870,26 @@ Test(lock, check_knows_each_sections_work, .timeout = 60)
 
 /*
  * The work check's bounds, as the README states them: a section's work,
- * net of the clock pair, within a third and three times its parameter.
+ * net of the task's shortest clock pair, within a third and three times
+ * its parameter; a section under 50 ns only at most three times 50 ns.
  * The loop's speed moves by 2x on a machine like ours from one few
  * seconds to the next, so 2.5x either way is a correct run and passes;
- * 3.5x is a wrong calibration or parameter and fails.  A run of 50
- * iterations first, then its shortest timing set to each case.
+ * 3.5x is a wrong calibration or parameter and fails.  A clock pair of
+ * 5 us (a slow clock) is taken off before the bounds; cs_ns=0 times a
+ * few ns of nothing and passes.  A run of 50 iterations first, then its
+ * shortest timings set to each case.
  */
 Test(lock, work_check_allows_a_third_to_three_times, .timeout = 60)
 {
 	static const struct {
-		uint64_t net_ns;
+		const char *cs_ns;
+		uint64_t net_ns, tare_ns;
 		int passes;
 	} c[] = {
-		{ 2000, 1 }, { 5000, 1 }, { 800, 1 }, { 7000, 0 }, { 571, 0 },
+		{ "2000", 2000, 20, 1 }, { "2000", 5000, 20, 1 }, { "2000", 800, 20, 1 },
+		{ "2000", 7000, 20, 0 }, { "2000", 571, 20, 0 },
+		{ "2000", 2000, 5000, 1 }, { "2000", 7000, 5000, 0 },
+		{ "0", 100, 20, 1 }, { "0", 0, 20, 1 }, { "0", 200, 20, 0 },
 	};
 	const struct bench_desc *d = lock_probe_desc("lock.tas");
 
@@ -894,18 +901,21 @@ Test(lock, work_check_allows_a_third_to_three_times, .timeout = 60)
 		uint64_t ops;
 
 		lock_probe_setup(d, &st, vals, val,
-				 (const char *const[]){ "cs_ns", "2000", "ncs_ns", "0", NULL });
+				 (const char *const[]){ "cs_ns", c[k].cs_ns, "ncs_ns", "0", NULL });
 		s = st.priv;
 		lock_probe_round(&st, 50, &ops);
-		s->task[0].tare_min_ns = 20;
-		s->task[0].cs_min_ns = c[k].net_ns + 20;
+		s->task[0].tare_min_ns = c[k].tare_ns;
+		s->task[0].cs_min_ns = c[k].net_ns + c[k].tare_ns;
+		s->task[0].ncs_min_ns = c[k].tare_ns;	/* ncs_ns=0: nothing timed */
 		why = d->check(&st, 50, 0);
 		if (c[k].passes)
-			cr_assert_null(why, "cs_ns=2000, work of %llu ns refused: %s",
-				       (unsigned long long)c[k].net_ns, why);
+			cr_assert_null(why, "cs_ns=%s, work of %llu ns (clock pair %llu) refused: %s",
+				       c[k].cs_ns, (unsigned long long)c[k].net_ns,
+				       (unsigned long long)c[k].tare_ns, why);
 		else
-			cr_assert_not_null(why, "cs_ns=2000, work of %llu ns passed",
-					   (unsigned long long)c[k].net_ns);
+			cr_assert_not_null(why, "cs_ns=%s, work of %llu ns (clock pair %llu) passed",
+					   c[k].cs_ns, (unsigned long long)c[k].net_ns,
+					   (unsigned long long)c[k].tare_ns);
 		d->teardown(&st);
 		bench_shared_free_all(&st);
 	}
