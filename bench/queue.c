@@ -40,6 +40,11 @@
  * and no wait is left out (no coordinated omission).  That latency is
  * the hand-off at a stated load.
  *
+ * bytes_per_sec: the payload bytes of a measured round over its span,
+ * from the first task's start to the last consumer's end (two clock
+ * reads a task a round), which lies inside the harness's round: at least
+ * payload x items_per_sec.
+ *
  * check(): for every producer, the consumers received exactly the items
  * it made, each once: the count, the sum and the sum of squares of the
  * indices all match (a lost or doubled item changes the count; a lost
@@ -74,8 +79,12 @@ enum qb_kind { QB_FIFO, QB_LIFO, QB_PRIORITY, QB_DEQUE, QB_SPSC, QB_MPMC };
 #define QB_SLOT_HEAD 16
 
 /* What the consumers feed besides their operations (harness/bench.h,
- * BENCH_FIGURES): each timed item's way through the queue. */
+ * BENCH_FIGURES): the payload bytes a measured round copied out, per
+ * second of its own span (the last consumer to finish reports it), and
+ * each timed item's way through the queue. */
 #define QB_FIGURES(VALUE, HIST)							\
+	VALUE(QB_BYTES_PER_SEC, .name = "bytes_per_sec", .unit = "bytes/s",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_MAX, .higher_is_better = 1)	\
 	HIST(QB_HIST_LATENCY, "latency")
 BENCH_FIGURES(QB, QB_FIGURES);
 
@@ -363,14 +372,17 @@ static double qb_pace_ns(const struct qb_shared *s)
 }
 
 /*
- * The end of a consumer's flat-out round in a paced configuration: the
- * last consumer to finish keeps the round's items and items/s, timed
- * from the first task's start to now.  Every task wrote its start before its
+ * The end of a consumer's flat-out round: the last consumer to finish
+ * keeps the round's items and items/s (a paced configuration's pace),
+ * timed from the first task's start to now, and reports the payload
+ * bytes they carried per second.  Every task wrote its start before its
  * first put or get, which reached this consumer through the queue or
  * through flat_done (acquire-release).  Two clock reads a task a round:
- * none per item, so the rate is the flat-out rate.
+ * none per item, so the rate is the flat-out rate.  That span lies
+ * inside the harness's round, so bytes_per_sec is at least payload x
+ * items_per_sec, round by round.
  */
-static void qb_flat_end(struct qb_shared *s, uint64_t items)
+static void qb_flat_end(struct bench_task *t, struct qb_shared *s, uint64_t items)
 {
 	uint64_t end = bench_now_ns(), first = end;
 
@@ -384,6 +396,8 @@ static void qb_flat_end(struct qb_shared *s, uint64_t items)
 			first = __atomic_load_n(&s->cons[c].start_ns, __ATOMIC_RELAXED);
 	s->flat_items[s->nflat % QB_FLAT_ROUNDS] = items;
 	s->flat_rate[s->nflat % QB_FLAT_ROUNDS] = (double)items * 1e9 / (double)(end - first + 1);
+	bench_report(t, QB_BYTES_PER_SEC,
+		     s->flat_rate[s->nflat % QB_FLAT_ROUNDS] * (double)s->payload);
 	s->nflat++;
 	/* The next round starts after the harness's gate: no one adds now. */
 	__atomic_store_n(&s->flat_done, 0, __ATOMIC_RELAXED);
@@ -420,7 +434,7 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 	uint64_t t0 = pace_ns > 0 ? bench_now_ns() : 0;
 	unsigned char src[4096];
 
-	if (!rec && s->load_pct)
+	if (!rec)
 		__atomic_store_n(&me->start_ns, bench_now_ns(), __ATOMIC_RELAXED);
 	if (rec && s->selftest == QB_SPARSE && ++me->lat_rounds % 2 == 0)
 		rec = 0;
@@ -470,7 +484,7 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 	int c = t->id - s->producers;
 	struct qb_consumer *me = &s->cons[c];
 	int rec = bench_recording(t);
-	int flat = !rec && s->load_pct;	/* a flat-out round a paced one needs */
+	int flat = !rec;	/* a measured round: bytes_per_sec, and the pace */
 	unsigned char dst[4096];
 	uint64_t got = 0;
 
@@ -510,7 +524,7 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 	__atomic_fetch_sub(&s->claimed, 1, __ATOMIC_RELAXED);
 	me->got += got;
 	if (flat)
-		qb_flat_end(s, iters * (uint64_t)s->producers);
+		qb_flat_end(t, s, iters * (uint64_t)s->producers);
 	return got;
 }
 
