@@ -51,7 +51,10 @@
  * one swapped for a doubled one changes the sums); and the operations
  * run() returned, which the harness turns into items_per_sec, are
  * exactly those items (counted by the consumers, never by the
- * producers too).
+ * producers too).  Held to the parameters as asked: every latency round
+ * was paced when `load` > 0 and none when 0; and the queue, filled once
+ * the rounds are over, takes exactly `capacity` items and refuses the
+ * next (unbounded: more than QB_UNBOUNDED_IN_FLIGHT).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -97,7 +100,8 @@ struct qb_cell {
 struct qb_producer {
 	uint64_t made;			/* items made, all rounds */
 	uint64_t start_ns;		/* when it began this flat-out round */
-	uint64_t lat_rounds;		/* latency rounds seen (selftest.queue_sparse) */
+	uint64_t lat_rounds;		/* latency rounds seen */
+	uint64_t paced_rounds;		/* those it paced (load > 0): check() */
 	int ahead;			/* a paced round ended before its schedule */
 } CPU_ALIGNED;
 
@@ -436,7 +440,11 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 
 	if (!rec)
 		__atomic_store_n(&me->start_ns, bench_now_ns(), __ATOMIC_RELAXED);
-	if (rec && s->selftest == QB_SPARSE && ++me->lat_rounds % 2 == 0)
+	if (rec) {
+		me->lat_rounds++;
+		me->paced_rounds += pace_ns > 0;
+	}
+	if (rec && s->selftest == QB_SPARSE && me->lat_rounds % 2 == 0)
 		rec = 0;
 	memset(src, t->id + 1, s->payload);
 	for (uint64_t i = 0; i < iters; i++) {
@@ -541,9 +549,55 @@ static uint64_t qb_run(struct bench_task *t, uint64_t iters)
 	return ops;
 }
 
+/*
+ * How many items the queue takes before it refuses one, at most `most`;
+ * it is emptied again (and each item task_done, so that join() holds).
+ * For check(), once no task uses the queue.
+ */
+static uint64_t qb_held(struct qb_shared *s, uint64_t most)
+{
+	struct queue_item it = { 0 };
+	uint64_t n = 0, v;
+
+	switch (s->kind) {
+	case QB_FIFO:
+	case QB_LIFO:
+	case QB_PRIORITY:
+		while (n < most && queue_put_nowait(s->q, &it) == 0)
+			n++;
+		for (uint64_t i = 0; i < n; i++)
+			if (queue_get_nowait(s->q, &it) || queue_task_done(s->q))
+				abort();	/* it took n: a bug */
+		return n;
+	case QB_DEQUE:
+		while (n < most && deque_append(s->q, n) == 0)
+			n++;
+		for (uint64_t i = 0; i < n; i++)
+			if (deque_popleft(s->q, &v))
+				abort();
+		return n;
+	case QB_SPSC:
+	case QB_MPMC:
+		while (n < most && (s->kind == QB_SPSC ? ring_ck_put_spsc(s->q, s->ring_buf, n)
+				    : ring_ck_put_mpmc(s->q, s->ring_buf, n)))
+			n++;
+		for (uint64_t i = 0; i < n; i++)
+			if (!(s->kind == QB_SPSC ? ring_ck_get_spsc(s->q, s->ring_buf, &v)
+			      : ring_ck_get_mpmc(s->q, s->ring_buf, &v)))
+				abort();
+		return n;
+	}
+	return 0;
+}
+
 static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
 {
 	struct qb_shared *s = st->priv;
+	/* The parameters as asked, not as setup kept them: what the queue
+	 * holds and how the latency rounds ran must follow the asking. */
+	uint64_t capacity = (uint64_t)bench_param_int(st, "capacity");
+	uint64_t most = (capacity ? capacity : QB_UNBOUNDED_IN_FLIGHT) + 1;
+	int paced = bench_param_int(st, "load") > 0;
 
 	(void)base_iters;
 	for (int p = 0; p < s->producers; p++) {
@@ -553,6 +607,9 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 			return "a producer did not make the items it was asked for";
 		if (s->prod[p].ahead)
 			return "a paced latency round ended before its schedule: the load was not applied";
+		if (s->prod[p].paced_rounds != (paced ? s->prod[p].lat_rounds : 0))
+			return paced ? "a latency round was not paced: the load was not applied"
+				     : "a latency round was paced with no load asked for";
 		for (uint64_t i = 0; i < n; i++) {
 			want += i;
 			wantsq += i * i;
@@ -576,6 +633,11 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 	 * its puts as well would double items_per_sec. */
 	if (s->ops != run_iters * (uint64_t)s->producers)
 		return "the operations run() reported are not the items received, once each";
+	/* Every queue holds exactly its capacity, the rings included; an
+	 * unbounded one (capacity 0) more than QB_UNBOUNDED_IN_FLIGHT, so
+	 * more than any bounded default. */
+	if (qb_held(s, most) != (capacity ? capacity : most))
+		return "the queue does not hold the capacity asked for";
 	return NULL;
 }
 
