@@ -43,6 +43,7 @@
 struct ctx_ws {
 	unsigned char *buf;
 	size_t len;
+	uint64_t lines;		/* cache lines dirtied so far: check() holds them to ws_kb */
 };
 
 static inline int ctx_ws_init(struct ctx_ws *ws, const struct bench_state *st)
@@ -56,9 +57,20 @@ static inline int ctx_ws_init(struct ctx_ws *ws, const struct bench_state *st)
 
 static inline void ctx_ws_touch(struct ctx_ws *ws)
 {
-	/* 64: one store per cache line is enough to own it. */
-	for (size_t i = 0; i < ws->len; i += 64)
+	uint64_t n = 0;
+
+	/* 64: one store per cache line is enough to own it.  Counted in a
+	 * local: a store through buf may alias ws->lines. */
+	for (size_t i = 0; i < ws->len; i += 64, n++)
 		ws->buf[i]++;
+	ws->lines += n;
+}
+
+/* The cache lines one ctx_ws_touch() dirties at the ws_kb asked for:
+ * what check() expects of every touch. */
+static inline uint64_t ctx_ws_lines(const struct bench_state *st)
+{
+	return (uint64_t)bench_param_int(st, "ws_kb") * 1024 / 64;
 }
 
 static inline void ctx_ws_free(struct ctx_ws *ws)
@@ -100,37 +112,47 @@ static inline void ctx_local_fini(struct bench_task *t)
 /*
  * The proof that an exchange happened: the echo side publishes how many
  * tokens it returned, each task how many iterations of the baseline it
- * did; all must match what the harness asked for.  Published once per
- * round, not per exchange, to keep the shared line quiet.
+ * did and the cache lines its working set took; all must match what the
+ * harness asked for and ws_kb.  Published once per round, not per
+ * exchange, to keep the shared line quiet.
  */
 struct ctx_tally {
-	uint64_t echoes, solo[2];
+	uint64_t echoes, solo[2], lines[2];
 };
 
-/* End of a run() round for task `id`; only task 0's exchanges are the
- * operations reported. */
-static inline uint64_t ctx_tally_round(struct ctx_tally *t, int id, uint64_t iters)
+/* End of a run() round for task `id`, whose working set is ws; only
+ * task 0's exchanges are the operations reported. */
+static inline uint64_t ctx_tally_round(struct ctx_tally *t, int id, uint64_t iters,
+				       const struct ctx_ws *ws)
 {
 	if (id == 1)
 		t->echoes += iters;
+	t->lines[id] = ws->lines;
 	return id == 0 ? iters : 0;
 }
 
 /* End of a baseline() round: its iterations are task 0's operations. */
-static inline uint64_t ctx_tally_solo(struct ctx_tally *t, int id, uint64_t iters)
+static inline uint64_t ctx_tally_solo(struct ctx_tally *t, int id, uint64_t iters,
+				      const struct ctx_ws *ws)
 {
 	t->solo[id] += iters;
+	t->lines[id] = ws->lines;
 	return id == 0 ? iters : 0;
 }
 
-static inline const char *ctx_tally_check(const struct ctx_tally *t, int ntasks,
-					  uint64_t run_iters, uint64_t base_iters)
+/* Each side dirties its working set once per exchange, run and
+ * baseline alike. */
+static inline const char *ctx_tally_check(const struct ctx_tally *t, const struct bench_state *st,
+					  int ntasks, uint64_t run_iters, uint64_t base_iters)
 {
 	if (ntasks > 1 && t->echoes != run_iters)
 		return "the echo task did not return every token";
 	for (int i = 0; i < ntasks; i++)
 		if (t->solo[i] != base_iters)
 			return "a baseline did not complete every iteration";
+	for (int i = 0; i < ntasks; i++)
+		if (t->lines[i] != (run_iters + base_iters) * ctx_ws_lines(st))
+			return "a side did not dirty its ws_kb working set once an exchange";
 	return NULL;
 }
 
@@ -195,6 +217,7 @@ struct ctx_coro_shared {
 	uint64_t entries;	/* coroutine body entries, run and baseline */
 	uint64_t run_iters;	/* what run() was given, all rounds */
 	uint64_t solo;		/* what baseline() was given, all rounds */
+	uint64_t lines;		/* cache lines dirtied, both working sets */
 };
 
 #endif

@@ -75,7 +75,7 @@ static uint64_t ctx_cond_run(struct bench_task *t, uint64_t iters)
 		pthread_mutex_unlock(&s->lock);
 		ctx_ws_touch(&l->ws);
 	}
-	return ctx_tally_round(&s->tally, me, iters);
+	return ctx_tally_round(&s->tally, me, iters, &l->ws);
 }
 
 /* Both threads at once (BENCH_BASELINE_TOGETHER): the bare futex
@@ -86,7 +86,7 @@ static uint64_t ctx_cond_baseline(struct bench_task *t, uint64_t iters)
 	struct ctx_local *l = t->local;
 
 	ctx_futex_exchange(&s->futex_turn, t->id, iters, 0, &l->ws);
-	return ctx_tally_solo(&s->tally, t->id, iters);
+	return ctx_tally_solo(&s->tally, t->id, iters, &l->ws);
 }
 
 static const char *ctx_cond_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
@@ -95,7 +95,7 @@ static const char *ctx_cond_check(struct bench_state *st, uint64_t run_iters, ui
 
 	if (s->turn != 0 || s->futex_turn != 0)
 		return "a token did not end with task 0";
-	return ctx_tally_check(&s->tally, 2, run_iters, base_iters);
+	return ctx_tally_check(&s->tally, st, 2, run_iters, base_iters);
 }
 
 CTX_DESC(bench_ctx_thread_cond, .name = "ctx.thread.cond",

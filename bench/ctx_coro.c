@@ -96,6 +96,7 @@ static void ctx_coro_task_fini(struct bench_task *t)
 	s->entries = l->entries;
 	s->run_iters = l->run_iters;
 	s->solo = l->solo;
+	s->lines = l->ws.lines + l->ws_main.lines;
 	if (l->use_asm)
 		coro_asm_destroy(&l->asm_co);
 	else
@@ -166,6 +167,9 @@ static const char *ctx_coro_check(struct bench_state *st, uint64_t run_iters, ui
 		return "the task did not run every iteration it was given";
 	if (s->entries != run_iters + base_iters)
 		return "the coroutine body did not run once per roundtrip";
+	/* Body and main each dirty theirs once a roundtrip, run and baseline. */
+	if (s->lines != 2 * (run_iters + base_iters) * ctx_ws_lines(st))
+		return "a working set was not dirtied (ws_kb) once a roundtrip on each side";
 	return NULL;
 }
 

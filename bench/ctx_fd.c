@@ -115,14 +115,14 @@ static uint64_t ctx_fd_run(struct bench_task *t, uint64_t iters)
 			ctx_fd_recv(&s->pong);
 			ctx_ws_touch(&l->ws);
 		}
-		return iters;
+		return ctx_tally_round(&s->tally, 0, iters, &l->ws);
 	}
 	for (uint64_t i = 0; i < iters; i++) {
 		ctx_fd_recv(&s->ping);
 		ctx_ws_touch(&l->ws);
 		ctx_fd_send(&s->pong);
 	}
-	return ctx_tally_round(&s->tally, t->id, iters);
+	return ctx_tally_round(&s->tally, t->id, iters, &l->ws);
 }
 
 static uint64_t ctx_fd_baseline(struct bench_task *t, uint64_t iters)
@@ -136,14 +136,14 @@ static uint64_t ctx_fd_baseline(struct bench_task *t, uint64_t iters)
 		ctx_fd_recv(c);
 		ctx_ws_touch(&l->ws);
 	}
-	return ctx_tally_solo(&s->tally, t->id, iters);
+	return ctx_tally_solo(&s->tally, t->id, iters, &l->ws);
 }
 
 static const char *ctx_fd_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
 {
 	const struct ctx_fd_shared *s = st->priv;
 
-	return ctx_tally_check(&s->tally, 2, run_iters, base_iters);
+	return ctx_tally_check(&s->tally, st, 2, run_iters, base_iters);
 }
 
 /* The pipe and eventfd exchanges: one driver, the kernel baseline; the

@@ -38,7 +38,7 @@ static uint64_t ctx_futex_run(struct bench_task *t, uint64_t iters)
 
 	l->run_waits = ctx_futex_exchange(&s->turn, t->id, iters, shared, &l->ws);
 	l->run_iters = iters;
-	return ctx_tally_round(&s->tally, t->id, iters);
+	return ctx_tally_round(&s->tally, t->id, iters, &l->ws);
 }
 
 static uint64_t ctx_futex_baseline(struct bench_task *t, uint64_t iters)
@@ -58,7 +58,7 @@ static uint64_t ctx_futex_baseline(struct bench_task *t, uint64_t iters)
 			futex_wait(word, 0, NULL, shared);	/* *word is 1: EAGAIN */
 		ctx_ws_touch(&l->ws);
 	}
-	return ctx_tally_solo(&s->tally, t->id, iters);
+	return ctx_tally_solo(&s->tally, t->id, iters, &l->ws);
 }
 
 static const char *ctx_futex_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
@@ -67,7 +67,7 @@ static const char *ctx_futex_check(struct bench_state *st, uint64_t run_iters, u
 
 	if (s->turn != 0)
 		return "the token did not end with task 0";
-	return ctx_tally_check(&s->tally, 2, run_iters, base_iters);
+	return ctx_tally_check(&s->tally, st, 2, run_iters, base_iters);
 }
 
 /* Threads and processes: one driver, the kernel baseline; the fields

@@ -40,13 +40,21 @@
  * and no wait is left out (no coordinated omission).  That latency is
  * the hand-off at a stated load.
  *
+ * bytes_per_sec: the payload bytes of a measured round over its span,
+ * from the first task's start to the last consumer's end (two clock
+ * reads a task a round), which lies inside the harness's round: at least
+ * payload x items_per_sec.
+ *
  * check(): for every producer, the consumers received exactly the items
  * it made, each once: the count, the sum and the sum of squares of the
  * indices all match (a lost or doubled item changes the count; a lost
  * one swapped for a doubled one changes the sums); and the operations
  * run() returned, which the harness turns into items_per_sec, are
  * exactly those items (counted by the consumers, never by the
- * producers too).
+ * producers too).  Held to the parameters as asked: every latency round
+ * was paced when `load` > 0 and none when 0; and the queue, filled once
+ * the rounds are over, takes exactly `capacity` items and refuses the
+ * next (unbounded: more than QB_UNBOUNDED_IN_FLIGHT).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,8 +82,12 @@ enum qb_kind { QB_FIFO, QB_LIFO, QB_PRIORITY, QB_DEQUE, QB_SPSC, QB_MPMC };
 #define QB_SLOT_HEAD 16
 
 /* What the consumers feed besides their operations (harness/bench.h,
- * BENCH_FIGURES): each timed item's way through the queue. */
+ * BENCH_FIGURES): the payload bytes a measured round copied out, per
+ * second of its own span (the last consumer to finish reports it), and
+ * each timed item's way through the queue. */
 #define QB_FIGURES(VALUE, HIST)							\
+	VALUE(QB_BYTES_PER_SEC, .name = "bytes_per_sec", .unit = "bytes/s",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_MAX, .higher_is_better = 1)	\
 	HIST(QB_HIST_LATENCY, "latency")
 BENCH_FIGURES(QB, QB_FIGURES);
 
@@ -88,7 +100,8 @@ struct qb_cell {
 struct qb_producer {
 	uint64_t made;			/* items made, all rounds */
 	uint64_t start_ns;		/* when it began this flat-out round */
-	uint64_t lat_rounds;		/* latency rounds seen (selftest.queue_sparse) */
+	uint64_t lat_rounds;		/* latency rounds seen */
+	uint64_t paced_rounds;		/* those it paced (load > 0): check() */
 	int ahead;			/* a paced round ended before its schedule */
 } CPU_ALIGNED;
 
@@ -363,14 +376,17 @@ static double qb_pace_ns(const struct qb_shared *s)
 }
 
 /*
- * The end of a consumer's flat-out round in a paced configuration: the
- * last consumer to finish keeps the round's items and items/s, timed
- * from the first task's start to now.  Every task wrote its start before its
+ * The end of a consumer's flat-out round: the last consumer to finish
+ * keeps the round's items and items/s (a paced configuration's pace),
+ * timed from the first task's start to now, and reports the payload
+ * bytes they carried per second.  Every task wrote its start before its
  * first put or get, which reached this consumer through the queue or
  * through flat_done (acquire-release).  Two clock reads a task a round:
- * none per item, so the rate is the flat-out rate.
+ * none per item, so the rate is the flat-out rate.  That span lies
+ * inside the harness's round, so bytes_per_sec is at least payload x
+ * items_per_sec, round by round.
  */
-static void qb_flat_end(struct qb_shared *s, uint64_t items)
+static void qb_flat_end(struct bench_task *t, struct qb_shared *s, uint64_t items)
 {
 	uint64_t end = bench_now_ns(), first = end;
 
@@ -384,6 +400,8 @@ static void qb_flat_end(struct qb_shared *s, uint64_t items)
 			first = __atomic_load_n(&s->cons[c].start_ns, __ATOMIC_RELAXED);
 	s->flat_items[s->nflat % QB_FLAT_ROUNDS] = items;
 	s->flat_rate[s->nflat % QB_FLAT_ROUNDS] = (double)items * 1e9 / (double)(end - first + 1);
+	bench_report(t, QB_BYTES_PER_SEC,
+		     s->flat_rate[s->nflat % QB_FLAT_ROUNDS] * (double)s->payload);
 	s->nflat++;
 	/* The next round starts after the harness's gate: no one adds now. */
 	__atomic_store_n(&s->flat_done, 0, __ATOMIC_RELAXED);
@@ -420,9 +438,13 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 	uint64_t t0 = pace_ns > 0 ? bench_now_ns() : 0;
 	unsigned char src[4096];
 
-	if (!rec && s->load_pct)
+	if (!rec)
 		__atomic_store_n(&me->start_ns, bench_now_ns(), __ATOMIC_RELAXED);
-	if (rec && s->selftest == QB_SPARSE && ++me->lat_rounds % 2 == 0)
+	if (rec) {
+		me->lat_rounds++;
+		me->paced_rounds += pace_ns > 0;
+	}
+	if (rec && s->selftest == QB_SPARSE && me->lat_rounds % 2 == 0)
 		rec = 0;
 	memset(src, t->id + 1, s->payload);
 	for (uint64_t i = 0; i < iters; i++) {
@@ -470,7 +492,7 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 	int c = t->id - s->producers;
 	struct qb_consumer *me = &s->cons[c];
 	int rec = bench_recording(t);
-	int flat = !rec && s->load_pct;	/* a flat-out round a paced one needs */
+	int flat = !rec;	/* a measured round: bytes_per_sec, and the pace */
 	unsigned char dst[4096];
 	uint64_t got = 0;
 
@@ -510,7 +532,7 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 	__atomic_fetch_sub(&s->claimed, 1, __ATOMIC_RELAXED);
 	me->got += got;
 	if (flat)
-		qb_flat_end(s, iters * (uint64_t)s->producers);
+		qb_flat_end(t, s, iters * (uint64_t)s->producers);
 	return got;
 }
 
@@ -527,9 +549,55 @@ static uint64_t qb_run(struct bench_task *t, uint64_t iters)
 	return ops;
 }
 
+/*
+ * How many items the queue takes before it refuses one, at most `most`;
+ * it is emptied again (and each item task_done, so that join() holds).
+ * For check(), once no task uses the queue.
+ */
+static uint64_t qb_held(struct qb_shared *s, uint64_t most)
+{
+	struct queue_item it = { 0 };
+	uint64_t n = 0, v;
+
+	switch (s->kind) {
+	case QB_FIFO:
+	case QB_LIFO:
+	case QB_PRIORITY:
+		while (n < most && queue_put_nowait(s->q, &it) == 0)
+			n++;
+		for (uint64_t i = 0; i < n; i++)
+			if (queue_get_nowait(s->q, &it) || queue_task_done(s->q))
+				abort();	/* it took n: a bug */
+		return n;
+	case QB_DEQUE:
+		while (n < most && deque_append(s->q, n) == 0)
+			n++;
+		for (uint64_t i = 0; i < n; i++)
+			if (deque_popleft(s->q, &v))
+				abort();
+		return n;
+	case QB_SPSC:
+	case QB_MPMC:
+		while (n < most && (s->kind == QB_SPSC ? ring_ck_put_spsc(s->q, s->ring_buf, n)
+				    : ring_ck_put_mpmc(s->q, s->ring_buf, n)))
+			n++;
+		for (uint64_t i = 0; i < n; i++)
+			if (!(s->kind == QB_SPSC ? ring_ck_get_spsc(s->q, s->ring_buf, &v)
+			      : ring_ck_get_mpmc(s->q, s->ring_buf, &v)))
+				abort();
+		return n;
+	}
+	return 0;
+}
+
 static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t base_iters)
 {
 	struct qb_shared *s = st->priv;
+	/* The parameters as asked, not as setup kept them: what the queue
+	 * holds and how the latency rounds ran must follow the asking. */
+	uint64_t capacity = (uint64_t)bench_param_int(st, "capacity");
+	uint64_t most = (capacity ? capacity : QB_UNBOUNDED_IN_FLIGHT) + 1;
+	int paced = bench_param_int(st, "load") > 0;
 
 	(void)base_iters;
 	for (int p = 0; p < s->producers; p++) {
@@ -539,6 +607,9 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 			return "a producer did not make the items it was asked for";
 		if (s->prod[p].ahead)
 			return "a paced latency round ended before its schedule: the load was not applied";
+		if (s->prod[p].paced_rounds != (paced ? s->prod[p].lat_rounds : 0))
+			return paced ? "a latency round was not paced: the load was not applied"
+				     : "a latency round was paced with no load asked for";
 		for (uint64_t i = 0; i < n; i++) {
 			want += i;
 			wantsq += i * i;
@@ -562,6 +633,11 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 	 * its puts as well would double items_per_sec. */
 	if (s->ops != run_iters * (uint64_t)s->producers)
 		return "the operations run() reported are not the items received, once each";
+	/* Every queue holds exactly its capacity, the rings included; an
+	 * unbounded one (capacity 0) more than QB_UNBOUNDED_IN_FLIGHT, so
+	 * more than any bounded default. */
+	if (qb_held(s, most) != (capacity ? capacity : most))
+		return "the queue does not hold the capacity asked for";
 	return NULL;
 }
 

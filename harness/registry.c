@@ -39,6 +39,7 @@ static const struct {
 	{ "rounds",	1 },
 	{ "processors",	1 },
 	{ "bytes",	1 },	/* memory: units' bytes add up */
+	{ "bytes/s",	1 },	/* data moved per second, as ops/s */
 };
 
 /* The unit a derived kind has whatever the workload says; NULL: the

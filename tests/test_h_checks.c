@@ -23,13 +23,15 @@
 #include "tests/h_checks.h"
 #include "tests/h_util.h"
 
-/* ---- ctx.coro.*: the body runs once per roundtrip, run and baseline ---- */
+/* ---- ctx.coro.*: the body runs once per roundtrip, run and baseline, and
+ * both sides dirty their ws_kb working sets once a roundtrip ---- */
 
-static void checks_coro_right(struct ctx_coro_shared *s)
+static void checks_coro_right(struct ctx_coro_shared *s, int ws_kb)
 {
 	s->run_iters = CHECKS_RUN;
 	s->solo = CHECKS_BASE;
 	s->entries = CHECKS_RUN + CHECKS_BASE;
+	s->lines = 2 * (CHECKS_RUN + CHECKS_BASE) * (uint64_t)ws_kb * 1024 / 64;
 }
 
 Test(checks, ctx_coro_refuses_each_wrong_count, .timeout = 30)
@@ -37,16 +39,24 @@ Test(checks, ctx_coro_refuses_each_wrong_count, .timeout = 30)
 	static const char *const names[] = { "ctx.coro.asm", "ctx.coro.ucontext" };
 	static const struct {
 		const char *what;
-		long d_run, d_solo, d_entries;
+		long d_run, d_solo, d_entries, d_lines;
+		int ws_kb;
 	} c[] = {
-		{ "right", 0, 0, 0 },
-		{ "run() given fewer", -1, 0, 0 },
-		{ "baseline() given fewer", 0, -1, 0 },
-		{ "a body entry missing", 0, 0, -1 },
-		{ "a body entry too many", 0, 0, 1 },
+		{ "right", 0, 0, 0, 0, 0 },
+		{ "right, 1 KiB a side", 0, 0, 0, 0, 1 },
+		{ "run() given fewer", -1, 0, 0, 0, 0 },
+		{ "baseline() given fewer", 0, -1, 0, 0, 0 },
+		{ "a body entry missing", 0, 0, -1, 0, 0 },
+		{ "a body entry too many", 0, 0, 1, 0, 0 },
 		/* as if the baseline's entries were not counted: the run's
 		 * alone, which a check of `entries >= run` would pass */
-		{ "the baseline's entries missing", 0, 0, -CHECKS_BASE },
+		{ "the baseline's entries missing", 0, 0, -CHECKS_BASE, 0, 0 },
+		{ "a cache line not dirtied", 0, 0, 0, -1, 1 },
+		/* ws_kb=1 that did not reach the working sets: none dirtied */
+		{ "no working set", 0, 0, 0, -2 * (CHECKS_RUN + CHECKS_BASE) * 16, 1 },
+		/* one side's working set alone (the body's, say) */
+		{ "one side's working set", 0, 0, 0, -(CHECKS_RUN + CHECKS_BASE) * 16, 1 },
+		{ "a working set where ws_kb=0", 0, 0, 0, 16, 0 },
 	};
 
 	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++)
@@ -54,13 +64,17 @@ Test(checks, ctx_coro_refuses_each_wrong_count, .timeout = 30)
 			struct bench_state st;
 			struct ctx_coro_shared *s;
 
-			checks_setup(names[n], 1, NULL, &st);
+			checks_setup(names[n], 1,
+				     c[k].ws_kb ? (const char *const[]){ "ws_kb", "1", NULL } : NULL,
+				     &st);
 			s = st.priv;
-			checks_coro_right(s);
+			checks_coro_right(s, c[k].ws_kb);
 			s->run_iters += (uint64_t)c[k].d_run;
 			s->solo += (uint64_t)c[k].d_solo;
 			s->entries += (uint64_t)c[k].d_entries;
-			checks_expect(&st, CHECKS_BASE, k == 0, c[k].what);
+			s->lines += (uint64_t)c[k].d_lines;
+			checks_expect(&st, CHECKS_BASE, c[k].d_run == 0 && c[k].d_solo == 0 &&
+				      c[k].d_entries == 0 && c[k].d_lines == 0, c[k].what);
 			checks_teardown(&st);
 		}
 }

@@ -248,3 +248,236 @@ Test(queue, latency_rounds_that_recorded_nothing_are_a_warning, .timeout = 60)
 	csv_table_free(&t);
 	cli_rmdir(dir);
 }
+
+/* ---- every parameter reaches the workload -------------------------------- */
+
+/* `contend run BENCH...` with tiny rounds, two tasks (one producer, one
+ * consumer; queue.cooks keeps its 13) and the options in more (a
+ * NULL-ended list); exit 0, so every configuration passed its check(). */
+static void queue_probe_run(struct csv_table *t, char *const bench[], const char *const more[])
+{
+	static const char *const tiny[] = { "--threads", "2", "--reps", "2", "--min-time",
+					    "0.002", "--counters", "none" };
+	static struct cli_run r;
+	const char *opts[32];
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(tiny) / sizeof(tiny[0]); i++)
+		opts[n++] = tiny[i];
+	while (*more)
+		opts[n++] = *more++;
+	opts[n] = NULL;
+	cli_run_benches(&r, t, NULL, bench, opts);
+}
+
+/* What row i says in column col. */
+static const char *queue_cell(const struct csv_table *t, size_t i, const char *col)
+{
+	return t->rows[i][cli_col(t, col)];
+}
+
+/* The row of bench, mode and params for metric, or -1. */
+static long queue_row(const struct csv_table *t, const char *bench, const char *mode,
+		      const char *params, const char *metric)
+{
+	for (size_t i = 0; i < t->nrows; i++)
+		if (!strcmp(queue_cell(t, i, "bench"), bench) &&
+		    !strcmp(queue_cell(t, i, "mode"), mode) &&
+		    !strcmp(queue_cell(t, i, "params"), params) &&
+		    !strcmp(queue_cell(t, i, "metric"), metric))
+			return (long)i;
+	return -1;
+}
+
+/* Each row of metric for a benchmark of bench[], checked by `expect`;
+ * fails when a benchmark has none.  Returns the rows seen. */
+static int queue_probe_rows(const struct csv_table *t, char *const bench[], const char *metric,
+			    void (*expect)(const struct csv_table *t, size_t i))
+{
+	int total = 0;
+
+	for (int b = 0; bench[b]; b++) {
+		int seen = 0;
+
+		for (size_t i = 0; i < t->nrows; i++)
+			if (!strcmp(queue_cell(t, i, "bench"), bench[b]) &&
+			    !strcmp(queue_cell(t, i, "metric"), metric)) {
+				expect(t, i);
+				seen++;
+			}
+		cr_assert_gt(seen, 0, "%s: no %s row", bench[b], metric);
+		total += seen;
+	}
+	return total;
+}
+
+/* A row: its configuration ran and passed its check(). */
+static void queue_probe_ran(const struct csv_table *t, size_t i)
+{
+	(void)t;
+	(void)i;
+}
+
+/*
+ * capacity: once the rounds are over check() fills the queue, which must
+ * take exactly the capacity asked for and refuse the next item (5: not a
+ * power of two, where a ring's buffer has 8 slots), or, unbounded, more than
+ * QB_UNBOUNDED_IN_FLIGHT; a setup that built any other queue fails the
+ * run.  In shared memory too (processes), where capacity 0 is skipped, as
+ * it is for a ring everywhere.
+ */
+static void queue_probe_capacity(char *const bench[], int n)
+{
+	static const char *const modes[] = { "thread", "process" };
+
+	(void)n;
+	for (int m = 0; m < 2; m++) {
+		struct csv_table t;
+		int rows;
+
+		queue_probe_run(&t, bench, (const char *const[]){ "--param", "capacity=1,5,0",
+								  "--param", "load=0", "--mode",
+								  modes[m], NULL });
+		rows = queue_probe_rows(&t, bench, "items_per_sec", queue_probe_ran);
+		cr_assert_geq(rows, 2 * n, "%s: %d configurations ran", modes[m], rows);
+		csv_table_free(&t);
+	}
+}
+
+/*
+ * payload: the consumers copy `payload` bytes out of every item, so the
+ * bytes_per_sec they report, timed over a span inside the harness's
+ * round, is at least payload x items_per_sec, round by round (so in its
+ * min, median and max); 1e-6 for the clock's rounding.  At 4096 bytes a
+ * workload that copied the default 8 reads 512 times short.
+ */
+static void queue_probe_payload_row(const struct csv_table *t, size_t i)
+{
+	const char *params = queue_cell(t, i, "params");
+	double payload = strtod(strstr(params, "payload=") + 8, NULL);
+	long k = queue_row(t, queue_cell(t, i, "bench"), queue_cell(t, i, "mode"), params,
+			   "items_per_sec");
+	static const char *const col[] = { "min", "median", "max" };
+
+	cr_assert_geq(k, 0, "%s %s: no items_per_sec row", queue_cell(t, i, "bench"), params);
+	for (int c = 0; c < 3; c++) {
+		double bytes = strtod(queue_cell(t, i, col[c]), NULL);
+		double items = strtod(queue_cell(t, (size_t)k, col[c]), NULL);
+
+		cr_assert_geq(bytes, payload * items * (1 - 1e-6),
+			      "%s %s: %s bytes/s for %s items/s (%s)", queue_cell(t, i, "bench"),
+			      params, queue_cell(t, i, col[c]), queue_cell(t, (size_t)k, col[c]),
+			      col[c]);
+	}
+}
+
+static void queue_probe_payload(char *const bench[], int n)
+{
+	struct csv_table t;
+
+	queue_probe_run(&t, bench, (const char *const[]){ "--param", "payload=8,4096", "--param",
+							  "capacity=16", "--param", "load=0",
+							  "--mode", "thread", NULL });
+	cr_assert_eq(queue_probe_rows(&t, bench, "bytes_per_sec", queue_probe_payload_row), 2 * n);
+	csv_table_free(&t);
+}
+
+/*
+ * A latency quantile of row i that must be the round's largest value:
+ * equal to latency_max in every round, so in min, median and max too
+ * (harness/hist.c: a quantile is its bucket's upper edge, at most the
+ * maximum, so the quantile of a rank in the largest value's bucket is
+ * that value).
+ */
+static void queue_probe_is_max(const struct csv_table *t, size_t i)
+{
+	static const char *const col[] = { "min", "median", "max" };
+	const char *params = queue_cell(t, i, "params");
+	long k = queue_row(t, queue_cell(t, i, "bench"), queue_cell(t, i, "mode"), params,
+			   "latency_max");
+
+	cr_assert_geq(k, 0, "%s %s: no latency_max row", queue_cell(t, i, "bench"), params);
+	for (int c = 0; c < 3; c++)
+		cr_assert_eq(strtod(queue_cell(t, i, col[c]), NULL),
+			     strtod(queue_cell(t, (size_t)k, col[c]), NULL),
+			     "%s %s: %s %s, latency_max %s", queue_cell(t, i, "bench"), params,
+			     queue_cell(t, i, "metric"), queue_cell(t, i, col[c]),
+			     queue_cell(t, (size_t)k, col[c]));
+}
+
+/*
+ * sample: latency rounds time every sample-th item of a producer, or the
+ * last of a round shorter than sample.  sample=1000000: one item a round
+ * per producer, so latency_p50 is latency_max in every round; timing
+ * every item instead (the default, sample=1) spreads hundreds of them.
+ */
+static void queue_probe_sample(char *const bench[], int n)
+{
+	struct csv_table t;
+
+	queue_probe_run(&t, bench, (const char *const[]){ "--param", "sample=1000000", "--param",
+							  "capacity=16", "--param", "load=0",
+							  "--mode", "thread", NULL });
+	cr_assert_eq(queue_probe_rows(&t, bench, "latency_p50", queue_probe_is_max), n);
+	csv_table_free(&t);
+}
+
+/* sample, in the cooks scene: three producers, one item each a round,
+ * and the 99th and 99.9th percentiles of three values are the largest
+ * (rank 3 of 3); timing every item would time 3 x the round's
+ * iterations (hundreds here), where the 99th is not the largest. */
+static void queue_probe_sample_cooks(char *const bench[], int n)
+{
+	struct csv_table t;
+
+	queue_probe_run(&t, bench, (const char *const[]){ "--param", "sample=1000000", "--param",
+							  "load=0", "--mode", "thread", NULL });
+	cr_assert_eq(queue_probe_rows(&t, bench, "latency_p99", queue_probe_is_max), n);
+	cr_assert_eq(queue_probe_rows(&t, bench, "latency_p999", queue_probe_is_max), n);
+	csv_table_free(&t);
+}
+
+/*
+ * load: check() holds every latency round of a producer to the load asked
+ * for: paced (and kept to its schedule, or refused as ahead of it) when
+ * load > 0, flat out when 0; a workload that ran either load the other
+ * way fails the run.  Both loads give latency rows, as threads and as
+ * processes (the pace is kept in shared memory).
+ */
+static void queue_probe_load(char *const bench[], int n)
+{
+	static const char *const modes[] = { "thread", "process" };
+
+	for (int m = 0; m < 2; m++) {
+		struct csv_table t;
+
+		queue_probe_run(&t, bench, (const char *const[]){ "--param", "load=0,10",
+								  "--param", "capacity=16",
+								  "--mode", modes[m], NULL });
+		cr_assert_eq(queue_probe_rows(&t, bench, "latency_p50", queue_probe_ran), 2 * n,
+			     "%s: a load without latency rows", modes[m]);
+		csv_table_free(&t);
+	}
+}
+
+static const struct cli_param_probe queue_probes[] = {
+	{ .bench = "queue.*", .param = "capacity", .probe = queue_probe_capacity },
+	{ .bench = "queue.*", .param = "payload", .probe = queue_probe_payload },
+	{ .bench = "queue.cooks", .param = "sample", .probe = queue_probe_sample_cooks },
+	{ .bench = "queue.*", .param = "sample", .probe = queue_probe_sample },
+	{ .bench = "queue.*", .param = "load", .probe = queue_probe_load },
+};
+
+/*
+ * Every parameter of every queue.* benchmark changes what the workload
+ * does, by a count, a bound its figures must keep or its check()
+ * (tests/h_util.h walks the registry: a new parameter without a probe
+ * fails here).
+ */
+Test(queue, every_parameter_reaches_its_workload, .timeout = 240)
+{
+	int pairs = cli_param_probes_run("queue.*", queue_probes,
+					 sizeof(queue_probes) / sizeof(queue_probes[0]));
+
+	cr_assert_gt(pairs, 0);
+}
