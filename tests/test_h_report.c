@@ -396,6 +396,18 @@ Test(report, a_counter_lost_in_some_configurations_says_where, .timeout = 30)
 	cr_assert_null(strstr(out, "cannot be counted here"), "%s", out);
 	report_free(&r);
 
+	/* Two lost, for two reasons: the first named, with its own. */
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(ctr_parse("context-switches", &r.ctrs, err, sizeof(err)), 0, "%s", err);
+	report_test_add(&r, "selftest.spin", 0);
+	report_test_add(&r, "ptc.io.thread", EMFILE);
+	report_test_add(&r, "ptc.io.process", EACCES);
+	report_test_add(&r, "selftest.spin", 0);
+	report_test_notices(&r, out, sizeof(out));
+	cr_assert(strstr(out, "could not be counted in 2 of 4 configurations, ptc.io.thread "
+			      "first (Too many open files)"), "%s", out);
+	report_free(&r);
+
 	memset(&r, 0, sizeof(r));
 	cr_assert_eq(ctr_parse("context-switches", &r.ctrs, err, sizeof(err)), 0, "%s", err);
 	report_test_add(&r, "selftest.spin", ENOENT);
