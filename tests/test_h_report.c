@@ -348,8 +348,10 @@ static void report_test_add(struct report *r, const char *name, int err)
 	e.res.status = RUNNER_OK;
 	e.res.reps = 1;
 	e.res.iters = 1;
-	e.res.ctr_ok[0] = !err;
-	e.res.ctr_err[0] = err;
+	for (int c = 0; c < r->ctrs.n; c++) {	/* every counter alike */
+		e.res.ctr_ok[c] = !err;
+		e.res.ctr_err[c] = err;
+	}
 	cr_assert_eq(report_add(r, &e), 0);
 }
 
@@ -415,5 +417,22 @@ Test(report, a_counter_lost_in_some_configurations_says_where, .timeout = 30)
 	report_test_notices(&r, out, sizeof(out));
 	cr_assert(strstr(out, "counter context-switches cannot be counted here ("), "%s", out);
 	cr_assert(strstr(out, "its column is left empty"), "%s", out);
+	report_free(&r);
+
+	/* Two counters lost for one reason: one notice names both, once. */
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(ctr_parse("context-switches,cpu-migrations", &r.ctrs, err, sizeof(err)), 0,
+		     "%s", err);
+	report_test_add(&r, "selftest.spin", ENOENT);
+	report_test_notices(&r, out, sizeof(out));
+	cr_assert(strstr(out, "counters context-switches, cpu-migrations cannot be counted here ("),
+		  "%s", out);
+	{
+		int notices = 0;
+
+		for (const char *p = out; (p = strstr(p, "notice:")); p++)
+			notices++;
+		cr_assert_eq(notices, 1, "%s", out);
+	}
 	report_free(&r);
 }
