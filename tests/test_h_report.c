@@ -328,8 +328,8 @@ Test(report, every_picture_loads_in_chromium, .timeout = 240)
 
 /* ---- the counters' notice ---- */
 
-/* Add a measured configuration of `name` whose one counter was counted
- * (err 0) or failed with err. */
+/* Add a measured configuration of `name` whose counters were counted
+ * (err 0), failed with err, or were lost with no errno recorded (-1). */
 static void report_test_add(struct report *r, const char *name, int err)
 {
 	const struct bench_desc *d = NULL;
@@ -350,7 +350,7 @@ static void report_test_add(struct report *r, const char *name, int err)
 	e.res.iters = 1;
 	for (int c = 0; c < r->ctrs.n; c++) {	/* every counter alike */
 		e.res.ctr_ok[c] = !err;
-		e.res.ctr_err[c] = err;
+		e.res.ctr_err[c] = err > 0 ? err : 0;	/* -1: lost, no errno said why */
 	}
 	cr_assert_eq(report_add(r, &e), 0);
 }
@@ -417,6 +417,17 @@ Test(report, a_counter_lost_in_some_configurations_says_where, .timeout = 30)
 	report_test_notices(&r, out, sizeof(out));
 	cr_assert(strstr(out, "counter context-switches cannot be counted here ("), "%s", out);
 	cr_assert(strstr(out, "its column is left empty"), "%s", out);
+	report_free(&r);
+
+	/* Lost with no errno recorded: still a notice, never a silent
+	 * empty column. */
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(ctr_parse("context-switches", &r.ctrs, err, sizeof(err)), 0, "%s", err);
+	report_test_add(&r, "selftest.spin", -1);
+	report_test_add(&r, "selftest.spin", 0);
+	report_test_notices(&r, out, sizeof(out));
+	cr_assert(strstr(out, "counter context-switches could not be counted in 1 of 2 "
+			      "configurations, selftest.spin first ("), "%s", out);
 	report_free(&r);
 
 	/* Two counters lost for one reason: one notice names both, once. */
