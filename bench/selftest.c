@@ -663,8 +663,9 @@ static int selftest_setup_skip(struct bench_state *st)
 	return bench_skip(st, "selftest.skip never runs anywhere");
 }
 
-/* Starts what it never stops: a thread that sleeps for ever, or a child
- * process nobody waits for (one that has exited, or one still running).
+/* Starts what it never stops: a thread that sleeps for ever (or a
+ * hundred), or a child process nobody waits for (one that has exited,
+ * or one still running).
  * The runner must notice it after teardown and fail the configuration. */
 static void *selftest_leak_thread(void *arg)
 {
@@ -682,6 +683,15 @@ static int selftest_leak_setup(struct bench_state *st)
 
 	if (strcmp(what, "thread") == 0)
 		return -pthread_create(&th, NULL, selftest_leak_thread, NULL);
+	if (strcmp(what, "threads") == 0) {	/* more than measure.c keeps */
+		for (int i = 0; i < 100; i++) {
+			int err = pthread_create(&th, NULL, selftest_leak_thread, NULL);
+
+			if (err)
+				return -err;
+		}
+		return 0;
+	}
 	pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -697,7 +707,7 @@ static int selftest_leak_setup(struct bench_state *st)
 
 static const struct bench_param selftest_leak_params[] = {
 	{ .name = "what", .def = "thread", .help = "what setup starts and never stops",
-	  .choices = "thread|child|zombie" },
+	  .choices = "thread|threads|child|zombie" },
 	{ .name = NULL },
 };
 

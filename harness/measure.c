@@ -402,6 +402,30 @@ static int measure_tids_read(struct measure_tids *t)
 	return 0;
 }
 
+/* The threads of this process now that are not in `before`, however
+ * many; -1 when /proc cannot say. */
+static int measure_tids_new(const struct measure_tids *before)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int extra = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+		int old = 0;
+
+		if (e->d_name[0] == '.')
+			continue;
+		for (int j = 0; j < before->n && !old; j++)
+			old = tid == before->tid[j];
+		extra += !old;
+	}
+	closedir(d);
+	return extra;
+}
+
 /*
  * Every process and thread a workload starts is gone once it is torn
  * down (issue 17): what is left means its stop path is broken (teardown
@@ -413,7 +437,6 @@ static int measure_tids_read(struct measure_tids *t)
  */
 static const char *measure_leftovers(const struct measure_tids *before, char *buf, size_t len)
 {
-	struct measure_tids now;
 	int defunct, extra = 0;
 	pid_t pid = runner_child_left(&defunct);
 
@@ -425,16 +448,10 @@ static const char *measure_leftovers(const struct measure_tids *before, char *bu
 	for (int tries = 0; MEASURE_CHECKS_THREADS && tries < 100; tries++) {
 		struct timespec ms = { 0, 1000000 };
 
-		if (measure_tids_read(&now) < 0)
+		/* Counted as read, not kept: a workload that left a
+		 * thousand threads is the one that must not go unseen. */
+		if ((extra = measure_tids_new(before)) < 0)
 			return NULL;
-		extra = 0;
-		for (int i = 0; i < now.n; i++) {
-			int old = 0;
-
-			for (int j = 0; j < before->n && !old; j++)
-				old = now.tid[i] == before->tid[j];
-			extra += !old;
-		}
 		if (!extra)
 			return NULL;
 		nanosleep(&ms, NULL);
