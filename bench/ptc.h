@@ -87,6 +87,7 @@ struct ptc_io_shared {
 	uint64_t answered;	/* requests answered right, all rounds */
 	uint64_t issued;	/* requests the quotas asked for, all rounds */
 	uint64_t errors;
+	uint64_t too_soon;	/* timed requests answered before latency_us */
 	uint64_t run_iters, rounds;
 	struct bench_mem m0;	/* before the units */
 	/* runner-private */

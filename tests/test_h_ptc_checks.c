@@ -143,16 +143,17 @@ Test(checks, ptc_io_refuses_each_wrong_count, .timeout = 60)
 {
 	static const struct {
 		const char *what;
-		long d_iters, d_issued, d_answered, errors;
+		long d_iters, d_issued, d_answered, errors, too_soon;
 	} c[] = {
-		{ "right", 0, 0, 0, 0 },
-		{ "run() given fewer", -1, 0, 0, 0 },
-		{ "a request unanswered", 0, 0, -1, 0 },
-		{ "an answer with other bytes", 0, 0, 0, 1 },
+		{ "right", 0, 0, 0, 0, 0 },
+		{ "run() given fewer", -1, 0, 0, 0, 0 },
+		{ "a request unanswered", 0, 0, -1, 0, 0 },
+		{ "an answer with other bytes", 0, 0, 0, 1, 0 },
 		/* quotas that fall short of the iterations, answered in full */
-		{ "quotas under the iterations", 0, -30, -30, 0 },
+		{ "quotas under the iterations", 0, -30, -30, 0, 0 },
 		/* quotas a whole C over, per round: not rounding up */
-		{ "quotas over by C a round", 0, 40, 40, 0 },
+		{ "quotas over by C a round", 0, 40, 40, 0, 0 },
+		{ "an answer sooner than the latency", 0, 0, 0, 0, 1 },
 	};
 
 	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
@@ -168,6 +169,7 @@ Test(checks, ptc_io_refuses_each_wrong_count, .timeout = 60)
 		s->issued = CHECKS_RUN + 8 + (uint64_t)c[k].d_issued;
 		s->answered = CHECKS_RUN + 8 + (uint64_t)c[k].d_answered;
 		s->errors = (uint64_t)c[k].errors;
+		s->too_soon = (uint64_t)c[k].too_soon;
 		checks_expect(&st, CHECKS_BASE, k == 0, c[k].what);
 		checks_teardown(&st);
 	}
