@@ -664,8 +664,8 @@ static int selftest_setup_skip(struct bench_state *st)
 }
 
 /* Starts what it never stops: a thread that sleeps for ever (or a
- * hundred), or a child process nobody waits for (one that has exited,
- * or one still running).
+ * hundred, or one before it skips the configuration), or a child
+ * process nobody waits for (one that has exited, or one still running).
  * The runner must notice it after teardown and fail the configuration. */
 static void *selftest_leak_thread(void *arg)
 {
@@ -683,6 +683,11 @@ static int selftest_leak_setup(struct bench_state *st)
 
 	if (strcmp(what, "thread") == 0)
 		return -pthread_create(&th, NULL, selftest_leak_thread, NULL);
+	if (strcmp(what, "skipped") == 0) {	/* an error path that undoes nothing */
+		int err = pthread_create(&th, NULL, selftest_leak_thread, NULL);
+
+		return err ? -err : bench_skip(st, "selftest.leak skips after starting a thread");
+	}
 	if (strcmp(what, "threads") == 0) {	/* more than measure.c keeps */
 		for (int i = 0; i < 100; i++) {
 			int err = pthread_create(&th, NULL, selftest_leak_thread, NULL);
@@ -707,7 +712,7 @@ static int selftest_leak_setup(struct bench_state *st)
 
 static const struct bench_param selftest_leak_params[] = {
 	{ .name = "what", .def = "thread", .help = "what setup starts and never stops",
-	  .choices = "thread|threads|child|zombie" },
+	  .choices = "thread|threads|skipped|child|zombie" },
 	{ .name = NULL },
 };
 

@@ -435,14 +435,15 @@ static int measure_tids_new(const struct measure_tids *before)
  * stay listed for a moment while the kernel lets it go: a thread counts
  * as left only when still there after 100 ms.
  */
-static const char *measure_leftovers(const struct measure_tids *before, char *buf, size_t len)
+static const char *measure_leftovers(const struct measure_tids *before, const char *when,
+				     char *buf, size_t len)
 {
 	int defunct, extra = 0;
 	pid_t pid = runner_child_left(&defunct);
 
 	if (pid) {
-		snprintf(buf, len, "the workload left a child process (pid %d, %s) after teardown",
-			 (int)pid, defunct ? "never waited for" : "still running");
+		snprintf(buf, len, "the workload left a child process (pid %d, %s) after %s",
+			 (int)pid, defunct ? "never waited for" : "still running", when);
 		return buf;
 	}
 	for (int tries = 0; MEASURE_CHECKS_THREADS && tries < 100; tries++) {
@@ -458,8 +459,8 @@ static const char *measure_leftovers(const struct measure_tids *before, char *bu
 	}
 	if (!extra)
 		return NULL;
-	snprintf(buf, len, "the workload left %d thread%s running after teardown", extra,
-		 extra == 1 ? "" : "s");
+	snprintf(buf, len, "the workload left %d thread%s running after %s", extra,
+		 extra == 1 ? "" : "s", when);
 	return buf;
 }
 
@@ -494,7 +495,17 @@ void measure_config(const struct runner_config *cfg, struct measure_record *r)
 			r->res.status = RUNNER_FAILED;
 			snprintf(r->res.reason, sizeof(r->res.reason), "setup failed: %s", strerror(-ret));
 		}
-		goto out;	/* nothing to tear down */
+		/* Nothing to tear down: a setup that gives up undoes its own
+		 * work, and what it left is its error path's bug. */
+		if (have_tids && measure_leftovers(&tids, "setup gave up", reason, sizeof(reason))) {
+			char was[sizeof(r->res.reason)];
+
+			snprintf(was, sizeof(was), "%s", r->res.reason);
+			snprintf(r->res.reason, sizeof(r->res.reason), "%.100s, and %.148s",
+				 was, reason);
+			r->res.status = RUNNER_FAILED;
+		}
+		goto out;
 	}
 	measure_stage(r, "spawning tasks", 0, 0);
 	if (team_start(&m.tm, cfg, &st, reason, sizeof(reason)) != TEAM_OK) {
@@ -513,7 +524,8 @@ void measure_config(const struct runner_config *cfg, struct measure_record *r)
 	measure_stage(r, "teardown", 0, 0);
 	if (d->teardown)
 		d->teardown(&st);
-	if (r->res.status == RUNNER_OK && have_tids && measure_leftovers(&tids, reason, sizeof(reason))) {
+	if (r->res.status == RUNNER_OK && have_tids &&
+	    measure_leftovers(&tids, "teardown", reason, sizeof(reason))) {
 		snprintf(r->res.reason, sizeof(r->res.reason), "%s", reason);
 		r->res.status = RUNNER_FAILED;
 	}

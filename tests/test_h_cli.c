@@ -365,6 +365,8 @@ Test(cli, what_a_workload_starts_is_gone_when_it_ends, .timeout = 120)
 	} left[] = {
 		{ "thread", "left 1 thread running after teardown" },
 		{ "threads", "left 100 threads running after teardown" },
+		{ "skipped", "after starting a thread, and the workload left 1 thread running after "
+			     "setup gave up" },
 		{ "child", "still running) after teardown" },
 		{ "zombie", "never waited for) after teardown" },
 	};
@@ -374,7 +376,8 @@ Test(cli, what_a_workload_starts_is_gone_when_it_ends, .timeout = 120)
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
-	CLI(&r, "run", "selftest.leak", "selftest.spin", "--param", "what=thread,threads,child,zombie",
+	CLI(&r, "run", "selftest.leak", "selftest.spin", "--param",
+	    "what=thread,threads,skipped,child,zombie",
 	    "--param", "k_ns=100000", "--quick", "--timeout", "30", "--counters", "none", "--out", out);
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
