@@ -415,7 +415,6 @@ static const struct bench_param gil_interval_params[] = {
 	  .help = "new or io_priority, the locks that have a switch interval to sweep; old "
 		  "switches every check_ticks and none has no lock: see gil.convoy" },
 	GIL_BENCH_PARAM_INTERVAL("10,100,1000,5000,10000,100000", "100,5000"),
-	GIL_BENCH_PARAM_TICKS,
 	GIL_CONVOY_PARAMS_IO,
 	{ .name = NULL },
 };
