@@ -280,6 +280,9 @@ struct gil_convoy_shared {
 	 * closes: the window must hold exactly the trips it counts, and
 	 * never the start-up trip. */
 	uint32_t received;
+	/* Bytes the echo received, all requests: counted by its recv where
+	 * they arrive, for check() to hold to msg_bytes a request. */
+	uint64_t heard;
 	uint64_t trips, echoed, errors;
 	uint64_t windows_off;	/* rounds whose window held other trips */
 	uint64_t startups;	/* the rounds' start-up trips, not in trips */

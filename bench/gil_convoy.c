@@ -26,7 +26,8 @@
  * 100 ms: I/O round trips against CPU-bound throughput.
  *
  * check(): the client made every round trip (and one start-up trip a
- * round), the echo answered each with the bytes it got, no system call
+ * round), the echo got msg_bytes with each request (counted where they
+ * arrive) and answered each with the bytes it got, no system call
  * failed, and each round's timed window (requests_per_sec's) held
  * exactly its counted trips: the echo counts the requests it receives,
  * and where the window opens it has had every request up to the
@@ -100,6 +101,22 @@ static int64_t gil_convoy_arrived(struct gil_vm *vm, const int64_t *args)
 	return 0;
 }
 
+/* The echo's tally of the bytes it received (its gil_convoy_shared's
+ * heard), set on the echo's thread around its run: its recv has no
+ * argument to carry it. */
+static __thread uint64_t *gil_convoy_heard;
+
+/* recv(fd): the interpreter's own, and the bytes it got added to the
+ * echo's tally (only the echo's thread writes it). */
+static int64_t gil_convoy_recv(struct gil_vm *vm, const int64_t *args)
+{
+	int64_t r = gil_builtin_recv.fn(vm, args);
+
+	if (r > 0 && gil_convoy_heard)
+		*gil_convoy_heard += (uint64_t)r;
+	return r;
+}
+
 static const struct gil_builtin gil_convoy_spin_builtins[] = {
 	{ .name = "running", .fn = gil_convoy_running, .nargs = 2, .blocking = false },
 	{ .name = "arrived", .fn = gil_convoy_arrived, .nargs = 1, .blocking = false },
@@ -154,6 +171,7 @@ static int gil_convoy_setup_cpu(struct bench_state *st, int cpu)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sv) < 0)
 		return -errno;
 	s->io[0] = gil_builtin_recv;
+	s->io[0].fn = gil_convoy_recv;
 	s->io[1] = gil_builtin_send;
 	s->io[2] = gil_convoy_spin_builtins[1];	/* arrived */
 	s->echo = (struct gil_code){
@@ -300,10 +318,12 @@ static uint64_t gil_convoy_run(struct bench_task *t, uint64_t iters)
 		args[1] = (int64_t)iters + 1;	/* and the start-up trip */
 		args[2] = (int64_t)(uintptr_t)&s->ready;
 		args[3] = (int64_t)(uintptr_t)&s->received;
+		gil_convoy_heard = &s->heard;
 		if (gil_vm_run(g->vm, &s->echo, args, &result) != 0 || result != args[1])
 			__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
 		else
 			s->echoed += (uint64_t)result;
+		gil_convoy_heard = NULL;
 	} else {
 		args[0] = (int64_t)(uintptr_t)&s->done;
 		args[1] = (int64_t)g->rounds;
@@ -348,6 +368,9 @@ static const char *gil_convoy_check(struct bench_state *st, uint64_t run_iters,
 		return "the client did not make every round trip";
 	if (s->echoed != run_iters + s->startups)
 		return "the echo did not answer every request";
+	/* The parameter, not s->msg: what the row says each request held. */
+	if (s->heard != s->echoed * (uint64_t)bench_param_int(st, "msg_bytes"))
+		return "the echo was not sent msg_bytes with every request";
 	if (s->windows_off)
 		return "the client's timed window did not hold exactly its counted trips (the "
 		       "start-up trip in it, say): requests_per_sec is not their rate";
