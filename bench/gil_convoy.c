@@ -25,8 +25,9 @@
  * gil.interval: 1 CPU-bound thread, the switch interval from 10 us to
  * 100 ms: I/O round trips against CPU-bound throughput.
  *
- * check(): the client made every round trip (and one start-up trip a
- * round), the echo got msg_bytes with each request (counted where they
+ * check(): the lock (thread mode) has the row's policy, the client
+ * made every round trip (and one start-up trip a round), the echo got
+ * msg_bytes with each request (counted where they
  * arrive) and answered each with the bytes it got, no system call
  * failed, and each round's timed window (requests_per_sec's) held
  * exactly its counted trips: the echo counts the requests it receives,
@@ -360,10 +361,17 @@ static const char *gil_convoy_check(struct bench_state *st, uint64_t run_iters,
 				    uint64_t base_iters)
 {
 	struct gil_convoy_shared *s = st->priv;
+	enum gil_policy policy;
 
 	(void)base_iters;
 	if (s->errors)
 		return "a send, a recv or an interpreter run failed";
+	/* Thread mode: the lock they all ran under has the row's policy.
+	 * io_priority differs from new only in when a thread back from I/O
+	 * asks for the lock, which no count of a round shows. */
+	if (s->gil && (gil_policy_parse(bench_param_str(st, "gil"), &policy) < 0 ||
+		       gil_policy_of(s->gil) != policy))
+		return "the interpreters ran under another lock policy than the row's gil";
 	if (s->trips != run_iters)
 		return "the client did not make every round trip";
 	if (s->echoed != run_iters + s->startups)

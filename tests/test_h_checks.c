@@ -119,3 +119,28 @@ Test(checks, gil_convoy_refuses_each_wrong_count, .timeout = 30)
 			checks_teardown(&st);
 		}
 }
+
+/* The row says io_priority, the threads' lock runs new: what a workload
+ * that ignored gil would leave, and no count of a round shows it. */
+Test(checks, gil_convoy_refuses_another_lock_policy, .timeout = 30)
+{
+	static const char *const names[] = { "gil.convoy", "gil.interval" };
+	static const char *const over[] = { "gil", "io_priority", NULL };
+
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+		for (int wrong = 0; wrong < 2; wrong++) {
+			struct bench_state st;
+			struct gil_convoy_shared *s;
+
+			checks_setup(names[n], 3, over, &st);
+			s = st.priv;
+			checks_convoy_right(s, 3);
+			if (wrong) {
+				cr_assert_eq(gil_destroy(s->gil), 0);
+				cr_assert_eq(gil_create(&s->gil, &(struct gil_config){
+							.policy = GIL_NEW }), 0);
+			}
+			checks_expect(&st, 0, !wrong, "a lock of policy new for gil=io_priority");
+			checks_teardown(&st);
+		}
+}
