@@ -25,8 +25,10 @@
  * gil.interval: 1 CPU-bound thread, the switch interval from 10 us to
  * 100 ms: I/O round trips against CPU-bound throughput.
  *
- * check(): the client made every round trip (and one start-up trip a
- * round), the echo answered each with the bytes it got, no system call
+ * check(): the lock (thread mode) has the row's policy, the client
+ * made every round trip (and one start-up trip a round), the echo got
+ * msg_bytes with each request (counted where they
+ * arrive) and answered each with the bytes it got, no system call
  * failed, and each round's timed window (requests_per_sec's) held
  * exactly its counted trips: the echo counts the requests it receives,
  * and where the window opens it has had every request up to the
@@ -100,6 +102,22 @@ static int64_t gil_convoy_arrived(struct gil_vm *vm, const int64_t *args)
 	return 0;
 }
 
+/* The echo's tally of the bytes it received (its gil_convoy_shared's
+ * heard), set on the echo's thread around its run: its recv has no
+ * argument to carry it. */
+static __thread uint64_t *gil_convoy_heard;
+
+/* recv(fd): the interpreter's own, and the bytes it got added to the
+ * echo's tally (only the echo's thread writes it). */
+static int64_t gil_convoy_recv(struct gil_vm *vm, const int64_t *args)
+{
+	int64_t r = gil_builtin_recv.fn(vm, args);
+
+	if (r > 0 && gil_convoy_heard)
+		*gil_convoy_heard += (uint64_t)r;
+	return r;
+}
+
 static const struct gil_builtin gil_convoy_spin_builtins[] = {
 	{ .name = "running", .fn = gil_convoy_running, .nargs = 2, .blocking = false },
 	{ .name = "arrived", .fn = gil_convoy_arrived, .nargs = 1, .blocking = false },
@@ -154,6 +172,7 @@ static int gil_convoy_setup_cpu(struct bench_state *st, int cpu)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->sv) < 0)
 		return -errno;
 	s->io[0] = gil_builtin_recv;
+	s->io[0].fn = gil_convoy_recv;
 	s->io[1] = gil_builtin_send;
 	s->io[2] = gil_convoy_spin_builtins[1];	/* arrived */
 	s->echo = (struct gil_code){
@@ -300,10 +319,12 @@ static uint64_t gil_convoy_run(struct bench_task *t, uint64_t iters)
 		args[1] = (int64_t)iters + 1;	/* and the start-up trip */
 		args[2] = (int64_t)(uintptr_t)&s->ready;
 		args[3] = (int64_t)(uintptr_t)&s->received;
+		gil_convoy_heard = &s->heard;
 		if (gil_vm_run(g->vm, &s->echo, args, &result) != 0 || result != args[1])
 			__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
 		else
 			s->echoed += (uint64_t)result;
+		gil_convoy_heard = NULL;
 	} else {
 		args[0] = (int64_t)(uintptr_t)&s->done;
 		args[1] = (int64_t)g->rounds;
@@ -340,14 +361,24 @@ static const char *gil_convoy_check(struct bench_state *st, uint64_t run_iters,
 				    uint64_t base_iters)
 {
 	struct gil_convoy_shared *s = st->priv;
+	enum gil_policy policy;
 
 	(void)base_iters;
 	if (s->errors)
 		return "a send, a recv or an interpreter run failed";
+	/* Thread mode: the lock they all ran under has the row's policy.
+	 * io_priority differs from new only in when a thread back from I/O
+	 * asks for the lock, which no count of a round shows. */
+	if (s->gil && (gil_policy_parse(bench_param_str(st, "gil"), &policy) < 0 ||
+		       gil_policy_of(s->gil) != policy))
+		return "the interpreters ran under another lock policy than the row's gil";
 	if (s->trips != run_iters)
 		return "the client did not make every round trip";
 	if (s->echoed != run_iters + s->startups)
 		return "the echo did not answer every request";
+	/* The parameter, not s->msg: what the row says each request held. */
+	if (s->heard != s->echoed * (uint64_t)bench_param_int(st, "msg_bytes"))
+		return "the echo was not sent msg_bytes with every request";
 	if (s->windows_off)
 		return "the client's timed window did not hold exactly its counted trips (the "
 		       "start-up trip in it, say): requests_per_sec is not their rate";
@@ -415,7 +446,6 @@ static const struct bench_param gil_interval_params[] = {
 	  .help = "new or io_priority, the locks that have a switch interval to sweep; old "
 		  "switches every check_ticks and none has no lock: see gil.convoy" },
 	GIL_BENCH_PARAM_INTERVAL("10,100,1000,5000,10000,100000", "100,5000"),
-	GIL_BENCH_PARAM_TICKS,
 	GIL_CONVOY_PARAMS_IO,
 	{ .name = NULL },
 };

@@ -87,6 +87,7 @@ static void checks_convoy_right(struct gil_convoy_shared *s, uint64_t startups)
 	s->trips = CHECKS_RUN;
 	s->startups = startups;
 	s->echoed = CHECKS_RUN + startups;
+	s->heard = s->echoed * 64;	/* msg_bytes' default */
 	s->windows_off = 0;
 }
 
@@ -97,17 +98,22 @@ Test(checks, gil_convoy_refuses_each_wrong_count, .timeout = 30)
 		const char *what;
 		long d_trips, d_echoed;
 		int errors, windows_off;
+		long d_heard;
 	} c[] = {
-		{ "right", 0, 0, 0, 0 },
-		{ "a trip missing", -1, 0, 0, 0 },
-		{ "a trip too many", 1, 0, 0, 0 },
-		{ "an answer missing", 0, -1, 0, 0 },
-		{ "an answer too many", 0, 1, 0, 0 },
+		{ "right", 0, 0, 0, 0, 0 },
+		{ "a trip missing", -1, 0, 0, 0, 0 },
+		{ "a trip too many", 1, 0, 0, 0, 0 },
+		{ "an answer missing", 0, -1, 0, 0, -64 },
+		{ "an answer too many", 0, 1, 0, 0, 64 },
 		/* the start-up trips' answers not counted: what a check of
 		 * `echoed >= trips` would pass */
-		{ "the start-up answers missing", 0, -3, 0, 0 },
-		{ "a failed send", 0, 0, 1, 0 },
-		{ "a window off its trips", 0, 0, 0, 1 },
+		{ "the start-up answers missing", 0, -3, 0, 0, -192 },
+		{ "a failed send", 0, 0, 1, 0, 0 },
+		{ "a window off its trips", 0, 0, 0, 1, 0 },
+		{ "a request a byte short of msg_bytes", 0, 0, 0, 0, -1 },
+		/* every request of the default size, the row's msg_bytes
+		 * another: what a check against the client's own size passes */
+		{ "requests of another size than msg_bytes", 0, 0, 0, 0, -(CHECKS_RUN + 3) * 63 },
 	};
 
 	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++)
@@ -122,7 +128,33 @@ Test(checks, gil_convoy_refuses_each_wrong_count, .timeout = 30)
 			s->echoed += (uint64_t)c[k].d_echoed;
 			s->errors = (uint64_t)c[k].errors;
 			s->windows_off = (uint64_t)c[k].windows_off;
+			s->heard += (uint64_t)c[k].d_heard;
 			checks_expect(&st, 0, k == 0, c[k].what);
+			checks_teardown(&st);
+		}
+}
+
+/* The row says io_priority, the threads' lock runs new: what a workload
+ * that ignored gil would leave, and no count of a round shows it. */
+Test(checks, gil_convoy_refuses_another_lock_policy, .timeout = 30)
+{
+	static const char *const names[] = { "gil.convoy", "gil.interval" };
+	static const char *const over[] = { "gil", "io_priority", NULL };
+
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+		for (int wrong = 0; wrong < 2; wrong++) {
+			struct bench_state st;
+			struct gil_convoy_shared *s;
+
+			checks_setup(names[n], 3, over, &st);
+			s = st.priv;
+			checks_convoy_right(s, 3);
+			if (wrong) {
+				cr_assert_eq(gil_destroy(s->gil), 0);
+				cr_assert_eq(gil_create(&s->gil, &(struct gil_config){
+							.policy = GIL_NEW }), 0);
+			}
+			checks_expect(&st, 0, !wrong, "a lock of policy new for gil=io_priority");
 			checks_teardown(&st);
 		}
 }
