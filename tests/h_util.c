@@ -244,7 +244,12 @@ static const struct cli_param_probe *cli_probe_of(const struct bench_desc *d, co
 
 int cli_param_probes_run(const char *family, const struct cli_param_probe *probes, size_t n)
 {
-	int pairs = 0;
+	static const char *const listed[] = { CLI_PROBED_FAMILIES };
+	int pairs = 0, known = 0;
+
+	for (size_t k = 0; k < sizeof(listed) / sizeof(listed[0]); k++)
+		known |= strcmp(listed[k], family) == 0;
+	cr_assert(known, "family %s is not in CLI_PROBED_FAMILIES (tests/h_util.h)", family);
 
 	for (int i = 0; bench_registry[i]; i++) {
 		const struct bench_desc *d = bench_registry[i];

@@ -86,6 +86,20 @@ struct cli_param_probe {
  * covered.
  */
 int cli_param_probes_run(const char *family, const struct cli_param_probe *probes, size_t n);
+/* The families whose tests call cli_param_probes_run, and where: a
+ * benchmark of a family not listed here fails
+ * cli::every_family_probes_its_parameters, so that a new family cannot
+ * forget its probes.  cli_param_probes_run refuses a family not listed. */
+#define CLI_PROBED_FAMILIES							\
+	"ctx.*",	/* tests/test_h_ctx.c */				\
+	"gil.*",	/* tests/test_h_gil.c */				\
+	"lock.*",	/* tests/test_h_lock.c */				\
+	"pool.*",	/* tests/test_h_pool.c */				\
+	"shm.*",	/* tests/test_h_pool.c */				\
+	"spawn.*",	/* tests/test_h_ptc.c */				\
+	"ptc.*",	/* tests/test_h_ptc.c */				\
+	"queue.*",	/* tests/test_h_queue.c */				\
+	"sync.*"	/* tests/test_h_sync.c */
 /* `contend run BENCH... OPTS... --out DIR/r.csv` as `how` says (NULL:
  * plainly); asserts exit 0 and reads the results into *t.  The run in *r. */
 void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_how *how,

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1484,4 +1485,26 @@ Test(cli, a_bad_contend_python_is_named, .timeout = 120)
 		}
 	}
 	cli_rmdir(dir);
+}
+
+/*
+ * Every benchmark a user can run belongs to a family whose test probes
+ * each of its parameters (CLI_PROBED_FAMILIES): a new family without
+ * probes fails here, not in a reader's results.
+ */
+Test(cli, every_family_probes_its_parameters, .timeout = 30)
+{
+	static const char *const families[] = { CLI_PROBED_FAMILIES };
+
+	for (int i = 0; bench_registry[i]; i++) {
+		const struct bench_desc *d = bench_registry[i];
+		int probed = 0;
+
+		if (d->hidden || !d->params || !d->params[0].name)
+			continue;
+		for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++)
+			probed |= fnmatch(families[k], d->name, 0) == 0;
+		cr_assert(probed, "%s has parameters but its family has no probes "
+			  "(CLI_PROBED_FAMILIES, tests/h_util.h)", d->name);
+	}
 }
