@@ -59,6 +59,8 @@ static inline void ctx_ws_touch(struct ctx_ws *ws)
 {
 	uint64_t n = 0;
 
+	if (!ws->len)
+		return;	/* ws_kb=0, the default: the switch alone, no store */
 	/* 64: one store per cache line is enough to own it.  Counted in a
 	 * local: a store through buf may alias ws->lines. */
 	for (size_t i = 0; i < ws->len; i += 64, n++)
