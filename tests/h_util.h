@@ -33,8 +33,8 @@ void cli_exec_how(struct cli_run *r, const struct cli_how *how, char *const argv
 #define CLI(r, ...) cli_exec_how((r), NULL, (char *const[]){ (char *)cli_bin(), __VA_ARGS__, NULL })
 #define CLI_HOW(r, how, ...) \
 	cli_exec_how((r), (how), (char *const[]){ (char *)cli_bin(), __VA_ARGS__, NULL })
-/* cli_exec_how(), made once more when it exited 0 but skipped a
- * configuration as collapsed: a round that a loaded machine stretched
+/* cli_exec_how(), made again (up to twice) when it exited 0 but skipped
+ * a configuration as collapsed: a round that a loaded machine stretched
  * past its limit (a hand-off waited for a task kept off its processor)
  * leaves no rows, which the caller would read as a workload that did
  * nothing.  A workload that collapses every time still leaves them out. */
