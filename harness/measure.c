@@ -16,6 +16,7 @@
 #include "harness/measure.h"
 #include "harness/registry.h"
 #include "harness/team.h"
+#include "harness/work.h"
 
 size_t measure_layout(struct runner_result *res, const struct runner_config *cfg, void *mem)
 {
@@ -485,6 +486,14 @@ void measure_config(const struct runner_config *cfg, struct measure_record *r)
 		snprintf(r->res.reason, sizeof(r->res.reason), "bad descriptor: %s", reason);
 		goto out;
 	}
+	/* The work loop's speed moves by 2 to 4 times over seconds on a
+	 * shared machine (an SMT sibling, a host's frequency limit): a rate
+	 * measured at the run's start left whole configurations' work
+	 * several times its parameter.  This runner process measures it
+	 * again (about 10 ms), here, before any task exists: tasks that
+	 * asked later would each measure it, at once, in each other's way. */
+	work_set_rate(0);
+	work_calibrate();
 	measure_stage(r, "setup", 0, 0);
 	if (d->setup && (ret = d->setup(&st)) < 0) {
 		if (ret == -ENOTSUP) {
