@@ -115,11 +115,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'say "stopped by a signal"; status=1; exit 1' INT TERM HUP
 
-# A port nobody listens on (another cluster, another run of this test).
+# A port nobody listens on (another cluster, another run of this test),
+# below the kernel's ephemeral range: a port in it can be taken between
+# the choice and slurmd's bind by any outgoing connection (seen: slurmd
+# "Unable to bind listen port (33372): Address already in use" right
+# after the ptc tests' thousands of loopback connections).
+eph_lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "${eph_lo:-0}" -gt 11000 ] 2>/dev/null || eph_lo=32768
 free_port() {
 	local p
 	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % (eph_lo - 10000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return
