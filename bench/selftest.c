@@ -12,8 +12,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -664,8 +666,10 @@ static int selftest_setup_skip(struct bench_state *st)
 }
 
 /* Starts what it never stops: a thread that sleeps for ever (or a
- * hundred, or one before it skips the configuration), or a child
- * process nobody waits for (one that has exited, or one still running).
+ * hundred, or one before it skips the configuration), a child process
+ * nobody waits for (one that has exited, or one still running), a
+ * grandchild its parent abandons, a pipe never closed, a shared mapping
+ * never unmapped.
  * The runner must notice it after teardown and fail the configuration. */
 static void *selftest_leak_thread(void *arg)
 {
@@ -697,6 +701,14 @@ static int selftest_leak_setup(struct bench_state *st)
 		}
 		return 0;
 	}
+	if (strcmp(what, "fd") == 0) {
+		int fds[2];
+
+		return pipe(fds) < 0 ? -errno : 0;
+	}
+	if (strcmp(what, "mapping") == 0)
+		return mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+			    0) == MAP_FAILED ? -errno : 0;
 	pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -704,15 +716,27 @@ static int selftest_leak_setup(struct bench_state *st)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* gone with the runner */
 		if (strcmp(what, "zombie") == 0)
 			_exit(0);
+		/* A child that starts one of its own and exits at once:
+		 * the grandchild, abandoned, goes to the runner.  It is in
+		 * the runner's process group, which the parent kills. */
+		if (strcmp(what, "orphan") == 0 && (pid = fork()) != 0)
+			_exit(pid < 0);
 		for (;;)
 			pause();
+	}
+	if (strcmp(what, "orphan") == 0) {
+		int status;
+
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				return -errno;
 	}
 	return 0;
 }
 
 static const struct bench_param selftest_leak_params[] = {
 	{ .name = "what", .def = "thread", .help = "what setup starts and never stops",
-	  .choices = "thread|threads|skipped|child|zombie" },
+	  .choices = "thread|threads|skipped|child|zombie|orphan|fd|mapping" },
 	{ .name = NULL },
 };
 

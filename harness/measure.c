@@ -428,6 +428,70 @@ static int measure_tids_new(const struct measure_tids *before)
 }
 
 /*
+ * What a workload holds through the kernel, beside processes and
+ * threads: open descriptors (a socket, a pipe, an epoll or event fd, a
+ * memfd or a POSIX shared-memory object while open) and shared mappings
+ * (MAP_SHARED memory, anonymous or named: a segment the workload mapped
+ * and never unmapped, SysV ones included).  Counted before setup and
+ * after the harness has freed its own, they must be equal.
+ */
+struct measure_held {
+	int fds, shared_maps;
+};
+
+/* 0, or -1 when /proc cannot say. */
+static int measure_held_read(struct measure_held *h)
+{
+	DIR *d = opendir("/proc/self/fd");
+	FILE *f;
+	struct dirent *e;
+	char line[512];
+
+	if (!d)
+		return -1;
+	h->fds = 0;
+	while ((e = readdir(d)))
+		h->fds += e->d_name[0] != '.';
+	closedir(d);
+	h->fds--;	/* the directory's own */
+	if (!(f = fopen("/proc/self/maps", "re")))
+		return -1;
+	h->shared_maps = 0;
+	/* "start-end perms ...": perms is rwxs or rwxp. */
+	while (fgets(line, sizeof(line), f)) {
+		const char *sp = strchr(line, ' ');
+
+		h->shared_maps += sp && sp[4] == 's';
+		/* A long path runs past the buffer: skip the rest of it. */
+		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
+			;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* NULL, or what the workload still holds, in buf. */
+static const char *measure_held_left(const struct measure_held *before, char *buf, size_t len)
+{
+	struct measure_held now;
+
+	if (measure_held_read(&now) < 0)
+		return NULL;
+	if (now.fds > before->fds) {
+		snprintf(buf, len, "the workload left %d file descriptor%s open after teardown",
+			 now.fds - before->fds, now.fds - before->fds == 1 ? "" : "s");
+		return buf;
+	}
+	if (now.shared_maps > before->shared_maps) {
+		snprintf(buf, len, "the workload left %d shared mapping%s mapped after teardown",
+			 now.shared_maps - before->shared_maps,
+			 now.shared_maps - before->shared_maps == 1 ? "" : "s");
+		return buf;
+	}
+	return NULL;
+}
+
+/*
  * Every process and thread a workload starts is gone once it is torn
  * down (issue 17): what is left means its stop path is broken (teardown
  * does not stop what setup started), which the runner's exit would
@@ -475,6 +539,8 @@ void measure_config(const struct runner_config *cfg, struct measure_record *r)
 	struct measure m = { .cfg = cfg, .r = r };
 	struct measure_tids tids;
 	int have_tids = measure_tids_read(&tids) == 0;
+	struct measure_held held;
+	int have_held = 0;
 	const char *why;
 	char reason[200];
 	int ret;
@@ -494,6 +560,7 @@ void measure_config(const struct runner_config *cfg, struct measure_record *r)
 	 * asked later would each measure it, at once, in each other's way. */
 	work_set_rate(0);
 	work_calibrate();
+	have_held = measure_held_read(&held) == 0;
 	measure_stage(r, "setup", 0, 0);
 	if (d->setup && (ret = d->setup(&st)) < 0) {
 		if (ret == -ENOTSUP) {
@@ -540,4 +607,17 @@ void measure_config(const struct runner_config *cfg, struct measure_record *r)
 	}
 out:
 	bench_shared_free_all(&st);
+	/* After a skip too: a setup that gives up undoes its own work. */
+	if ((r->res.status == RUNNER_OK || r->res.status == RUNNER_SKIPPED) && have_held &&
+	    measure_held_left(&held, reason, sizeof(reason))) {
+		char was[sizeof(r->res.reason)];
+
+		snprintf(was, sizeof(was), "%s", r->res.reason);
+		if (r->res.status == RUNNER_OK)
+			snprintf(r->res.reason, sizeof(r->res.reason), "%s", reason);
+		else
+			snprintf(r->res.reason, sizeof(r->res.reason), "%.100s, and %.148s", was,
+				 reason);
+		r->res.status = RUNNER_FAILED;
+	}
 }

@@ -180,6 +180,10 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() == 1)
 			_exit(0);
+		/* A process the workload's processes start and then abandon
+		 * (a grandchild whose parent exits without waiting) comes
+		 * here, not to init, where the leftover check can see it. */
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 		for (size_t i = 0; i < RUNNER_NSTOP; i++)
 			signal(runner_stop_signals[i], SIG_DFL);
 		measure_config(cfg, r);

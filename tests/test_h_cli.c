@@ -356,8 +356,9 @@ Test(cli, no_runner_outlives_its_configuration, .timeout = 120)
 /*
  * And inside the runner: what a workload starts and never stops (a
  * thread, a child still running, one that exited and was never waited
- * for) fails its configuration with what was left, in both modes, and
- * the run goes on.
+ * for, a grandchild its parent abandoned, an open pipe, a shared mapping)
+ * fails its configuration with what was left, in both modes, and the
+ * run goes on.
  */
 Test(cli, what_a_workload_starts_is_gone_when_it_ends, .timeout = 120)
 {
@@ -371,6 +372,9 @@ Test(cli, what_a_workload_starts_is_gone_when_it_ends, .timeout = 120)
 			     "setup gave up", 1 },
 		{ "child", "still running) after teardown", 0 },
 		{ "zombie", "never waited for) after teardown", 0 },
+		{ "orphan", "still running) after teardown", 0 },
+		{ "fd", "left 2 file descriptors open after teardown", 0 },
+		{ "mapping", "left 1 shared mapping mapped after teardown", 0 },
 	};
 	static struct cli_run r;
 	char dir[64], out[128];
@@ -379,7 +383,7 @@ Test(cli, what_a_workload_starts_is_gone_when_it_ends, .timeout = 120)
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/r.csv", dir);
 	CLI(&r, "run", "selftest.leak", "selftest.spin", "--param",
-	    "what=thread,threads,skipped,child,zombie",
+	    "what=thread,threads,skipped,child,zombie,orphan,fd,mapping",
 	    "--param", "k_ns=100000", "--quick", "--timeout", "30", "--counters", "none", "--out", out);
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
