@@ -76,6 +76,63 @@ Test(h_hist, within_one_bucket_above, .timeout = 30)
 	}
 }
 
+/*
+ * The edges of the layout.  The first bucket holds exactly 0; 255 is the
+ * last exact one and 256 opens the first octave, [256, 257].  The last
+ * octave runs from 2^47 in steps of 2^40, and its top step is the last
+ * bucket, open-ended from 2^48 - 2^40: a value past 2^48 lands there
+ * and reads as the exact maximum.
+ */
+Test(h_hist, first_and_last_buckets, .timeout = 30)
+{
+	const uint64_t top = UINT64_C(1) << 47, step = UINT64_C(1) << 40;
+
+	cr_assert_eq(hist_bucket(0), 0);
+	cr_assert_eq(hist_bucket(255), 255);
+	cr_assert_eq(hist_bucket(256), 256);
+	cr_assert_eq(hist_bucket_hi(256), 257);
+	cr_assert_eq(hist_bucket(top), HIST_BUCKETS - 128);
+	cr_assert_eq(hist_bucket_hi(HIST_BUCKETS - 128), top + step - 1);
+	cr_assert_eq(hist_bucket((UINT64_C(1) << 48) - 1), HIST_BUCKETS - 1);
+	cr_assert_eq(hist_bucket_lo(HIST_BUCKETS - 1), (UINT64_C(1) << 48) - step);
+	cr_assert_eq(hist_bucket(UINT64_C(1) << 48), HIST_BUCKETS - 1);
+
+	/* {0, 0, 0, 7}: ranks 1..3 are 0, the 4th 7. */
+	hist_clear(&h);
+	for (int i = 0; i < 3; i++)
+		hist_record(&h, 0);
+	hist_record(&h, 7);
+	cr_assert_eq(h.min, 0);
+	cr_assert_float_eq(hist_quantile(&h, 0.001), 0.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 0.75), 0.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 0.76), 7.0, 1e-9);
+
+	/* {255, 256, 257, 1000}: 255 exact; 256 and 257 share [256, 257];
+	 * 1000's bucket [1000, 1003] is clipped to the maximum. */
+	hist_clear(&h);
+	hist_record(&h, 255);
+	hist_record(&h, 256);
+	hist_record(&h, 257);
+	hist_record(&h, 1000);
+	cr_assert_float_eq(hist_quantile(&h, 0.25), 255.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 0.5), 257.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 0.75), 257.0, 1e-9);
+	cr_assert_float_eq(hist_quantile(&h, 0.99), 1000.0, 1e-9);
+
+	/* {2^47, 2^47, 2^48 + 5, 2^60}: the median is the top of 2^47's
+	 * bucket; the 3rd value shares the last bucket with the 4th, and
+	 * reads as the maximum, 2^60. */
+	hist_clear(&h);
+	hist_record(&h, top);
+	hist_record(&h, top);
+	hist_record(&h, (UINT64_C(1) << 48) + 5);
+	hist_record(&h, UINT64_C(1) << 60);
+	cr_assert_float_eq(hist_quantile(&h, 0.5), (double)(top + step - 1), 1.0);
+	cr_assert_float_eq(hist_quantile(&h, 0.75), 0x1p60, 1.0);
+	cr_assert_eq(h.bucket[HIST_BUCKETS - 1], 2);
+	cr_assert_eq(h.max, UINT64_C(1) << 60);
+}
+
 Test(h_hist, merge_and_empty, .timeout = 30)
 {
 	static struct hist a, b;
@@ -111,7 +168,9 @@ static double hist_row(const struct csv_table *t, const char *mode, const char *
  * constant 5000, and each task reports id + 1.  However the rounds were
  * sized, the merged distributions read p50 501 (500's bucket [500,501]),
  * p99 and max 1000 and 5000 flat, first's max 900 (9000 only in the
- * first of 3 latency rounds: each round's histograms start empty); the most reported id is the task
+ * first of 3 latency rounds: each round's histograms start empty), edge
+ * (three 0s and one 2^50: the first bucket and the open-ended last)
+ * p50 0 and p99 2^50; the most reported id is the task
  * count, their sum n(n+1)/2, the least and the most against their
  * mean 1/2 and 3/2, and the mean over the tasks of even id alone 2
  * (the others report none); task k does k + 1 shares of the work, so
@@ -151,12 +210,18 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "first_max"), 900.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "first_max"), 900.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "even_id_mean"), 1.0, 1e-9);
+		/* three 0s and one 2^50: the first bucket, then the last (the
+		 * CSV keeps 9 significant digits) */
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "edge_p50"), 0.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "edge_p99"), 0x1p50, 0x1p50 * 1e-8);
+		cr_assert_float_eq(hist_row(&t, modes[m], "1", "edge_max"), 0x1p50, 0x1p50 * 1e-8);
 	}
 	cli_read_csv(hist, &hc);
 	{
 		int c_lo = cli_col(&hc, "bucket_lo_ns"), c_hi = cli_col(&hc, "bucket_hi_ns");
 		int c_n = cli_col(&hc, "count"), c_m = cli_col(&hc, "metric");
-		size_t flat = 0, spread = 0, first = 0;
+		size_t flat = 0, spread = 0, first = 0, edge = 0;
+		double zeros = 0, tops = 0;
 
 		for (size_t i = 0; i < hc.nrows; i++) {
 			long lo = strtol(hc.rows[i][c_lo], NULL, 10);
@@ -167,6 +232,20 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 			if (!strcmp(hc.rows[i][c_m], "flat")) {
 				flat++;
 				cr_assert(lo <= 5000 && 5000 <= hi, "5000 in [%ld, %ld]", lo, hi);
+			} else if (!strcmp(hc.rows[i][c_m], "edge")) {
+				double n = strtod(hc.rows[i][c_n], NULL);
+
+				edge++;
+				/* [0, 0], and [2^48 - 2^40, 2^50]: the last
+				 * bucket ends at the exact maximum */
+				if (lo == 0) {
+					cr_assert_eq(hi, 0);
+					zeros += n;
+				} else {
+					cr_assert_eq(lo, (1L << 48) - (1L << 40));
+					cr_assert_eq(hi, 1L << 50);
+					tops += n;
+				}
 			} else if (!strcmp(hc.rows[i][c_m], "first")) {
 				first++;
 				cr_assert((lo <= 900 && 900 <= hi) || (lo <= 9000 && 9000 <= hi),
@@ -180,6 +259,8 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 		cr_assert_eq(flat, 4, "one bucket per configuration: %zu", flat);
 		cr_assert_eq(spread, 4 * 10, "ten buckets per configuration: %zu", spread);
 		cr_assert_eq(first, 4 * 2, "two buckets per configuration: %zu", first);
+		cr_assert_eq(edge, 4 * 2, "two buckets per configuration: %zu", edge);
+		cr_assert_float_eq(zeros, 3 * tops, 1e-9, "three 0s for each 2^50");
 	}
 	csv_table_free(&t);
 	csv_table_free(&hc);
