@@ -137,6 +137,59 @@ Test(plot, pivots_as_the_spec_says, .timeout = 60)
 	cli_rmdir(dir);
 }
 
+/*
+ * The pivot options the charts above leave out, each with its answer
+ * worked out by hand: series=stat (the metric's last word), x= a
+ * parameter (its values in order, 0 before 100), metric=a|b (exactly
+ * those two: "latency" matches neither), label= (named in every label
+ * even where it does not vary).
+ */
+Test(plot, every_pivot_option_has_a_known_answer, .timeout = 60)
+{
+	static const char results[] =
+		"run_id,bench,mode,placement,threads,params,metric,unit,median,ci95_lo,ci95_hi\n"
+		"r1,g.a,thread,none,1,k=100;policy=yield,wake_p50,ns,20,19,21\n"
+		"r1,g.a,thread,none,1,k=0;policy=yield,wake_p50,ns,10,9,11\n"
+		"r1,g.a,thread,none,1,k=0;policy=yield,wake_p99,ns,40,39,41\n"
+		"r1,g.a,thread,none,1,k=100;policy=yield,wake_p99,ns,80,79,81\n"
+		"r1,g.a,thread,none,1,k=0;policy=yield,tput,ops/s,7,6,8\n"
+		"r1,g.a,thread,none,1,k=0;policy=yield,lat,ns,3,2,4\n"
+		"r1,g.a,thread,none,1,k=0;policy=yield,latency,ns,1,1,1\n"
+		"r1,g.b,thread,none,1,k=0;policy=yield,tput,ops/s,5,5,5\n";
+	static struct cli_run r;
+	char dir[64], run[128], scripts[128], path[192];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(run, sizeof(run), "%s/run", dir);
+	snprintf(scripts, sizeof(scripts), "%s/plots", dir);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	cr_assert_eq(mkdir(scripts, 0755), 0);
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	cli_write_str(path, results);
+	plot_script(scripts, "g-stat", "chart=lines metric=wake_* x=k series=stat");
+	plot_script(scripts, "g-ab", "metric=tput|lat group=bench series=metric where=k:0");
+	plot_script(scripts, "g-label", "metric=tput group=bench series=threads label=policy,mode");
+	setenv("CONTEND_PLOTS_DIR", scripts, 1);
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+
+	cr_assert_str_eq(plot_slurp(run, "g-stat.dat"),
+			 "0\t10\t9\t11\n100\t20\t19\t21\n"		/* p50 against k */
+			 "\n\n0\t40\t39\t41\n100\t80\t79\t81\n");	/* p99 */
+	cr_assert(strstr(plot_slurp(run, "g-stat.png"), "\n\"p50\" \"p99\"\n"), "%s",
+		  plot_slurp(run, "g-stat.png"));
+	cr_assert_str_eq(plot_slurp(run, "g-ab.dat"),
+			 "group\tlat\tlat_lo\tlat_hi\ttput\ttput_lo\ttput_hi\n"
+			 "\"a\"\t3\t2\t4\t7\t6\t8\n"
+			 "\"b\"\tNaN\tNaN\tNaN\t5\t5\t5\n");
+	cr_assert_str_eq(plot_slurp(run, "g-label.dat"),
+			 "group\t1\t1_lo\t1_hi\n"
+			 "\"a thread policy=yield\"\t7\t6\t8\n"
+			 "\"b thread policy=yield\"\t5\t5\t5\n");
+	unsetenv("CONTEND_PLOTS_DIR");
+	cli_rmdir(dir);
+}
+
 Test(plot, a_bad_spec_is_named, .timeout = 60)
 {
 	static struct cli_run r;
