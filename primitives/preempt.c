@@ -158,6 +158,16 @@ static uint64_t preempt_next(void)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/* Points act only where the draw's low bits under this mask are 0
+ * (prim_preempt_thin). */
+static uint64_t preempt_thin_mask;
+
+void prim_preempt_thin(unsigned shift)
+{
+	__atomic_store_n(&preempt_thin_mask, shift ? (UINT64_C(1) << shift) - 1 : 0,
+			 __ATOMIC_RELAXED);
+}
+
 /* One point: draw, then yield, spin or do nothing. */
 static void preempt_at(uint32_t yields, uint32_t spins)
 {
@@ -165,6 +175,10 @@ static void preempt_at(uint32_t yields, uint32_t spins)
 	/* The top bits: xorshift64*'s best ones. */
 	uint32_t draw = (uint32_t)(r >> (64 - PREEMPT_DRAW_BITS));
 
+	/* Bits 32 and up: apart from the draw's (the top 6) and the
+	 * spin length's (the lowest 9). */
+	if ((r >> 32) & __atomic_load_n(&preempt_thin_mask, __ATOMIC_RELAXED))
+		return;
 	if (draw < yields) {
 		preempt_taken_count++;
 		sched_yield();

@@ -72,6 +72,14 @@ uint64_t prim_preempt_taken(void);
  */
 void prim_preempt_atomic(void);
 uint64_t prim_preempt_atomics(void);
+/*
+ * Thin every point of the process out: each acts (yields or spins) one
+ * time in 2^shift of those it would (0: all, the default).  For a long
+ * stress run, a million items, whose length is what gives a rare
+ * interleaving its chance: at full rate the points make each operation
+ * ten or more times slower, so a million would not fit a test's time.
+ */
+void prim_preempt_thin(unsigned shift);
 #define PRIM_TEST_PREEMPT() prim_preempt_point()
 #else
 #define PRIM_TEST_PREEMPT() ((void)0)

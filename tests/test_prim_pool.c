@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "primitives/pool.h"
+#include "primitives/preempt.h"
 #include "tests/check.h"
 #include "tests/prim_leak.h"
 
@@ -258,6 +259,104 @@ Test(pool, destroy_without_close_leaves_nothing, .timeout = 30)
 	leak_expect_none(&before, "a destroyed thread pool");
 	cr_assert_eq(pool_thread_create(&p, 0, 0), -EINVAL);
 	free(t);
+}
+
+/* ---- a million ---- */
+
+#define POOL_MILLION	CHECK_STRESS_ITEMS(1000000u)
+#define POOL_MILLION_SUBMITTERS 3
+
+static uint8_t *pool_m_ran, *pool_m_called;
+static uint32_t pool_m_wrong;
+
+/* Task i fails when i % 7 == 0; either way its result is ~i. */
+static int pool_m_task(void *arg, uint64_t *result)
+{
+	uintptr_t i = (uintptr_t)arg;
+
+	__atomic_add_fetch(&pool_m_ran[i], 1, __ATOMIC_RELAXED);
+	*result = ~(uint64_t)i;
+	return i % 7 == 0;
+}
+
+static void pool_m_cb(void *arg, int ok, uint64_t result)
+{
+	uintptr_t i = (uintptr_t)arg;
+
+	if (ok != (i % 7 != 0) || result != ~(uint64_t)i)
+		__atomic_add_fetch(&pool_m_wrong, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&pool_m_called[i], 1, __ATOMIC_RELAXED);
+}
+
+struct pool_m_submitter {
+	struct pool_thread *p;
+	uintptr_t first, n;
+	int errors;
+};
+
+static void *pool_m_submit(void *arg)
+{
+	struct pool_m_submitter *s = arg;
+
+	for (uintptr_t i = s->first; i < s->first + s->n; i++)
+		if (pool_thread_run(s->p, pool_m_task, (void *)i, pool_m_cb, (void *)i) != 0)
+			s->errors++;
+	return NULL;
+}
+
+/*
+ * The long run (issue 17): a million tasks from three submitting threads
+ * to four workers through a task queue of 64 (so submitters block on a
+ * full queue and workers on an empty one all the time): each runs once
+ * and is called back once, with its own outcome, a failure for every
+ * seventh.  The preemption points are thinned to one in 16, as for the
+ * queues' long runs (test_prim_queue_stress.c).
+ */
+Test(pool, a_million_tasks_each_once, .timeout = 120)
+{
+	struct pool_m_submitter sub[POOL_MILLION_SUBMITTERS];
+	pthread_t th[POOL_MILLION_SUBMITTERS];
+	struct leak_snap before;
+	struct pool_thread *p;
+	uint64_t missing = 0, extra = 0, uncalled = 0, recalled = 0;
+
+	prim_preempt_thin(4);
+	pool_m_ran = calloc(POOL_MILLION, 1);
+	pool_m_called = calloc(POOL_MILLION, 1);
+	cr_assert(pool_m_ran && pool_m_called);
+	leak_snap(&before);
+	cr_assert_eq(pool_thread_create(&p, 4, 64), 0);
+	for (int t = 0; t < POOL_MILLION_SUBMITTERS; t++) {
+		uintptr_t per = POOL_MILLION / POOL_MILLION_SUBMITTERS;
+
+		sub[t] = (struct pool_m_submitter){
+			.p = p, .first = per * (uintptr_t)t,
+			.n = t == POOL_MILLION_SUBMITTERS - 1 ? POOL_MILLION - per * (uintptr_t)t
+							      : per,
+		};
+		cr_assert_eq(pthread_create(&th[t], NULL, pool_m_submit, &sub[t]), 0);
+	}
+	for (int t = 0; t < POOL_MILLION_SUBMITTERS; t++) {
+		pthread_join(th[t], NULL);
+		cr_assert_eq(sub[t].errors, 0);
+	}
+	cr_assert_eq(pool_thread_close(p), 0);
+	for (uint64_t i = 0; i < POOL_MILLION; i++) {
+		missing += pool_m_ran[i] == 0;
+		extra += pool_m_ran[i] > 1;
+		uncalled += pool_m_called[i] == 0;
+		recalled += pool_m_called[i] > 1;
+	}
+	cr_assert_eq(missing + extra, 0, "%llu tasks never ran, %llu ran twice or more",
+		     (unsigned long long)missing, (unsigned long long)extra);
+	cr_assert_eq(uncalled + recalled, 0, "%llu never called back, %llu called back twice",
+		     (unsigned long long)uncalled, (unsigned long long)recalled);
+	cr_assert_eq(pool_m_wrong, 0, "%u callbacks saw a wrong outcome", pool_m_wrong);
+	cr_assert_leq(pool_thread_created(p), 4);
+	pool_thread_destroy(p);
+	leak_expect_none(&before, "a thread pool after a million tasks");
+	free(pool_m_ran);
+	free(pool_m_called);
 }
 
 /* The token pool: a thread per task, never more than max at once, every

@@ -138,6 +138,40 @@ Test(prim_preempt, library_takes_points, .timeout = 30)
 		     "every preemption point was taken");
 }
 
+/*
+ * Thinned to one in 2^4, the same work takes about a sixteenth of the
+ * points it took at full rate: some (a long run's windows still widen),
+ * and at most a quarter (the thinning is in force); 0 restores the rate.
+ */
+Test(prim_preempt, thinning_takes_fewer_points, .timeout = 30)
+{
+	struct sync_event e;
+	uint64_t full, thin, again, t0;
+
+	sync_event_init(&e, 0);
+	for (int pass = 0; pass < 3; pass++) {
+		prim_preempt_thin(pass == 1 ? 4 : 0);
+		t0 = prim_preempt_taken();
+		for (int i = 0; i < 20000; i++) {
+			sync_event_set(&e);
+			sync_event_clear(&e);
+		}
+		t0 = prim_preempt_taken() - t0;
+		if (pass == 0)
+			full = t0;
+		else if (pass == 1)
+			thin = t0;
+		else
+			again = t0;
+	}
+	cr_assert_gt(full, 400, "%llu points taken at full rate", (unsigned long long)full);
+	cr_assert_gt(thin, 0, "no point taken when thinned");
+	cr_assert_lt(thin * 4, full, "thinned %llu, full %llu", (unsigned long long)thin,
+		     (unsigned long long)full);
+	cr_assert_gt(again * 2, full, "full rate again: %llu against %llu",
+		     (unsigned long long)again, (unsigned long long)full);
+}
+
 /* Every process of the run uses the seed the runner announced. */
 Test(prim_preempt, seed_comes_from_the_runner, .timeout = 10)
 {

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "primitives/preempt.h"
 #include "primitives/procpool.h"
 #include "tests/check.h"
 #include "tests/prim_leak.h"
@@ -703,4 +704,99 @@ Test(procpool, terminate_calls_back_the_answers_left_in_the_rings, .timeout = 60
 	cr_assert_eq(pp_st_called[1] + pp_st_called[2], 0);
 	cr_assert_eq(pp_st_wrong, 0);
 	procpool_destroy(p);
+}
+
+/* ---- a million ---- */
+
+/* Tasks of the million run; a fiftieth under the sanitizers. */
+#define PP_MILLION	CHECK_STRESS_ITEMS(1000000u)
+#define PP_MILLION_SUBMITTERS 3
+
+/* In MAP_SHARED memory: how often each task ran (in a worker). */
+static uint8_t *pp_m_ran;
+/* In the parent: how often each was called back, and with what. */
+static uint8_t *pp_m_called;
+static uint32_t pp_m_wrong;
+
+static int pp_m_task(uint64_t i, uint64_t *result)
+{
+	__atomic_add_fetch(&pp_m_ran[i], 1, __ATOMIC_RELAXED);
+	*result = ~i;
+	return 0;
+}
+
+static void pp_m_cb(void *arg, int ok, uint64_t result)
+{
+	uint64_t i = (uintptr_t)arg;
+
+	if (!ok || result != ~i)
+		__atomic_add_fetch(&pp_m_wrong, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&pp_m_called[i], 1, __ATOMIC_RELAXED);
+}
+
+static void *pp_m_submit(void *arg)
+{
+	struct pp_submitter *s = arg;
+
+	for (uint64_t i = s->first; i < s->first + s->n; i++)
+		if (procpool_apply_async(s->p, pp_m_task, i, pp_m_cb, (void *)(uintptr_t)i) != 0)
+			s->errors++;
+	return NULL;
+}
+
+/*
+ * The long run (issue 17): a million empty tasks from three submitting
+ * threads to four workers, through the shared rings and the backlog:
+ * each runs exactly once, in a worker, and is called back exactly once
+ * with its own result.  The preemption points are thinned to one in 16,
+ * as for the queues' long runs (test_prim_queue_stress.c).
+ */
+Test(procpool, a_million_tasks_each_once, .timeout = 120)
+{
+	struct pp_submitter sub[PP_MILLION_SUBMITTERS];
+	pthread_t th[PP_MILLION_SUBMITTERS];
+	struct leak_snap before;
+	struct procpool *p;
+	uint64_t missing = 0, extra = 0, uncalled = 0, recalled = 0;
+
+	prim_preempt_thin(4);
+	pp_m_ran = mmap(NULL, PP_MILLION, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+			0);
+	cr_assert_neq(pp_m_ran, MAP_FAILED);
+	pp_m_called = calloc(PP_MILLION, 1);
+	cr_assert_not_null(pp_m_called);
+	leak_snap(&before);
+	cr_assert_eq(procpool_create(&p, 4), 0);
+	for (int t = 0; t < PP_MILLION_SUBMITTERS; t++) {
+		uint64_t per = PP_MILLION / PP_MILLION_SUBMITTERS;
+
+		sub[t] = (struct pp_submitter){
+			.p = p, .first = per * (uint64_t)t,
+			.n = t == PP_MILLION_SUBMITTERS - 1 ? PP_MILLION - per * (uint64_t)t : per,
+		};
+		cr_assert_eq(pthread_create(&th[t], NULL, pp_m_submit, &sub[t]), 0);
+	}
+	for (int t = 0; t < PP_MILLION_SUBMITTERS; t++) {
+		pthread_join(th[t], NULL);
+		cr_assert_eq(sub[t].errors, 0);
+	}
+	cr_assert_eq(procpool_close(p), 0);
+	cr_assert_eq(procpool_join(p), 0);
+	for (uint64_t i = 0; i < PP_MILLION; i++) {
+		missing += pp_m_ran[i] == 0;
+		extra += pp_m_ran[i] > 1;
+		uncalled += pp_m_called[i] == 0;
+		recalled += pp_m_called[i] > 1;
+	}
+	cr_assert_eq(missing + extra, 0, "%llu tasks never ran, %llu ran twice or more",
+		     (unsigned long long)missing, (unsigned long long)extra);
+	cr_assert_eq(uncalled + recalled, 0, "%llu never called back, %llu called back twice",
+		     (unsigned long long)uncalled, (unsigned long long)recalled);
+	cr_assert_eq(pp_m_wrong, 0, "%u callbacks failed or got another task's result",
+		     pp_m_wrong);
+	cr_assert_eq(procpool_replaced(p), 0);
+	procpool_destroy(p);
+	leak_expect_none(&before, "a process pool after a million tasks");
+	munmap(pp_m_ran, PP_MILLION);
+	free(pp_m_called);
 }

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "primitives/preempt.h"
 #include "primitives/queue.h"
 #include "tests/check.h"
 
@@ -278,30 +279,33 @@ Test(queue_stress, three_cooks_ten_customers, .timeout = 60)
  * qsize, task_done or join per item (the runs above check those), so
  * that the time goes into put and get.
  *
- * Why not a million: the prim tests link the primitives with their
- * preemption points (primitives/preempt.h), which yield or spin at every
- * atomic of the lock and conditions a put or get passes; a million
- * items through one of these queues takes 25-40 s of a loaded 2-core
- * machine that way (about 1-6 s without the points), more than the
- * whole leg may grow.  The points make the rare interleavings common,
- * which is what a long run is for; the lock-free rings, where no point
- * sits inside ck's code, get their million (test_prim_queue_ring.c).
+ * A million: the prim tests link the primitives with their preemption
+ * points (primitives/preempt.h), which yield or spin at every atomic of
+ * the lock and conditions a put or get passes; at their full rate a
+ * million items through one of these queues took 25-40 s of a loaded
+ * 2-core machine.  Thinned to one in 2^QS_LONG_THIN (prim_preempt_thin)
+ * they still widen a window every few operations, and a million takes
+ * about 1.5 s; the short runs above keep the full rate.
  * CHECK_STRESS_ITEMS: a fiftieth under the sanitizers.
  */
-#define QS_LONG_ITEMS	CHECK_STRESS_ITEMS(200000u)
+#define QS_LONG_ITEMS	CHECK_STRESS_ITEMS(1000000u)
+#define QS_LONG_THIN	4
 
 Test(queue_stress, fifo_long_run_4p_4c_exactly_once, .timeout = 120)
 {
+	prim_preempt_thin(QS_LONG_THIN);
 	qs_threads_run(QUEUE_FIFO, 256, 4, 4, QS_LONG_ITEMS / 4, true);
 }
 
 Test(queue_stress, lifo_long_run_4p_4c_exactly_once, .timeout = 120)
 {
+	prim_preempt_thin(QS_LONG_THIN);
 	qs_threads_run(QUEUE_LIFO, 256, 4, 4, QS_LONG_ITEMS / 4, true);
 }
 
 Test(queue_stress, priority_long_run_4p_4c_exactly_once, .timeout = 120)
 {
+	prim_preempt_thin(QS_LONG_THIN);
 	qs_threads_run(QUEUE_PRIORITY, 256, 4, 4, QS_LONG_ITEMS / 4, true);
 }
 
