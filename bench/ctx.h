@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "harness/bench.h"
 #include "primitives/futex.h"
@@ -120,16 +121,31 @@ static inline void ctx_local_fini(struct bench_task *t)
  */
 struct ctx_tally {
 	uint64_t echoes, solo[2], lines[2];
+	uint64_t switched[2];	/* each side's context switches in run() */
 };
 
-/* End of a run() round for task `id`, whose working set is ws; only
+/* The calling thread's context switches so far, voluntary (it waited)
+ * and not (it was preempted); RUSAGE_THREAD is 1 on Linux, named only
+ * under _GNU_SOURCE. */
+static inline uint64_t ctx_switches(void)
+{
+	struct rusage ru;
+
+	if (getrusage(1 /* RUSAGE_THREAD */, &ru) < 0)
+		return 0;
+	return (uint64_t)ru.ru_nvcsw + (uint64_t)ru.ru_nivcsw;
+}
+
+/* End of a run() round for task `id`, whose working set is ws, which
+ * began when the task had been switched sw0 times (ctx_switches()); only
  * task 0's exchanges are the operations reported. */
 static inline uint64_t ctx_tally_round(struct ctx_tally *t, int id, uint64_t iters,
-				       const struct ctx_ws *ws)
+				       const struct ctx_ws *ws, uint64_t sw0)
 {
 	if (id == 1)
 		t->echoes += iters;
 	t->lines[id] = ws->lines;
+	t->switched[id] += ctx_switches() - sw0;
 	return id == 0 ? iters : 0;
 }
 
@@ -155,6 +171,15 @@ static inline const char *ctx_tally_check(const struct ctx_tally *t, const struc
 	for (int i = 0; i < ntasks; i++)
 		if (t->lines[i] != (run_iters + base_iters) * ctx_ws_lines(st))
 			return "a side did not dirty its ws_kb working set once an exchange";
+	/* On one processor (same-core, no SMT sibling) the token cannot come
+	 * back before its holder leaves the processor: each side is switched
+	 * out at least once an exchange, waiting or preempted.  Fewer (9 in
+	 * 10 leaves room for a round's edges) means the two did not share a
+	 * processor after all, or an exchange that did not wait. */
+	for (int i = 0; ntasks > 1 && st->ncpus == 1 && i < ntasks; i++)
+		if (t->switched[i] * 10 < run_iters * 9)
+			return "on one processor a side was switched out less than once an exchange: "
+			       "the two did not share the processor, or did not wait for each other";
 	return NULL;
 }
 

@@ -59,6 +59,7 @@ static uint64_t ctx_cond_run(struct bench_task *t, uint64_t iters)
 	struct ctx_cond_shared *s = t->st->priv;
 	struct ctx_local *l = t->local;
 	int me = t->id, other = 1 - me;
+	uint64_t sw0 = ctx_switches();
 
 	for (uint64_t i = 0; i < iters; i++) {
 		pthread_mutex_lock(&s->lock);
@@ -75,7 +76,7 @@ static uint64_t ctx_cond_run(struct bench_task *t, uint64_t iters)
 		pthread_mutex_unlock(&s->lock);
 		ctx_ws_touch(&l->ws);
 	}
-	return ctx_tally_round(&s->tally, me, iters, &l->ws);
+	return ctx_tally_round(&s->tally, me, iters, &l->ws, sw0);
 }
 
 /* Both threads at once (BENCH_BASELINE_TOGETHER): the bare futex

@@ -108,6 +108,7 @@ static uint64_t ctx_fd_run(struct bench_task *t, uint64_t iters)
 {
 	struct ctx_fd_shared *s = t->st->priv;
 	struct ctx_local *l = t->local;
+	uint64_t sw0 = ctx_switches();
 
 	if (t->id == 0) {
 		for (uint64_t i = 0; i < iters; i++) {
@@ -115,14 +116,14 @@ static uint64_t ctx_fd_run(struct bench_task *t, uint64_t iters)
 			ctx_fd_recv(&s->pong);
 			ctx_ws_touch(&l->ws);
 		}
-		return ctx_tally_round(&s->tally, 0, iters, &l->ws);
+		return ctx_tally_round(&s->tally, 0, iters, &l->ws, sw0);
 	}
 	for (uint64_t i = 0; i < iters; i++) {
 		ctx_fd_recv(&s->ping);
 		ctx_ws_touch(&l->ws);
 		ctx_fd_send(&s->pong);
 	}
-	return ctx_tally_round(&s->tally, t->id, iters, &l->ws);
+	return ctx_tally_round(&s->tally, t->id, iters, &l->ws, sw0);
 }
 
 static uint64_t ctx_fd_baseline(struct bench_task *t, uint64_t iters)

@@ -35,10 +35,11 @@ static uint64_t ctx_futex_run(struct bench_task *t, uint64_t iters)
 	struct ctx_futex_shared *s = t->st->priv;
 	struct ctx_local *l = t->local;
 	int shared = t->st->mode == BENCH_MODE_PROCESS;	/* not FUTEX_PRIVATE_FLAG */
+	uint64_t sw0 = ctx_switches();
 
 	l->run_waits = ctx_futex_exchange(&s->turn, t->id, iters, shared, &l->ws);
 	l->run_iters = iters;
-	return ctx_tally_round(&s->tally, t->id, iters, &l->ws);
+	return ctx_tally_round(&s->tally, t->id, iters, &l->ws, sw0);
 }
 
 static uint64_t ctx_futex_baseline(struct bench_task *t, uint64_t iters)

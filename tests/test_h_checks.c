@@ -79,6 +79,40 @@ Test(checks, ctx_coro_refuses_each_wrong_count, .timeout = 30)
 		}
 }
 
+/* ---- ctx.thread.*, ctx.process.*: on one processor each side is
+ * switched out at least once an exchange ---- */
+
+Test(checks, ctx_tally_refuses_a_side_that_never_left_one_processor, .timeout = 30)
+{
+	static const struct {
+		const char *what;
+		int ncpus;
+		uint64_t switched0, switched1;
+		int right;
+	} c[] = {
+		{ "once an exchange each", 1, CHECKS_RUN, CHECKS_RUN, 1 },
+		{ "9 in 10 (a round's edges)", 1, CHECKS_RUN * 9 / 10, CHECKS_RUN * 9 / 10, 1 },
+		{ "task 0 too few", 1, CHECKS_RUN * 8 / 10, CHECKS_RUN, 0 },
+		{ "task 1 never", 1, CHECKS_RUN, 0, 0 },
+		/* two processors: a side may spin through without leaving */
+		{ "none, on two processors", 2, 0, 0, 1 },
+	};
+
+	for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct bench_state st;
+		struct ctx_tally t = { .echoes = CHECKS_RUN, .solo = { CHECKS_BASE, CHECKS_BASE },
+				       .switched = { c[k].switched0, c[k].switched1 } };
+		const char *why;
+
+		checks_setup("ctx.thread.pipe", 2, NULL, &st);
+		st.ncpus = c[k].ncpus;
+		why = ctx_tally_check(&t, &st, 2, CHECKS_RUN, CHECKS_BASE);
+		cr_assert(c[k].right ? why == NULL : why != NULL, "%s: %s", c[k].what,
+			  why ? why : "passed");
+		checks_teardown(&st);
+	}
+}
+
 /* ---- gil.convoy, gil.interval: a trip per iteration, an answer per trip --- */
 
 static void checks_convoy_right(struct gil_convoy_shared *s, uint64_t startups)
