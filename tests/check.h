@@ -227,4 +227,32 @@ void check_skip(const char *file, int line, const char *fmt, ...)
 #define cr_log_warn cr_log_info
 
 #endif
+
+/*
+ * A long exactly-once run's tally: seen[i] is how often item i of n was
+ * seen (a byte each).  Every one exactly once, or the test fails naming
+ * how many never came and how many came twice or more.
+ */
+static inline void check_each_once(const uint8_t *seen, uint64_t n, const char *what)
+{
+	uint64_t missing = 0, extra = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		missing += seen[i] == 0;
+		extra += seen[i] > 1;
+	}
+	cr_assert_eq(missing + extra, 0, "%llu of %llu never %s, %llu %s twice or more",
+		     (unsigned long long)missing, (unsigned long long)n, what,
+		     (unsigned long long)extra, what);
+}
+
+/* Part i of `parts` of n items: its first and its count, the last part
+ * taking what the division leaves. */
+static inline void check_share(uint64_t n, int parts, int i, uint64_t *first, uint64_t *count)
+{
+	uint64_t per = n / (uint64_t)parts;
+
+	*first = per * (uint64_t)i;
+	*count = i == parts - 1 ? n - *first : per;
+}
 #endif

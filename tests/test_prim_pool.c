@@ -290,7 +290,7 @@ static void pool_m_cb(void *arg, int ok, uint64_t result)
 
 struct pool_m_submitter {
 	struct pool_thread *p;
-	uintptr_t first, n;
+	uint64_t first, n;
 	int errors;
 };
 
@@ -298,7 +298,7 @@ static void *pool_m_submit(void *arg)
 {
 	struct pool_m_submitter *s = arg;
 
-	for (uintptr_t i = s->first; i < s->first + s->n; i++)
+	for (uintptr_t i = (uintptr_t)s->first; i < s->first + s->n; i++)
 		if (pool_thread_run(s->p, pool_m_task, (void *)i, pool_m_cb, (void *)i) != 0)
 			s->errors++;
 	return NULL;
@@ -318,7 +318,6 @@ Test(pool, a_million_tasks_each_once, .timeout = 120)
 	pthread_t th[POOL_MILLION_SUBMITTERS];
 	struct leak_snap before;
 	struct pool_thread *p;
-	uint64_t missing = 0, extra = 0, uncalled = 0, recalled = 0;
 
 	prim_preempt_thin(4);
 	pool_m_ran = calloc(POOL_MILLION, 1);
@@ -327,13 +326,8 @@ Test(pool, a_million_tasks_each_once, .timeout = 120)
 	leak_snap(&before);
 	cr_assert_eq(pool_thread_create(&p, 4, 64), 0);
 	for (int t = 0; t < POOL_MILLION_SUBMITTERS; t++) {
-		uintptr_t per = POOL_MILLION / POOL_MILLION_SUBMITTERS;
-
-		sub[t] = (struct pool_m_submitter){
-			.p = p, .first = per * (uintptr_t)t,
-			.n = t == POOL_MILLION_SUBMITTERS - 1 ? POOL_MILLION - per * (uintptr_t)t
-							      : per,
-		};
+		sub[t] = (struct pool_m_submitter){ .p = p };
+		check_share(POOL_MILLION, POOL_MILLION_SUBMITTERS, t, &sub[t].first, &sub[t].n);
 		cr_assert_eq(pthread_create(&th[t], NULL, pool_m_submit, &sub[t]), 0);
 	}
 	for (int t = 0; t < POOL_MILLION_SUBMITTERS; t++) {
@@ -341,16 +335,8 @@ Test(pool, a_million_tasks_each_once, .timeout = 120)
 		cr_assert_eq(sub[t].errors, 0);
 	}
 	cr_assert_eq(pool_thread_close(p), 0);
-	for (uint64_t i = 0; i < POOL_MILLION; i++) {
-		missing += pool_m_ran[i] == 0;
-		extra += pool_m_ran[i] > 1;
-		uncalled += pool_m_called[i] == 0;
-		recalled += pool_m_called[i] > 1;
-	}
-	cr_assert_eq(missing + extra, 0, "%llu tasks never ran, %llu ran twice or more",
-		     (unsigned long long)missing, (unsigned long long)extra);
-	cr_assert_eq(uncalled + recalled, 0, "%llu never called back, %llu called back twice",
-		     (unsigned long long)uncalled, (unsigned long long)recalled);
+	check_each_once(pool_m_ran, POOL_MILLION, "ran");
+	check_each_once(pool_m_called, POOL_MILLION, "called back");
 	cr_assert_eq(pool_m_wrong, 0, "%u callbacks saw a wrong outcome", pool_m_wrong);
 	cr_assert_leq(pool_thread_created(p), 4);
 	pool_thread_destroy(p);

@@ -757,7 +757,6 @@ Test(procpool, a_million_tasks_each_once, .timeout = 120)
 	pthread_t th[PP_MILLION_SUBMITTERS];
 	struct leak_snap before;
 	struct procpool *p;
-	uint64_t missing = 0, extra = 0, uncalled = 0, recalled = 0;
 
 	prim_preempt_thin(4);
 	pp_m_ran = mmap(NULL, PP_MILLION, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
@@ -768,12 +767,8 @@ Test(procpool, a_million_tasks_each_once, .timeout = 120)
 	leak_snap(&before);
 	cr_assert_eq(procpool_create(&p, 4), 0);
 	for (int t = 0; t < PP_MILLION_SUBMITTERS; t++) {
-		uint64_t per = PP_MILLION / PP_MILLION_SUBMITTERS;
-
-		sub[t] = (struct pp_submitter){
-			.p = p, .first = per * (uint64_t)t,
-			.n = t == PP_MILLION_SUBMITTERS - 1 ? PP_MILLION - per * (uint64_t)t : per,
-		};
+		sub[t] = (struct pp_submitter){ .p = p };
+		check_share(PP_MILLION, PP_MILLION_SUBMITTERS, t, &sub[t].first, &sub[t].n);
 		cr_assert_eq(pthread_create(&th[t], NULL, pp_m_submit, &sub[t]), 0);
 	}
 	for (int t = 0; t < PP_MILLION_SUBMITTERS; t++) {
@@ -782,16 +777,8 @@ Test(procpool, a_million_tasks_each_once, .timeout = 120)
 	}
 	cr_assert_eq(procpool_close(p), 0);
 	cr_assert_eq(procpool_join(p), 0);
-	for (uint64_t i = 0; i < PP_MILLION; i++) {
-		missing += pp_m_ran[i] == 0;
-		extra += pp_m_ran[i] > 1;
-		uncalled += pp_m_called[i] == 0;
-		recalled += pp_m_called[i] > 1;
-	}
-	cr_assert_eq(missing + extra, 0, "%llu tasks never ran, %llu ran twice or more",
-		     (unsigned long long)missing, (unsigned long long)extra);
-	cr_assert_eq(uncalled + recalled, 0, "%llu never called back, %llu called back twice",
-		     (unsigned long long)uncalled, (unsigned long long)recalled);
+	check_each_once(pp_m_ran, PP_MILLION, "ran");
+	check_each_once(pp_m_called, PP_MILLION, "called back");
 	cr_assert_eq(pp_m_wrong, 0, "%u callbacks failed or got another task's result",
 		     pp_m_wrong);
 	cr_assert_eq(procpool_replaced(p), 0);
