@@ -571,10 +571,11 @@ static int selftest_setup_fail(struct bench_state *st)
  * latency round and 900 in every later one: each round's histograms
  * start empty, so of 3 latency rounds the maxima read 9000, 900 and 900
  * and the row (their median) 900; a histogram carried over from an
- * earlier round would read 9000 in all three.  Into edge it records
- * three 0s and one 2^50 per operation: the first bucket (exactly 0) and
- * the open-ended last one (2^48 - 2^40 upwards), so p50 reads 0 and p99
- * (past the third quarter) the exact maximum 2^50.  Each task
+ * earlier round would read 9000 in all three.  Into edge it records,
+ * per operation, 990 zeros (the first bucket), 9 of 20 and one 2^50
+ * (the open-ended last bucket, from 2^48 - 2^40): p50 and p99 (the
+ * 990th of 1000) read 0, p999 (the 999th) 20 and max 2^50, so no two of
+ * the last three rows can stand in for each other.  Each task
  * reports its id + 1: combined by maximum it is the task count, by sum
  * n(n+1)/2, as the least and the most against their mean 1/2 and 3/2
  * for 3 tasks.  Task k does (k + 1) x iters operations, so with 3 tasks
@@ -651,10 +652,11 @@ static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 				bench_record_ns(t, SELFTEST_RECORD_HIST_SPREAD, v);
 			bench_record_ns(t, SELFTEST_RECORD_HIST_FLAT, 5000);
 			bench_record_ns(t, SELFTEST_RECORD_HIST_FIRST, first);
-			/* The first bucket and the open-ended last one. */
-			for (int k = 0; k < 3; k++)
-				bench_record_ns(t, SELFTEST_RECORD_HIST_EDGE, 0);
-			bench_record_ns(t, SELFTEST_RECORD_HIST_EDGE, SELFTEST_RECORD_EDGE_TOP);
+			/* Of 1000: 990 into the first bucket, 9 of 20, 1
+			 * into the open-ended last. */
+			for (int k = 0; k < 1000; k++)
+				bench_record_ns(t, SELFTEST_RECORD_HIST_EDGE,
+						k < 990 ? 0 : k < 999 ? 20 : SELFTEST_RECORD_EDGE_TOP);
 		}
 		bench_work(s->loops);
 	}

@@ -169,8 +169,9 @@ static double hist_row(const struct csv_table *t, const char *mode, const char *
  * sized, the merged distributions read p50 501 (500's bucket [500,501]),
  * p99 and max 1000 and 5000 flat, first's max 900 (9000 only in the
  * first of 3 latency rounds: each round's histograms start empty), edge
- * (three 0s and one 2^50: the first bucket and the open-ended last)
- * p50 0 and p99 2^50; the most reported id is the task
+ * (of each 1000: 990 zeros, 9 of 20, one 2^50: the first bucket and
+ * the open-ended last) p99 0, p999 20, max 2^50; the most reported id
+ * is the task
  * count, their sum n(n+1)/2, the least and the most against their
  * mean 1/2 and 3/2, and the mean over the tasks of even id alone 2
  * (the others report none); task k does k + 1 shares of the work, so
@@ -210,18 +211,20 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "first_max"), 900.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "first_max"), 900.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "even_id_mean"), 1.0, 1e-9);
-		/* three 0s and one 2^50: the first bucket, then the last (the
-		 * CSV keeps 9 significant digits) */
+		/* of 1000: 990 x 0, 9 x 20, 1 x 2^50 (the first bucket, one
+		 * between, the last; the CSV keeps 9 significant digits) */
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "edge_p50"), 0.0, 1e-9);
-		cr_assert_float_eq(hist_row(&t, modes[m], "3", "edge_p99"), 0x1p50, 0x1p50 * 1e-8);
-		cr_assert_float_eq(hist_row(&t, modes[m], "1", "edge_max"), 0x1p50, 0x1p50 * 1e-8);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "edge_p99"), 0.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "edge_p999"), 20.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "1", "edge_p999"), 20.0, 1e-9);
+		cr_assert_float_eq(hist_row(&t, modes[m], "3", "edge_max"), 0x1p50, 0x1p50 * 1e-8);
 	}
 	cli_read_csv(hist, &hc);
 	{
 		int c_lo = cli_col(&hc, "bucket_lo_ns"), c_hi = cli_col(&hc, "bucket_hi_ns");
 		int c_n = cli_col(&hc, "count"), c_m = cli_col(&hc, "metric");
 		size_t flat = 0, spread = 0, first = 0, edge = 0;
-		double zeros = 0, tops = 0;
+		double zeros = 0, twenties = 0, tops = 0;
 
 		for (size_t i = 0; i < hc.nrows; i++) {
 			long lo = strtol(hc.rows[i][c_lo], NULL, 10);
@@ -236,11 +239,14 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 				double n = strtod(hc.rows[i][c_n], NULL);
 
 				edge++;
-				/* [0, 0], and [2^48 - 2^40, 2^50]: the last
-				 * bucket ends at the exact maximum */
+				/* [0, 0], [20, 20], and [2^48 - 2^40, 2^50]:
+				 * the last bucket ends at the exact maximum */
 				if (lo == 0) {
 					cr_assert_eq(hi, 0);
 					zeros += n;
+				} else if (lo == 20) {
+					cr_assert_eq(hi, 20);
+					twenties += n;
 				} else {
 					cr_assert_eq(lo, (1L << 48) - (1L << 40));
 					cr_assert_eq(hi, 1L << 50);
@@ -259,8 +265,9 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 		cr_assert_eq(flat, 4, "one bucket per configuration: %zu", flat);
 		cr_assert_eq(spread, 4 * 10, "ten buckets per configuration: %zu", spread);
 		cr_assert_eq(first, 4 * 2, "two buckets per configuration: %zu", first);
-		cr_assert_eq(edge, 4 * 2, "two buckets per configuration: %zu", edge);
-		cr_assert_float_eq(zeros, 3 * tops, 1e-9, "three 0s for each 2^50");
+		cr_assert_eq(edge, 4 * 3, "three buckets per configuration: %zu", edge);
+		cr_assert_float_eq(zeros, 990 * tops, 1e-9, "990 zeros for each 2^50");
+		cr_assert_float_eq(twenties, 9 * tops, 1e-9, "9 of 20 for each 2^50");
 	}
 	csv_table_free(&t);
 	csv_table_free(&hc);
