@@ -102,12 +102,14 @@ struct qb_producer {
 	uint64_t start_ns;		/* when it began this flat-out round */
 	uint64_t lat_rounds;		/* latency rounds seen */
 	uint64_t paced_rounds;		/* those it paced (load > 0): check() */
+	uint64_t most_late;		/* the most a timed item went in after its due time */
 	int ahead;			/* a paced round ended before its schedule */
 } CPU_ALIGNED;
 
 struct qb_consumer {
 	uint64_t target;		/* claims this consumer may take up to, all rounds */
 	uint64_t got;
+	uint64_t most_latency;		/* the longest latency it recorded */
 	uint64_t start_ns;		/* when it began this flat-out round */
 	int lost_this_round;		/* selftest.queue_loss */
 } CPU_ALIGNED;
@@ -470,8 +472,15 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 			else
 				cpu_relax();
 		memcpy(slot + QB_SLOT_HEAD, src, s->payload);
-		if (timed)	/* never 0: 0 means "not timed" */
+		if (timed) {	/* never 0: 0 means "not timed" */
 			stamp = (pace_ns > 0 ? due : bench_now_ns()) | 1;
+			if (pace_ns > 0) {
+				uint64_t now = bench_now_ns();
+
+				if (now > due && now - due > me->most_late)
+					me->most_late = now - due;
+			}
+		}
 		memcpy(slot + 8, &stamp, 8);
 		/* Relaxed: the queue's own lock or fences publish the slot with
 		 * the item; only this producer reads the word as taken. */
@@ -513,9 +522,13 @@ static uint64_t qb_consume(struct bench_task *t, struct qb_shared *s, uint64_t i
 		__asm__ __volatile__("" : : "r"(dst) : "memory");	/* the copy is the point */
 		/* Release: our copies of the slot happen before its reuse. */
 		__atomic_store_n((uint64_t *)slot, 0, __ATOMIC_RELEASE);
-		if (rec && stamp)
-			bench_record_ns(t, QB_HIST_LATENCY,
-					bench_now_ns() - (stamp & ~UINT64_C(1)));
+		if (rec && stamp) {
+			uint64_t ns = bench_now_ns() - (stamp & ~UINT64_C(1));
+
+			bench_record_ns(t, QB_HIST_LATENCY, ns);
+			if (ns > me->most_latency)
+				me->most_latency = ns;
+		}
 		if (s->kind <= QB_PRIORITY && queue_task_done(s->q))
 			abort();
 		got++;
@@ -627,6 +640,22 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 			return "items were duplicated: the consumers received more than a producer made";
 		if (sum != want || sumsq != wantsq)
 			return "the items received are not the items made (one lost, another twice)";
+	}
+	/* An item's latency runs from its due time, so it is at least how
+	 * late it went in (coordinated omission is the mistake of timing
+	 * from the put, which leaves a producer's delays out): the longest
+	 * latency recorded is at least the most a timed item went in late.
+	 * (The stamp's low bit, set to tell a timed item, may add 1 ns.) */
+	{
+		uint64_t late = 0, lat = 0;
+
+		for (int p = 0; p < s->producers; p++)
+			late = late > s->prod[p].most_late ? late : s->prod[p].most_late;
+		for (int c = 0; c < s->consumers; c++)
+			lat = lat > s->cons[c].most_latency ? lat : s->cons[c].most_latency;
+		if (lat + 1 < late)
+			return "an item's latency was shorter than it went in late: latency must run "
+			       "from the time it was due";
 	}
 	/* Every item made was received once (above), so the harness's
 	 * operations must be those items, no more: a producer that counted
