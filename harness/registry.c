@@ -100,6 +100,16 @@ const char *registry_desc_problem(const struct bench_desc *d, char *buf, size_t 
 					 m->unit);
 				return buf;
 			}
+			/* A figure named for the most of something (the most
+			 * tasks seen inside at once) is the most over the tasks
+			 * too: a mean of the tasks' maxima hides the one that
+			 * saw it. */
+			if ((!strncmp(m->name, "max_", 4) || !strncmp(m->name, "most_", 5)) &&
+			    m->combine != BENCH_COMBINE_MAX) {
+				snprintf(buf, len, "%s: metric %s: named for a maximum, but not "
+					 "combined over the tasks by max", d->name, m->name);
+				return buf;
+			}
 			if ((m->combine == BENCH_COMBINE_SHARE_MIN ||
 			     m->combine == BENCH_COMBINE_SHARE_MAX) && strcmp(m->unit, "ratio") != 0) {
 				snprintf(buf, len, "%s: metric %s: a share over the mean, in '%s' "

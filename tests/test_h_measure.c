@@ -502,10 +502,11 @@ Test(measure, ratio_alternates_order_and_has_cpu_time, .timeout = 120)
  * A figure's unit says how the tasks' values of it combine: amounts add
  * up (events per second, counts), levels do not (a ratio, a time per
  * event: consumers that each wake once per bump are at 1 together, not
- * at N).  Every workload's descriptor holds to it (the runner fails a
- * configuration of one that does not), and the check itself tells a
- * summed ratio, an unknown unit and a derived kind in a wrong unit from
- * a good descriptor.
+ * at N), and a figure named for a maximum (max_inside) is the maximum
+ * over the tasks.  Every workload's descriptor holds to it (the runner
+ * fails a configuration of one that does not), and the check itself
+ * tells a summed ratio, an unknown unit, a derived kind in a wrong unit
+ * and a maximum averaged from a good descriptor.
  */
 Test(measure, every_figure_combines_as_its_unit_allows, .timeout = 30)
 {
@@ -528,6 +529,13 @@ Test(measure, every_figure_combines_as_its_unit_allows, .timeout = 30)
 		{ { .name = "jain", .unit = "ns", .kind = BENCH_FAIRNESS, .per_iter = 1 }, "ratio" },
 		{ { .name = "far", .unit = "tasks", .kind = BENCH_REPORTED, .slot = BENCH_MAX_VALUES,
 		    .combine = BENCH_COMBINE_MAX }, "slot" },
+		/* the most of something: the most over the tasks */
+		{ { .name = "max_inside", .unit = "tasks", .kind = BENCH_REPORTED,
+		    .combine = BENCH_COMBINE_MEAN }, "maximum" },
+		{ { .name = "most_at_once", .unit = "tasks", .kind = BENCH_REPORTED,
+		    .combine = BENCH_COMBINE_SUM }, "maximum" },
+		{ { .name = "max_inside", .unit = "tasks", .kind = BENCH_REPORTED,
+		    .combine = BENCH_COMBINE_MAX }, NULL },
 	};
 	char why[300];
 	int n = 0;
