@@ -57,6 +57,7 @@ struct sync_bench_event_shared {
 	uint64_t cycles;	/* sets by task 0 */
 	uint64_t errors;	/* waits that did not return 0 */
 	uint64_t unconfirmed;	/* cycles whose waiters were never seen asleep */
+	int miscount;		/* selftest.event_miscount: one sleeper short at a round's first set */
 	uint32_t *tid;		/* per task: its thread id, for the setter's watch */
 	uint64_t wakes[];	/* per task: waits that returned */
 };

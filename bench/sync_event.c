@@ -43,7 +43,7 @@ static const char *sync_bench_event_unfit(const struct bench_state *st)
 				"(sync.event.idle is set/clear alone)" : NULL;
 }
 
-static int sync_bench_event_setup(struct bench_state *st)
+static int sync_bench_event_setup_as(struct bench_state *st, int miscount)
 {
 	struct sync_bench_event_shared *s;
 
@@ -56,8 +56,23 @@ static int sync_bench_event_setup(struct bench_state *st)
 	if (!s->tid)
 		return -ENOMEM;
 	sync_event_init(&s->ev, sync_bench_shared(st));
+	s->miscount = miscount;
 	st->priv = s;
 	return 0;
+}
+
+static int sync_bench_event_setup(struct bench_state *st)
+{
+	return sync_bench_event_setup_as(st, 0);
+}
+
+/* A self-test of the fewest-asleep figure: the first set of each round
+ * counts one sleeper short, so the round's fewest, and the row, is N-2
+ * where a real round's is N-1; a figure that kept the most, or the
+ * last, would read N-1. */
+static int sync_bench_event_miscount_setup(struct bench_state *st)
+{
+	return sync_bench_event_setup_as(st, 1);
 }
 
 /* Waiters say who they are; the setter checks it can watch them. */
@@ -89,7 +104,7 @@ static void sync_bench_event_setter(struct bench_task *t, struct sync_bench_even
 		/* The kernel's count again, apart from the confirmation and
 		 * before the stamp (untimed): only we wake this word, so all
 		 * nwait still sleep; asleep_at_set says so, or says not. */
-		asleep = sync_bench_futex_sleepers(&s->ev.state, shared);
+		asleep = sync_bench_futex_sleepers(&s->ev.state, shared) - (s->miscount && i == 0);
 		if (asleep < fewest)
 			fewest = asleep;
 		if (rec)
@@ -175,6 +190,20 @@ const struct bench_desc bench_sync_event = {
 	.oversubscribe = 1,
 	.metrics = sync_bench_event_metrics,
 	.setup = sync_bench_event_setup, .unfit = sync_bench_event_unfit,
+	.task_init = sync_bench_event_task_init,
+	.run = sync_bench_event_run,
+	.task_fini = sync_bench_watch_task_fini,
+	.check = sync_bench_event_check,
+};
+
+const struct bench_desc bench_selftest_event_miscount = {
+	.name = "selftest.event_miscount",
+	.summary = "sync.event whose first set of a round counts one sleeper short",
+	.version = BENCH_VERSION,
+	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
+	.hidden = 1,
+	.metrics = sync_bench_event_metrics,
+	.setup = sync_bench_event_miscount_setup, .unfit = sync_bench_event_unfit,
 	.task_init = sync_bench_event_task_init,
 	.run = sync_bench_event_run,
 	.task_fini = sync_bench_watch_task_fini,
