@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -216,12 +217,49 @@ void cli_write_str(const char *path, const char *text)
 	cli_write_file(path, text, strlen(text));
 }
 
+/* A statistic of row i, or NAN where the cell is empty or not a number. */
+static double cli_stat(const struct csv_table *t, size_t i, int c)
+{
+	char *end;
+	double v = strtod(t->rows[i][c], &end);
+
+	return end == t->rows[i][c] || *end ? NAN : v;
+}
+
+/*
+ * The statistics of every row of a results file any test reads, in the
+ * order their definitions put them: min <= ci95_lo <= median <= ci95_hi
+ * <= max and median <= p90 <= p99 <= max.  A column written under
+ * another's name, or a statistic of the wrong values, breaks it.
+ */
+static void cli_check_stat_order(const char *path, const struct csv_table *t)
+{
+	static const char *const order[][2] = {
+		{ "min", "ci95_lo" }, { "ci95_lo", "median" }, { "median", "ci95_hi" },
+		{ "ci95_hi", "max" }, { "median", "p90" }, { "p90", "p99" }, { "p99", "max" },
+	};
+
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		int a = csv_table_col(t, order[k][0]), b = csv_table_col(t, order[k][1]);
+
+		if (a < 0 || b < 0)
+			continue;
+		for (size_t i = 0; i < t->nrows; i++) {
+			double va = cli_stat(t, i, a), vb = cli_stat(t, i, b);
+
+			cr_assert(!(va > vb), "%s row %zu: %s %s above %s %s", path, i + 1,
+				  order[k][0], t->rows[i][a], order[k][1], t->rows[i][b]);
+		}
+	}
+}
+
 void cli_read_csv(const char *path, struct csv_table *t)
 {
 	size_t line = 0;
 	int r = csv_read(path, t, &line);
 
 	cr_assert_eq(r, 0, "%s: %s (line %zu)", path, strerror(-r), line);
+	cli_check_stat_order(path, t);
 }
 
 int cli_col(const struct csv_table *t, const char *name)

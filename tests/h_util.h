@@ -56,7 +56,9 @@ int cli_count_files(const char *dir);
 void cli_write_file(const char *path, const char *text, size_t len);
 void cli_write_str(const char *path, const char *text);
 
-/* Read a CSV the run wrote; fails the test if it cannot. */
+/* Read a CSV the run wrote; fails the test if it cannot, or if a row's
+ * statistics are out of their order (min <= ci95_lo <= median <= ci95_hi
+ * <= max, median <= p90 <= p99 <= max). */
 void cli_read_csv(const char *path, struct csv_table *t);
 /* Column index by name; fails the test when there is none. */
 int cli_col(const struct csv_table *t, const char *name);
