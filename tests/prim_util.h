@@ -96,23 +96,31 @@ static inline pid_t my_tid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
-/* Whether thread `tid` of this process is asleep ('S' in its stat line). */
-static inline bool thread_asleep(pid_t tid)
+/* The state letter of the task whose stat file is `path` ('S' asleep,
+ * 'T' stopped, ...), or 0 when it cannot be read. */
+static inline char task_state(const char *path)
 {
-	char path[64], buf[512], *p;
+	char buf[512], *p;
 	size_t n;
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
 	if (!f)
-		return false;
+		return 0;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	/* The state follows the command name, which may hold blanks. */
 	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Whether thread `tid` of this process is asleep ('S' in its stat line). */
+static inline bool thread_asleep(pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	return task_state(path) == 'S';
 }
 
 /* Pin the calling thread to one CPU (best effort). */
