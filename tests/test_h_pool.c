@@ -416,8 +416,8 @@ Test(pool, scene_check_refuses_each_wrong_count, .timeout = 60)
 		  0, 0, 0 },
 		{ "pool.scene.terminate", "fewer run than workers", 0, -26000, -26000, -26000, 26000,
 		  0, 0, 0, 0, 0 },
-		/* 6 of 30 ran (more than the 5 workers) and 23.999 of the 24
-		 * others dropped: one task neither ran nor was dropped */
+		/* 6,000 of the 30,000 ran (more than 5 workers a scene) and
+		 * 23,999 of the 24,000 others were dropped: one task neither */
 		{ "pool.scene.terminate", "a task neither run nor dropped", 0, -24000, -24000, -24000,
 		  23999, 0, 0, 0, 0, 0 },
 		{ "pool.scene.apply_async", "right", 0, -20000, -20000, -20000, 0, 0, 0, 0, 0, 1 },
