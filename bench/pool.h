@@ -101,7 +101,8 @@ struct pool_py_shared {
 	int sleep;
 	double alone_ns;
 	struct cpython py;
-	uint64_t answered;	/* iterations Python answered for as asked */
+	uint64_t answered;	/* tasks (or shm operations) Python answered for as asked */
+	uint64_t returned;	/* the operations run() gave the harness */
 	uint64_t errors;
 };
 

@@ -483,23 +483,29 @@ Test(pool, shm_check_refuses_each_wrong_count, .timeout = 60)
 	}
 }
 
-/* The CPython rows: a round Python did not answer as asked, or one
- * answer short over the run, is refused (skipped without python3). */
+/* The CPython rows: a round Python did not answer as asked, one answer
+ * short over the run, or operations returned to the harness that Python
+ * did not make (one process's where W made them, blind19), is refused
+ * (skipped without python3).  Two tasks: W = 2 for the shm kinds. */
 Test(pool, cpython_check_refuses_each_wrong_count, .timeout = 60)
 {
 	static const char *const names[] = { "pool.cpython.thread", "shm.cpython.array" };
 	static const char *const over[] = { "task_us", "10", "task", "sleep", NULL };
+	static const char *const what[] = { "right", "an answer short", "a wrong answer",
+					    "returned one process's operations" };
 
 	for (size_t n = 0; n < 2; n++)
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 4; k++) {
 			struct pool_py_shared *s;
 			struct bench_state st;
+			uint64_t ops = n ? 2 * CHECKS_RUN : CHECKS_RUN;
 
-			checks_setup(names[n], 1, over, &st);
+			checks_setup(names[n], 2, over, &st);
 			s = st.priv;
-			s->answered = CHECKS_RUN - (k == 1);
+			s->answered = ops - (k == 1);
+			s->returned = k == 3 ? CHECKS_RUN / (n ? 1 : 2) : s->answered;
 			s->errors = k == 2;
-			checks_expect(&st, 0, k == 0, k == 1 ? "an answer short" : "a wrong answer");
+			checks_expect(&st, 0, k == 0, what[k]);
 			checks_teardown(&st);
 		}
 }
