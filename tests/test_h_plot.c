@@ -139,7 +139,8 @@ Test(plot, pivots_as_the_spec_says, .timeout = 60)
 
 /*
  * The pivot options the charts above leave out, each with its answer
- * worked out by hand: series=stat (the metric's last word), x= a
+ * worked out by hand: series=stat (the metric's last word: p50 of set_wake_p50, not
+ * wake_p50), x= a
  * parameter (its values in order, 0 before 100), metric=a|b (exactly
  * those two: "latency" matches neither), label= (named in every label
  * even where it does not vary).
@@ -148,10 +149,10 @@ Test(plot, every_pivot_option_has_a_known_answer, .timeout = 60)
 {
 	static const char results[] =
 		"run_id,bench,mode,placement,threads,params,metric,unit,median,ci95_lo,ci95_hi\n"
-		"r1,g.a,thread,none,1,k=100;policy=yield,wake_p50,ns,20,19,21\n"
-		"r1,g.a,thread,none,1,k=0;policy=yield,wake_p50,ns,10,9,11\n"
-		"r1,g.a,thread,none,1,k=0;policy=yield,wake_p99,ns,40,39,41\n"
-		"r1,g.a,thread,none,1,k=100;policy=yield,wake_p99,ns,80,79,81\n"
+		"r1,g.a,thread,none,1,k=100;policy=yield,set_wake_p50,ns,20,19,21\n"
+		"r1,g.a,thread,none,1,k=0;policy=yield,set_wake_p50,ns,10,9,11\n"
+		"r1,g.a,thread,none,1,k=0;policy=yield,set_wake_p99,ns,40,39,41\n"
+		"r1,g.a,thread,none,1,k=100;policy=yield,set_wake_p99,ns,80,79,81\n"
 		"r1,g.a,thread,none,1,k=0;policy=yield,tput,ops/s,7,6,8\n"
 		"r1,g.a,thread,none,1,k=0;policy=yield,lat,ns,3,2,4\n"
 		"r1,g.a,thread,none,1,k=0;policy=yield,latency,ns,1,1,1\n"
@@ -166,7 +167,7 @@ Test(plot, every_pivot_option_has_a_known_answer, .timeout = 60)
 	cr_assert_eq(mkdir(scripts, 0755), 0);
 	snprintf(path, sizeof(path), "%s/results.csv", run);
 	cli_write_str(path, results);
-	plot_script(scripts, "g-stat", "chart=lines metric=wake_* x=k series=stat");
+	plot_script(scripts, "g-stat", "chart=lines metric=set_wake_* x=k series=stat");
 	plot_script(scripts, "g-ab", "metric=tput|lat group=bench series=metric where=k:0");
 	plot_script(scripts, "g-label", "metric=tput group=bench series=threads label=policy,mode");
 	setenv("CONTEND_PLOTS_DIR", scripts, 1);
