@@ -139,11 +139,11 @@ Test(plot, pivots_as_the_spec_says, .timeout = 60)
 
 /*
  * The pivot options the charts above leave out, each with its answer
- * worked out by hand: series=stat (the metric's last word: p50 of set_wake_p50, not
- * wake_p50), x= a
- * parameter (its values in order, 0 before 100), metric=a|b (exactly
- * those two: "latency" matches neither), label= (named in every label
- * even where it does not vary).
+ * worked out by hand: series=stat (the metric's last word: p50 of
+ * set_wake_p50, not wake_p50), x= a parameter (its values in order, 0
+ * before 100), metric=a|b (exactly those two: "latency" matches
+ * neither), label= (named in every label even where it does not
+ * vary).
  */
 Test(plot, every_pivot_option_has_a_known_answer, .timeout = 60)
 {
