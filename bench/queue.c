@@ -645,7 +645,12 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 	 * late it went in (coordinated omission is the mistake of timing
 	 * from the put, which leaves a producer's delays out): the longest
 	 * latency recorded is at least the most a timed item went in late.
-	 * (The stamp's low bit, set to tell a timed item, may add 1 ns.) */
+	 * A microsecond of slack: the two readings come from different
+	 * processors, whose clocks (the TSC where the harness uses it) may
+	 * disagree by a little on a machine of several sockets, and the
+	 * stamp's low bit, set to tell a timed item, may add 1 ns.  A late
+	 * put is a sleep's overshoot or a preemption: tens of microseconds
+	 * and up. */
 	{
 		uint64_t late = 0, lat = 0;
 
@@ -653,7 +658,7 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 			late = late > s->prod[p].most_late ? late : s->prod[p].most_late;
 		for (int c = 0; c < s->consumers; c++)
 			lat = lat > s->cons[c].most_latency ? lat : s->cons[c].most_latency;
-		if (lat + 1 < late)
+		if (lat + 1000 < late)
 			return "an item's latency was shorter than it went in late: latency must run "
 			       "from the time it was due";
 	}
