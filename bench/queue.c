@@ -102,7 +102,7 @@ struct qb_producer {
 	uint64_t start_ns;		/* when it began this flat-out round */
 	uint64_t lat_rounds;		/* latency rounds seen */
 	uint64_t paced_rounds;		/* those it paced (load > 0): check() */
-	uint64_t most_late;		/* the most a timed item went in after its due time */
+	uint64_t most_late;		/* the most a timed item's producer woke after its due time */
 	int ahead;			/* a paced round ended before its schedule */
 } CPU_ALIGNED;
 
@@ -410,7 +410,8 @@ static void qb_flat_end(struct bench_task *t, struct qb_shared *s, uint64_t item
 }
 
 /*
- * Wait until the harness clock reads `due`: asleep while it is far (the
+ * Wait until the harness clock reads `due`, and return its last reading
+ * (how late the wait ended shows in it): asleep while it is far (the
  * processor goes to the others when tasks outnumber processors), then on
  * the processor.  Never sched_yield(): on a busy machine a task that
  * yields queues behind every other one for a time slice, and an open
@@ -418,9 +419,11 @@ static void qb_flat_end(struct bench_task *t, struct qb_shared *s, uint64_t item
  * timer slack (50 us) and a wake-up to spare.
  */
 #define QB_SLEEP_NS 200000
-static void qb_wait_until(uint64_t due)
+static uint64_t qb_wait_until(uint64_t due)
 {
-	for (uint64_t now; (now = bench_now_ns()) < due;)
+	uint64_t now;
+
+	while ((now = bench_now_ns()) < due)
 		if (due - now > QB_SLEEP_NS) {
 			uint64_t ns = due - now - QB_SLEEP_NS / 2;
 			struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000),
@@ -430,6 +433,7 @@ static void qb_wait_until(uint64_t due)
 		} else {
 			cpu_relax();
 		}
+	return now;
 }
 
 static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t iters)
@@ -452,7 +456,7 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 	for (uint64_t i = 0; i < iters; i++) {
 		uint64_t idx = me->made++;
 		unsigned char *slot = qb_slot(s, (uint64_t)t->id, idx);
-		uint64_t stamp = 0, due = 0;
+		uint64_t stamp = 0, due = 0, woke = 0;
 		/* Every sample-th of the round, or the last of a short round. */
 		int timed = rec && ((i + 1) % s->sample == 0 || (iters < s->sample && i + 1 == iters));
 
@@ -461,7 +465,7 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 		if (pace_ns > 0) {
 			/* Open loop: the schedule does not wait for the queue. */
 			due = t0 + (uint64_t)((double)i * pace_ns);
-			qb_wait_until(due);
+			woke = qb_wait_until(due);
 		}
 
 		/* Acquire: pairs with the consumer's release once it has
@@ -474,12 +478,10 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 		memcpy(slot + QB_SLOT_HEAD, src, s->payload);
 		if (timed) {	/* never 0: 0 means "not timed" */
 			stamp = (pace_ns > 0 ? due : bench_now_ns()) | 1;
-			if (pace_ns > 0) {
-				uint64_t now = bench_now_ns();
-
-				if (now > due && now - due > me->most_late)
-					me->most_late = now - due;
-			}
+			/* How late it woke for its due time: the clock read
+			 * the wait already made, none more in the loop. */
+			if (pace_ns > 0 && woke - due > me->most_late)
+				me->most_late = woke - due;
 		}
 		memcpy(slot + 8, &stamp, 8);
 		/* Relaxed: the queue's own lock or fences publish the slot with
@@ -644,7 +646,8 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 	/* An item's latency runs from its due time, so it is at least how
 	 * late it went in (coordinated omission is the mistake of timing
 	 * from the put, which leaves a producer's delays out): the longest
-	 * latency recorded is at least the most a timed item went in late.
+	 * latency recorded is at least the most a timed item's producer
+	 * woke late for it (it puts the item after that).
 	 * A microsecond of slack: the two readings come from different
 	 * processors, whose clocks (the TSC where the harness uses it) may
 	 * disagree by a little on a machine of several sockets, and the

@@ -182,33 +182,27 @@ static const struct bench_metric sync_bench_event_metrics[] = {
 	{ .name = NULL },
 };
 
-const struct bench_desc bench_sync_event = {
-	.name = "sync.event",
-	.summary = "Event.set() wakes N-1 sleeping waiters: set -> each waiter running, per cycle",
-	.version = BENCH_VERSION,
-	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
-	.oversubscribe = 1,
-	.metrics = sync_bench_event_metrics,
-	.setup = sync_bench_event_setup, .unfit = sync_bench_event_unfit,
-	.task_init = sync_bench_event_task_init,
-	.run = sync_bench_event_run,
-	.task_fini = sync_bench_watch_task_fini,
-	.check = sync_bench_event_check,
-};
+/* sync.event and its self-test: one workload, the fields given (name,
+ * summary, setup, and hidden or oversubscribe) named. */
+#define SYNC_BENCH_EVENT_DESC(var, ...)						\
+	const struct bench_desc var = {						\
+		.version = BENCH_VERSION,					\
+		.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,		\
+		.metrics = sync_bench_event_metrics,				\
+		.unfit = sync_bench_event_unfit,				\
+		.task_init = sync_bench_event_task_init,			\
+		.run = sync_bench_event_run,					\
+		.task_fini = sync_bench_watch_task_fini,			\
+		.check = sync_bench_event_check, __VA_ARGS__			\
+	}
 
-const struct bench_desc bench_selftest_event_miscount = {
-	.name = "selftest.event_miscount",
-	.summary = "sync.event whose first set of a round counts one sleeper short",
-	.version = BENCH_VERSION,
-	.modes = BENCH_MODE_THREAD | BENCH_MODE_PROCESS,
-	.hidden = 1,
-	.metrics = sync_bench_event_metrics,
-	.setup = sync_bench_event_miscount_setup, .unfit = sync_bench_event_unfit,
-	.task_init = sync_bench_event_task_init,
-	.run = sync_bench_event_run,
-	.task_fini = sync_bench_watch_task_fini,
-	.check = sync_bench_event_check,
-};
+SYNC_BENCH_EVENT_DESC(bench_sync_event, .name = "sync.event",
+		      .summary = "Event.set() wakes N-1 sleeping waiters: set -> each waiter "
+				 "running, per cycle",
+		      .oversubscribe = 1, .setup = sync_bench_event_setup);
+SYNC_BENCH_EVENT_DESC(bench_selftest_event_miscount, .name = "selftest.event_miscount",
+		      .summary = "sync.event whose first set of a round counts one sleeper short",
+		      .hidden = 1, .setup = sync_bench_event_miscount_setup);
 
 /* ---- sync.event.idle ----------------------------------------------------- */
 
