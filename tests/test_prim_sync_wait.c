@@ -785,23 +785,9 @@ Test(sync_cond, between_processes, .timeout = 60)
  * wait, which looks at once (timeout 0), finds the grant still there.
  * It must time out, and the child, let go, must return 0.  (A late
  * waiter's ticket is the horizon itself: an eligibility test of
- * ticket <= horizon, off by one, lets it steal the grant, blind5.)
+ * ticket <= horizon, off by one, lets it steal the grant, blind5.)  The
+ * child is cond_proc above, let go by `go` and the notify.
  */
-static int cond_late_proc(void *p, int i)
-{
-	struct cond_shared *cs = p;
-	int rc;
-
-	sync_lock_acquire(&cs->l);
-	cs->arrived++;
-	rc = sync_cond_wait(&cs->c, -1);
-	sync_lock_release(&cs->l);
-	if (rc)
-		return 1;
-	flag_raise(&cs->done[i]);
-	return 0;
-}
-
 Test(sync_cond, a_late_waiter_never_takes_a_present_ones_grant, .timeout = 60)
 {
 	struct cond_shared *cs = shm_alloc(sizeof(*cs));
@@ -811,9 +797,9 @@ Test(sync_cond, a_late_waiter_never_takes_a_present_ones_grant, .timeout = 60)
 
 	sync_lock_init(&cs->l, 1);
 	sync_cond_init(&cs->c, &cs->l);
-	cs->arrived = 0;
+	cs->go = cs->arrived = 0;
 	cs->done[0] = 0;
-	fork_procs(&pid, 1, cond_late_proc, cs);
+	fork_procs(&pid, 1, cond_proc, cs);
 	do {
 		sched_yield();
 		sync_lock_acquire(&cs->l);
@@ -821,6 +807,7 @@ Test(sync_cond, a_late_waiter_never_takes_a_present_ones_grant, .timeout = 60)
 		sync_lock_release(&cs->l);
 	} while (w != 1);
 	sync_lock_acquire(&cs->l);
+	cs->go = 1;
 	cr_assert_eq(sync_cond_notify(&cs->c, 1), 1);
 	cr_assert_eq(kill(pid, SIGSTOP), 0);
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
