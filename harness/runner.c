@@ -192,6 +192,13 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 	setpgid(pid, pid);	/* also here, so kill(-pid) works at once */
 	w = runner_wait(pid, cfg->budget_s, &status);
 	if (w) {
+		/* Before the kill, while its tasks still count: a budget
+		 * that ran out on a busy machine says so (a spinning
+		 * workload convoys when others hold the processors). */
+		double load = NAN;
+
+		if (w == 1 && getloadavg(&load, 1) != 1)
+			load = NAN;
 		kill(-pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
@@ -201,9 +208,15 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 				 r->stage);
 		} else {
 			r->res.status = RUNNER_FAILED;
+			long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+			char busy[96] = "";
+
+			if (cpus > 0 && load > (double)cpus)
+				snprintf(busy, sizeof(busy), "; the machine was busy: load average "
+					 "%.1f on %ld processors", load, cpus);
 			snprintf(r->res.reason, sizeof(r->res.reason),
-				 "exceeded its time budget of %.3g s while %s (raise --timeout?)",
-				 cfg->budget_s, r->stage);
+				 "exceeded its time budget of %.3g s while %s (raise --timeout?%s)",
+				 cfg->budget_s, r->stage, busy);
 		}
 	} else if (WIFSIGNALED(status)) {
 		r->res.status = RUNNER_FAILED;
