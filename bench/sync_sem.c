@@ -11,6 +11,14 @@
  * round (max_inside): the semaphore's promise, measured.  It must never
  * pass `permits`, and check() fails the run if it ever did.
  *
+ * With hold=sleep each hold lasts at least hold_ns (nanosleep's promise),
+ * so a round of N admissions through P = min(permits, tasks) permits
+ * spans at least N x hold_ns / P, from the first task's start to the
+ * last one's end (two clock reads a task a round, none per admission):
+ * a first-principles floor that a door letting more in, or a hold
+ * shorter than asked, breaks.  check() fails the run if any round was
+ * shorter (1 us allowed for clocks of different processors).
+ *
  * sync.sem: --threads tasks, permits 5 unless told.  sync.sem.scene:
  * the lesson's picture, 20 tasks and 5 permits, each sleeping 100 us
  * inside, so that the door is full and 15 queue at it at any moment,
@@ -35,12 +43,18 @@ BENCH_FIGURES(SYNC_BENCH_SEM, SYNC_BENCH_SEM_FIGURES);
 struct sync_bench_sem {
 	struct sync_sem sem;
 	uint32_t permits;	/* as initialised: the bound check() holds to */
+	uint64_t hold_ns;	/* as asked: the floor check() holds rounds to */
 	uint64_t hold_loops;	/* bench_work() iterations of hold_ns */
 	struct timespec hold_nap;	/* hold=sleep: hold_ns as a relative sleep */
 	int sleep;		/* hold=sleep */
 	uint32_t inside CPU_ALIGNED;	/* tasks between acquire and release */
 	uint32_t max_ever;	/* the most any task saw inside, all rounds */
 	uint64_t errors;	/* acquires that did not return 0, bad releases */
+	/* hold=sleep: the tasks done with this round, and the rounds that
+	 * spanned less than their holds allow (check()). */
+	uint32_t round_done CPU_ALIGNED;
+	uint64_t short_rounds;
+	uint64_t *start_ns, *end_ns;	/* per task, this round */
 	uint64_t ops[];		/* per task: admissions */
 };
 
@@ -52,10 +66,15 @@ static int sync_bench_sem_setup(struct bench_state *st)
 	s = bench_shared_alloc(st, sizeof(*s) + sizeof(uint64_t) * (size_t)st->ntasks);
 	if (!s)
 		return -ENOMEM;
+	s->start_ns = bench_shared_alloc(st, sizeof(uint64_t) * (size_t)st->ntasks);
+	s->end_ns = bench_shared_alloc(st, sizeof(uint64_t) * (size_t)st->ntasks);
+	if (!s->start_ns || !s->end_ns)
+		return -ENOMEM;
 	s->permits = (uint32_t)permits;
 	if (sync_sem_init(&s->sem, s->permits, sync_bench_shared(st)) < 0)
 		return -EINVAL;
 	hold_ns = bench_param_int(st, "hold_ns");
+	s->hold_ns = (uint64_t)hold_ns;
 	s->sleep = strcmp(bench_param_str(st, "hold"), "sleep") == 0;
 	if (s->sleep) {
 		s->hold_nap.tv_sec = hold_ns / 1000000000;
@@ -67,12 +86,41 @@ static int sync_bench_sem_setup(struct bench_state *st)
 	return 0;
 }
 
+/*
+ * hold=sleep, at a task's end of a round: the last task to finish holds
+ * the round's span to its holds.  Every task wrote its start and end
+ * before its add (acq_rel), so the last one sees them all.
+ */
+static void sync_bench_sem_round_end(struct bench_task *t, struct sync_bench_sem *s,
+				     uint64_t iters)
+{
+	uint64_t first = UINT64_MAX, last = 0, n = iters * (uint64_t)t->st->ntasks;
+	uint32_t doors = s->permits < (uint32_t)t->st->ntasks ? s->permits
+							       : (uint32_t)t->st->ntasks;
+
+	s->end_ns[t->id] = bench_now_ns();
+	if (__atomic_add_fetch(&s->round_done, 1, __ATOMIC_ACQ_REL) != (uint32_t)t->st->ntasks)
+		return;
+	for (int i = 0; i < t->st->ntasks; i++) {
+		if (s->start_ns[i] < first)
+			first = s->start_ns[i];
+		if (s->end_ns[i] > last)
+			last = s->end_ns[i];
+	}
+	if ((double)(last - first) + 1000 < (double)n * (double)s->hold_ns / doors)
+		s->short_rounds++;
+	/* The next round starts after the harness's gate: no one adds now. */
+	__atomic_store_n(&s->round_done, 0, __ATOMIC_RELAXED);
+}
+
 static uint64_t sync_bench_sem_run(struct bench_task *t, uint64_t iters)
 {
 	struct sync_bench_sem *s = t->st->priv;
 	uint32_t max = 0, seen;
 	uint64_t errors = 0;
 
+	if (s->sleep)
+		s->start_ns[t->id] = bench_now_ns();
 	for (uint64_t i = 0; i < iters; i++) {
 		if (sync_sem_acquire(&s->sem) != 0)
 			errors++;
@@ -97,6 +145,8 @@ static uint64_t sync_bench_sem_run(struct bench_task *t, uint64_t iters)
 	if (errors)
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
 	s->ops[t->id] += iters;
+	if (s->sleep)
+		sync_bench_sem_round_end(t, s, iters);
 	return iters;
 }
 
@@ -110,6 +160,9 @@ static const char *sync_bench_sem_check(struct bench_state *st, uint64_t run_ite
 		return "more tasks were inside at once than the semaphore has permits";
 	if (s->errors)
 		return "an acquire or a release failed";
+	if (s->short_rounds)
+		return "a round was shorter than its holds allow through the permits (admissions x "
+		       "hold_ns / permits): a hold was cut short, or more were inside at once";
 	if (s->inside != 0 || sync_sem_value(&s->sem) != s->permits)
 		return "the semaphore did not end with every permit back";
 	for (int i = 0; i < st->ntasks; i++)
