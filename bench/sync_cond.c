@@ -6,7 +6,12 @@
  * the lock).  One cycle releases every waiter once: with notify=all one
  * notify_all(); with notify=one, N-1 notify(1) in turn, each after the
  * waiter released by the one before has run, so each release is timed
- * alone.  The notifier first waits until every waiter is inside wait()
+ * alone.  A first-principles bound on every latency round: what one
+ * cycle's releases recorded (their sum with notify=one, whose releases
+ * follow one another; the longest with notify=all) fits in the cycle,
+ * from its first stamp to the notifier seeing every waiter back, read
+ * once a cycle by the notifier (1 us a release allowed for clocks of
+ * different processors); check() fails the run otherwise.  The notifier first waits until every waiter is inside wait()
  * (the condition's own count) and really asleep on its word
  * (bench/sync.h), stamps the clock under the lock and
  * notifies; a released waiter, back from wait() with the lock, records
@@ -55,6 +60,11 @@ struct sync_bench_cond_shared {
 	uint64_t cycles;	/* cycles by task 0 */
 	uint64_t errors;	/* waits not released, notifies releasing the wrong count */
 	uint64_t unconfirmed;	/* notifies whose waiters were never seen asleep */
+	/* Latency rounds: this cycle's releases, summed (notify=one) or
+	 * their longest (all), by the waiters under the lock; and the
+	 * cycles whose releases did not fit in them (check()). */
+	uint64_t cycle_release_ns;
+	uint64_t overlong;
 	uint32_t *tid;		/* per task: its thread id, for the notifier's watch */
 	uint64_t wakes[];	/* per task */
 };
@@ -136,6 +146,8 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 		if (asleep < fewest)
 			fewest = asleep;
 		base = (uint32_t)(nwait * k);
+		uint64_t first = rec ? bench_now_ns() : 0;
+
 		if (s->all) {
 			errors += sync_bench_cond_notify(s, rec, 1, (int)nwait);
 			calls++;
@@ -154,6 +166,11 @@ static void sync_bench_cond_notifier(struct bench_task *t, struct sync_bench_con
 			}
 		}
 		sync_bench_spin_until(&s->released, base + nwait);
+		/* Every waiter added its release before its count, which we
+		 * have seen: the cycle's figure is whole. */
+		if (rec && s->cycle_release_ns > bench_now_ns() - first + 1000 * (uint64_t)nwait)
+			s->overlong++;
+		s->cycle_release_ns = 0;	/* before the gate: no waiter adds now */
 		sync_bench_gate_open(&s->open, (uint32_t)(k + 1), shared);
 	}
 	s->cycles = k;
@@ -182,9 +199,16 @@ static void sync_bench_cond_waiter(struct bench_task *t, struct sync_bench_cond_
 		 * predicate is needed to tell a release from a spurious wake. */
 		if (sync_cond_wait(&s->cond, -1) != 0)
 			errors++;
-		if (rec)
-			bench_record_ns(t, SYNC_BENCH_COND_HIST_RELEASE,
-					sync_bench_since(s->stamp_ns));
+		if (rec) {
+			uint64_t ns = sync_bench_since(s->stamp_ns);
+
+			bench_record_ns(t, SYNC_BENCH_COND_HIST_RELEASE, ns);
+			/* Under the lock: one waiter at a time adds. */
+			if (!s->all)
+				s->cycle_release_ns += ns;
+			else if (ns > s->cycle_release_ns)
+				s->cycle_release_ns = ns;
+		}
 		/* Release: our read of the stamp happens before the next is
 		 * written (the notifier sees this count first). */
 		__atomic_fetch_add(&s->released, 1, __ATOMIC_RELEASE);
@@ -227,6 +251,9 @@ static const char *sync_bench_cond_check(struct bench_state *st, uint64_t run_it
 			return "a waiter was not released once per cycle";
 	if (sync_cond_waiting(&s->cond) != 0)
 		return "a waiter was left inside wait()";
+	if (s->overlong)
+		return "a cycle's release latencies add up to more than the cycle lasted (a stamp "
+		       "from an earlier notify, or a unit slip)";
 	return NULL;
 }
 
