@@ -1405,14 +1405,16 @@ Test(cli, plan_txt_gives_each_option_once, .timeout = 120)
 	snprintf(run, sizeof(run), "%s/run", dir);
 	cli_write_str(plan, "selftest.spin --threads 1 --mode thread --reps 2 --param k_ns=1000\n");
 	CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none", "--reps", "3",
-	    "--min-time", "0.01");
+	    "--min-time", "0.01", "--timeout", "30");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	snprintf(path, sizeof(path), "%s/plan.txt", run);
 	cr_assert_not_null(f = fopen(path, "r"));
 	n = fread(text, 1, sizeof(text) - 1, f);
 	text[n] = '\0';
 	fclose(f);
-	cr_assert(strstr(text, "--reps 2 --param k_ns=1000 --min-time 0.01\n"), "%s", text);
+	/* every sweep option the line lacks, each whole, in order */
+	cr_assert(strstr(text, "--reps 2 --param k_ns=1000 --min-time 0.01 --timeout 30\n"), "%s",
+		  text);
 	cr_assert(!strstr(text, "--reps 3"), "%s", text);
 	/* and a resume reads it back */
 	snprintf(path, sizeof(path), "%s/results.csv", run);

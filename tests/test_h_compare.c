@@ -177,6 +177,31 @@ Test(compare, without_samples_intervals_decide, .timeout = 30)
 	fx_end();
 }
 
+/* No samples, the other side: a rate 20 % lower (worse) whose interval
+ * still reaches into the base's is not significant; each bound of the
+ * new interval is held to the far bound of the base's. */
+Test(compare, without_samples_a_drop_inside_the_base_interval_is_not, .timeout = 30)
+{
+	const struct fx_row base[] = {
+		{ "selftest.spin", "rate", "ops/s", 100, 90, 110, 0, 0, 0 },
+	};
+	const struct fx_row overlap[] = {
+		{ "selftest.spin", "rate", "ops/s", 80, 75, 100, 0, 0, 0 },
+	};
+	const struct fx_row apart[] = {
+		{ "selftest.spin", "rate", "ops/s", 80, 75, 85, 0, 0, 0 },
+	};
+
+	fx_start();
+	fx_run("base", base, 1, "aaaa");
+	fx_run("overlap", overlap, 1, "aaaa");
+	fx_run("apart", apart, 1, "aaaa");
+	cr_assert_eq(fx_compare("base", "overlap"), 0,
+		     "a drop whose interval overlaps the base's: not significant");
+	cr_assert_eq(fx_compare("base", "apart"), 1, "a drop with separate intervals: a regression");
+	fx_end();
+}
+
 /* Throughput: lower is worse.  The direction comes from the metric
  * (registry) or, for a benchmark we do not know, from its unit. */
 Test(compare, throughput_flips_direction, .timeout = 30)
