@@ -262,10 +262,13 @@ Test(lock, unshareable_locks_skip_in_processes, .timeout = 120)
  * its lock's acquire LOCK_TEST_ACQUIRE_NS, so a timed acquire is exactly
  * LOCK_TEST_ACQUIRE_NS once the clock pair (two readings back to back,
  * LOCK_TEST_READ_NS apart) is taken off; and the lock says what happened
- * while it was held.  The driver is the real one, built here over these
- * stand-ins for the harness's clock and histogram.
+ * while it was held.  Its work moves the clock too, LOCK_TEST_LOOP_NS a
+ * loop, so that an acquire timed across the critical section's work (or
+ * the section outside) reads more.  The driver is the real one, built
+ * here over these stand-ins for the harness's clock, histogram and work.
  */
-enum { LOCK_TEST_READ_NS = 7, LOCK_TEST_ACQUIRE_NS = 1000, LOCK_TEST_ITERS = 40 };
+enum { LOCK_TEST_READ_NS = 7, LOCK_TEST_ACQUIRE_NS = 1000, LOCK_TEST_ITERS = 40,
+       LOCK_TEST_LOOP_NS = 100000 };
 
 struct lock_test_fake {
 	int held;
@@ -275,6 +278,7 @@ static struct {
 	uint64_t clock;		/* ns */
 	int held;		/* the fake lock is held */
 	int reads, reads_held, records, records_held;
+	uint64_t work_held, work_free;	/* loops of work inside and outside the lock */
 	uint64_t recorded[LOCK_TEST_ITERS];
 } lock_test;
 
@@ -294,6 +298,12 @@ static void lock_test_record_ns(struct bench_task *t, int slot, uint64_t ns)
 	if (lock_test.records < LOCK_TEST_ITERS)
 		lock_test.recorded[lock_test.records] = ns;
 	lock_test.records++;
+}
+
+static void lock_test_work(uint64_t loops)
+{
+	*(lock_test.held ? &lock_test.work_held : &lock_test.work_free) += loops;
+	lock_test.clock += loops * LOCK_TEST_LOOP_NS;
 }
 
 static int lock_test_recording(const struct bench_task *t)
@@ -321,10 +331,12 @@ static inline void lock_test_fake_release(struct lock_test_fake *l, void *node)
 #define bench_now_ns lock_test_now_ns
 #define bench_record_ns lock_test_record_ns
 #define bench_recording lock_test_recording
+#define bench_work lock_test_work
 static LOCK_BENCH_RUN(lock_test_fake_run, lock_test_fake, struct lock_test_fake)
 #undef bench_now_ns
 #undef bench_record_ns
 #undef bench_recording
+#undef bench_work
 
 Test(lock, acquire_latency_is_net_of_the_clock_and_recorded_after_release, .timeout = 30)
 {
@@ -339,6 +351,8 @@ Test(lock, acquire_latency_is_net_of_the_clock_and_recorded_after_release, .time
 	s->lock = &fake;
 	s->sample = 1;
 	s->levels = 1;
+	s->cs_loops = 3;	/* 300 us of the fake clock inside, 100 outside */
+	s->ncs_loops = 1;
 	/* The pair as the harness measures it: two readings back to back. */
 	a = lock_test_now_ns();
 	b = lock_test_now_ns();
@@ -355,6 +369,8 @@ Test(lock, acquire_latency_is_net_of_the_clock_and_recorded_after_release, .time
 			     (unsigned long long)s->clock_pair_ns);
 	cr_assert_eq(lock_test.records_held, 0, "%d histogram records inside the lock",
 		     lock_test.records_held);
+	cr_assert_eq(lock_test.work_held, 3 * LOCK_TEST_ITERS, "loops of cs work");
+	cr_assert_eq(lock_test.work_free, 1 * LOCK_TEST_ITERS, "loops of ncs work");
 	/* The one reading that must be there: the instant acquire returned. */
 	cr_assert_eq(lock_test.reads_held, LOCK_TEST_ITERS, "%d clock readings inside the lock "
 		     "for %d timed acquires", lock_test.reads_held, LOCK_TEST_ITERS);
