@@ -38,7 +38,10 @@
  * is stamped with the time it was due, not the time it went in, so a
  * producer that falls behind (a full queue, a stall) is charged for it
  * and no wait is left out (no coordinated omission).  That latency is
- * the hand-off at a stated load.
+ * the hand-off at a stated load, and no faster: a paced round's items
+ * over its span (first producer's start to last one's end, less each
+ * producer's first item, which is due at its start) never exceed L % of
+ * that rate, whatever the producers (check()).
  *
  * bytes_per_sec: the payload bytes of a measured round over its span,
  * from the first task's start to the last consumer's end (two clock
@@ -104,6 +107,7 @@ struct qb_producer {
 	uint64_t paced_rounds;		/* those it paced (load > 0): check() */
 	uint64_t most_late;		/* the most a timed item's producer woke after its due time */
 	int ahead;			/* a paced round ended before its schedule */
+	uint64_t paced_t0, paced_end;	/* this paced round's start and end */
 } CPU_ALIGNED;
 
 struct qb_consumer {
@@ -143,6 +147,10 @@ struct qb_shared {
 	uint64_t nflat;
 	uint64_t flat_items[QB_FLAT_ROUNDS];
 	double flat_rate[QB_FLAT_ROUNDS];
+	/* Paced rounds: producers done with this one, and the rounds whose
+	 * items went faster than load % of the flat-out rate (check()). */
+	uint64_t paced_done CPU_ALIGNED;
+	uint64_t too_fast;
 };
 
 static const struct bench_param qb_params[] = {
@@ -358,14 +366,12 @@ static unsigned char *qb_slot(const struct qb_shared *s, uint64_t p, uint64_t id
  * calibration's first tiny rounds (under a quarter of the largest) left
  * out.  0: flat out.
  */
-static double qb_pace_ns(const struct qb_shared *s)
+static double qb_flat_median(const struct qb_shared *s)
 {
 	uint64_t n = s->nflat < QB_FLAT_ROUNDS ? s->nflat : QB_FLAT_ROUNDS, most = 0;
 	double rate[QB_FLAT_ROUNDS];
 	size_t k = 0;
 
-	if (!s->load_pct)
-		return 0;
 	if (!n)
 		abort();	/* the harness runs flat-out rounds first: a bug */
 	for (uint64_t i = 0; i < n; i++)
@@ -374,7 +380,44 @@ static double qb_pace_ns(const struct qb_shared *s)
 	for (uint64_t i = 0; i < n; i++)
 		if (s->flat_items[i] * 4 >= most)
 			rate[k++] = s->flat_rate[i];
-	return 1e9 * s->producers * 100 / (stats_median(rate, k) * (double)s->load_pct);
+	return stats_median(rate, k);
+}
+
+static double qb_pace_ns(const struct qb_shared *s)
+{
+	if (!s->load_pct)
+		return 0;
+	return 1e9 * s->producers * 100 / (qb_flat_median(s) * (double)s->load_pct);
+}
+
+/*
+ * The end of a producer's paced round: the last producer to finish holds
+ * the round to its load.  Each producer's first item is due at its start
+ * and each later one a pace after the one before, so the items after the
+ * first ones, over the round's span, come at no more than load % of the
+ * flat-out rate, computed here from its definition (1 % and a
+ * microsecond allowed for arithmetic and clocks of different
+ * processors).  Every producer wrote its times before its add
+ * (acq_rel), so the last one sees them all.
+ */
+static void qb_paced_end(struct qb_shared *s, struct qb_producer *me, uint64_t iters)
+{
+	uint64_t first = UINT64_MAX, last = 0;
+	double most;
+
+	me->paced_end = bench_now_ns();
+	if (__atomic_add_fetch(&s->paced_done, 1, __ATOMIC_ACQ_REL) != (uint64_t)s->producers)
+		return;
+	for (int p = 0; p < s->producers; p++) {
+		first = s->prod[p].paced_t0 < first ? s->prod[p].paced_t0 : first;
+		last = s->prod[p].paced_end > last ? s->prod[p].paced_end : last;
+	}
+	most = qb_flat_median(s) * (double)s->load_pct / 100 * 1.01;
+	if (iters > 1 && (double)((iters - 1) * (uint64_t)s->producers) * 1e9 >
+			 most * (double)(last - first + 1000))
+		s->too_fast++;
+	/* The next round starts after the harness's gate: no one adds now. */
+	__atomic_store_n(&s->paced_done, 0, __ATOMIC_RELAXED);
 }
 
 /*
@@ -493,6 +536,10 @@ static uint64_t qb_produce(struct bench_task *t, struct qb_shared *s, uint64_t i
 	 * sooner was not paced (check() says so). */
 	if (pace_ns > 0 && bench_now_ns() - t0 < (uint64_t)((double)(iters - 1) * pace_ns))
 		me->ahead = 1;
+	if (pace_ns > 0) {
+		me->paced_t0 = t0;
+		qb_paced_end(s, me, iters);
+	}
 	if (t->id == 0 && s->kind <= QB_PRIORITY && queue_join(s->q, -1))
 		abort();
 	return 0;
@@ -622,6 +669,9 @@ static const char *qb_check(struct bench_state *st, uint64_t run_iters, uint64_t
 			return "a producer did not make the items it was asked for";
 		if (s->prod[p].ahead)
 			return "a paced latency round ended before its schedule: the load was not applied";
+		if (s->too_fast)
+			return "a paced latency round's items came faster than load % of the flat-out "
+			       "items/s: the producers' shares of the load add up to more";
 		if (s->prod[p].paced_rounds != (paced ? s->prod[p].lat_rounds : 0))
 			return paced ? "a latency round was not paced: the load was not applied"
 				     : "a latency round was paced with no load asked for";
