@@ -7,8 +7,13 @@
  * stand by (they return at once), so that W follows --threads and the
  * over-subscribed count like every family's.  A task is task_us of
  * calibrated work (task=work) or a sleep of task_us (task=sleep, I/O-like).
- * At most POOL_BENCH_SLOTS tasks are in flight (a semaphore the callbacks
- * release), and a round ends when every one of its tasks is called back.
+ * At most POOL_BENCH_SLOTS tasks are in flight, and a round ends when
+ * every one of its tasks is called back.  The submitter runs ahead; when
+ * it must wait (the slots all in flight: until half are back; the
+ * round's end: until none is) a callback wakes it once, at that count,
+ * never a wake a task: a wake costs the waker a system call (microseconds
+ * on a VM, where it interrupts an idle processor), which the overhead
+ * figure would charge to the pool.
  *
  *   pool.thread          the lesson's callback pool (primitives/pool.h)
  *   pool.token           the lesson's token pool: a new thread per task
@@ -58,6 +63,7 @@
 #include "bench/pool.h"
 #include "harness/clock.h"
 #include "harness/stats.h"
+#include "primitives/futex.h"
 #include "primitives/pool.h"
 #include "primitives/procpool.h"
 
@@ -107,6 +113,36 @@ static void pool_bench_bad(struct pool_bench_shared *s)
 	__atomic_add_fetch(&s->bad, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * The submitter: until at most `most` tasks are in flight.  The bell,
+ * then one more look (sequentially consistent, as the callback's count
+ * and look): either this look sees the count that a callback made, or
+ * that callback sees the bell.
+ */
+static void pool_bench_await_flight(struct pool_bench_shared *s, uint32_t most)
+{
+	while (__atomic_load_n(&s->in_flight, __ATOMIC_SEQ_CST) > most) {
+		__atomic_store_n(&s->wait_for, most, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->room_bell, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&s->in_flight, __ATOMIC_SEQ_CST) > most)
+			futex_wait(&s->room_bell, 1, NULL, 0);
+		__atomic_store_n(&s->room_bell, 0, __ATOMIC_RELAXED);
+	}
+}
+
+/* A callback (or a failed submit): one task fewer in flight; wakes the
+ * submitter if it waits for this count. */
+static void pool_bench_landed(struct pool_bench_shared *s)
+{
+	uint32_t n = __atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
+
+	/* The bell first: the level was stored before it was rung. */
+	if (__atomic_load_n(&s->room_bell, __ATOMIC_SEQ_CST) &&
+	    n <= __atomic_load_n(&s->wait_for, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&s->room_bell, 0, __ATOMIC_SEQ_CST))
+		futex_wake(&s->room_bell, 1, 0);
+}
+
 /* Task `seq`: its result is seq; it fails when fail_every says so. */
 static int pool_bench_task(uint64_t seq, uint64_t *result)
 {
@@ -149,7 +185,7 @@ static void pool_bench_done(void *arg, int ok, uint64_t result)
 		__atomic_store_n(&sl->state, POOL_SLOT_DONE, __ATOMIC_RELEASE);
 	}
 	__atomic_add_fetch(ok ? &s->called_ok : &s->called_fail, 1, __ATOMIC_RELAXED);
-	sync_sem_release(&s->window);
+	pool_bench_landed(s);
 }
 
 static void *pool_bench_spawned(void *arg)
@@ -210,7 +246,6 @@ static int pool_bench_setup(struct bench_state *st, int kind)
 		s->task_ns = (double)task_us * 1000;
 		s->chunk = bench_work_loops(s->task_ns / 10 < 1000 ? s->task_ns / 10 : 1000);
 	}
-	sync_sem_init(&s->window, POOL_BENCH_SLOTS, 0);
 	/* Measured, either kind: the median of a few run inline, a sleep's
 	 * overshoot included, work's last chunk and clock reads too. */
 	s->alone_ns = pool_bench_alone(s, task_us * 1000);
@@ -333,8 +368,10 @@ static uint64_t pool_bench_run(struct bench_task *t, uint64_t iters)
 		struct pool_bench_slot *sl = &s->slots[seq % POOL_BENCH_SLOTS];
 		uint32_t was;
 
-		sync_sem_acquire(&s->window);
-		/* The permit bounds the tasks in flight, but it is any
+		if (__atomic_load_n(&s->in_flight, __ATOMIC_RELAXED) >= POOL_BENCH_SLOTS)
+			pool_bench_await_flight(s, POOL_BENCH_SLOTS / 2);
+		__atomic_add_fetch(&s->in_flight, 1, __ATOMIC_SEQ_CST);
+		/* The count bounds the tasks in flight, but it is any
 		 * task's: the one that last had this slot, POOL_BENCH_SLOTS
 		 * tasks ago, may still run on a worker kept off its
 		 * processor while the others did all the rest (seen under
@@ -350,14 +387,11 @@ static uint64_t pool_bench_run(struct bench_task *t, uint64_t iters)
 		if (pool_bench_submit(s, seq, k) < 0) {
 			pool_bench_bad(s);
 			__atomic_store_n(&sl->state, POOL_SLOT_DONE, __ATOMIC_RELEASE);
-			sync_sem_release(&s->window);
+			pool_bench_landed(s);
 		}
 	}
-	/* Every permit back: every task of the round called back. */
-	for (int i = 0; i < POOL_BENCH_SLOTS; i++)
-		sync_sem_acquire(&s->window);
-	for (int i = 0; i < POOL_BENCH_SLOTS; i++)
-		sync_sem_release(&s->window);
+	/* None in flight: every task of the round called back. */
+	pool_bench_await_flight(s, 0);
 	if (s->kind == POOL_BENCH_SPAWN)
 		for (int i = 0; i < s->workers; i++)
 			if (s->spawned_live[i]) {

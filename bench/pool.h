@@ -50,7 +50,13 @@ struct pool_bench_shared {
 	void *pool;			/* the runner's pool object */
 	pthread_t *spawned;		/* POOL_BENCH_SPAWN: [workers] */
 	uint8_t *spawned_live;
-	struct sync_sem window;		/* POOL_BENCH_SLOTS permits: tasks in flight */
+	/* Tasks in flight, POOL_BENCH_SLOTS at most: the submitter counts
+	 * one in, a callback one out.  The submitter sleeps on room_bell
+	 * until at most wait_for are in flight, and a callback wakes it
+	 * once, when the count reaches that (bench/pool.c). */
+	uint32_t in_flight;
+	uint32_t wait_for;
+	uint32_t room_bell;
 	int recording;			/* this round stamps submit and start */
 	/* The counts check() holds to. */
 	uint64_t submitted;		/* by task 0 */
