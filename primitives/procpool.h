@@ -18,8 +18,9 @@
  * from its ring the moment it finishes one.  A side that finds its ring
  * empty sleeps, and the other wakes it only then: a worker on a futex in
  * its lane, the parent in poll() on an eventfd the workers ring.  A
- * worker rings the parent only when 16 answers wait or its own ring ran
- * dry (a batch of callbacks per wake-up), so a callback may come a little
+ * worker rings the parent only when 64 answers wait, or as many as the
+ * tasks left on its ring (a batch of callbacks per wake-up, half its
+ * work still to run while the parent refills it), so a callback may come a little
  * after its task ended (while the worker runs later tasks of its ring,
  * the parent also looks every few milliseconds).  A task is handed to
  * the worker with the fewest in flight, up to about 2 ms of work ahead
