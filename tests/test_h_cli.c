@@ -100,6 +100,47 @@ Test(cli, bad_input_exit_2_one_line, .timeout = 120)
 	}
 }
 
+/* Every option that takes a number, as each command's --help lists it
+ * (metavar N, SEC, PCT or A), refuses a sign, trailing junk and an empty
+ * value in one line that names it: a new numeric option is checked the
+ * day it is listed.  strtoull, for one, takes "-1" as 2^64 - 1. */
+Test(cli, every_numeric_option_refuses_malformed_values, .timeout = 120)
+{
+	static const char *const cmds[] = { "run", "sweep", "compare" };
+	static const char *const bad[] = { "-1", "-0", "3x", "" };
+	static struct cli_run r, h;
+	int checked = 0;
+
+	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+		CLI(&h, (char *)cmds[c], "--help");
+		cr_assert_eq(h.status, 0, "%s --help: %s", cmds[c], h.err);
+		for (const char *p = h.out; (p = strstr(p, "  --")); p++) {
+			char name[32], meta[8];
+			char opt[40];
+
+			if (sscanf(p + 2, "%31s %7s", name, meta) != 2 ||
+			    (strcmp(meta, "N") && strcmp(meta, "SEC") && strcmp(meta, "PCT") &&
+			     strcmp(meta, "A")))
+				continue;
+			snprintf(opt, sizeof(opt), "%s", name);
+			for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+				if (!strcmp(cmds[c], "compare"))
+					CLI(&r, "compare", "a", "b", opt, (char *)bad[b]);
+				else if (!strcmp(cmds[c], "sweep"))
+					CLI(&r, "sweep", opt, (char *)bad[b]);
+				else
+					CLI(&r, "run", "selftest.spin", opt, (char *)bad[b]);
+				cli_expect_bad(&r, opt);
+				checked++;
+			}
+		}
+	}
+	/* --reps, --min-time, --timeout and --seed for run and sweep;
+	 * --threshold and --alpha for compare. */
+	cr_assert_geq(checked, 10 * 4, "only %d option values checked: has --help's "
+		      "layout changed?", checked);
+}
+
 /* Messages that used to say the wrong thing. */
 Test(cli, messages_say_what_is_wrong, .timeout = 60)
 {
@@ -808,7 +849,10 @@ Test(cli, warnings_summarised, .timeout = 120)
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(plan, sizeof(plan), "%s/plan", dir);
 	snprintf(run, sizeof(run), "%s/run", dir);
-	cli_write_str(plan, "selftest.spin --param k_ns=1000 --threads 1 --mode thread --reps 3\n");
+	/* 3 repetitions warn; 5, what --quick gives, do not (the line is
+	 * fewer than 5). */
+	cli_write_str(plan, "selftest.spin --param k_ns=1000 --threads 1 --mode thread --reps 3\n"
+			    "selftest.spin --param k_ns=3000 --threads 1 --mode thread --reps 5\n");
 	CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none", "--min-time", "0.02");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "warnings.csv"), "%s", r.err);
@@ -817,7 +861,7 @@ Test(cli, warnings_summarised, .timeout = 120)
 	int few = 0;
 	for (size_t i = 0; i < t.nrows; i++)
 		few += strcmp(t.rows[i][cli_col(&t, "warning")], "few_reps") == 0;
-	cr_assert_eq(few, 1, "the configuration with 3 repetitions");
+	cr_assert_eq(few, 1, "the configuration with 3 repetitions, not the one with 5");
 	csv_table_free(&t);
 	cli_rmdir(dir);
 }
