@@ -582,7 +582,10 @@ static int selftest_setup_fail(struct bench_state *st)
  * (1, 2 and 3 shares of 6: a fair share is 2) share_min is 0.5 and
  * share_max 1.5.  Only the tasks of even id report even_id_mean, their
  * id + 1, combined by mean over those that reported: of 3 tasks (1 + 3)
- * / 2 = 2, not 4 / 3 as a mean over every task would read.  And ncpus
+ * / 2 = 2, not 4 / 3 as a mean over every task would read.  Every task
+ * reports first_round_only in its first round alone, which is
+ * calibration's, never a measured one: a round's reports start empty,
+ * so the row is absent; one carried over would read n(n+1)/2.  And ncpus
  * is bench_state.ncpus as the tasks see it:
  * the distinct processors the placement pinned them to (1 for
  * same-core, however many tasks), or those the runner may use when they
@@ -605,7 +608,9 @@ static int selftest_setup_fail(struct bench_state *st)
 	VALUE(SELFTEST_RECORD_NCPUS, .name = "ncpus", .unit = "processors",	\
 	      .combine = BENCH_COMBINE_MAX)					\
 	VALUE(SELFTEST_RECORD_EVEN_MEAN, .name = "even_id_mean", .unit = "tasks", \
-	      .combine = BENCH_COMBINE_MEAN)
+	      .combine = BENCH_COMBINE_MEAN)					\
+	VALUE(SELFTEST_RECORD_FIRST_ONLY, .name = "first_round_only", .unit = "tasks", \
+	      .combine = BENCH_COMBINE_SUM)
 BENCH_FIGURES(SELFTEST_RECORD, SELFTEST_RECORD_FIGURES);
 
 static const struct bench_metric selftest_record_metrics[] = {
@@ -623,6 +628,7 @@ static const struct bench_metric selftest_record_metrics[] = {
  * took hundreds of times longer, past the time budget under TSan. */
 struct selftest_record {
 	uint64_t loops;
+	uint32_t *rounds;	/* per task: its rounds so far */
 	uint32_t rec_rounds[];	/* per task: its latency rounds so far */
 };
 
@@ -630,9 +636,10 @@ static int selftest_record_setup(struct bench_state *st)
 {
 	struct selftest_record *s;
 
-	s = bench_shared_alloc(st, sizeof(*s) + (size_t)st->ntasks * sizeof(s->rec_rounds[0]));
+	s = bench_shared_alloc(st, sizeof(*s) + 2 * (size_t)st->ntasks * sizeof(s->rec_rounds[0]));
 	if (!s)
 		return -ENOMEM;
+	s->rounds = s->rec_rounds + st->ntasks;
 	s->loops = bench_work_loops(200);
 	st->priv = s;
 	return 0;
@@ -667,6 +674,8 @@ static uint64_t selftest_record_run(struct bench_task *t, uint64_t iters)
 	bench_report(t, SELFTEST_RECORD_NCPUS, t->st->ncpus);
 	if (t->id % 2 == 0)	/* only some tasks report: the others are left out */
 		bench_report(t, SELFTEST_RECORD_EVEN_MEAN, t->id + 1);
+	if (s->rounds[t->id]++ == 0)	/* calibration's first round */
+		bench_report(t, SELFTEST_RECORD_FIRST_ONLY, t->id + 1);
 	return n;
 }
 

@@ -106,7 +106,7 @@ enum bench_combine {
 
 /* Histograms (BENCH_LATENCY) and reported values a workload may use. */
 #define BENCH_MAX_HISTS 4
-#define BENCH_MAX_VALUES 6
+#define BENCH_MAX_VALUES 8
 
 struct bench_metric {
 	const char *name;	/* CSV `metric` column, e.g. "roundtrip"  */

@@ -174,7 +174,9 @@ static double hist_row(const struct csv_table *t, const char *mode, const char *
  * is the task
  * count, their sum n(n+1)/2, the least and the most against their
  * mean 1/2 and 3/2, and the mean over the tasks of even id alone 2
- * (the others report none); task k does k + 1 shares of the work, so
+ * (the others report none), and none of the measured rounds has
+ * first_round_only (calibration's first round alone reports it: a
+ * report left over from it would read 6); task k does k + 1 shares of the work, so
  * of 3 tasks the least did 1 / 2 of a fair share, the most 3 / 2.  And
  * histograms.csv holds the merged buckets, which sum to the recordings.
  */
@@ -211,6 +213,11 @@ Test(h_hist, run_rows_are_the_known_figures, .timeout = 120)
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "first_max"), 900.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "first_max"), 900.0, 1e-9);
 		cr_assert_float_eq(hist_row(&t, modes[m], "1", "even_id_mean"), 1.0, 1e-9);
+		for (size_t i = 0; i < t.nrows; i++)
+			cr_assert(strcmp(t.rows[i][cli_col(&t, "metric")], "first_round_only"),
+				  "a value reported in calibration's first round alone has a "
+				  "row: %s tasks, %s", t.rows[i][cli_col(&t, "threads")],
+				  t.rows[i][cli_col(&t, "median")]);
 		/* of 1000: 990 x 0, 9 x 20, 1 x 2^50 (the first bucket, one
 		 * between, the last; the CSV keeps 9 significant digits) */
 		cr_assert_float_eq(hist_row(&t, modes[m], "3", "edge_p50"), 0.0, 1e-9);
