@@ -446,24 +446,31 @@ static int fx_compare_table(const char *x, const char *y, char *buf, size_t len)
 Test(compare, markdown_table_with_geometric_mean, .timeout = 30)
 {
 	/* Twice the cost in ns (+100 %) and half the ops/s (a cost of
-	 * +100 % too): the geometric mean, as cost, is +100.0 %. */
+	 * +100 % too): the geometric mean, as cost, is +100.0 %.  A net
+	 * cost whose median is 0 has no ratio: compared, but left out of
+	 * the mean (over 3 rows it would read +58.7 %). */
+#define FX_NET0 { "ctx.thread.pipe", "net", "ns", 0, -1, 1, 10, 0, 4 }
 	const struct fx_row base[] = {
 		FX_NS(100, 4),
 		{ "ctx.thread.pipe", "rate", "ops/s", 1000, 999, 1001, 10, 1000, 4 },
+		FX_NET0,
 	}, now[] = {
 		FX_NS(200, 4),
 		{ "ctx.thread.pipe", "rate", "ops/s", 500, 499, 501, 10, 500, 4 },
+		FX_NET0,
 	}, quick[] = {
 		FX_NS(50, 4),
 		{ "ctx.thread.pipe", "rate", "ops/s", 1000, 999, 1001, 10, 1000, 4 },
+		FX_NET0,
 	};
+#undef FX_NET0
 	static char t[1 << 14];
 
 	fx_start();
-	fx_run("base", base, 2, "aaaa");
-	fx_run("now", now, 2, "aaaa");
-	fx_run("quick", quick, 2, "aaaa");
-	fx_run("changed", base, 2, "bbbb");
+	fx_run("base", base, 3, "aaaa");
+	fx_run("now", now, 3, "aaaa");
+	fx_run("quick", quick, 3, "aaaa");
+	fx_run("changed", base, 3, "bbbb");
 	cr_assert_eq(fx_compare_table("base", "now", t, sizeof(t)), 1);
 	cr_assert_eq(strncmp(t, "| bench | mode |", 16), 0, "%s", t);
 	cr_assert(strstr(t, "\n|---|"), "%s", t);
@@ -473,6 +480,7 @@ Test(compare, markdown_table_with_geometric_mean, .timeout = 30)
 	cr_assert(strstr(t, "| -50.0% |"), "%s", t);
 	cr_assert(strstr(t, "| geometric mean |"), "%s", t);
 	cr_assert(strstr(t, "| +100.0% | | 2 rows, as cost: + is worse |"), "%s", t);
+	cr_assert(strstr(t, "| ctx.thread.pipe | thread | same-core | 2 | ws_kb=0 | net |"), "%s", t);
 	cr_assert_null(strstr(t, "benchmark changed"), "%s", t);
 	/* Half the cost of one, the other the same: sqrt(0.5) - 1. */
 	cr_assert_eq(fx_compare_table("base", "quick", t, sizeof(t)), 0);
