@@ -558,7 +558,8 @@ Test(measure, every_figure_combines_as_its_unit_allows, .timeout = 30)
 	}
 }
 
-/* The distinct processors of row r's `cpus` column ("0 1 1"). */
+/* The processors of a row's `cpus` column ("0 1"), each listed once
+ * however many tasks ran on it (same-core's three tasks: "0"). */
 static int measure_distinct_cpus(const char *list)
 {
 	int seen[1024] = { 0 }, n = 0;
@@ -568,6 +569,7 @@ static int measure_distinct_cpus(const char *list)
 		long c = strtol(p, &end, 10);
 
 		cr_assert(end != p && c >= 0 && c < 1024, "cpus '%s'", list);
+		cr_assert(!seen[c], "cpus '%s' lists processor %ld twice", list, c);
 		n += !seen[c]++;
 	}
 	return n;
