@@ -262,3 +262,58 @@ Test(cli, param_values_checked, .timeout = 30)
 		cli_args_free(&a);
 	}
 }
+
+/*
+ * parse_escape into a buffer of every size: the text and its NUL fit in
+ * len bytes (the bytes past it are never written), it is the full
+ * escape's beginning, cut at a whole character (a hidden byte's four,
+ * a UTF-8 character's two or three, never half), and the known answers.
+ */
+Test(parse, escape_fits_every_buffer_and_cuts_whole_characters, .timeout = 30)
+{
+	static const struct {
+		const char *src, *full;
+	} cases[] = {
+		{ "abc", "abc" },
+		{ "a\x01" "b", "a\\x01b" },
+		{ "\xc3\xa9x", "\xc3\xa9x" },			/* é: two bytes, shown */
+		{ "\xff!", "\\xff!" },				/* not UTF-8 */
+		{ "z\xe2\x80\x8by", "z\\xe2\\x80\\x8by" },	/* zero-width space */
+	};
+	static const struct {
+		const char *src;
+		size_t len;
+		const char *want;
+	} known[] = {
+		{ "abc", 4, "abc" }, { "abc", 3, "ab" }, { "abc", 1, "" },
+		{ "a\x01", 6, "a\\x01" }, { "a\x01", 5, "a" },
+		{ "\xc3\xa9", 3, "\xc3\xa9" }, { "\xc3\xa9", 2, "" },
+	};
+	enum { CANARY = 8 };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t flen = strlen(cases[i].full);
+
+		for (size_t len = 1; len <= flen + 2; len++) {
+			char buf[64];
+
+			memset(buf, 0x5a, sizeof(buf));
+			parse_escape(cases[i].src, buf, len);
+			for (size_t k = len; k < len + CANARY; k++)
+				cr_assert_eq(buf[k], 0x5a, "case %zu, len %zu: byte %zu written", i,
+					     len, k);
+			cr_assert_lt(strlen(buf), len, "case %zu, len %zu", i, len);
+			cr_assert_eq(strncmp(buf, cases[i].full, strlen(buf)), 0,
+				     "case %zu, len %zu: '%s'", i, len, buf);
+			if (len > flen)
+				cr_assert_str_eq(buf, cases[i].full, "case %zu, len %zu", i, len);
+		}
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		char buf[16];
+
+		parse_escape(known[i].src, buf, known[i].len);
+		cr_assert_str_eq(buf, known[i].want, "'%s' in %zu bytes", known[i].src,
+				 known[i].len);
+	}
+}
