@@ -287,7 +287,7 @@ static uint64_t gil_convoy_client(struct bench_task *t, struct gil_convoy_shared
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
 	if (t_last > t_first)
 		bench_report(t, GIL_CONVOY_REQUESTS_PER_SEC,
-			     (double)i * 1e9 / (double)(t_last - t_first));
+			     bench_per_sec((double)i, t_last - t_first));
 	/* Release, but no load acquires it, so it publishes nothing: the
 	 * CPU-bound loops read done relaxed in running() and read nothing
 	 * after it, and the counts above reach check() through the
@@ -337,16 +337,15 @@ static uint64_t gil_convoy_run(struct bench_task *t, uint64_t iters)
 	gil_vm_stats_get(g->vm, &v1);
 	gil_bench_end();
 	if (t1 > t0) {
-		double secs = (double)(t1 - t0) * 1e-9;
-
 		/* The echo says 0: with no CPU-bound thread the figure is 0,
 		 * not missing. */
 		double insns = (double)(v1.instructions - v0.instructions);
 
-		bench_report(t, GIL_CONVOY_CPU_BYTECODES_PER_SEC, t->id == 1 ? 0.0 : insns / secs);
+		bench_report(t, GIL_CONVOY_CPU_BYTECODES_PER_SEC,
+			     t->id == 1 ? 0.0 : bench_per_sec(insns, t1 - t0));
 		if (t->id == 1) {
 			bench_report(t, GIL_CONVOY_HANDOVERS_PER_SEC,
-				     (double)(g1.switches - g0.switches) / secs);
+				     bench_per_sec((double)(g1.switches - g0.switches), t1 - t0));
 		} else {
 			/* The CPU-bound threads' shares of the round's bytecodes:
 			 * the least and the most served against a fair share. */

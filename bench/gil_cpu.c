@@ -94,10 +94,9 @@ static uint64_t gil_cpu_run(struct bench_task *t, uint64_t iters)
 		__atomic_fetch_add(&s->errors, errors, __ATOMIC_RELAXED);
 	if (t1 > t0) {
 		bench_report(t, GIL_CPU_HANDOVERS_PER_SEC,
-			     (double)(g1.switches - g0.switches) * 1e9 / (double)(t1 - t0));
+			     bench_per_sec((double)(g1.switches - g0.switches), t1 - t0));
 		bench_report(t, GIL_CPU_DROP_REQUESTS_PER_SEC,
-			     (double)(g1.drop_requests - g0.drop_requests) * 1e9 /
-			     (double)(t1 - t0));
+			     bench_per_sec((double)(g1.drop_requests - g0.drop_requests), t1 - t0));
 	}
 	return iters * (uint64_t)s->n;
 }

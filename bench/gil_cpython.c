@@ -281,7 +281,7 @@ static uint64_t gil_py_convoy_run(struct bench_task *t, uint64_t iters)
 	t_last = bench_now_ns();
 	if (t_last > t_first)
 		bench_report(t, GIL_PY_REQUESTS_PER_SEC,
-			     (double)i * 1e9 / (double)(t_last - t_first));
+			     bench_per_sec((double)i, t_last - t_first));
 	if (gil_py_cmd(t->local, "stop") < 0)
 		s->errors++;
 	s->trips += i;

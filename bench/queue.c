@@ -444,7 +444,7 @@ static void qb_flat_end(struct bench_task *t, struct qb_shared *s, uint64_t item
 		if (__atomic_load_n(&s->cons[c].start_ns, __ATOMIC_RELAXED) < first)
 			first = __atomic_load_n(&s->cons[c].start_ns, __ATOMIC_RELAXED);
 	s->flat_items[s->nflat % QB_FLAT_ROUNDS] = items;
-	s->flat_rate[s->nflat % QB_FLAT_ROUNDS] = (double)items * 1e9 / (double)(end - first + 1);
+	s->flat_rate[s->nflat % QB_FLAT_ROUNDS] = bench_per_sec((double)items, end - first + 1);
 	bench_report(t, QB_BYTES_PER_SEC,
 		     s->flat_rate[s->nflat % QB_FLAT_ROUNDS] * (double)s->payload);
 	s->nflat++;

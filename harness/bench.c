@@ -3,10 +3,11 @@
  * parameters, the clock, and saying "skipped".
  */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -91,6 +92,11 @@ long long bench_param_int(const struct bench_state *st, const char *key)
 uint64_t bench_now_ns(void)
 {
 	return (uint64_t)clk_ns(clk_now());
+}
+
+double bench_per_sec(double count, uint64_t ns)
+{
+	return ns ? count * 1e9 / (double)ns : NAN;
 }
 
 uint64_t bench_clock_pair_ns(void)

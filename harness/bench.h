@@ -342,6 +342,14 @@ long long bench_param_int(const struct bench_state *st, const char *key);
 uint64_t bench_now_ns(void);
 
 /*
+ * count events over ns nanoseconds of bench_now_ns(), as a rate per
+ * second: every workload's per-second figure goes through this one
+ * conversion (tests/test_h_measure.c checks it against known answers).
+ * NaN over an empty span: no rate, never a zero or an infinity.
+ */
+double bench_per_sec(double count, uint64_t ns);
+
+/*
  * What two back-to-back bench_now_ns() readings differ by, in ns (their
  * median, measured once at start and written to env.csv as
  * clock_pair_ns): the part of any t1 - t0 that is the clock itself, for

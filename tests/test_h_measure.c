@@ -637,3 +637,15 @@ Test(measure, ncpus_is_the_distinct_processors, .timeout = 180)
 	cr_assert(strstr(r.err, "skipped: a FIFO spinner that never yields livelocks"), "%s", r.err);
 	cr_assert_eq(cli_lines(r.out), 1, "a skipped configuration has no rows: %s", r.out);
 }
+
+/* The one conversion every workload's per-second figure goes through
+ * (bench/gil_*.c, bench/queue.c): counts over nanoseconds, known
+ * answers, and no rate over an empty span. */
+Test(measure, per_second_rates_from_nanoseconds, .timeout = 10)
+{
+	cr_assert_float_eq(bench_per_sec(1, 1000000000), 1.0, 1e-12);
+	cr_assert_float_eq(bench_per_sec(3, 1500), 2e6, 1e-6);
+	cr_assert_float_eq(bench_per_sec(250, 1000), 2.5e8, 1e-3);
+	cr_assert_float_eq(bench_per_sec(0, 7), 0.0, 1e-12);
+	cr_assert(isnan(bench_per_sec(5, 0)), "a rate over no time");
+}
