@@ -197,6 +197,25 @@ Test(sync_event, set_then_clear_still_releases_all, .timeout = 60)
 	cr_assert_not(sync_event_is_set(&c.e));
 }
 
+/*
+ * clear() on an event that is already clear, with waiters asleep on it:
+ * Python's clear() of a clear Event does nothing, so the next set() must
+ * still wake them all.  A clear() that dropped the word's sleeper bit
+ * would leave them asleep for ever (set() wakes only when it sees it).
+ */
+Test(sync_event, clear_of_a_clear_event_keeps_its_sleepers, .timeout = 60)
+{
+	struct event_crowd c = { .next = 0, .idle_cpu = -1 };
+	pthread_t th[WAITERS];
+
+	sync_event_init(&c.e, 0);
+	event_crowd_start(&c, th);
+	sync_event_clear(&c.e);
+	sync_event_clear(&c.e);
+	sync_event_set(&c.e);
+	event_crowd_finish(&c, th);
+}
+
 struct event_pair {
 	struct sync_event go, back;
 	uint32_t done[PROCS];		/* raised by child i once go came */
