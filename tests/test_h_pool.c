@@ -680,3 +680,81 @@ Test(pool, overhead_is_never_below_a_tasks_own_work, .timeout = 180)
 	cr_assert_eq(rows, 2);
 	csv_table_free(&t);
 }
+
+/*
+ * speedup = iters x alone_ns / span and overhead_per_task = span x P /
+ * iters - alone_ns come from one round's span and the one alone_ns the
+ * configuration measured in setup, so every round gives back the same
+ * alone_ns = overhead x speedup / (P - speedup), with P = speedup /
+ * efficiency: a known answer that ties three figures together, exact up
+ * to the samples' nine digits.  An overhead that took off the nominal
+ * task length instead (0 for a sleep) gives one alone_ns a round.
+ */
+Test(pool, each_round_gives_back_the_same_alone_time, .timeout = 180)
+{
+	static const char *const m[3] = { "speedup", "efficiency", "overhead_per_task" };
+	static struct cli_run r;
+	char dir[64], out[128], samples[128];
+	struct csv_table st;
+	int checked = 0;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	snprintf(samples, sizeof(samples), "%s/s.csv", dir);
+	CLI(&r, "run", "pool.thread", "pool.token", "pool.process.async", "--threads", "2",
+	    "--param", "task=sleep,work", "--param", "task_us=200", "--reps", "4", "--min-time",
+	    "0.01", "--counters", "none", "--out", out, "--samples", samples);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cli_read_csv(samples, &st);
+
+	/* One round per speedup row: its three figures, and alone_ns. */
+	struct { size_t row; double v[3], alone; } *rd = calloc(st.nrows, sizeof(*rd));
+	size_t n = 0;
+
+	cr_assert_not_null(rd);
+	for (size_t i = 0; i < st.nrows; i++) {
+		if (strcmp(pool_cell(&st, i, "metric"), m[0]))
+			continue;
+		rd[n].row = i;
+		for (int j = 0; j < 3; j++) {
+			rd[n].v[j] = NAN;
+			for (size_t k = 0; k < st.nrows; k++)
+				if (!strcmp(pool_cell(&st, k, "metric"), m[j]) &&
+				    !strcmp(pool_cell(&st, k, "bench"), pool_cell(&st, i, "bench")) &&
+				    !strcmp(pool_cell(&st, k, "params"), pool_cell(&st, i, "params")) &&
+				    !strcmp(pool_cell(&st, k, "rep"), pool_cell(&st, i, "rep")))
+					rd[n].v[j] = strtod(pool_cell(&st, k, "value"), NULL);
+		}
+		double sp = rd[n].v[0], p = sp / rd[n].v[1];
+
+		cr_assert(!isnan(p) && !isnan(rd[n].v[2]), "%s %s rep %s: no efficiency or overhead "
+			  "beside its speedup", pool_cell(&st, i, "bench"), pool_cell(&st, i, "params"),
+			  pool_cell(&st, i, "rep"));
+		/* Below 0.1 % of overhead the nine digits of speedup leave
+		 * too few in p - speedup for a check at 1e-5. */
+		rd[n].alone = fabs(p - sp) < 1e-3 * p ? NAN : rd[n].v[2] * sp / (p - sp);
+		n++;
+	}
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = 0; b < a; b++) {
+			size_t i = rd[a].row, k = rd[b].row;
+
+			if (isnan(rd[a].alone) || isnan(rd[b].alone) ||
+			    strcmp(pool_cell(&st, i, "bench"), pool_cell(&st, k, "bench")) ||
+			    strcmp(pool_cell(&st, i, "params"), pool_cell(&st, k, "params")))
+				continue;
+			cr_assert(fabs(rd[a].alone - rd[b].alone) <= 1e-5 * rd[b].alone,
+				  "%s %s: rep %s gives alone_ns %.6g, rep %s %.6g: overhead_per_task "
+				  "and speedup are not one round's figures over one alone_ns",
+				  pool_cell(&st, i, "bench"), pool_cell(&st, i, "params"),
+				  pool_cell(&st, i, "rep"), rd[a].alone, pool_cell(&st, k, "rep"),
+				  rd[b].alone);
+			checked++;
+		}
+	/* 3 benchmarks x 2 kinds of task, 6 pairs of 4 repetitions each,
+	 * less any round too close to no overhead. */
+	cr_assert_geq(checked, 18, "%d pairs of rounds checked", checked);
+	free(rd);
+	csv_table_free(&st);
+	cli_rmdir(dir);
+}
