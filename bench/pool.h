@@ -63,6 +63,11 @@ struct pool_bench_shared {
 	uint64_t ran;			/* by the tasks (workers), atomic */
 	uint64_t called_ok, called_fail;	/* by the callbacks, atomic */
 	uint64_t bad;			/* a slot not in the state its step expects */
+	/* A task's own time at least (its CPU time, or its sleep), less 5 %
+	 * for the clocks: a stamped task is called back no sooner than this
+	 * after its start stamp (check()). */
+	uint64_t least_ns;
+	uint64_t early;			/* callbacks sooner than that, atomic */
 	uint64_t threads_made;		/* threads the token and spawn variants made */
 	struct pool_bench_slot slots[POOL_BENCH_SLOTS];
 };
