@@ -115,6 +115,9 @@ struct pool_py_shared {
 	uint64_t answered;	/* tasks (or shm operations) Python answered for as asked */
 	uint64_t returned;	/* the operations run() gave the harness */
 	uint64_t errors;
+	/* What Python says it was started with differs from the row's
+	 * workers, task or task_us (check()). */
+	int args_off;
 };
 
 #endif

@@ -485,17 +485,19 @@ Test(pool, shm_check_refuses_each_wrong_count, .timeout = 60)
 
 /* The CPython rows: a round Python did not answer as asked, one answer
  * short over the run, or operations returned to the harness that Python
- * did not make (one process's where W made them, blind19), is refused
- * (skipped without python3).  Two tasks: W = 2 for the shm kinds. */
+ * did not make (one process's where W made them, blind19), or a Python
+ * started with other workers, task or task_us than the row's (its setup
+ * asks) is refused (skipped without python3).  Two tasks: W = 2 for the shm kinds. */
 Test(pool, cpython_check_refuses_each_wrong_count, .timeout = 60)
 {
 	static const char *const names[] = { "pool.cpython.thread", "shm.cpython.array" };
 	static const char *const over[] = { "task_us", "10", "task", "sleep", NULL };
 	static const char *const what[] = { "right", "an answer short", "a wrong answer",
-					    "returned one process's operations" };
+					    "returned one process's operations",
+					    "Python started with other arguments than the row's" };
 
 	for (size_t n = 0; n < 2; n++)
-		for (int k = 0; k < 4; k++) {
+		for (int k = 0; k < 5; k++) {
 			struct pool_py_shared *s;
 			struct bench_state st;
 			uint64_t ops = n ? 2 * CHECKS_RUN : CHECKS_RUN;
@@ -505,6 +507,9 @@ Test(pool, cpython_check_refuses_each_wrong_count, .timeout = 60)
 			s->answered = ops - (k == 1);
 			s->returned = k == 3 ? CHECKS_RUN / (n ? 1 : 2) : s->answered;
 			s->errors = k == 2;
+			/* setup() asked Python for its arguments: none differed */
+			cr_assert_eq(s->args_off, 0, "%s: %s", names[n], what[0]);
+			s->args_off = k == 4;
 			checks_expect(&st, 0, k == 0, what[k]);
 			checks_teardown(&st);
 		}
