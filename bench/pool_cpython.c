@@ -91,7 +91,9 @@ static const char pool_py_script[] =
 	"        cmd, n = line.split()\n"
 	"        n = int(n)\n"
 	"        good = 0\n"
-	"        if cmd == 'alone':\n"
+	"        if cmd == 'args':\n"
+	"            good = [w, us, int(sleep)][n]\n"
+	"        elif cmd == 'alone':\n"
 	"            ts = []\n"
 	"            clock = time.perf_counter_ns if sleep else time.thread_time_ns\n"
 	"            for _ in range(n):\n"
@@ -177,6 +179,19 @@ static int pool_py_setup(struct bench_state *st, int kind)
 	snprintf(us, sizeof(us), "%lld", s->task_us);
 	if ((r = cpython_start(&s->py, argv, -1)) < 0)
 		return r;
+	/* What Python took from its command line: every parameter the row
+	 * names must reach it (check() says so otherwise). */
+	const long long want[] = { s->workers, s->task_us, s->sleep };
+
+	for (uint64_t i = 0; i < 3; i++) {
+		long long got;
+
+		if (cpython_ask_count(&s->py, "args", i, &got) < 0) {
+			cpython_stop(&s->py);
+			return -EIO;
+		}
+		s->args_off |= got != want[i];
+	}
 	if (kind <= POOL_PY_ASYNC) {
 		uint64_t n = s->task_us > 0 ? (uint64_t)(20000 / s->task_us) : 51;
 
@@ -248,6 +263,8 @@ static const char *pool_py_check(struct bench_state *st, uint64_t run_iters,
 	const struct pool_py_shared *s = st->priv;
 
 	(void)base_iters;
+	if (s->args_off)
+		return "Python was started with other workers, task or task_us than the row's";
 	if (s->errors)
 		return "Python did not run and call back every task as asked";
 	if (s->answered != run_iters * (s->kind <= POOL_PY_ASYNC ? 1 : (uint64_t)s->workers))
