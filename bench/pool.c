@@ -42,8 +42,10 @@
  * check(): every task submitted ran exactly once and was called back
  * exactly once, after it ran (each slot walks submitted -> ran -> done,
  * by compare-and-swap), exactly the tasks meant to fail (fail_every)
- * were reported failed, and tasks of work took no less time than
- * min(W, processors) processors need for their CPU time.
+ * were reported failed, tasks of work took no less time than
+ * min(W, processors) processors need for their CPU time, and in a
+ * latency round no task was called back sooner after its start stamp
+ * than its own work or sleep lasts (less 5 % for the clocks).
  *
  * pool.scene.*: the lesson's programs, an iteration each: the callback
  * pool with 5 workers running 30 tasks, then close (every task runs and
@@ -184,6 +186,10 @@ static void pool_bench_done(void *arg, int ok, uint64_t result)
 		pool_bench_bad(s);
 		__atomic_store_n(&sl->state, POOL_SLOT_DONE, __ATOMIC_RELEASE);
 	}
+	/* Its start was stamped before the task's work (a latency round):
+	 * the work lies between the stamp and now. */
+	if (s->recording && bench_now_ns() - sl->start_ns < s->least_ns)
+		__atomic_add_fetch(&s->early, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(ok ? &s->called_ok : &s->called_fail, 1, __ATOMIC_RELAXED);
 	pool_bench_landed(s);
 }
@@ -238,6 +244,7 @@ static int pool_bench_setup(struct bench_state *st, int kind)
 	int nmay = sched_getaffinity(0, sizeof(may), &may) == 0 ? CPU_COUNT(&may) : s->workers;
 	s->most_at_once = nmay < s->workers ? nmay : s->workers;
 	s->fail_every = (uint64_t)bench_param_int(st, "fail_every");
+	s->least_ns = (uint64_t)((double)task_us * 1000 * 0.95);
 	if (s->sleep) {
 		s->nap.tv_sec = task_us / 1000000;
 		s->nap.tv_nsec = task_us % 1000000 * 1000;
@@ -443,6 +450,9 @@ static const char *pool_bench_check(struct bench_state *st, uint64_t run_iters,
 		return "the tasks reported failed are not those that failed";
 	if (s->bad)
 		return "a task ran or was called back out of turn (twice, or before it ran)";
+	if (s->early)
+		return "a task was called back sooner after its start stamp than its own work "
+		       "takes: start_* was not stamped at the task's first instruction";
 	/* First principles: a task of work is task_ns of CPU time, and no
 	 * more than most_at_once of them run at once, so the rounds lasted
 	 * at least submitted x task_ns / most_at_once (a thread's CPU clock
