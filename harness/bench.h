@@ -343,8 +343,9 @@ uint64_t bench_now_ns(void);
 
 /*
  * count events over ns nanoseconds of bench_now_ns(), as a rate per
- * second: every workload's per-second figure goes through this one
- * conversion (tests/test_h_measure.c checks it against known answers).
+ * second: every per-second figure a workload times with bench_now_ns()
+ * goes through this one conversion (tests/test_h_measure.c checks it
+ * against known answers).
  * NaN over an empty span: no rate, never a zero or an infinity.
  */
 double bench_per_sec(double count, uint64_t ns);
