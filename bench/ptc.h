@@ -90,11 +90,15 @@ struct ptc_io_shared {
 	uint64_t too_soon;	/* timed requests answered before latency_us */
 	uint64_t run_iters, rounds;
 	struct bench_mem m0;	/* before the units */
+	/* thread, coro: just before and just after the runner itself
+	 * connected the C sockets, before any unit existed (conn_read) */
+	struct bench_mem mc0, mc1;
+	int conn_read;
 	/* runner-private */
 	pthread_t *threads;
 	pid_t *pids;
 	long started;
-	int *fds;		/* coro: the connections, task 0's */
+	int *fds;		/* thread, coro: the connections, made by the runner */
 	struct hub *hub;	/* coro: task 0's */
 	/* per unit: this round's samples in ns (latency rounds) */
 	uint64_t lat[];

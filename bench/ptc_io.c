@@ -7,8 +7,9 @@
  *
  * ptc.io.thread: C threads; ptc.io.process: C forked processes.  Setup
  * starts the server (its own process, outside the memory cgroup), opens
- * the configuration's memory cgroup (bench_mem_open), then the C units,
- * each of which connects and waits.  A round gives every unit the same
+ * the configuration's memory cgroup (bench_mem_open), then the C units
+ * (threads: the runner connects C sockets first and hands each thread
+ * its own; a process connects its own), which wait.  A round gives every unit the same
  * quota of requests (iters / C, rounded up) and waits until all are
  * done: requests_per_sec beside ideal_per_sec = C / latency, what the
  * injected latency alone allows.  In latency rounds each unit times its
@@ -17,7 +18,11 @@
  * the growth since before the units existed, read at each round's end
  * while they are all alive and connected: charged to the cgroup, its
  * kernel part, and resident (threads: RSS; processes: PSS of the runner
- * and the units).  The counters (context switches, system calls per
+ * and the units).  Where the runner made the connections before any unit
+ * existed (thread, coro), the charge is split in two: conn_per_unit, the
+ * growth across the connecting alone (a socket each, the same for every
+ * carrier), and carrier_per_unit, the rest (what a thread or a coroutine
+ * adds to carry its connection).  The counters (context switches, system calls per
  * request) include the server's; they are empty where the units are too
  * many for the harness to count as helpers.
  *
@@ -67,7 +72,9 @@
 #define PTC_IO_ROOM_MARGIN 2000
 
 
-#define PTC_IO_FIGURES(VALUE, HIST)						\
+/* Every carrier's figures, then the split that only a runner which made
+ * the connections itself can read (thread, coro). */
+#define PTC_IO_FIGURES_ALL(VALUE, HIST)						\
 	VALUE(PTC_IO_IDEAL, .name = "ideal_per_sec", .unit = "ops/s",		\
 	      .per_iter = 1, .combine = BENCH_COMBINE_SUM, .higher_is_better = 1)	\
 	VALUE(PTC_IO_CHARGED, .name = "charged_per_unit", .unit = "bytes",	\
@@ -77,17 +84,25 @@
 	VALUE(PTC_IO_RESIDENT, .name = "resident_per_unit", .unit = "bytes",	\
 	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)			\
 	HIST(PTC_IO_HIST_RTT, "rtt")
+#define PTC_IO_FIGURES_SPLIT(VALUE, HIST)					\
+	VALUE(PTC_IO_CONN, .name = "conn_per_unit", .unit = "bytes",		\
+	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)			\
+	VALUE(PTC_IO_CARRIER, .name = "carrier_per_unit", .unit = "bytes",	\
+	      .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
+#define PTC_IO_FIGURES(VALUE, HIST)						\
+	PTC_IO_FIGURES_ALL(VALUE, HIST) PTC_IO_FIGURES_SPLIT(VALUE, HIST)
 BENCH_FIGURES(PTC_IO, PTC_IO_FIGURES);
 
 
 static char ptc_io_why[256];
 
-/* One unit's life: connect, then rounds until told to stop. */
+/* One unit's life: its connection (a thread's, made by the runner; a
+ * process connects its own), then rounds until told to stop. */
 static void ptc_io_unit(struct ptc_io_shared *s, long id)
 {
 	uint32_t seen = 0, g;
 	uint64_t seq = (uint64_t)id << 40, ok = 0, bad = 0;
-	int fd = ptc_connect(s->srv.port);
+	int fd = s->carrier == PTC_IO_THREAD ? s->fds[id] : ptc_connect(s->srv.port);
 
 	if (fd < 0) {
 		__atomic_fetch_add(&s->failed_up, 1, __ATOMIC_RELAXED);
@@ -126,7 +141,8 @@ static void ptc_io_unit(struct ptc_io_shared *s, long id)
 		if (__atomic_sub_fetch(&s->pending, 1, __ATOMIC_RELEASE) == 0)
 			futex_wake(&s->pending, 1, 1);
 	}
-	close(fd);
+	if (s->carrier == PTC_IO_PROCESS)
+		close(fd);	/* a thread's is the runner's (ptc_io_close) */
 }
 
 /* The configuration's state, for the unit threads (one configuration
@@ -138,6 +154,16 @@ static void *ptc_io_thread_main(void *p)
 {
 	ptc_io_unit(ptc_io_cur, (long)(intptr_t)p);
 	return NULL;
+}
+
+/* Close the connections the runner made (thread, coro). */
+static void ptc_io_close(struct ptc_io_shared *s)
+{
+	for (long i = 0; s->fds && i < s->c; i++)
+		if (s->fds[i] >= 0) {
+			close(s->fds[i]);
+			s->fds[i] = -1;
+		}
 }
 
 /* Stop every unit that was started and wait for it; then the server.
@@ -158,6 +184,7 @@ static int ptc_io_stop(struct ptc_io_shared *s)
 		}
 	}
 	s->started = 0;
+	ptc_io_close(s);
 	return ptc_server_stop(&s->srv);
 }
 
@@ -222,6 +249,21 @@ static int ptc_io_setup(struct bench_state *st, enum ptc_io_carrier carrier)
 	ptc_io_cur = s;
 	if (carrier == PTC_IO_CORO)
 		return 0;	/* task_init connects, in the task's thread */
+	/* Threads: the runner connects them all first, so that what the
+	 * connections alone cost is read apart from the threads.  (Not for
+	 * processes: a child forked after them would inherit a descriptor
+	 * table of C entries, which is no process's own cost.) */
+	if (carrier == PTC_IO_THREAD) {
+		bench_mem_read(st, NULL, 0, &s->mc0);
+		for (long i = 0; i < c; i++)
+			if ((s->fds[i] = ptc_connect(s->srv.port)) < 0) {
+				ret = s->fds[i];
+				s->fds[i] = -1;
+				goto fail;
+			}
+		bench_mem_read(st, NULL, 0, &s->mc1);
+		s->conn_read = 1;
+	}
 	for (long i = 0; i < c; i++, s->started++) {
 		if (carrier == PTC_IO_THREAD) {
 			if (pthread_create(&s->threads[i], NULL, ptc_io_thread_main,
@@ -283,6 +325,7 @@ static int ptc_io_coro_task_init(struct bench_task *t)
 
 	if (!(s->hub = hub_new(&attr)))
 		return -errno;
+	bench_mem_read(t->st, NULL, 0, &s->mc0);
 	for (long i = 0; i < s->c; i++) {
 		s->fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (s->fds[i] < 0)
@@ -291,6 +334,8 @@ static int ptc_io_coro_task_init(struct bench_task *t)
 			return r;
 		setsockopt(s->fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
+	bench_mem_read(t->st, NULL, 0, &s->mc1);
+	s->conn_read = 1;
 	return 0;
 }
 
@@ -298,11 +343,7 @@ static void ptc_io_coro_task_fini(struct bench_task *t)
 {
 	struct ptc_io_shared *s = t->st->priv;
 
-	for (long i = 0; i < s->c; i++)
-		if (s->fds[i] >= 0) {
-			close(s->fds[i]);
-			s->fds[i] = -1;
-		}
+	ptc_io_close(s);
 	if (s->hub)
 		hub_destroy(s->hub);
 	s->hub = NULL;
@@ -354,8 +395,15 @@ static void ptc_io_report_mem(struct bench_task *t)
 
 	bench_mem_read(t->st, procs ? s->pids : NULL, procs ? (int)s->c : 0, &m);
 	if (m.charged >= 0 && s->m0.charged >= 0) {
+		int64_t conn = s->mc1.charged - s->mc0.charged;
+
 		bench_report(t, PTC_IO_CHARGED, (double)(m.charged - s->m0.charged) / s->c);
 		bench_report(t, PTC_IO_KMEM, (double)(m.kmem - s->m0.kmem) / s->c);
+		if (s->conn_read) {
+			bench_report(t, PTC_IO_CONN, (double)conn / s->c);
+			bench_report(t, PTC_IO_CARRIER,
+				     (double)(m.charged - s->m0.charged - conn) / s->c);
+		}
 	}
 	if (!procs && m.rss >= 0 && s->m0.rss >= 0)
 		bench_report(t, PTC_IO_RESIDENT, (double)(m.rss - s->m0.rss) / s->c);
@@ -463,10 +511,20 @@ static void ptc_io_teardown(struct bench_state *st)
 	free(s->fds);
 }
 
+#define PTC_IO_REQUESTS_ROW							\
+	{ .name = "requests_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1, \
+	  .higher_is_better = 1 }
+
 static const struct bench_metric ptc_io_metrics[] = {
-	{ .name = "requests_per_sec", .unit = "ops/s", .kind = BENCH_OPS_PER_SEC, .per_iter = 1,
-	  .higher_is_better = 1 },
+	PTC_IO_REQUESTS_ROW,
 	BENCH_FIGURE_ROWS(PTC_IO_FIGURES)
+	{ .name = NULL },
+};
+
+/* A process connects its own: no split (ptc_io_setup). */
+static const struct bench_metric ptc_io_process_metrics[] = {
+	PTC_IO_REQUESTS_ROW,
+	BENCH_FIGURE_ROWS(PTC_IO_FIGURES_ALL)
 	{ .name = NULL },
 };
 
@@ -493,7 +551,7 @@ static const struct bench_param ptc_io_coro_params[] = {
 #define PTC_IO_DESC(var, ...)							\
 	const struct bench_desc var = {						\
 		.version = BENCH_VERSION, .modes = BENCH_MODE_THREAD, .tasks = 1,	\
-		.placements = "none", .metrics = ptc_io_metrics,		\
+		.placements = "none",						\
 		.run = ptc_io_run, .check = ptc_io_check,			\
 		.teardown = ptc_io_teardown, __VA_ARGS__			\
 	}
@@ -501,13 +559,14 @@ static const struct bench_param ptc_io_coro_params[] = {
 PTC_IO_DESC(bench_ptc_io_thread, .name = "ptc.io.thread",
 	    .summary = "C threads, a loopback connection each, request -> answer after the "
 		       "server's latency",
-	    .params = ptc_io_params, .setup = ptc_io_setup_thread);
+	    .params = ptc_io_params, .setup = ptc_io_setup_thread, .metrics = ptc_io_metrics);
 PTC_IO_DESC(bench_ptc_io_coro, .name = "ptc.io.coro",
 	    .summary = "C hub coroutines of one thread, a loopback connection each, request -> "
 		       "answer after the server's latency",
-	    .params = ptc_io_coro_params, .setup = ptc_io_setup_coro,
+	    .params = ptc_io_coro_params, .setup = ptc_io_setup_coro, .metrics = ptc_io_metrics,
 	    .task_init = ptc_io_coro_task_init, .task_fini = ptc_io_coro_task_fini);
 PTC_IO_DESC(bench_ptc_io_process, .name = "ptc.io.process",
 	    .summary = "C processes, a loopback connection each, request -> answer after the "
 		       "server's latency",
-	    .params = ptc_io_params, .setup = ptc_io_setup_process);
+	    .params = ptc_io_params, .setup = ptc_io_setup_process,
+	    .metrics = ptc_io_process_metrics);

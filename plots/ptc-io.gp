@@ -1,14 +1,17 @@
-# contend: chart=lines metric=requests_per_sec|ideal_per_sec|charged_per_unit x=c series=bench panel=metric
+# contend: chart=lines metric=requests_per_sec|ideal_per_sec|charged_per_unit|conn_per_unit x=c series=bench panel=metric
 # caption: C units each holding a loopback connection to a server that answers after a fixed
 # caption: latency: requests per second against C beside the ideal C / latency (top panels), and
-# caption: memory charged per unit (bottom), a line per carrier, log axes. A carrier that keeps up
-# caption: follows the ideal; the memory panel is where coroutines beat threads and processes.
+# caption: memory charged per unit (right), a line per carrier, log axes, the connection's own
+# caption: socket dashed. A carrier that keeps up follows the ideal; the memory panel is where
+# caption: coroutines beat threads and processes: what lies above the dashed line is the carrier's.
 #
 # plots/ptc-io.gp - C units each holding a loopback connection to a
 # server that answers after an injected latency: requests per second
 # against C, a line per carrier (threads, processes, one thread's hub
 # coroutines) with the ideal C / latency dashed (left); and the memory
-# each unit costs, as the cgroup counts it, kernel included (right).
+# each unit costs, as the cgroup counts it, kernel included (right),
+# with what the connection alone costs (its socket, read before any
+# unit existed: conn_per_unit) dashed, the floor every carrier pays.
 # Log-log.
 #
 # `contend plot DIR` passes datafile (blocks panel-major: x, median, low,
@@ -24,11 +27,12 @@ if (fmt eq "png") {
 	set terminal svg size 1500,720 dynamic font "sans,10" noenhanced
 }
 # Which block holds what: the panels are the metrics, in their order.
-preq = -1; pideal = -1; pmem = -1
+preq = -1; pideal = -1; pmem = -1; pconn = -1
 do for [p=1:npanels] {
 	if (word(panels, p) eq "requests_per_sec") { preq = p - 1 }
 	if (word(panels, p) eq "ideal_per_sec") { pideal = p - 1 }
 	if (word(panels, p) eq "charged_per_unit") { pmem = p - 1 }
+	if (word(panels, p) eq "conn_per_unit") { pconn = p - 1 }
 }
 set logscale xy
 set format y "%.0s%c"
@@ -41,7 +45,7 @@ set xlabel "concurrent units C (a connection each)"
 set key noenhanced font ",10" spacing 1.05
 set multiplot title sprintf("contend: request -> answer over loopback, the server answering after its latency\nrun %s", subtitle) noenhanced
 about = ncpus > 0 ? sprintf("%s, %d processors. ", machine, ncpus) : ""
-set label 100 about . "Dashed: the ideal C / latency. cpython.*, dash-dotted: the real Python (threading, multiprocessing, asyncio, gevent). Memory: growth of the cgroup's charge (user and kernel) per unit, all C alive and connected." at screen 0.01, screen 0.02 font ",9" noenhanced
+set label 100 about . "Dashed: the ideal C / latency. cpython.*, dash-dotted: the real Python (threading, multiprocessing, asyncio, gevent).\nMemory: growth of the cgroup's charge (user and kernel) per unit, all C alive and connected; the kernel charges in batches of 256 KiB a processor, so at small C it is coarse." at screen 0.01, screen 0.035 font ",9" noenhanced
 set lmargin at screen 0.06
 set rmargin at screen 0.45
 set tmargin at screen 0.88
@@ -68,6 +72,9 @@ set key top right Left reverse
 if (pmem >= 0) {
 	plot for [m in word(members, pmem + 1)] datafile index (pmem * nseries + int(m)) using 1:2:3:4 \
 		with yerrorlines lw 1.6 ps 0.8 lt (int(m) % 8 + 1) pt (int(m) % 12 + 1) \
-		title word(series, int(m) + 1)
+		title word(series, int(m) + 1), \
+		for [m in (pconn >= 0 ? word(word(members, pconn + 1), 1) : "")] \
+			datafile index (pconn * nseries + int(m)) using 1:2 \
+			with lines dt 2 lw 1.2 lc rgb "#555555" title "the connection alone (its socket)"
 }
 unset multiplot

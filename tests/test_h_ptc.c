@@ -563,6 +563,67 @@ static const struct cli_param_probe ptc_probes[] = {
 	{ .bench = "ptc.scene.*", .param = "way", .probe = ptc_probe_way },
 };
 
+/*
+ * ptc.io's memory split: where the runner makes the connections (thread,
+ * coro) the charge per unit is the connection's (read across the
+ * connecting, before any unit) plus the carrier's, in every repetition,
+ * so the medians add up; a socket costs kernel memory (at c = 100 more
+ * than the cgroup's charging batch, so the growth cannot read zero); a
+ * thread carries its connection on a kernel stack and a task of its own,
+ * far more than a coroutine on a shared stack does.  A process connects
+ * its own, and has no split.
+ */
+Test(ptc, the_connection_and_its_carrier_split_the_charge, .timeout = 300)
+{
+	static const char *const units[][2] = {
+		{ "ptc.io.thread", "c=100;latency_us=1000" },
+		{ "ptc.io.coro", "c=100;latency_us=1000;stack=mmap" },
+		{ "ptc.io.coro", "c=100;latency_us=1000;stack=shared" },
+	};
+	double carrier[3];
+	struct csv_table res;
+
+	ptc_probe_run((char *const[]){ "ptc.io.*", NULL },
+		      (const char *const[]){ "--param", "c=100", "--counters", "none", NULL },
+		      &res, NULL);
+	if (ptc_row(&res, "ptc.io.thread", "charged_per_unit", units[0][1]) < 0) {
+		cr_log_warn("ptc: no memory cgroup here, the split is not checked");
+		csv_table_free(&res);
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		long ch = ptc_row(&res, units[i][0], "charged_per_unit", units[i][1]);
+		long co = ptc_row(&res, units[i][0], "conn_per_unit", units[i][1]);
+		long ca = ptc_row(&res, units[i][0], "carrier_per_unit", units[i][1]);
+		double whole, conn;
+
+		if (!strcmp(units[i][1] + strlen(units[i][1]) - 6, "shared") &&
+		    ch < 0 && co < 0 && ca < 0) {
+			carrier[i] = NAN;	/* shared stacks compiled out (sanitizers) */
+			continue;
+		}
+		cr_assert(ch >= 0 && co >= 0 && ca >= 0, "%s %s: charged, conn and carrier rows",
+			  units[i][0], units[i][1]);
+		whole = ptc_num(&res, (size_t)ch, "median");
+		conn = ptc_num(&res, (size_t)co, "median");
+		carrier[i] = ptc_num(&res, (size_t)ca, "median");
+		cr_assert_float_eq(conn + carrier[i], whole, 1e-6 * fabs(whole) + 1e-3,
+				   "%s %s: %g + %g is not the %g charged", units[i][0], units[i][1],
+				   conn, carrier[i], whole);
+		cr_assert_gt(conn, 0, "%s %s: the connections grew the charge by %g a unit",
+			     units[i][0], units[i][1], conn);
+	}
+	if (!isnan(carrier[2]))
+		cr_assert_gt(carrier[0], 4 * carrier[2], "a thread carries a connection for %g "
+			     "bytes, a coroutine on a shared stack for %g", carrier[0], carrier[2]);
+	for (size_t r = 0; r < res.nrows; r++)
+		if (!strcmp(ptc_cell(&res, r, "bench"), "ptc.io.process"))
+			cr_assert(strcmp(ptc_cell(&res, r, "metric"), "conn_per_unit") &&
+				  strcmp(ptc_cell(&res, r, "metric"), "carrier_per_unit"),
+				  "ptc.io.process has a %s row", ptc_cell(&res, r, "metric"));
+	csv_table_free(&res);
+}
+
 Test(ptc, every_spawn_parameter_reaches_its_workload, .timeout = 300)
 {
 	cr_assert_gt(cli_param_probes_run("spawn.*", spawn_probes,
