@@ -69,12 +69,20 @@ set rmargin at screen 0.98
 set title "memory per unit, as the kernel charges it (median)"
 set ylabel "bytes per unit"
 set key top right Left reverse
-if (pmem >= 0) {
+# (An iteration over no words still evaluates its clause once in
+# gnuplot: the socket's line is drawn only where the run has it.)
+if (pmem >= 0 && pconn >= 0) {
+	conn = int(word(word(members, pconn + 1), 1))
 	plot for [m in word(members, pmem + 1)] datafile index (pmem * nseries + int(m)) using 1:2:3:4 \
 		with yerrorlines lw 1.6 ps 0.8 lt (int(m) % 8 + 1) pt (int(m) % 12 + 1) \
 		title word(series, int(m) + 1), \
-		for [m in (pconn >= 0 ? word(word(members, pconn + 1), 1) : "")] \
-			datafile index (pconn * nseries + int(m)) using 1:2 \
-			with lines dt 2 lw 1.2 lc rgb "#555555" title "the connection alone (its socket)"
+		datafile index (pconn * nseries + conn) using 1:2 \
+		with lines dt 2 lw 1.2 lc rgb "#555555" title "the connection alone (its socket)"
+} else {
+	if (pmem >= 0) {
+		plot for [m in word(members, pmem + 1)] datafile index (pmem * nseries + int(m)) \
+			using 1:2:3:4 with yerrorlines lw 1.6 ps 0.8 lt (int(m) % 8 + 1) \
+			pt (int(m) % 12 + 1) title word(series, int(m) + 1)
+	}
 }
 unset multiplot
