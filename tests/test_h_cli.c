@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "harness/clock.h"
+#include "harness/cmd.h"
 #include "harness/csv.h"
 #include "harness/measure.h"
 #include "harness/progress.h"
@@ -85,6 +86,33 @@ static const struct {
 	  "same file" },
 	{ { "sweep", "--out", "/nonexistent/dir/run" }, "--out" },
 };
+
+/*
+ * A run id is the local time it was made, YYYYMMDD-HHMMSS, then the
+ * host's short name: read back as a time, it falls between the clock
+ * read before and after it (January is 01, the first day 01).
+ */
+Test(cli, a_run_id_names_the_local_time_and_host, .timeout = 10)
+{
+	char id[128], host[64], want[96];
+	time_t t0 = time(NULL), t1, at;
+	struct tm tm = { 0 };
+	const char *rest;
+
+	cmd_run_id(id, sizeof(id));
+	t1 = time(NULL);
+	rest = strptime(id, "%Y%m%d-%H%M%S-", &tm);
+	cr_assert_not_null(rest, "run id %s is not YYYYMMDD-HHMMSS-host", id);
+	tm.tm_isdst = -1;
+	at = mktime(&tm);
+	cr_assert(at >= t0 && at <= t1, "run id %s reads %lld s away from when it was made", id,
+		  (long long)(at < t0 ? t0 - at : at - t1));
+	gethostname(host, sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';
+	snprintf(want, sizeof(want), "%.24s", host);
+	cr_assert_str_eq(rest, want, "run id %s: host", id);
+}
 
 Test(cli, bad_input_exit_2_one_line, .timeout = 120)
 {
