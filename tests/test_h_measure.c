@@ -369,6 +369,51 @@ Test(measure, json_google_benchmark_schema, .timeout = 120)
 	json_decref(root);
 }
 
+/*
+ * real_time is the time per event of what the metric counts: for a rate
+ * in events a second, the rate times real_time is one second, whatever
+ * the events per operation (gil.cpu: a loop iteration is 1 event of
+ * loop_iterations_per_sec and 9 of bytecodes_per_sec), and iterations
+ * counts the events: 9 bytecodes to each loop iteration.
+ */
+Test(measure, json_real_time_is_per_event_of_the_metric, .timeout = 120)
+{
+	static const char *const rates[] = { "loop_iterations_per_sec", "bytecodes_per_sec" };
+	static struct cli_run r;
+	json_error_t jerr;
+	json_t *root, *b;
+	long long iters[2] = { 0, 0 };
+	size_t i;
+	int seen[2] = { 0, 0 };
+
+	CLI(&r, "run", "gil.cpu", "--mode", "thread", "--threads", "2", "--param", "gil=new",
+	    "--reps", "3", "--min-time", "0.01", "--format", "json", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	root = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(root, "not JSON: %s", jerr.text);
+	json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
+		if (strcmp(json_string_value(json_object_get(b, "run_type")), "iteration"))
+			continue;
+		for (int k = 0; k < 2; k++) {
+			json_t *v = json_object_get(b, rates[k]);
+			double real = json_real_value(json_object_get(b, "real_time"));
+
+			if (!v)
+				continue;
+			seen[k]++;
+			cr_assert_float_eq(json_number_value(v) * real, 1e9, 1e9 * 1e-9,
+					   "%s %g x real_time %g ns is not a second", rates[k],
+					   json_number_value(v), real);
+			if (json_integer_value(json_object_get(b, "repetition_index")) == 0)
+				iters[k] = json_integer_value(json_object_get(b, "iterations"));
+		}
+	}
+	cr_assert(seen[0] == 3 && seen[1] == 3, "%d and %d repetitions", seen[0], seen[1]);
+	cr_assert_eq(iters[1], 9 * iters[0], "%lld bytecodes for %lld loop iterations",
+		     iters[1], iters[0]);
+	json_decref(root);
+}
+
 /* cpu_time is the tasks' CPU time, not the round's wall time: a task
  * that sleeps through its operations uses a small part of it. */
 Test(measure, cpu_time_is_cpu_time, .timeout = 120)
