@@ -774,6 +774,19 @@ Test(cli, concurrent_sweeps_own_their_folders, .timeout = 120)
 		cr_assert_str_eq(t.rows[0][cli_col(&t, "run_id")], strrchr(outs[i], '/') + 1);
 		csv_table_free(&t);
 	}
+	/* results/latest names one of them, relative to results/ (a link
+	 * that still leads there when the tree moves) */
+	char link[160], to[512], path[1200];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "%s/results/latest", dir);
+	n = readlink(link, to, sizeof(to) - 1);
+	cr_assert_gt(n, 0, "%s: %s", link, strerror(errno));
+	to[n] = '\0';
+	cr_assert(!strcmp(to, strrchr(outs[0], '/') + 1) || !strcmp(to, strrchr(outs[1], '/') + 1),
+		  "results/latest -> %s, neither %s nor %s", to, outs[0], outs[1]);
+	snprintf(path, sizeof(path), "%s/results.csv", link);
+	cr_assert_eq(access(path, R_OK), 0, "%s: %s", path, strerror(errno));
 	cli_rmdir(dir);
 }
 

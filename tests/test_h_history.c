@@ -228,6 +228,18 @@ Test(history, append_check_plot, .timeout = 120)
 	cr_assert(strstr(r.out, "| ctx.thread.futex | thread | same-core | 2 | ws_kb=0 | "
 				"roundtrip | rev13 |"), "%s", r.out);
 	cr_assert(strstr(r.err, "1 series, 1 persistent shifts"), "%s", r.err);
+	/* The change is relative to the level before the shift: a step of
+	 * 8 on 100 reads about +8 %, and is (after - before) / before. */
+	{
+		const char *row = strstr(r.out, "| rev13 |");
+		double before, after, change;
+
+		cr_assert(row && sscanf(row, "| rev13 | %lf | %lf | %lf%% |", &before, &after,
+					&change) == 3, "%s", r.out);
+		cr_assert(change > 6 && change < 10, "a step of 8 on 100 reads %+.1f %%", change);
+		cr_assert_float_eq(change, (after - before) / before * 100, 0.15,
+				   "%g -> %g reads %+.1f %%", before, after, change);
+	}
 	/* The same run twice is refused, and the history is unchanged. */
 	snprintf(run, sizeof(run), "%s/run05", dir);
 	CLI(&r, "history", "append", hist, run);
