@@ -1297,6 +1297,22 @@ static void gil_probe_threads_cpython(char *const bench[], int n)
 		return;
 	gil_probe_py_seen(py, npy, 1, seen, sizeof(seen));
 	cr_assert_str_eq(seen, "1,3", "threads=1,3: python3 started threads %s at a time", seen);
+	/* and a round's operations are every thread's loops: a whole
+	 * number of threads x n in each repetition */
+	struct gil_probe p;
+	int rows = 0;
+
+	gil_probe_run(&p, bench, (const char *const[]){ "--param", "threads=3", "--param", "n=1000",
+			       "--min-time", "0.000001", NULL }, 0, 1);
+	for (size_t i = 0; i < p.s.nrows; i++) {
+		double ops = strtod(gil_probe_cell(&p.s, i, "ops"), NULL);
+
+		rows++;
+		cr_assert(ops > 0 && fmod(ops, 3000) == 0, "threads=3 n=1000: a round of %g loop "
+			  "iterations", ops);
+	}
+	cr_assert_gt(rows, 0, "no samples");
+	gil_probe_free(&p);
 }
 
 /* n, gil.cpython.cpu: python3's countdown is called with n, every time. */
