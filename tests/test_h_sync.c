@@ -146,6 +146,22 @@ static void *sync_test_waiter(void *arg)
 	return NULL;
 }
 
+/*
+ * sync.cond.wait_for with five consumers: every bump is notified to all,
+ * so no consumer sleeps through the last one; a notify that wakes one
+ * leaves the others asleep at a round's end, and the round never ends
+ * (the run overruns its budget).  Five consumers on two processors make
+ * it sure: most of them sleep when the last bump comes.
+ */
+Test(sync, wait_for_wakes_every_consumer, .timeout = 120)
+{
+	static struct cli_run r;
+
+	CLI(&r, "run", "sync.cond.wait_for", "--mode", "thread", "--threads", "6", "--quick",
+	    "--timeout", "30", "--counters", "none");
+	cr_assert_eq(r.status, 0, "sync.cond.wait_for, 6 tasks: %s", r.err);
+}
+
 Test(sync, setter_waits_until_the_waiter_really_sleeps, .timeout = 30)
 {
 	uint32_t tid[2];
