@@ -599,6 +599,25 @@ static int maps_has(uintptr_t lo, uintptr_t hi, const char *perms)
 	return found;
 }
 
+/* How many mappings of /proc/self/maps overlap [lo, hi)? */
+static int maps_overlap(uintptr_t lo, uintptr_t hi)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < hi && lo < b)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
 Test(coro_stack, guard_page_below, .timeout = 30)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -611,6 +630,10 @@ Test(coro_stack, guard_page_below, .timeout = 30)
 	cr_assert_eq(maps_has((uintptr_t)stack - page, (uintptr_t)stack, "---p"), 1);
 	cr_assert_eq(maps_has((uintptr_t)stack, (uintptr_t)stack + 4 * page, "rw-p"), 1);
 	cr_assert_eq(coro_stack_free(stack, size), 0);
+	/* and freed, the guard page goes with the stack: nothing is left
+	 * mapped of either */
+	cr_assert_eq(maps_overlap((uintptr_t)stack - page, (uintptr_t)stack + 4 * page), 0,
+		     "a freed stack left a mapping behind (its guard page?)");
 }
 
 Test(coro_stack, bad_sizes, .timeout = 30)
