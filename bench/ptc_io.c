@@ -9,10 +9,10 @@
  * starts the server (its own process, outside the memory cgroup), opens
  * the configuration's memory cgroup (bench_mem_open), then the C units
  * (threads: the runner connects C sockets first and hands each thread
- * its own; a process connects its own), which wait.  A round gives every unit the same
- * quota of requests (iters / C, rounded up) and waits until all are
- * done: requests_per_sec beside ideal_per_sec = C / latency, what the
- * injected latency alone allows.  In latency rounds each unit times its
+ * its own; a process connects its own), which wait.  A round gives every
+ * unit the same quota of requests (iters / C, rounded up) and waits
+ * until all are done: requests_per_sec beside ideal_per_sec = C /
+ * latency, what the injected latency alone allows.  In latency rounds each unit times its
  * first PTC_IO_SAMPLES requests with the harness's clock into shared
  * memory, and the driver task records them (rtt_*).  Memory per unit is
  * the growth since before the units existed, read at each round's end
@@ -22,9 +22,9 @@
  * existed (thread, coro), the charge is split in two: conn_per_unit, the
  * growth across the connecting alone (a socket each, the same for every
  * carrier), and carrier_per_unit, the rest (what a thread or a coroutine
- * adds to carry its connection).  The counters (context switches, system calls per
- * request) include the server's; they are empty where the units are too
- * many for the harness to count as helpers.
+ * adds to carry its connection).  The counters (context switches, system
+ * calls per request) include the server's; they are empty where the
+ * units are too many for the harness to count as helpers.
  *
  * ptc.io.coro: one thread's hub (primitives/hub.h) serves all C
  * connections: the harness's one task connects them in task_init
