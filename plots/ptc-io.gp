@@ -1,6 +1,6 @@
 # contend: chart=lines metric=requests_per_sec|ideal_per_sec|charged_per_unit|conn_per_unit x=c series=bench panel=metric
 # caption: C units each holding a loopback connection to a server that answers after a fixed
-# caption: latency: requests per second against C beside the ideal C / latency (top panels), and
+# caption: latency: requests per second against C beside the ideal C / latency (left), and
 # caption: memory charged per unit (right), a line per carrier, log axes, the connection's own
 # caption: socket dashed. A carrier that keeps up follows the ideal; the memory panel is where
 # caption: coroutines beat threads and processes: what lies above the dashed line is the carrier's.
