@@ -607,8 +607,7 @@ Test(ptc, the_connection_and_its_carrier_split_the_charge, .timeout = 300)
 		long ca = ptc_row(&res, units[i][0], "carrier_per_unit", units[i][1]);
 		double whole, conn;
 
-		if (!strcmp(units[i][1] + strlen(units[i][1]) - 6, "shared") &&
-		    ch < 0 && co < 0 && ca < 0) {
+		if (i == 2 && ch < 0 && co < 0 && ca < 0) {
 			carrier[i] = NAN;	/* shared stacks compiled out (sanitizers) */
 			continue;
 		}
