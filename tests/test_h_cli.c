@@ -13,14 +13,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <hwloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -719,6 +722,158 @@ Test(cli, sweep_plan_and_plot, .timeout = 120)
 	cr_assert_gt(st.st_size, 1000);
 	snprintf(png, sizeof(png), "%s/ctx.svg", run);
 	cr_assert_eq(stat(png, &st), 0);
+	cli_rmdir(dir);
+}
+
+/* Value of key in an env.csv read into t ("" and a failed test if none). */
+static const char *cli_env_value(const struct csv_table *t, const char *key)
+{
+	for (size_t i = 0; i < t->nrows; i++)
+		if (strcmp(t->rows[i][0], key) == 0)
+			return t->rows[i][1];
+	cr_assert(0, "env.csv has no %s", key);
+	return "";
+}
+
+/* The first line of path, or "unknown" as env.csv says of a file it
+ * cannot read. */
+static void cli_first_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	snprintf(buf, len, "unknown");
+	if (f && fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/* "key : value" of /proc/cpuinfo's first block; "unknown" if none. */
+static void cli_cpuinfo(const char *key, char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	static char line[8192];
+
+	snprintf(buf, len, "unknown");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+
+		if (line[0] == '\n')
+			break;
+		if (c && strncmp(line, key, strlen(key)) == 0 &&
+		    strspn(line + strlen(key), " \t") == (size_t)(c - line) - strlen(key)) {
+			c += 1 + (c[1] == ' ');
+			c[strcspn(c, "\n")] = '\0';
+			snprintf(buf, len, "%s", c);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * env.csv's facts, each read again here from where it comes from: the
+ * host, the kernel and the processor's name from uname and /proc; the
+ * topology counted through hwloc; the date between the clock read
+ * before and after the sweep; the seed given; the files behind the
+ * settings that move numbers; the run id every row carries.
+ */
+Test(cli, env_csv_holds_this_machines_facts, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[128], path[192], want[512], host[256];
+	struct csv_table env, res;
+	struct utsname u;
+	hwloc_topology_t topo;
+	struct tm tm;
+	time_t before, after, date;
+	unsigned cores, pus;
+	double load[3];
+	const char *v;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cli_write_str(plan, "selftest.spin --quick --reps 1\n");
+	before = time(NULL);
+	CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none", "--seed", "4242");
+	after = time(NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(path, sizeof(path), "%s/env.csv", run);
+	cli_read_csv(path, &env);
+	cr_assert_str_eq(env.header[0], "key");
+	cr_assert_str_eq(env.header[1], "value");
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	cli_read_csv(path, &res);
+	cr_assert_gt(res.nrows, 0);
+	for (size_t i = 0; i < res.nrows; i++)
+		cr_assert_str_eq(res.rows[i][cli_col(&res, "run_id")], cli_env_value(&env, "run_id"));
+
+	cr_assert_str_eq(cli_env_value(&env, "seed"), "4242");
+	gethostname(host, sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	cr_assert_str_eq(cli_env_value(&env, "host"), host);
+	cr_assert_eq(uname(&u), 0);
+	snprintf(want, sizeof(want), "%s %s", u.sysname, u.release);
+	cr_assert_str_eq(cli_env_value(&env, "kernel"), want);
+	cr_assert_str_eq(cli_env_value(&env, "arch"), u.machine);
+
+	v = cli_env_value(&env, "date");
+	memset(&tm, 0, sizeof(tm));
+	cr_assert(strptime(v, "%Y-%m-%dT%H:%M:%SZ", &tm), "date %s", v);
+	date = timegm(&tm);
+	cr_assert(date >= before && date <= after, "date %s is not between %lld and %lld", v,
+		  (long long)before, (long long)after);
+
+	cr_assert_eq(hwloc_topology_init(&topo), 0);
+	cr_assert_eq(hwloc_topology_load(topo), 0);
+	pus = (unsigned)hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+	cores = (unsigned)hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+	if (cores == 0)
+		cores = pus;
+	cr_assert_eq(strtoul(cli_env_value(&env, "pus"), NULL, 10), pus);
+	cr_assert_eq(strtoul(cli_env_value(&env, "cores"), NULL, 10), cores);
+	cr_assert_eq(strtoul(cli_env_value(&env, "smt_per_core"), NULL, 10),
+		     (pus + cores - 1) / cores);
+	cr_assert_eq(strtoul(cli_env_value(&env, "packages"), NULL, 10),
+		     (unsigned long)hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE));
+	cr_assert_eq(strtoul(cli_env_value(&env, "numa_nodes"), NULL, 10),
+		     (unsigned long)hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE));
+	hwloc_topology_destroy(topo);
+
+	cli_first_line("/proc/sys/kernel/randomize_va_space", want, sizeof(want));
+	cr_assert_str_eq(cli_env_value(&env, "aslr"), want);
+	cli_first_line("/proc/sys/kernel/perf_event_paranoid", want, sizeof(want));
+	cr_assert_str_eq(cli_env_value(&env, "perf_event_paranoid"), want);
+	cli_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", want,
+		       sizeof(want));
+	cr_assert_str_eq(cli_env_value(&env, "governor"), want);
+	cli_first_line("/sys/devices/system/cpu/smt/control", want, sizeof(want));
+	cr_assert_str_eq(cli_env_value(&env, "smt_control"), want);
+
+	/* The processor's name, and whether it says it runs under a
+	 * hypervisor, as /proc/cpuinfo's first block says. */
+	cli_cpuinfo("model name", want, sizeof(want));
+	if (strcmp(want, "unknown") != 0)
+		cr_assert_str_eq(cli_env_value(&env, "cpu_model"), want);
+	cli_cpuinfo("flags", want, sizeof(want));
+	if (strcmp(want, "unknown") != 0)
+		cr_assert_eq(strncmp(cli_env_value(&env, "virtualization"), "yes", 3) == 0,
+			     strstr(want, " hypervisor") != NULL, "virtualization %s",
+			     cli_env_value(&env, "virtualization"));
+
+	/* Three load averages, none negative. */
+	v = cli_env_value(&env, "load_avg");
+	cr_assert_eq(sscanf(v, "%lf %lf %lf", &load[0], &load[1], &load[2]), 3, "load %s", v);
+	for (int i = 0; i < 3; i++)
+		cr_assert_geq(load[i], 0, "load %s", v);
+	/* The clock's figures are measured: a read costs something, and a
+	 * pair of reads more than nothing. */
+	cr_assert_gt(strtod(cli_env_value(&env, "clock_read_ns"), NULL), 0);
+	cr_assert_gt(strtod(cli_env_value(&env, "work_loops_per_ns"), NULL), 0);
+	csv_table_free(&env);
+	csv_table_free(&res);
 	cli_rmdir(dir);
 }
 

@@ -122,6 +122,23 @@ static void measure_check_sample(const struct csv_table *smp, size_t i)
 			  bench, metric, smp->line[i], v, want);
 }
 
+/* Column col of row r is `want`, one of its samples' statistics: an
+ * empty cell where the statistic is undefined (a spread of one sample).
+ * The samples are printed to 9 digits, each off by up to 1e-8 of the
+ * largest: a spread moves by no more than that, which is a lot of a
+ * small spread of large values (stddev, and cv = stddev / mean). */
+static void measure_check_stat(const struct csv_table *res, size_t r, const char *key,
+			       const char *col, double want, double slack)
+{
+	const char *f = measure_field(res, r, col);
+
+	if (!isfinite(want))
+		cr_assert_str_empty(f, "%s: %s is %s, its samples give none", key, col, f);
+	else
+		cr_assert(f[0] && fabs(strtod(f, NULL) - want) <= slack + 1e-7 * fabs(want) + 1e-12,
+			  "%s: %s is '%s', its samples give %.9g", key, col, f, want);
+}
+
 /* Row r of res: the exact statistics of its samples in smp. */
 static void measure_check_row(const struct csv_table *res, size_t r, const struct csv_table *smp)
 {
@@ -129,6 +146,7 @@ static void measure_check_row(const struct csv_table *res, size_t r, const struc
 	double *v = malloc(sizeof(*v) * (smp->nrows ? smp->nrows : 1));
 	size_t n = 0;
 	struct stats_summary s;
+	double big;
 
 	cr_assert(v);
 	measure_key(res, r, key, sizeof(key));
@@ -141,8 +159,16 @@ static void measure_check_row(const struct csv_table *res, size_t r, const struc
 	cr_assert_eq(stats_summarize(v, n, &s), 0);
 	cr_assert(measure_close(measure_num(res, r, "median"), s.median),
 		  "%s: median %s, samples give %.9g", key, measure_field(res, r, "median"), s.median);
-	cr_assert(measure_close(measure_num(res, r, "ci95_lo"), s.ci95_lo), "%s", key);
-	cr_assert(measure_close(measure_num(res, r, "ci95_hi"), s.ci95_hi), "%s", key);
+	big = 2e-8 * fmax(fabs(s.min), fabs(s.max));
+	measure_check_stat(res, r, key, "ci95_lo", s.ci95_lo, 0);
+	measure_check_stat(res, r, key, "ci95_hi", s.ci95_hi, 0);
+	measure_check_stat(res, r, key, "mean", s.mean, big);
+	measure_check_stat(res, r, key, "stddev", s.stddev, big);
+	measure_check_stat(res, r, key, "cv", s.cv, s.mean ? big / fabs(s.mean) : 0);
+	measure_check_stat(res, r, key, "min", s.min, 0);
+	measure_check_stat(res, r, key, "max", s.max, 0);
+	measure_check_stat(res, r, key, "p90", s.p90, big);
+	measure_check_stat(res, r, key, "p99", s.p99, big);
 	free(v);
 }
 
@@ -263,6 +289,109 @@ Test(measure, known_cost_reads_as_its_cost, .timeout = 120)
 	}
 }
 
+
+/* The field of JSON entry b, NaN if it has none (jansson writes no NaN). */
+static double measure_json_num(json_t *b, const char *field)
+{
+	json_t *v = json_object_get(b, field);
+
+	return v ? json_number_value(v) : NAN;
+}
+
+static double measure_stat_of(const struct stats_summary *s, const char *agg)
+{
+	if (strcmp(agg, "mean") == 0)
+		return s->mean;
+	if (strcmp(agg, "median") == 0)
+		return s->median;
+	if (strcmp(agg, "stddev") == 0)
+		return s->stddev;
+	cr_assert_str_eq(agg, "cv", "an aggregate Google Benchmark does not name");
+	return s->cv;
+}
+
+/*
+ * Every aggregate of a JSON document is the statistic it names of the
+ * repetitions before it, for each number it carries: real_time, cpu_time
+ * and the metric as a user counter (a metric not in ns); its name is the
+ * run's name and _<aggregate>; its iterations and repetitions the count
+ * of repetitions; only cv is a percentage.  Entries of one run share a
+ * family_index, and no two runs do.
+ */
+static void measure_json_aggregates(json_t *root)
+{
+	enum { REPS_MAX = 32 };
+	double x[3][REPS_MAX];
+	const char *fields[3] = { "real_time", "cpu_time", NULL };
+	char run[600] = "";
+	json_t *b;
+	size_t i;
+	int n = 0, aggs = 0;
+	long long family = -1, last_family = -1;
+
+	json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
+		const char *type = json_string_value(json_object_get(b, "run_type"));
+		const char *name = json_string_value(json_object_get(b, "run_name"));
+		long long fam = json_integer_value(json_object_get(b, "family_index"));
+
+		cr_assert(type && name);
+		if (json_object_get(b, "error_occurred") || json_object_get(b, "skipped"))
+			continue;
+		if (strcmp(name, run) != 0) {
+			cr_assert(n == 0 || aggs == 4, "%s: %d aggregates after its repetitions",
+				  run, aggs);
+			cr_assert_neq(fam, family, "%s and %s share family_index %lld", run, name,
+				      fam);
+			snprintf(run, sizeof(run), "%s", name);
+			n = aggs = 0;
+			family = fam;
+			fields[2] = strrchr(name, '/') + 1;	/* the metric */
+		}
+		cr_assert_eq(fam, family, "%s: family_index %lld, then %lld", run, family, fam);
+		last_family = fam;
+		if (strcmp(type, "iteration") == 0) {
+			cr_assert_eq(aggs, 0, "%s: a repetition after its aggregates", run);
+			cr_assert_lt(n, REPS_MAX);
+			cr_assert_str_eq(json_string_value(json_object_get(b, "name")), run);
+			for (int f = 0; f < 3; f++)
+				x[f][n] = measure_json_num(b, fields[f]);
+			n++;
+			continue;
+		}
+		const char *agg = json_string_value(json_object_get(b, "aggregate_name"));
+		char want[700];
+
+		cr_assert_str_eq(type, "aggregate");
+		cr_assert(agg);
+		snprintf(want, sizeof(want), "%s_%s", run, agg);
+		cr_assert_str_eq(json_string_value(json_object_get(b, "name")), want);
+		cr_assert_eq(json_integer_value(json_object_get(b, "iterations")), n, "%s", want);
+		cr_assert_eq(json_integer_value(json_object_get(b, "repetitions")), n, "%s", want);
+		cr_assert_str_eq(json_string_value(json_object_get(b, "aggregate_unit")),
+				 strcmp(agg, "cv") == 0 ? "percentage" : "time", "%s", want);
+		for (int f = 0; f < 3; f++) {
+			struct stats_summary s;
+			double got = measure_json_num(b, fields[f]), exp = NAN;
+			int finite = 1;
+
+			for (int k = 0; k < n; k++)
+				finite &= isfinite(x[f][k]);
+			if (finite && stats_summarize(x[f], (size_t)n, &s) == 0)
+				exp = measure_stat_of(&s, agg);
+			if (!isfinite(exp))
+				cr_assert(!isfinite(got), "%s: %s %g, its repetitions give none", want,
+					  fields[f], got);
+			else
+				cr_assert(fabs(got - exp) <= 1e-9 * fabs(exp) + 1e-15,
+					  "%s: %s %.17g, its repetitions give %.17g", want, fields[f],
+					  got, exp);
+		}
+		aggs++;
+	}
+	cr_assert(n > 0 && aggs == 4, "%s: %d repetitions, %d aggregates", run, n, aggs);
+	cr_assert_geq(last_family, 0);
+}
+
 /*
  * What a switch is, in counts (not times): on one processor each one-way
  * switch of a kernel exchange is one context switch, and its baseline
@@ -366,6 +495,7 @@ Test(measure, json_google_benchmark_schema, .timeout = 120)
 	}
 	/* per metric: a repetition each, then mean, median, stddev, cv */
 	cr_assert_str_eq(order, "IIIIIAAAAIIIIIAAAA");
+	measure_json_aggregates(root);
 	json_decref(root);
 }
 
@@ -411,6 +541,7 @@ Test(measure, json_real_time_is_per_event_of_the_metric, .timeout = 120)
 	cr_assert(seen[0] == 3 && seen[1] == 3, "%d and %d repetitions", seen[0], seen[1]);
 	cr_assert_eq(iters[1], 9 * iters[0], "%lld bytecodes for %lld loop iterations",
 		     iters[1], iters[0]);
+	measure_json_aggregates(root);
 	json_decref(root);
 }
 
