@@ -540,6 +540,52 @@ Test(cli, failed_partner_reported_not_timed_out, .timeout = 120)
 	cr_assert(strstr(r.err, "time budget") == NULL, "%s", r.err);
 }
 
+/*
+ * failures.csv names each failed configuration once, by its key, with
+ * why and at which stage; the rows of what did not fail are kept in
+ * results.csv.  A resumed sweep runs the failure again (it has no rows)
+ * and files it once, not beside its first failure.
+ */
+Test(cli, failures_csv_names_each_failed_configuration_once, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[128], path[160];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cli_write_str(plan, "selftest.crash --quick --mode thread --threads 1\n"
+			    "selftest.spin --param k_ns=1000 --threads 1 --mode thread --quick\n");
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			CLI(&r, "sweep", "--preset", plan, "--out", run, "--counters", "none");
+		else
+			CLI(&r, "sweep", "--resume", run);
+		cr_assert_eq(r.status, 1, "a failure is exit 1: %s", r.err);
+		if (pass == 1)
+			cr_assert(strstr(r.err, "[1/1]"), "only the failure runs again: %s", r.err);
+		snprintf(path, sizeof(path), "%s/failures.csv", run);
+		cli_read_csv(path, &t);
+		cr_assert_eq(t.nrows, 1, "pass %d: %zu failures filed", pass, t.nrows);
+		cr_assert_str_eq(t.rows[0][cli_col(&t, "bench")], "selftest.crash");
+		cr_assert_str_eq(t.rows[0][cli_col(&t, "mode")], "thread");
+		cr_assert_str_eq(t.rows[0][cli_col(&t, "threads")], "1");
+		cr_assert_str_eq(t.rows[0][cli_col(&t, "status")], "failed");
+		cr_assert(strstr(t.rows[0][cli_col(&t, "reason")], "Aborted"), "%s",
+			  t.rows[0][cli_col(&t, "reason")]);
+		csv_table_free(&t);
+		snprintf(path, sizeof(path), "%s/results.csv", run);
+		cli_read_csv(path, &t);
+		cr_assert_gt(t.nrows, 0);
+		for (size_t i = 0; i < t.nrows; i++)
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "bench")], "selftest.spin");
+		csv_table_free(&t);
+	}
+	cli_expect_no_temp(run);
+	cli_rmdir(dir);
+}
+
 /* A configuration that cannot run here is skipped with its reason, is
  * written down, and does not fail the run. */
 Test(cli, skipped_is_not_failed, .timeout = 120)

@@ -478,6 +478,13 @@ Test(compare, markdown_table_with_geometric_mean, .timeout = 30)
 		  "%s", t);
 	cr_assert(strstr(t, "| +100.0% |"), "%s", t);
 	cr_assert(strstr(t, "| -50.0% |"), "%s", t);
+	/* Whole rows: both medians, the change, the exact two-sided
+	 * Mann-Whitney p of two samples of 10 apart (2 / C(20, 10)), and
+	 * the verdict; the same samples twice give p = 1. */
+	cr_assert(strstr(t, "| roundtrip | 100 | 200 | +100.0% | 1.1e-05 | REGRESSION |\n"), "%s",
+		  t);
+	cr_assert(strstr(t, "| rate | 1000 | 500 | -50.0% | 1.1e-05 | REGRESSION |\n"), "%s", t);
+	cr_assert(strstr(t, "| net | 0 | 0 | +0.0% | 1 | same |\n"), "%s", t);
 	cr_assert(strstr(t, "| geometric mean |"), "%s", t);
 	cr_assert(strstr(t, "| +100.0% | | 2 rows, as cost: + is worse |"), "%s", t);
 	cr_assert(strstr(t, "| ctx.thread.pipe | thread | same-core | 2 | ws_kb=0 | net |"), "%s", t);

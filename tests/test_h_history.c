@@ -211,9 +211,12 @@ Test(history, append_check_plot, .timeout = 120)
 	snprintf(plots, sizeof(plots), "%s/plots", dir);
 	cr_assert_eq(mkdir(hist, 0777), 0);
 	cr_assert_eq(mkdir(plots, 0777), 0);
+	double med[21];
+
 	/* 20 runs; from the 13th (rev13) on, 8 % slower. */
 	for (int i = 1; i <= 20; i++) {
-		hx_run(dir, i, 100 + hx_normal(&seed) + (i >= 13 ? 8 : 0));
+		med[i] = 100 + hx_normal(&seed) + (i >= 13 ? 8 : 0);
+		hx_run(dir, i, med[i]);
 		snprintf(run, sizeof(run), "%s/run%02d", dir, i);
 		CLI(&r, "history", "append", hist, run);
 		cr_assert_eq(r.status, 0, "%s", r.err);
@@ -222,6 +225,32 @@ Test(history, append_check_plot, .timeout = 120)
 			CLI(&r, "history", "check", file);
 			cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
 		}
+	}
+	/* The history holds each run once, in order, with its revision,
+	 * date, run id and figures. */
+	{
+		struct csv_table t;
+		char want[64];
+
+		cli_read_csv(file, &t);
+		cr_assert_eq(t.nrows, 20);
+		for (size_t i = 0; i < 20; i++) {
+			snprintf(want, sizeof(want), "rev%02zu", i + 1);
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "revision")], want);
+			snprintf(want, sizeof(want), "d%02zu", i + 1);
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "date")], want);
+			snprintf(want, sizeof(want), "id%02zu", i + 1);
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "run_id")], want);
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "bench")], "ctx.thread.futex");
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "metric")], "roundtrip");
+			snprintf(want, sizeof(want), "%.6g", med[i + 1]);
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "median")], want);
+			snprintf(want, sizeof(want), "%.6g", med[i + 1] - 0.5);
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "ci95_lo")], want);
+			snprintf(want, sizeof(want), "%.6g", med[i + 1] + 0.5);
+			cr_assert_str_eq(t.rows[i][cli_col(&t, "ci95_hi")], want);
+		}
+		csv_table_free(&t);
 	}
 	CLI(&r, "history", "check", file);
 	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
@@ -261,6 +290,24 @@ Test(history, append_check_plot, .timeout = 120)
 			 "ws_kb_0-roundtrip.png", plots);
 		cr_assert_eq(stat(png, &st), 0, "no %s: %s", png, r.err);
 		cr_assert_gt(st.st_size, 1000);
+		/* The chart's data: a point per run, in order, its median
+		 * between its interval's ends, its revision beside it. */
+		snprintf(png, sizeof(png), "%s/timeline-ctx.thread.futex-thread-same-core-2-"
+			 "ws_kb_0-roundtrip.dat", plots);
+		FILE *f = fopen(png, "r");
+		char line[256], want[256];
+		int n = 0;
+
+		cr_assert_not_null(f, "no %s", png);
+		while (fgets(line, sizeof(line), f)) {
+			cr_assert_lt(n, 20, "more points than runs: %s", line);
+			snprintf(want, sizeof(want), "%d\t%.6g\t%.6g\t%.6g\trev%02d\n", n,
+				 med[n + 1], med[n + 1] - 0.5, med[n + 1] + 0.5, n + 1);
+			cr_assert_str_eq(line, want);
+			n++;
+		}
+		fclose(f);
+		cr_assert_eq(n, 20);
 		cli_expect_no_temp(plots);
 	}
 	cli_rmdir(dir);
