@@ -3,6 +3,7 @@
  * placement policies: every good form, every bad list.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,6 +149,72 @@ Test(placement, place_on_this_machine, .timeout = 30)
 	topo_placement_parse(text, &p, err, sizeof(err));
 	cr_assert_eq(topo_place(&p, 1, cpus, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "not available") != NULL, "%s", err);
+}
+
+/* Tasks placed by policy on machine `syn`, as "0 4": the OS indexes. */
+static void place_on(const char *policy, int ntasks, const char *want)
+{
+	struct topo_placement p;
+	int cpus[PARSE_LIST_MAX];
+	char err[300], got[256] = "";
+	size_t off = 0;
+
+	cr_assert_eq(topo_placement_parse(policy, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(topo_place(&p, ntasks, cpus, err, sizeof(err)), 0, "%s %d: %s", policy,
+		     ntasks, err);
+	for (int i = 0; i < ntasks; i++)
+		off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%d", i ? " " : "",
+					cpus[i]);
+	cr_assert_str_eq(got, want, "%s with %d tasks", policy, ntasks);
+}
+
+static void place_refused(const char *policy, int ntasks, const char *needle)
+{
+	struct topo_placement p;
+	int cpus[PARSE_LIST_MAX];
+	char err[300];
+
+	cr_assert_eq(topo_placement_parse(policy, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(topo_place(&p, ntasks, cpus, err, sizeof(err)), -EINVAL, "%s %d", policy,
+		     ntasks);
+	cr_assert(strstr(err, needle), "%s %d: %s", policy, ntasks, err);
+}
+
+/*
+ * Every policy's known answer on a machine hwloc makes up (HWLOC_SYNTHETIC):
+ * 2 packages, each its own NUMA node, 2 cores each, 2 hardware threads
+ * per core; PUs 0-7 in order, core k holding PUs 2k and 2k + 1.  compact
+ * fills a core, then the next; scatter spreads over packages first, then
+ * cores; cross-core takes each core's first PU; same-core the first.
+ */
+Test(placement, known_answers_on_a_made_up_machine, .timeout = 30)
+{
+	struct topo_summary s;
+
+	cr_assert_eq(setenv("HWLOC_SYNTHETIC", "pack:2 numa:1 core:2 pu:2", 1), 0);
+	cr_assert_eq(topo_init(), 0);
+	topo_summarize(&s);
+	cr_assert_eq(s.packages, 2);
+	cr_assert_eq(s.numa_nodes, 2);
+	cr_assert_eq(s.cores, 4);
+	cr_assert_eq(s.pus, 8);
+	cr_assert_eq(s.smt, 2);
+
+	place_on("compact", 2, "0 1");
+	place_on("compact", 3, "0 1 2");
+	place_on("compact", 8, "0 1 2 3 4 5 6 7");
+	place_on("scatter", 2, "0 4");
+	place_on("scatter", 4, "0 2 4 6");
+	place_on("cross-core", 2, "0 2");
+	place_on("cross-core", 4, "0 2 4 6");
+	place_on("same-core", 3, "0 0 0");
+	place_on("none", 2, "-1 -1");
+	place_on("cpus:7,3", 2, "7 3");
+	place_refused("compact", 9, "8 processors");
+	place_refused("scatter", 9, "8 processors");
+	place_refused("cross-core", 5, "4 cores");
+	place_refused("cpus:8", 1, "not available");
+	place_refused("cpus:1", 2, "1 processors for 2 tasks");
 }
 
 Test(cli, placement_lists, .timeout = 30)
