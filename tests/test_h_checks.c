@@ -192,3 +192,112 @@ Test(checks, gil_convoy_refuses_another_lock_policy, .timeout = 30)
 			checks_teardown(&st);
 		}
 }
+
+/* ---- setup() and teardown() give back what setup took ---- */
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Entries of a /proc folder (. and .. aside). */
+static int checks_proc_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d, "%s", dir);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Processes whose parent is this one, zombies included. */
+static int checks_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		char path[300], buf[512], *p;
+		FILE *f;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		if (p && atoi(p + 4) == getpid())	/* ") S ppid" */
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Every registered workload that sets up here as threads (two tasks, or
+ * its own count; each parameter at its default's first value) leaves,
+ * once torn down, as many descriptors, threads and child processes as
+ * there were before: a pipe, socket, server, interpreter or thread that
+ * teardown forgot stays behind in the runner through every later
+ * configuration of a sweep.  Three times over, so that a workload that
+ * keeps one thing on purpose (a cache made once) is not mistaken for one
+ * that leaks each time.
+ */
+Test(checks, teardown_gives_back_what_setup_took, .timeout = 120)
+{
+	int tried = 0;
+
+	clk_init();
+	for (int i = 0; bench_registry[i]; i++) {
+		const struct bench_desc *d = bench_registry[i];
+		static char vals[8][32];
+		const char *val[8];
+		int fds[4] = { 0 }, tasks[4] = { 0 }, kids[4] = { 0 };
+
+		if (d->hidden || !(d->modes & BENCH_MODE_THREAD) || !d->setup)
+			continue;
+		for (int n = 0; d->params && d->params[n].name; n++) {
+			cr_assert_lt(n, 8, "%s: too many parameters", d->name);
+			snprintf(vals[n], sizeof(vals[n]), "%.*s",
+				 (int)strcspn(d->params[n].def, ","), d->params[n].def);
+			val[n] = vals[n];
+		}
+		for (int round = 0; round < 4; round++) {
+			struct bench_state st = { .desc = d, .mode = BENCH_MODE_THREAD,
+						  .ntasks = d->tasks ? d->tasks : 2, .ncpus = 2,
+						  .param_values = val };
+			int r;
+
+			fds[round] = checks_proc_count("/proc/self/fd");
+			tasks[round] = checks_proc_count("/proc/self/task");
+			kids[round] = checks_children();
+			if (round == 3 || (d->unfit && d->unfit(&st)))
+				break;
+			r = d->setup(&st);
+			if (r == 0 && d->teardown)
+				d->teardown(&st);
+			bench_shared_free_all(&st);
+			if (r == -ENOTSUP || r < 0)
+				break;
+			tried += round == 0;
+		}
+		/* What the first round kept may be kept once; the later rounds
+		 * give back all they took. */
+		if (fds[3] || tasks[3] || kids[3]) {
+			cr_assert_eq(fds[3], fds[1], "%s: %d descriptors left open a setup",
+				     d->name, (fds[3] - fds[1]) / 2);
+			cr_assert_eq(tasks[3], tasks[1], "%s: threads left running",
+				     d->name);
+			cr_assert_eq(kids[3], kids[1], "%s: child processes left behind",
+				     d->name);
+		}
+	}
+	cr_assert_gt(tried, 40, "only %d workloads set up here", tried);
+}

@@ -196,3 +196,89 @@ Test(cpython, killed_contend_leaves_no_python_ptc, .timeout = 120)
 {
 	cpy_killed_contend_leaves_no_python("ptc.cpython.cpu.thread");
 }
+
+/* ---- the interpreter's line protocol (bench/cpython.h), against a
+ * stand-in that answers each command as told: every reference row's
+ * count passes through cpython_ask_count ---- */
+
+#include "bench/cpython.h"
+
+/* Answers, per command's first word: the right answer, and each wrong
+ * one that cpython_ask must refuse; fd3 writes to its descriptor 3. */
+static const char cpy_fake_script[] =
+	"while read c rest; do case $c in "
+	"ping) echo \"ok ping\";; "
+	"pingwith) echo \"ok pingwith and more\";; "
+	"longer) echo \"ok longerword\";; "
+	"other) echo \"ok ping\";; "
+	"nook) echo \"fine nook\";; "
+	"count) echo \"ok count $rest\";; "
+	"twice) echo \"ok twice $rest $rest\";; "
+	"none) echo \"ok none\";; "
+	"word) echo \"ok word many\";; "
+	"fd3) echo hello >&3; echo \"ok fd3\";; "
+	"die) exit 0;; "
+	"esac; done";
+
+static int cpy_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * An answer is "ok <the command's first word>", then a space or the end
+ * of its line: a different word, a word the command's is only the start
+ * of, or no "ok" is -EIO.  A count is the one number after the word, the
+ * number that "<cmd> <n>" asked about here; anything after it is -EIO.
+ * Descriptor 3 reaches the child, and cpython_stop reaps it and closes
+ * both ends (the open descriptors are as many as before the start).
+ */
+Test(cpython, the_line_protocol_holds_each_answer_to_its_command, .timeout = 30)
+{
+	char *const argv[] = { "/bin/sh", "-c", (char *)cpy_fake_script, NULL };
+	struct cpython py;
+	char ans[256], got[16] = { 0 };
+	long long count = -1;
+	int p3[2], before = cpy_open_fds();
+	pid_t pid;
+
+	cr_assert_eq(pipe2(p3, O_CLOEXEC), 0);
+	cr_assert_eq(cpython_start(&py, argv, p3[1]), 0);
+	close(p3[1]);
+	pid = py.pid;
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(cpython_ask(&py, "ping", ans, sizeof(ans)), 0);
+	cr_assert_str_eq(ans, "ok ping\n");
+	cr_assert_eq(cpython_ask(&py, "pingwith args", ans, sizeof(ans)), 0, "%s", ans);
+	cr_assert_eq(cpython_ask(&py, "longer", ans, sizeof(ans)), -EIO, "ok longerword for longer");
+	cr_assert_eq(cpython_ask(&py, "other", ans, sizeof(ans)), -EIO, "ok ping for other");
+	cr_assert_eq(cpython_ask(&py, "nook", ans, sizeof(ans)), -EIO, "an answer without ok");
+	cr_assert_eq(cpython_ask_count(&py, "count", 12345, &count), 0);
+	cr_assert_eq(count, 12345, "count %lld for 12345", count);
+	cr_assert_eq(cpython_ask_count(&py, "count", 0, &count), 0);
+	cr_assert_eq(count, 0);
+	cr_assert_eq(cpython_ask_count(&py, "twice", 7, &count), -EIO, "a count then more");
+	cr_assert_eq(cpython_ask_count(&py, "none", 7, &count), -EIO, "no count");
+	cr_assert_eq(cpython_ask_count(&py, "word", 7, &count), -EIO, "a word for a count");
+	cr_assert_eq(cpython_ask(&py, "fd3", ans, sizeof(ans)), 0);
+	cr_assert_eq(read(p3[0], got, sizeof(got) - 1), 6);
+	cr_assert_str_eq(got, "hello\n", "descriptor 3 did not reach the child");
+	close(p3[0]);
+	/* A child that is gone: its answer is -EIO, not a hang or a count. */
+	cr_assert_eq(cpython_ask(&py, "die", ans, sizeof(ans)), -EIO);
+	cpython_stop(&py);
+	cr_assert_eq(py.pid, 0);
+	cr_assert_eq(py.in, -1);
+	cr_assert_null(py.out);
+	cr_assert(waitpid(pid, NULL, WNOHANG) < 0 && errno == ECHILD,
+		  "cpython_stop left its child unreaped");
+	cr_assert_eq(cpy_open_fds(), before, "cpython_start/stop left a descriptor open");
+	cpython_stop(&py);	/* harmless twice */
+}

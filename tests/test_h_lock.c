@@ -955,3 +955,62 @@ Test(lock, work_check_allows_a_third_to_three_times, .timeout = 60)
 		bench_shared_free_all(&st);
 	}
 }
+
+/*
+ * check()'s counts (bench/lock.c), each wrong alone: a task that
+ * acquired more than its round's iterations, tasks that together fell
+ * short of them, and a protected count one short of (two holders at
+ * once) or one over the acquisitions the tasks counted.  The right
+ * states count every task: a total split over both tasks passes, so a
+ * check that read one task's count for all would refuse it.  One real
+ * latency round first (task 0, 50 iterations), for the sections'
+ * timings; then the counts written, the work's timings set to pass.
+ */
+Test(lock, check_refuses_each_wrong_count, .timeout = 60)
+{
+	static const char *const names[] = { "lock.tas", "lock.mutex", "lock.mcs", "lock.py_lock" };
+	static const struct {
+		const char *what;
+		uint64_t acquired[2], protected_count;
+		int right;
+	} c[] = {
+		{ "all by task 0", { 50, 0 }, 50, 1 },
+		{ "split over both tasks", { 30, 20 }, 50, 1 },
+		{ "task 1 finished, task 0 left early", { 40, 50 }, 90, 1 },
+		{ "a task acquired more than asked", { 51, 0 }, 51, 0 },
+		{ "the tasks fell short together", { 49, 0 }, 49, 0 },
+		{ "split, and short together", { 30, 19 }, 49, 0 },
+		{ "an update lost inside the lock", { 30, 20 }, 49, 0 },
+		{ "an acquisition the tasks did not count", { 30, 20 }, 51, 0 },
+	};
+
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+		for (size_t k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+			const struct bench_desc *d = lock_probe_desc(names[n]);
+			char vals[8][32];
+			const char *val[8], *why;
+			struct bench_state st;
+			struct lock_bench *s;
+			uint64_t ops;
+
+			lock_probe_setup_n(d, &st, vals, val,
+					   (const char *const[]){ "cs_ns", "0", "ncs_ns", "0", NULL },
+					   2);
+			s = st.priv;
+			lock_probe_round(&st, 50, &ops);
+			for (int i = 0; i < 2; i++) {
+				s->task[i].acquired = c[k].acquired[i];
+				s->task[i].tare_min_ns = 20;
+				s->task[i].cs_min_ns = 30;
+				s->task[i].ncs_min_ns = 20;
+			}
+			s->protected_count = c[k].protected_count;
+			why = d->check(&st, 50, 0);
+			if (c[k].right)
+				cr_assert_null(why, "%s: %s refused: %s", names[n], c[k].what, why);
+			else
+				cr_assert_not_null(why, "%s: %s passed check()", names[n], c[k].what);
+			d->teardown(&st);
+			bench_shared_free_all(&st);
+		}
+}

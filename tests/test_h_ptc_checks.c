@@ -231,3 +231,77 @@ Test(checks, scenes_refuse_each_wrong_outcome, .timeout = 60)
 		checks_teardown(&st);
 	}
 }
+
+/* ---- spawn_report_mem (bench/spawn.h): the growth over n units, each
+ * figure from its own field ---- */
+
+struct spawn_mem_seen {
+	int reported[SPAWN_NVALUES];
+	double value[SPAWN_NVALUES];
+};
+
+static void spawn_mem_report(const struct bench_mem *a, const struct bench_mem *b, long n,
+			     int pss, struct spawn_mem_seen *seen)
+{
+	static const struct bench_desc d = { .name = "spawn.test" };
+	struct bench_state st = { .desc = &d, .ntasks = 1 };
+	struct bench_rec rec = { 0 };
+	struct bench_task t = { .st = &st, .id = 0, .rec = &rec };
+
+	spawn_report_mem(&t, a, b, n, pss);
+	for (int i = 0; i < SPAWN_NVALUES; i++) {
+		seen->reported[i] = rec.reported[i];
+		seen->value[i] = rec.value[i];
+	}
+}
+
+/*
+ * Four fields grow by four different amounts over n = 8 units, so each
+ * figure has one right answer: a figure read from another field, not
+ * divided by n (or by n - 1), or the PSS and RSS swapped, gives another
+ * number.  Where the cgroup could not be read (-1) its two figures are
+ * not reported (never a growth from -1); where the resident size asked
+ * for is missing, no resident figure (PSS does not fall back to RSS).
+ */
+Test(checks, spawn_report_mem_reports_each_growth_per_unit, .timeout = 10)
+{
+	const struct bench_mem a = { .charged = 1000000, .kmem = 300000, .rss = 5000000,
+				     .pss = 7000000 };
+	const struct bench_mem b = { .charged = 1000000 + 8 * 16384, .kmem = 300000 + 8 * 4096,
+				     .rss = 5000000 + 8 * 12288, .pss = 7000000 + 8 * 8192 };
+	struct bench_mem a_nocg = a, b_nocg = b, a_nopss = a;
+	struct spawn_mem_seen s;
+
+	spawn_mem_report(&a, &b, 8, 0, &s);
+	cr_assert(s.reported[SPAWN_CHARGED_PER_UNIT] && s.reported[SPAWN_KMEM_PER_UNIT] &&
+		  s.reported[SPAWN_RESIDENT_PER_UNIT]);
+	cr_assert_eq(s.value[SPAWN_CHARGED_PER_UNIT], 16384.0, "charged %g",
+		     s.value[SPAWN_CHARGED_PER_UNIT]);
+	cr_assert_eq(s.value[SPAWN_KMEM_PER_UNIT], 4096.0, "kmem %g", s.value[SPAWN_KMEM_PER_UNIT]);
+	cr_assert_eq(s.value[SPAWN_RESIDENT_PER_UNIT], 12288.0, "resident (rss) %g",
+		     s.value[SPAWN_RESIDENT_PER_UNIT]);
+
+	spawn_mem_report(&a, &b, 8, 1, &s);
+	cr_assert_eq(s.value[SPAWN_CHARGED_PER_UNIT], 16384.0);
+	cr_assert_eq(s.value[SPAWN_RESIDENT_PER_UNIT], 8192.0, "resident (pss) %g",
+		     s.value[SPAWN_RESIDENT_PER_UNIT]);
+
+	/* A growth that is not a whole number of bytes per unit stays exact. */
+	spawn_mem_report(&a, &b, 3, 0, &s);
+	cr_assert_float_eq(s.value[SPAWN_CHARGED_PER_UNIT], 8.0 * 16384 / 3, 1e-9);
+
+	a_nocg.charged = a_nocg.kmem = -1;
+	b_nocg.charged = b_nocg.kmem = -1;
+	spawn_mem_report(&a_nocg, &b_nocg, 8, 0, &s);
+	cr_assert(!s.reported[SPAWN_CHARGED_PER_UNIT] && !s.reported[SPAWN_KMEM_PER_UNIT],
+		  "a figure of a cgroup that could not be read");
+	cr_assert(s.reported[SPAWN_RESIDENT_PER_UNIT]);
+	cr_assert_eq(s.value[SPAWN_RESIDENT_PER_UNIT], 12288.0);
+
+	a_nopss.pss = -1;
+	spawn_mem_report(&a_nopss, &b, 8, 1, &s);
+	cr_assert(!s.reported[SPAWN_RESIDENT_PER_UNIT],
+		  "pss asked for but not read, and a resident figure reported (%g)",
+		  s.value[SPAWN_RESIDENT_PER_UNIT]);
+	cr_assert(s.reported[SPAWN_CHARGED_PER_UNIT]);
+}
