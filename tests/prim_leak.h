@@ -1,10 +1,12 @@
 /*
  * tests/prim_leak.h - what a pool or a manager may leave behind, counted
  * from /proc: this process's threads, its children (alive or zombie),
- * its open descriptors and its mappings of shared-memory objects (files
+ * its open descriptors, its mappings of shared-memory objects (files
  * of /dev/shm: none of ours should be one, anonymous MAP_SHARED memory
  * is not, and /dev/shm itself is the whole machine's, which other
- * programs change at any time).  A test takes a snapshot before it makes the object and
+ * programs change at any time) and its anonymous MAP_SHARED mappings
+ * (a pool's rings, an Array: each is a mapping of its own that the
+ * kernel never merges with a neighbour, so one left behind shows).  A test takes a snapshot before it makes the object and
  * asserts the same counts after it is gone.
  */
 #ifndef CONTEND_TESTS_PRIM_LEAK_H
@@ -75,8 +77,23 @@ static inline int leak_shm_maps(void)
 	return n;
 }
 
+/* Anonymous MAP_SHARED mappings: the kernel backs each with a shmem
+ * file it names "/dev/zero (deleted)", and never merges two of them. */
+static inline int leak_anon_shared_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, " /dev/zero (deleted)") != NULL;
+	fclose(f);
+	return n;
+}
+
 struct leak_snap {
-	int threads, children, fds, shm;
+	int threads, children, fds, shm, anon;
 };
 
 static inline void *leak_nothing(void *arg)
@@ -97,6 +114,7 @@ static inline void leak_look(struct leak_snap *s)
 	s->children = leak_children();
 	s->fds = leak_entries("/proc/self/fd");
 	s->shm = leak_shm_maps();
+	s->anon = leak_anon_shared_maps();
 }
 
 /* The fewest of a few looks 1 ms apart: Criterion runs a thread of its
@@ -116,6 +134,7 @@ static inline void leak_snap(struct leak_snap *s)
 		s->children = x.children < s->children ? x.children : s->children;
 		s->fds = x.fds < s->fds ? x.fds : s->fds;
 		s->shm = x.shm < s->shm ? x.shm : s->shm;
+		s->anon = x.anon < s->anon ? x.anon : s->anon;
 	}
 }
 
@@ -128,11 +147,51 @@ static inline void leak_expect_none(const struct leak_snap *before, const char *
 	bool clean = CHECK_WITHIN(CHECK_WAKE_NS, (leak_look(&now),
 						  now.threads <= before->threads &&
 						  now.children <= before->children &&
-						  now.fds <= before->fds && now.shm <= before->shm));
+						  now.fds <= before->fds && now.shm <= before->shm &&
+						  now.anon <= before->anon));
 
 	cr_assert(clean, "%s: left %d threads (%d before), %d children (%d), %d descriptors "
-		  "(%d), %d /dev/shm mappings (%d)", what, now.threads, before->threads,
-		  now.children, before->children, now.fds, before->fds, now.shm, before->shm);
+		  "(%d), %d /dev/shm mappings (%d), %d anonymous shared mappings (%d)",
+		  what, now.threads, before->threads, now.children, before->children,
+		  now.fds, before->fds, now.shm, before->shm, now.anon, before->anon);
+}
+
+/* This process's address space in KiB (VmSize): what a private mapping
+ * left behind adds to, since such mappings merge with their neighbours
+ * and cannot be counted one by one. */
+static inline long leak_vm_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = -1;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	cr_assert_geq(kib, 0);
+	return kib;
+}
+
+/*
+ * Whether round(arg) can be run again and again without the address
+ * space growing by `leak_kib` a round: true if one of a few rounds grows
+ * it by less.  A leaking round grows it every time; a thread of the
+ * runner's, or malloc taking a new arena (64 MiB of address space at
+ * once), may grow it in one round, but not in every one.
+ */
+static inline bool leak_vm_steady(void (*round)(void *arg), void *arg, long leak_kib)
+{
+	round(arg);	/* first uses (a thread's root greenlet, malloc's pools) */
+	for (int i = 0; i < 4; i++) {
+		long before = leak_vm_kib();
+
+		round(arg);
+		if (leak_vm_kib() - before < leak_kib)
+			return true;
+	}
+	return false;
 }
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "tests/prim_leak.h"
 #include "primitives/hub.h"
 
 /* A test per mode from one scenario function, each with a fresh hub. */
@@ -885,4 +886,87 @@ Test(prim_hub, no_descriptor_left_behind, .timeout = 20)
 		hub_test_close();
 		cr_assert_eq(count_fds(), before, "round %d", round);
 	}
+}
+
+/* ---- the stacks a hub keeps, and gives back ---- */
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/* Spawn n tasks, run them to the end and free them. */
+static void run_and_free(int n)
+{
+	struct hub_task *t[64];
+
+	cr_assert_leq(n, 64);
+	spawn_all(t, n, nothing);
+	cr_assert_eq(hub_joinall(t, (size_t)n, -1), n);
+	free_all(t, n);
+}
+
+/*
+ * Freed tasks' stacks wait in a cache of 32 (HUB_STACK_CACHE) for the
+ * next spawns; hub_trim unmaps exactly those and says how many.  A
+ * count off by one, or a cache that kept more than it holds, shows here.
+ */
+Test(prim_hub, trim_unmaps_exactly_the_cached_stacks, .timeout = 10)
+{
+	hub_test_open(GREENLET_STACK_MMAP);
+	cr_assert_eq(hub_trim(), 0, "nothing freed yet");
+	run_and_free(3);
+	cr_assert_eq(hub_trim(), 3);
+	cr_assert_eq(hub_trim(), 0, "trimmed twice");
+	run_and_free(40);
+	cr_assert_eq(hub_trim(), 32, "the cache holds 32, the other 8 went at once");
+	/* A spawn takes from the cache first. */
+	run_and_free(5);
+	cr_assert_eq(hub_trim(), 5);
+	hub_test_close();
+
+	hub_test_open(GREENLET_STACK_SHARED);
+	run_and_free(5);
+	cr_assert_eq(hub_trim(), 0, "shared mode keeps no stacks");
+	hub_test_close();
+	cr_assert_eq(hub_trim(), 0, "no hub, no stacks");
+}
+
+#define HUB_ROUND 4
+#define HUB_ROUND_STACK (256 * 1024)
+
+/*
+ * Hubs whose tasks leave more stacks than the cache holds: 40 tasks, 20
+ * freed by hand, 20 by hub_destroy.  Every stack must be gone after.
+ */
+static void hub_round(void *arg)
+{
+	enum greenlet_stack mode = (enum greenlet_stack)(intptr_t)arg;
+	struct hub_attr a = { .mode = mode, .stack_size = HUB_ROUND_STACK };
+
+	for (int i = 0; i < HUB_ROUND; i++) {
+		struct hub_task *t[40];
+
+		cr_assert_not_null(hub_new(&a), "hub_new: %s", strerror(errno));
+		spawn_all(t, 40, nothing);
+		cr_assert_eq(hub_joinall(t, 40, -1), 40);
+		free_all(t, 20);
+		hub_test_close();
+	}
+}
+
+/*
+ * hub_destroy and task release give every stack back: the cached ones,
+ * the ones past the cache, the hub's own and, in shared mode, the
+ * shared stack.  The smallest leak a round could have is the 8 stacks
+ * past the cache of each hub, or each hub's one shared stack.
+ */
+Test(prim_hub, destroy_gives_back_every_stack, .timeout = 30)
+{
+	cr_assert(leak_vm_steady(hub_round, (void *)(intptr_t)GREENLET_STACK_MMAP,
+				 HUB_ROUND * 8 * (HUB_ROUND_STACK / 1024) / 2),
+		  "mmap mode: the address space grows with every round of hubs");
+	cr_assert(leak_vm_steady(hub_round, (void *)(intptr_t)GREENLET_STACK_SHARED,
+				 HUB_ROUND * (HUB_ROUND_STACK / 1024) / 2),
+		  "shared mode: the address space grows with every round of hubs");
 }
