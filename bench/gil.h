@@ -290,4 +290,32 @@ struct gil_convoy_shared {
 	struct gil_builtin io[3];
 };
 
+/* gil.cpu's and gil.cores' (bench/gil_cpu.c), gil.native's (there too)
+ * and gil.io's (bench/gil_io.c) shared states, here for the same reason
+ * (tests/test_h_checks_gil.c). */
+struct gil_cpu_shared {
+	struct gil *gil;	/* thread mode; NULL in process mode */
+	int64_t n;
+	uint64_t errors;	/* runs that failed or did not return iters */
+	struct gil_bench_alone alone;	/* the baseline: one task at a time */
+	/* per task: bytecodes its interpreter ran; from ntasks on, runs */
+	uint64_t insns[];
+};
+
+struct gil_native_shared {
+	int64_t n;
+	uint64_t loops;		/* countdowns run, all rounds */
+};
+
+struct gil_io_shared {
+	struct gil *gil;	/* thread mode; NULL in process mode */
+	int64_t io_us, work;
+	uint64_t errors;
+	struct gil_code code;
+	struct gil_bench_alone alone;	/* the baseline: one task at a time */
+	/* per task: waits made; from ntasks on, bytecodes run; from
+	 * 2 ntasks on, runs (rounds it took part in) */
+	uint64_t count[];
+};
+
 #endif

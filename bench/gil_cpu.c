@@ -39,15 +39,6 @@
 	      .unit = "1/s", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
 BENCH_FIGURES_AFTER(GIL_CPU, GIL_CPU_FIGURES, GIL_BENCH);
 
-struct gil_cpu_shared {
-	struct gil *gil;	/* thread mode; NULL in process mode */
-	int64_t n;
-	uint64_t errors;	/* runs that failed or did not return iters */
-	struct gil_bench_alone alone;	/* the baseline: one task at a time */
-	/* per task: bytecodes its interpreter ran; from ntasks on, runs */
-	uint64_t insns[];
-};
-
 static int gil_cpu_setup(struct bench_state *st)
 {
 	struct gil_cpu_shared *s = bench_shared_alloc(st, sizeof(*s) +
@@ -188,11 +179,6 @@ GIL_CPU_DESC(bench_gil_cores, .name = "gil.cores",
 	     .modes = BENCH_MODE_THREAD, .tasks = 2, .placements = "same-core,cross-core");
 
 /* ---- gil.native ---------------------------------------------------------- */
-
-struct gil_native_shared {
-	int64_t n;
-	uint64_t loops;		/* countdowns run, all rounds */
-};
 
 static int gil_native_setup(struct bench_state *st)
 {

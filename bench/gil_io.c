@@ -21,17 +21,6 @@
 
 #include "bench/gil.h"
 
-struct gil_io_shared {
-	struct gil *gil;	/* thread mode; NULL in process mode */
-	int64_t io_us, work;
-	uint64_t errors;
-	struct gil_code code;
-	struct gil_bench_alone alone;	/* the baseline: one task at a time */
-	/* per task: waits made; from ntasks on, bytecodes run; from
-	 * 2 ntasks on, runs (rounds it took part in) */
-	uint64_t count[];
-};
-
 /* io_wait(us): sleep with the lock released; returns 0. */
 static int64_t gil_io_wait(struct gil_vm *vm, const int64_t *args)
 {

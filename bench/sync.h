@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/bench.h"
@@ -60,6 +61,63 @@ struct sync_bench_event_shared {
 	int miscount;		/* selftest.event_miscount: one sleeper short at a round's first set */
 	uint32_t *tid;		/* per task: its thread id, for the setter's watch */
 	uint64_t wakes[];	/* per task: waits that returned */
+};
+
+/*
+ * The other sync.* workloads' shared states, here for the same reason:
+ * sync.cond's and sync.cond.wait_for's (bench/sync_cond.c), sync.sem's
+ * (bench/sync_sem.c) and sync.event.idle's (bench/sync_event.c); a test
+ * writes one wrong and asks check() (tests/test_h_checks_sync.c).
+ */
+struct sync_bench_cond_shared {
+	struct sync_lock lock;	/* the condition finds it by offset: same mapping */
+	struct sync_cond cond;
+	int all;		/* notify=all */
+	uint64_t stamp_ns;	/* written under the lock before a notify */
+	uint32_t released;	/* waiters back from wait(), all cycles (mod 2^32) */
+	uint32_t open;		/* gate: the cycle the waiters may wait in */
+	uint64_t cycles;	/* cycles by task 0 */
+	uint64_t errors;	/* waits not released, notifies releasing the wrong count */
+	uint64_t unconfirmed;	/* notifies whose waiters were never seen asleep */
+	/* Latency rounds: this cycle's releases, summed (notify=one) or
+	 * their longest (all), by the waiters under the lock; and the
+	 * cycles whose releases did not fit in them (check()). */
+	uint64_t cycle_release_ns;
+	uint64_t overlong;
+	uint32_t *tid;		/* per task: its thread id, for the notifier's watch */
+	uint64_t wakes[];	/* per task */
+};
+
+struct sync_bench_cond_wf_shared {
+	struct sync_lock lock;
+	struct sync_cond cond;
+	uint64_t counter;	/* bumps, under the lock */
+	uint64_t errors;	/* wait_for() failures */
+	uint64_t empty;		/* wait_for() returns with nothing new: pred lied */
+	uint64_t seen[];	/* per consumer: the counter it saw last */
+};
+
+struct sync_bench_sem {
+	struct sync_sem sem;
+	uint32_t permits;	/* as initialised: the bound check() holds to */
+	uint64_t hold_ns;	/* as asked: the floor check() holds rounds to */
+	uint64_t hold_loops;	/* bench_work() iterations of hold_ns */
+	struct timespec hold_nap;	/* hold=sleep: hold_ns as a relative sleep */
+	int sleep;		/* hold=sleep */
+	uint32_t inside CPU_ALIGNED;	/* tasks between acquire and release */
+	uint32_t max_ever;	/* the most any task saw inside, all rounds */
+	uint64_t errors;	/* acquires that did not return 0, bad releases */
+	/* hold=sleep: the tasks done with this round, and the rounds that
+	 * spanned less than their holds allow (check()). */
+	uint32_t round_done CPU_ALIGNED;
+	uint64_t short_rounds;
+	uint64_t *start_ns, *end_ns;	/* per task, this round */
+	uint64_t ops[];		/* per task: admissions */
+};
+
+struct sync_bench_event_idle {
+	struct sync_event ev;
+	uint64_t cycles;
 };
 
 /* Whether the objects of this configuration live between processes:

@@ -50,25 +50,6 @@
 	      .unit = "tasks", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
 BENCH_FIGURES(SYNC_BENCH_COND, SYNC_BENCH_COND_FIGURES);
 
-struct sync_bench_cond_shared {
-	struct sync_lock lock;	/* the condition finds it by offset: same mapping */
-	struct sync_cond cond;
-	int all;		/* notify=all */
-	uint64_t stamp_ns;	/* written under the lock before a notify */
-	uint32_t released;	/* waiters back from wait(), all cycles (mod 2^32) */
-	uint32_t open;		/* gate: the cycle the waiters may wait in */
-	uint64_t cycles;	/* cycles by task 0 */
-	uint64_t errors;	/* waits not released, notifies releasing the wrong count */
-	uint64_t unconfirmed;	/* notifies whose waiters were never seen asleep */
-	/* Latency rounds: this cycle's releases, summed (notify=one) or
-	 * their longest (all), by the waiters under the lock; and the
-	 * cycles whose releases did not fit in them (check()). */
-	uint64_t cycle_release_ns;
-	uint64_t overlong;
-	uint32_t *tid;		/* per task: its thread id, for the notifier's watch */
-	uint64_t wakes[];	/* per task */
-};
-
 /* The planner's test (bench_desc.unfit): nobody to notify alone. */
 static const char *sync_bench_cond_unfit(const struct bench_state *st)
 {
@@ -292,15 +273,6 @@ const struct bench_desc bench_sync_cond = {
 	VALUE(SYNC_BENCH_COND_WF_BUMPS_PER_WAKE, .name = "bumps_per_wake",	\
 	      .unit = "ratio", .per_iter = 1, .combine = BENCH_COMBINE_MEAN)
 BENCH_FIGURES(SYNC_BENCH_COND_WF, SYNC_BENCH_COND_WF_FIGURES);
-
-struct sync_bench_cond_wf_shared {
-	struct sync_lock lock;
-	struct sync_cond cond;
-	uint64_t counter;	/* bumps, under the lock */
-	uint64_t errors;	/* wait_for() failures */
-	uint64_t empty;		/* wait_for() returns with nothing new: pred lied */
-	uint64_t seen[];	/* per consumer: the counter it saw last */
-};
 
 /* wait_for's predicate: has the counter moved past what we saw?  Runs
  * under the lock. */

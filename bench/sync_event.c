@@ -206,11 +206,6 @@ SYNC_BENCH_EVENT_DESC(bench_selftest_event_miscount, .name = "selftest.event_mis
 
 /* ---- sync.event.idle ----------------------------------------------------- */
 
-struct sync_bench_event_idle {
-	struct sync_event ev;
-	uint64_t cycles;
-};
-
 static int sync_bench_event_idle_setup(struct bench_state *st)
 {
 	struct sync_bench_event_idle *s = bench_shared_alloc(st, sizeof(*s));

@@ -40,24 +40,6 @@
 	      .per_iter = 1, .combine = BENCH_COMBINE_MAX)
 BENCH_FIGURES(SYNC_BENCH_SEM, SYNC_BENCH_SEM_FIGURES);
 
-struct sync_bench_sem {
-	struct sync_sem sem;
-	uint32_t permits;	/* as initialised: the bound check() holds to */
-	uint64_t hold_ns;	/* as asked: the floor check() holds rounds to */
-	uint64_t hold_loops;	/* bench_work() iterations of hold_ns */
-	struct timespec hold_nap;	/* hold=sleep: hold_ns as a relative sleep */
-	int sleep;		/* hold=sleep */
-	uint32_t inside CPU_ALIGNED;	/* tasks between acquire and release */
-	uint32_t max_ever;	/* the most any task saw inside, all rounds */
-	uint64_t errors;	/* acquires that did not return 0, bad releases */
-	/* hold=sleep: the tasks done with this round, and the rounds that
-	 * spanned less than their holds allow (check()). */
-	uint32_t round_done CPU_ALIGNED;
-	uint64_t short_rounds;
-	uint64_t *start_ns, *end_ns;	/* per task, this round */
-	uint64_t ops[];		/* per task: admissions */
-};
-
 static int sync_bench_sem_setup(struct bench_state *st)
 {
 	long long permits = bench_param_int(st, "permits"), hold_ns;	/* checked ranges */

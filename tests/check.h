@@ -11,7 +11,8 @@
  *   cr_assert(cond, ...)  cr_assert_not(cond, ...)
  *   cr_assert_eq/neq/lt/leq/gt/geq(a, b, ...)
  *   cr_assert_null(p, ...)  cr_assert_not_null(p, ...)
- *   cr_assert_str_eq(a, b, ...)  cr_assert_float_eq(a, b, eps, ...)
+ *   cr_assert_str_eq(a, b, ...)  cr_assert_str_empty(s, ...)
+ *   cr_assert_float_eq(a, b, eps, ...)
  *   cr_assert_fail(...)  cr_skip_test(...)
  *   cr_expect*  (same as cr_assert*, fatal in the shim)
  *   cr_log_info(...)
@@ -211,6 +212,7 @@ void check_skip(const char *file, int line, const char *fmt, ...)
 #define cr_assert_null(p, ...)     cr_assert((p) == NULL, __VA_ARGS__)
 #define cr_assert_not_null(p, ...) cr_assert((p) != NULL, __VA_ARGS__)
 #define cr_assert_str_eq(a, b, ...) cr_assert(strcmp((a), (b)) == 0, __VA_ARGS__)
+#define cr_assert_str_empty(s, ...) cr_assert((s)[0] == '\0', __VA_ARGS__)
 #define cr_assert_float_eq(a, b, e, ...) \
 	cr_assert(((a) - (b)) <= (e) && ((b) - (a)) <= (e), __VA_ARGS__)
 #define cr_expect cr_assert

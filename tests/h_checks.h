@@ -25,6 +25,11 @@
 void checks_setup(const char *name, int ntasks, const char *const *over, struct bench_state *st);
 void checks_teardown(struct bench_state *st);
 
+/* The row asks `value` for `key` now, after setup kept what it was
+ * given: for a check() that holds the work to the parameters as asked
+ * (a setup that ignored one would leave such a state). */
+void checks_param_set(struct bench_state *st, const char *key, const char *value);
+
 /* Ask check() about the state, as if run() was given CHECKS_RUN and
  * baseline() base_iters: it must pass when `right`, else refuse; `what`
  * names the case in the failure. */
