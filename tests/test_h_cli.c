@@ -30,10 +30,12 @@
 #include "harness/clock.h"
 #include "harness/cmd.h"
 #include "harness/csv.h"
+#include "harness/envinfo.h"
 #include "harness/measure.h"
 #include "harness/progress.h"
 #include "harness/report.h"
 #include "harness/runner.h"
+#include "harness/topo.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
 
@@ -921,6 +923,32 @@ Test(cli, env_csv_holds_this_machines_facts, .timeout = 120)
 	csv_table_free(&env);
 	csv_table_free(&res);
 	cli_rmdir(dir);
+}
+
+/*
+ * Each of env.csv's clock fields carries the figure it names, as the
+ * clock measured it in this process: the mean cost of a read, the
+ * smallest step seen, the median pair; the seed as given.
+ */
+Test(cli, env_clock_fields_are_the_clocks_own_figures, .timeout = 60)
+{
+	static struct envinfo e;
+	const struct clk_info *ci;
+	char want[64];
+
+	cr_assert_eq(topo_init(), 0);
+	clk_init();
+	ci = clk_get_info();
+	envinfo_collect(&e, "id", 77);
+	snprintf(want, sizeof(want), "%.2f", ci->read_ns);
+	cr_assert_str_eq(envinfo_get(&e, "clock_read_ns"), want);
+	snprintf(want, sizeof(want), "%.2f", ci->resolution_ns);
+	cr_assert_str_eq(envinfo_get(&e, "clock_resolution_ns"), want);
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)ci->pair_ns);
+	cr_assert_str_eq(envinfo_get(&e, "clock_pair_ns"), want);
+	cr_assert_str_eq(envinfo_get(&e, "clock_source"), ci->source);
+	cr_assert_str_eq(envinfo_get(&e, "seed"), "77");
+	cr_assert_str_eq(envinfo_get(&e, "run_id"), "id");
 }
 
 /* Two sweeps started in the same second: two run folders, nothing lost. */

@@ -22,6 +22,7 @@
 #include "tests/check.h"
 #include "harness/csv.h"
 #include "harness/outfile.h"
+#include "harness/outset.h"
 
 /* A fresh empty directory, which the test removes with rm_dir() when it
  * passes (a failing test leaves it for inspection). */
@@ -522,6 +523,41 @@ Test(h_csv, commit_failure_removes_temp, .timeout = 30)
 	cr_assert_eq(list_dir(d, names, sizeof(names)), 1);
 	cr_assert_str_eq(names, "out.csv");
 	rm_dir(d);
+}
+
+/*
+ * A set of outputs whose publishing fails, at any one of them (the
+ * first, --out's, included), reports the failure: the command must not
+ * exit 0 over a file it never wrote.  The others are published.
+ */
+Test(h_csv, outset_reports_a_failed_publish_whichever_output_it_is, .timeout = 30)
+{
+	for (int bad = 0; bad < 3; bad++) {
+		static const char *const names[] = { "results.csv", "samples.csv", "env.csv" };
+		char *d = tdir(), err[300], listed[512];
+		struct outset o = { .n = 0 };
+		char p[3][512];
+
+		for (int i = 0; i < 3; i++) {
+			snprintf(p[i], sizeof(p[i]), "%s/%s", d, names[i]);
+			cr_assert_eq(outset_open(&o, p[i], names[i], err, sizeof(err)), i, "%s", err);
+			csv_field_str(o.w[i], "x");
+			csv_row_end(o.w[i]);
+		}
+		cr_assert_eq(mkdir(p[bad], 0755), 0);	/* appears under our feet */
+		fflush(stderr);
+		cr_assert_eq(outset_commit_all(&o), 1, "a failed publish of output %d said ok", bad);
+		cr_assert_eq(o.n, 0);
+		/* Nothing half-written: the three names, no temporary file. */
+		cr_assert_eq(list_dir(d, listed, sizeof(listed)), 3, "%s", listed);
+		for (int i = 0; i < 3; i++) {
+			struct stat st;
+
+			cr_assert_eq(stat(p[i], &st), 0);
+			cr_assert_eq(!!S_ISDIR(st.st_mode), i == bad, "%s", names[i]);
+		}
+		rm_dir(d);
+	}
 }
 
 Test(h_csv, open_errors, .timeout = 30)
