@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/cli.h"
 #include "harness/clock.h"
 #include "harness/cmd.h"
 #include "harness/csv.h"
@@ -949,6 +950,30 @@ Test(cli, env_clock_fields_are_the_clocks_own_figures, .timeout = 60)
 	cr_assert_str_eq(envinfo_get(&e, "clock_source"), ci->source);
 	cr_assert_str_eq(envinfo_get(&e, "seed"), "77");
 	cr_assert_str_eq(envinfo_get(&e, "run_id"), "id");
+}
+
+/* A seed given is the seed used and recorded, 0 as much as any other
+ * (0 is a seed, not "none"); none given, each run draws its own. */
+Test(cli, the_seed_given_is_the_seed_recorded, .timeout = 60)
+{
+	static const char *const seeds[] = { "0", "1", "18446744073709551615" };
+	static struct cli_run r;
+	static struct cli_args a;
+	char err[200];
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		char *argv[] = { "selftest.spin", "--seed", (char *)seeds[i] };
+
+		memset(&a, 0, sizeof(a));
+		cr_assert_eq(cli_parse(CLI_RUN, 3, argv, &a, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(cmd_seed(&a), strtoull(seeds[i], NULL, 10), "--seed %s", seeds[i]);
+		cli_args_free(&a);
+	}
+	CLI(&r, "run", "selftest.spin", "--param", "k_ns=1000", "--threads", "1", "--mode",
+	    "thread", "--reps", "1", "--min-time", "0.001", "--seed", "0", "--format", "json",
+	    "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"seed\": \"0\""), "--seed 0 not recorded: %.2000s", r.out);
 }
 
 /* Two sweeps started in the same second: two run folders, nothing lost. */

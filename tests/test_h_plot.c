@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -387,4 +388,43 @@ Test(plot, charts_that_cannot_be_written_are_refused_first, .timeout = 60)
 			umount(run);
 		cli_rmdir(dir);
 	}
+}
+
+/*
+ * Each chart gives back the descriptors it took: 40 charts, each drawn
+ * as PNG and SVG, under a limit of 24 open files (a descriptor kept per
+ * drawing would run out halfway).
+ */
+Test(plot, every_chart_gives_back_its_descriptors, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], run[128], scripts[128], path[192], name[32];
+	struct rlimit lim, low;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(run, sizeof(run), "%s/run", dir);
+	snprintf(scripts, sizeof(scripts), "%s/plots", dir);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	cr_assert_eq(mkdir(scripts, 0755), 0);
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	cli_write_str(path, plot_results);
+	snprintf(path, sizeof(path), "%s/env.csv", run);
+	cli_write_str(path, "key,value\ncpu_model,Test CPU\npus,8\n");
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "fam-%02d", i);
+		plot_script(scripts, name, "chart=lines metric=tput x=threads where=mode:thread");
+	}
+	setenv("CONTEND_PLOTS_DIR", scripts, 1);
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &lim), 0);
+	low = lim;
+	low.rlim_cur = 24;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	CLI(&r, "plot", run);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "fam-%02d.svg", i);
+		cr_assert(strstr(plot_slurp(run, name), "nseries="), "%s", name);
+	}
+	cli_rmdir(dir);
 }
