@@ -12,6 +12,7 @@
 #include "harness/bench.h"
 #include "harness/clock.h"
 #include "harness/team.h"
+#include "primitives/gil.h"
 #include "tests/check.h"
 #include "tests/h_checks.h"
 
@@ -135,6 +136,22 @@ Test(checks, ptc_cpu_refuses_each_wrong_count, .timeout = 60)
 			checks_expect(&st, CHECKS_BASE, k == 0, c[k].what);
 			checks_teardown(&st);
 		}
+}
+
+/* gil_thread's lock is the lesson's: CPython >= 3.2's policy at its
+ * 5 ms switch interval, the one lock the units share. */
+Test(checks, ptc_cpu_gil_is_the_lessons_lock, .timeout = 30)
+{
+	struct bench_state st;
+	struct ptc_cpu_shared *s;
+
+	checks_setup("ptc.cpu.gil_thread", 2, NULL, &st);
+	s = st.priv;
+	cr_assert_not_null(s->gil);
+	cr_assert_eq(gil_policy_of(s->gil), GIL_NEW, "policy %s",
+		     gil_policy_name(gil_policy_of(s->gil)));
+	cr_assert_eq(gil_interval_us(s->gil), 5000);
+	checks_teardown(&st);
 }
 
 /* ---- ptc.io.*: every request of every quota answered ---------------------- */
