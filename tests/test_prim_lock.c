@@ -544,6 +544,35 @@ Test(lock_zoo, descriptors_well_formed, .timeout = 10)
 	}
 }
 
+/* The names of the zoo's locks whose flags hold `flag`, in zoo order. */
+static void lock_test_with_flag(unsigned flag, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (const struct lock_ops *const *p = lock_zoo; *p; p++)
+		if ((*p)->flags & flag)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? " " : "",
+				 (*p)->name);
+}
+
+/*
+ * What each lock says of its waits, by name, written out here rather
+ * than read from lock_list.h: the queue and ticket locks serve waiters
+ * in turn (the plans hold those back when tasks outnumber processors);
+ * the C library's and the futex, rwlock and semaphore locks may sleep;
+ * contend's own spinners, and no one else, yield.
+ */
+Test(lock_zoo, flags_are_what_each_lock_does, .timeout = 10)
+{
+	char got[512];
+
+	lock_test_with_flag(LOCK_FIFO, got, sizeof(got));
+	cr_assert_str_eq(got, "ticket mcs clh ck_ticket ck_mcs ck_clh ck_anderson ck_hclh");
+	lock_test_with_flag(LOCK_SLEEPS, got, sizeof(got));
+	cr_assert_str_eq(got, "mutex mutex_adaptive futex rwlock sem");
+	lock_test_with_flag(LOCK_YIELDS, got, sizeof(got));
+	cr_assert_str_eq(got, LOCK_SPIN_YIELD_AFTER ? "tas ttas ticket mcs clh" : "");
+}
+
 Test(lock_zoo, names_unique, .timeout = 10)
 {
 	for (size_t i = 0; lock_zoo[i]; i++)
