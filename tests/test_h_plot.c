@@ -428,3 +428,38 @@ Test(plot, every_chart_gives_back_its_descriptors, .timeout = 120)
 	}
 	cli_rmdir(dir);
 }
+
+/*
+ * A line chart draws a line per configuration: rows that differ only in
+ * their placement (bars' default group, which a line chart does not
+ * draw) are two lines, each label naming its placement.
+ */
+Test(plot, lines_keep_placements_apart, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], run[128], scripts[128], path[192];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(run, sizeof(run), "%s/run", dir);
+	snprintf(scripts, sizeof(scripts), "%s/plots", dir);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	cr_assert_eq(mkdir(scripts, 0755), 0);
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	cli_write_str(path, "run_id,bench,mode,placement,threads,params,metric,unit,median,"
+			    "ci95_lo,ci95_hi\n"
+			    "r1,fam.a,thread,compact,1,k=0,tput,ops/s,100,90,110\n"
+			    "r1,fam.a,thread,compact,2,k=0,tput,ops/s,50,45,55\n"
+			    "r1,fam.a,thread,same-core,1,k=0,tput,ops/s,99,89,109\n"
+			    "r1,fam.a,thread,same-core,2,k=0,tput,ops/s,20,18,22\n");
+	snprintf(path, sizeof(path), "%s/env.csv", run);
+	cli_write_str(path, "key,value\ncpu_model,Test CPU\npus,8\n");
+	plot_script(scripts, "fam", "chart=lines metric=tput x=threads");
+	setenv("CONTEND_PLOTS_DIR", scripts, 1);
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(plot_slurp(run, "fam.dat"), "1\t100\t90\t110\n2\t50\t45\t55\n"
+						     "\n\n1\t99\t89\t109\n2\t20\t18\t22\n");
+	cr_assert_str_eq(plot_slurp(run, "fam.png"), "nseries=2 npanels=1 ncpus=8 unit=ops/s\n"
+						     "\"a compact\" \"a same-core\"\n\"\"\n\"0 1\"\n");
+	cli_rmdir(dir);
+}
