@@ -187,6 +187,12 @@ int runner_run(const struct runner_config *cfg, struct runner_result *res)
 		for (size_t i = 0; i < RUNNER_NSTOP; i++)
 			signal(runner_stop_signals[i], SIG_DFL);
 		measure_config(cfg, r);
+		/* An ASan build's leak check (harness/team.h). */
+		if (TEAM_LEAKED() && r->res.status == RUNNER_OK) {
+			r->res.status = RUNNER_FAILED;
+			snprintf(r->res.reason, sizeof(r->res.reason),
+				 "leaked memory (LeakSanitizer's report is above)");
+		}
 		_exit(0);
 	}
 	setpgid(pid, pid);	/* also here, so kill(-pid) works at once */
