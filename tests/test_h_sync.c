@@ -15,6 +15,7 @@
 #include "bench/sync.h"
 #include "harness/bench.h"
 #include "harness/clock.h"
+#include "harness/registry.h"
 #include "harness/team.h"
 #include "tests/check.h"
 #include "tests/h_checks.h"
@@ -576,6 +577,36 @@ static const struct cli_param_probe sync_probes[] = {
 	{ .bench = "sync.sem*", .param = "hold", .probe = sync_probe_hold },
 	{ .bench = "sync.timer", .param = "delay_us", .probe = sync_probe_delay_us },
 };
+
+/*
+ * Every sync.* benchmark as `--quick` runs it (its own quick values, each
+ * round many operations long: a timer after a timer, a set after a set),
+ * each passing its check(); the probes above run one-operation rounds.
+ */
+Test(sync, quick_runs_every_benchmark, .timeout = 240)
+{
+	static struct cli_run r;
+	char dir[64], out[128];
+	struct csv_table t;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/r.csv", dir);
+	CLI(&r, "run", "sync.*", "--quick", "--counters", "none", "--out", out);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cli_read_csv(out, &t);
+	for (int i = 0; bench_registry[i]; i++) {
+		const struct bench_desc *d = bench_registry[i];
+		int found = 0;
+
+		if (strncmp(d->name, "sync.", 5) || d->hidden)
+			continue;
+		for (size_t k = 0; k < t.nrows && !found; k++)
+			found = strcmp(t.rows[k][cli_col(&t, "bench")], d->name) == 0;
+		cr_assert(found, "%s: no row in a quick run", d->name);
+	}
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
 
 /*
  * Every parameter of every sync.* benchmark changes what the workload
