@@ -253,7 +253,7 @@ enum team_status team_start(struct team *tm, const struct runner_config *cfg,
 				if (getppid() != runner)
 					_exit(0);
 				team_task_loop(tm, i);
-				_exit(TEAM_LEAKED() ? TEAM_EXIT_LEAKED : 0);
+				_exit(0);
 			}
 			ret = pid < 0 ? -errno : 0;
 			tm->pids[i] = pid;
@@ -646,10 +646,8 @@ void team_report(const struct team *tm, int *cpus_seen, int *ctr_err)
 	}
 }
 
-int team_stop(struct team *tm, int failed)
+void team_stop(struct team *tm, int failed)
 {
-	int leaked = 0;
-
 	if (tm->sh && tm->spawned) {
 		/* After a failure a surviving task process may be stuck in
 		 * the workload (waiting for a partner that died) and never
@@ -662,14 +660,9 @@ int team_stop(struct team *tm, int failed)
 		for (int i = 0; i < tm->spawned; i++) {
 			if (tm->cfg->mode == BENCH_MODE_THREAD)
 				pthread_join(tm->threads[i], NULL);
-			else if (tm->pids[i] > 0) {
-				int status = 0;
-
-				while (waitpid(tm->pids[i], &status, 0) < 0 && errno == EINTR)
+			else if (tm->pids[i] > 0)
+				while (waitpid(tm->pids[i], NULL, 0) < 0 && errno == EINTR)
 					;
-				leaked += WIFEXITED(status) &&
-					  WEXITSTATUS(status) == TEAM_EXIT_LEAKED;
-			}
 		}
 	}
 	team_close_helpers(tm);
@@ -681,5 +674,4 @@ int team_stop(struct team *tm, int failed)
 	free(tm->threads);
 	free(tm->pids);
 	memset(tm, 0, sizeof(*tm));
-	return leaked;
 }

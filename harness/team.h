@@ -123,31 +123,8 @@ enum team_status team_round(struct team *tm, const struct team_round *rq,
 void team_report(const struct team *tm, int *cpus_seen, int *ctr_err);
 
 /* Stop and reap every task; after a failure (failed != 0) task processes
- * are killed first, since one may wait for ever for a partner.  Returns
- * how many task processes left leaking memory (TEAM_EXIT_LEAKED). */
-int team_stop(struct team *tm, int failed);
-
-/*
- * In an AddressSanitizer build (the tests' ASan leg) a runner and each
- * task process look for leaks before they leave: they end with _exit(),
- * which LeakSanitizer's own check at exit never sees, so a workload's
- * task_fini or teardown that forgot a buffer would go unseen.  A task
- * process that finds one exits with TEAM_EXIT_LEAKED after the report.
- */
-#if defined(__SANITIZE_ADDRESS__)
-#define TEAM_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEAM_LSAN 1
-#endif
-#endif
-#ifdef TEAM_LSAN
-#include <sanitizer/lsan_interface.h>
-#define TEAM_LEAKED() __lsan_do_recoverable_leak_check()
-#else
-#define TEAM_LEAKED() 0
-#endif
-#define TEAM_EXIT_LEAKED 23
+ * are killed first, since one may wait for ever for a partner. */
+void team_stop(struct team *tm, int failed);
 
 /* Free what bench_shared_alloc() handed out (harness/bench.c). */
 void bench_shared_free_all(struct bench_state *st);
