@@ -10,6 +10,7 @@
  * (on a clock the test sets back).  Timings are never asserted.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -974,6 +976,73 @@ Test(cli, the_seed_given_is_the_seed_recorded, .timeout = 60)
 	    "--counters", "none");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "\"seed\": \"0\""), "--seed 0 not recorded: %.2000s", r.out);
+}
+
+/* How many descriptors process pid holds now; -1 once it is gone. */
+static int cli_open_files(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if (!(d = opendir(path)))
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * A run gives back what each configuration took: over 60 configurations,
+ * one runner each, contend's open descriptors stay a handful (watched
+ * from outside while it runs; a descriptor kept per runner would pass
+ * 60 by the end).
+ */
+Test(cli, each_configuration_gives_back_its_descriptors, .timeout = 120)
+{
+	char ks[512] = "k_ns=";
+	int most = 0, status, zombie = 0;
+	pid_t pid;
+
+	for (int i = 1; i <= 30; i++)
+		snprintf(ks + strlen(ks), sizeof(ks) - strlen(ks), "%s%d", i > 1 ? "," : "", 100 * i);
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(cli_bin(), cli_bin(), "run", "selftest.spin", "--param", ks, "--threads",
+		      "1,2", "--mode", "thread", "--reps", "1", "--min-time", "0.001",
+		      "--counters", "none", (char *)NULL);
+		_exit(127);
+	}
+	/* Until it has exited (its /proc entry stays until it is reaped). */
+	while (!zombie) {
+		int n = cli_open_files(pid);
+		char path[64], state = 0;
+		FILE *f;
+
+		most = n > most ? n : most;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((f = fopen(path, "r"))) {
+			if (fscanf(f, "%*d %*s %c", &state) != 1)
+				state = 'Z';
+			fclose(f);
+		}
+		zombie = !f || state == 'Z';
+		usleep(2000);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "contend run: status %d", status);
+	cr_assert_gt(most, 2, "never saw contend's descriptors");
+	cr_assert_lt(most, 30, "contend held %d descriptors at once over 60 configurations", most);
 }
 
 /* Two sweeps started in the same second: two run folders, nothing lost. */

@@ -461,5 +461,16 @@ Test(plot, lines_keep_placements_apart, .timeout = 60)
 						     "\n\n1\t99\t89\t109\n2\t20\t18\t22\n");
 	cr_assert_str_eq(plot_slurp(run, "fam.png"), "nseries=2 npanels=1 ncpus=8 unit=ops/s\n"
 						     "\"a compact\" \"a same-core\"\n\"\"\n\"0 1\"\n");
+	/* A benchmark's name without its family keeps the rest of its
+	 * dots: fam.x.live and fam.y.live are two lines, not one "live". */
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	cli_write_str(path, "run_id,bench,mode,placement,threads,params,metric,unit,median,"
+			    "ci95_lo,ci95_hi\n"
+			    "r1,fam.x.live,thread,none,1,k=0,tput,ops/s,100,90,110\n"
+			    "r1,fam.y.live,thread,none,1,k=0,tput,ops/s,50,45,55\n");
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(plot_slurp(run, "fam.png"), "nseries=2 npanels=1 ncpus=8 unit=ops/s\n"
+						     "\"x.live\" \"y.live\"\n\"\"\n\"0 1\"\n");
 	cli_rmdir(dir);
 }
