@@ -954,6 +954,24 @@ Test(cli, env_clock_fields_are_the_clocks_own_figures, .timeout = 60)
 	cr_assert_str_eq(envinfo_get(&e, "run_id"), "id");
 }
 
+/* env.csv's topology on a machine hwloc makes up (HWLOC_SYNTHETIC), where
+ * packages, NUMA nodes, cores and hardware threads all differ: 2, 2, 4
+ * and 8, two threads a core. */
+Test(cli, env_topology_fields_on_a_made_up_machine, .timeout = 60)
+{
+	static struct envinfo e;
+
+	cr_assert_eq(setenv("HWLOC_SYNTHETIC", "pack:2 numa:1 core:2 pu:2", 1), 0);
+	cr_assert_eq(topo_init(), 0);
+	clk_init();
+	envinfo_collect(&e, "id", 1);
+	cr_assert_str_eq(envinfo_get(&e, "packages"), "2");
+	cr_assert_str_eq(envinfo_get(&e, "numa_nodes"), "2");
+	cr_assert_str_eq(envinfo_get(&e, "cores"), "4");
+	cr_assert_str_eq(envinfo_get(&e, "pus"), "8");
+	cr_assert_str_eq(envinfo_get(&e, "smt_per_core"), "2");
+}
+
 /* A seed given is the seed used and recorded, 0 as much as any other
  * (0 is a seed, not "none"); none given, each run draws its own. */
 Test(cli, the_seed_given_is_the_seed_recorded, .timeout = 60)
