@@ -1447,3 +1447,35 @@ Test(gil, every_parameter_reaches_its_workload, .timeout = 300)
 	cr_assert_gt(pairs, 0);
 #endif
 }
+
+/*
+ * gil.cpu's handovers are the lock's own switches, not its drop
+ * requests: under the old lock, which never asks, two CPU-bound threads
+ * hand the lock over (every check_ticks) while the drop requests stay 0.
+ */
+Test(gil, handovers_are_the_locks_switches, .timeout = 120)
+{
+	static struct cli_run r;
+	struct csv_table t;
+	int seen = 0;
+
+	cli_run_benches(&r, &t, NULL, (char *const[]){ "gil.cpu", NULL },
+			(const char *const[]){ "--mode", "thread", "--threads", "2", "--param",
+					       "gil=old", "--reps", "2", "--min-time", "0.02",
+					       "--counters", "none", NULL });
+	for (size_t i = 0; i < t.nrows; i++) {
+		const char *m = t.rows[i][cli_col(&t, "metric")];
+		double v = strtod(t.rows[i][cli_col(&t, "min")], NULL);
+
+		if (strcmp(m, "handovers_per_sec") == 0) {
+			cr_assert_gt(v, 0, "two threads under the old lock never handed it over");
+			seen |= 1;
+		} else if (strcmp(m, "drop_requests_per_sec") == 0) {
+			cr_assert_eq(strtod(t.rows[i][cli_col(&t, "max")], NULL), 0,
+				     "the old lock made drop requests");
+			seen |= 2;
+		}
+	}
+	cr_assert_eq(seen, 3, "handovers and drop requests rows");
+	csv_table_free(&t);
+}
