@@ -218,6 +218,40 @@ static void *lock_worker(void *p)
 	return NULL;
 }
 
+static void *lock_wait_forever(void *p)
+{
+	struct lock_handoff *h = p;
+
+	/* A negative timeout is Python's acquire(timeout=-1): no limit. */
+	h->rc = sync_lock_acquire_timeout(&h->l, -1);
+	if (h->rc == 0)
+		sync_lock_release(&h->l);
+	flag_raise(&h->done);
+	return NULL;
+}
+
+/* A negative timeout waits for the release, however long: it is not a
+ * poll (timeout 0) that gives up at once on a held lock. */
+Test(sync_lock, negative_timeout_waits_for_the_release, .timeout = 60)
+{
+	struct lock_handoff h = { .rc = -1 };
+	pthread_t th;
+
+	sync_lock_init(&h.l, 0);
+	cr_assert_eq(sync_lock_acquire(&h.l), 0);
+	cr_assert_eq(pthread_create(&th, NULL, lock_wait_forever, &h), 0);
+	while (__atomic_load_n(&h.l.state, __ATOMIC_RELAXED) != 2 &&
+	       !__atomic_load_n(&h.done, __ATOMIC_ACQUIRE))
+		sched_yield();	/* until the waiter sleeps, or gives up */
+	cr_assert_not(__atomic_load_n(&h.done, __ATOMIC_ACQUIRE),
+		      "acquire(timeout=-1) of a held lock returned %d", h.rc);
+	cr_assert_eq(sync_lock_release(&h.l), 0);
+	pthread_join(th, NULL);
+	cr_assert_eq(h.rc, 0);
+	cr_assert_not(sync_lock_locked(&h.l));
+	sync_lock_destroy(&h.l);
+}
+
 Test(sync_lock, contention_threads, .timeout = 60)
 {
 	struct counted_lock c = { .count = 0, .progress = 0 };
