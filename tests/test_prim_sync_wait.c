@@ -34,6 +34,7 @@
 #include "primitives/arch/cpu.h"
 #include "primitives/sync.h"
 #include "tests/check.h"
+#include "tests/prim_leak.h"
 #include "tests/prim_util.h"
 #include "tests/sync_free_race.h"
 
@@ -936,6 +937,43 @@ Test(sync_timer, errors_and_join_timeout, .timeout = 60)
 	timer_destroy_within(&fc.t);	/* cancels and joins */
 	cr_assert_eq(fc.fired, 0);
 }
+static void timer_never_called(void *arg)
+{
+	(void)arg;
+	cr_assert_fail("a timer destroyed a minute early fired");
+}
+
+/* Eight timers due in a minute, started and destroyed at once. */
+static void timer_destroy_round(void *arg)
+{
+	struct sync_timer tm[8];
+
+	(void)arg;
+	for (int i = 0; i < 8; i++) {
+		cr_assert_eq(sync_timer_init(&tm[i], 60 * 1000000000LL, timer_never_called, NULL),
+			     0);
+		cr_assert_eq(sync_timer_start(&tm[i]), 0);
+	}
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(sync_timer_destroy(&tm[i]), 0);
+}
+
+/*
+ * destroy() of a timer still pending cancels it and joins its thread:
+ * nothing runs on, and no thread is left unjoined (an unjoined thread's
+ * stack stays mapped, so eight of them a round grow the address space
+ * by their stacks every round).
+ */
+Test(sync_timer, destroy_joins_a_pending_timers_thread, .timeout = 60)
+{
+	struct leak_snap before;
+
+	leak_snap(&before);
+	cr_assert(leak_vm_steady(timer_destroy_round, NULL, 8 * 1024),
+		  "destroying pending timers grows the address space every round");
+	leak_expect_none(&before, "destroyed pending timers");
+}
+
 
 Test(sync_timer, cancelled_never_fires, .timeout = 60)
 {
