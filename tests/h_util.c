@@ -391,3 +391,17 @@ void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_ho
 	cli_read_csv(out, t);
 	cli_rmdir(dir);
 }
+
+void cli_expect_every_bench(const struct csv_table *t, const char *prefix)
+{
+	for (int i = 0; bench_registry[i]; i++) {
+		const struct bench_desc *d = bench_registry[i];
+		int found = 0;
+
+		if (strncmp(d->name, prefix, strlen(prefix)) || d->hidden)
+			continue;
+		for (size_t k = 0; k < t->nrows && !found; k++)
+			found = strcmp(t->rows[k][cli_col(t, "bench")], d->name) == 0;
+		cr_assert(found, "%s: no row in a run of %s*", d->name, prefix);
+	}
+}

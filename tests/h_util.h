@@ -102,6 +102,9 @@ int cli_param_probes_run(const char *family, const struct cli_param_probe *probe
 	"ptc.*",	/* tests/test_h_ptc.c */				\
 	"queue.*",	/* tests/test_h_queue.c */				\
 	"sync.*"	/* tests/test_h_sync.c */
+/* Every registered benchmark (not hidden) whose name starts with
+ * `prefix` has a row in t: a run of the whole family left none out. */
+void cli_expect_every_bench(const struct csv_table *t, const char *prefix);
 /* `contend run BENCH... OPTS... --out DIR/r.csv` as `how` says (NULL:
  * plainly); asserts exit 0 and reads the results into *t.  The run in *r. */
 void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_how *how,

@@ -390,6 +390,25 @@ Test(plot, charts_that_cannot_be_written_are_refused_first, .timeout = 60)
 	}
 }
 
+/* A run folder dir/run holding results (and an env.csv of 8 processors),
+ * and an empty dir/plots for chart scripts, which plot is pointed at. */
+static void plot_fixture(char *dir, size_t dlen, char *run, char *scripts, size_t len,
+			 const char *results)
+{
+	char path[192];
+
+	cli_tmpdir(dir, dlen);
+	snprintf(run, len, "%s/run", dir);
+	snprintf(scripts, len, "%s/plots", dir);
+	cr_assert_eq(mkdir(run, 0755), 0);
+	cr_assert_eq(mkdir(scripts, 0755), 0);
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	cli_write_str(path, results);
+	snprintf(path, sizeof(path), "%s/env.csv", run);
+	cli_write_str(path, "key,value\ncpu_model,Test CPU\npus,8\n");
+	setenv("CONTEND_PLOTS_DIR", scripts, 1);
+}
+
 /*
  * Each chart gives back the descriptors it took: 40 charts, each drawn
  * as PNG and SVG, under a limit of 24 open files (a descriptor kept per
@@ -398,23 +417,14 @@ Test(plot, charts_that_cannot_be_written_are_refused_first, .timeout = 60)
 Test(plot, every_chart_gives_back_its_descriptors, .timeout = 120)
 {
 	static struct cli_run r;
-	char dir[64], run[128], scripts[128], path[192], name[32];
+	char dir[64], run[128], scripts[128], name[32];
 	struct rlimit lim, low;
 
-	cli_tmpdir(dir, sizeof(dir));
-	snprintf(run, sizeof(run), "%s/run", dir);
-	snprintf(scripts, sizeof(scripts), "%s/plots", dir);
-	cr_assert_eq(mkdir(run, 0755), 0);
-	cr_assert_eq(mkdir(scripts, 0755), 0);
-	snprintf(path, sizeof(path), "%s/results.csv", run);
-	cli_write_str(path, plot_results);
-	snprintf(path, sizeof(path), "%s/env.csv", run);
-	cli_write_str(path, "key,value\ncpu_model,Test CPU\npus,8\n");
+	plot_fixture(dir, sizeof(dir), run, scripts, sizeof(run), plot_results);
 	for (int i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "fam-%02d", i);
 		plot_script(scripts, name, "chart=lines metric=tput x=threads where=mode:thread");
 	}
-	setenv("CONTEND_PLOTS_DIR", scripts, 1);
 	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &lim), 0);
 	low = lim;
 	low.rlim_cur = 24;
@@ -439,22 +449,13 @@ Test(plot, lines_keep_placements_apart, .timeout = 60)
 	static struct cli_run r;
 	char dir[64], run[128], scripts[128], path[192];
 
-	cli_tmpdir(dir, sizeof(dir));
-	snprintf(run, sizeof(run), "%s/run", dir);
-	snprintf(scripts, sizeof(scripts), "%s/plots", dir);
-	cr_assert_eq(mkdir(run, 0755), 0);
-	cr_assert_eq(mkdir(scripts, 0755), 0);
-	snprintf(path, sizeof(path), "%s/results.csv", run);
-	cli_write_str(path, "run_id,bench,mode,placement,threads,params,metric,unit,median,"
-			    "ci95_lo,ci95_hi\n"
-			    "r1,fam.a,thread,compact,1,k=0,tput,ops/s,100,90,110\n"
-			    "r1,fam.a,thread,compact,2,k=0,tput,ops/s,50,45,55\n"
-			    "r1,fam.a,thread,same-core,1,k=0,tput,ops/s,99,89,109\n"
-			    "r1,fam.a,thread,same-core,2,k=0,tput,ops/s,20,18,22\n");
-	snprintf(path, sizeof(path), "%s/env.csv", run);
-	cli_write_str(path, "key,value\ncpu_model,Test CPU\npus,8\n");
+	plot_fixture(dir, sizeof(dir), run, scripts, sizeof(run),
+		     "run_id,bench,mode,placement,threads,params,metric,unit,median,ci95_lo,ci95_hi\n"
+		     "r1,fam.a,thread,compact,1,k=0,tput,ops/s,100,90,110\n"
+		     "r1,fam.a,thread,compact,2,k=0,tput,ops/s,50,45,55\n"
+		     "r1,fam.a,thread,same-core,1,k=0,tput,ops/s,99,89,109\n"
+		     "r1,fam.a,thread,same-core,2,k=0,tput,ops/s,20,18,22\n");
 	plot_script(scripts, "fam", "chart=lines metric=tput x=threads");
-	setenv("CONTEND_PLOTS_DIR", scripts, 1);
 	CLI(&r, "plot", run);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(plot_slurp(run, "fam.dat"), "1\t100\t90\t110\n2\t50\t45\t55\n"
