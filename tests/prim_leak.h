@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -192,6 +193,24 @@ static inline bool leak_vm_steady(void (*round)(void *arg), void *arg, long leak
 			return true;
 	}
 	return false;
+}
+
+/* How many mappings of /proc/self/maps overlap [lo, hi)? */
+static inline int leak_maps_overlap(uintptr_t lo, uintptr_t hi)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+
+		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < hi && lo < b)
+			n++;
+	}
+	fclose(f);
+	return n;
 }
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "tests/prim_leak.h"
 #include "primitives/coro.h"
 
 /* Plenty for these small functions, also with sanitizer redzones. */
@@ -599,25 +600,6 @@ static int maps_has(uintptr_t lo, uintptr_t hi, const char *perms)
 	return found;
 }
 
-/* How many mappings of /proc/self/maps overlap [lo, hi)? */
-static int maps_overlap(uintptr_t lo, uintptr_t hi)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long a, b;
-
-		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < hi && lo < b)
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
 Test(coro_stack, guard_page_below, .timeout = 30)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -632,7 +614,7 @@ Test(coro_stack, guard_page_below, .timeout = 30)
 	cr_assert_eq(coro_stack_free(stack, size), 0);
 	/* and freed, the guard page goes with the stack: nothing is left
 	 * mapped of either */
-	cr_assert_eq(maps_overlap((uintptr_t)stack - page, (uintptr_t)stack + 4 * page), 0,
+	cr_assert_eq(leak_maps_overlap((uintptr_t)stack - page, (uintptr_t)stack + 4 * page), 0,
 		     "a freed stack left a mapping behind (its guard page?)");
 }
 

@@ -517,24 +517,6 @@ Test(prim_greenlet, bad_arguments, .timeout = 10)
 
 /* ---- what a destroyed greenlet or a freed shared stack gives back ---- */
 
-/* How many mappings of /proc/self/maps overlap [lo, hi)? */
-static int maps_overlap(uintptr_t lo, uintptr_t hi)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int n = 0;
-
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long a, b;
-
-		if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < hi && lo < b)
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
 /*
  * A greenlet_create'd stack of its own is the greenlet's to unmap, guard
  * page and all, whether it ran to the end or never started: a runtime
@@ -552,7 +534,7 @@ Test(prim_greenlet, destroy_unmaps_its_own_stack, .timeout = 10)
 		cr_assert_not_null(g);
 		lo = (uintptr_t)g->stack - page;
 		hi = (uintptr_t)g->stack + g->stack_size;
-		cr_assert_geq(maps_overlap(lo, hi), 1);
+		cr_assert_geq(leak_maps_overlap(lo, hi), 1);
 		if (ran) {
 			values_g = g;
 			cr_assert_str_eq(greenlet_switch(g, "a"), "b");
@@ -561,7 +543,7 @@ Test(prim_greenlet, destroy_unmaps_its_own_stack, .timeout = 10)
 			cr_assert(greenlet_dead(g));
 		}
 		greenlet_destroy(g);
-		cr_assert_eq(maps_overlap(lo, hi), 0,
+		cr_assert_eq(leak_maps_overlap(lo, hi), 0,
 			     "a destroyed greenlet (%s) left its stack mapped",
 			     ran ? "dead" : "never started");
 	}
