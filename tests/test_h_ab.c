@@ -393,3 +393,67 @@ Test(ab, pooled_counters_are_per_operation, .timeout = 240)
 	}
 	cli_rmdir(dir);
 }
+
+/*
+ * Every run option reaches both builds, each block's command whole: the
+ * configuration's mode, placement, task count and parameters, the
+ * block's repetitions and seed (--seed plus the block), --quick,
+ * --counters, --min-time and --timeout, and the block's own files.  Two
+ * blocks of 2 per build and configuration.  --alpha is the U test's
+ * level the comparison uses.
+ */
+Test(ab, every_run_option_reaches_both_builds, .timeout = 240)
+{
+	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX], log[128], env[256], line[1024];
+	char want[1024];
+	int n = 0, tasks_seen[3] = { 0 };
+	struct cli_run r;
+	FILE *f;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	snprintf(log, sizeof(log), "%s/calls.log", dir);
+	snprintf(env, sizeof(env), "echo A \"$*\" >> '%s';", log);
+	ab_wrapper(dir, "a", env, a, sizeof(a));
+	snprintf(env, sizeof(env), "echo B \"$*\" >> '%s';", log);
+	ab_wrapper(dir, "b", env, b, sizeof(b));
+	CLI(&r, "ab", a, b, "selftest.spin", "--param", "k_ns=1000", "--threads", "1,2", "--mode",
+	    "thread", "--quick", "--timeout", "30", "--min-time", "0.01", "--counters", "none",
+	    "--reps", "4", "--block", "2", "--seed", "7", "--alpha", "0.2", "--out", out);
+	cr_assert(r.status == 0 || r.status == 1, "stdout: %s\nstderr: %s", r.out, r.err);
+	cr_assert(strstr(r.err, "(threshold 5.0 %, p < 0.2)"), "%s", r.err);
+	f = fopen(log, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char side = line[0];
+		int tasks = 0, job = -1, blk = -1;
+		char *at;
+
+		if (!strstr(line, " run "))
+			continue;	/* the --help probe */
+		n++;
+		at = strstr(line, "--threads ");
+		cr_assert_not_null(at, "%s", line);
+		tasks = atoi(at + 10);
+		cr_assert(tasks == 1 || tasks == 2, "%s", line);
+		at = strstr(line, "/blocks/");
+		cr_assert_not_null(at, "%s", line);
+		cr_assert_eq(sscanf(strchr(at, '-') + 1, "%d-%d", &job, &blk), 2, "%s", line);
+		cr_assert(blk == 0 || blk == 1, "%s", line);
+		tasks_seen[tasks]++;
+		snprintf(want, sizeof(want),
+			 "%c run selftest.spin --mode thread --placement none --threads %d --param "
+			 "k_ns=1000 --reps 2 --seed %d --quick --counters none --min-time 0.01 "
+			 "--timeout 30 --out %s/blocks/%s-%d-%d.csv --samples "
+			 "%s/blocks/%s-%d-%d.smp.csv\n", side, tasks, 7 + blk, out,
+			 side == 'A' ? "base" : "new", job, blk, out, side == 'A' ? "base" : "new",
+			 job, blk);
+		cr_assert_str_eq(line, want);
+	}
+	fclose(f);
+	/* 2 configurations x 2 blocks x 2 builds */
+	cr_assert_eq(n, 8);
+	cr_assert_eq(tasks_seen[1], 4);
+	cr_assert_eq(tasks_seen[2], 4);
+	cli_rmdir(dir);
+}

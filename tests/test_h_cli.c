@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pty.h>
 #include <hwloc.h>
 #include <math.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1749,6 +1751,86 @@ Test(cli, progress_left_scales_by_how_this_machine_ran, .timeout = 10)
 	/* Nothing done yet: the estimate as it is. */
 	progress_init(&g, 10, 100);
 	cr_assert_float_eq(progress_left_s(&g), 100, 1e-9);
+}
+
+/*
+ * Progress on a terminal of 50 columns: each configuration's line is
+ * drawn over the one before (\r, erase), cut to 49 columns so that it
+ * never wraps; a configuration whose outcome must stay (a skip, a
+ * failure) is written whole on a line of its own, with its place in the
+ * sweep; and the last line drawn is erased at the end.  Nothing else
+ * goes to the terminal, and no line break but the one kept.
+ */
+Test(cli, progress_redraws_one_line_on_a_terminal, .timeout = 30)
+{
+	static const char long_what[] = "lock.mutex thread none tasks=2 "
+					"cs_ns=0;ncs_ns=0;sample=64;policy=sleep";
+	struct winsize ws = { .ws_row = 24, .ws_col = 50 };
+	struct termios raw;
+	struct progress g;
+	char out[4096], *at, *next;
+	int master, slave, saved;
+	ssize_t n;
+	size_t len = 0;
+
+	cr_assert_eq(openpty(&master, &slave, NULL, NULL, &ws), 0);
+	cr_assert_eq(tcgetattr(slave, &raw), 0);
+	cfmakeraw(&raw);		/* no \n to \r\n: the bytes as written */
+	cr_assert_eq(tcsetattr(slave, TCSANOW, &raw), 0);
+	unsetenv("CONTEND_PROGRESS");
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	cr_assert_geq(dup2(slave, STDERR_FILENO), 0);
+	progress_init(&g, 3, 30);
+	progress_begin(&g, long_what);
+	progress_end(&g, 10, "ok (1 iterations x 2, 0.0 s)", 0);
+	progress_begin(&g, "selftest.skip thread none tasks=1");
+	progress_end(&g, 10, "skipped: never runs", 1);
+	progress_begin(&g, "selftest.spin thread none tasks=1");
+	progress_end(&g, 10, "ok", 0);
+	progress_finish(&g);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(slave);
+	cr_assert_eq(g.tty, 1);
+	cr_assert_eq(g.width, 50);
+	cr_assert_eq(fcntl(master, F_SETFL, O_NONBLOCK), 0);
+	while (len + 1 < sizeof(out) && (n = read(master, out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(master);
+	out[len] = '\0';
+
+	/* the pieces between the \r\033[K that start each drawing */
+	static const char *const want[] = {
+		"contend: [1/3 0:00 elapsed, 0:30 left] lock.mutex",	/* cut at 49 */
+		"contend: [2/3 0:00 elapsed, ",
+		"contend: [2/3] selftest.skip thread none tasks=1 ... skipped: never runs\n",
+		"contend: [3/3 0:00 elapsed, ",
+		"",
+	};
+	at = out;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		cr_assert_eq(strncmp(at, "\r\033[K", 4), 0, "drawing %zu: %s", i, at);
+		at += 4;
+		next = strstr(at, "\r\033[K");
+		size_t piece = next ? (size_t)(next - at) : strlen(at);
+
+		cr_assert_eq(strncmp(at, want[i], strlen(want[i])), 0, "drawing %zu: %.*s", i,
+			     (int)piece, at);
+		if (i == 0)
+			cr_assert_eq(piece, 49, "cut to the terminal's width: %.*s", (int)piece, at);
+		if (i == 1 || i == 3) {
+			cr_assert_lt(piece, 50);
+			cr_assert(memmem(at, piece, "] selftest.s", 12), "%.*s", (int)piece, at);
+		}
+		if (i == 2 || i == 4)
+			cr_assert_eq(piece, strlen(want[i]), "%.*s", (int)piece, at);
+		else
+			cr_assert_null(memchr(at, '\n', piece), "a drawn line ends with no break");
+		at += piece;
+	}
+	cr_assert_eq(*at, '\0', "more after the last erase: %s", at);
 }
 
 /* What an audit's probes found accepted or muddled: each is one line

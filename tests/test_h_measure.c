@@ -500,6 +500,67 @@ Test(measure, json_google_benchmark_schema, .timeout = 120)
 }
 
 /*
+ * A configuration that did not measure is one entry per metric, as
+ * Google Benchmark writes one: skipped (a shape this machine cannot run)
+ * with skipped and skip_message, failed with error_occurred and
+ * error_message, each message the reason stderr gives; no figures, no
+ * aggregates.  The configurations that ran keep their own.
+ */
+Test(measure, json_names_what_was_skipped_and_what_failed, .timeout = 120)
+{
+	static struct cli_run r;
+	json_error_t jerr;
+	json_t *root, *b;
+	size_t i;
+	int skip = 0, lie = 0, spin = 0;
+
+	CLI(&r, "run", "selftest.skip", "selftest.lie", "selftest.spin", "--param", "k_ns=1000",
+	    "--threads", "1", "--mode", "thread", "--reps", "2", "--min-time", "0.001", "--format",
+	    "json", "--counters", "none");
+	cr_assert_eq(r.status, 1, "a failed configuration: exit 1; %s", r.err);
+	root = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(root, "not JSON: %s", jerr.text);
+	json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
+		const char *name = json_string_value(json_object_get(b, "name"));
+		const char *msg;
+
+		cr_assert_not_null(name);
+		if (strncmp(name, "selftest.spin/", 14) == 0) {
+			spin++;
+			cr_assert_null(json_object_get(b, "skipped"), "%s", name);
+			cr_assert_null(json_object_get(b, "error_occurred"), "%s", name);
+			continue;
+		}
+		cr_assert_str_eq(json_string_value(json_object_get(b, "run_name")), name);
+		cr_assert_str_eq(json_string_value(json_object_get(b, "run_type")), "iteration");
+		cr_assert_null(json_object_get(b, "real_time"), "%s: no figure", name);
+		cr_assert_null(json_object_get(b, "repetition_index"), "%s", name);
+		if (strncmp(name, "selftest.skip/", 14) == 0) {
+			skip++;
+			cr_assert_str_eq(name, "selftest.skip/mode:thread/placement:none/threads:1/op");
+			cr_assert(json_is_true(json_object_get(b, "skipped")), "%s", name);
+			cr_assert_null(json_object_get(b, "error_occurred"), "%s", name);
+			msg = json_string_value(json_object_get(b, "skip_message"));
+			cr_assert_str_eq(msg, "selftest.skip never runs anywhere");
+		} else {
+			lie++;
+			cr_assert_str_eq(name, "selftest.lie/mode:thread/placement:none/threads:1/op");
+			cr_assert(json_is_true(json_object_get(b, "error_occurred")), "%s", name);
+			cr_assert_null(json_object_get(b, "skipped"), "%s", name);
+			msg = json_string_value(json_object_get(b, "error_message"));
+			cr_assert_not_null(msg);
+			cr_assert(strstr(msg, "check failed: "), "%s", msg);
+			cr_assert(strstr(r.err, msg), "the reason stderr gives: %s\n%s", msg, r.err);
+		}
+	}
+	cr_assert_eq(skip, 1);
+	cr_assert_eq(lie, 1);
+	/* 2 metrics x (2 repetitions + 4 aggregates) */
+	cr_assert_eq(spin, 12);
+	json_decref(root);
+}
+
+/*
  * real_time is the time per event of what the metric counts: for a rate
  * in events a second, the rate times real_time is one second, whatever
  * the events per operation (gil.cpu: a loop iteration is 1 event of

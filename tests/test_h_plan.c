@@ -9,6 +9,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness/cli.h"
 #include "harness/engine.h"
@@ -301,4 +303,79 @@ Test(plan, noise_is_the_interval_against_the_figure_scale, .timeout = 30)
 	/* a zero median is the not-resolved warning's, not this one's */
 	struct stats_summary z = { .n = 5, .median = 0, .ci95_lo = -1, .ci95_hi = 1 };
 	cr_assert_eq(report_noisy(&cost, &z, &w), 0);
+}
+
+/* The task counts of p's configurations in key order, as "1,2,3". */
+static void plan_tasks(const struct engine_plan *p, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < engine_plan_size(p) && off + 16 < len; i++) {
+		char key[700], bench[64], mode[16], place[32];
+		int tasks;
+
+		engine_job_key(p, i, key, sizeof(key));
+		cr_assert_eq(sscanf(key, "%63s %15s %31s %d", bench, mode, place, &tasks), 4, "%s",
+			     key);
+		off += (size_t)snprintf(buf + off, len - off, "%s%d", off ? "," : "", tasks);
+	}
+}
+
+/*
+ * The task counts a run picks by itself, known answers on machines hwloc
+ * makes up: the powers of two up to the processors, then the processors
+ * themselves where they are not a power of two (3 PUs: 1,2,3; 8: 1,2,4,8);
+ * --threads max is every processor alone.  This 2-PU machine cannot tell
+ * the processor count from its last power of two.
+ */
+Test(plan, default_task_counts_on_made_up_machines, .timeout = 60)
+{
+	static const struct { const char *machine, *def, *max; } c[] = {
+		{ "pack:1 core:3 pu:1", "1,2,3", "3" },
+		{ "pack:2 numa:1 core:2 pu:2", "1,2,4,8", "8" },
+		{ "pack:1 core:6 pu:1", "1,2,4,6", "6" },
+	};
+	char *def[] = { "selftest.spin", "--mode", "thread", "--placement", "none" };
+	char *max[] = { "selftest.spin", "--mode", "thread", "--placement", "none", "--threads",
+			"max" };
+	char got[256];
+
+	/* hwloc loads the machine once a process: one child per machine. */
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int fds[2], status;
+		ssize_t n;
+		pid_t pid;
+
+		cr_assert_eq(pipe(fds), 0);
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			struct engine_plan *p;
+			char one[128];
+
+			close(fds[0]);
+			setenv("HWLOC_SYNTHETIC", c[i].machine, 1);
+			p = plan_of(5, def);
+			plan_tasks(p, got, sizeof(got));
+			engine_plan_free(p);
+			p = plan_of(7, max);
+			plan_tasks(p, one, sizeof(one));
+			engine_plan_free(p);
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), " %s", one);
+			_exit(write(fds[1], got, strlen(got)) == (ssize_t)strlen(got) ? 0 : 1);
+		}
+		close(fds[1]);
+		n = read(fds[0], got, sizeof(got) - 1);
+		close(fds[0]);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: the planner failed",
+			  c[i].machine);
+		cr_assert_gt(n, 0);
+		got[n] = '\0';
+		char want[128];
+		snprintf(want, sizeof(want), "%s %s", c[i].def, c[i].max);
+		cr_assert_str_eq(got, want, "%s: default task counts, then --threads max",
+				 c[i].machine);
+	}
 }
