@@ -3,6 +3,7 @@
  * histograms.csv) that a chart's spec selects, its series, groups or
  * panels with their labels, and the data file gnuplot reads.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -236,16 +237,39 @@ static void plot_label(char **row, const struct plot_cols *c, const char *dim, c
 	}
 }
 
-/* Numbers in numeric order ("2" before "10"), the rest by name, so that
- * a chart depends neither on the randomised run order nor on digits. */
+/* Numbers in numeric order ("2" before "10"), also within a label ("a
+ * tasks=2" before "a tasks=16"), the rest by name, so that a chart
+ * depends neither on the randomised run order nor on digits. */
 static int plot_cmp_label(const char *a, const char *b)
 {
+	const char *a0 = a, *b0 = b;
 	char *ea, *eb;
 	double x = strtod(a, &ea), y = strtod(b, &eb);
 
-	if (ea != a && eb != b && x != y)
-		return x < y ? -1 : 1;
-	return strcmp(a, b);
+	if (ea != a && eb != b) {		/* both lead with a number, sign and all */
+		if (x != y)
+			return x < y ? -1 : 1;
+		a = ea;
+		b = eb;
+	}
+	while (*a && *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			x = strtod(a, &ea);
+			y = strtod(b, &eb);
+			if (x != y)
+				return x < y ? -1 : 1;
+			a = ea;
+			b = eb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	if (*a || *b)
+		return *a ? 1 : -1;
+	return strcmp(a0, b0);	/* equal as numbers ("2", "2.0"): still one order */
 }
 
 static void plot_sort(char names[][PLOT_LABEL], int n, int *order)

@@ -57,7 +57,7 @@ static void plot_script(const char *dir, const char *name, const char *spec)
 
 static char *plot_slurp(const char *dir, const char *file)
 {
-	static char buf[8192];
+	static char buf[1 << 20];
 	char path[256];
 	FILE *f;
 	size_t n;
@@ -473,5 +473,97 @@ Test(plot, lines_keep_placements_apart, .timeout = 60)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(plot_slurp(run, "fam.png"), "nseries=2 npanels=1 ncpus=8 unit=ops/s\n"
 						     "\"x.live\" \"y.live\"\n\"\"\n\"0 1\"\n");
+	cli_rmdir(dir);
+}
+
+/*
+ * Labels that are numbers sort as numbers (2 before 16, as a lock chart's
+ * task counts must), in bars' series and in lines' x; a task count that
+ * varies without being an axis names each line "tasks=N", also in the
+ * order of the numbers; and on a log scale a value <= 0 has no place:
+ * left out of its line, and said so.
+ */
+Test(plot, numbers_sort_as_numbers_and_tasks_label_lines, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], run[128], scripts[128];
+
+	plot_fixture(dir, sizeof(dir), run, scripts, sizeof(run),
+		     "run_id,bench,mode,placement,threads,params,metric,unit,median,ci95_lo,ci95_hi\n"
+		     "r1,fam.a,thread,none,16,k=0,tput,ops/s,9,8,10\n"
+		     "r1,fam.a,thread,none,2,k=0,tput,ops/s,50,45,55\n"
+		     "r1,fam.a,thread,none,2,k=100,tput,ops/s,40,35,45\n"
+		     "r1,fam.a,thread,none,16,k=100,tput,ops/s,0,0,0\n");
+	plot_script(scripts, "fam", "chart=bars metric=tput group=bench series=threads "
+				    "where=k:0");
+	plot_script(scripts, "fam-k", "chart=lines metric=tput x=k");
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(plot_slurp(run, "fam.dat"),
+			 "group\t2\t2_lo\t2_hi\t16\t16_lo\t16_hi\n"
+			 "\"a\"\t50\t45\t55\t9\t8\t10\n");
+	cr_assert_str_eq(plot_slurp(run, "fam.png"), "nseries=2 npanels=1 ncpus=8 unit=ops/s\n"
+						     "\"2\" \"16\"\n\"a\"\n\"0 1\"\n");
+	cr_assert_str_eq(plot_slurp(run, "fam-k.dat"),
+			 "0\t50\t45\t55\n100\t40\t35\t45\n"		/* tasks=2 */
+			 "\n\n0\t9\t8\t10\n");	/* tasks=16, its 0 left out */
+	cr_assert_str_eq(plot_slurp(run, "fam-k.png"), "nseries=2 npanels=1 ncpus=8 unit=ops/s\n"
+						       "\"a tasks=2\" \"a tasks=16\"\n\"\"\n\"0 1\"\n");
+	cr_assert(strstr(r.err, "fam-k: 1 values <= 0 left out of the log-scale chart"), "%s",
+		  r.err);
+	cr_assert_null(strstr(r.err, "fam: "), "%s", r.err);
+	cli_rmdir(dir);
+}
+
+/*
+ * What else a chart script is given: the groups (each benchmark and the
+ * policy that varies within one) and their count, the
+ * format it draws (png, then svg, each file its own), the run id as the
+ * subtitle and the processor model as the machine.
+ */
+Test(plot, every_variable_reaches_the_script, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], run[128], scripts[128], path[192];
+
+	plot_fixture(dir, sizeof(dir), run, scripts, sizeof(run), plot_results);
+	snprintf(path, sizeof(path), "%s/fam.gp", scripts);
+	cli_write_str(path, "# contend: chart=bars metric=tput group=bench series=threads "
+			    "where=mode:thread,k:0\n"
+			    "set print '-'\n"
+			    "print sprintf('ngroups=%d fmt=%s', ngroups, fmt)\n"
+			    "print groups\n"
+			    "print subtitle\n"
+			    "print machine\n");
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(plot_slurp(run, "fam.png"),
+			 "ngroups=4 fmt=png\n"
+			 "\"a policy=spin\" \"a policy=yield\" \"b policy=sleep\" \"c policy=spin\"\n"
+			 "r1\nTest CPU\n");
+	cr_assert_str_eq(plot_slurp(run, "fam.svg"),
+			 "ngroups=4 fmt=svg\n"
+			 "\"a policy=spin\" \"a policy=yield\" \"b policy=sleep\" \"c policy=spin\"\n"
+			 "r1\nTest CPU\n");
+	cli_rmdir(dir);
+}
+
+/* The page's counters table: for each counter, how many of the rows have
+ * a value in its column (8 of the fixture's 9: one empty cell), or that
+ * results.csv has no such column. */
+Test(plot, the_page_counts_each_counters_cells, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], run[128], scripts[128];
+	const char *page;
+
+	plot_fixture(dir, sizeof(dir), run, scripts, sizeof(run), plot_results);
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	page = plot_slurp(run, "index.html");
+	cr_assert(strstr(page, "<tr><td>context-switches</td><td>ctx_switches_per_op</td>"
+			       "<td class=\"n\">8 of 9</td>"), "%s", page);
+	cr_assert(strstr(page, "<tr><td>cycles</td><td>cycles_per_op</td>"
+			       "<td>not in results.csv</td>"), "%s", page);
 	cli_rmdir(dir);
 }
