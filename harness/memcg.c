@@ -74,7 +74,8 @@ static int memcg_home(char *out, size_t len, int *v2)
 		/* The mount shows the hierarchy from `root` down. */
 		if (strcmp(root, "/") == 0)
 			ret = snprintf(out, len, "%s%s", mnt, strcmp(path, "/") ? path : "");
-		else if (strncmp(path, root, strlen(root)) == 0)
+		else if (strncmp(path, root, strlen(root)) == 0 &&
+			 (path[strlen(root)] == '/' || path[strlen(root)] == '\0'))
 			ret = snprintf(out, len, "%s%s", mnt, path + strlen(root));
 		ret = ret >= 0 && (size_t)ret < len ? 0 : -ENOENT;
 	}

@@ -11,11 +11,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,6 +133,116 @@ Test(memcg, a_killed_runners_cgroup_is_swept, .timeout = 30)
 	close(go[0]);
 	memcg_sweep(pid);
 	cr_assert(stat(dir, &sb) < 0 && errno == ENOENT, "%s is left after the sweep", dir);
+}
+
+/* Where v1's memory hierarchy is mounted whole (root "/"), or "". */
+static void memcg_v1_mount(char *buf, size_t len)
+{
+	char line[4096], root[1024], mnt[1024], fstype[64], super[1024];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	buf[0] = '\0';
+	cr_assert_not_null(f);
+	while (!buf[0] && fgets(line, sizeof(line), f)) {
+		char *dash = strstr(line, " - ");
+
+		if (dash && sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) == 2 &&
+		    sscanf(dash + 3, "%63s %*s %1023s", fstype, super) == 2 &&
+		    !strcmp(fstype, "cgroup") && strstr(super, "memory") && !strcmp(root, "/"))
+			snprintf(buf, len, "%s", mnt);
+	}
+	fclose(f);
+}
+
+/*
+ * What memcg_open says in a child that sits in cgroup folder `in` (a
+ * path under mount point mnt) and sees the hierarchy only through a
+ * mount of folder `top`, moved over mnt in a mount namespace of its own
+ * (the whole mount detached): "HOME DIR", or "memcg_open: WHY".
+ */
+static void memcg_open_below(const char *mnt, const char *in, const char *top, char *got,
+			     size_t len, pid_t *child)
+{
+	char stage[] = "/tmp/contend-memcg-XXXXXX", procs[PATH_MAX + 96];
+	int status, fds[2];
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert_not_null(mkdtemp(stage));
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char msg[2 * PATH_MAX + 32], why[512];
+		struct memcg cg;
+		FILE *f;
+
+		close(fds[0]);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", in);
+		if (!(f = fopen(procs, "w")) || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f))
+			_exit(3);
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount(top, stage, NULL, MS_BIND, NULL) || umount2(mnt, MNT_DETACH) ||
+		    mount(stage, mnt, NULL, MS_MOVE, NULL))
+			_exit(4);
+		if (memcg_open(&cg, why, sizeof(why)) < 0)
+			snprintf(msg, sizeof(msg), "memcg_open: %s", why);
+		else
+			snprintf(msg, sizeof(msg), "%s %s", cg.home, cg.dir);
+		memcg_close(&cg);
+		_exit(write(fds[1], msg, strlen(msg)) > 0 ? 0 : 5);
+	}
+	close(fds[1]);
+	n = read(fds[0], got, len - 1);
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	rmdir(stage);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's set-up failed (%d)",
+		  WEXITSTATUS(status));
+	got[n > 0 ? n : 0] = '\0';
+	*child = pid;
+}
+
+/*
+ * A hierarchy mounted from below its top, as a container sees it: the
+ * mount's root is /contend-rooted-PID and the process sits in
+ * /contend-rooted-PID/inner, which is <mount>/inner, not
+ * <mount>/contend-rooted-PID/inner.  A process in /contend-rooted-PIDx
+ * (the root's name and more) is not under that mount at all: no
+ * hierarchy, rather than a folder made up from the rest of the name.
+ * v1 only: v2 lets no process sit where its cgroup's children have the
+ * memory controller.
+ */
+Test(memcg, a_hierarchy_mounted_from_below_its_top, .timeout = 30)
+{
+	struct memcg cg;
+	char why[2 * PATH_MAX + 8], mnt[1024], base[PATH_MAX + 64], inner[PATH_MAX + 80];
+	char other[PATH_MAX + 80], got[2 * PATH_MAX + 8], got2[2 * PATH_MAX + 8];
+	struct stat sb;
+	pid_t pid, pid2;
+
+	if (memcg_open(&cg, why, sizeof(why)) < 0)
+		cr_skip_test("no memory cgroup here (%s)", why);
+	memcg_close(&cg);
+	memcg_v1_mount(mnt, sizeof(mnt));
+	if (cg.v2 || !mnt[0])
+		cr_skip_test("not cgroup v1 with a memory hierarchy of its own");
+	snprintf(base, sizeof(base), "%s/contend-rooted-%d", cg.home, (int)getpid());
+	snprintf(inner, sizeof(inner), "%s/inner", base);
+	snprintf(other, sizeof(other), "%sx", base);
+	cr_assert_eq(mkdir(base, 0755), 0, "%s: %s", base, strerror(errno));
+	cr_assert_eq(mkdir(inner, 0755), 0, "%s: %s", inner, strerror(errno));
+	cr_assert_eq(mkdir(other, 0755), 0, "%s: %s", other, strerror(errno));
+	memcg_open_below(mnt, inner, base, got, sizeof(got), &pid);
+	memcg_open_below(mnt, other, base, got2, sizeof(got2), &pid2);
+	rmdir(inner);
+	rmdir(base);
+	rmdir(other);
+	cr_assert(stat(base, &sb) < 0 && errno == ENOENT, "%s is left", base);
+	snprintf(why, sizeof(why), "%s/inner %s/inner/contend-%d", mnt, mnt, (int)pid);
+	cr_assert_str_eq(got, why, "the cgroup under a mount rooted at /contend-rooted-PID");
+	cr_assert_str_eq(got2, "memcg_open: no memory cgroup hierarchy is mounted",
+			 "a process in /contend-rooted-PIDx");
 }
 
 /* Line `key` of dir/memory.stat, or -1. */
