@@ -396,6 +396,7 @@ static int ab_pool_write(const struct ab *ab, const struct ab_pool *p, struct cs
 			const char *metric = p->res[b0].rows[r0][rmetric];
 			int seen = 0;
 			size_t nv = 0, cap = 0;
+			long long rep = 0;	/* every sample row, measured or not */
 			double *v = NULL;
 
 			for (int b = 0; b < b0 && !seen; b++)
@@ -416,10 +417,11 @@ static int ab_pool_write(const struct ab *ab, const struct ab_pool *p, struct cs
 						if ((int)c == srun)
 							csv_field_str(ws, ab->run_id);
 						else if ((int)c == srep)
-							csv_field_int(ws, (long long)nv + 1);
+							csv_field_int(ws, rep + 1);
 						else
 							csv_field_str(ws, row[c]);
 					csv_row_end(ws);
+					rep++;
 					x = strtod(row[svalue], &end);
 					if (!row[svalue][0] || *end || !isfinite(x))
 						continue;	/* unmeasured: results has no row */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "harness/bench.h"
+#include "harness/stats.h"
 #include "tests/check.h"
 #include "tests/h_util.h"
 
@@ -404,4 +405,81 @@ void cli_expect_every_bench(const struct csv_table *t, const char *prefix)
 			found = strcmp(t->rows[k][cli_col(t, "bench")], d->name) == 0;
 		cr_assert(found, "%s: no row in a run of %s*", d->name, prefix);
 	}
+}
+
+/* Relative agreement of two numbers printed with 9 significant digits. */
+int cli_close(double a, double b)
+{
+	return fabs(a - b) <= 1e-7 * fmax(fabs(a), fabs(b)) + 1e-12;
+}
+
+/* Field `col` of row r of t, by its column's name. */
+const char *cli_field(const struct csv_table *t, size_t r, const char *col)
+{
+	return t->rows[r][cli_col(t, col)];
+}
+
+double cli_num(const struct csv_table *t, size_t r, const char *col)
+{
+	return strtod(cli_field(t, r, col), NULL);
+}
+
+/* "bench|mode|placement|threads|params|metric" of row r. */
+void cli_row_key(const struct csv_table *t, size_t r, char *buf, size_t len)
+{
+	static const char *const k[] = { "bench", "mode", "placement", "threads", "params", "metric" };
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s|", cli_field(t, r, k[i]));
+}
+
+/* Column col of row r is `want`, one of its samples' statistics: an
+ * empty cell where the statistic is undefined (a spread of one sample).
+ * The samples are printed to 9 digits, each off by up to 1e-8 of the
+ * largest: a spread moves by no more than that, which is a lot of a
+ * small spread of large values (stddev, and cv = stddev / mean). */
+void cli_check_stat(const struct csv_table *res, size_t r, const char *key,
+			       const char *col, double want, double slack)
+{
+	const char *f = cli_field(res, r, col);
+
+	if (!isfinite(want))
+		cr_assert(!f[0], "%s: %s is %s, its samples give none", key, col, f);
+	else
+		cr_assert(f[0] && fabs(strtod(f, NULL) - want) <= slack + 1e-7 * fabs(want) + 1e-12,
+			  "%s: %s is '%s', its samples give %.9g", key, col, f, want);
+}
+
+/* Row r of res: the exact statistics of its samples in smp. */
+void cli_check_stats_row(const struct csv_table *res, size_t r, const struct csv_table *smp)
+{
+	char key[1024], skey[1024];
+	double *v = malloc(sizeof(*v) * (smp->nrows ? smp->nrows : 1));
+	size_t n = 0;
+	struct stats_summary s;
+	double big;
+
+	cr_assert(v);
+	cli_row_key(res, r, key, sizeof(key));
+	for (size_t i = 0; i < smp->nrows; i++) {
+		cli_row_key(smp, i, skey, sizeof(skey));
+		if (strcmp(key, skey) == 0)
+			v[n++] = cli_num(smp, i, "value");
+	}
+	cr_assert_eq((long)n, strtol(cli_field(res, r, "reps"), NULL, 10), "%s: samples", key);
+	cr_assert_eq(stats_summarize(v, n, &s), 0);
+	cr_assert(cli_close(cli_num(res, r, "median"), s.median),
+		  "%s: median %s, samples give %.9g", key, cli_field(res, r, "median"), s.median);
+	big = 2e-8 * fmax(fabs(s.min), fabs(s.max));
+	cli_check_stat(res, r, key, "ci95_lo", s.ci95_lo, 0);
+	cli_check_stat(res, r, key, "ci95_hi", s.ci95_hi, 0);
+	cli_check_stat(res, r, key, "mean", s.mean, big);
+	cli_check_stat(res, r, key, "stddev", s.stddev, big);
+	cli_check_stat(res, r, key, "cv", s.cv, s.mean ? big / fabs(s.mean) : 0);
+	cli_check_stat(res, r, key, "min", s.min, 0);
+	cli_check_stat(res, r, key, "max", s.max, 0);
+	cli_check_stat(res, r, key, "p90", s.p90, big);
+	cli_check_stat(res, r, key, "p99", s.p99, big);
+	free(v);
 }

@@ -110,4 +110,18 @@ void cli_expect_every_bench(const struct csv_table *t, const char *prefix);
 void cli_run_benches(struct cli_run *r, struct csv_table *t, const struct cli_how *how,
 		     char *const bench[], const char *const opts[]);
 
+/* Relative agreement of two numbers printed with 9 significant digits. */
+int cli_close(double a, double b);
+/* Field `col` of row r of t, by its column's name; as a number. */
+const char *cli_field(const struct csv_table *t, size_t r, const char *col);
+double cli_num(const struct csv_table *t, size_t r, const char *col);
+/* "bench|mode|placement|threads|params|metric|" of row r. */
+void cli_row_key(const struct csv_table *t, size_t r, char *buf, size_t len);
+/* Column col of row r of res is want (empty where want is not finite),
+ * within slack and 9 printed digits. */
+void cli_check_stat(const struct csv_table *res, size_t r, const char *key, const char *col,
+		    double want, double slack);
+/* Row r of results table res: the exact statistics of its samples in smp. */
+void cli_check_stats_row(const struct csv_table *res, size_t r, const struct csv_table *smp);
+
 #endif

@@ -304,19 +304,41 @@ Test(ab, blocks_run_in_abba_order, .timeout = 240)
 }
 
 /* Each build's pooled repetitions of metric `op` (results and samples)
- * in run folder out. */
+ * in run folder out: want of them, numbered 1 to want as one run's, the
+ * run's one id on every row of both files, and each results row the
+ * exact statistics of its pooled samples. */
 static void ab_expect_pooled(const char *out, int want)
 {
 	char path[256];
 	int reps = 0;
 
 	for (int s = 0; s < 2; s++) {
+		struct csv_table res, smp;
+		int rep = 0;
+		const char *id;
+
 		snprintf(path, sizeof(path), "%s/%s/results.csv", out, s ? "new" : "base");
 		cr_assert_eq(ab_rows(path, "op", &reps), 1);
 		cr_assert_eq(reps, want, "%s pooled %d repetitions, not --reps %d", path, reps,
 			     want);
+		cli_read_csv(path, &res);
 		snprintf(path, sizeof(path), "%s/%s/samples.csv", out, s ? "new" : "base");
 		cr_assert_eq(ab_rows(path, "op", NULL), want, "%s", path);
+		cli_read_csv(path, &smp);
+		id = cli_field(&res, 0, "run_id");
+		for (size_t r = 0; r < res.nrows; r++) {
+			cr_assert_str_eq(cli_field(&res, r, "run_id"), id, "%s", path);
+			cli_check_stats_row(&res, r, &smp);
+		}
+		for (size_t r = 0; r < smp.nrows; r++) {
+			cr_assert_str_eq(cli_field(&smp, r, "run_id"), id, "%s", path);
+			if (strcmp(cli_field(&smp, r, "metric"), "op") == 0)
+				cr_assert_eq(atoi(cli_field(&smp, r, "rep")), ++rep,
+					     "%s line %zu: rep %s", path, smp.line[r],
+					     cli_field(&smp, r, "rep"));
+		}
+		csv_table_free(&res);
+		csv_table_free(&smp);
 	}
 }
 
@@ -455,5 +477,51 @@ Test(ab, every_run_option_reaches_both_builds, .timeout = 240)
 	cr_assert_eq(n, 8);
 	cr_assert_eq(tasks_seen[1], 4);
 	cr_assert_eq(tasks_seen[2], 4);
+	cli_rmdir(dir);
+}
+
+/*
+ * A block that fails (the new build exits 1 on one configuration, a
+ * line on stderr saying why): named with its log's last line, counted,
+ * its logs kept; the configuration the new build lost is MISSING in NEW,
+ * so the verdict is 1.  A build that refuses a configuration (exit 2:
+ * an option it does not know) stops ab at once with exit 2, naming the
+ * build, the configuration and its reason.
+ */
+Test(ab, a_failed_block_and_a_refusing_build, .timeout = 240)
+{
+	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX], want[PATH_MAX + 256], blocks[192];
+	struct cli_run r;
+	struct stat sb;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	ab_wrapper(dir, "a", "", a, sizeof(a));
+	ab_wrapper(dir, "b", "case \"$*\" in run*k_ns=200000*) echo 'contend: it broke' >&2; "
+			     "exit 1;; esac;", b, sizeof(b));
+	CLI(&r, "ab", a, b, "selftest.nap", "--param", "k_ns=100000,200000", "--mode", "thread",
+	    "--min-time", "0.01", "--counters", "none", "--reps", "4", "--block", "2", "--out",
+	    out);
+	cr_assert_eq(r.status, 1, "stdout: %s\nstderr: %s", r.out, r.err);
+	cr_assert(strstr(r.err, " new failed (contend: it broke)"), "%s", r.err);
+	snprintf(blocks, sizeof(blocks), "%s/blocks", out);
+	snprintf(want, sizeof(want), "contend: ab: 2 blocks failed (their logs are in %s); a "
+		 "configuration either build lost is MISSING\n", blocks);
+	cr_assert(strstr(r.err, want), "want %s%s", want, r.err);
+	cr_assert_eq(stat(blocks, &sb), 0, "the failed blocks' logs were removed");
+	cr_assert(strstr(r.out, "| selftest.nap | thread | none | 1 | k_ns=200000 | op | "), "%s",
+		  r.out);
+	cr_assert(strstr(r.out, "MISSING in NEW |"), "%s", r.out);
+
+	snprintf(out, sizeof(out), "%s/out2", dir);
+	ab_wrapper(dir, "c", "case \"$*\" in run*) echo \"contend: --param k_ns: unknown\" >&2; "
+			     "exit 2;; esac;", b, sizeof(b));
+	CLI(&r, "ab", a, b, "selftest.nap", "--param", "k_ns=100000", "--mode", "thread",
+	    "--min-time", "0.01", "--counters", "none", "--reps", "4", "--block", "2", "--out",
+	    out);
+	cr_assert_eq(r.status, 2, "stdout: %s\nstderr: %s", r.out, r.err);
+	snprintf(want, sizeof(want), "contend: ab: %s refused selftest.nap thread none 1 "
+		 "k_ns=100000: contend: --param k_ns: unknown\n", b);
+	cr_assert(strstr(r.err, want), "want %s%s", want, r.err);
 	cli_rmdir(dir);
 }

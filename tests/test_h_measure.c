@@ -35,41 +35,14 @@ static const struct bench_metric *measure_metric(const char *bench, const char *
 	return NULL;
 }
 
-/* Relative agreement of two numbers printed with 9 significant digits. */
-static int measure_close(double a, double b)
-{
-	return fabs(a - b) <= 1e-7 * fmax(fabs(a), fabs(b)) + 1e-12;
-}
-
-/* Field `col` of row r of t, by its column's name. */
-static const char *measure_field(const struct csv_table *t, size_t r, const char *col)
-{
-	return t->rows[r][cli_col(t, col)];
-}
-
-static double measure_num(const struct csv_table *t, size_t r, const char *col)
-{
-	return strtod(measure_field(t, r, col), NULL);
-}
-
-/* "bench|mode|placement|threads|params|metric" of row r. */
-static void measure_key(const struct csv_table *t, size_t r, char *buf, size_t len)
-{
-	static const char *const k[] = { "bench", "mode", "placement", "threads", "params", "metric" };
-	size_t off = 0;
-
-	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s|", measure_field(t, r, k[i]));
-}
-
 /* Sample i of smp from its round times, by its metric's kind. */
 static void measure_check_sample(const struct csv_table *smp, size_t i)
 {
-	const char *bench = measure_field(smp, i, "bench"), *metric = measure_field(smp, i, "metric");
-	const char *base = measure_field(smp, i, "baseline_ns");
+	const char *bench = cli_field(smp, i, "bench"), *metric = cli_field(smp, i, "metric");
+	const char *base = cli_field(smp, i, "baseline_ns");
 	const struct bench_metric *m = measure_metric(bench, metric);
-	double v = measure_num(smp, i, "value"), ev = measure_num(smp, i, "events");
-	double round = measure_num(smp, i, "round_ns"), want = NAN;
+	double v = cli_num(smp, i, "value"), ev = cli_num(smp, i, "events");
+	double round = cli_num(smp, i, "round_ns"), want = NAN;
 
 	/* A value a task reports, a share or a latency is not per event:
 	 * only the time kinds divide by the events. */
@@ -93,7 +66,7 @@ static void measure_check_sample(const struct csv_table *smp, size_t i)
 		break;
 	case BENCH_RATIO_TO_BASELINE_CPU:
 		/* CPU time over the baseline's CPU time, not wall time */
-		want = measure_num(smp, i, "cpu_ns") / measure_num(smp, i, "baseline_cpu_ns");
+		want = cli_num(smp, i, "cpu_ns") / cli_num(smp, i, "baseline_cpu_ns");
 		break;
 	case BENCH_SPEEDUP_OVER_BASELINE:
 		cr_assert(base[0], "%s %s: a speedup without its baseline", bench, metric);
@@ -101,7 +74,7 @@ static void measure_check_sample(const struct csv_table *smp, size_t i)
 		break;
 	case BENCH_EFFICIENCY_OVER_BASELINE:
 		cr_assert(base[0], "%s %s: an efficiency without its baseline", bench, metric);
-		want = strtod(base, NULL) / (round * measure_num(smp, i, "threads"));
+		want = strtod(base, NULL) / (round * cli_num(smp, i, "threads"));
 		break;
 	case BENCH_FAIRNESS:
 	case BENCH_SHARE_MIN:
@@ -118,64 +91,14 @@ static void measure_check_sample(const struct csv_table *smp, size_t i)
 			  "%s %s line %zu: value %.9g, round times give %.9g", bench, metric,
 			  smp->line[i], v, want);
 	else
-		cr_assert(measure_close(v, want), "%s %s line %zu: value %.9g, round times give %.9g",
+		cr_assert(cli_close(v, want), "%s %s line %zu: value %.9g, round times give %.9g",
 			  bench, metric, smp->line[i], v, want);
-}
-
-/* Column col of row r is `want`, one of its samples' statistics: an
- * empty cell where the statistic is undefined (a spread of one sample).
- * The samples are printed to 9 digits, each off by up to 1e-8 of the
- * largest: a spread moves by no more than that, which is a lot of a
- * small spread of large values (stddev, and cv = stddev / mean). */
-static void measure_check_stat(const struct csv_table *res, size_t r, const char *key,
-			       const char *col, double want, double slack)
-{
-	const char *f = measure_field(res, r, col);
-
-	if (!isfinite(want))
-		cr_assert(!f[0], "%s: %s is %s, its samples give none", key, col, f);
-	else
-		cr_assert(f[0] && fabs(strtod(f, NULL) - want) <= slack + 1e-7 * fabs(want) + 1e-12,
-			  "%s: %s is '%s', its samples give %.9g", key, col, f, want);
-}
-
-/* Row r of res: the exact statistics of its samples in smp. */
-static void measure_check_row(const struct csv_table *res, size_t r, const struct csv_table *smp)
-{
-	char key[1024], skey[1024];
-	double *v = malloc(sizeof(*v) * (smp->nrows ? smp->nrows : 1));
-	size_t n = 0;
-	struct stats_summary s;
-	double big;
-
-	cr_assert(v);
-	measure_key(res, r, key, sizeof(key));
-	for (size_t i = 0; i < smp->nrows; i++) {
-		measure_key(smp, i, skey, sizeof(skey));
-		if (strcmp(key, skey) == 0)
-			v[n++] = measure_num(smp, i, "value");
-	}
-	cr_assert_eq((long)n, strtol(measure_field(res, r, "reps"), NULL, 10), "%s: samples", key);
-	cr_assert_eq(stats_summarize(v, n, &s), 0);
-	cr_assert(measure_close(measure_num(res, r, "median"), s.median),
-		  "%s: median %s, samples give %.9g", key, measure_field(res, r, "median"), s.median);
-	big = 2e-8 * fmax(fabs(s.min), fabs(s.max));
-	measure_check_stat(res, r, key, "ci95_lo", s.ci95_lo, 0);
-	measure_check_stat(res, r, key, "ci95_hi", s.ci95_hi, 0);
-	measure_check_stat(res, r, key, "mean", s.mean, big);
-	measure_check_stat(res, r, key, "stddev", s.stddev, big);
-	measure_check_stat(res, r, key, "cv", s.cv, s.mean ? big / fabs(s.mean) : 0);
-	measure_check_stat(res, r, key, "min", s.min, 0);
-	measure_check_stat(res, r, key, "max", s.max, 0);
-	measure_check_stat(res, r, key, "p90", s.p90, big);
-	measure_check_stat(res, r, key, "p99", s.p99, big);
-	free(v);
 }
 
 /* "bench|mode|placement|threads|params" of row r: its configuration. */
 static void measure_config_key(const struct csv_table *t, size_t r, char *buf, size_t len)
 {
-	measure_key(t, r, buf, len);
+	cli_row_key(t, r, buf, len);
 	*strrchr(buf, '|') = '\0';
 	*strrchr(buf, '|') = '\0';
 }
@@ -185,24 +108,24 @@ static void measure_config_key(const struct csv_table *t, size_t r, char *buf, s
  * odd number of samples: the same sample). */
 static void measure_check_reciprocal(const struct csv_table *res, size_t r)
 {
-	const struct bench_metric *m = measure_metric(measure_field(res, r, "bench"),
-						      measure_field(res, r, "metric"));
+	const struct bench_metric *m = measure_metric(cli_field(res, r, "bench"),
+						      cli_field(res, r, "metric"));
 	char a[1024], b[1024];
 
-	if (m->kind != BENCH_OPS_PER_SEC || strtol(measure_field(res, r, "reps"), NULL, 10) % 2 == 0)
+	if (m->kind != BENCH_OPS_PER_SEC || strtol(cli_field(res, r, "reps"), NULL, 10) % 2 == 0)
 		return;
 	measure_config_key(res, r, a, sizeof(a));
 	for (size_t q = 0; q < res->nrows; q++) {
-		const struct bench_metric *o = measure_metric(measure_field(res, q, "bench"),
-							      measure_field(res, q, "metric"));
+		const struct bench_metric *o = measure_metric(cli_field(res, q, "bench"),
+							      cli_field(res, q, "metric"));
 
 		measure_config_key(res, q, b, sizeof(b));
 		if (o->kind != BENCH_NS_PER_OP || o->per_iter != m->per_iter || strcmp(a, b))
 			continue;
-		cr_assert(measure_close(measure_num(res, r, "median"),
-					1e9 / measure_num(res, q, "median")),
-			  "%s: ops/s %s is not 1e9 / %s ns", a, measure_field(res, r, "median"),
-			  measure_field(res, q, "median"));
+		cr_assert(cli_close(cli_num(res, r, "median"),
+					1e9 / cli_num(res, q, "median")),
+			  "%s: ops/s %s is not 1e9 / %s ns", a, cli_field(res, r, "median"),
+			  cli_field(res, q, "median"));
 	}
 }
 
@@ -224,7 +147,7 @@ static void measure_check_output(const char *results, const char *samples)
 	for (size_t i = 0; i < smp.nrows; i++)
 		measure_check_sample(&smp, i);
 	for (size_t r = 0; r < res.nrows; r++)
-		measure_check_row(&res, r, &smp);
+		cli_check_stats_row(&res, r, &smp);
 	for (size_t r = 0; r < res.nrows; r++)
 		measure_check_reciprocal(&res, r);
 	csv_table_free(&res);
@@ -773,6 +696,19 @@ Test(measure, every_figure_combines_as_its_unit_allows, .timeout = 30)
 		    .combine = BENCH_COMBINE_SUM }, "maximum" },
 		{ { .name = "max_inside", .unit = "tasks", .kind = BENCH_REPORTED,
 		    .combine = BENCH_COMBINE_MAX }, NULL },
+		/* a latency figure: a histogram and a statistic of it that exist */
+		{ { .name = "wait_p99", .unit = "ns", .kind = BENCH_LATENCY,
+		    .slot = BENCH_MAX_HISTS - 1, .stat = BENCH_LAT_NSTATS - 1 }, NULL },
+		{ { .name = "wait_p99", .unit = "ns", .kind = BENCH_LATENCY,
+		    .slot = BENCH_MAX_HISTS }, "histogram" },
+		{ { .name = "wait_p99", .unit = "ns", .kind = BENCH_LATENCY, .slot = -1 },
+		  "histogram" },
+		{ { .name = "wait_p99", .unit = "ns", .kind = BENCH_LATENCY,
+		    .stat = BENCH_LAT_NSTATS }, "figure" },
+		{ { .name = "far", .unit = "tasks", .kind = BENCH_REPORTED,
+		    .slot = BENCH_MAX_VALUES - 1, .combine = BENCH_COMBINE_MAX }, NULL },
+		{ { .name = "far", .unit = "tasks", .kind = BENCH_REPORTED, .slot = -1,
+		    .combine = BENCH_COMBINE_MAX }, "slot" },
 	};
 	char why[300];
 	int n = 0;
@@ -845,19 +781,19 @@ Test(measure, ncpus_is_the_distinct_processors, .timeout = 180)
 		cr_assert_eq(r.status, 0, "%s", r.err);
 		cli_read_csv(out, &t);
 		for (size_t i = 0; i < t.nrows; i++) {
-			const char *pl = measure_field(&t, i, "placement");
-			double v = measure_num(&t, i, "median");
+			const char *pl = cli_field(&t, i, "placement");
+			double v = cli_num(&t, i, "median");
 
-			if (strcmp(measure_field(&t, i, "metric"), "ncpus"))
+			if (strcmp(cli_field(&t, i, "metric"), "ncpus"))
 				continue;
 			seen++;
 			if (!strcmp(pl, "none")) {
 				cr_assert_eq(v, own, "unpinned: ncpus %g, the runner may use %d", v, own);
 				continue;
 			}
-			cr_assert_eq(v, measure_distinct_cpus(measure_field(&t, i, "cpus")),
+			cr_assert_eq(v, measure_distinct_cpus(cli_field(&t, i, "cpus")),
 				     "%s, %s tasks: ncpus %g, tasks ran on %s", pl, threads[k], v,
-				     measure_field(&t, i, "cpus"));
+				     cli_field(&t, i, "cpus"));
 			if (!strcmp(pl, "same-core")) {
 				cr_assert_eq(v, 1, "same-core, %s tasks: ncpus %g", threads[k], v);
 				same++;
