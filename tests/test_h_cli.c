@@ -703,11 +703,13 @@ Test(cli, bad_plan_line_runs_nothing, .timeout = 60)
 }
 
 static int cli_signal_at(const char *marker, int sig, char *const argv[]);
+/* What the last cli_signal_at's contend wrote on stderr (its last 64 KiB). */
+static char cli_signal_err[1 << 16];
 
 /* Whatever a signal interrupts, what completed is kept, whole. */
 static void cli_stopped_by(int sig)
 {
-	char dir[64], out[128];
+	char dir[64], out[128], want[128];
 	struct csv_table t;
 	int st;
 
@@ -724,6 +726,9 @@ static void cli_stopped_by(int sig)
 		"--threads", "1", "--mode", "thread", "--reps", "5", "--min-time", "0.02",
 		"--counters", "none", "--seed", "3", "--out", out, NULL });
 	cr_assert_eq(st, 128 + sig, "status %d", st);
+	snprintf(want, sizeof(want), "contend: stopped by %s; 4 completed configurations written\n",
+		 strsignal(sig));
+	cr_assert(strstr(cli_signal_err, want), "want %s%s", want, cli_signal_err);
 	cli_expect_no_temp(dir);
 	cli_read_csv(out, &t);
 	/* the four fast ones, two rows each, and nothing of the fifth */
@@ -1350,6 +1355,7 @@ static int cli_signal_at(const char *marker, int sig, char *const argv[])
 			len = 0;	/* the marker is long past */
 	}
 	close(fd[0]);
+	memcpy(cli_signal_err, buf, len + 1);
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(sent, "'%s' never started: %s", marker, buf);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -1571,6 +1577,42 @@ Test(cli, resume_reruns_a_configuration_short_of_its_reps, .timeout = 120)
 		 "cd '%s' && test $(awk -F, '$6 ~ /k_ns=2000/ && $9 == \"3\"' samples.csv | wc -l) -gt 0",
 		 run);
 	cr_assert_eq(system(cmd), 0, "the rerun configuration has no third repetition");
+	cli_rmdir(dir);
+}
+
+/*
+ * A latency distribution is part of what a configuration leaves: one
+ * whose histograms.csv rows were lost runs again on --resume (and gets
+ * them back), the other does not.
+ */
+Test(cli, resume_reruns_a_configuration_without_its_histograms, .timeout = 120)
+{
+	static struct cli_run r;
+	char dir[64], plan[128], run[128], cmd[512];
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cli_write_str(plan, "lock.mutex --param cs_ns=0,100 --threads 2 --mode thread "
+			    "--placement none\n");
+	CLI_SETTLED(&r, "sweep", "--preset", plan, "--out", run, "--reps", "3", "--quick",
+		    "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* params is histograms.csv's sixth column */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && awk -F, '!($6 ~ /^cs_ns=100;/)' histograms.csv > h.tmp && "
+		 "test $(wc -l < h.tmp) -lt $(wc -l < histograms.csv) && mv h.tmp histograms.csv",
+		 run);
+	cr_assert_eq(system(cmd), 0, "no histogram rows of cs_ns=100 to cut");
+	CLI_SETTLED(&r, "sweep", "--resume", run, "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "1 configuration with incomplete rows"), "%s", r.err);
+	cr_assert(strstr(r.err, "[1/1] lock.mutex"), "%s", r.err);
+	cr_assert(strstr(r.err, " cs_ns=100;"), "%s", r.err);
+	cr_assert_null(strstr(r.err, " cs_ns=0;"), "a whole configuration ran again: %s", r.err);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && test $(awk -F, '$6 ~ /^cs_ns=100;/' histograms.csv | wc -l) -gt 0", run);
+	cr_assert_eq(system(cmd), 0, "the rerun configuration has no histogram rows");
 	cli_rmdir(dir);
 }
 

@@ -527,3 +527,73 @@ Test(compare, alpha_sets_the_significance_level, .timeout = 30)
 	cli_expect_bad(&r, "--alpha");
 	fx_end();
 }
+
+/*
+ * The summary line counts each outcome apart, and a configuration gone
+ * from NEW is a row of its own: both ways round, so that two counts
+ * swapped cannot pass (regressions against improvements, missing
+ * against new).  --threshold is the change a regression must exceed:
+ * +50.0 % exactly is not over 50, and is over 49.9.  With 4 samples a
+ * side no change can reach p < 0.01 (the least p is 2/70), which the
+ * notice says; at 0.05 it can.  A change from a median of 0 is +inf.
+ */
+Test(compare, the_summary_counts_each_outcome, .timeout = 60)
+{
+	const struct fx_row base[] = {
+		FX_NS(100, 4),
+		{ "ctx.thread.pipe", "roundtrip", "ns", 100, 99, 101, 10, 100, 4 },
+		{ "ctx.thread.pipe", "rate", "ops/s", 1000, 999, 1001, 10, 1000, 4 },
+	}, now[] = {
+		FX_NS(200, 4),
+		{ "ctx.thread.pipe", "rate", "ops/s", 500, 499, 501, 10, 500, 4 },
+	}, four[] = { { "ctx.thread.futex", "roundtrip", "ns", 100, 99, 101, 4, 100, 2 } },
+	   half[] = { { "ctx.thread.futex", "roundtrip", "ns", 150, 149, 151, 4, 150, 2 } },
+	   zero[] = { { "ctx.thread.pipe", "net", "ns", 0, -1, 1, 10, 0, 4 } },
+	   five[] = { { "ctx.thread.pipe", "net", "ns", 5, 4, 6, 10, 5, 0.1 } };
+	char a[256], b[256], c[256];
+	struct cli_run r;
+
+	fx_start();
+	fx_run("base", base, 3, "aaaa");
+	fx_run("now", now, 2, "aaaa");
+	snprintf(a, sizeof(a), "%s/base", fx_dir);
+	snprintf(b, sizeof(b), "%s/now", fx_dir);
+	CLI(&r, "compare", a, b);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "contend: compared 2 rows: 2 significant regressions, 0 "
+				"improvements, 1 missing in NEW, 0 new (threshold 5.0 %, p < 0.01)"),
+		  "%s", r.err);
+	cr_assert(strstr(r.out, "| ctx.thread.pipe | thread | same-core | 2 | ws_kb=0 | roundtrip "
+				"| 100 | - |  |  | MISSING in NEW |\n"), "%s", r.out);
+	CLI(&r, "compare", b, a);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "contend: compared 2 rows: 0 significant regressions, 2 "
+				"improvements, 0 missing in NEW, 1 new (threshold 5.0 %, p < 0.01)"),
+		  "%s", r.err);
+
+	fx_run("four", four, 1, "aaaa");
+	fx_run("half", half, 1, "aaaa");
+	snprintf(a, sizeof(a), "%s/four", fx_dir);
+	snprintf(b, sizeof(b), "%s/half", fx_dir);
+	CLI(&r, "compare", a, b, "--alpha", "0.05", "--threshold", "50");
+	cr_assert_eq(r.status, 0, "+50.0 %% is not over 50: %s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "| roundtrip | 100 | 150 | +50.0% | 0.029 | same |\n"), "%s", r.out);
+	cr_assert(strstr(r.err, "(threshold 50.0 %, p < 0.05)"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "too few repetitions"), "%s", r.err);
+	CLI(&r, "compare", a, b, "--alpha", "0.05", "--threshold", "49.9");
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "| +50.0% | 0.029 | REGRESSION |\n"), "%s", r.out);
+	CLI(&r, "compare", a, b);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "too few repetitions for any change to reach p < 0.01"), "%s",
+		  r.err);
+
+	fx_run("zero", zero, 1, "aaaa");
+	fx_run("five", five, 1, "aaaa");
+	snprintf(a, sizeof(a), "%s/zero", fx_dir);
+	snprintf(c, sizeof(c), "%s/five", fx_dir);
+	CLI(&r, "compare", a, c);
+	cr_assert_eq(r.status, 1, "a cost up from 0: %s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "| net | 0 | 5 | +inf% | 1.1e-05 | REGRESSION |\n"), "%s", r.out);
+	fx_end();
+}

@@ -312,3 +312,41 @@ Test(history, append_check_plot, .timeout = 120)
 	}
 	cli_rmdir(dir);
 }
+
+/*
+ * Two series in one history, one flat and one with two steps: each shift
+ * is reported on its own series' row with its own revision, and its
+ * before and after are the medians of the segments on either side of it
+ * (100 -> 120 from r09, 120 -> 140 from r17), never the other series'.
+ * Steps of 40 scales on a constant level: the change points are exact.
+ */
+Test(history, two_series_two_shifts, .timeout = 30)
+{
+	static struct cli_run r;
+	char dir[64], file[128], text[8192];
+	size_t off;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(file, sizeof(file), "%s/history.csv", dir);
+	off = (size_t)snprintf(text, sizeof(text), "revision,date,run_id,bench,mode,placement,"
+			       "threads,params,metric,unit,median,ci95_lo,ci95_hi\n");
+	for (int i = 1; i <= 24; i++) {
+		int b = i < 9 ? 100 : i < 17 ? 120 : 140;
+
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"r%02d,d%02d,id%02d,ctx.a,thread,none,1,k=1,m,ns,100,99.5,"
+					"100.5\n"
+					"r%02d,d%02d,id%02d,ctx.b,thread,none,1,k=1,m,ns,%d,%g,%g\n",
+					i, i, i, i, i, i, b, b - 0.5, b + 0.5);
+	}
+	cli_write_str(file, text);
+	CLI(&r, "history", "check", file);
+	cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "2 series, 2 persistent shifts"), "%s", r.err);
+	cr_assert(strstr(r.out, "| ctx.b | thread | none | 1 | k=1 | m | r09 | 100 | 120 | +20.0% |"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "| ctx.b | thread | none | 1 | k=1 | m | r17 | 120 | 140 | +16.7% |"),
+		  "%s", r.out);
+	cr_assert_null(strstr(r.out, "| ctx.a |"), "a flat series shifted: %s", r.out);
+	cli_rmdir(dir);
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness/csv.h"
@@ -212,4 +213,131 @@ Test(lesson, no_processor_count_or_no_columns_is_not_measured, .timeout = 10)
 	lesson_judge(bad, 2, v);
 	cr_assert_eq(v[lesson_index("gil_io")].state, LESSON_UNMEASURED);
 	cli_rmdir(tmp);
+}
+
+/*
+ * `contend plot` sums the verdicts up on stderr, each count the claims
+ * in that state: every claim failing (fails.csv), every one holding
+ * (holds.csv), and holds.csv without one rule's rows: that one not
+ * measured, the rest holding.
+ */
+Test(lesson, plot_counts_each_verdict, .timeout = 60)
+{
+	static struct cli_run r;
+	char fails[PATH_MAX], holds[PATH_MAX], dir[64], run[128], path[192], want[160];
+	char line[1024];
+	FILE *in, *out;
+
+	lesson_fixture("fails.csv", fails, sizeof(fails));
+	lesson_fixture("holds.csv", holds, sizeof(holds));
+	cli_tmpdir(dir, sizeof(dir));
+	for (int c = 0; c < 3; c++) {
+		snprintf(run, sizeof(run), "%s/run%d", dir, c);
+		cr_assert_eq(mkdir(run, 0755), 0);
+		snprintf(path, sizeof(path), "%s/env.csv", run);
+		cli_write_str(path, "key,value\npus,2\n");
+		snprintf(path, sizeof(path), "%s/results.csv", run);
+		cr_assert_not_null(in = fopen(c == 0 ? fails : holds, "r"));
+		cr_assert_not_null(out = fopen(path, "w"));
+		while (fgets(line, sizeof(line), in))
+			if (c < 2 || !strstr(line, lesson_needs[0].bench))
+				fputs(line, out);
+		fclose(in);
+		fclose(out);
+		CLI(&r, "plot", run);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		if (c == 0)
+			snprintf(want, sizeof(want), "contend: lesson: 0 of %d claims hold here, %d do "
+				 "not, 0 not measured in this run\n", lesson_nrules, lesson_nrules);
+		else
+			snprintf(want, sizeof(want), "contend: lesson: %d of %d claims hold here, 0 do "
+				 "not, %d not measured in this run\n", lesson_nrules - (c == 2),
+				 lesson_nrules, c == 2);
+		cr_assert(strstr(r.err, want), "want: %s%s", want, r.err);
+
+		/* Each claim on the page and on stderr in its own state, with
+		 * the figures its rule gives. */
+		struct lesson_verdict v[64];
+		static const char *const cls[] = { [LESSON_HOLDS] = "holds",
+						   [LESSON_FAILS] = "fails",
+						   [LESSON_UNMEASURED] = "unmeasured" };
+		char *page, line2[2048];
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/results.csv", run);
+		lesson_judge(path, 2, v);
+		snprintf(path, sizeof(path), "%s/index.html", run);
+		cr_assert_not_null(in = fopen(path, "r"));
+		page = calloc(1, 1 << 20);
+		cr_assert_not_null(page);
+		len = fread(page, 1, (1 << 20) - 1, in);
+		page[len] = '\0';
+		fclose(in);
+		for (int i = 0; i < lesson_nrules; i++) {
+			enum lesson_state st = c == 0 ? LESSON_FAILS :
+					       c == 2 && i == lesson_index(lesson_needs[0].id)
+						       ? LESSON_UNMEASURED : LESSON_HOLDS;
+
+			cr_assert_eq(v[i].state, st, "%s", lesson_rules[i].id);
+			snprintf(line2, sizeof(line2), "<tr id=\"claim-%s\" class=\"%s\"><td>",
+				 lesson_rules[i].id, cls[st]);
+			const char *at = strstr(page, line2);
+
+			cr_assert_not_null(at, "run %d: no %s", c, line2);
+			snprintf(line2, sizeof(line2), "</td><td>%s</td><td>", lesson_state_name(st));
+			const char *end = strstr(at, "</tr>");
+
+			cr_assert(end && strstr(at, line2) && strstr(at, line2) < end,
+				  "run %d: %s is not '%s'", c, lesson_rules[i].id,
+				  lesson_state_name(st));
+			snprintf(line2, sizeof(line2), "contend: lesson: %-10s %s: %s\n", cls[st],
+				 lesson_rules[i].id, v[i].figures);
+			cr_assert(strstr(r.err, line2), "run %d: want %s%s", c, line2, r.err);
+		}
+		free(page);
+	}
+	cli_rmdir(dir);
+}
+
+/*
+ * Each rule's figures on holds.csv, whole: the numbers it compared, each
+ * in its place (two cores against one, processes against threads, a
+ * spinning list against a sleeping one), worked out by hand from the
+ * fixture's rows.
+ */
+Test(lesson, each_rule_says_its_figures, .timeout = 10)
+{
+	static const struct { const char *id, *figures; } want[] = {
+		{ "gil_cpu", "2 tasks: threads took 1.20 x the sequential time (no speed-up is "
+			     ">= 0.90), processes 0.52 x (a speed-up is <= 0.75)" },
+		{ "gil_io", "4 I/O-bound threads under the lock took 0.26 x the sequential time (a "
+			    "speed-up is <= 0.75; 1/T would be 0.25)" },
+		{ "convoy", "beside 1 CPU-bound thread an echo's round trip took 10.4 ms (median), "
+			    "2.1 switch intervals of 5 ms (about one is 0.5 to 3.0); alone 3 us" },
+		{ "convoy_cpython", "beside 1 CPU-bound thread an echo's round trip took 5.2 ms "
+				    "(median), 1 switch intervals of 5 ms (about one is 0.5 to "
+				    "3.0); alone 4.5 us" },
+		{ "gil_old_cores", "2 CPU-bound threads under the old GIL took 1.80 x the "
+				   "sequential time on two cores [1.70, 1.90] and 1.00 x on one "
+				   "[0.98, 1.02]" },
+		{ "coro_memory", "1000 connections: 40000 bytes charged per thread, 9000 per "
+				 "coroutine with its own stack (4.4 x less; far less is 3 x or "
+				 "more), 5000 on a shared stack" },
+		{ "pool", "tasks/s at task_us=10: 2 workers: pool 80000, thread per task 40000" },
+		{ "switch", "one switch on one core, pipe: process 900 ns, thread 600 ns; coroutine "
+			    "5 ns (far less is 10 x below the cheapest thread switch, 600 ns)" },
+		{ "manager", "per operation, 2 processes: Manager 5 us, Array 25 ns" },
+		{ "lock_collapse", "throughput at 4 tasks over that at 2 (collapse is below 0.5): "
+				   "spinning locks' median 0.10 (spin 0.10); sleeping locks' median "
+				   "0.95 (mutex 0.95)" },
+	};
+	struct lesson_verdict v[64];
+	char path[PATH_MAX];
+
+	lesson_fixture("holds.csv", path, sizeof(path));
+	lesson_judge(path, 2, v);
+	cr_assert_eq(lesson_nrules, (int)(sizeof(want) / sizeof(want[0])));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert_str_eq(v[lesson_index(want[i].id)].figures, want[i].figures, "%s",
+				 want[i].id);
 }

@@ -379,3 +379,118 @@ Test(plan, default_task_counts_on_made_up_machines, .timeout = 60)
 				 c[i].machine);
 	}
 }
+
+/* The distinct task counts of p's configurations, ascending, as "1,2,6";
+ * and the distinct modes seen, as "thread process". */
+static void plan_shape(const struct engine_plan *p, char *tasks, size_t tlen, char *modes,
+		       size_t mlen)
+{
+	int seen[1024] = { 0 }, th = 0, pr = 0;
+	size_t off = 0;
+
+	for (int i = 0; i < engine_plan_size(p); i++) {
+		char key[700], bench[64], mode[16], place[32];
+		int n;
+
+		engine_job_key(p, i, key, sizeof(key));
+		cr_assert_eq(sscanf(key, "%63s %15s %31s %d", bench, mode, place, &n), 4, "%s", key);
+		cr_assert(n > 0 && n < 1024, "%s", key);
+		seen[n] = 1;
+		th |= !strcmp(mode, "thread");
+		pr |= !strcmp(mode, "process");
+	}
+	tasks[0] = '\0';
+	for (int n = 1; n < 1024 && off + 8 < tlen; n++)
+		if (seen[n])
+			off += (size_t)snprintf(tasks + off, tlen - off, "%s%d", off ? "," : "", n);
+	snprintf(modes, mlen, "%s%s%s", th ? "thread" : "", th && pr ? " " : "",
+		 pr ? "process" : "");
+}
+
+/*
+ * On a made-up machine of 3 processors (a child each, as hwloc loads
+ * once a process): the workloads that ask for it also run over-subscribed
+ * at twice the processors (lock.*: 1,2,3 and 6, what the lesson's
+ * lock-collapse claim reads), ptc.cpu.* also at its 100 tasks, none when
+ * --threads is given; --quick keeps lock.* to threads unless --mode says
+ * otherwise.
+ */
+Test(plan, over_subscription_and_quick_modes_on_a_made_up_machine, .timeout = 60)
+{
+	static const struct { int argc; char *argv[8]; const char *tasks, *modes; } c[] = {
+		{ 3, { "lock.mutex", "--mode", "thread" }, "1,2,3,6", "thread" },
+		{ 5, { "lock.mutex", "--mode", "thread", "--threads", "2" }, "2", "thread" },
+		{ 1, { "ptc.cpu.thread" }, "1,2,3,6,100", "thread" },
+		{ 3, { "selftest.spin", "--mode", "thread" }, "1,2,3", "thread" },
+		{ 5, { "lock.mutex", "--quick", "--threads", "1", "--placement=none" },
+		  "1", "thread" },
+		{ 4, { "lock.mutex", "--threads", "1", "--placement=none" }, "1", "thread process" },
+		{ 6, { "lock.mutex", "--quick", "--mode", "process", "--threads", "1" }, "1",
+		  "process" },
+	};
+	char got[256], want[256];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int fds[2], status;
+		ssize_t n;
+		pid_t pid;
+
+		cr_assert_eq(pipe(fds), 0);
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			struct engine_plan *p;
+			char tasks[128], modes[32];
+
+			close(fds[0]);
+			setenv("HWLOC_SYNTHETIC", "pack:1 core:3 pu:1", 1);
+			p = plan_of(c[i].argc, (char **)c[i].argv);
+			plan_shape(p, tasks, sizeof(tasks), modes, sizeof(modes));
+			engine_plan_free(p);
+			snprintf(got, sizeof(got), "%s %s", tasks, modes);
+			_exit(write(fds[1], got, strlen(got)) == (ssize_t)strlen(got) ? 0 : 1);
+		}
+		close(fds[1]);
+		n = read(fds[0], got, sizeof(got) - 1);
+		close(fds[0]);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "case %zu: the planner "
+			  "failed", i);
+		got[n > 0 ? n : 0] = '\0';
+		snprintf(want, sizeof(want), "%s %s", c[i].tasks, c[i].modes);
+		cr_assert_str_eq(got, want, "case %zu (%s): task counts and modes", i, c[i].argv[0]);
+	}
+}
+
+/*
+ * The time a plan expects, a known answer: per configuration 4 rounds
+ * before the measured ones, then --reps of them, as many again for a
+ * workload with latency figures, 3 more when counters are counted, each
+ * --min-time long, doubled where a baseline round follows each, plus
+ * 0.3 s; nothing for a configuration dropped.
+ */
+Test(plan, expected_time_known_answers, .timeout = 30)
+{
+	static const struct { int argc; char *argv[10]; double plain, counted; } c[] = {
+		{ 9, { "selftest.spin", "--threads", "1", "--mode", "thread", "--reps", "3",
+		       "--min-time", "0.1" }, 1.0, 1.3 },
+		{ 9, { "selftest.record", "--threads", "1", "--mode", "thread", "--reps", "3",
+		       "--min-time", "0.1" }, 1.3, 1.6 },
+		{ 9, { "ctx.coro.asm", "--param", "ws_kb=0", "--reps", "3", "--min-time", "0.1",
+		       "--placement", "same-core" }, 1.7, 2.3 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct engine_plan *p = plan_of(c[i].argc, (char **)c[i].argv);
+
+		cr_assert_eq(engine_plan_size(p), 1, "%s", c[i].argv[0]);
+		cr_assert_float_eq(engine_plan_expect_s(p, 0), c[i].plain, 1e-9, "%s: %g s",
+				   c[i].argv[0], engine_plan_expect_s(p, 0));
+		cr_assert_float_eq(engine_plan_expect_s(p, 1), c[i].counted, 1e-9, "%s counted: %g s",
+				   c[i].argv[0], engine_plan_expect_s(p, 1));
+		engine_plan_drop(p, 0);
+		cr_assert_float_eq(engine_plan_expect_s(p, 0), 0, 1e-12);
+		cr_assert_eq(engine_plan_todo(p), 0);
+		engine_plan_free(p);
+	}
+}

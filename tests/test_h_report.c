@@ -18,6 +18,8 @@
 #include "harness/bench.h"
 #include "harness/counters.h"
 #include "harness/lesson.h"
+#include "harness/outfile.h"
+#include "harness/csv.h"
 #include "harness/measure.h"
 #include "harness/plot_page.h"
 #include "harness/report.h"
@@ -85,7 +87,7 @@ static void report_folder(const char *dir, const char *host, char *run, size_t l
 		return;
 	snprintf(env, sizeof(env), "key,value\nrun_id,r1\nhost,%s\ncpu_model,Test CPU\npus,2\n"
 		 "clock_source,tsc\nclock_note,calibrated\nclock_read_ns,17\n"
-		 "clock_resolution_ns,13\nclock_pair_ns,17\n", host);
+		 "clock_resolution_ns,13\nclock_pair_ns,19\n", host);
 	snprintf(path, sizeof(path), "%s/env.csv", run);
 	cli_write_str(path, env);
 }
@@ -186,7 +188,9 @@ Test(report, the_page_is_well_formed_and_names_every_chart, .timeout = 120)
 		cr_assert(strstr(page, row), "%s missing or not holding", lesson_rules[i].id);
 	}
 	cr_assert(strstr(r.err, "10 of 10 claims hold here"), "%s", r.err);
-	cr_assert(strstr(page, "tsc: calibrated"), "the clock is not on the page");
+	cr_assert(strstr(page, "<p>tsc: calibrated. One reading costs 17 ns, its step is 13 ns, "
+			       "two back-to-back readings are 19 ns apart (what a latency sample is "
+			       "net of).</p>"), "the clock's figures are not on the page");
 	cr_assert(strstr(page, "<td>context-switches</td>"), "the counters are not on the page");
 	cli_expect_no_temp(run);
 	free(page);
@@ -445,5 +449,183 @@ Test(report, a_counter_lost_in_some_configurations_says_where, .timeout = 30)
 			notices++;
 		cr_assert_eq(notices, 1, "%s", out);
 	}
+	report_free(&r);
+}
+
+/* Add a measured configuration of `name` with params: reps
+ * repetitions, each of 1000 operations; repetition i takes run(i, arg)
+ * ns, and its baseline (where the workload has one) base(i, arg). */
+static void report_test_entry(struct report *r, const char *name, const char *params, int reps,
+			      double (*run)(int, double), double (*base)(int, double), double arg,
+			      double ops)
+{
+	const struct bench_desc *d = NULL;
+	struct runner_config cfg = { .ntasks = 1, .reps = reps, .ctrs = &r->ctrs };
+	struct report_entry e = { .ntasks = 1, .reps_asked = reps };
+	void *mem;
+
+	for (int i = 0; bench_registry[i]; i++)
+		if (!strcmp(bench_registry[i]->name, name))
+			d = bench_registry[i];
+	cr_assert_not_null(d, "%s", name);
+	cfg.desc = e.desc = d;
+	snprintf(e.placement, sizeof(e.placement), "none");
+	snprintf(e.params, sizeof(e.params), "%s", params);
+	mem = calloc(1, measure_layout(&e.res, &cfg, NULL) + 1);
+	cr_assert_not_null(mem);
+	measure_layout(&e.res, &cfg, mem);
+	e.res.status = RUNNER_OK;
+	e.res.reps = reps;
+	e.res.iters = 1000;
+	for (int i = 0; i < reps; i++) {
+		e.res.run_ns[i] = e.res.cpu_ns[i] = run(i, arg);
+		e.res.ops[i] = ops;
+		if (d->baseline)
+			e.res.base_ns[i] = e.res.base_cpu_ns[i] = base(i, arg);
+	}
+	cr_assert_eq(report_add(r, &e), 0);
+}
+
+/* 1 ms off by -spread, +spread, 0 in turn. */
+static double report_test_swing(int i, double spread)
+{
+	return 1e6 * (1 + spread * (i % 3 == 0 ? -1 : i % 3 == 1 ? 1 : 0));
+}
+
+static double report_test_flat(int i, double ns)
+{
+	(void)i;
+	return ns > 0 ? ns : 1e6;
+}
+
+/* Add a measured selftest.spin configuration of 9 repetitions, params
+ * as given, each repetition's time 1 ms off by +-spread in turn. */
+static void report_test_noisy(struct report *r, const char *params, double spread)
+{
+	report_test_entry(r, "selftest.spin", params, 9, report_test_swing, NULL, spread, 1000);
+}
+
+/*
+ * The summary names the noisiest rows, noisiest first, and only the
+ * worst three: four noisy configurations added in no order of their
+ * noise (20, 60, 7 and 40 % off) and one quiet one.  Each is named once,
+ * by its cost row (the rate is the same measurement inverted), with its
+ * interval's half-width over the median: 9 repetitions' interval is
+ * their 2nd to 8th, the two sides of the swing.  And the line's counts:
+ * 4 warnings on 10 rows (5 configurations of 2 metrics).
+ */
+Test(report, the_noisiest_rows_come_first, .timeout = 30)
+{
+	struct report r = { 0 };
+	char out[4096];
+
+	report_test_noisy(&r, "k_ns=20", 0.2);
+	report_test_noisy(&r, "k_ns=60", 0.6);
+	report_test_noisy(&r, "k_ns=0", 0);
+	report_test_noisy(&r, "k_ns=5", 0.07);
+	report_test_noisy(&r, "k_ns=40", 0.4);
+	report_test_notices(&r, out, sizeof(out));
+	cr_assert_str_eq(out, "contend: warning: 4 warnings on 10 rows: 4 noisy (the median's "
+			      "interval wider than ±5 % of its scale), 0 net costs not "
+			      "distinguishable from zero, 0 with no finite value, 0 configurations "
+			      "with fewer than 5 repetitions; noisiest: selftest.spin (thread, none, "
+			      "k_ns=60) op 60 %; selftest.spin (thread, none, k_ns=40) op 40 %; "
+			      "selftest.spin (thread, none, k_ns=20) op 20 %; details with "
+			      "--verbose\n");
+	report_free(&r);
+}
+
+/* A baseline 1 ms off by +-10 us in turn under a flat 1 ms. */
+static double report_test_base_swing(int i, double unused)
+{
+	(void)unused;
+	return 1e6 + (i % 3 == 0 ? 1e4 : i % 3 == 1 ? -1e4 : 0);
+}
+
+static double report_test_base_below(int i, double unused)
+{
+	(void)i;
+	(void)unused;
+	return 0.9e6;
+}
+
+/*
+ * Each kind of warning, counted apart in the summary, and each row of
+ * warnings.csv with its metric and value: two net costs whose interval
+ * reaches zero (ctx.thread.cond's over_futex, its baseline as long as the
+ * round give or take 10 us), one net cost clear of zero (no warning), a
+ * cost with no finite value (no operations), three configurations of 3
+ * repetitions.  With --verbose, one line each, the unresolved one exact.
+ */
+Test(report, each_kind_of_warning_is_counted_apart, .timeout = 30)
+{
+	struct report r = { 0 };
+	char out[8192], dir[64], path[128];
+	struct csv_table t;
+	struct csv_writer *w;
+	struct outfile *f;
+	static const char *const want[][3] = {
+		{ "over_futex", "not_resolved", "0" }, { "over_futex", "not_resolved", "0" },
+		{ "op", "no_value", "0" },
+		{ "", "few_reps", "3" }, { "", "few_reps", "3" }, { "", "few_reps", "3" },
+	};
+
+	report_test_entry(&r, "ctx.thread.cond", "ws_kb=0", 9, report_test_flat,
+			  report_test_base_swing, 0, 1000);
+	report_test_entry(&r, "ctx.thread.cond", "ws_kb=4", 9, report_test_flat,
+			  report_test_base_swing, 0, 1000);
+	report_test_entry(&r, "ctx.thread.cond", "ws_kb=8", 9, report_test_flat,
+			  report_test_base_below, 0, 1000);
+	report_test_entry(&r, "selftest.spin", "k_ns=1", 9, report_test_flat, NULL, 0, 0);
+	for (int i = 0; i < 3; i++)
+		report_test_entry(&r, "selftest.spin", "k_ns=2", 3, report_test_flat, NULL, 0,
+				  1000);
+	report_test_notices(&r, out, sizeof(out));
+	cr_assert(strstr(out, "contend: warning: 6 warnings on "), "%s", out);
+	cr_assert(strstr(out, " rows: 0 noisy (the median's interval wider than ±5 % of its "
+			      "scale), 2 net costs not distinguishable from zero, 1 with no finite "
+			      "value, 3 configurations with fewer than 5 repetitions; details with "
+			      "--verbose\n"), "%s", out);
+
+	/* --verbose: the line of the first, exact */
+	FILE *tf = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	cr_assert(tf && saved >= 0);
+	fflush(stderr);
+	dup2(fileno(tf), 2);
+	report_warn(&r, 1, NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tf);
+	n = fread(out, 1, sizeof(out) - 1, tf);
+	out[n] = '\0';
+	fclose(tf);
+	cr_assert(strstr(out, "contend: warning: ctx.thread.cond (thread, none, ws_kb=0) "
+			      "over_futex: 0 ns, net of the baseline, is not distinguishable from "
+			      "zero (its 96.1 % interval reaches -5); the gross row still holds\n"),
+		  "%s", out);
+	cr_assert_null(strstr(out, "ws_kb=8) over_futex"), "a net cost clear of zero: %s", out);
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/warnings.csv", dir);
+	cr_assert_not_null(f = outfile_open(path), "%s", path);
+	cr_assert_not_null(w = csv_writer_new(f));
+	report_warnings_csv(&r, NULL, w);
+	csv_writer_free(w);
+	cr_assert_eq(outfile_commit(f), 0);
+	cli_read_csv(path, &t);
+	cr_assert_eq(t.nrows, 6);
+	for (size_t i = 0; i < t.nrows; i++) {
+		cr_assert_str_eq(t.rows[i][cli_col(&t, "metric")], want[i][0], "row %zu", i);
+		cr_assert_str_eq(t.rows[i][cli_col(&t, "warning")], want[i][1], "row %zu", i);
+		cr_assert_float_eq(strtod(t.rows[i][cli_col(&t, "value")], NULL),
+				   atof(want[i][2]), 1e-9, "row %zu: %s", i,
+				   t.rows[i][cli_col(&t, "value")]);
+	}
+	csv_table_free(&t);
+	cli_rmdir(dir);
 	report_free(&r);
 }
