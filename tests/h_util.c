@@ -483,3 +483,21 @@ void cli_check_stats_row(const struct csv_table *res, size_t r, const struct csv
 	cli_check_stat(res, r, key, "p99", s.p99, big);
 	free(v);
 }
+
+char *cli_read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "%s", path);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}

@@ -124,4 +124,7 @@ void cli_check_stat(const struct csv_table *res, size_t r, const char *key, cons
 /* Row r of results table res: the exact statistics of its samples in smp. */
 void cli_check_stats_row(const struct csv_table *res, size_t r, const struct csv_table *smp);
 
+/* The whole of file path, NUL-terminated; the caller frees it. */
+char *cli_read_file(const char *path);
+
 #endif

@@ -246,6 +246,26 @@ Test(ab, bmf_export_of_a_results_file, .timeout = 30)
 	cr_assert_not_null(m);
 	cr_assert_float_eq(json_number_value(json_object_get(m, "value")), 5e6, 1e-3);
 	json_decref(doc);
+	/* A row with no interval: its value alone; a row with no median
+	 * (nothing measured): no entry. */
+	cli_write_str(res,
+		      "run_id,bench,mode,placement,threads,params,metric,unit,reps,median,mean,"
+		      "stddev,cv,min,max,p90,p99,ci95_lo,ci95_hi,cpus\n"
+		      "r,ctx.thread.futex,thread,same-core,2,ws_kb=0,roundtrip,ns,1,7,7,,,7,7,7,7,,,0\n"
+		      "r,ctx.thread.futex,thread,same-core,2,ws_kb=0,switch,ns,0,,,,,,,,,,,0\n");
+	cr_assert_eq(export_bmf(res, out), 0);
+	doc = json_load_file(out, 0, &e);
+	cr_assert_not_null(doc, "%s", e.text);
+	json_t *k = json_object_get(doc, "ctx.thread.futex/mode:thread/placement:same-core/"
+				    "threads:2/ws_kb:0");
+	cr_assert_not_null(k, "names: %s", json_dumps(doc, 0));
+	m = json_object_get(k, "roundtrip (ns)");
+	cr_assert_not_null(m);
+	cr_assert_float_eq(json_number_value(json_object_get(m, "value")), 7, 1e-9);
+	cr_assert_null(json_object_get(m, "lower_value"));
+	cr_assert_null(json_object_get(m, "upper_value"));
+	cr_assert_null(json_object_get(k, "switch (ns)"), "a row with no median exported");
+	json_decref(doc);
 	/* Not a results file: an error naming it, nothing written. */
 	cli_write_str(res, "a,b\n1,2\n");
 	unlink(out);

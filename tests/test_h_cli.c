@@ -671,7 +671,7 @@ Test(cli, bad_plan_line_runs_nothing, .timeout = 60)
 		{ "'ctx.coro.*' --quick\nnosuch.* --quick\n", "plan line 2" },
 		{ "'ctx.coro.*' --quick --seed 7\n", "--seed" },
 		{ "'ctx.coro.*' --help\n", "--help" },
-		{ "ctx.coro.asm --quick\n# again\nctx.coro.asm --quick\n", "both run" },
+		{ "ctx.coro.asm --quick\n# again\nctx.coro.asm --quick\n", "plan lines 1 and 3 both run" },
 		{ "ctx.coro.asm --placement same-core,same-core\n", "twice" },
 		{ "ctx.coro.asm --quick\n\n", NULL },	/* the good one, for contrast */
 	};
@@ -2066,4 +2066,150 @@ Test(cli, every_family_probes_its_parameters, .timeout = 30)
 		cr_assert(probed, "%s has parameters but its family has no probes "
 			  "(CLI_PROBED_FAMILIES, tests/h_util.h)", d->name);
 	}
+}
+
+/*
+ * What list --long and env say of each thing, read back: a benchmark's
+ * modes, task count and placements; how many counters work here, with a
+ * line each that says so.  And what a failure names: the stage it
+ * happened in, with its cause; a notice for an option that does not
+ * apply.
+ */
+Test(cli, list_env_and_failures_say_what_they_are, .timeout = 120)
+{
+	static struct cli_run r;
+	int work = 0, of = 0, ok = 0, lines = 0;
+	const char *at;
+
+	CLI(&r, "list", "--long");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	at = strstr(r.out, "\nctx.coro.asm ");
+	cr_assert_not_null(at, "%s", r.out);
+	at = strchr(at + 1, '\n');
+	cr_assert_eq(strncmp(at, "\n    modes: thread   tasks: 1 (fixed)   placements: same-core\n",
+			     62), 0, "%.200s", at);
+	at = strstr(r.out, "\nlock.mutex ");
+	cr_assert_not_null(at, "%s", r.out);
+	at = strchr(at + 1, '\n');
+	cr_assert_eq(strncmp(at, "\n    modes: thread,process   tasks: --threads   placements: "
+				 "none\n", 65), 0, "%.200s", at);
+
+	CLI(&r, "env");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	at = strstr(r.out, "counters (libpfm4 + perf_event_open, kernel time included): ");
+	cr_assert_not_null(at, "%s", r.out);
+	cr_assert_eq(sscanf(strchr(at, ':') + 2, "%d of %d work here", &work, &of), 2, "%.200s", at);
+	cr_assert_eq(of, 8, "the default set: %.200s", at);
+	for (at = strchr(at, '\n'); at && at[1] == ' ' && at[2] == ' '; at = strchr(at + 1, '\n')) {
+		const char *end = strchr(at + 1, '\n');
+
+		lines++;
+		ok += end && end - at > 3 && !strncmp(end - 3, " ok", 3);
+	}
+	cr_assert_eq(lines, of, "a line per counter");
+	cr_assert_eq(ok, work, "%d lines say ok, the count says %d", ok, work);
+
+	CLI(&r, "run", "ctx.coro.asm", "--threads", "2", "--param", "ws_kb=0", "--reps", "1",
+	    "--min-time", "0.001", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "contend: notice: ctx.coro.asm runs a fixed 1 tasks; --threads "
+				"does not apply to it\n"), "%s", r.err);
+	CLI(&r, "run", "selftest.crash", "--mode", "thread", "--quick", "--counters", "none");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "crashed with Aborted while calibrating;"), "%s", r.err);
+	CLI(&r, "run", "selftest.hang", "--mode", "thread", "--quick", "--timeout", "1",
+	    "--counters", "none");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "exceeded its time budget of 1 s while calibrating"), "%s", r.err);
+	CLI(&r, "run", "selftest.setup", "--mode", "thread", "--quick", "--counters", "none");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "FAILED after "), "%s", r.err);
+	cr_assert(strstr(r.err, ": setup failed: Function not implemented;"), "%s", r.err);
+}
+
+/*
+ * A sweep's folder after a resume says only what is true then: resumed
+ * with other --counters than it was swept with (other columns), it is
+ * refused before any work and left byte for byte; resumed once the
+ * configuration that failed is gone from its plan, failures.csv goes
+ * too.  And a sweep given --out (or resumed) leaves results/latest
+ * alone: that link is for sweeps into results/.
+ */
+Test(cli, a_resumed_folder_says_only_what_is_true, .timeout = 120)
+{
+	static struct cli_run r;
+	struct cli_how here = { 0 };
+	char dir[64], plan[128], run[128], path[192], cmd[512], *before, *after;
+	struct stat sb;
+
+	cli_tmpdir(dir, sizeof(dir));
+	here.cwd = dir;
+	snprintf(plan, sizeof(plan), "%s/plan", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	cli_write_str(plan, "selftest.crash --quick --mode thread --threads 1\n"
+			    "selftest.spin --param k_ns=1000 --threads 1 --mode thread --quick\n");
+	CLI_HOW(&r, &here, "sweep", "--preset", plan, "--out", run, "--counters", "none");
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	snprintf(path, sizeof(path), "%s/failures.csv", run);
+	cr_assert_eq(stat(path, &sb), 0, "no failures.csv: %s", r.err);
+
+	snprintf(path, sizeof(path), "%s/results.csv", run);
+	before = cli_read_file(path);
+	CLI_HOW(&r, &here, "sweep", "--resume", run, "--counters", "context-switches");
+	cli_expect_bad(&r, "other columns than this sweep writes");
+	after = cli_read_file(path);
+	cr_assert_str_eq(after, before, "results.csv changed by a refused resume");
+	free(before);
+	free(after);
+
+	snprintf(cmd, sizeof(cmd), "sed -i '/selftest.crash/d' '%s/plan.txt'", run);
+	cr_assert_eq(system(cmd), 0);
+	CLI_HOW(&r, &here, "sweep", "--resume", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(path, sizeof(path), "%s/failures.csv", run);
+	cr_assert(stat(path, &sb) < 0 && errno == ENOENT, "failures.csv names a failure that is "
+		  "no longer in the plan");
+	snprintf(path, sizeof(path), "%s/results", dir);
+	cr_assert(lstat(path, &sb) < 0 && errno == ENOENT, "results/ made beside a sweep with --out");
+	cli_rmdir(dir);
+}
+
+/*
+ * The quick and full presets as plan.txt writes them down (it is there
+ * before the first configuration starts): each its own defaults of
+ * --min-time and --timeout, or the sweep's own where it gives them.
+ * Each sweep is stopped as its first configuration starts.
+ */
+Test(cli, the_presets_plan_lines, .timeout = 120)
+{
+	static const struct { const char *preset, *min_time, *want; } c[] = {
+		{ "quick", NULL, "'*' --quick --timeout 20\n" },
+		{ "quick", "0.2", "'*' --quick --min-time 0.2 --timeout 20\n" },
+		{ "full", NULL, "'*' --full --min-time 0.05 --timeout 30\n" },
+	};
+	char dir[64], run[128], path[192];
+
+	cli_tmpdir(dir, sizeof(dir));
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *text, *line;
+		int st;
+
+		snprintf(run, sizeof(run), "%s/run%zu", dir, i);
+		if (c[i].min_time)
+			st = cli_signal_at("[1/", SIGINT, (char *const[]){
+				(char *)cli_bin(), "sweep", "--preset", (char *)c[i].preset, "--out", run,
+				"--counters", "none", "--min-time", (char *)c[i].min_time, NULL });
+		else
+			st = cli_signal_at("[1/", SIGINT, (char *const[]){
+				(char *)cli_bin(), "sweep", "--preset", (char *)c[i].preset, "--out", run,
+				"--counters", "none", NULL });
+		cr_assert_eq(st, 128 + SIGINT, "%s: status %d", c[i].preset, st);
+		snprintf(path, sizeof(path), "%s/plan.txt", run);
+		text = cli_read_file(path);
+		line = strstr(text, "\n'*' ");
+		cr_assert_not_null(line, "%s: %s", c[i].preset, text);
+		cr_assert_str_eq(line + 1, c[i].want, "%s", c[i].preset);
+		free(text);
+	}
+	cli_rmdir(dir);
 }

@@ -74,6 +74,30 @@ Test(counters, delta_scaled_per_round, .timeout = 30)
 	b.ok[0] = 0;					/* a failed read */
 	ctr_delta(&s, &a, &b, out);
 	cr_assert(isnan(out[0]));
+	/* counter 1: never enabled during the round (a helper thread that
+	 * slept through it): it counted nothing, 0, not unknown */
+	b.ok[0] = 1;
+	b.value[1] = a.value[1] = 7, b.enabled[1] = a.enabled[1] = 50;
+	b.running[1] = a.running[1] = 50;
+	ctr_delta(&s, &a, &b, out);
+	cr_assert_float_eq(out[1], 0.0, 1e-12, "a counter never enabled reads %g", out[1]);
+}
+
+/* The default set's columns, each counter's own, in order. */
+Test(counters, the_default_columns, .timeout = 30)
+{
+	static const char *const want[] = {
+		"cycles_per_op", "instructions_per_op", "cache_misses_per_op", "branch_misses_per_op",
+		"ctx_switches_per_op", "cpu_migrations_per_op", "page_faults_per_op",
+		"syscalls_per_op",
+	};
+	struct ctr_set s;
+	char err[400];
+
+	cr_assert_eq(ctr_parse(CTR_DEFAULT, &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(s.n, (int)(sizeof(want) / sizeof(want[0])));
+	for (int i = 0; i < s.n; i++)
+		cr_assert_str_eq(s.column[i], want[i], "counter %d (%s)", i, s.name[i]);
 }
 
 /* Where tracefs works: the count of system calls is exact. */

@@ -341,3 +341,63 @@ Test(lesson, each_rule_says_its_figures, .timeout = 10)
 		cr_assert_str_eq(v[lesson_index(want[i].id)].figures, want[i].figures, "%s",
 				 want[i].id);
 }
+
+/* holds.csv with `extra` rows after it, judged on ncpus processors. */
+static void lesson_judge_with(const char *extra, int ncpus, struct lesson_verdict *v)
+{
+	char holds[PATH_MAX], dir[64], path[128], line[1024];
+	FILE *in, *out;
+
+	lesson_fixture("holds.csv", holds, sizeof(holds));
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/r.csv", dir);
+	cr_assert_not_null(in = fopen(holds, "r"));
+	cr_assert_not_null(out = fopen(path, "w"));
+	while (fgets(line, sizeof(line), in))
+		fputs(line, out);
+	fputs(extra, out);
+	fclose(in);
+	fclose(out);
+	lesson_judge(path, ncpus, v);
+	cli_rmdir(dir);
+}
+
+/*
+ * gil_cpu is judged at the most tasks up to the processors: with rows at
+ * 4 tasks, on 2 processors still at 2 (where it holds), on 4 at 4 (where
+ * these rows say threads did speed up: it fails).  coro_memory adds what
+ * each carrier costs above its connection's socket where the run split
+ * the charge, and says nothing of it where it did not.
+ */
+Test(lesson, judged_where_the_rows_and_processors_say, .timeout = 10)
+{
+	static const char gil4[] =
+		"r1,gil.cpu,thread,none,4,gil=new;n=100000,time_vs_sequential,ratio,0.3,0.28,0.32\n"
+		"r1,gil.cpu,process,none,4,gil=new;n=100000,time_vs_sequential,ratio,1.0,0.98,1.02\n";
+	static const char carrier[] =
+		"r1,ptc.io.thread,thread,none,1,c=1000;latency_us=1000,carrier_per_unit,bytes,"
+		"30000,29000,31000\n"
+		"r1,ptc.io.coro,thread,none,1,c=1000;latency_us=1000;stack=shared,carrier_per_unit,"
+		"bytes,1200,1100,1300\n";
+	struct lesson_verdict v[64];
+	int g = lesson_index("gil_cpu"), c = lesson_index("coro_memory");
+	const char *tail = "5000 on a shared stack; above the connection's socket, a thread 30000 "
+			   "and a coroutine on a shared stack 1200";
+
+	lesson_judge_with(gil4, 2, v);
+	cr_assert_eq(v[g].state, LESSON_HOLDS, "%s", v[g].figures);
+	cr_assert_eq(strncmp(v[g].figures, "2 tasks: threads took 1.20", 26), 0, "%s",
+		     v[g].figures);
+	lesson_judge_with(gil4, 4, v);
+	cr_assert_eq(v[g].state, LESSON_FAILS, "%s", v[g].figures);
+	cr_assert_eq(strncmp(v[g].figures, "4 tasks: threads took 0.30", 26), 0, "%s",
+		     v[g].figures);
+
+	lesson_judge_with(carrier, 2, v);
+	cr_assert_eq(v[c].state, LESSON_HOLDS, "%s", v[c].figures);
+	cr_assert(strlen(v[c].figures) > strlen(tail) &&
+		  !strcmp(v[c].figures + strlen(v[c].figures) - strlen(tail), tail), "%s",
+		  v[c].figures);
+	lesson_judge_with(strchr(carrier, '\n') + 1, 2, v);	/* the coroutine's alone */
+	cr_assert_null(strstr(v[c].figures, "socket"), "half the split said: %s", v[c].figures);
+}

@@ -484,6 +484,67 @@ Test(measure, json_names_what_was_skipped_and_what_failed, .timeout = 120)
 }
 
 /*
+ * A JSON entry's name carries the configuration's parameters as arg:value
+ * pairs, each apart; "threads" is the task count; a net figure's label
+ * says what it is net of (the workload's own note), a gross one has
+ * none; and the context's num_cpus and cpu_scaling_enabled say what
+ * env.csv's pus and governor say, as Google Benchmark spells them.
+ */
+Test(measure, json_names_threads_labels_and_context, .timeout = 120)
+{
+	static struct cli_run r;
+	const struct bench_desc *d = NULL;
+	json_error_t jerr;
+	json_t *root, *ctx, *b;
+	size_t i;
+	int net = 0, gross = 0, lock = 0;
+	const char *gov;
+
+	for (int k = 0; bench_registry[k]; k++)
+		if (!strcmp(bench_registry[k]->name, "ctx.thread.cond"))
+			d = bench_registry[k];
+	cr_assert(d && d->baseline_note);
+	CLI(&r, "run", "ctx.thread.cond", "lock.mutex", "--param", "cs_ns=0", "--param",
+	    "ncs_ns=0", "--threads", "2", "--mode", "thread", "--reps", "2", "--min-time", "0.01",
+	    "--format", "json", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	root = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(root, "not JSON: %s", jerr.text);
+	ctx = json_object_get(root, "context");
+	cr_assert_eq(json_integer_value(json_object_get(ctx, "num_cpus")),
+		     atoi(json_string_value(json_object_get(ctx, "pus"))));
+	gov = json_string_value(json_object_get(ctx, "governor"));
+	cr_assert_not_null(gov);
+	cr_assert_eq(json_is_true(json_object_get(ctx, "cpu_scaling_enabled")),
+		     strcmp(gov, "performance") != 0 && strcmp(gov, "unknown") != 0, "%s", gov);
+	json_array_foreach(json_object_get(root, "benchmarks"), i, b) {
+		const char *name = json_string_value(json_object_get(b, "name"));
+		const char *label = json_string_value(json_object_get(b, "label"));
+
+		cr_assert_eq(json_integer_value(json_object_get(b, "threads")), 2, "%s", name);
+		cr_assert_null(strchr(name, ';'), "%s", name);
+		cr_assert_null(strchr(name, '='), "%s", name);
+		if (!strncmp(name, "lock.mutex/", 11)) {
+			lock++;
+			cr_assert(strstr(name, "/threads:2/cs_ns:0/ncs_ns:0/"), "%s", name);
+		} else if (strstr(name, "/over_futex")) {
+			net++;
+			cr_assert(strstr(name, "ctx.thread.cond/mode:thread/placement:") &&
+				  strstr(name, "/threads:2/ws_kb:0/over_futex"), "%s", name);
+			cr_assert_not_null(label, "%s has no label", name);
+			cr_assert_str_eq(label, d->baseline_note, "%s", name);
+		} else {
+			gross++;
+			cr_assert_null(label, "%s: a gross figure labelled '%s'", name, label);
+		}
+	}
+	cr_assert_gt(net, 0);
+	cr_assert_gt(gross, 0);
+	cr_assert_gt(lock, 0);
+	json_decref(root);
+}
+
+/*
  * real_time is the time per event of what the metric counts: for a rate
  * in events a second, the rate times real_time is one second, whatever
  * the events per operation (gil.cpu: a loop iteration is 1 event of

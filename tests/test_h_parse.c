@@ -384,3 +384,74 @@ Test(parse, escape_fits_every_buffer_and_cuts_whole_characters, .timeout = 30)
 				 known[i].len);
 	}
 }
+
+/* A --placement list mixing cpus: lists and policies: numbers after
+ * cpus: are that list's, anything else starts the next policy. */
+Test(parse, placement_lists_mix_cpus_and_policies, .timeout = 10)
+{
+	static const struct { char *arg; int n; const char *names[3]; } c[] = {
+		{ "--placement=same-core,cpus:0,1,none", 3, { "same-core", "cpus:0,1", "none" } },
+		{ "--placement=cpus:0-1,scatter", 2, { "cpus:0-1", "scatter" } },
+		{ "--placement=none,cpus:0", 2, { "none", "cpus:0" } },
+	};
+	char err[300];
+
+	cr_assert_eq(topo_init(), 0);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct cli_args a;
+		char *argv[] = { "selftest.spin", c[i].arg };
+
+		memset(&a, 0, sizeof(a));
+		cr_assert_eq(cli_parse(CLI_RUN, 2, argv, &a, err, sizeof(err)), 0, "%s: %s",
+			     c[i].arg, err);
+		cr_assert_eq(a.nplace, c[i].n, "%s", c[i].arg);
+		for (int k = 0; k < c[i].n; k++)
+			cr_assert_str_eq(a.place[k].name, c[i].names[k], "%s: policy %d", c[i].arg,
+					 k);
+		cli_args_free(&a);
+	}
+}
+
+/* Each range's bounds are its own: the largest value allowed is
+ * accepted, one past it refused (--timeout 3600, a list of exactly
+ * PARSE_LIST_MAX values, a task count at its limit). */
+Test(parse, every_upper_bound_is_inclusive, .timeout = 10)
+{
+	static int v[PARSE_LIST_MAX + 1];
+	long l;
+	long long ll;
+	double s;
+	size_t n;
+	char err[200], range[32];
+
+	cr_assert_eq(parse_long("100", 1, 100, &l, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(l, 100);
+	cr_assert_eq(parse_long("1", 1, 100, &l, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(parse_ll("100", 0, 100, &ll, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(parse_ll("101", 0, 100, &ll, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_int_list("998-1000", 0, 1000, v, &n, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(v[2], 1000);
+	cr_assert_eq(parse_int_list("998-1001", 0, 1000, v, &n, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_seconds("3600", &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_float_eq(s, 3600, 1e-9);
+	cr_assert_eq(parse_seconds("3600.5", &s, err, sizeof(err)), -EINVAL);
+	snprintf(range, sizeof(range), "0-%d", PARSE_LIST_MAX - 1);
+	cr_assert_eq(parse_int_list(range, 0, 1 << 20, v, &n, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(n, (size_t)PARSE_LIST_MAX);
+	snprintf(range, sizeof(range), "0-%d", PARSE_LIST_MAX);
+	cr_assert_eq(parse_int_list(range, 0, 1 << 20, v, &n, err, sizeof(err)), -EINVAL);
+}
+
+/* `contend env`'s machine, level by level, on a machine hwloc makes up:
+ * how many of each, indented by depth, a cache's size in KiB. */
+Test(placement, the_machine_described_level_by_level, .timeout = 10)
+{
+	char buf[1024];
+
+	cr_assert_eq(setenv("HWLOC_SYNTHETIC", "pack:2 l2:2(size=1MiB) core:1 pu:2", 1), 0);
+	cr_assert_eq(topo_init(), 0);
+	topo_describe(buf, sizeof(buf));
+	cr_assert_str_eq(buf, "1 x Machine\n  2 x Package\n    4 x L2Cache (1024 KiB)\n      4 x Core\n"
+			      "        8 x PU\n");
+}

@@ -567,3 +567,67 @@ Test(plot, the_page_counts_each_counters_cells, .timeout = 60)
 			       "<td>not in results.csv</td>"), "%s", page);
 	cli_rmdir(dir);
 }
+
+/* A chart of a counter column reads that column's cells as numbers too:
+ * one that is not is bad input, FILE:LINE and the column, nothing drawn
+ * (strtod would have read it as 0). */
+Test(plot, a_counter_cell_that_is_not_a_number_is_bad_input, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], run[128];
+
+	cli_tmpdir(dir, sizeof(dir));
+	plot_folder(dir, "run_id,bench,mode,placement,threads,params,metric,unit,median,ci95_lo,"
+			 "ci95_hi,ctx_switches_per_op\n"
+			 "r1,fam.a,thread,none,1,k=0,tput,ops/s,100,90,110,lots\n", NULL, run,
+		    sizeof(run));
+	plot_script(dir, "plots/fam-switches", "metric=tput column=ctx_switches_per_op "
+					       "group=bench series=threads");
+	CLI(&r, "plot", run);
+	cli_expect_bad(&r, "results.csv:2: ctx_switches_per_op 'lots' is not a number");
+	cr_assert_eq(cli_count_files(run), 1, "a chart drawn from bad data");
+	cli_rmdir(dir);
+}
+
+/*
+ * A chart whose script draws nothing, or that gnuplot refuses, is named
+ * (which script, which format), leaves no image behind, is not on the
+ * page, and makes plot's status 1; the charts that drew are kept.
+ */
+Test(plot, a_chart_gnuplot_fails_on_is_named_and_left_out, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], run[128], scripts[128], path[256], want[256];
+	struct stat sb;
+	char *page;
+
+	plot_fixture(dir, sizeof(dir), run, scripts, sizeof(run), plot_results);
+	plot_script(scripts, "fam", "metric=tput group=bench series=threads");
+	snprintf(path, sizeof(path), "%s/fam-bad.gp", scripts);
+	cli_write_str(path, "# contend: metric=tput group=bench series=threads\n");
+	snprintf(path, sizeof(path), "%s/fam-err.gp", scripts);
+	cli_write_str(path, "# contend: metric=tput group=bench series=threads\nnot gnuplot\n");
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "fam-err" : "fam-bad";
+
+		snprintf(want, sizeof(want), "contend: gnuplot failed on %s/%s.gp (png)", scripts,
+			 name);
+		cr_assert(strstr(r.err, want), "want %s: %s", want, r.err);
+		snprintf(path, sizeof(path), "%s/%s.png", run, name);
+		cr_assert(stat(path, &sb) < 0, "%s left behind", path);
+		snprintf(path, sizeof(path), "%s/%s.svg", run, name);
+		cr_assert(stat(path, &sb) < 0, "%s left behind", path);
+	}
+	snprintf(path, sizeof(path), "%s/fam.png", run);
+	cr_assert_eq(stat(path, &sb), 0, "the chart that drew is gone");
+	snprintf(path, sizeof(path), "%s/index.html", run);
+	page = cli_read_file(path);
+	cr_assert(strstr(page, "<h2 id=\"chart-fam\">"), "the chart that drew is not on the page");
+	cr_assert_null(strstr(page, "chart-fam-bad"), "a chart that failed is on the page");
+	cr_assert_null(strstr(page, "chart-fam-err"), "a chart that failed is on the page");
+	free(page);
+	cli_expect_no_temp(run);
+	cli_rmdir(dir);
+}

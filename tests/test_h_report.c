@@ -50,24 +50,6 @@ static void report_source(char *path, size_t len)
 	cr_assert_fail("no source tree above %s", cli_bin());
 }
 
-static char *report_slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	cr_assert(f, "%s was not written", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	cr_assert(buf);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* A run folder dir/run of holds.csv, its env.csv naming `host` (NULL:
  * no env.csv). */
 static void report_folder(const char *dir, const char *host, char *run, size_t len)
@@ -79,7 +61,7 @@ static void report_folder(const char *dir, const char *host, char *run, size_t l
 	snprintf(run, len, "%s/run", dir);
 	cr_assert_eq(mkdir(run, 0755), 0);
 	snprintf(path, sizeof(path), "%.3800s/tests/fixtures/lesson/holds.csv", src);
-	rows = report_slurp(path);
+	rows = cli_read_file(path);
 	snprintf(path, sizeof(path), "%s/results.csv", run);
 	cli_write_str(path, rows);
 	free(rows);
@@ -149,7 +131,7 @@ Test(report, the_page_is_well_formed_and_names_every_chart, .timeout = 120)
 	cr_assert_geq(n, 5, "few charts drawn: %s", r.out);
 	snprintf(path, sizeof(path), "%s/index.html", run);
 	cr_assert(strstr(r.out, path), "index.html not announced: %s", r.out);
-	page = report_slurp(path);
+	page = cli_read_file(path);
 	cr_assert(!strncmp(page, "<!DOCTYPE html>\n", 16));
 	cr_assert(strstr(page, "</html>\n") && !strstr(strstr(page, "</html>\n") + 8, "<"));
 	for (size_t k = 0; k < sizeof(tags) / sizeof(tags[0]); k++) {
@@ -211,7 +193,7 @@ Test(report, no_topology_picture_says_why, .timeout = 120)
 		CLI(&r, "plot", run);
 		cr_assert_eq(r.status, 0, "%s", r.err);
 		snprintf(path, sizeof(path), "%s/index.html", run);
-		page = report_slurp(path);
+		page = cli_read_file(path);
 		cr_assert(strstr(page, "id=\"topology-absent\""), "case %d", k);
 		cr_assert(!strstr(page, "src=\"topology.png\""), "case %d", k);
 		cr_assert(strstr(page, k ? "no env.csv" : "another-host"), "case %d", k);
@@ -256,7 +238,7 @@ Test(report, every_chart_script_has_a_caption, .timeout = 10)
 		if (l < 4 || strcmp(d->d_name + l - 3, ".gp"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", plots, d->d_name);
-		text = report_slurp(path);
+		text = cli_read_file(path);
 		if (strstr(text, "# contend:")) {
 			cr_assert_eq(plot_page_caption(path, cap, sizeof(cap)), 0, "%s has no caption",
 				     d->d_name);

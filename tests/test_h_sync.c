@@ -610,3 +610,26 @@ Test(sync, every_parameter_reaches_its_workload, .timeout = 240)
 
 	cr_assert_gt(pairs, 0);
 }
+
+/*
+ * The semaphore's bound where a release hands over at once: on one
+ * processor, a release that wakes a waiter lets the kernel run it before
+ * the releaser's next instruction, so a task counted out of the door
+ * only after its release (blind12-19) is seen inside beside the one it
+ * let in.  More tasks than permits, as threads and as processes: no
+ * configuration may find more inside than the permits.
+ */
+Test(sync, sem_bound_holds_on_one_processor, .timeout = 120)
+{
+	static const struct cli_how one_cpu = { .one_cpu = 1 };
+	static struct cli_run r;
+	static char *const modes[] = { "thread", "process" };
+
+	for (size_t m = 0; m < 2; m++) {
+		CLI_HOW(&r, &one_cpu, "run", "sync.sem", "--threads", "2,3", "--mode", modes[m],
+			"--param", "permits=1,2", "--quick", "--counters", "none");
+		cr_assert_eq(r.status, 0, "%s: %s", modes[m], r.err);
+		cr_assert_null(strstr(r.err, "FAILED"), "%s: %s", modes[m], r.err);
+		cr_assert_null(strstr(r.err, "skipped"), "%s: %s", modes[m], r.err);
+	}
+}
