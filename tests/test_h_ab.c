@@ -545,3 +545,21 @@ Test(ab, a_failed_block_and_a_refusing_build, .timeout = 240)
 	cr_assert(strstr(r.err, want), "want %s%s", want, r.err);
 	cli_rmdir(dir);
 }
+
+/* --quick without --reps: half the default repetitions, 10 a build in
+ * two blocks of 5, pooled as one run of 10. */
+Test(ab, quick_runs_half_the_repetitions, .timeout = 240)
+{
+	char dir[64], out[128], a[PATH_MAX];
+	struct cli_run r;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(out, sizeof(out), "%s/out", dir);
+	ab_wrapper(dir, "a", "", a, sizeof(a));
+	CLI(&r, "ab", a, a, AB_NAP, "--quick", "--out", out, "--seed", "1");
+	cr_assert(r.status == 0 || r.status == 1, "stdout: %s\nstderr: %s", r.out, r.err);
+	cr_assert(strstr(r.err, "contend: ab: 1 configurations x 2 blocks of 5 repetitions a "
+				"build"), "%s", r.err);
+	ab_expect_pooled(out, 10);
+	cli_rmdir(dir);
+}

@@ -358,3 +358,128 @@ Test(memcg, threads_cost_the_kernel_more_than_their_stacks, .timeout = 60)
 	close(fds[0]);
 	bench_shared_free_all(&st);
 }
+
+/*
+ * The resident size is what is resident, not what is mapped: mapping 16
+ * MiB leaves it (nearly) where it was, touching them adds them.  And the
+ * proportional set size asked for with processes is this process's plus
+ * each of theirs: two children that each write 8 MiB of their own add at
+ * least 16 MiB to what this process alone has.
+ */
+Test(memcg, resident_and_proportional_sizes_known_answers, .timeout = 30)
+{
+	struct bench_state st = { .desc = &memcg_desc };
+	struct bench_mem a, b, c, alone, both;
+	pid_t pids[2];
+	int go[2], ready[2];
+	char *p, x;
+
+	bench_mem_read(&st, NULL, 0, &a);
+	p = mmap(NULL, MEMCG_TOUCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(p, MAP_FAILED);
+	bench_mem_read(&st, NULL, 0, &b);
+	memset(p, 1, MEMCG_TOUCH);
+	bench_mem_read(&st, NULL, 0, &c);
+	cr_assert_lt(b.rss - a.rss, 1 << 20, "mapped, not touched: RSS grew by %lld",
+		     (long long)(b.rss - a.rss));
+	cr_assert_geq(c.rss - a.rss, (int64_t)MEMCG_TOUCH, "touched: RSS grew by %lld",
+		      (long long)(c.rss - a.rss));
+	cr_assert_eq(a.pss, -1, "PSS read without being asked for");
+	munmap(p, MEMCG_TOUCH);
+
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
+	for (int i = 0; i < 2; i++) {
+		pids[i] = fork();
+		cr_assert_geq(pids[i], 0);
+		if (pids[i] == 0) {
+			char *q = malloc(8 << 20);
+
+			close(go[1]);
+			if (!q)
+				_exit(1);
+			memset(q, 2, 8 << 20);
+			if (write(ready[1], "r", 1) != 1 || read(go[0], &x, 1) < 0)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(read(ready[0], &x, 1), 1);
+	bench_mem_read(&st, pids, 0, &alone);
+	bench_mem_read(&st, pids, 2, &both);
+	close(go[1]);
+	for (int i = 0; i < 2; i++)
+		waitpid(pids[i], NULL, 0);
+	close(ready[0]);
+	close(ready[1]);
+	cr_assert_gt(alone.pss, 0, "no PSS here (no smaps_rollup?)");
+	cr_assert_geq(both.pss - alone.pss, (int64_t)16 << 20, "two children of 8 MiB each "
+		      "added %lld bytes", (long long)(both.pss - alone.pss));
+}
+
+/* The number in dir/file, or -1. */
+static long long memcg_file_num(const char *dir, const char *file)
+{
+	char path[PATH_MAX + 64];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * v1's figures are its own files: charged is memory.usage_in_bytes,
+ * the kernel's part memory.kmem.usage_in_bytes (16 MiB touched make
+ * them far apart).  And opening a cgroup sweeps away a sibling that a
+ * dead runner left (contend-PID of a process that is gone).
+ */
+Test(memcg, v1_reads_its_own_files_and_open_sweeps_the_dead, .timeout = 30)
+{
+	struct memcg cg;
+	char why[512], dead[PATH_MAX + 32];
+	int64_t charged, kmem;
+	struct stat sb;
+	pid_t pid;
+	char *p;
+
+	if (memcg_open(&cg, why, sizeof(why)) < 0)
+		cr_skip_test("no memory cgroup here (%s)", why);
+	if (cg.v2) {
+		memcg_close(&cg);
+		cr_skip_test("cgroup v2: memory.current, checked elsewhere");
+	}
+	p = mmap(NULL, MEMCG_TOUCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(p, MAP_FAILED);
+	memset(p, 1, MEMCG_TOUCH);
+	cr_assert_eq(memcg_read(&cg, &charged, &kmem), 0);
+	long long usage = memcg_file_num(cg.dir, "memory.usage_in_bytes");
+	long long kusage = memcg_file_num(cg.dir, "memory.kmem.usage_in_bytes");
+
+	cr_assert_geq(charged, (int64_t)MEMCG_TOUCH);
+	cr_assert_lt(llabs(charged - usage), 1 << 20, "charged %lld, usage_in_bytes %lld",
+		     (long long)charged, usage);
+	cr_assert_lt(llabs(kmem - kusage), 1 << 20, "kmem %lld, kmem.usage_in_bytes %lld",
+		     (long long)kmem, kusage);
+	munmap(p, MEMCG_TOUCH);
+	memcg_close(&cg);
+
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	snprintf(dead, sizeof(dead), "%s/contend-%d", cg.home, (int)pid);
+	cr_assert_eq(mkdir(dead, 0755), 0, "%s: %s", dead, strerror(errno));
+	cr_assert_eq(memcg_open(&cg, why, sizeof(why)), 0, "%s", why);
+	memcg_close(&cg);
+	cr_assert(stat(dead, &sb) < 0 && errno == ENOENT, "%s, a dead runner's, was not swept",
+		  dead);
+}

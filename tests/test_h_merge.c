@@ -326,3 +326,49 @@ Test(merge, two_runs_of_one_host_are_kept_apart, .timeout = 60)
 	cr_assert(strstr(mx_slurp(path), "alpha:2,host,alpha\n"), "%s", mx_slurp(path));
 	cli_rmdir(dir);
 }
+
+/*
+ * Hosts of one size keep the processor count on the charts (4 here);
+ * a file only some inputs have is merged from those (its header from the
+ * first that has it, each row with its host), not dropped and not made
+ * up for the others; results that differ in how many columns they have
+ * are refused, both counts named.
+ */
+Test(merge, equal_hosts_partial_files_and_column_counts, .timeout = 60)
+{
+	static struct cli_run r;
+	char dir[64], a[128], g[128], out[128], scripts[128], path[192], cmd[512];
+
+	cli_tmpdir(dir, sizeof(dir));
+	mx_run(dir, "a", "alpha", 200, "syscalls_per_op");
+	mx_run(dir, "g", "gamma", 300, "syscalls_per_op");
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(g, sizeof(g), "%s/g", dir);
+	snprintf(path, sizeof(path), "%s/warnings.csv", g);
+	cli_write_str(path, "run_id,bench,mode,placement,threads,params,metric,warning,value,"
+			    "detail\nid-gamma,fam.a,thread,none,1,k=0,tput,noisy,0.1,x\n");
+	snprintf(out, sizeof(out), "%s/m", dir);
+	CLI(&r, "merge", a, g, "--out", out);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(path, sizeof(path), "%s/warnings.csv", out);
+	cr_assert_str_eq(mx_slurp(path), "run_id,host,bench,mode,placement,threads,params,metric,"
+					 "warning,value,detail\n"
+					 "id-gamma,gamma,fam.a,thread,none,1,k=0,tput,noisy,0.1,x\n");
+	cr_assert_eq(cli_count_files(out), 5);
+
+	snprintf(scripts, sizeof(scripts), "%s/plots", dir);
+	cr_assert_eq(mkdir(scripts, 0777), 0);
+	mx_script(scripts, "chart=lines metric=tput x=threads");
+	setenv("CONTEND_PLOTS_DIR", scripts, 1);
+	CLI(&r, "plot", out);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(path, sizeof(path), "%s/fam.png", out);
+	cr_assert_eq(strncmp(mx_slurp(path), "nseries=2 ncpus=4\n", 18), 0, "%s", mx_slurp(path));
+
+	snprintf(cmd, sizeof(cmd), "sed -i 's/$/,extra/' '%s/results.csv'", a);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(out, sizeof(out), "%s/m2", dir);
+	CLI(&r, "merge", a, g, "--out", out);
+	cli_expect_bad(&r, "15 columns against 14");
+	cli_rmdir(dir);
+}

@@ -631,3 +631,42 @@ Test(plot, a_chart_gnuplot_fails_on_is_named_and_left_out, .timeout = 60)
 	cli_expect_no_temp(run);
 	cli_rmdir(dir);
 }
+
+/*
+ * The page names its run in its title and heading, and lists under each
+ * chart the rows it was drawn from: how many, task counts in numeric
+ * order (2 before 10), at most 400 of them, and how many more are in
+ * results.csv.
+ */
+Test(plot, the_page_lists_a_charts_rows_in_order, .timeout = 60)
+{
+	static struct cli_run r;
+	static char results[64 << 10];
+	char dir[64], run[128], scripts[128];
+	const char *page, *two, *ten;
+	size_t off;
+
+	off = (size_t)snprintf(results, sizeof(results), "run_id,bench,mode,placement,threads,"
+			       "params,metric,unit,median,ci95_lo,ci95_hi\n");
+	for (int n = 401; n >= 1; n--)
+		off += (size_t)snprintf(results + off, sizeof(results) - off,
+					"r7,fam.a,thread,none,%d,k=0,tput,ops/s,%d,%d,%d\n", n,
+					1000 + n, 999 + n, 1001 + n);
+	plot_fixture(dir, sizeof(dir), run, scripts, sizeof(run), results);
+	plot_script(scripts, "fam", "chart=lines metric=tput x=threads");
+	CLI(&r, "plot", run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	page = plot_slurp(run, "index.html");
+	cr_assert(strstr(page, "<title>contend: r7</title>"), "no title");
+	cr_assert(strstr(page, "<h1>contend run r7</h1>"), "no heading");
+	cr_assert(strstr(page, "<summary>the 401 rows of results.csv it was drawn from</summary>"),
+		  "the count of rows");
+	cr_assert(strstr(page, "<p class=\"note\">1 more rows are in results.csv.</p>"),
+		  "the rows past 400");
+	two = strstr(page, "<td>none</td><td class=\"n\">2</td>");
+	ten = strstr(page, "<td>none</td><td class=\"n\">10</td>");
+	cr_assert(two && ten && two < ten, "task counts not in numeric order");
+	cr_assert_null(strstr(page, "<td class=\"n\">401</td>"), "the 401st row listed");
+	cr_assert(strstr(page, "<td class=\"n\">400</td>"), "the 400th row not listed");
+	cli_rmdir(dir);
+}

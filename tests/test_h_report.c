@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -609,5 +610,50 @@ Test(report, each_kind_of_warning_is_counted_apart, .timeout = 30)
 	}
 	csv_table_free(&t);
 	cli_rmdir(dir);
+	report_free(&r);
+}
+
+/*
+ * A counter per event, a known answer without perf: the median over the
+ * counted rounds of each round's count over its operations times the
+ * metric's events per operation, net of the baseline's count on a net
+ * figure.  ctx.thread.cond, 3 counted rounds of 1000 operations:
+ * counter 0 counts 4000, 4200, 3800 (baseline 1000 each), counter 1
+ * 30000, 36000, 33000 (baseline 10000).  roundtrip (1 event an
+ * operation): 4.0 and 33; over_futex (2 switches, net): 1.5 and 11.5.
+ * A counter not counted in every task is unknown, not 0.
+ */
+Test(report, counters_per_event_known_answers, .timeout = 30)
+{
+	static const double run0[] = { 4000, 4200, 3800 }, run1[] = { 30000, 36000, 33000 };
+	struct report r = { 0 };
+	struct runner_result *res;
+	char err[200];
+
+	cr_assert_eq(ctr_parse("context-switches,syscalls", &r.ctrs, err, sizeof(err)), 0, "%s",
+		     err);
+	report_test_entry(&r, "ctx.thread.cond", "ws_kb=0", 1, report_test_flat,
+			  report_test_base_below, 0, 1000);
+	res = &r.e[0].res;
+	res->ctr_rounds = 3;
+	res->ctr_ok[0] = res->ctr_ok[1] = 1;
+	for (int k = 0; k < 3; k++) {
+		res->ctr_ops[k] = 1000;
+		res->ctr_run[k * 2 + 0] = run0[k];
+		res->ctr_run[k * 2 + 1] = run1[k];
+		res->ctr_base[k * 2 + 0] = 1000;
+		res->ctr_base[k * 2 + 1] = 10000;
+	}
+	const struct bench_metric *rt = &r.e[0].desc->metrics[0], *net = &r.e[0].desc->metrics[1];
+
+	cr_assert_str_eq(rt->name, "roundtrip");
+	cr_assert_str_eq(net->name, "over_futex");
+	cr_assert_float_eq(report_counter_per_op(&r, &r.e[0], rt, 0), 4.0, 1e-12);
+	cr_assert_float_eq(report_counter_per_op(&r, &r.e[0], rt, 1), 33.0, 1e-12);
+	cr_assert_float_eq(report_counter_per_op(&r, &r.e[0], net, 0), 1.5, 1e-12);
+	cr_assert_float_eq(report_counter_per_op(&r, &r.e[0], net, 1), 11.5, 1e-12);
+	res->ctr_ok[1] = 0;
+	cr_assert(isnan(report_counter_per_op(&r, &r.e[0], rt, 1)));
+	cr_assert(isnan(report_counter_per_op(&r, &r.e[0], net, 1)));
 	report_free(&r);
 }
