@@ -2114,6 +2114,15 @@ Test(cli, list_env_and_failures_say_what_they_are, .timeout = 120)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "contend: notice: ctx.coro.asm runs a fixed 1 tasks; --threads "
 				"does not apply to it\n"), "%s", r.err);
+	/* One task is placed alike by compact and scatter (the first
+	 * processor): measured once, as the first of them, and said so. */
+	CLI(&r, "run", "selftest.spin", "--full", "--threads", "1", "--mode", "thread", "--param",
+	    "k_ns=1000", "--reps", "1", "--min-time", "0.001", "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "contend: notice: placement scatter puts 1 task where compact does "
+				"on this machine: such configurations are measured once, as "
+				"compact\n"), "%s", r.err);
+	cr_assert(strstr(r.err, "[1/1] selftest.spin thread compact tasks=1 "), "%s", r.err);
 	CLI(&r, "run", "selftest.crash", "--mode", "thread", "--quick", "--counters", "none");
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.err, "crashed with Aborted while calibrating;"), "%s", r.err);

@@ -350,3 +350,59 @@ Test(history, two_series_two_shifts, .timeout = 30)
 	cr_assert_null(strstr(r.out, "| ctx.a |"), "a flat series shifted: %s", r.out);
 	cli_rmdir(dir);
 }
+
+/*
+ * A history file is named for its machine, and the name is made safe:
+ * a host with a space and a slash becomes one file name beside the
+ * others (no folder made, nothing written outside), one that would be
+ * hidden or climb a folder is "unknown-host".  Without env.csv, the
+ * machine is this one and the revision unknown.
+ */
+Test(history, file_names_from_hosts, .timeout = 30)
+{
+	static const struct { const char *host, *file; } c[] = {
+		{ "web 01/a", "web_01_a.csv" },
+		{ "../up", "unknown-host.csv" },
+		{ ".hidden", "unknown-host.csv" },
+	};
+	char dir[64], hist[128], run[160], path[512], me[256];
+	struct csv_table t;
+	struct cli_run r;
+
+	cli_tmpdir(dir, sizeof(dir));
+	snprintf(hist, sizeof(hist), "%s/hist", dir);
+	cr_assert_eq(mkdir(hist, 0777), 0);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		hx_run(dir, (int)i + 1, 100);
+		snprintf(path, sizeof(path), "%s/run%02zu/env.csv", dir, i + 1);
+		snprintf(run, sizeof(run), "key,value\nhost,%s\ngit_revision,r%zu\ndate,d\n",
+			 c[i].host, i);
+		cli_write_str(path, run);
+		snprintf(run, sizeof(run), "%s/run%02zu", dir, i + 1);
+		CLI(&r, "history", "append", hist, run);
+		cr_assert_eq(r.status, 0, "%s: %s", c[i].host, r.err);
+		snprintf(path, sizeof(path), "%s/%s", hist, c[i].file);
+		cr_assert_eq(access(path, F_OK), 0, "%s: no %s", c[i].host, path);
+	}
+	cr_assert_eq(cli_count_files(hist), 2, "files made outside their names");
+	cr_assert_eq(cli_count_files(dir), 4, "a file written beside the history folder");
+
+	/* no env.csv: this machine, revision unknown */
+	hx_run(dir, 9, 100);
+	snprintf(path, sizeof(path), "%s/run09/env.csv", dir);
+	cr_assert_eq(unlink(path), 0);
+	snprintf(run, sizeof(run), "%s/run09", dir);
+	CLI(&r, "history", "append", hist, run);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	gethostname(me, sizeof(me) - 1);
+	me[sizeof(me) - 1] = '\0';
+	for (char *p = me; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p))
+			*p = '_';
+	snprintf(path, sizeof(path), "%s/%s.csv", hist, me);
+	cli_read_csv(path, &t);
+	cr_assert_eq(t.nrows, 1);
+	cr_assert_str_eq(t.rows[0][cli_col(&t, "revision")], "unknown");
+	csv_table_free(&t);
+	cli_rmdir(dir);
+}
