@@ -778,8 +778,15 @@ Test(cli, sweep_plan_and_plot, .timeout = 120)
 	snprintf(png, sizeof(png), "%s/ctx.png", run);
 	cr_assert_eq(stat(png, &st), 0);
 	cr_assert_gt(st.st_size, 1000);
+	char *img = cli_read_file(png);
+
+	cr_assert_eq(memcmp(img, "\x89PNG\r\n\x1a\n", 8), 0, "ctx.png is not a PNG");
+	free(img);
 	snprintf(png, sizeof(png), "%s/ctx.svg", run);
 	cr_assert_eq(stat(png, &st), 0);
+	img = cli_read_file(png);
+	cr_assert(strstr(img, "<svg"), "ctx.svg is not an SVG");
+	free(img);
 	cli_rmdir(dir);
 }
 
@@ -1568,7 +1575,8 @@ Test(cli, resume_reruns_a_configuration_short_of_its_reps, .timeout = 120)
 	cr_assert_eq(system(cmd), 0, "no third repetition of k_ns=2000 to cut");
 	CLI(&r, "sweep", "--resume", run, "--counters", "none");
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(strstr(r.err, "1 configuration with incomplete rows"), "%s", r.err);
+	cr_assert(strstr(r.err, "1 configuration with incomplete rows (a file cut short?) runs "
+				"again\n"), "%s", r.err);
 	cr_assert(strstr(r.err, "[1/1] selftest.spin"), "%s", r.err);
 	cr_assert(strstr(r.err, "k_ns=2000"), "%s", r.err);
 	cr_assert_null(strstr(r.err, "k_ns=1000 "), "a whole configuration ran again: %s", r.err);
@@ -1577,6 +1585,16 @@ Test(cli, resume_reruns_a_configuration_short_of_its_reps, .timeout = 120)
 		 "cd '%s' && test $(awk -F, '$6 ~ /k_ns=2000/ && $9 == \"3\"' samples.csv | wc -l) -gt 0",
 		 run);
 	cr_assert_eq(system(cmd), 0, "the rerun configuration has no third repetition");
+	/* both cut: both run again, and the notice counts them */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && awk -F, '$9 != \"3\"' samples.csv > s.tmp && mv s.tmp samples.csv",
+		 run);
+	cr_assert_eq(system(cmd), 0);
+	CLI(&r, "sweep", "--resume", run, "--counters", "none");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "2 configurations with incomplete rows (a file cut short?) run "
+				"again\n"), "%s", r.err);
+	cr_assert(strstr(r.err, "[2/2] selftest.spin"), "%s", r.err);
 	cli_rmdir(dir);
 }
 
