@@ -31,6 +31,19 @@ static void ab_wrapper(const char *dir, const char *name, const char *env, char 
 	cr_assert_eq(chmod(path, 0755), 0);
 }
 
+/* Wrappers dir/a and dir/b (each PATH_MAX long) that log each call's
+ * arguments, "A ..." or "B ...", to dir/calls.log (its path in log). */
+static void ab_logging_pair(const char *dir, char *log, size_t len, char *a, char *b)
+{
+	char env[PATH_MAX];
+
+	snprintf(log, len, "%s/calls.log", dir);
+	snprintf(env, sizeof(env), "echo A \"$*\" >> '%s';", log);
+	ab_wrapper(dir, "a", env, a, PATH_MAX);
+	snprintf(env, sizeof(env), "echo B \"$*\" >> '%s';", log);
+	ab_wrapper(dir, "b", env, b, PATH_MAX);
+}
+
 /*
  * A verdict on timings: exit `want` with `needle` in the table.  Under
  * ThreadSanitizer or ASan every call costs many times its plain cost
@@ -278,7 +291,7 @@ Test(ab, bmf_export_of_a_results_file, .timeout = 30)
  * ABBA, configuration after configuration, each in one piece. */
 Test(ab, blocks_run_in_abba_order, .timeout = 240)
 {
-	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX], log[128], env[256], line[512];
+	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX], log[128], line[512];
 	char seq[64] = "", cfg[8][256];
 	int n = 0, ncfg = 0;
 	struct cli_run r;
@@ -286,11 +299,7 @@ Test(ab, blocks_run_in_abba_order, .timeout = 240)
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/out", dir);
-	snprintf(log, sizeof(log), "%s/calls.log", dir);
-	snprintf(env, sizeof(env), "echo A \"$*\" >> '%s';", log);
-	ab_wrapper(dir, "a", env, a, sizeof(a));
-	snprintf(env, sizeof(env), "echo B \"$*\" >> '%s';", log);
-	ab_wrapper(dir, "b", env, b, sizeof(b));
+	ab_logging_pair(dir, log, sizeof(log), a, b);
 	CLI(&r, "ab", a, b, "selftest.nap", "--param", "k_ns=100000,200000", "--mode", "thread",
 	    "--min-time", "0.01", "--counters", "none", "--reps", "12", "--block", "3", "--out",
 	    out);
@@ -446,7 +455,7 @@ Test(ab, pooled_counters_are_per_operation, .timeout = 240)
  */
 Test(ab, every_run_option_reaches_both_builds, .timeout = 240)
 {
-	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX], log[128], env[256], line[1024];
+	char dir[64], out[128], a[PATH_MAX], b[PATH_MAX], log[128], line[1024];
 	char want[1024];
 	int n = 0, tasks_seen[3] = { 0 };
 	struct cli_run r;
@@ -454,11 +463,7 @@ Test(ab, every_run_option_reaches_both_builds, .timeout = 240)
 
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(out, sizeof(out), "%s/out", dir);
-	snprintf(log, sizeof(log), "%s/calls.log", dir);
-	snprintf(env, sizeof(env), "echo A \"$*\" >> '%s';", log);
-	ab_wrapper(dir, "a", env, a, sizeof(a));
-	snprintf(env, sizeof(env), "echo B \"$*\" >> '%s';", log);
-	ab_wrapper(dir, "b", env, b, sizeof(b));
+	ab_logging_pair(dir, log, sizeof(log), a, b);
 	CLI(&r, "ab", a, b, "selftest.spin", "--param", "k_ns=1000", "--threads", "1,2", "--mode",
 	    "thread", "--quick", "--timeout", "30", "--min-time", "0.01", "--counters", "none",
 	    "--reps", "4", "--block", "2", "--seed", "7", "--alpha", "0.2", "--out", out);

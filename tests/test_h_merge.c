@@ -65,6 +65,21 @@ static void mx_script(const char *dir, const char *spec)
 	cli_write_str(path, text);
 }
 
+/* `contend plot` of merged folder out with a line chart over threads
+ * (the script in dir/plots), which must succeed. */
+static void mx_plot_lines(const char *dir, char *out)
+{
+	static struct cli_run r;
+	char scripts[128];
+
+	snprintf(scripts, sizeof(scripts), "%s/plots", dir);
+	cr_assert_eq(mkdir(scripts, 0777), 0);
+	mx_script(scripts, "chart=lines metric=tput x=threads");
+	setenv("CONTEND_PLOTS_DIR", scripts, 1);
+	CLI(&r, "plot", out);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+}
+
 static char *mx_slurp(const char *path)
 {
 	static char buf[1 << 17];	/* the page, too */
@@ -81,7 +96,7 @@ static char *mx_slurp(const char *path)
 Test(merge, two_hosts_one_dataset_a_line_each, .timeout = 60)
 {
 	static struct cli_run r;
-	char dir[64], a[128], b[128], out[128], scripts[128], path[192];
+	char dir[64], a[128], b[128], out[128], path[192];
 	struct csv_table t;
 
 	cli_tmpdir(dir, sizeof(dir));
@@ -129,12 +144,7 @@ Test(merge, two_hosts_one_dataset_a_line_each, .timeout = 60)
 
 	/* plot: a line per host, each named; the hosts on the machine line;
 	 * no processor count where the hosts differ in it. */
-	snprintf(scripts, sizeof(scripts), "%s/plots", dir);
-	cr_assert_eq(mkdir(scripts, 0777), 0);
-	mx_script(scripts, "chart=lines metric=tput x=threads");
-	setenv("CONTEND_PLOTS_DIR", scripts, 1);
-	CLI(&r, "plot", out);
-	cr_assert_eq(r.status, 0, "%s", r.err);
+	mx_plot_lines(dir, out);
 	snprintf(path, sizeof(path), "%s/fam.png", out);
 	cr_assert_str_eq(mx_slurp(path), "nseries=2 ncpus=0\n"
 					 "\"a host=alpha\" \"a host=beta\"\n"
@@ -337,7 +347,7 @@ Test(merge, two_runs_of_one_host_are_kept_apart, .timeout = 60)
 Test(merge, equal_hosts_partial_files_and_column_counts, .timeout = 60)
 {
 	static struct cli_run r;
-	char dir[64], a[128], g[128], out[128], scripts[128], path[192], cmd[512];
+	char dir[64], a[128], g[128], out[128], path[192], cmd[512];
 
 	cli_tmpdir(dir, sizeof(dir));
 	mx_run(dir, "a", "alpha", 200, "syscalls_per_op");
@@ -356,12 +366,7 @@ Test(merge, equal_hosts_partial_files_and_column_counts, .timeout = 60)
 					 "id-gamma,gamma,fam.a,thread,none,1,k=0,tput,noisy,0.1,x\n");
 	cr_assert_eq(cli_count_files(out), 5);
 
-	snprintf(scripts, sizeof(scripts), "%s/plots", dir);
-	cr_assert_eq(mkdir(scripts, 0777), 0);
-	mx_script(scripts, "chart=lines metric=tput x=threads");
-	setenv("CONTEND_PLOTS_DIR", scripts, 1);
-	CLI(&r, "plot", out);
-	cr_assert_eq(r.status, 0, "%s", r.err);
+	mx_plot_lines(dir, out);
 	snprintf(path, sizeof(path), "%s/fam.png", out);
 	cr_assert_eq(strncmp(mx_slurp(path), "nseries=2 ncpus=4\n", 18), 0, "%s", mx_slurp(path));
 

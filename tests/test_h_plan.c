@@ -323,6 +323,53 @@ static void plan_tasks(const struct engine_plan *p, char *buf, size_t len)
 }
 
 /*
+ * What fn writes into got, computed in a child on a machine hwloc makes
+ * up (HWLOC_SYNTHETIC=machine): hwloc loads the machine once a process.
+ */
+static void plan_in_child(const char *machine, void (*fn)(const void *arg, char *out, size_t len),
+			  const void *arg, char *got, size_t len)
+{
+	int fds[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		setenv("HWLOC_SYNTHETIC", machine, 1);
+		fn(arg, got, len);
+		_exit(write(fds[1], got, strlen(got)) == (ssize_t)strlen(got) ? 0 : 1);
+	}
+	close(fds[1]);
+	n = read(fds[0], got, len - 1);
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: the planner failed", machine);
+	got[n > 0 ? n : 0] = '\0';
+}
+
+/* The default task counts, then those of --threads max, as "1,2,3 3". */
+static void plan_default_and_max(const void *arg, char *out, size_t len)
+{
+	char *def[] = { "selftest.spin", "--mode", "thread", "--placement", "none" };
+	char *max[] = { "selftest.spin", "--mode", "thread", "--placement", "none", "--threads",
+			"max" };
+	struct engine_plan *p;
+	char one[128];
+
+	(void)arg;
+	p = plan_of(5, def);
+	plan_tasks(p, out, len);
+	engine_plan_free(p);
+	p = plan_of(7, max);
+	plan_tasks(p, one, sizeof(one));
+	engine_plan_free(p);
+	snprintf(out + strlen(out), len - strlen(out), " %s", one);
+}
+
+/*
  * The task counts a run picks by itself, known answers on machines hwloc
  * makes up: the powers of two up to the processors, then the processors
  * themselves where they are not a power of two (3 PUs: 1,2,3; 8: 1,2,4,8);
@@ -336,44 +383,10 @@ Test(plan, default_task_counts_on_made_up_machines, .timeout = 60)
 		{ "pack:2 numa:1 core:2 pu:2", "1,2,4,8", "8" },
 		{ "pack:1 core:6 pu:1", "1,2,4,6", "6" },
 	};
-	char *def[] = { "selftest.spin", "--mode", "thread", "--placement", "none" };
-	char *max[] = { "selftest.spin", "--mode", "thread", "--placement", "none", "--threads",
-			"max" };
-	char got[256];
+	char got[256], want[128];
 
-	/* hwloc loads the machine once a process: one child per machine. */
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		int fds[2], status;
-		ssize_t n;
-		pid_t pid;
-
-		cr_assert_eq(pipe(fds), 0);
-		pid = fork();
-		cr_assert_geq(pid, 0);
-		if (pid == 0) {
-			struct engine_plan *p;
-			char one[128];
-
-			close(fds[0]);
-			setenv("HWLOC_SYNTHETIC", c[i].machine, 1);
-			p = plan_of(5, def);
-			plan_tasks(p, got, sizeof(got));
-			engine_plan_free(p);
-			p = plan_of(7, max);
-			plan_tasks(p, one, sizeof(one));
-			engine_plan_free(p);
-			snprintf(got + strlen(got), sizeof(got) - strlen(got), " %s", one);
-			_exit(write(fds[1], got, strlen(got)) == (ssize_t)strlen(got) ? 0 : 1);
-		}
-		close(fds[1]);
-		n = read(fds[0], got, sizeof(got) - 1);
-		close(fds[0]);
-		cr_assert_eq(waitpid(pid, &status, 0), pid);
-		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: the planner failed",
-			  c[i].machine);
-		cr_assert_gt(n, 0);
-		got[n] = '\0';
-		char want[128];
+		plan_in_child(c[i].machine, plan_default_and_max, NULL, got, sizeof(got));
 		snprintf(want, sizeof(want), "%s %s", c[i].def, c[i].max);
 		cr_assert_str_eq(got, want, "%s: default task counts, then --threads max",
 				 c[i].machine);
@@ -407,6 +420,25 @@ static void plan_shape(const struct engine_plan *p, char *tasks, size_t tlen, ch
 		 pr ? "process" : "");
 }
 
+/* A planner case: run ARGV..., and the task counts and modes it gives. */
+struct plan_case {
+	int argc;
+	char *argv[8];
+	const char *tasks, *modes;
+};
+
+/* plan_shape of a plan_case's plan, as "1,2,6 thread process". */
+static void plan_shape_of(const void *arg, char *out, size_t len)
+{
+	const struct plan_case *c = arg;
+	struct engine_plan *p = plan_of(c->argc, (char **)c->argv);
+	char tasks[128], modes[32];
+
+	plan_shape(p, tasks, sizeof(tasks), modes, sizeof(modes));
+	engine_plan_free(p);
+	snprintf(out, len, "%s %s", tasks, modes);
+}
+
 /*
  * On a made-up machine of 3 processors (a child each, as hwloc loads
  * once a process): the workloads that ask for it also run over-subscribed
@@ -417,7 +449,7 @@ static void plan_shape(const struct engine_plan *p, char *tasks, size_t tlen, ch
  */
 Test(plan, over_subscription_and_quick_modes_on_a_made_up_machine, .timeout = 60)
 {
-	static const struct { int argc; char *argv[8]; const char *tasks, *modes; } c[] = {
+	static const struct plan_case c[] = {
 		{ 3, { "lock.mutex", "--mode", "thread" }, "1,2,3,6", "thread" },
 		{ 5, { "lock.mutex", "--mode", "thread", "--threads", "2" }, "2", "thread" },
 		{ 1, { "ptc.cpu.thread" }, "1,2,3,6,100", "thread" },
@@ -431,32 +463,7 @@ Test(plan, over_subscription_and_quick_modes_on_a_made_up_machine, .timeout = 60
 	char got[256], want[256];
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		int fds[2], status;
-		ssize_t n;
-		pid_t pid;
-
-		cr_assert_eq(pipe(fds), 0);
-		pid = fork();
-		cr_assert_geq(pid, 0);
-		if (pid == 0) {
-			struct engine_plan *p;
-			char tasks[128], modes[32];
-
-			close(fds[0]);
-			setenv("HWLOC_SYNTHETIC", "pack:1 core:3 pu:1", 1);
-			p = plan_of(c[i].argc, (char **)c[i].argv);
-			plan_shape(p, tasks, sizeof(tasks), modes, sizeof(modes));
-			engine_plan_free(p);
-			snprintf(got, sizeof(got), "%s %s", tasks, modes);
-			_exit(write(fds[1], got, strlen(got)) == (ssize_t)strlen(got) ? 0 : 1);
-		}
-		close(fds[1]);
-		n = read(fds[0], got, sizeof(got) - 1);
-		close(fds[0]);
-		cr_assert_eq(waitpid(pid, &status, 0), pid);
-		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "case %zu: the planner "
-			  "failed", i);
-		got[n > 0 ? n : 0] = '\0';
+		plan_in_child("pack:1 core:3 pu:1", plan_shape_of, &c[i], got, sizeof(got));
 		snprintf(want, sizeof(want), "%s %s", c[i].tasks, c[i].modes);
 		cr_assert_str_eq(got, want, "case %zu (%s): task counts and modes", i, c[i].argv[0]);
 	}
