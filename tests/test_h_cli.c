@@ -70,6 +70,11 @@ static const struct {
 	{ { "run", "ctx.*", "--param", "ws_kb=0,0" }, "twice" },
 	{ { "run", "ctx.*", "--param", "ws_kb=8,08" }, "same value" },
 	{ { "run", "ctx.*", "--param", "ws_kb=1," }, "empty" },
+	/* a choice is one of the words whole: not a prefix of one, nor one
+	 * and more (blind13-10) */
+	{ { "run", "sync.sem", "--param", "hold=sl" }, "hold=sl" },
+	{ { "run", "sync.sem", "--param", "hold=sleeps" }, "hold=sleeps" },
+	{ { "run", "sync.sem", "--param", "hold=" }, "hold" },
 	{ { "run", "ctx.*", "--bogus" }, "--bogus" },
 	{ { "run", "ctx.*", "--format", "xml" }, "--format" },
 	{ { "run" }, "benchmark" },
