@@ -1733,8 +1733,10 @@ Test(cli, progress_lines_in_a_log, .timeout = 120)
 	cli_tmpdir(dir, sizeof(dir));
 	snprintf(plan, sizeof(plan), "%s/plan", dir);
 	snprintf(run, sizeof(run), "%s/run", dir);
-	cli_write_str(plan, "selftest.spin --param k_ns=1000,2000 --threads 1 --mode thread\n"
-		       "selftest.spin --param k_ns=3000 --threads 1,2 --mode thread\n");
+	/* (a comment may end a line, as in a shell) */
+	cli_write_str(plan, "selftest.spin --param k_ns=1000,2000 --threads 1 --mode thread "
+		       "# two lengths\n"
+		       "selftest.spin --param k_ns=3000 --threads 1,2 --mode thread\t#and two counts\n");
 	CLI(&r, "sweep", "--preset", plan, "--out", run, "--reps", "3", "--quick",
 	    "--counters", "none");
 	cr_assert_eq(r.status, 0, "%s", r.err);
