@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,15 +176,16 @@ Test(prim_preempt, thinning_takes_fewer_points, .timeout = 30)
 /* Every process of the run uses the seed the runner announced. */
 Test(prim_preempt, seed_comes_from_the_runner, .timeout = 10)
 {
+	/* The library's reading first: it refuses a bad seed itself. */
+	uint64_t got = prim_preempt_seed(), want;
 	const char *s = getenv(PRIM_PREEMPT_SEED_ENV);
 	char *end;
-	uint64_t want;
 
 	cr_assert(s && *s, "the runner exported no %s", PRIM_PREEMPT_SEED_ENV);
 	errno = 0;
 	want = strtoull(s, &end, 10);
 	cr_assert(!errno && !*end, "%s=%s", PRIM_PREEMPT_SEED_ENV, s);
-	cr_assert_eq(prim_preempt_seed(), want);
+	cr_assert_eq(got, want);
 }
 
 /*
@@ -312,4 +314,61 @@ Test(prim_preempt, no_atomic_bypasses_the_points, .timeout = 10)
 	}
 	closedir(d);
 	cr_assert_gt(files, 10, "read only %d files of %s", files, dir);
+}
+
+/* This binary run again with PRIM_PREEMPT_SEED=seed, on the one test
+ * seed_comes_from_the_runner: its exit status, its stderr in err. */
+static int preempt_run_with_seed(const char *seed, char *err, size_t len)
+{
+	int fds[2], st;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		setenv(PRIM_PREEMPT_SEED_ENV, seed, 1);
+		unsetenv("BXFI_MAP");	/* a runner of its own, not Criterion's worker */
+#ifdef CONTEND_TEST_SHIM
+		execl("/proc/self/exe", "prim-tests", "prim_preempt/seed_comes_from_the_runner",
+		      (char *)NULL);
+#else
+		execl("/proc/self/exe", "prim-tests", "--filter",
+		      "prim_preempt/seed_comes_from_the_runner", (char *)NULL);
+#endif
+		_exit(127);
+	}
+	close(fds[1]);
+	while (got + 1 < len && (n = read(fds[0], err + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	err[got] = '\0';
+	close(fds[0]);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A seed that is not a decimal number below 2^64 (a sign, junk, one
+ * past the largest) is a bad invocation: said, and the run fails; the
+ * largest is a seed like any other. */
+Test(prim_preempt, a_bad_seed_is_refused, .timeout = 60)
+{
+	static const char *const bad[] = { "-1", "12x", "18446744073709551616" };
+	static char err[1 << 16];
+	char want[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_neq(preempt_run_with_seed(bad[i], err, sizeof(err)), 0,
+			      "seed %s accepted: %s", bad[i], err);
+		snprintf(want, sizeof(want), "%s=%s is not a decimal number below 2^64",
+			 PRIM_PREEMPT_SEED_ENV, bad[i]);
+		cr_assert(strstr(err, want), "seed %s: %s", bad[i], err);
+	}
+	cr_assert_eq(preempt_run_with_seed("18446744073709551615", err, sizeof(err)), 0, "%s",
+		     err);
 }
